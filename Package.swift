@@ -1,0 +1,96 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "petrel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "petrel", targets: ["petrel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "PetrelCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PetrelAPI",
+            dependencies: [
+                "PetrelCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PetrelStore",
+            dependencies: [
+                "PetrelCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PetrelSMPP",
+            dependencies: [
+                "PetrelCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PetrelDelivery",
+            dependencies: [
+                "PetrelCore",
+                "PetrelStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PetrelServer",
+            dependencies: [
+                "PetrelCore", "PetrelAPI", "PetrelStore", "PetrelDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "petrel",
+            dependencies: [
+                "PetrelServer", "PetrelStore", "PetrelCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelServerTests",
+            dependencies: [
+                "PetrelServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

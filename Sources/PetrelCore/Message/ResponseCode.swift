@@ -1,0 +1,30 @@
+/// Business outcomes of the international SMS API (`ResponseCode`), with Alibaba's descriptions.
+public struct ResponseCode: Sendable, Equatable, CustomStringConvertible {
+    public let code: String
+    public let description: String
+
+    public init(_ code: String, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    public static let ok = ResponseCode("OK", "The SMS Send Request was accepted")
+    public static let invalidSenderID = ResponseCode("INVALID_SENDERID", "The sender ID is invalid.")
+    public static let forbiddenAction = ResponseCode("FORBIDDEN_ACTION", "The operation is forbidden.")
+    public static let smsContentCodeIllegal = ResponseCode(
+        "SMS_CONTENT_CODE_ILLEGAL", "The template does not exist or is not approved.")
+    public static let smsSignNameIllegal = ResponseCode("SMS_SIGN_NAME_ILLEGAL", "The signature is invalid.")
+    public static let mobileNumberIllegal = ResponseCode("MOBILE_NUMBER_ILLEGAL", "The phone number format is invalid.")
+    public static let mobileCountOverLimit = ResponseCode(
+        "MOBILE_COUNT_OVER_LIMIT", "The number of mobile phone numbers exceeds 1,000.")
+    public static let contentMissingParameters = ResponseCode(
+        "CONTENT_MISSING_PARAMETERS", "A template variable has no value.")
+    public static let invalidParameters = ResponseCode("INVALID_PARAMETERS", "The input parameters are invalid.")
+    public static let invalidJSONParam = ResponseCode(
+        "INVALID_JSON_PARAM", "The parameter is empty. The JSON string failed to be parsed.")
+    public static let countryRestricted = ResponseCode(
+        "COUNTRY_RESTRICTED", "The Phone Number from Mainland China is not supported.")
+
+    /// The same code with a more precise description.
+    public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }
+}

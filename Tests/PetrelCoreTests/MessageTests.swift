@@ -1,0 +1,74 @@
+import Testing
+
+@testable import PetrelCore
+
+@Suite struct MessageStatusTests {
+    @Test func finalStatesNeverMove() {
+        for final in MessageStatus.allCases where final.isFinal {
+            for next in MessageStatus.allCases { #expect(!final.canMove(to: next)) }
+        }
+    }
+
+    @Test func forwardMoves() {
+        #expect(MessageStatus.queued.canMove(to: .submitting))
+        #expect(MessageStatus.submitting.canMove(to: .queued))
+        #expect(MessageStatus.submitting.canMove(to: .sent))
+        #expect(MessageStatus.sent.canMove(to: .delivered))
+        #expect(!MessageStatus.sent.canMove(to: .queued))
+        #expect(!MessageStatus.queued.canMove(to: .delivered))
+    }
+
+    @Test func apiStatusCodes() {
+        #expect(MessageStatus.delivered.queryStatus == "1")
+        #expect(MessageStatus.expired.queryStatus == "2")
+        #expect(MessageStatus.sent.queryStatus == "3")
+        #expect(MessageStatus.expired.receiptStatus == "6")
+        #expect(MessageStatus.queued.receiptStatus == nil)
+    }
+}
+
+@Suite struct MessageIDTests {
+    @Test func uniqueAndIncreasing() {
+        let gen = MessageIDGenerator(node: 3)
+        let now: Int64 = 1_780_000_000_000
+        let ids = gen.next(10_000, nowMs: now) + gen.next(5, nowMs: now) + gen.next(5, nowMs: now - 1000)
+        #expect(Set(ids).count == ids.count)
+        #expect(ids == ids.sorted())
+        #expect(MessageIDGenerator.timestampMs(of: ids[0]) == now)
+    }
+
+    @Test func floorSurvivesClockGoingBack() {
+        let first = MessageIDGenerator().next(1, nowMs: 1_780_000_000_000)[0]
+        let restarted = MessageIDGenerator(floor: first)
+        #expect(restarted.next(1, nowMs: 1_700_000_000_000)[0] > first)
+    }
+}
+
+@Suite struct AlibabaDateTests {
+    @Test func rfc2822() {
+        // 2018-12-24T08:58:22Z
+        let ms: Int64 = 1_545_641_902_000
+        #expect(AlibabaDate.rfc2822(ms: ms, offsetSeconds: 8 * 3600) == "Mon, 24 Dec 2018 16:58:22 +0800")
+        #expect(AlibabaDate.rfc2822(ms: ms, offsetSeconds: 0) == "Mon, 24 Dec 2018 08:58:22 +0000")
+        #expect(AlibabaDate.rfc2822(ms: ms, offsetSeconds: -5 * 3600 - 1800) == "Mon, 24 Dec 2018 03:28:22 -0530")
+    }
+
+    @Test func iso8601() {
+        #expect(AlibabaDate.parseISO8601("2018-12-24T08:58:22Z") == 1_545_641_902)
+        #expect(AlibabaDate.iso8601(seconds: 1_545_641_902) == "2018-12-24T08:58:22Z")
+        #expect(AlibabaDate.parseISO8601("2018-12-24 08:58:22") == nil)
+        #expect(AlibabaDate.parseISO8601("2018-13-24T08:58:22Z") == nil)
+        #expect(AlibabaDate.parseISO8601("2018-12-24T08:58:2xZ") == nil)
+    }
+}
+
+@Suite struct TemplateTests {
+    @Test func render() {
+        #expect(Template.render("Code ${code}, hi ${ name }", values: ["code": "1234", "name": "Ann"])
+            == .success("Code 1234, hi Ann"))
+        #expect(Template.render("Code ${code}", values: [:]) == .failure(.missingValue("code")))
+        #expect(Template.render("Code ${code}", values: ["code": ""]) == .failure(.missingValue("code")))
+        #expect(Template.render("no vars", values: ["x": "y"]) == .success("no vars"))
+        #expect(Template.variables(in: "${a} ${b} ${a}") == ["a", "b"])
+    }
+}

@@ -1,0 +1,61 @@
+import Testing
+
+@testable import PetrelCore
+
+@Suite struct SMSTextTests {
+    @Test func gsmSingleAndLong() {
+        #expect(SMSText(String(repeating: "a", count: 160)).segments == 1)
+        let long = SMSText(String(repeating: "a", count: 161))
+        #expect(long.encoding == .gsm7)
+        #expect(long.segments == 2)
+        #expect(long.parts.map(\.count) == [153, 8])
+        #expect(SMSText(String(repeating: "a", count: 306)).segments == 2)
+        #expect(SMSText(String(repeating: "a", count: 307)).segments == 3)
+        #expect(SMSText("").segments == 1)
+    }
+
+    @Test func extensionCharactersCountDouble() {
+        let t = SMSText(String(repeating: "{", count: 80))
+        #expect(t.encoding == .gsm7 && t.units == 160 && t.segments == 1)
+        #expect(SMSText(String(repeating: "€", count: 81)).segments == 2)
+        // 152 septets then a two-septet character: it must not be split across parts.
+        let edge = SMSText(String(repeating: "a", count: 152) + "^" + String(repeating: "b", count: 10))
+        #expect(edge.parts.first?.count == 152)
+    }
+
+    @Test func ucs2() {
+        let t = SMSText(String(repeating: "é", count: 10) + "中")
+        #expect(t.encoding == .ucs2)
+        #expect(SMSText(String(repeating: "中", count: 70)).segments == 1)
+        #expect(SMSText(String(repeating: "中", count: 71)).segments == 2)
+        #expect(SMSText(String(repeating: "中", count: 134)).segments == 2)
+        #expect(SMSText(String(repeating: "中", count: 135)).segments == 3)
+        // An emoji is a surrogate pair: 2 units, never split.
+        let emoji = SMSText(String(repeating: "😀", count: 35))
+        #expect(emoji.units == 70 && emoji.segments == 1)
+        let split = SMSText(String(repeating: "x", count: 66) + String(repeating: "😀", count: 3))
+        #expect(split.parts.first?.unicodeScalars.count == 66)
+        #expect(SMSText("`").encoding == .ucs2)
+    }
+
+    @Test func gsmRoundTrip() throws {
+        let text = "Hello @£$ {ü} €"
+        let septets = try #require(GSM0338.encode(text))
+        #expect(septets.count == text.unicodeScalars.count + 3)
+        #expect(GSM0338.decode(septets) == text)
+        #expect(GSM0338.encode("中") == nil)
+    }
+}
+
+@Suite struct SenderIDTests {
+    @Test func rules() {
+        #expect(SenderID.isValid("Alicloud321"))
+        #expect(!SenderID.isValid("Alicloud3210"))
+        #expect(SenderID.isValid("123456789012345"))
+        #expect(!SenderID.isValid("1234567890123456"))
+        #expect(!SenderID.isValid("Ali cloud"))
+        #expect(!SenderID.isValid("Ali-cloud"))
+        #expect(!SenderID.isValid(""))
+        #expect(!SenderID.isValid("Ünïcode"))
+    }
+}
