@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "PetrelAPI",
             dependencies: [
-                "PetrelCore",
+                "PetrelCore", "PetrelStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -82,7 +82,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI", "PetrelStore"], swiftSettings: swiftSettings),
         .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PetrelServerTests",

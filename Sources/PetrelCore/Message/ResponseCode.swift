@@ -1,5 +1,5 @@
 /// Business outcomes of the international SMS API (`ResponseCode`), with Alibaba's descriptions.
-public struct ResponseCode: Sendable, Equatable, CustomStringConvertible {
+public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible {
     public let code: String
     public let description: String
 
@@ -22,8 +22,6 @@ public struct ResponseCode: Sendable, Equatable, CustomStringConvertible {
     public static let invalidParameters = ResponseCode("INVALID_PARAMETERS", "The input parameters are invalid.")
     public static let invalidJSONParam = ResponseCode(
         "INVALID_JSON_PARAM", "The parameter is empty. The JSON string failed to be parsed.")
-    public static let countryRestricted = ResponseCode(
-        "COUNTRY_RESTRICTED", "The Phone Number from Mainland China is not supported.")
 
     /// The same code with a more precise description.
     public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }

@@ -1,0 +1,121 @@
+public import PetrelCore
+public import PetrelStore
+
+/// What actions need from the rest of Petrel.
+public struct APIEnvironment: Sendable {
+    public var store: any MessageStore
+    public var ids: MessageIDGenerator
+    /// Valid `ChannelId` values.
+    public var channels: @Sendable () -> Set<String>
+    /// Offset of SendDate / ReceiveDate, in seconds east of UTC (Alibaba answers in +0800).
+    public var dateOffsetSeconds: Int
+    /// Validity of a message sent without ValidityPeriod; nil for none.
+    public var defaultValidityMs: Int64?
+    /// Longest accepted text, in characters.
+    public var maxTextLength: Int
+    /// Called after messages were committed, to wake the dispatcher.
+    public var onAccepted: @Sendable (Int) -> Void
+
+    public init(
+        store: any MessageStore, ids: MessageIDGenerator, channels: @escaping @Sendable () -> Set<String>,
+        dateOffsetSeconds: Int = 8 * 3600, defaultValidityMs: Int64? = 48 * 3600 * 1000, maxTextLength: Int = 1600,
+        onAccepted: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.ids = ids
+        self.channels = channels
+        self.dateOffsetSeconds = dateOffsetSeconds
+        self.defaultValidityMs = defaultValidityMs
+        self.maxTextLength = maxTextLength
+        self.onAccepted = onAccepted
+    }
+}
+
+/// One authenticated call of an action.
+public struct ActionCall: Sendable {
+    public var params: Parameters
+    public var account: String
+    public var requestId: String
+    public var nowMs: Int64
+    public var env: APIEnvironment
+}
+
+/// An action's answer and what must be durable before it is sent.
+public struct ActionResult: Sendable {
+    public var fields: [(String, ResponseValue)]
+    public var writes: WriteBatch
+
+    public init(fields: [(String, ResponseValue)], writes: WriteBatch = WriteBatch()) {
+        self.fields = fields
+        self.writes = writes
+    }
+
+    /// A business outcome other than OK: HTTP 200, the code in ResponseCode.
+    public static func rejected(_ code: ResponseCode, _ extra: [(String, ResponseValue)] = []) -> ActionResult {
+        ActionResult(fields: [("ResponseCode", .string(code.code)), ("ResponseDescription", .string(code.description))] + extra)
+    }
+}
+
+public protocol RPCAction: Sendable {
+    static var name: String { get }
+    func run(_ call: ActionCall) async throws -> ActionResult
+}
+
+/// Validation shared by the send actions.
+enum SendRules {
+    struct Common {
+        var from: String
+        var type: MessageType
+        var taskId: String
+        var channel: String
+        var validityMs: Int64?
+    }
+
+    /// Checks From, Type, TaskId, ValidityPeriod and ChannelId; a business rejection when one is invalid.
+    static func common(_ call: ActionCall, allowedTypes: Set<MessageType>, checkSender: Bool = true) -> Result<Common, ResponseCode> {
+        let p = call.params
+        let from = p.optional("From") ?? ""
+        if checkSender, !from.isEmpty, !SenderID.isValid(from) {
+            return .failure(
+                ResponseCode.invalidSenderID.with(
+                    "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."))
+        }
+        var type = MessageType.notify
+        if let t = p.optional("Type") {
+            guard let parsed = MessageType(parameter: t), allowedTypes.contains(parsed) else {
+                let names = allowedTypes.map(\.rawValue).sorted().joined(separator: ", ")
+                return .failure(ResponseCode.invalidParameters.with("Type must be one of \(names)."))
+            }
+            type = parsed
+        }
+        let taskId = p.optional("TaskId") ?? ""
+        if taskId.count > 255 {
+            return .failure(ResponseCode.invalidParameters.with("TaskId must be 1 to 255 characters long."))
+        }
+        var validityMs = call.env.defaultValidityMs
+        if let v = p.optional("ValidityPeriod") {
+            guard let seconds = Int64(v), seconds > 0, seconds <= 31_536_000 else {
+                return .failure(ResponseCode.invalidParameters.with("ValidityPeriod must be a whole number of seconds between 1 and 31536000."))
+            }
+            validityMs = seconds * 1000
+        }
+        let channel = p.optional("ChannelId") ?? ""
+        if !channel.isEmpty, !call.env.channels().contains(channel) {
+            return .failure(ResponseCode.invalidParameters.with("ChannelId \(channel) is not a configured channel."))
+        }
+        return .success(Common(from: from, type: type, taskId: taskId, channel: channel, validityMs: validityMs))
+    }
+
+    static func message(
+        id: Int64, call: ActionCall, to: String, text: String, common: Common, single: Bool, sms: SMSText
+    ) -> Message {
+        Message(
+            id: id, account: call.account, to: to, from: common.from, text: text, type: common.type, taskId: common.taskId,
+            requestedChannel: common.channel, priority: Priority(type: common.type, single: single), segments: sms.segments,
+            encoding: sms.encoding, createdAtMs: call.nowMs, expiresAtMs: common.validityMs.map { call.nowMs + $0 })
+    }
+
+    static func numberDetail(_ d: NumberDetail) -> ResponseValue {
+        .object([("Carrier", .string(d.carrier)), ("Country", .string(d.country)), ("Region", .string(d.region))])
+    }
+}

@@ -1,0 +1,42 @@
+import PetrelCore
+import PetrelStore
+
+/// The status of one message of the caller's account.
+public struct QueryMessage: RPCAction {
+    public static let name = "QueryMessage"
+
+    public init() {}
+
+    public func run(_ call: ActionCall) async throws -> ActionResult {
+        let idText = try call.params.required("MessageId")
+        // Another account's message answers exactly as an unknown id does.
+        guard let id = Int64(idText), let m = try await call.env.store.message(id: id, account: call.account) else {
+            return .rejected(ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."), [("MessageId", .string(idText))])
+        }
+        let offset = call.env.dateOffsetSeconds
+        let (code, description) = Self.errorFields(m)
+        let detail = (try? PhoneNumber.parse(m.to).get()).map(NumberDetail.init) ?? .empty
+        return ActionResult(fields: [
+            ("ResponseCode", .string(ResponseCode.ok.code)),
+            ("ResponseDescription", .string(ResponseCode.ok.description)),
+            ("MessageId", .string(idText)),
+            ("To", .string(m.to)),
+            ("Message", .string(m.text)),
+            ("Status", .string(m.status.queryStatus)),
+            ("ErrorCode", .string(code)),
+            ("ErrorDescription", .string(description)),
+            ("SendDate", .string(AlibabaDate.rfc2822(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: offset))),
+            ("ReceiveDate", .string(m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: offset) } ?? "")),
+            ("NumberDetail", SendRules.numberDetail(detail)),
+        ])
+    }
+
+    static func errorFields(_ m: Message) -> (String, String) {
+        switch m.status {
+        case .delivered: return ("DELIVERED", "success")
+        case .failed, .expired:
+            return (m.errorCode.isEmpty ? m.status.name.uppercased() : m.errorCode, m.errorDescription)
+        case .queued, .submitting, .sent: return ("", "")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import PetrelCore
+import PetrelStore
+
+/// Sends one message to one recipient outside the Chinese mainland; the fast lane for OTPs.
+public struct SendMessageToGlobe: RPCAction {
+    public static let name = "SendMessageToGlobe"
+
+    public init() {}
+
+    public func run(_ call: ActionCall) async throws -> ActionResult {
+        let to = try call.params.required("To")
+        let text = try call.params.required("Message")
+        let from = call.params.optional("From") ?? ""
+        let echo: [(String, ResponseValue)] = [("To", .string(to)), ("From", .string(from))]
+
+        let common: SendRules.Common
+        switch SendRules.common(call, allowedTypes: [.otp, .notify, .mkt]) {
+        case .success(let c): common = c
+        case .failure(let code): return .rejected(code, echo)
+        }
+        guard text.count <= call.env.maxTextLength else {
+            return .rejected(ResponseCode.invalidParameters.with("Message is longer than \(call.env.maxTextLength) characters."), echo)
+        }
+        let number: PhoneNumber
+        switch PhoneNumber.parse(to) {
+        case .success(let n): number = n
+        case .failure: return .rejected(ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."), echo)
+        }
+        guard !number.isChineseMainland else {
+            return .rejected(
+                ResponseCode.mobileNumberIllegal.with(
+                    "Numbers of the Chinese mainland (+86) are not supported by this operation; use SendMessageWithTemplate."),
+                echo)
+        }
+        let sms = SMSText(text)
+        let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
+        let message = SendRules.message(id: id, call: call, to: number.digits, text: text, common: common, single: true, sms: sms)
+        return ActionResult(
+            fields: [
+                ("ResponseCode", .string(ResponseCode.ok.code)),
+                ("ResponseDescription", .string(ResponseCode.ok.description)),
+                ("MessageId", .string(String(id))),
+                ("To", .string(number.digits)),
+                ("From", .string(from)),
+                ("Segments", .string(String(sms.segments))),
+                ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),
+            ],
+            writes: WriteBatch(messages: [message]))
+    }
+}

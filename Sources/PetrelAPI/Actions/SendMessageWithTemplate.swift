@@ -1,0 +1,92 @@
+import Foundation
+import PetrelCore
+import PetrelStore
+
+/// Sends a registered template (`petrel templates add`) filled with TemplateParam; the Chinese mainland is allowed.
+public struct SendMessageWithTemplate: RPCAction {
+    public static let name = "SendMessageWithTemplate"
+
+    public init() {}
+
+    public func run(_ call: ActionCall) async throws -> ActionResult {
+        let to = try call.params.required("To")
+        let from = try call.params.required("From")
+        let code = try call.params.required("TemplateCode")
+        let echo: [(String, ResponseValue)] = [("To", .string(to))]
+
+        guard from.count <= 32 else {
+            return .rejected(ResponseCode.smsSignNameIllegal.with("From (the signature) is longer than 32 characters."), echo)
+        }
+        if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
+            return .rejected(ResponseCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."), echo)
+        }
+        let common: SendRules.Common
+        switch SendRules.common(call, allowedTypes: [.otp, .notify, .mkt], checkSender: false) {
+        case .success(let c): common = c
+        case .failure(let rejection): return .rejected(rejection, echo)
+        }
+        let number: PhoneNumber
+        switch PhoneNumber.parse(to) {
+        case .success(let n): number = n
+        case .failure: return .rejected(ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."), echo)
+        }
+        guard let template = try await call.env.store.template(account: call.account, code: code) else {
+            return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
+        }
+        var values: [String: String] = [:]
+        if let param = call.params.optional("TemplateParam") {
+            guard let parsed = Self.values(param) else {
+                return .rejected(ResponseCode.invalidJSONParam.with("TemplateParam must be a JSON object."), echo)
+            }
+            values = parsed
+        }
+        let body: String
+        switch Template.render(template.text, values: values) {
+        case .success(let text): body = text
+        case .failure(.missingValue(let name)):
+            return .rejected(ResponseCode.contentMissingParameters.with("The template variable ${\(name)} has no value."), echo)
+        }
+        // A signature that is a valid sender ID travels as the sender; any other (【Brand】) leads the text,
+        // as mainland carriers expect.
+        var c = common
+        var text = body
+        if SenderID.isValid(from) {
+            c.from = from
+        } else {
+            c.from = ""
+            text = "【\(from)】" + body
+        }
+        let sms = SMSText(text)
+        let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
+        let message = SendRules.message(id: id, call: call, to: number.digits, text: text, common: c, single: true, sms: sms)
+        return ActionResult(
+            fields: [
+                ("ResponseCode", .string(ResponseCode.ok.code)),
+                ("ResponseDescription", .string(ResponseCode.ok.description)),
+                ("MessageId", .string(String(id))),
+                ("To", .string(number.digits)),
+                ("Segments", .string(String(sms.segments))),
+                ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),
+            ],
+            writes: WriteBatch(messages: [message]))
+    }
+
+    /// A JSON object's values as strings (numbers and booleans written out); nil if not an object.
+    static func values(_ json: String) -> [String: String]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        var values: [String: String] = [:]
+        for (k, v) in object {
+            switch v {
+            case let s as String: values[k] = s
+            case let n as NSNumber: values[k] = n.stringValue
+            case is NSNull: continue
+            default: return nil
+            }
+        }
+        return values
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,148 @@
+import PetrelCore
+public import PetrelStore
+
+/// Who is calling, once the signature checked out.
+public struct Caller: Sendable {
+    public var key: AccessKeyRecord
+    public var action: String
+    public var nonce: NonceRecord
+}
+
+/// Checks a request's action, version, timestamp, access key, signature (V3 or V1) and nonce, in that order.
+public struct Authenticator: Sendable {
+    public static let version = "2018-05-01"
+    /// Headers a V3 signature must cover, whatever else the SDK signs.
+    static let requiredSignedHeaders = [
+        "host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version",
+    ]
+
+    let keys: @Sendable (String) async throws -> AccessKeyRecord?
+    let nonces: NonceGuard
+    let actions: Set<String>
+    let windowSeconds: Int64
+
+    public init(
+        actions: Set<String>, nonces: NonceGuard, windowSeconds: Int64 = 900,
+        keys: @escaping @Sendable (String) async throws -> AccessKeyRecord?
+    ) {
+        self.actions = actions
+        self.nonces = nonces
+        self.windowSeconds = windowSeconds
+        self.keys = keys
+    }
+
+    enum Style { case v3(SignatureV3.Authorization), v1 }
+
+    public func authenticate(_ request: RPCRequest, _ params: Parameters, nowMs: Int64) async throws(APIError) -> Caller {
+        let style: Style
+        if let header = request.header("authorization") {
+            guard let auth = SignatureV3.parseAuthorization(header) else {
+                throw APIError.incompleteSignature("The Authorization header is not ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=….")
+            }
+            style = .v3(auth)
+        } else {
+            style = .v1
+        }
+
+        let action: String
+        switch style {
+        case .v3:
+            guard let a = request.header("x-acs-action"), !a.isEmpty else { throw APIError.missingCommonParameter("Action") }
+            guard let v = request.header("x-acs-version"), !v.isEmpty else { throw APIError.missingCommonParameter("Version") }
+            guard v == Self.version else { throw APIError.unsupportedVersion(v) }
+            action = a
+        case .v1:
+            guard let a = params.optional("Action") else { throw APIError.missingCommonParameter("Action") }
+            guard let v = params.optional("Version") else { throw APIError.missingCommonParameter("Version") }
+            guard v == Self.version else { throw APIError.unsupportedVersion(v) }
+            action = a
+        }
+        guard actions.contains(action) else { throw APIError.unknownAction(action) }
+
+        let timestamp: String
+        let nonce: String
+        let keyId: String
+        switch style {
+        case .v3(let auth):
+            guard let date = request.header("x-acs-date") else { throw APIError.incompleteSignature("x-acs-date is missing.") }
+            guard let n = request.header("x-acs-signature-nonce"), !n.isEmpty else {
+                throw APIError.incompleteSignature("x-acs-signature-nonce is missing.")
+            }
+            timestamp = date
+            nonce = n
+            keyId = auth.credential
+        case .v1:
+            guard params.optional("Signature") != nil else { throw APIError.missingCommonParameter("Signature") }
+            guard let t = params.optional("Timestamp") else { throw APIError.missingCommonParameter("Timestamp") }
+            guard let n = params.optional("SignatureNonce") else { throw APIError.missingCommonParameter("SignatureNonce") }
+            guard let k = params.optional("AccessKeyId") else { throw APIError.missingCommonParameter("AccessKeyId") }
+            timestamp = t
+            nonce = n
+            keyId = k
+        }
+        guard let seconds = AlibabaDate.parseISO8601(timestamp) else { throw APIError.timestampFormat }
+        guard abs(seconds * 1000 - nowMs) <= windowSeconds * 1000 else { throw APIError.timestampExpired }
+
+        let key: AccessKeyRecord
+        do {
+            guard let k = try await keys(keyId) else { throw APIError.accessKeyNotFound }
+            key = k
+        } catch let e as APIError {
+            throw e
+        } catch {
+            throw APIError.serviceUnavailable
+        }
+        guard key.enabled else { throw APIError.accessKeyInactive }
+
+        switch style {
+        case .v3(let auth): try verifyV3(request, params, auth, secret: key.secret)
+        case .v1: try verifyV1(request, params, secret: key.secret)
+        }
+
+        let digest = NonceGuard.digest(accessKeyId: key.id, nonce: nonce)
+        let expires = (seconds + windowSeconds) * 1000
+        guard nonces.claim(digest, expiresAtMs: expires, nowMs: nowMs) else { throw APIError.nonceUsed }
+        return Caller(key: key, action: action, nonce: NonceRecord(hash: digest, expiresAtMs: expires))
+    }
+
+    func verifyV3(_ request: RPCRequest, _ params: Parameters, _ auth: SignatureV3.Authorization, secret: String) throws(APIError) {
+        let missing = Self.requiredSignedHeaders.filter { !auth.signedHeaders.contains($0) }
+        guard missing.isEmpty else {
+            throw APIError.incompleteSignature("SignedHeaders must include \(missing.joined(separator: ";")).")
+        }
+        let payloadHash = SignatureV3.payloadHash(request.body)
+        if let declared = request.header("x-acs-content-sha256"), declared.lowercased() != payloadHash {
+            throw APIError(
+                status: 400, code: "SignatureDoesNotMatch",
+                message: "x-acs-content-sha256 does not match the SHA-256 of the request body (\(payloadHash)).")
+        }
+        let queryPairs: [(String, String)]
+        do {
+            queryPairs = try FormEncoding.decode(request.query)
+        } catch {
+            throw APIError.badRequest
+        }
+        let canonical = SignatureV3.canonicalRequest(
+            request, queryPairs: queryPairs, signedHeaders: auth.signedHeaders, payloadHash: payloadHash)
+        let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonical)
+        let expected = SignatureV3.signature(stringToSign: stringToSign, secret: secret)
+        guard constantTimeEquals(expected, auth.signature.lowercased()) else {
+            throw APIError.signatureDoesNotMatch(stringToSign: stringToSign)
+        }
+    }
+
+    func verifyV1(_ request: RPCRequest, _ params: Parameters, secret: String) throws(APIError) {
+        if let method = params.optional("SignatureMethod"), method != "HMAC-SHA1" {
+            throw APIError.incompleteSignature("SignatureMethod must be HMAC-SHA1.")
+        }
+        if let version = params.optional("SignatureVersion"), version != "1.0" {
+            throw APIError.incompleteSignature("SignatureVersion must be 1.0.")
+        }
+        let stringToSign = SignatureV1.stringToSign(method: request.method, parameters: params.pairs)
+        let expected = SignatureV1.signature(stringToSign: stringToSign, secret: secret)
+        guard constantTimeEquals(expected, params["Signature"] ?? "") else {
+            throw APIError.signatureDoesNotMatch(stringToSign: stringToSign)
+        }
+    }
+}
+

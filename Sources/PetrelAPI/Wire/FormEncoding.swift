@@ -1,0 +1,90 @@
+/// `application/x-www-form-urlencoded` decoding and the RFC 3986 encoding both signature versions canonicalise with.
+public enum FormEncoding {
+    public struct DecodingError: Error, Equatable {
+        public let text: String
+    }
+
+    /// Decodes `a=1&b=x+y%21` into ordered pairs. `+` is a space (Python's `urlencode` sends it), `%XX` are
+    /// UTF-8 bytes. A key without `=` has an empty value; empty pieces (`a=1&&b=2`) are skipped.
+    public static func decode(_ text: String) throws(DecodingError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        let bytes = Array(text.utf8)
+        for piece in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            if let eq = piece.firstIndex(of: UInt8(ascii: "=")) {
+                pairs.append((try unescape(piece[piece.startIndex..<eq]), try unescape(piece[piece.index(after: eq)...])))
+            } else {
+                pairs.append((try unescape(piece), ""))
+            }
+        }
+        return pairs
+    }
+
+    static func unescape(_ bytes: ArraySlice<UInt8>) throws(DecodingError) -> String {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if b == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if b == UInt8(ascii: "%") {
+                let h1 = bytes.index(after: i)
+                guard h1 != bytes.endIndex else { throw DecodingError(text: String(decoding: bytes, as: UTF8.self)) }
+                let h2 = bytes.index(after: h1)
+                guard h2 != bytes.endIndex, let hi = hex(bytes[h1]), let lo = hex(bytes[h2]) else {
+                    throw DecodingError(text: String(decoding: bytes, as: UTF8.self))
+                }
+                out.append(hi << 4 | lo)
+                i = h2
+            } else {
+                out.append(b)
+            }
+            i = bytes.index(after: i)
+        }
+        guard let s = String(validating: out, as: UTF8.self) else { throw DecodingError(text: String(decoding: bytes, as: UTF8.self)) }
+        return s
+    }
+
+    static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    static let upperHex = Array("0123456789ABCDEF".utf8)
+
+    /// RFC 3986 percent-encoding of the UTF-8 bytes: `A-Z a-z 0-9 - _ . ~` stay, everything else is `%XX`.
+    public static func percentEncode(_ text: some StringProtocol) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(upperHex[Int(b >> 4)])
+                out.append(upperHex[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Pairs sorted by key bytes (then value), each side percent-encoded, joined with `&`.
+    public static func canonicalQuery(_ pairs: [(String, String)]) -> String {
+        pairs.sorted { a, b in
+            a.0.utf8.lexicographicallyPrecedes(b.0.utf8)
+                || (a.0 == b.0 && a.1.utf8.lexicographicallyPrecedes(b.1.utf8))
+        }
+        .map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }
+        .joined(separator: "&")
+    }
+}

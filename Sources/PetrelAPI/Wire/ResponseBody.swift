@@ -1,0 +1,110 @@
+/// A response body with ordered fields, encoded as JSON (default) or XML (`Format=XML`).
+public indirect enum ResponseValue: Sendable, Equatable {
+    case string(String)
+    case object([(String, ResponseValue)])
+
+    public static func == (a: ResponseValue, b: ResponseValue) -> Bool {
+        switch (a, b) {
+        case (.string(let x), .string(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+}
+
+public enum ResponseFormat: Sendable {
+    case json, xml
+
+    public var contentType: String {
+        // The SDK recognises XML errors by this exact content type.
+        self == .json ? "application/json;charset=utf-8" : "text/xml;charset=utf-8"
+    }
+}
+
+public enum ResponseEncoder {
+    public static func encode(_ fields: [(String, ResponseValue)], root: String, format: ResponseFormat) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        switch format {
+        case .json:
+            json(.object(fields), into: &out)
+        case .xml:
+            out.append(contentsOf: "<?xml version='1.0' encoding='UTF-8'?>".utf8)
+            xml(root, .object(fields), into: &out)
+        }
+        return out
+    }
+
+    static func json(_ value: ResponseValue, into out: inout [UInt8]) {
+        switch value {
+        case .string(let s):
+            jsonString(s, into: &out)
+        case .object(let fields):
+            out.append(UInt8(ascii: "{"))
+            for (i, (key, v)) in fields.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                jsonString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                json(v, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hex = Array("0123456789abcdef".utf8)
+
+    public static func jsonString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A JSON array of strings, as text: the form of MessageIdList and FailedList.
+    public static func jsonArrayText(_ items: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            jsonString(item, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func xml(_ name: String, _ value: ResponseValue, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "<"))
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: ">"))
+        switch value {
+        case .string(let s):
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "<"): out.append(contentsOf: Array("&lt;".utf8))
+                case UInt8(ascii: ">"): out.append(contentsOf: Array("&gt;".utf8))
+                case UInt8(ascii: "&"): out.append(contentsOf: Array("&amp;".utf8))
+                case UInt8(ascii: "\""): out.append(contentsOf: Array("&quot;".utf8))
+                case UInt8(ascii: "'"): out.append(contentsOf: Array("&apos;".utf8))
+                default: out.append(b)
+                }
+            }
+        case .object(let fields):
+            for (key, v) in fields { xml(key, v, into: &out) }
+        }
+        out.append(contentsOf: Array("</".utf8))
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: ">"))
+    }
+}

@@ -1,0 +1,61 @@
+public import PetrelCore
+
+/// Petrel's durable state. SQLite (embedded default) and PostgreSQL implement it and pass one conformance suite.
+public protocol MessageStore: Sendable {
+    // MARK: Accept path
+
+    /// Writes one request's messages, nonce and records in one transaction; returns once they are durable.
+    /// Concurrent calls share a commit (group commit).
+    func commit(_ batch: WriteBatch) async throws
+
+    func message(id: Int64, account: String) async throws -> Message?
+    func events(messageId: Int64) async throws -> [MessageEvent]
+    /// The largest message id ever stored (0 when empty), so a restarted id generator continues above it.
+    func maxMessageId() async throws -> Int64
+    /// Nonces still remembered at `nowMs`, to warm the in-memory replay guard after a restart.
+    func liveNonces(nowMs: Int64) async throws -> [NonceRecord]
+    func pruneNonces(nowMs: Int64) async throws -> Int
+    func conversions(account: String) async throws -> [ConversionRecord]
+    func conversionData(account: String) async throws -> [ConversionDataRecord]
+
+    // MARK: Access keys and templates
+
+    func accessKey(id: String) async throws -> AccessKeyRecord?
+    func accessKeys() async throws -> [AccessKeyRecord]
+    /// Inserts or replaces a key.
+    func putAccessKey(_ key: AccessKeyRecord) async throws
+    func setAccessKey(id: String, enabled: Bool) async throws -> Bool
+    func deleteAccessKey(id: String) async throws -> Bool
+
+    func template(account: String, code: String) async throws -> TemplateRecord?
+    func templates(account: String?) async throws -> [TemplateRecord]
+    func putTemplate(_ template: TemplateRecord) async throws
+    func deleteTemplate(account: String, code: String) async throws -> Bool
+
+    // MARK: Dispatch
+
+    /// Moves up to `limit` due queued messages to `submitting` with a lease, highest priority first.
+    func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message]
+    /// Records messages the carrier accepted (`submitting` → `sent`).
+    func markSent(_ records: [SentRecord], sandbox: [SandboxEntry]) async throws
+    /// Applies status changes that the state machine allows; returns those applied.
+    @discardableResult
+    func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate]
+    /// Returns `submitting` messages to the queue (their submit will be retried), e.g. after a crash.
+    func requeue(ids: [Int64]) async throws
+    /// Returns to the queue every `submitting` message whose lease ended before `nowMs`.
+    func requeueExpiredLeases(nowMs: Int64) async throws -> Int
+    /// Queued messages whose validity ended: they become `expired`.
+    func expireQueued(nowMs: Int64) async throws -> [StatusUpdate]
+    /// Scheduled receipts (of simulated channels) due at `nowMs`.
+    func dueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate]
+    func counts() async throws -> [MessageStatus: Int]
+
+    // MARK: Sandbox inbox
+
+    func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry]
+    func clearSandbox() async throws -> Int
+
+    /// Closes connections; the store is unusable afterwards.
+    func close() async throws
+}

@@ -1,0 +1,159 @@
+public import PetrelCore
+
+/// An access key with its secret in clear; stores keep the secret encrypted.
+public struct AccessKeyRecord: Sendable, Equatable {
+    public var id: String
+    public var secret: String
+    public var account: String
+    public var name: String
+    public var enabled: Bool
+    /// RAM-style policy document (JSON); nil means full rights.
+    public var policy: String?
+    public var createdAtMs: Int64
+
+    public init(
+        id: String, secret: String, account: String, name: String, enabled: Bool = true, policy: String? = nil,
+        createdAtMs: Int64
+    ) {
+        self.id = id
+        self.secret = secret
+        self.account = account
+        self.name = name
+        self.enabled = enabled
+        self.policy = policy
+        self.createdAtMs = createdAtMs
+    }
+}
+
+public struct TemplateRecord: Sendable, Equatable {
+    public var account: String
+    public var code: String
+    public var text: String
+    public var createdAtMs: Int64
+
+    public init(account: String, code: String, text: String, createdAtMs: Int64) {
+        self.account = account
+        self.code = code
+        self.text = text
+        self.createdAtMs = createdAtMs
+    }
+}
+
+/// A signature nonce, remembered until `expiresAtMs` so a replay is refused even after a restart.
+public struct NonceRecord: Sendable, Equatable {
+    public var hash: Int64
+    public var expiresAtMs: Int64
+
+    public init(hash: Int64, expiresAtMs: Int64) {
+        self.hash = hash
+        self.expiresAtMs = expiresAtMs
+    }
+}
+
+public struct ConversionRecord: Sendable, Equatable {
+    public var account: String
+    public var messageId: Int64?
+    public var to: String
+    public var delivered: Bool
+    public var conversionTimeMs: Int64?
+    public var receivedAtMs: Int64
+
+    public init(account: String, messageId: Int64?, to: String, delivered: Bool, conversionTimeMs: Int64?, receivedAtMs: Int64) {
+        self.account = account
+        self.messageId = messageId
+        self.to = to
+        self.delivered = delivered
+        self.conversionTimeMs = conversionTimeMs
+        self.receivedAtMs = receivedAtMs
+    }
+}
+
+public struct ConversionDataRecord: Sendable, Equatable {
+    public var account: String
+    public var rate: Double
+    public var reportTimeMs: Int64?
+    public var receivedAtMs: Int64
+
+    public init(account: String, rate: Double, reportTimeMs: Int64?, receivedAtMs: Int64) {
+        self.account = account
+        self.rate = rate
+        self.reportTimeMs = reportTimeMs
+        self.receivedAtMs = receivedAtMs
+    }
+}
+
+/// Everything one API request writes, committed in one transaction before its answer.
+public struct WriteBatch: Sendable {
+    public var nonce: NonceRecord?
+    public var messages: [Message]
+    public var conversions: [ConversionRecord]
+    public var conversionData: [ConversionDataRecord]
+
+    public init(
+        nonce: NonceRecord? = nil, messages: [Message] = [], conversions: [ConversionRecord] = [],
+        conversionData: [ConversionDataRecord] = []
+    ) {
+        self.nonce = nonce
+        self.messages = messages
+        self.conversions = conversions
+        self.conversionData = conversionData
+    }
+
+    public var isEmpty: Bool { nonce == nil && messages.isEmpty && conversions.isEmpty && conversionData.isEmpty }
+}
+
+/// A message handed to a channel: recorded with the carrier's id and, for simulated channels, the receipt
+/// the carrier will send and when.
+public struct SentRecord: Sendable, Equatable {
+    public var id: Int64
+    public var channel: String
+    public var carrierMessageId: String
+    public var sentAtMs: Int64
+    public var scheduledReceipt: StatusUpdate?
+
+    public init(id: Int64, channel: String, carrierMessageId: String, sentAtMs: Int64, scheduledReceipt: StatusUpdate? = nil) {
+        self.id = id
+        self.channel = channel
+        self.carrierMessageId = carrierMessageId
+        self.sentAtMs = sentAtMs
+        self.scheduledReceipt = scheduledReceipt
+    }
+}
+
+/// What the sandbox carrier received: its inbox.
+public struct SandboxEntry: Sendable, Equatable {
+    public var messageId: Int64
+    public var account: String
+    public var to: String
+    public var from: String
+    public var text: String
+    public var segments: Int
+    public var receivedAtMs: Int64
+    public var outcome: String
+
+    public init(messageId: Int64, account: String, to: String, from: String, text: String, segments: Int, receivedAtMs: Int64, outcome: String) {
+        self.messageId = messageId
+        self.account = account
+        self.to = to
+        self.from = from
+        self.text = text
+        self.segments = segments
+        self.receivedAtMs = receivedAtMs
+        self.outcome = outcome
+    }
+}
+
+/// One status change in a message's history.
+public struct MessageEvent: Sendable, Equatable {
+    public var messageId: Int64
+    public var status: MessageStatus
+    public var atMs: Int64
+    public var detail: String
+
+    public init(messageId: Int64, status: MessageStatus, atMs: Int64, detail: String) {
+        self.messageId = messageId
+        self.status = status
+        self.atMs = atMs
+        self.detail = detail
+    }
+}

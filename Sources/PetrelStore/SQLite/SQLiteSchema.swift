@@ -1,0 +1,102 @@
+import GRDB
+
+/// Versioned schema of the SQLite store. Migrations only ever append.
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        task_id TEXT NOT NULL,
+                        requested_channel TEXT NOT NULL,
+                        priority INTEGER NOT NULL,
+                        segments INTEGER NOT NULL,
+                        encoding TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        error_code TEXT NOT NULL,
+                        error_desc TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        not_before INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        sent_at INTEGER,
+                        done_at INTEGER,
+                        channel TEXT NOT NULL DEFAULT '',
+                        carrier_id TEXT NOT NULL DEFAULT '',
+                        lease_until INTEGER,
+                        receipt_due INTEGER,
+                        receipt_status INTEGER,
+                        receipt_code TEXT,
+                        receipt_desc TEXT
+                    );
+                    CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0;
+                    CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = 0 AND expires_at IS NOT NULL;
+                    CREATE INDEX messages_leases ON messages(lease_until) WHERE status = 1;
+                    CREATE INDEX messages_receipt_due ON messages(receipt_due) WHERE receipt_due IS NOT NULL;
+
+                    CREATE TABLE message_events (
+                        message_id INTEGER NOT NULL,
+                        at INTEGER NOT NULL,
+                        status INTEGER NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    CREATE INDEX message_events_message ON message_events(message_id);
+
+                    CREATE TABLE nonces (hash INTEGER PRIMARY KEY, expires_at INTEGER NOT NULL);
+                    CREATE INDEX nonces_expiry ON nonces(expires_at);
+
+                    CREATE TABLE access_keys (
+                        id TEXT PRIMARY KEY,
+                        secret BLOB NOT NULL,
+                        account TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        policy TEXT,
+                        created_at INTEGER NOT NULL
+                    );
+
+                    CREATE TABLE templates (
+                        account TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (account, code)
+                    );
+
+                    CREATE TABLE conversions (
+                        account TEXT NOT NULL,
+                        message_id INTEGER,
+                        recipient TEXT NOT NULL,
+                        delivered INTEGER NOT NULL,
+                        conversion_time INTEGER,
+                        received_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE conversion_data (
+                        account TEXT NOT NULL,
+                        rate REAL NOT NULL,
+                        report_time INTEGER,
+                        received_at INTEGER NOT NULL
+                    );
+
+                    CREATE TABLE sandbox_inbox (
+                        message_id INTEGER NOT NULL,
+                        account TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        segments INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL
+                    );
+                    CREATE INDEX sandbox_inbox_recipient ON sandbox_inbox(recipient);
+                    """)
+        }
+        return migrator
+    }
+}

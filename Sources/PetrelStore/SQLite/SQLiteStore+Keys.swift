@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+public import PetrelCore
+
+extension SQLiteStore {
+    public func accessKey(id: String) async throws -> AccessKeyRecord? {
+        let row = try readNow { db in try Row.fetchOne(db, sql: "SELECT * FROM access_keys WHERE id = ?", arguments: [id]) }
+        return try row.map(accessKey)
+    }
+
+    public func accessKeys() async throws -> [AccessKeyRecord] {
+        let rows = try readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM access_keys ORDER BY created_at, id") }
+        return try rows.map(accessKey)
+    }
+
+    func accessKey(_ row: Row) throws -> AccessKeyRecord {
+        let sealed: [UInt8] = Array(row["secret"] as Data)
+        return AccessKeyRecord(
+            id: row["id"], secret: try secrets.open(sealed), account: row["account"], name: row["name"],
+            enabled: row["enabled"], policy: row["policy"], createdAtMs: row["created_at"])
+    }
+
+    public func putAccessKey(_ key: AccessKeyRecord) async throws {
+        let sealed = Data(try secrets.seal(key.secret))
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO access_keys (id, secret, account, name, enabled, policy, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [key.id, sealed, key.account, key.name, key.enabled, key.policy, key.createdAtMs])
+        }
+    }
+
+    public func setAccessKey(id: String, enabled: Bool) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE access_keys SET enabled = ? WHERE id = ?", arguments: [enabled, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteAccessKey(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM access_keys WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func template(account: String, code: String) async throws -> TemplateRecord? {
+        try readNow { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM templates WHERE account = ? AND code = ?", arguments: [account, code])
+                .map(Self.template)
+        }
+    }
+
+    public func templates(account: String?) async throws -> [TemplateRecord] {
+        try readNow { db in
+            if let account {
+                return try Row.fetchAll(db, sql: "SELECT * FROM templates WHERE account = ? ORDER BY code", arguments: [account])
+                    .map(Self.template)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM templates ORDER BY account, code").map(Self.template)
+        }
+    }
+
+    public func putTemplate(_ t: TemplateRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO templates (account, code, body, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [t.account, t.code, t.text, t.createdAtMs])
+        }
+    }
+
+    public func deleteTemplate(account: String, code: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM templates WHERE account = ? AND code = ?", arguments: [account, code])
+            return db.changesCount > 0
+        }
+    }
+
+    static func template(_ row: Row) -> TemplateRecord {
+        TemplateRecord(account: row["account"], code: row["code"], text: row["body"], createdAtMs: row["created_at"])
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import PetrelCore
+import PetrelStore
+import Testing
+
+@testable import PetrelAPI
+
+@Suite struct GatewayTests {
+    static let date = "2025-06-01T12:00:00Z"
+    static let nowMs: Int64 = 1_748_779_200_000   // 2025-06-01T12:00:00Z
+
+    struct Harness {
+        let gateway: Gateway
+        let store: SQLiteStore
+        let clock: Clock
+        let signer = Signer()
+        let nonces: NonceGuard
+
+        func call(_ r: RPCRequest) async -> Decoded { Decoded(await gateway.handle(r)) }
+        func send(_ action: String, _ params: [(String, String)]) async -> Decoded {
+            await call(signer.v3(action, params, date: GatewayTests.date))
+        }
+    }
+
+    func harness(
+        limits: [String: Double] = [:], policy: String? = nil, _ body: (Harness) async throws -> Void
+    ) async throws {
+        try await withStore { store in
+            try await store.putAccessKey(AccessKeyRecord(
+                id: "testAccessKeyId", secret: "testAccessKeySecret", account: "acme", name: "test", policy: policy,
+                createdAtMs: 0))
+            let clock = Clock(Self.nowMs)
+            let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
+            let nonces = NonceGuard()
+            let gateway = Gateway(env: env, nonces: nonces, throttle: Throttle(limits: limits), hostId: "petrel.test", clock: { clock.ms })
+            try await body(Harness(gateway: gateway, store: store, clock: clock, nonces: nonces))
+        }
+    }
+
+    @Test func batchAcceptsValidNumbersAndListsTheRest() async throws {
+        try await harness { h in
+            let to = #"["85291234567", "+6581234567", "85200000001", "8613800138000", "00447400123456"]"#
+            let msg = #"["a", "b", "c", "d", "e"]"#
+            let r = await h.send("BatchSendMessageToGlobe", [("To", to), ("Message", msg), ("From", "Alicloud321"), ("TaskId", "t-1")])
+            #expect(r.status == 200)
+            #expect(r["ResponseCode"] == "OK")
+            #expect(r["SuccessCount"] == "3")
+            #expect(r["From"] == "Alicloud321")
+            #expect(r["FailedList"] == #"["85200000001","8613800138000"]"#)
+            let idList = try #require(r["MessageIdList"])
+            let ids = try #require(JSONStringArray.parse(idList))
+            #expect(ids.count == 3)
+            let stored = try #require(try await h.store.message(id: Int64(ids[1])!, account: "acme"))
+            #expect(stored.to == "6581234567" && stored.text == "b" && stored.taskId == "t-1" && stored.priority == .normal)
+            #expect(stored.expiresAtMs == Self.nowMs + 48 * 3600 * 1000)
+            let foreign = try await h.store.message(id: Int64(ids[0])!, account: "other")
+            #expect(foreign == nil)
+        }
+    }
+
+    @Test func batchRejections() async throws {
+        try await harness { h in
+            let many = "[" + (0..<1001).map { _ in "\"85291234567\"" }.joined(separator: ",") + "]"
+            let texts = "[" + (0..<1001).map { _ in "\"x\"" }.joined(separator: ",") + "]"
+            var r = await h.send("BatchSendMessageToGlobe", [("To", many), ("Message", texts)])
+            #expect(r["ResponseCode"] == "MOBILE_COUNT_OVER_LIMIT")
+            let total = try await h.store.counts().values.reduce(0, +)
+            #expect(total == 0)
+            r = await h.send("BatchSendMessageToGlobe", [("To", "85291234567"), ("Message", #"["x"]"#)])
+            #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"[85291234567]"#), ("Message", #"["x"]"#)])
+            #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"{"a":"x"}"#)])
+            #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x","y"]"#)])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("From", "Too-Long-Sender-Id")])
+            #expect(r["ResponseCode"] == "INVALID_SENDERID")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("Type", "OTP")])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("TaskId", String(repeating: "t", count: 256))])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ValidityPeriod", "-5")])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ChannelId", "nope")])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85200000001"]"#), ("Message", #"["x"]"#)])
+            #expect(r["ResponseCode"] == "MOBILE_NUMBER_ILLEGAL")
+            #expect(r["SuccessCount"] == "0")
+            r = await h.send("BatchSendMessageToGlobe", [("Message", #"["x"]"#)])
+            #expect(r.status == 400 && r["Code"] == "MissingTo" && r["Message"] == "To is mandatory for this action.")
+            let after = try await h.store.counts().values.reduce(0, +)
+            #expect(after == 0)
+        }
+    }
+
+    @Test func singleSendAndQuery() async throws {
+        try await harness { h in
+            let r = await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", String(repeating: "中", count: 71)), ("Type", "OTP"), ("From", "Petrel")])
+            #expect(r["ResponseCode"] == "OK")
+            #expect(r["Segments"] == "2")
+            #expect(r["To"] == "85291234567")
+            let detail = try #require(r.json["NumberDetail"] as? [String: String])
+            #expect(detail["Country"] == "Hong Kong" && detail["Region"] == "HK")
+            let id = try #require(r["MessageId"])
+            let q = await h.send("QueryMessage", [("MessageId", id)])
+            #expect(q["ResponseCode"] == "OK")
+            #expect(q["Status"] == "3")
+            #expect(q["To"] == "85291234567")
+            #expect(q["SendDate"] == "Sun, 01 Jun 2025 20:00:00 +0800")
+            let unknown = await h.send("QueryMessage", [("MessageId", "123")])
+            #expect(unknown["ResponseCode"] == "INVALID_PARAMETERS")
+            let bad = await h.send("SendMessageToGlobe", [("To", "8613800138000"), ("Message", "x")])
+            #expect(bad["ResponseCode"] == "MOBILE_NUMBER_ILLEGAL")
+        }
+    }
+
+    @Test func templatesAndConversions() async throws {
+        try await harness { h in
+            try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0))
+            var r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", #"{"code": 1234}"#)])
+            #expect(r["ResponseCode"] == "OK")
+            let messageId = try #require(r["MessageId"])
+            let m = try #require(try await h.store.message(id: Int64(messageId)!, account: "acme"))
+            #expect(m.text == "Code 1234" && m.from == "Acme")
+            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_2")])
+            #expect(r["ResponseCode"] == "SMS_CONTENT_CODE_ILLEGAL")
+            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1")])
+            #expect(r["ResponseCode"] == "CONTENT_MISSING_PARAMETERS")
+            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", "[1]")])
+            #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
+
+            r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "True"), ("ConversionTime", "1349055900000")])
+            #expect(r["ResponseCode"] == "OK")
+            r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "maybe")])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "false"), ("ConversionTime", "yesterday")])
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
+            let conversions = try await h.store.conversions(account: "acme")
+            #expect(conversions.count == 1 && conversions[0].delivered && conversions[0].conversionTimeMs == 1_349_055_900_000)
+
+            let body = "ConversionRate=0.53&ReportTime=1349055900000"
+            let d = await h.call(h.signer.v3("ConversionData", [], date: GatewayTests.date, body: body))
+            #expect(d["ResponseCode"] == "OK")
+            let data = try await h.store.conversionData(account: "acme")
+            #expect(data.first?.rate == 0.53)
+            let wrong = await h.call(h.signer.v3("ConversionData", [], date: GatewayTests.date, body: "ConversionRate=1.5"))
+            #expect(wrong["ResponseCode"] == "INVALID_PARAMETERS")
+        }
+    }
+
+    @Test func authenticationErrors() async throws {
+        try await harness { h in
+            var bad = h.signer
+            bad.secret = "wrong"
+            var r = await h.call(bad.v3("QueryMessage", [("MessageId", "1")], date: Self.date))
+            #expect(r.status == 400 && r["Code"] == "SignatureDoesNotMatch")
+            #expect(r["Message"]?.hasPrefix("Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\n") == true)
+            #expect(r["HostId"] == "petrel.test" && r["RequestId"]?.count == 36)
+
+            var unknown = h.signer
+            unknown.keyId = "nobody"
+            r = await h.call(unknown.v3("QueryMessage", [("MessageId", "1")], date: Self.date))
+            #expect(r.status == 404 && r["Code"] == "InvalidAccessKeyId.NotFound")
+
+            r = await h.call(h.signer.v3("QueryMessage", [("MessageId", "1")], date: "2025-06-01T11:44:00Z"))
+            #expect(r["Code"] == "InvalidTimeStamp.Expired")
+            r = await h.call(h.signer.v3("QueryMessage", [("MessageId", "1")], date: "2025-06-01 12:00:00"))
+            #expect(r["Code"] == "InvalidTimeStamp.Format")
+            r = await h.call(h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, signed: ["host", "x-acs-action"]))
+            #expect(r["Code"] == "IncompleteSignature")
+            r = await h.call(h.signer.v3("NoSuchAction", [], date: Self.date))
+            #expect(r.status == 404 && r["Code"] == "InvalidAction.NotFound")
+            r = await h.call(h.signer.v3("QueryMessage", [], date: Self.date, version: "2017-05-25"))
+            #expect(r["Code"] == "InvalidVersion")
+
+            let replay = h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, nonce: "n-1")
+            #expect(await h.call(replay)["ResponseCode"] == "INVALID_PARAMETERS")
+            r = await h.call(replay)
+            #expect(r["Code"] == "SignatureNonceUsed")
+            let live = try await h.store.liveNonces(nowMs: Self.nowMs)
+            #expect(live.contains { $0.hash == NonceGuard.digest(accessKeyId: "testAccessKeyId", nonce: "n-1") })
+
+            let disabled = try await h.store.setAccessKey(id: "testAccessKeyId", enabled: false)
+            #expect(disabled)
+            r = await h.send("QueryMessage", [("MessageId", "1")])
+            #expect(r["Code"] == "InvalidAccessKeyId.Inactive")
+        }
+    }
+
+    @Test func tamperedQueryFailsTheSignature() async throws {
+        try await harness { h in
+            var r = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "hello world")], date: Self.date)
+            r.query = r.query.replacingOccurrences(of: "hello", with: "HELLO")
+            #expect(await h.call(r)["Code"] == "SignatureDoesNotMatch")
+            var b = h.signer.v3("ConversionData", [], date: Self.date, body: "ConversionRate=0.5")
+            b.body = Array("ConversionRate=0.9".utf8)
+            #expect(await h.call(b)["Code"] == "SignatureDoesNotMatch")
+        }
+    }
+
+    @Test func legacyV1WithJSONAndXML() async throws {
+        try await harness { h in
+            var r = await h.call(h.signer.v1("SendMessageToGlobe", [("To", "6581234567"), ("Message", "hi there")], date: Self.date))
+            #expect(r["ResponseCode"] == "OK")
+            let xml = await h.gateway.handle(h.signer.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
+            let text = String(decoding: xml.body, as: UTF8.self)
+            #expect(xml.headers.contains { $0.0 == "Content-Type" && $0.1 == "text/xml;charset=utf-8" })
+            #expect(text.hasPrefix("<?xml version='1.0' encoding='UTF-8'?><QueryMessageResponse><RequestId>"))
+            var bad = h.signer
+            bad.secret = "nope"
+            let e = await h.gateway.handle(bad.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
+            #expect(e.status == 400)
+            #expect(String(decoding: e.body, as: UTF8.self).contains("<Code>SignatureDoesNotMatch</Code>"))
+            r = await h.call(RPCRequest(method: "GET", query: "Action=QueryMessage&Version=2018-05-01", headers: [], authority: "x"))
+            #expect(r["Code"] == "MissingParameter" && r["Message"]?.contains("\"Signature\"") == true)
+        }
+    }
+
+    @Test func policiesAndThrottling() async throws {
+        let policy = #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"dysms:*","Resource":"*"},{"Effect":"Deny","Action":"dysms:SendMessageToGlobe","Resource":"*"}]}"#
+        try await harness(limits: ["QueryMessage": 2], policy: policy) { h in
+            let denied = await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", "x")])
+            #expect(denied.status == 403 && denied["Code"] == "Forbidden.RAM")
+            let detail = try #require(denied.json["AccessDeniedDetail"] as? [String: String])
+            #expect(detail["AuthAction"] == "dysms:SendMessageToGlobe" && detail["NoPermissionType"] == "ExplicitDeny")
+            _ = await h.send("QueryMessage", [("MessageId", "1")])
+            _ = await h.send("QueryMessage", [("MessageId", "1")])
+            let throttled = await h.send("QueryMessage", [("MessageId", "1")])
+            #expect(throttled.status == 400 && throttled["Code"] == "Throttling.User")
+            #expect(throttled.headers.contains { $0.0 == "x-acs-retry-after" && Int($0.1)! > 0 })
+        }
+    }
+}
