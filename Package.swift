@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "petrel",
             dependencies: [
-                "PetrelServer", "PetrelStore", "PetrelCore",
+                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -108,7 +108,7 @@ public final class Gateway: Sendable {
         return try await handler.run(call)
     }
 
-    static func errorResponse(_ e: APIError, requestId: String, hostId: String, format: ResponseFormat, action: String) -> RPCResponse {
+    public static func errorResponse(_ e: APIError, requestId: String, hostId: String, format: ResponseFormat, action: String) -> RPCResponse {
         var fields: [(String, ResponseValue)] = [
             ("RequestId", .string(requestId)),
             ("HostId", .string(hostId)),

@@ -41,8 +41,8 @@ public protocol MessageStore: Sendable {
     /// Applies status changes that the state machine allows; returns those applied.
     @discardableResult
     func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate]
-    /// Returns `submitting` messages to the queue (their submit will be retried), e.g. after a crash.
-    func requeue(ids: [Int64]) async throws
+    /// Returns `submitting` messages to the queue, to be tried again from `notBeforeMs`.
+    func requeue(ids: [Int64], notBeforeMs: Int64) async throws
     /// Returns to the queue every `submitting` message whose lease ended before `nowMs`.
     func requeueExpiredLeases(nowMs: Int64) async throws -> Int
     /// Queued messages whose validity ended: they become `expired`.

@@ -89,11 +89,12 @@ extension SQLiteStore {
         return applied
     }
 
-    public func requeue(ids: [Int64]) async throws {
+    public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
-            let update = try db.cachedStatement(sql: "UPDATE messages SET status = 0, lease_until = NULL WHERE id = ? AND status = 1")
-            for id in ids { try update.execute(arguments: [id]) }
+            let update = try db.cachedStatement(
+                sql: "UPDATE messages SET status = 0, lease_until = NULL, not_before = ? WHERE id = ? AND status = 1")
+            for id in ids { try update.execute(arguments: [notBeforeMs, id]) }
         }
     }
 

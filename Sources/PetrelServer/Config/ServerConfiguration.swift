@@ -1,0 +1,109 @@
+import Foundation
+public import PetrelDelivery
+
+/// Everything `petrel serve` can be told, with its defaults. docs/configuration.md describes each key.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDir = "./petrel-data"
+    public var logLevel = "info"
+
+    // api
+    public var hostId = ""
+    public var timestampWindowSeconds: Int64 = 900
+    public var dateOffsetSeconds = 8 * 3600
+    public var defaultValiditySeconds: Int64 = 172_800
+    public var maxTextLength = 1600
+    public var maxBodyBytes = 4 * 1024 * 1024
+    public var throttling: [String: Double] = [:]
+
+    // sandbox
+    public var sandbox = SandboxChannel.Configuration()
+    public var sandboxRetrospection = true
+
+    // dispatcher
+    public var dispatcher = Dispatcher.Configuration()
+
+    public init() {}
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads a YAML (or JSON) config file on top of the defaults.
+    public static func load(path: String) throws -> ServerConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(description: "cannot read the config file \(path)")
+        }
+        return try parse(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    public static func parse(yaml: String) throws -> ServerConfiguration {
+        do {
+            return try read(try ConfigNode.parse(yaml: yaml))
+        } catch let e as ConfigNode.Failure {
+            throw Failure(description: e.description)
+        }
+    }
+
+    static func read(_ root: ConfigNode) throws -> ServerConfiguration {
+        var c = ServerConfiguration()
+        if let listen = try root.string("listen") { try c.setListen(listen) }
+        c.dataDir = try root.string("dataDir", default: c.dataDir)
+        c.logLevel = try root.string("logLevel", default: c.logLevel)
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(c.logLevel) else {
+            throw ConfigNode.Failure(description: "logLevel must be one of trace, debug, info, notice, warning, error, critical")
+        }
+
+        let api = try root.child("api")
+        c.hostId = try api.string("hostId", default: c.hostId)
+        c.timestampWindowSeconds = Int64(try api.int("timestampWindowSeconds", default: 900, range: 1...86_400))
+        if let offset = try api.string("dateOffset") {
+            guard let seconds = parseOffset(offset) else {
+                throw ConfigNode.Failure(description: "api.dateOffset must look like +08:00 or -05:30")
+            }
+            c.dateOffsetSeconds = seconds
+        }
+        c.defaultValiditySeconds = Int64(try api.int("defaultValidityPeriod", default: 172_800, range: 0...31_536_000))
+        c.maxTextLength = try api.int("maxTextLength", default: c.maxTextLength, range: 1...100_000)
+        c.maxBodyBytes = try api.int("maxBodyBytes", default: c.maxBodyBytes, range: 1024...(256 << 20))
+        let throttling = try api.child("throttling")
+        for action in throttling.keys() {
+            c.throttling[action] = try throttling.double(action, default: 0, range: 0...1_000_000)
+        }
+
+        let sandbox = try root.child("sandbox")
+        c.sandbox.deliveryDelayMs = Int64(try sandbox.int("deliveryDelayMs", default: 300, range: 0...86_400_000))
+        c.sandbox.slowDelayMs = Int64(try sandbox.int("slowDelayMs", default: 10_000, range: 0...86_400_000))
+        c.sandboxRetrospection = try sandbox.bool("retrospection", default: true)
+
+        let dispatcher = try root.child("dispatcher")
+        c.dispatcher.batchSize = try dispatcher.int("batchSize", default: 1000, range: 1...50_000)
+        c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
+        c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))
+
+        try root.finish()
+        return c
+    }
+
+    /// `HOST:PORT`, `:PORT` or `[v6]:PORT`.
+    public mutating func setListen(_ text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else {
+            throw Failure(description: "listen must be HOST:PORT, got \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    static func parseOffset(_ text: String) -> Int? {
+        let t = text.uppercased()
+        if t == "Z" || t == "UTC" { return 0 }
+        guard t.count == 6, let sign = t.first, sign == "+" || sign == "-" else { return nil }
+        let parts = t.dropFirst().split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), h <= 14, m < 60 else { return nil }
+        return (sign == "-" ? -1 : 1) * (h * 3600 + m * 60)
+    }
+}

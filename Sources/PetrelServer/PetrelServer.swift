@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PetrelAPI
+import PetrelCore
+import PetrelDelivery
+import PetrelStore
+import ServiceLifecycle
+
+/// `petrel serve`: wires the store, the RPC gateway, the dispatcher and the HTTP server, and runs them until
+/// SIGTERM or SIGINT.
+public enum PetrelServer {
+    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    public static func run(
+        configuration c: ServerConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws {
+        var logger = Logger(label: "petrel")
+        logger.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
+
+        let lock = try DataDirectory.lockForServing(path: c.dataDir)
+        defer { close(lock) }
+        let store = try DataDirectory.openStore(path: c.dataDir, environment: environment)
+        do {
+            try await serve(c, store: store, environment: environment, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    static func serve(_ c: ServerConfiguration, store: SQLiteStore, environment: [String: String], logger: Logger) async throws {
+        let clock: @Sendable () -> Int64 = { PetrelServer.now() }
+        if let key = try await AccessKeys.bootstrap(store: store, environment: environment, nowMs: clock()) {
+            // Printed once, on the terminal of whoever started the first server; never logged.
+            print("Created access key (shown once, keep the secret safe):")
+            print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
+        }
+
+        let nonces = NonceGuard()
+        nonces.warm(try await store.liveNonces(nowMs: clock()))
+        let ids = MessageIDGenerator(floor: try await store.maxMessageId())
+
+        let sandbox = SandboxChannel(configuration: c.sandbox)
+        let dispatcher = Dispatcher(
+            store: store, channels: [sandbox], configuration: c.dispatcher, logger: logger, clock: clock)
+        let channelIds: Set<String> = [sandbox.id]
+        let env = APIEnvironment(
+            store: store, ids: ids, channels: { channelIds }, dateOffsetSeconds: c.dateOffsetSeconds,
+            defaultValidityMs: c.defaultValiditySeconds > 0 ? c.defaultValiditySeconds * 1000 : nil,
+            maxTextLength: c.maxTextLength, onAccepted: { _ in dispatcher.notify() })
+        let gateway = Gateway(
+            env: env, nonces: nonces, throttle: Throttle(limits: c.throttling), hostId: c.hostId,
+            timestampWindowSeconds: c.timestampWindowSeconds, clock: clock)
+
+        let router = Router()
+        HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger).register(on: router)
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Petrel"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? c.port
+                let host = c.host.contains(":") ? "[\(c.host)]" : c.host
+                print("Petrel listening on http://\(host):\(port) (data in \(c.dataDir))")
+                fflush(nil)
+            },
+            logger: logger)
+        app.addServices(dispatcher, Housekeeping(store: store, logger: logger, clock: clock))
+        try await app.runService()
+    }
+}

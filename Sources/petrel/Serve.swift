@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import PetrelServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080).")
+    var listen: String?
+
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./petrel-data).")
+    var dataDir: String?
+
+    @Option(help: "Config file (YAML or JSON).")
+    var config: String?
+
+    func run() async throws {
+        var c = ServerConfiguration()
+        do {
+            if let config { c = try ServerConfiguration.load(path: config) }
+            if let listen { try c.setListen(listen) }
+        } catch {
+            throw CLIError(description: "\(error)")
+        }
+        if let dataDir {
+            c.dataDir = dataDir
+        } else if config == nil, let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] {
+            c.dataDir = env
+        }
+        try await PetrelServer.run(configuration: c)
+    }
+}
