@@ -85,6 +85,11 @@ let package = Package(
         .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI", "PetrelStore"], swiftSettings: swiftSettings),
         .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelStore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PetrelDeliveryTests",
+            dependencies: ["PetrelDelivery", "PetrelStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PetrelServerTests",
             dependencies: [
                 "PetrelServer",

@@ -1,0 +1,202 @@
+import Foundation
+import PetrelCore
+import PetrelStore
+import Testing
+
+/// Every store behaviour, run against every store implementation.
+@Suite struct MessageStoreConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func committedMessagesReadBackWhole(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var m = message(42, expiresAtMs: 99_000)
+            m.text = "Ünïcødé ~ 中文 😀"
+            m.encoding = .ucs2
+            m.segments = 2
+            m.requestedChannel = "sandbox"
+            try await store.commit(WriteBatch(nonce: NonceRecord(hash: -5, expiresAtMs: 5000), messages: [m]))
+            let back = try #require(try await store.message(id: 42, account: "acme"))
+            #expect(back == m)
+            #expect(try await store.message(id: 42, account: "other") == nil)
+            #expect(try await store.maxMessageId() == 42)
+            #expect(try await store.liveNonces(nowMs: 4000) == [NonceRecord(hash: -5, expiresAtMs: 5000)])
+            #expect(try await store.pruneNonces(nowMs: 6000) == 1)
+            #expect(try await store.liveNonces(nowMs: 0).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentCommitsAllLand(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        let batch = (0..<10).map { message(Int64(i * 10 + $0)) }
+                        try await store.commit(WriteBatch(nonce: NonceRecord(hash: Int64(i), expiresAtMs: 10), messages: batch))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.counts()[.queued] == 2000)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aFailingBatchDoesNotSinkItsNeighbours(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(1)]))
+            await withTaskGroup(of: Bool.self) { group in
+                for id in [Int64(1), 2, 3] {
+                    group.addTask { (try? await store.commit(WriteBatch(messages: [message(id)]))) != nil }
+                }
+                var ok = 0
+                for await result in group where result { ok += 1 }
+                #expect(ok == 2)   // id 1 is a duplicate primary key
+            }
+            #expect(try await store.counts()[.queued] == 3)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func claimsByPriorityThenAgeAndOnlyDueOnes(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [
+                message(1, priority: .bulk, createdAtMs: 10),
+                message(2, priority: .normal, createdAtMs: 20),
+                message(3, priority: .urgent, createdAtMs: 30),
+                message(4, priority: .urgent, createdAtMs: 5),
+                message(5, priority: .urgent, createdAtMs: 5, notBeforeMs: 10_000),
+            ]))
+            let first = try await store.claim(limit: 3, nowMs: 100, leaseMs: 1000)
+            #expect(first.map(\.id) == [4, 3, 2])
+            #expect(first.allSatisfy { $0.status == .submitting })
+            let rest = try await store.claim(limit: 10, nowMs: 100, leaseMs: 1000)
+            #expect(rest.map(\.id) == [1])
+            #expect(try await store.claim(limit: 10, nowMs: 100, leaseMs: 1000).isEmpty)
+            #expect(try await store.claim(limit: 10, nowMs: 10_000, leaseMs: 1000).map(\.id) == [5])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func leasesExpireBackToTheQueue(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(1), message(2)]))
+            #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 1000).count == 2)
+            #expect(try await store.requeueExpiredLeases(nowMs: 1500) == 0)
+            #expect(try await store.requeueExpiredLeases(nowMs: 2500) == 2)
+            #expect(try await store.claim(limit: 10, nowMs: 2500, leaseMs: 1000).count == 2)
+            try await store.requeue(ids: [1], notBeforeMs: 5000)
+            #expect(try await store.claim(limit: 10, nowMs: 4000, leaseMs: 1000).isEmpty)
+            #expect(try await store.claim(limit: 10, nowMs: 5000, leaseMs: 1000).map(\.id) == [1])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func statusMovesFollowTheStateMachine(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(1), message(2)]))
+            #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 1000).count == 2)
+            let receipt = StatusUpdate(id: 1, status: .delivered, atMs: 900)
+            try await store.markSent(
+                [SentRecord(id: 1, channel: "sandbox", carrierMessageId: "c1", sentAtMs: 100, scheduledReceipt: receipt)],
+                sandbox: [SandboxEntry(messageId: 1, account: "acme", to: "85291234567", from: "P", text: "t", segments: 1, receivedAtMs: 100, outcome: "delivered")])
+            var m = try #require(try await store.message(id: 1, account: "acme"))
+            #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "c1" && m.sentAtMs == 100)
+            #expect(try await store.dueReceipts(nowMs: 899, limit: 10).isEmpty)
+            #expect(try await store.dueReceipts(nowMs: 900, limit: 10) == [receipt])
+            #expect(try await store.apply([receipt]) == [receipt])
+            #expect(try await store.dueReceipts(nowMs: 10_000, limit: 10).isEmpty)
+            // Final states never change.
+            #expect(try await store.apply([StatusUpdate(id: 1, status: .failed, errorCode: "X", atMs: 1000)]).isEmpty)
+            m = try #require(try await store.message(id: 1, account: "acme"))
+            #expect(m.status == .delivered && m.doneAtMs == 900)
+            let events = try await store.events(messageId: 1)
+            #expect(events.map(\.status) == [.sent, .delivered])
+            #expect(try await store.sandboxMessages(to: "85291234567", limit: 10).count == 1)
+            #expect(try await store.clearSandbox() == 1)
+            // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
+            #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func queuedMessagesExpire(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(1, expiresAtMs: 500), message(2, expiresAtMs: 5000), message(3)]))
+            let expired = try await store.expireQueued(nowMs: 1000)
+            #expect(expired.map(\.id) == [1])
+            let m = try #require(try await store.message(id: 1, account: "acme"))
+            #expect(m.status == .expired && m.errorCode == "EXPIRED" && m.doneAtMs == 1000)
+            #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 10).map(\.id) == [2, 3])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func accessKeysAndTemplates(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let key = AccessKeyRecord(id: "LTAIx", secret: "s3cr3t-value", account: "acme", name: "n", policy: "{}", createdAtMs: 1)
+            try await store.putAccessKey(key)
+            #expect(try await store.accessKey(id: "LTAIx") == key)
+            #expect(try await store.setAccessKey(id: "LTAIx", enabled: false))
+            #expect(try await store.accessKey(id: "LTAIx")?.enabled == false)
+            #expect(try await !store.setAccessKey(id: "nope", enabled: false))
+            #expect(try await store.accessKeys().count == 1)
+            #expect(try await store.deleteAccessKey(id: "LTAIx"))
+            #expect(try await store.accessKey(id: "LTAIx") == nil)
+
+            let t = TemplateRecord(account: "acme", code: "SMS_1", text: "Hi ${name}", createdAtMs: 1)
+            try await store.putTemplate(t)
+            #expect(try await store.template(account: "acme", code: "SMS_1") == t)
+            #expect(try await store.template(account: "other", code: "SMS_1") == nil)
+            #expect(try await store.templates(account: nil) == [t])
+            #expect(try await store.deleteTemplate(account: "acme", code: "SMS_1"))
+            #expect(try await store.templates(account: "acme").isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func conversions(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let c = ConversionRecord(account: "acme", messageId: 7, to: "85291234567", delivered: true, conversionTimeMs: 5, receivedAtMs: 6)
+            let d = ConversionDataRecord(account: "acme", rate: 0.25, reportTimeMs: nil, receivedAtMs: 6)
+            try await store.commit(WriteBatch(conversions: [c], conversionData: [d]))
+            #expect(try await store.conversions(account: "acme") == [c])
+            #expect(try await store.conversionData(account: "acme") == [d])
+            #expect(try await store.conversions(account: "other").isEmpty)
+        }
+    }
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func durableSettingsAndEncryptedSecrets() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
+        #expect(try store.synchronousLevel() == 2)   // FULL, despite GRDB's NORMAL default
+        #expect(try store.journalMode() == "wal")
+        try await store.putAccessKey(AccessKeyRecord(id: "k", secret: "plain-secret-xyz", account: "a", name: "n", createdAtMs: 0))
+        try await store.close()
+        var bytes = Data()
+        for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
+            bytes += try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent(f))
+        }
+        #expect(bytes.range(of: Data("plain-secret-xyz".utf8)) == nil)
+
+        let wrongKey = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 2, count: 32)))
+        await #expect(throws: (any Error).self) { try await wrongKey.accessKey(id: "k") }
+        try await wrongKey.close()
+    }
+
+    @Test func masterKeyFileIsCreatedPrivateAndReused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-mk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try SecretBox.loadMasterKey(dataDir: dir, environment: [:])
+        let b = try SecretBox.loadMasterKey(dataDir: dir, environment: [:])
+        #expect(try b.open(a.seal("x")) == "x")
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/master.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let env = try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
+        #expect(throws: (any Error).self) { try env.open(a.seal("x")) }
+        #expect(throws: (any Error).self) { try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": "short"]) }
+    }
+}
