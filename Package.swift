@@ -78,6 +78,9 @@ let package = Package(
             dependencies: [
                 "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
