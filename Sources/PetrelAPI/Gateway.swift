@@ -1,4 +1,3 @@
-import Foundation
 import PetrelCore
 public import PetrelStore
 
@@ -45,14 +44,16 @@ public final class Gateway: Sendable {
     }
 
     public func handle(_ request: RPCRequest) async -> RPCResponse {
-        let requestId = UUID().uuidString
+        let requestId = RequestID.make()
         let host = hostId.isEmpty ? String(request.authority.split(separator: ":").first ?? "") : hostId
         var format = ResponseFormat.json
         var action = ""
         do {
+            let queryPairs: [(String, String)]
             var pairs: [(String, String)]
             do {
-                pairs = try FormEncoding.decode(request.query)
+                queryPairs = try FormEncoding.decode(request.query)
+                pairs = queryPairs
                 if request.isFormBody, let body = String(validating: request.body, as: UTF8.self) {
                     pairs += try FormEncoding.decode(body)
                 }
@@ -63,7 +64,7 @@ public final class Gateway: Sendable {
             if params["Format"]?.lowercased() == "xml" { format = .xml }
 
             let now = clock()
-            let caller = try await authenticator.authenticate(request, params, nowMs: now)
+            let caller = try await authenticator.authenticate(request, params, queryPairs: queryPairs, nowMs: now)
             action = caller.action
             do {
                 let result = try await perform(caller, params, requestId: requestId, nowMs: now)

@@ -2,6 +2,7 @@ public import Logging
 public import PetrelCore
 public import PetrelStore
 public import ServiceLifecycle
+import Synchronization
 
 /// Moves queued messages to their channels and applies the receipts that come back.
 ///
@@ -14,6 +15,10 @@ public final class Dispatcher: Service {
         public var pollMs: Int64 = 100
         public var leaseMs: Int64 = 60_000
         public var retryDelayMs: Int64 = 1000
+        /// After a wake-up, wait this long so one round takes what arrived together (fewer, larger transactions).
+        public var lingerMs: Int64 = 5
+        /// How often the queue is swept for expired messages and lost leases.
+        public var sweepIntervalMs: Int64 = 1000
 
         public init() {}
     }
@@ -25,6 +30,7 @@ public final class Dispatcher: Service {
     let logger: Logger
     let configuration: Configuration
     let wake = WakeSignal()
+    private let lastSweep = Mutex<Int64>(0)
 
     public init(
         store: any MessageStore, channels: [any Channel], router: MessageRouter = MessageRouter(), configuration: Configuration = Configuration(),
@@ -47,14 +53,18 @@ public final class Dispatcher: Service {
         // Claims left by a previous run of this node: submit them again.
         let requeued = try await store.requeueExpiredLeases(nowMs: .max)
         if requeued > 0 { logger.info("requeued messages claimed before a restart", metadata: ["count": "\(requeued)"]) }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     if try await self.round() { continue }
+                } catch is CancellationError {
+                    return
                 } catch {
+                    if Task.isCancelled { return }
                     self.logger.error("dispatch round failed", metadata: ["error": "\(error)"])
                 }
                 await self.wake.wait(timeoutMs: self.configuration.pollMs)
+                try? await Task.sleep(for: .milliseconds(self.configuration.lingerMs))
             }
         }
     }
@@ -62,14 +72,19 @@ public final class Dispatcher: Service {
     /// One round; true when there may be more work right away.
     public func round() async throws -> Bool {
         let now = clock()
-        let expired = try await store.expireQueued(nowMs: now)
+        var expired = 0
+        if lastSweep.withLock({ last in
+            guard now - last >= configuration.sweepIntervalMs else { return false }
+            last = now
+            return true
+        }) {
+            expired = try await store.expireQueued(nowMs: now).count
+            _ = try await store.requeueExpiredLeases(nowMs: now)
+        }
         let claimed = try await store.claim(limit: configuration.batchSize, nowMs: now, leaseMs: configuration.leaseMs)
         if !claimed.isEmpty { try await dispatch(claimed, nowMs: now) }
-        let due = try await store.dueReceipts(nowMs: now, limit: configuration.batchSize)
-        if !due.isEmpty { try await store.apply(due) }
-        _ = try await store.requeueExpiredLeases(nowMs: now)
-        return claimed.count == configuration.batchSize || due.count == configuration.batchSize
-            || expired.count >= 10_000
+        let due = try await store.applyDueReceipts(nowMs: now, limit: configuration.batchSize)
+        return claimed.count == configuration.batchSize || due.count == configuration.batchSize || expired >= 10_000
     }
 
     func dispatch(_ messages: [Message], nowMs: Int64) async throws {
@@ -77,6 +92,13 @@ public final class Dispatcher: Service {
         var unroutable: [StatusUpdate] = []
         var waiting: [Int64] = []
         for m in messages {
+            // Never hand a message to a carrier after its validity ended, even if it was claimed just now.
+            if let expiry = m.expiresAtMs, expiry <= nowMs {
+                unroutable.append(StatusUpdate(
+                    id: m.id, status: .expired, errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent", atMs: nowMs))
+                continue
+            }
             let candidates = router.channels(for: m)
             if let channel = candidates.first(where: { channels[$0]?.isAvailable == true }) {
                 byChannel[channel, default: []].append(m)

@@ -33,7 +33,7 @@ struct HTTPRoutes {
             body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch {
             return Self.response(Gateway.errorResponse(
-                .bodyTooLarge(limit: configuration.maxBodyBytes), requestId: UUID().uuidString, hostId: configuration.hostId,
+                .bodyTooLarge(limit: configuration.maxBodyBytes), requestId: RequestID.make(), hostId: configuration.hostId,
                 format: .json, action: ""))
         }
         let rpc = RPCRequest(

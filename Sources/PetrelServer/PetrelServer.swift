@@ -67,7 +67,8 @@ public enum PetrelServer {
                 fflush(nil)
             },
             logger: logger)
-        app.addServices(dispatcher, Housekeeping(store: store, logger: logger, clock: clock))
+        if c.dispatcherEnabled { app.addServices(dispatcher) }
+        app.addServices(Housekeeping(store: store, logger: logger, clock: clock))
         try await app.runService()
     }
 }

@@ -47,8 +47,8 @@ public protocol MessageStore: Sendable {
     func requeueExpiredLeases(nowMs: Int64) async throws -> Int
     /// Queued messages whose validity ended: they become `expired`.
     func expireQueued(nowMs: Int64) async throws -> [StatusUpdate]
-    /// Scheduled receipts (of simulated channels) due at `nowMs`.
-    func dueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate]
+    /// Applies the scheduled receipts (of simulated channels) due at `nowMs`; returns those applied.
+    func applyDueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate]
     func counts() async throws -> [MessageStatus: Int]
 
     // MARK: Sandbox inbox

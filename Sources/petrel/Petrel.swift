@@ -1,7 +1,22 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
+enum Main {
+    /// Swift concurrency runs on NIO's event loops, so a request's task and its socket share a thread instead of
+    /// hopping between two pools on every read and write (on two cores those hops dominate the cost).
+    static func main() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        Task {
+            await Petrel.main()
+            exit(0)
+        }
+        dispatchMain()
+    }
+}
+
 struct Petrel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",

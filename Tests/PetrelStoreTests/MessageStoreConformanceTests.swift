@@ -101,10 +101,9 @@ import Testing
                 sandbox: [SandboxEntry(messageId: 1, account: "acme", to: "85291234567", from: "P", text: "t", segments: 1, receivedAtMs: 100, outcome: "delivered")])
             var m = try #require(try await store.message(id: 1, account: "acme"))
             #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "c1" && m.sentAtMs == 100)
-            #expect(try await store.dueReceipts(nowMs: 899, limit: 10).isEmpty)
-            #expect(try await store.dueReceipts(nowMs: 900, limit: 10) == [receipt])
-            #expect(try await store.apply([receipt]) == [receipt])
-            #expect(try await store.dueReceipts(nowMs: 10_000, limit: 10).isEmpty)
+            #expect(try await store.applyDueReceipts(nowMs: 899, limit: 10).isEmpty)
+            #expect(try await store.applyDueReceipts(nowMs: 900, limit: 10) == [receipt])
+            #expect(try await store.applyDueReceipts(nowMs: 10_000, limit: 10).isEmpty)
             // Final states never change.
             #expect(try await store.apply([StatusUpdate(id: 1, status: .failed, errorCode: "X", atMs: 1000)]).isEmpty)
             m = try #require(try await store.message(id: 1, account: "acme"))

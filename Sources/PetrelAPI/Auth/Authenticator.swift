@@ -33,7 +33,10 @@ public struct Authenticator: Sendable {
 
     enum Style { case v3(SignatureV3.Authorization), v1 }
 
-    public func authenticate(_ request: RPCRequest, _ params: Parameters, nowMs: Int64) async throws(APIError) -> Caller {
+    /// `queryPairs` are the decoded query parameters alone (V3 signs those; a form body is in the payload hash).
+    public func authenticate(
+        _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)], nowMs: Int64
+    ) async throws(APIError) -> Caller {
         let style: Style
         if let header = request.header("authorization") {
             guard let auth = SignatureV3.parseAuthorization(header) else {
@@ -95,7 +98,7 @@ public struct Authenticator: Sendable {
         guard key.enabled else { throw APIError.accessKeyInactive }
 
         switch style {
-        case .v3(let auth): try verifyV3(request, params, auth, secret: key.secret)
+        case .v3(let auth): try verifyV3(request, queryPairs, auth, secret: key.secret)
         case .v1: try verifyV1(request, params, secret: key.secret)
         }
 
@@ -105,28 +108,24 @@ public struct Authenticator: Sendable {
         return Caller(key: key, action: action, nonce: NonceRecord(hash: digest, expiresAtMs: expires))
     }
 
-    func verifyV3(_ request: RPCRequest, _ params: Parameters, _ auth: SignatureV3.Authorization, secret: String) throws(APIError) {
+    func verifyV3(
+        _ request: RPCRequest, _ queryPairs: [(String, String)], _ auth: SignatureV3.Authorization, secret: String
+    ) throws(APIError) {
         let missing = Self.requiredSignedHeaders.filter { !auth.signedHeaders.contains($0) }
         guard missing.isEmpty else {
             throw APIError.incompleteSignature("SignedHeaders must include \(missing.joined(separator: ";")).")
         }
         let payloadHash = SignatureV3.payloadHash(request.body)
-        if let declared = request.header("x-acs-content-sha256"), declared.lowercased() != payloadHash {
+        if let declared = request.header("x-acs-content-sha256"), asciiLowercased(declared) != payloadHash {
             throw APIError(
                 status: 400, code: "SignatureDoesNotMatch",
                 message: "x-acs-content-sha256 does not match the SHA-256 of the request body (\(payloadHash)).")
         }
-        let queryPairs: [(String, String)]
-        do {
-            queryPairs = try FormEncoding.decode(request.query)
-        } catch {
-            throw APIError.badRequest
-        }
-        let canonical = SignatureV3.canonicalRequest(
+        let canonical = SignatureV3.canonicalBytes(
             request, queryPairs: queryPairs, signedHeaders: auth.signedHeaders, payloadHash: payloadHash)
-        let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonical)
+        let stringToSign = SignatureV3.stringToSign(canonicalBytes: canonical)
         let expected = SignatureV3.signature(stringToSign: stringToSign, secret: secret)
-        guard constantTimeEquals(expected, auth.signature.lowercased()) else {
+        guard constantTimeEquals(expected, asciiLowercased(auth.signature)) else {
             throw APIError.signatureDoesNotMatch(stringToSign: stringToSign)
         }
     }

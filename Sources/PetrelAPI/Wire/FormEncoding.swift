@@ -63,6 +63,11 @@ public enum FormEncoding {
     public static func percentEncode(_ text: some StringProtocol) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
+        appendPercentEncoded(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendPercentEncoded(_ text: some StringProtocol, into out: inout [UInt8]) {
         for b in text.utf8 {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -75,16 +80,25 @@ public enum FormEncoding {
                 out.append(upperHex[Int(b & 0xF)])
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Pairs sorted by key bytes (then value), each side percent-encoded, joined with `&`.
     public static func canonicalQuery(_ pairs: [(String, String)]) -> String {
-        pairs.sorted { a, b in
+        var out: [UInt8] = []
+        appendCanonicalQuery(pairs, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendCanonicalQuery(_ pairs: [(String, String)], into out: inout [UInt8]) {
+        let sorted = pairs.sorted { a, b in
             a.0.utf8.lexicographicallyPrecedes(b.0.utf8)
                 || (a.0 == b.0 && a.1.utf8.lexicographicallyPrecedes(b.1.utf8))
         }
-        .map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }
-        .joined(separator: "&")
+        for (i, (k, v)) in sorted.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: "&")) }
+            appendPercentEncoded(k, into: &out)
+            out.append(UInt8(ascii: "="))
+            appendPercentEncoded(v, into: &out)
+        }
     }
 }

@@ -5,10 +5,13 @@ public struct RPCRequest: Sendable {
     /// The raw query string, without `?`.
     public var query: String
     /// Header fields as received; names are compared case-insensitively.
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] {
+        didSet { lowercasedNames = headers.map { asciiLowercased($0.name) } }
+    }
     /// `Host` (HTTP/1.1) or `:authority` (HTTP/2), exactly as sent: it is signed.
     public var authority: String
     public var body: [UInt8]
+    private var lowercasedNames: [String]
 
     public init(
         method: String, path: String = "/", query: String, headers: [(name: String, value: String)],
@@ -18,21 +21,34 @@ public struct RPCRequest: Sendable {
         self.path = path
         self.query = query
         self.headers = headers
+        self.lowercasedNames = headers.map { asciiLowercased($0.name) }
         self.authority = authority
         self.body = body
     }
 
-    /// Every value of a header, in the order received.
+    /// Every value of a header, in the order received. `name` must be lower-case.
     public func headerValues(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        if lower == "host" { return [authority] }
-        return headers.filter { $0.name.lowercased() == lower }.map(\.value)
+        if name == "host" { return [authority] }
+        var values: [String] = []
+        for (i, n) in lowercasedNames.enumerated() where n == name { values.append(headers[i].value) }
+        return values
     }
 
-    public func header(_ name: String) -> String? { headerValues(name).first }
+    /// The first value of a header. `name` must be lower-case.
+    public func header(_ name: String) -> String? {
+        if name == "host" { return authority }
+        guard let i = lowercasedNames.firstIndex(of: name) else { return nil }
+        return headers[i].value
+    }
 
     public var isFormBody: Bool {
-        guard !body.isEmpty else { return false }
-        return header("content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
+        guard !body.isEmpty, let type = header("content-type") else { return false }
+        return asciiLowercased(type).hasPrefix("application/x-www-form-urlencoded")
     }
+}
+
+/// ASCII-only lower-casing: header names and tokens, without the cost of Unicode case mapping.
+func asciiLowercased(_ s: String) -> String {
+    guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
+    return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
 }

@@ -18,56 +18,104 @@ public struct DigitPattern: Sendable {
         var description: String { "unsupported number pattern at offset \(offset): \(pattern)" }
     }
 
-    let root: Node
+    /// The parsed pattern flattened into plain values, so matching does no reference counting.
+    struct Op: Sendable {
+        var kind: UInt8          // 0 digits, 1 sequence, 2 alternation, 3 repetition
+        var mask: UInt16         // digits
+        var min: UInt8           // repetition
+        var max: UInt8           // repetition
+        var first: Int32         // sequence / alternation: first index in `children`; repetition: the child op
+        var count: Int32         // sequence / alternation: number of children
+    }
+
+    let ops: [Op]
+    let children: [Int32]
+    let root: Int32
 
     public init(_ pattern: String) throws {
         var parser = Parser(bytes: Array(pattern.utf8), pattern: pattern)
-        self.root = try parser.parseAlternation()
+        let tree = try parser.parseAlternation()
         guard parser.index == parser.bytes.count else { throw parser.error() }
+        var ops: [Op] = []
+        var children: [Int32] = []
+        func flatten(_ node: Node) -> Int32 {
+            switch node {
+            case .digits(let mask):
+                ops.append(Op(kind: 0, mask: mask, min: 0, max: 0, first: 0, count: 0))
+            case .sequence(let nodes), .alternation(let nodes):
+                let ids = nodes.map(flatten)
+                let first = Int32(children.count)
+                children.append(contentsOf: ids)
+                let kind: UInt8 = if case .sequence = node { 1 } else { 2 }
+                ops.append(Op(kind: kind, mask: 0, min: 0, max: 0, first: first, count: Int32(ids.count)))
+            case .repetition(let inner, let min, let max):
+                let child = flatten(inner)
+                ops.append(Op(kind: 3, mask: 0, min: UInt8(min), max: UInt8(Swift.min(max, 31)), first: child, count: 0))
+            }
+            return Int32(ops.count - 1)
+        }
+        self.root = flatten(tree)
+        self.ops = ops
+        self.children = children
     }
 
     /// True when the whole of `digits` (values 0...9) matches the pattern. At most 31 digits.
-    public func matches(_ digits: some Collection<UInt8>) -> Bool {
-        let input = Array(digits)
-        guard input.count < 32 else { return false }
-        let end = Self.run(root, input, 1)
-        return end & (1 << UInt32(input.count)) != 0
+    public func matches(_ digits: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard digits.count < 32 else { return false }
+        return reach(digits) & (1 << UInt32(digits.count)) != 0
     }
 
-    /// Positions reachable after matching `node`, starting from any position in `start`.
-    static func run(_ node: Node, _ input: [UInt8], _ start: UInt32) -> UInt32 {
+    public func matches(_ digits: [UInt8]) -> Bool {
+        digits.withUnsafeBufferPointer { matches($0) }
+    }
+
+    /// End positions reachable from position 0.
+    func reach(_ input: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        ops.withUnsafeBufferPointer { ops in
+            children.withUnsafeBufferPointer { children in
+                Self.run(root, ops, children, input, 1)
+            }
+        }
+    }
+
+    /// Positions reachable after matching op `index`, starting from any position in `start`.
+    static func run(
+        _ index: Int32, _ ops: UnsafeBufferPointer<Op>, _ children: UnsafeBufferPointer<Int32>,
+        _ input: UnsafeBufferPointer<UInt8>, _ start: UInt32
+    ) -> UInt32 {
         if start == 0 { return 0 }
-        switch node {
-        case .digits(let mask):
+        let op = ops[Int(index)]
+        switch op.kind {
+        case 0:
             var out: UInt32 = 0
             var pending = start
             while pending != 0 {
                 let p = pending.trailingZeroBitCount
                 pending &= pending - 1
-                if p < input.count, mask & (1 << UInt16(input[p])) != 0 { out |= 1 << UInt32(p + 1) }
+                if p < input.count, op.mask & (1 << UInt16(input[p])) != 0 { out |= 1 << UInt32(p + 1) }
             }
             return out
-        case .sequence(let nodes):
+        case 1:
             var set = start
-            for n in nodes {
-                set = run(n, input, set)
+            for c in Int(op.first)..<Int(op.first + op.count) {
+                set = run(children[c], ops, children, input, set)
                 if set == 0 { return 0 }
             }
             return set
-        case .alternation(let nodes):
+        case 2:
             var out: UInt32 = 0
-            for n in nodes { out |= run(n, input, start) }
+            for c in Int(op.first)..<Int(op.first + op.count) { out |= run(children[c], ops, children, input, start) }
             return out
-        case .repetition(let n, let min, let max):
+        default:
             var set = start
-            for _ in 0..<min {
-                set = run(n, input, set)
+            for _ in 0..<op.min {
+                set = run(op.first, ops, children, input, set)
                 if set == 0 { return 0 }
             }
             var out = set
-            var count = min
-            while count < max {
-                set = run(n, input, set)
+            var count = op.min
+            while count < op.max {
+                set = run(op.first, ops, children, input, set)
                 if set == 0 || set | out == out { break }
                 out |= set
                 count += 1
@@ -203,14 +251,17 @@ extension DigitPattern {
 
 extension DigitPattern {
     /// True when some prefix of `digits` (possibly all of it) matches.
-    public func matchesPrefix(_ digits: some Collection<UInt8>) -> Bool {
-        !prefixEnds(digits).isEmpty
+    public func matchesPrefix(_ digits: UnsafeBufferPointer<UInt8>) -> Bool {
+        reach(UnsafeBufferPointer(rebasing: digits.prefix(31))) != 0
+    }
+
+    public func matchesPrefix(_ digits: [UInt8]) -> Bool {
+        digits.withUnsafeBufferPointer { matchesPrefix($0) }
     }
 
     /// The lengths of every prefix of `digits` that the pattern matches, shortest first.
-    public func prefixEnds(_ digits: some Collection<UInt8>) -> [Int] {
-        let input = Array(digits.prefix(31))
-        var ends = Self.run(root, input, 1)
+    public func prefixEnds(_ digits: [UInt8]) -> [Int] {
+        var ends = digits.withUnsafeBufferPointer { reach(UnsafeBufferPointer(rebasing: $0.prefix(31))) }
         var result: [Int] = []
         while ends != 0 {
             result.append(ends.trailingZeroBitCount)

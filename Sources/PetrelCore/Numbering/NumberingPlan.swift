@@ -13,7 +13,11 @@ public struct NumberingPlan: Sendable {
         let leadingDigits: DigitPattern?
         let nationalPrefix: DigitPattern?
 
-        func type(of national: [UInt8]) -> NumberType? {
+        func type(of digits: [UInt8]) -> NumberType? {
+            digits.withUnsafeBufferPointer { type(of: $0) }
+        }
+
+        func type(of national: UnsafeBufferPointer<UInt8>) -> NumberType? {
             guard national.count < 32, possibleLengths & (1 << UInt32(national.count)) != 0,
                 general.matches(national)
             else { return nil }

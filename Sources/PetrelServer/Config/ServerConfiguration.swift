@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
 
     // dispatcher
     public var dispatcher = Dispatcher.Configuration()
+    /// False for an accept-only node: it takes API calls but hands nothing to carriers.
+    public var dispatcherEnabled = true
 
     public init() {}
 
@@ -78,6 +80,7 @@ public struct ServerConfiguration: Sendable {
         c.sandboxRetrospection = try sandbox.bool("retrospection", default: true)
 
         let dispatcher = try root.child("dispatcher")
+        c.dispatcherEnabled = try dispatcher.bool("enabled", default: true)
         c.dispatcher.batchSize = try dispatcher.int("batchSize", default: 1000, range: 1...50_000)
         c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
         c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))

@@ -1,14 +1,22 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Group commit: concurrent requests park here, one writer thread commits everything pending in one
-/// transaction (one fsync), then resumes them all. A client is answered only after its rows are on disk.
+/// Group commit: every write of the process parks here, and one writer thread runs everything pending in one
+/// transaction (one fsync), then resumes them all. A client is answered only after its rows are on disk, and the
+/// dispatcher's status changes share those fsyncs instead of competing with them.
 final class GroupCommitter: @unchecked Sendable {
-    typealias Apply = @Sendable (Database, WriteBatch) throws -> Void
-
     private struct Job {
-        let batch: WriteBatch
-        let continuation: CheckedContinuation<Void, any Error>
+        let weight: Int
+        let work: (Database) throws -> Void
+        let finish: (Result<Void, any Error>) -> Void
+    }
+
+    /// Holds a job's result between its work (inside the transaction) and its finish (after the commit).
+    private final class Slot<T>: @unchecked Sendable {
+        var value: T?
     }
 
     private let condition = NSCondition()
@@ -16,27 +24,40 @@ final class GroupCommitter: @unchecked Sendable {
     private var stopped = false
     private var finished = false
     private let writer: DatabasePool
-    private let apply: Apply
-    /// Upper bound of messages per transaction, so one commit never holds the writer for long.
-    private let maxMessagesPerCommit = 20_000
+    /// Upper bound of rows per transaction, so one commit never holds the writer for long.
+    private let maxWeightPerCommit = 20_000
 
-    init(writer: DatabasePool, apply: @escaping Apply) {
+    init(writer: DatabasePool) {
         self.writer = writer
-        self.apply = apply
-        let thread = Thread { [self] in self.run() }
+        let thread = Thread { [self] in
+            ThreadName.set("petrel-commit")
+            self.loop()
+        }
         thread.name = "petrel-group-commit"
         thread.start()
     }
 
-    func submit(_ batch: WriteBatch) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    /// Runs `work` inside a shared write transaction and returns its result once that transaction is durable.
+    /// `weight` is roughly the rows it writes.
+    func run<T: Sendable>(weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let slot = Slot<T>()
+            let job = Job(
+                weight: weight,
+                work: { db in slot.value = try work(db) },
+                finish: { result in
+                    switch result {
+                    case .success: continuation.resume(returning: slot.value!)
+                    case .failure(let error): continuation.resume(throwing: error)
+                    }
+                })
             condition.lock()
             if stopped {
                 condition.unlock()
                 continuation.resume(throwing: StoreError.closed)
                 return
             }
-            pending.append(Job(batch: batch, continuation: continuation))
+            pending.append(job)
             condition.signal()
             condition.unlock()
         }
@@ -51,7 +72,7 @@ final class GroupCommitter: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func run() {
+    private func loop() {
         while true {
             condition.lock()
             while pending.isEmpty && !stopped { condition.wait() }
@@ -61,12 +82,14 @@ final class GroupCommitter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            var jobs: [Job] = []
-            var messages = 0
-            while let job = pending.first, jobs.isEmpty || messages + job.batch.messages.count <= maxMessagesPerCommit {
-                messages += job.batch.messages.count
-                jobs.append(pending.removeFirst())
+            var take = 0
+            var weight = 0
+            while take < pending.count, take == 0 || weight + pending[take].weight <= maxWeightPerCommit {
+                weight += pending[take].weight
+                take += 1
             }
+            let jobs = Array(pending.prefix(take))
+            pending.removeFirst(take)
             condition.unlock()
             commit(jobs)
         }
@@ -75,15 +98,15 @@ final class GroupCommitter: @unchecked Sendable {
     private func commit(_ jobs: [Job]) {
         do {
             try writer.write { db in
-                for job in jobs { try apply(db, job.batch) }
+                for job in jobs { try job.work(db) }
             }
-            for job in jobs { job.continuation.resume() }
+            for job in jobs { job.finish(.success(())) }
         } catch {
             guard jobs.count > 1 else {
-                jobs[0].continuation.resume(throwing: error)
+                jobs[0].finish(.failure(error))
                 return
             }
-            // One bad batch must not fail its neighbours: commit each on its own.
+            // One failing job must not fail its neighbours: the transaction rolled back, run each on its own.
             for job in jobs { commit([job]) }
         }
     }

@@ -3,13 +3,13 @@ public import PetrelCore
 
 extension SQLiteStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
-        try await pool.write { db in
+        try await committer.run(weight: limit) { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM messages WHERE status = 0 AND not_before <= ?
-                    ORDER BY priority, not_before LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
+                        ORDER BY priority, not_before LIMIT ?
+                        """),
                 arguments: [nowMs, limit])
             guard !rows.isEmpty else { return [] }
             let update = try db.cachedStatement(sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id = ?")
@@ -17,7 +17,10 @@ extension SQLiteStore {
             claimed.reserveCapacity(rows.count)
             for row in rows {
                 var m = Self.message(row)
-                try update.execute(arguments: [nowMs + leaseMs, m.id])
+                try FastStatement.run(update, db) {
+                    $0.bind(nowMs + leaseMs)
+                    $0.bind(m.id)
+                }
                 m.status = .submitting
                 claimed.append(m)
             }
@@ -27,7 +30,7 @@ extension SQLiteStore {
 
     public func markSent(_ records: [SentRecord], sandbox: [SandboxEntry]) async throws {
         guard !records.isEmpty || !sandbox.isEmpty else { return }
-        try await pool.write { db in
+        try await committer.run(weight: records.count * 2 + sandbox.count) { db in
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = ?, lease_until = NULL,
@@ -38,12 +41,23 @@ extension SQLiteStore {
                 sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
             for r in records {
                 let receipt = r.scheduledReceipt
-                try update.execute(arguments: [
-                    r.sentAtMs, r.channel, r.carrierMessageId, receipt?.atMs, receipt?.status.rawValue, receipt?.errorCode,
-                    receipt?.errorDescription, r.id,
-                ])
+                try FastStatement.run(update, db) { s in
+                    s.bind(r.sentAtMs)
+                    s.bind(r.channel)
+                    s.bind(r.carrierMessageId)
+                    s.bind(receipt?.atMs)
+                    s.bind(receipt.map { Int64($0.status.rawValue) })
+                    s.bind(receipt?.errorCode)
+                    s.bind(receipt?.errorDescription)
+                    s.bind(r.id)
+                }
                 if db.changesCount > 0 {
-                    try event.execute(arguments: [r.id, r.sentAtMs, MessageStatus.sent.rawValue, "channel \(r.channel), id \(r.carrierMessageId)"])
+                    try FastStatement.run(event, db) { s in
+                        s.bind(r.id)
+                        s.bind(r.sentAtMs)
+                        s.bind(MessageStatus.sent.rawValue)
+                        s.bind("channel \(r.channel), id \(r.carrierMessageId)")
+                    }
                 }
             }
             let inbox = try db.cachedStatement(
@@ -52,7 +66,16 @@ extension SQLiteStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for e in sandbox {
-                try inbox.execute(arguments: [e.messageId, e.account, e.to, e.from, e.text, e.segments, e.receivedAtMs, e.outcome])
+                try FastStatement.run(inbox, db) { s in
+                    s.bind(e.messageId)
+                    s.bind(e.account)
+                    s.bind(e.to)
+                    s.bind(e.from)
+                    s.bind(e.text)
+                    s.bind(e.segments)
+                    s.bind(e.receivedAtMs)
+                    s.bind(e.outcome)
+                }
             }
         }
     }
@@ -60,7 +83,7 @@ extension SQLiteStore {
     @discardableResult
     public func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate] {
         guard !updates.isEmpty else { return [] }
-        return try await pool.write { db in try Self.apply(updates, db) }
+        return try await committer.run(weight: updates.count * 2) { db in try Self.apply(updates, db) }
     }
 
     static func apply(_ updates: [StatusUpdate], _ db: Database) throws -> [StatusUpdate] {
@@ -79,11 +102,23 @@ extension SQLiteStore {
             guard let raw = try Int.fetchOne(current, arguments: [u.id]), let status = MessageStatus(rawValue: raw),
                 status.canMove(to: u.status)
             else { continue }
-            try update.execute(arguments: [
-                u.status.rawValue, u.errorCode, u.errorDescription, u.status.isFinal, u.atMs, u.status.rawValue, u.atMs, u.id,
-            ])
+            try FastStatement.run(update, db) { s in
+                s.bind(u.status.rawValue)
+                s.bind(u.errorCode)
+                s.bind(u.errorDescription)
+                s.bind(u.status.isFinal)
+                s.bind(u.atMs)
+                s.bind(u.status.rawValue)
+                s.bind(u.atMs)
+                s.bind(u.id)
+            }
             let detail = u.errorCode.isEmpty ? "" : "\(u.errorCode): \(u.errorDescription)"
-            try event.execute(arguments: [u.id, u.atMs, u.status.rawValue, detail])
+            try FastStatement.run(event, db) { s in
+                s.bind(u.id)
+                s.bind(u.atMs)
+                s.bind(u.status.rawValue)
+                s.bind(detail)
+            }
             applied.append(u)
         }
         return applied
@@ -91,7 +126,7 @@ extension SQLiteStore {
 
     public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await pool.write { db in
+        try await committer.run(weight: ids.count) { db in
             let update = try db.cachedStatement(
                 sql: "UPDATE messages SET status = 0, lease_until = NULL, not_before = ? WHERE id = ? AND status = 1")
             for id in ids { try update.execute(arguments: [notBeforeMs, id]) }
@@ -99,7 +134,7 @@ extension SQLiteStore {
     }
 
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await committer.run(weight: 100) { db in
             try db.execute(
                 sql: "UPDATE messages SET status = 0, lease_until = NULL WHERE status = 1 AND lease_until < ?",
                 arguments: [nowMs])
@@ -108,7 +143,7 @@ extension SQLiteStore {
     }
 
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
-        try await pool.write { db in
+        try await committer.run(weight: 1000) { db in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM messages WHERE status = 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 10000",
                 arguments: [nowMs])
@@ -121,20 +156,21 @@ extension SQLiteStore {
         }
     }
 
-    public func dueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate] {
-        try readNow { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, receipt_due, receipt_status, receipt_code, receipt_desc FROM messages
-                    WHERE receipt_due IS NOT NULL AND receipt_due <= ? ORDER BY receipt_due LIMIT ?
-                    """,
+    public func applyDueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate] {
+        try await committer.run(weight: limit * 2) { db in
+            let due = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, receipt_due, receipt_status, receipt_code, receipt_desc FROM messages
+                        WHERE receipt_due IS NOT NULL AND receipt_due <= ? ORDER BY receipt_due LIMIT ?
+                        """),
                 arguments: [nowMs, limit]
             ).map { row in
                 StatusUpdate(
-                    id: row["id"], status: MessageStatus(rawValue: row["receipt_status"]) ?? .delivered,
-                    errorCode: row["receipt_code"] ?? "", errorDescription: row["receipt_desc"] ?? "", atMs: row["receipt_due"])
+                    id: row[0], status: MessageStatus(rawValue: row[2]) ?? .delivered, errorCode: row[3] ?? "",
+                    errorDescription: row[4] ?? "", atMs: row[1])
             }
+            return try Self.apply(due, db)
         }
     }
 

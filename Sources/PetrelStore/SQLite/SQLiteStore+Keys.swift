@@ -4,8 +4,13 @@ public import PetrelCore
 
 extension SQLiteStore {
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
-        let row = try readNow { db in try Row.fetchOne(db, sql: "SELECT * FROM access_keys WHERE id = ?", arguments: [id]) }
-        return try row.map(accessKey)
+        if let cached = keyCache.lookup(id) { return cached }
+        let row = try readNow { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_keys WHERE id = ?"), arguments: [id])
+        }
+        let key = try row.map(accessKey)
+        keyCache.store(id, key)
+        return key
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {
@@ -30,20 +35,25 @@ extension SQLiteStore {
                     """,
                 arguments: [key.id, sealed, key.account, key.name, key.enabled, key.policy, key.createdAtMs])
         }
+        keyCache.invalidate()
     }
 
     public func setAccessKey(id: String, enabled: Bool) async throws -> Bool {
-        try await pool.write { db in
+        let changed = try await pool.write { db in
             try db.execute(sql: "UPDATE access_keys SET enabled = ? WHERE id = ?", arguments: [enabled, id])
             return db.changesCount > 0
         }
+        keyCache.invalidate()
+        return changed
     }
 
     public func deleteAccessKey(id: String) async throws -> Bool {
-        try await pool.write { db in
+        let deleted = try await pool.write { db in
             try db.execute(sql: "DELETE FROM access_keys WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
+        keyCache.invalidate()
+        return deleted
     }
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {

@@ -6,7 +6,9 @@ public import PetrelCore
 public final class SQLiteStore: MessageStore {
     let pool: DatabasePool
     let secrets: SecretBox
-    private let committer: GroupCommitter
+    let keyCache: KeyCache
+    let committer: GroupCommitter
+    private let checkpointer: Checkpointer
 
     /// Opens (creating if needed) `petrel.sqlite` in `directory` and migrates it.
     public init(directory: String, secrets: SecretBox) throws {
@@ -20,15 +22,21 @@ public final class SQLiteStore: MessageStore {
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL must be set afterwards.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints normally run beside the writer (Checkpointer); this is the safety net.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator().migrate(pool)
         self.pool = pool
         self.secrets = secrets
-        self.committer = GroupCommitter(writer: pool) { db, batch in try SQLiteStore.write(batch, db) }
+        self.keyCache = KeyCache(directory: directory)
+        self.committer = GroupCommitter(writer: pool)
+        self.checkpointer = try Checkpointer(path: path)
     }
 
     public func close() async throws {
         committer.stop()
+        try checkpointer.stop()
         try pool.close()
     }
 
@@ -45,7 +53,7 @@ public final class SQLiteStore: MessageStore {
 
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        try await committer.submit(batch)
+        try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db) }
     }
 
     static let insertMessage = """
@@ -56,17 +64,33 @@ public final class SQLiteStore: MessageStore {
 
     static func write(_ batch: WriteBatch, _ db: Database) throws {
         if let nonce = batch.nonce {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO nonces (hash, expires_at) VALUES (?, ?)")
-                .execute(arguments: [nonce.hash, nonce.expiresAtMs])
+            try FastStatement.run(try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"), db) {
+                $0.bind(nonce.hash)
+                $0.bind(nonce.expiresAtMs)
+            }
         }
         if !batch.messages.isEmpty {
             let statement = try db.cachedStatement(sql: insertMessage)
             for m in batch.messages {
-                try statement.execute(arguments: [
-                    m.id, m.account, m.to, m.from, m.text, m.type.rawValue, m.taskId, m.requestedChannel,
-                    m.priority.rawValue, m.segments, m.encoding.rawValue, m.status.rawValue, m.errorCode,
-                    m.errorDescription, m.createdAtMs, m.notBeforeMs, m.expiresAtMs,
-                ])
+                try FastStatement.run(statement, db) { s in
+                    s.bind(m.id)
+                    s.bind(m.account)
+                    s.bind(m.to)
+                    s.bind(m.from)
+                    s.bind(m.text)
+                    s.bind(m.type.rawValue)
+                    s.bind(m.taskId)
+                    s.bind(m.requestedChannel)
+                    s.bind(m.priority.rawValue)
+                    s.bind(m.segments)
+                    s.bind(m.encoding.rawValue)
+                    s.bind(m.status.rawValue)
+                    s.bind(m.errorCode)
+                    s.bind(m.errorDescription)
+                    s.bind(m.createdAtMs)
+                    s.bind(m.notBeforeMs)
+                    s.bind(m.expiresAtMs)
+                }
             }
         }
         for c in batch.conversions {
@@ -86,8 +110,10 @@ public final class SQLiteStore: MessageStore {
 
     public func message(id: Int64, account: String) async throws -> Message? {
         try readNow { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ? AND account = ?", arguments: [id, account])
-                .map(Self.message)
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ? AND account = ?"),
+                arguments: [id, account]
+            ).map(Self.message)
         }
     }
 
@@ -115,7 +141,7 @@ public final class SQLiteStore: MessageStore {
     }
 
     public func pruneNonces(nowMs: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await committer.run(weight: 1000) { db in
             try db.execute(sql: "DELETE FROM nonces WHERE expires_at < ?", arguments: [nowMs])
             return db.changesCount
         }
@@ -139,16 +165,20 @@ public final class SQLiteStore: MessageStore {
         }
     }
 
+    /// The columns `message(_:)` decodes, by position (name lookups cost a lowercased copy per column).
+    static let messageColumns = """
+        id, account, recipient, sender, body, type, task_id, requested_channel, priority, segments, encoding, status,
+        error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id
+        """
+
     static func message(_ row: Row) -> Message {
         Message(
-            id: row["id"], account: row["account"], to: row["recipient"], from: row["sender"], text: row["body"],
-            type: MessageType(rawValue: row["type"]) ?? .notify, taskId: row["task_id"],
-            requestedChannel: row["requested_channel"], priority: Priority(rawValue: row["priority"]) ?? .normal,
-            segments: row["segments"], encoding: SMSText.Encoding(rawValue: row["encoding"]) ?? .gsm7,
-            status: MessageStatus(rawValue: row["status"]) ?? .queued, errorCode: row["error_code"],
-            errorDescription: row["error_desc"], createdAtMs: row["created_at"], notBeforeMs: row["not_before"],
-            expiresAtMs: row["expires_at"], sentAtMs: row["sent_at"], doneAtMs: row["done_at"], channel: row["channel"],
-            carrierMessageId: row["carrier_id"])
+            id: row[0], account: row[1], to: row[2], from: row[3], text: row[4],
+            type: MessageType(rawValue: row[5]) ?? .notify, taskId: row[6], requestedChannel: row[7],
+            priority: Priority(rawValue: row[8]) ?? .normal, segments: row[9],
+            encoding: SMSText.Encoding(rawValue: row[10]) ?? .gsm7, status: MessageStatus(rawValue: row[11]) ?? .queued,
+            errorCode: row[12], errorDescription: row[13], createdAtMs: row[14], notBeforeMs: row[15], expiresAtMs: row[16],
+            sentAtMs: row[17], doneAtMs: row[18], channel: row[19], carrierMessageId: row[20])
     }
 }
 

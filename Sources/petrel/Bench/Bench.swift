@@ -12,11 +12,15 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Scenarios: batch (BatchSendMessageToGlobe, 1,000 recipients per request), single (SendMessageToGlobe),
             baseline (GET /healthz: the bare HTTP ceiling of the same server, for ratios). The server started by
-            the bench uses a fresh data directory, durable commits (synchronous=FULL) and the sandbox carrier,
-            which delivers everything it is given while the load runs.
+            the bench (a fresh one per scenario) uses a new data directory, durable commits (synchronous=FULL) and
+            the sandbox carrier, which delivers everything it is given while the load runs (--no-delivery turns
+            that off). Requests are signed before the timed window, each with its own nonce and a current date,
+            so the window measures the gateway, not the client's signing; the client's and the server's CPU use
+            during the window are printed beside the rates.
             """)
 
-    @Option(help: "Scenarios to run, comma separated: batch, single, baseline.") var scenarios = "batch,single,baseline"
+    @Option(help: "Scenarios to run, comma separated: batch, single, baseline; or gw-batch, gw-single (in process, no HTTP).")
+    var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
     @Option(help: "Concurrent connections for batch.") var batchConnections = 4
     @Option(help: "Concurrent connections for single and baseline.") var connections = 64
@@ -25,25 +29,29 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Access key id for --url.") var accessKeyId: String?
     @Option(help: "Access key secret for --url.") var accessKeySecret: String?
     @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "Process id of the --url server, to report its CPU use.") var serverPid: Int32?
+    @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
+    var noDelivery = false
 
     func run() async throws {
-        var target: BenchTarget
-        var server: BenchServer?
-        if let url {
-            guard let ak = accessKeyId, let sk = accessKeySecret else {
-                throw CLIError(description: "--url needs --access-key-id and --access-key-secret")
-            }
-            target = try BenchTarget(url: url, ak: ak, sk: sk)
-        } else {
-            let s = try BenchServer.start()
-            server = s
-            target = s.target
-            print("bench: started petrel serve on port \(target.port), data in \(s.dataDir)")
+        let names = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if names == ["micro"] {
+            MicroBench.run()
+            return
         }
-        defer { server?.stop() }
-
+        if names.allSatisfy({ $0.hasPrefix("gw-") }) {
+            for name in names {
+                let before = CPUTime.of(pid: nil)
+                var r = try await InProcessBench.run(
+                    seconds: duration, concurrency: name == "gw-batch" ? batchConnections : connections,
+                    batch: name == "gw-batch" ? recipients : nil, commitOnly: name == "gw-commit")
+                r.clientCPU = (CPUTime.of(pid: nil) - before) / r.seconds
+                print(r.line)
+            }
+            return
+        }
         var results: [BenchResult] = []
-        for name in scenarios.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for name in names {
             let scenario: Scenario
             switch name {
             case "batch": scenario = .batch(recipients: recipients, connections: batchConnections)
@@ -51,14 +59,26 @@ struct Bench: AsyncParsableCommand {
             case "baseline": scenario = .baseline(connections: connections)
             default: throw CLIError(description: "unknown scenario \(name)")
             }
-            _ = try await scenario.run(target, seconds: 2)            // warm-up
-            let r = try await scenario.run(target, seconds: duration)
-            print(r.line)
+            // Each scenario gets a fresh server, so one scenario's delivery backlog does not slow the next.
+            let target: BenchTarget
+            var server: BenchServer?
+            if let url {
+                guard let ak = accessKeyId, let sk = accessKeySecret else {
+                    throw CLIError(description: "--url needs --access-key-id and --access-key-secret")
+                }
+                target = try BenchTarget(url: url, ak: ak, sk: sk)
+            } else {
+                let s = try BenchServer.start(delivery: !noDelivery)
+                server = s
+                target = s.target
+            }
+            defer { server?.stop() }
+            _ = try await scenario.run(target, seconds: 2, prepare: false)            // warm-up
+            let r = try await scenario.run(
+                target, seconds: duration, prepare: true, serverPid: server?.process.processIdentifier ?? serverPid)
+            let rss = server.map { String(format: "  rss %.0f MB", $0.residentMemoryMB()) } ?? ""
+            print(r.line + rss)
             results.append(r)
-        }
-        if let s = server {
-            let rss = s.residentMemoryMB()
-            print(String(format: "bench: server RSS after the run: %.0f MB", rss))
         }
         if let json {
             let text = "[" + results.map(\.json).joined(separator: ",") + "]\n"
@@ -92,21 +112,24 @@ struct BenchTarget: Sendable {
 
     /// A POST with the parameters in the query and a V3 signature, as the official SDK sends it.
     func signedHead(action: String, params: [(String, String)]) -> HTTPRequestHead {
-        let nonce = UInt64.random(in: 0...UInt64.max)
-        let date = AlibabaDateText.now()
         var headers: [(name: String, value: String)] = [
-            ("x-acs-action", action), ("x-acs-version", "2018-05-01"), ("x-acs-date", date),
-            ("x-acs-signature-nonce", String(nonce, radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)),
-            ("x-acs-content-sha256", SignatureV3.payloadHash([])), ("accept", "application/json"),
+            ("x-acs-action", action), ("x-acs-version", "2018-05-01"), ("x-acs-date", AlibabaDateText.now()),
+            ("x-acs-signature-nonce", RequestID.make()), ("x-acs-content-sha256", SignatureV3.payloadHash([])),
+            ("accept", "application/json"),
         ]
-        let query = params.map { "\($0.0)=\(FormEncoding.percentEncode($0.1))" }.joined(separator: "&")
+        var query = ""
+        for (i, (k, v)) in params.enumerated() {
+            if i > 0 { query += "&" }
+            query += k + "=" + FormEncoding.percentEncode(v)
+        }
         let request = RPCRequest(method: "POST", query: query, headers: headers, authority: authority)
-        let names = (["host"] + headers.map(\.name)).sorted()
-        let canonical = SignatureV3.canonicalRequest(
-            request, queryPairs: params, signedHeaders: names, payloadHash: SignatureV3.payloadHash([]))
-        let signature = SignatureV3.signature(stringToSign: SignatureV3.stringToSign(canonicalRequest: canonical), secret: sk)
-        headers.append(("Authorization", "ACS3-HMAC-SHA256 Credential=\(ak),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)"))
+        headers.append((
+            "Authorization",
+            SignatureV3.authorization(
+                request, queryPairs: params, signedHeaders: ["host"] + headers.map(\.name), accessKeyId: ak, secret: sk)
+        ))
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/?" + query)
+        head.headers.reserveCapacity(10)
         head.headers.add(name: "Host", value: authority)
         for h in headers { head.headers.add(name: h.name, value: h.value) }
         head.headers.add(name: "Content-Length", value: "0")

@@ -12,13 +12,15 @@ final class BenchServer {
         self.target = target
     }
 
-    static func start() throws -> BenchServer {
+    static func start(delivery: Bool = true) throws -> BenchServer {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)").path
+        let configPath = dataDir + ".yaml"
+        try "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n".write(toFile: configPath, atomically: true, encoding: .utf8)
         let ak = "LTAIbench" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let sk = "bench-secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--config", configPath]
         var env = ProcessInfo.processInfo.environment
         env["PETREL_ACCESS_KEY_ID"] = ak
         env["PETREL_ACCESS_KEY_SECRET"] = sk
@@ -58,5 +60,6 @@ final class BenchServer {
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: dataDir)
+        try? FileManager.default.removeItem(atPath: dataDir + ".yaml")
     }
 }

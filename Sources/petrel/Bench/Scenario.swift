@@ -22,70 +22,97 @@ enum Scenario {
         }
     }
 
-    /// A valid Hong Kong mobile number that the sandbox delivers (no 555/666/777 ending).
-    static func number(_ i: Int) -> String { "8529\(String(format: "%07d", (i * 7919) % 8_000_000 + 1_000_000))" }
-
-    func run(_ target: BenchTarget, seconds: Double) async throws -> BenchResult {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        let start = ContinuousClock.now
-        let perConnection = try await withThrowingTaskGroup(of: Tally.self) { group in
-            for c in 0..<connections {
-                group.addTask { try await self.drive(target, connection: c, until: deadline) }
-            }
-            var all: [Tally] = []
-            for try await t in group { all.append(t) }
-            return all
+    /// A valid Hong Kong mobile number (92x0xxxx-92x8xxxx blocks) that the sandbox delivers: no 555/666/777 ending.
+    static func number(_ i: Int) -> String {
+        let n = (i &* 7919) & 0x7FFF_FFFF
+        var digits = Array("85292".utf8) + [UInt8(ascii: "0") + UInt8(n % 9)]
+        var rest = (n / 9) % 100_000
+        var tail = [UInt8](repeating: UInt8(ascii: "0"), count: 5)
+        for k in stride(from: 4, through: 0, by: -1) {
+            tail[k] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
         }
-        let elapsed = (ContinuousClock.now - start).seconds
-        var total = Tally()
-        for t in perConnection { total.merge(t) }
-        return BenchResult(scenario: name, connections: connections, seconds: elapsed, tally: total)
+        if tail[2] == tail[3], tail[3] == tail[4], [5, 6, 7].contains(tail[4] - UInt8(ascii: "0")) { tail[4] -= 1 }
+        digits += tail
+        return String(decoding: digits, as: UTF8.self)
     }
 
-    func drive(_ target: BenchTarget, connection: Int, until deadline: ContinuousClock.Instant) async throws -> Tally {
-        var tally = Tally()
-        let conn = try await LoadConnection.connect(host: target.host, port: target.port)
-        try await conn.run { send in
-            var i = connection * 1_000_003
-            while ContinuousClock.now < deadline {
-                i += 1
-                let head: HTTPRequestHead
-                var units = 1
-                switch self {
-                case .batch(let n, _):
-                    let to = (0..<n).map { "\"\(Self.number(i * n + $0))\"" }.joined(separator: ",")
-                    let texts = (0..<n).map { "\"Your order \(i)-\($0) has shipped\"" }.joined(separator: ",")
-                    head = target.signedHead(
-                        action: "BatchSendMessageToGlobe", params: [("Message", "[\(texts)]"), ("To", "[\(to)]"), ("Type", "NOTIFY")])
-                    units = n
-                case .single:
-                    head = target.signedHead(
-                        action: "SendMessageToGlobe", params: [("Message", "Your code is \(i % 1_000_000)"), ("To", Self.number(i)), ("Type", "OTP")])
-                case .baseline:
-                    var h = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/healthz")
-                    h.headers.add(name: "Host", value: target.authority)
-                    head = h
-                }
-                let sent = ContinuousClock.now
-                let response = try await send(head, nil)
-                let latency = ContinuousClock.now - sent
-                let ok: Bool
-                switch self {
-                case .baseline: ok = response.status == 200
-                case .batch(let n, _): ok = response.status == 200 && response.body.readableBytesView.firstRange(of: Array("\"SuccessCount\":\"\(n)\"".utf8)) != nil
-                case .single: ok = response.status == 200 && response.body.readableBytesView.firstRange(of: Array("\"ResponseCode\":\"OK\"".utf8)) != nil
-                }
-                if ok {
-                    tally.record(latency, units: units)
-                } else {
-                    tally.errors += 1
-                    if tally.errors == 1 {
-                        print("bench: unexpected answer \(response.status): \(String(buffer: response.body).prefix(300))")
-                    }
+    var units: Int {
+        if case .batch(let n, _) = self { return n }
+        return 1
+    }
+
+    /// Requests signed ahead of a timed window of `seconds` (more are signed on the fly if the server is faster).
+    func preparedCount(seconds: Double) -> Int {
+        switch self {
+        case .batch: return Int(80 * seconds)
+        case .single: return Int(14_000 * seconds)
+        case .baseline: return 0
+        }
+    }
+
+    /// The bytes of request number `i`: a signed POST as the official SDK sends it, or GET /healthz.
+    func encode(_ target: BenchTarget, _ i: Int) -> [UInt8] {
+        let head: HTTPRequestHead
+        switch self {
+        case .batch(let n, _):
+            let to = (0..<n).map { "\"\(Self.number(i * n + $0))\"" }.joined(separator: ",")
+            let texts = (0..<n).map { "\"Your order \(i)-\($0) has shipped\"" }.joined(separator: ",")
+            head = target.signedHead(
+                action: "BatchSendMessageToGlobe", params: [("Message", "[\(texts)]"), ("To", "[\(to)]"), ("Type", "NOTIFY")])
+        case .single:
+            head = target.signedHead(
+                action: "SendMessageToGlobe", params: [("Message", "Your code is \(i % 1_000_000)"), ("To", Self.number(i)), ("Type", "OTP")])
+        case .baseline:
+            return Array("GET /healthz HTTP/1.1\r\nHost: \(target.authority)\r\n\r\n".utf8)
+        }
+        var out = Array("\(head.method.rawValue) \(head.uri) HTTP/1.1\r\n".utf8)
+        for h in head.headers {
+            out += Array(h.name.utf8)
+            out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            out += Array(h.value.utf8)
+            out += [13, 10]
+        }
+        out += [13, 10]
+        return out
+    }
+
+    func check(_ status: Int, _ body: ByteBuffer) -> Bool {
+        switch self {
+        case .baseline: return status == 200
+        case .batch(let n, _): return status == 200 && body.readableBytesView.firstRange(of: Array("\"SuccessCount\":\"\(n)\"".utf8)) != nil
+        case .single: return status == 200 && body.readableBytesView.firstRange(of: Array("\"ResponseCode\":\"OK\"".utf8)) != nil
+        }
+    }
+
+    func run(_ target: BenchTarget, seconds: Double, prepare: Bool, serverPid: Int32? = nil) async throws -> BenchResult {
+        let count = prepare ? preparedCount(seconds: seconds) : 0
+        let base = Int.random(in: 0..<1_000_000) * 10_000
+        let prepared = await withTaskGroup(of: [ByteBuffer].self) { group in
+            let chunks = 8
+            for c in 0..<chunks {
+                group.addTask {
+                    stride(from: c, to: count, by: chunks).map { ByteBuffer(bytes: self.encode(target, base + $0)) }
                 }
             }
+            var all: [ByteBuffer] = []
+            for await part in group { all += part }
+            return all
         }
-        return tally
+        let source = RequestSource(prepared: prepared) { self.encode(target, base + $0) }
+        let start = ContinuousClock.now
+        let cpuBefore = (CPUTime.of(pid: nil), CPUTime.of(pid: serverPid))
+        let tally = try await LoadClient.run(
+            host: target.host, port: target.port, connections: connections, seconds: seconds, units: units, source: source,
+            check: { self.check($0, $1) })
+        let elapsed = (ContinuousClock.now - start).seconds
+        var result = BenchResult(scenario: name, connections: connections, seconds: elapsed, tally: tally)
+        result.clientCPU = (CPUTime.of(pid: nil) - cpuBefore.0) / elapsed
+        if serverPid != nil { result.serverCPU = (CPUTime.of(pid: serverPid) - cpuBefore.1) / elapsed }
+        if prepare, count > 0, source.used > count {
+            print("bench: \(name): \(source.used - count) requests were signed during the window (\(count) ahead)")
+        }
+        return result
     }
 }
 
@@ -114,6 +141,9 @@ struct BenchResult {
     let connections: Int
     let seconds: Double
     let tally: Tally
+    /// CPU cores used during the window by the load generator and (when known) by the server.
+    var clientCPU: Double?
+    var serverCPU: Double?
 
     var sorted: [Int] { tally.latenciesUs.sorted() }
 
@@ -131,13 +161,15 @@ struct BenchResult {
             format: "%-9@ conns %3d  %9.0f req/s  %10.0f recipients/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  errors %d",
             scenario as NSString, connections, requestsPerSecond, unitsPerSecond, percentile(0.5), percentile(0.9),
             percentile(0.99), tally.errors)
+            + (clientCPU.map { String(format: "  cpu client %.2f", $0) } ?? "")
+            + (serverCPU.map { String(format: " server %.2f", $0) } ?? "")
     }
 
     var json: String {
         String(
-            format: #"{"scenario":"%@","connections":%d,"seconds":%.2f,"requests":%d,"requestsPerSecond":%.1f,"recipientsPerSecond":%.1f,"p50ms":%.3f,"p90ms":%.3f,"p99ms":%.3f,"errors":%d}"#,
+            format: #"{"scenario":"%@","connections":%d,"seconds":%.2f,"requests":%d,"requestsPerSecond":%.1f,"recipientsPerSecond":%.1f,"p50ms":%.3f,"p90ms":%.3f,"p99ms":%.3f,"errors":%d,"clientCPU":%.3f,"serverCPU":%.3f}"#,
             scenario as NSString, connections, seconds, tally.requests, requestsPerSecond, unitsPerSecond, percentile(0.5),
-            percentile(0.9), percentile(0.99), tally.errors)
+            percentile(0.9), percentile(0.99), tally.errors, clientCPU ?? -1, serverCPU ?? -1)
     }
 }
 
@@ -145,5 +177,18 @@ extension Duration {
     var seconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}
+
+/// CPU seconds (user + system) a process has used, from /proc.
+enum CPUTime {
+    static let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    static func of(pid: Int32?) -> Double {
+        let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / ticks
     }
 }
