@@ -10,7 +10,7 @@ struct Housekeeping: Service {
     var intervalMs: Int64 = 60_000
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let pruned = try await store.pruneNonces(nowMs: clock())
@@ -18,7 +18,7 @@ struct Housekeeping: Service {
                 } catch {
                     logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .milliseconds(intervalMs))
+                try? await Task.sleep(for: .milliseconds(intervalMs))
             }
         }
     }

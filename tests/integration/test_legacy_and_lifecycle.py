@@ -112,10 +112,10 @@ def test_first_start_creates_and_prints_a_key_once(tmp_path):
     assert key["AccessKeyId"].startswith("LTAI") and len(key["AccessKeySecret"]) == 30
     assert s.client(key["AccessKeyId"], key["AccessKeySecret"]).send_message_to_globe(
         m.SendMessageToGlobeRequest(to=HK, message="hi")).body.response_code == "OK"
-    s.stop()
+    assert s.stop() == 0    # SIGTERM: a graceful, successful exit
     s.start()
     assert not any(l.startswith('{"AccessKeyId"') for l in s.output)
-    s.stop()
+    assert s.stop() == 0
     # The secret is encrypted at rest: it is not in the database file, and the master key file is private.
     data = b"".join(open(os.path.join(s.data_dir, f), "rb").read() for f in os.listdir(s.data_dir) if f.startswith("petrel.sqlite"))
     assert key["AccessKeySecret"].encode() not in data
