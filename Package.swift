@@ -50,6 +50,9 @@ let package = Package(
             dependencies: [
                 "PetrelCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,6 +91,16 @@ let package = Package(
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI", "PetrelStore"], swiftSettings: swiftSettings),
         .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelSMPPTests",
+            dependencies: [
+                "PetrelSMPP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PetrelDeliveryTests",
             dependencies: ["PetrelDelivery", "PetrelStore", .product(name: "Logging", package: "swift-log")],

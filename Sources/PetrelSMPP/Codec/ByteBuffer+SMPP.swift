@@ -1,0 +1,68 @@
+import NIOCore
+
+/// Why a PDU body could not be read; the sender gets a generic_nack (or an error response) with `status`.
+public struct SMPPBodyError: Error, Sendable, Equatable {
+    public var status: CommandStatus
+    public var reason: String
+}
+
+extension ByteBuffer {
+    /// A C-Octet String of at most `max` bytes including its NUL terminator.
+    mutating func readCString(max: Int, field: String) throws(SMPPBodyError) -> String {
+        let view = readableBytesView
+        guard let nul = view.prefix(max).firstIndex(of: 0) else {
+            throw SMPPBodyError(status: .invalidCommandLength, reason: "\(field) is not a C string of at most \(max) bytes")
+        }
+        let length = nul - view.startIndex
+        let s = readString(length: length) ?? ""
+        moveReaderIndex(forwardBy: 1)
+        return s
+    }
+
+    mutating func writeCString(_ s: String) {
+        writeString(s)
+        writeInteger(UInt8(0))
+    }
+
+    mutating func readByte(_ field: String) throws(SMPPBodyError) -> UInt8 {
+        guard let b = readInteger(as: UInt8.self) else {
+            throw SMPPBodyError(status: .invalidCommandLength, reason: "the PDU ends before \(field)")
+        }
+        return b
+    }
+
+    mutating func readAddress(_ field: String) throws(SMPPBodyError) -> Address {
+        let ton = try readByte("\(field)_ton")
+        let npi = try readByte("\(field)_npi")
+        let address = try readCString(max: 21, field: "\(field)_addr")
+        return Address(ton: ton, npi: npi, address: address)
+    }
+
+    mutating func writeAddress(_ a: Address) {
+        writeInteger(a.ton)
+        writeInteger(a.npi)
+        writeCString(a.address)
+    }
+
+    /// The optional parameters that fill the rest of the body.
+    mutating func readTLVs() throws(SMPPBodyError) -> [TLV] {
+        var tlvs: [TLV] = []
+        while readableBytes > 0 {
+            guard let (tag, length) = readMultipleIntegers(endianness: .big, as: (UInt16, UInt16).self) else {
+                throw SMPPBodyError(status: .invalidOptionalParameter, reason: "a truncated optional parameter header")
+            }
+            guard let value = readBytes(length: Int(length)) else {
+                throw SMPPBodyError(status: .invalidOptionalParameter, reason: "optional parameter 0x\(String(tag, radix: 16)) is longer than the PDU")
+            }
+            tlvs.append(TLV(tag: tag, value: value))
+        }
+        return tlvs
+    }
+
+    mutating func writeTLVs(_ tlvs: [TLV]) {
+        for t in tlvs {
+            writeMultipleIntegers(t.tag, UInt16(t.value.count), endianness: .big)
+            writeBytes(t.value)
+        }
+    }
+}

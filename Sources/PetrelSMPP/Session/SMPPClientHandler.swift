@@ -1,0 +1,125 @@
+public import NIOCore
+
+/// What a bound session reports to its owner. Called on the channel's event loop.
+public protocol SMPPClientDelegate: AnyObject, Sendable {
+    func sessionBound(_ handler: SMPPClientHandler)
+    func sessionBindRejected(_ handler: SMPPClientHandler, status: CommandStatus)
+    func session(_ handler: SMPPClientHandler, submitted token: UInt64, result: ESMEStateMachine.SubmitResult)
+    /// A deliver_sm or data_sm. Call `handler.respond(to:status:)` once it is safely handled.
+    func session(_ handler: SMPPClientHandler, received pdu: PDU)
+    func sessionClosed(_ handler: SMPPClientHandler, reason: String)
+}
+
+/// Runs an `ESMEStateMachine` on a channel: decodes frames, feeds them to the machine and carries out the
+/// actions it returns. Everything happens on the channel's event loop.
+public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundIn = Never
+    public typealias OutboundOut = ByteBuffer
+
+    private var machine: ESMEStateMachine
+    private var decoder = NIOSingleStepByteToMessageProcessor(SMPPDecoder())
+    private var context: ChannelHandlerContext?
+    private var timer: RepeatedTask?
+    private let clock: @Sendable () -> Int64
+    private var closedReason: String?
+    public weak var delegate: (any SMPPClientDelegate)?
+    public let name: String
+
+    public init(configuration: ESMEStateMachine.Configuration, name: String, clock: @escaping @Sendable () -> Int64) {
+        self.machine = ESMEStateMachine(configuration: configuration)
+        self.name = name
+        self.clock = clock
+    }
+
+    public var eventLoop: (any EventLoop)? { context?.eventLoop }
+    public var windowFree: Int { machine.windowFree }
+    public var inFlight: Int { machine.inFlight }
+    public var isBound: Bool { machine.state == .bound }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        run(machine.connected(nowMs: clock()), context)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
+            [weak self] _ in
+            guard let self, let context = self.context else { return }
+            self.run(self.machine.tick(nowMs: self.clock()), context)
+        }
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        run(machine.connectionClosed(), context)
+        delegate?.sessionClosed(self, reason: closedReason ?? "connection lost")
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        do {
+            try decoder.process(buffer: buffer) { frame in
+                self.run(self.machine.received(frame, nowMs: self.clock()), context)
+            }
+        } catch {
+            closedReason = "unreadable stream: \(error)"
+            context.close(promise: nil)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closedReason = closedReason ?? "\(error)"
+        context.close(promise: nil)
+    }
+
+    /// Sends a submit_sm when the window has room. Must be called on the event loop.
+    public func submit(_ message: ShortMessage, token: UInt64) -> Bool {
+        guard let context, let action = machine.submit(message, token: token, nowMs: clock()) else { return false }
+        run([action], context, flush: false)
+        return true
+    }
+
+    /// Flushes submits written with `submit`.
+    public func flush() { context?.flush() }
+
+    /// Answers a deliver_sm / data_sm. Must be called on the event loop.
+    public func respond(to pdu: PDU, status: CommandStatus = .ok) {
+        guard let context, context.channel.isActive else { return }
+        run([machine.respond(to: pdu, status: status)], context)
+    }
+
+    public func unbind() {
+        guard let context else { return }
+        run(machine.unbind(nowMs: clock()), context)
+    }
+
+    private func run(_ actions: [ESMEStateMachine.Action], _ context: ChannelHandlerContext, flush: Bool = true) {
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let pdu):
+                var buffer = context.channel.allocator.buffer(capacity: 64)
+                pdu.encode(into: &buffer)
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                wrote = true
+            case .bound:
+                delegate?.sessionBound(self)
+            case .bindRejected(let status):
+                delegate?.sessionBindRejected(self, status: status)
+            case .submitted(let token, let result):
+                delegate?.session(self, submitted: token, result: result)
+            case .deliver(let pdu):
+                delegate?.session(self, received: pdu)
+            case .close(let reason):
+                closedReason = reason
+                if wrote { context.flush() }
+                context.close(promise: nil)
+                return
+            }
+        }
+        if wrote && flush { context.flush() }
+    }
+}

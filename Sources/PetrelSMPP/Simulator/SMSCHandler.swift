@@ -1,0 +1,139 @@
+import NIOCore
+
+/// One ESME connection to the simulator.
+final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let server: SMSCServer
+    private var decoder = NIOSingleStepByteToMessageProcessor(SMPPDecoder())
+    private var bind: Bind?
+    private var sequence: UInt32 = 1
+    private var context: ChannelHandlerContext?
+
+    init(server: SMSCServer) {
+        self.server = server
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let bind, bind.mode.canReceive { server.unregister(self, systemID: bind.systemID) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { frame in self.handle(frame, context) }
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func send(_ pdu: PDU, _ context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        pdu.encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func handle(_ frame: SMPPFrame, _ context: ChannelHandlerContext) {
+        guard case .pdu(let pdu) = frame else {
+            if case .malformed(_, let seq, let error) = frame {
+                send(PDU(.genericNack, sequence: seq, status: error.status), context)
+            }
+            return
+        }
+        switch pdu.body {
+        case .bind(let b):
+            let c = server.configuration
+            var status = CommandStatus.ok
+            if bind != nil {
+                status = .alreadyBound
+            } else if let id = c.systemID, id != b.systemID {
+                status = .invalidSystemID
+            } else if let pw = c.password, pw != b.password {
+                status = .invalidPassword
+            }
+            send(PDU(.bindResp(BindResp(mode: b.mode, systemID: "petrel-smsc")), sequence: pdu.sequence, status: status), context)
+            guard status == .ok else {
+                server.count { $0.bindsRefused += 1 }
+                return
+            }
+            bind = b
+            server.count { $0.binds += 1 }
+            if b.mode.canReceive { server.register(self, systemID: b.systemID) }
+        case .submitSm(let m):
+            guard let bind, bind.mode.canSubmit else {
+                send(PDU(.submitSmResp(messageID: ""), sequence: pdu.sequence, status: .incorrectBindStatus), context)
+                return
+            }
+            submit(m, sequence: pdu.sequence, bind: bind, context)
+        case .enquireLink:
+            send(PDU(.enquireLinkResp, sequence: pdu.sequence), context)
+        case .unbind:
+            send(PDU(.unbindResp, sequence: pdu.sequence), context)
+            context.close(promise: nil)
+        case .deliverSmResp, .dataSmResp:
+            server.count { $0.receiptsAcked += 1 }
+        case .enquireLinkResp, .genericNack, .unbindResp, .submitSmResp, .bindResp:
+            break
+        case .deliverSm, .dataSm:
+            send(PDU(.genericNack, sequence: pdu.sequence, status: .invalidCommandID), context)
+        }
+    }
+
+    func submit(_ m: ShortMessage, sequence: UInt32, bind: Bind, _ context: ChannelHandlerContext) {
+        server.count {
+            $0.submits += 1
+            if m.hasUDH || m.tlvs[tag: TLV.Tag.sarTotalSegments] != nil { $0.parts += 1 }
+        }
+        switch SMSCBehaviour.forDestination(m.destination.address) {
+        case .silence:
+            return
+        case .reject(let status):
+            server.count { $0.rejected += 1 }
+            send(PDU(.submitSmResp(messageID: ""), sequence: sequence, status: status), context)
+        case .accept(let final):
+            server.count { $0.accepted += 1 }
+            let ids = server.nextMessageID()
+            send(PDU(.submitSmResp(messageID: ids.submitResp), sequence: sequence), context)
+            guard m.registeredDelivery & 0x01 != 0 else { return }
+            let receipt = receiptPDU(for: m, id: ids.receipt, state: final)
+            context.eventLoop.scheduleTask(in: .milliseconds(server.configuration.receiptDelayMs)) { [self] in
+                let target = bind.mode.canReceive ? self : server.receiver(for: bind.systemID)
+                target?.deliver(receipt)
+            }
+        }
+    }
+
+    func receiptPDU(for m: ShortMessage, id: String, state: DeliveryReceipt.State) -> ShortMessage {
+        let err = state == .delivered ? "000" : "001"
+        let text = "id:\(id) sub:001 dlvrd:\(state == .delivered ? "001" : "000") submit date:2611260000 done date:2611260000 stat:\(state.rawValue) err:\(err) text:"
+        let messageState: UInt8 = switch state {
+        case .delivered: 2
+        case .expired: 3
+        case .deleted: 4
+        case .undeliverable: 5
+        case .rejected: 8
+        default: 7
+        }
+        return ShortMessage(
+            source: m.destination, destination: m.source, esmClass: 0x04, shortMessage: Array(text.utf8),
+            tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)])
+    }
+
+    /// Sends a receipt on this (receiver-capable) session.
+    func deliver(_ receipt: ShortMessage) {
+        guard let context else { return }
+        context.eventLoop.execute { [self] in
+            guard context.channel.isActive else { return }
+            sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
+            server.count { $0.receiptsSent += 1 }
+            send(PDU(.deliverSm(receipt), sequence: sequence), context)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Testing
+
+@testable import PetrelSMPP
+
+@Suite struct ReceiptTests {
+    @Test func textReceipt() {
+        let r = DeliveryReceipt.parse(
+            tlvs: [], text: Array("id:0012AB sub:001 dlvrd:001 submit date:2611260101 done date:2611260102 stat:DELIVRD err:000 text:Hello id:9".utf8))
+        #expect(r == DeliveryReceipt(messageID: "0012AB", state: .delivered, error: "000"))
+        let upper = DeliveryReceipt.parse(tlvs: [], text: Array("ID:77 SUB:001 DLVRD:000 SUBMIT DATE:2611260101 DONE DATE:2611260102 STAT:UNDELIV ERR:005".utf8))
+        #expect(upper?.state == .undeliverable && upper?.error == "005" && upper?.messageID == "77")
+    }
+
+    @Test func tlvsWin() {
+        let r = DeliveryReceipt.parse(
+            tlvs: [.cString(TLV.Tag.receiptedMessageID, "abc"), .uint8(TLV.Tag.messageState, 3),
+                   TLV(tag: TLV.Tag.networkErrorCode, value: [3, 0, 11])],
+            text: Array("id:zzz stat:DELIVRD".utf8))
+        #expect(r == DeliveryReceipt(messageID: "abc", state: .expired, error: "3:11"))
+    }
+
+    @Test func notAReceipt() {
+        #expect(DeliveryReceipt.parse(tlvs: [], text: Array("hello there".utf8)) == nil)
+        #expect(DeliveryReceipt.parse(tlvs: [], text: Array("id: stat:DELIVRD".utf8)) == nil)
+    }
+}
+
+@Suite struct MessagePartsTests {
+    @Test func singleGSMAndUCS2() {
+        let gsm = MessageParts.make("Hello {world}", mode: .udh, reference: 1)
+        #expect(gsm.count == 1 && gsm[0].dataCoding == 0 && gsm[0].esmClass == 0)
+        #expect(gsm[0].shortMessage.count == 15)    // { and } take two septets
+        let ucs = MessageParts.make("中文", mode: .udh, reference: 1)
+        #expect(ucs[0].dataCoding == 8 && ucs[0].shortMessage == [0x4E, 0x2D, 0x65, 0x87])
+    }
+
+    @Test func udhSarAndPayload() {
+        let text = String(repeating: "a", count: 200)
+        let udh = MessageParts.make(text, mode: .udh, reference: 0x1234)
+        #expect(udh.count == 2)
+        #expect(udh[0].esmClass == 0x40 && udh[0].shortMessage.prefix(6) == [0x05, 0x00, 0x03, 0x34, 2, 1])
+        #expect(udh[0].shortMessage.count == 6 + 153 && udh[1].shortMessage.count == 6 + 47)
+        let sar = MessageParts.make(text, mode: .sar, reference: 0x1234)
+        #expect(sar.count == 2 && sar[1].tlvs[tag: TLV.Tag.sarSegmentSeqnum]?.uint8Value == 2)
+        #expect(sar[0].tlvs[tag: TLV.Tag.sarMsgRefNum]?.uint16Value == 0x1234)
+        let payload = MessageParts.make(text, mode: .payload, reference: 0)
+        #expect(payload.count == 1 && payload[0].shortMessage.isEmpty && payload[0].tlvs[0].value.count == 200)
+        let long = MessageParts.make(String(repeating: "中", count: 100), mode: .udh, reference: 9)
+        #expect(long.count == 2 && long[0].shortMessage.count == 6 + 134)
+    }
+
+    @Test func relativeValidity() {
+        #expect(MessageParts.relativeValidity(seconds: 600) == "000000001000000R")
+        #expect(MessageParts.relativeValidity(seconds: 2 * 86_400 + 3723) == "000002010203000R")
+        #expect(MessageParts.relativeValidity(seconds: 10_000 * 86_400).hasPrefix("000099"))
+    }
+
+    @Test func simulatorTable() {
+        #expect(SMSCBehaviour.forDestination("85291234901") == .reject(.throttled))
+        #expect(SMSCBehaviour.forDestination("85291234903") == .silence)
+        #expect(SMSCBehaviour.forDestination("85291234666") == .accept(receipt: .undeliverable))
+        #expect(SMSCBehaviour.forDestination("85291234567") == .accept(receipt: .delivered))
+    }
+}
