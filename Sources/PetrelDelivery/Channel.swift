@@ -3,18 +3,29 @@ public import PetrelStore
 
 /// What a channel answered for one message.
 public enum SubmitOutcome: Sendable, Equatable {
-    /// The carrier took it; `record` holds its id (and for simulated channels, the receipt to come).
+    /// The carrier took every part; `record` holds the ids (and, for simulated channels, the receipt to come).
     case sent(SentRecord, SandboxEntry?)
-    /// Try again later (throttled, queue full, connection lost); the message returns to the queue.
-    case retry(afterMs: Int64)
-    /// The carrier refused it for good.
-    case failed(code: String, description: String)
+    /// Try again later (throttled, temporary error, no answer); `accepted` parts need not be sent again.
+    case retry(afterMs: Int64, accepted: [PartRecord])
+    /// The carrier refused it for good. With `reroute`, another channel of the route may still take it.
+    case failed(code: String, description: String, reroute: Bool, accepted: [PartRecord])
+    /// Its validity ended before it could be handed over.
+    case expired
 }
 
 /// A way out to a carrier: the built-in sandbox, or an SMPP connection.
-public protocol Channel: Sendable {
+///
+/// `enqueue` takes messages at once (so capacity is accounted for immediately) and reports each message's
+/// outcome later through `completion`, possibly from another thread.
+public protocol Channel: AnyObject, Sendable {
     var id: String { get }
-    /// Whether the channel can take messages now (bound, not shut down).
+    /// Whether the channel can take messages now (at least one session bound).
     var isAvailable: Bool { get }
-    func submit(_ messages: [Message], nowMs: Int64) async -> [SubmitOutcome]
+    /// Messages the channel can take right now without queueing beyond its windows.
+    var freeCapacity: Int { get }
+    func enqueue(
+        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+        completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void)
+    /// Finishes outstanding work (drains windows, unbinds) before shutdown.
+    func shutdown() async
 }

@@ -4,19 +4,22 @@ public import PetrelStore
 public import ServiceLifecycle
 import Synchronization
 
-/// Moves queued messages to their channels and applies the receipts that come back.
+/// Moves queued messages to their channels and records what the channels answer.
 ///
-/// Each round: expire what outlived its ValidityPeriod, claim due messages (highest priority first) under a
-/// lease, route and submit them, record the outcome, and apply scheduled receipts that are due. A message
+/// Each round: record the outcomes channels reported since the last round (rerouting refusals to the next
+/// channel of the route), apply scheduled receipts that are due, then claim as many queued messages as the
+/// channels have room for, highest priority first, and hand them over. Claims are small (at most the free
+/// window), so an OTP never waits behind a long marketing queue for more than a window's round trip. A claim
 /// whose lease runs out (a crash between claim and record) returns to the queue: delivery is at least once.
 public final class Dispatcher: Service {
     public struct Configuration: Sendable {
         public var batchSize = 1000
         public var pollMs: Int64 = 100
-        public var leaseMs: Int64 = 60_000
-        public var retryDelayMs: Int64 = 1000
+        public var leaseMs: Int64 = 300_000
+        /// When every channel of a message's route is down, look again after this long.
+        public var waitForChannelMs: Int64 = 1000
         /// After a wake-up, wait this long so one round takes what arrived together (fewer, larger transactions).
-        public var lingerMs: Int64 = 5
+        public var lingerMs: Int64 = 2
         /// How often the queue is swept for expired messages and lost leases.
         public var sweepIntervalMs: Int64 = 1000
 
@@ -31,10 +34,14 @@ public final class Dispatcher: Service {
     let configuration: Configuration
     let wake = WakeSignal()
     private let lastSweep = Mutex<Int64>(0)
+    /// Outcomes reported by channels, waiting to be recorded.
+    private let reported = Mutex<[(Message, String, SubmitOutcome)]>([])
+    /// Channels each in-flight message has tried, for rerouting.
+    private let tried = Mutex<[Int64: [String]]>([:])
 
     public init(
-        store: any MessageStore, channels: [any Channel], router: MessageRouter = MessageRouter(), configuration: Configuration = Configuration(),
-        logger: Logger, clock: @escaping @Sendable () -> Int64
+        store: any MessageStore, channels: [any Channel], router: MessageRouter = MessageRouter(),
+        configuration: Configuration = Configuration(), logger: Logger, clock: @escaping @Sendable () -> Int64
     ) {
         self.store = store
         var byId: [String: any Channel] = [:]
@@ -46,7 +53,7 @@ public final class Dispatcher: Service {
         self.clock = clock
     }
 
-    /// New messages are waiting.
+    /// New messages are waiting, or a channel has room again.
     public func notify() { wake.signal() }
 
     public func run() async throws {
@@ -58,82 +65,135 @@ public final class Dispatcher: Service {
                 do {
                     if try await self.round() { continue }
                 } catch is CancellationError {
-                    return
+                    break
                 } catch {
-                    if Task.isCancelled { return }
+                    if Task.isCancelled { break }
                     self.logger.error("dispatch round failed", metadata: ["error": "\(error)"])
                 }
                 await self.wake.wait(timeoutMs: self.configuration.pollMs)
                 try? await Task.sleep(for: .milliseconds(self.configuration.lingerMs))
             }
         }
+        // Drain: let channels finish their windows, then record what they reported.
+        for channel in channels.values { await channel.shutdown() }
+        _ = try? await recordReported()
     }
 
     /// One round; true when there may be more work right away.
     public func round() async throws -> Bool {
         let now = clock()
-        var expired = 0
+        try await recordReported()
+        let due = try await store.applyDueReceipts(nowMs: now, limit: configuration.batchSize)
         if lastSweep.withLock({ last in
             guard now - last >= configuration.sweepIntervalMs else { return false }
             last = now
             return true
         }) {
-            expired = try await store.expireQueued(nowMs: now).count
+            _ = try await store.expireQueued(nowMs: now)
             _ = try await store.requeueExpiredLeases(nowMs: now)
         }
-        let claimed = try await store.claim(limit: configuration.batchSize, nowMs: now, leaseMs: configuration.leaseMs)
+        let room = channels.values.filter(\.isAvailable).reduce(0) { $0 + max(0, $1.freeCapacity) }
+        guard room > 0 else { return due.count == configuration.batchSize }
+        let claimed = try await store.claim(limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs)
         if !claimed.isEmpty { try await dispatch(claimed, nowMs: now) }
-        let due = try await store.applyDueReceipts(nowMs: now, limit: configuration.batchSize)
-        return claimed.count == configuration.batchSize || due.count == configuration.batchSize || expired >= 10_000
+        return claimed.count == configuration.batchSize || due.count == configuration.batchSize
     }
 
+    /// Routes messages and hands them to channels; what cannot go anywhere is recorded at once.
     func dispatch(_ messages: [Message], nowMs: Int64) async throws {
+        var results = DispatchResults()
         var byChannel: [String: [Message]] = [:]
-        var unroutable: [StatusUpdate] = []
-        var waiting: [Int64] = []
         for m in messages {
-            // Never hand a message to a carrier after its validity ended, even if it was claimed just now.
-            if let expiry = m.expiresAtMs, expiry <= nowMs {
-                unroutable.append(StatusUpdate(
-                    id: m.id, status: .expired, errorCode: "EXPIRED",
-                    errorDescription: "The validity period ended before the message could be sent", atMs: nowMs))
-                continue
-            }
-            let candidates = router.channels(for: m)
-            if let channel = candidates.first(where: { channels[$0]?.isAvailable == true }) {
-                byChannel[channel, default: []].append(m)
-            } else if candidates.contains(where: { channels[$0] != nil }) {
-                waiting.append(m.id)    // its channels exist but are down: keep it queued
-            } else {
-                unroutable.append(StatusUpdate(
-                    id: m.id, status: .failed, errorCode: "NO_ROUTE",
-                    errorDescription: "No configured channel can take this message", atMs: nowMs))
+            switch place(m, nowMs: nowMs, exclude: []) {
+            case .channel(let c): byChannel[c, default: []].append(m)
+            case .done(let update): results.failed.append(update)
+            case .wait: results.retry.append((m.id, nowMs + configuration.waitForChannelMs))
             }
         }
-        var sent: [SentRecord] = []
-        var inbox: [SandboxEntry] = []
-        var failed = unroutable
-        var retry: [Int64: Int64] = [:]
+        let multipart = messages.filter { $0.segments > 1 }.map(\.id)
+        let skip = multipart.isEmpty ? [:] : try await store.acceptedParts(messageIds: multipart)
         for (channelId, batch) in byChannel {
             guard let channel = channels[channelId] else { continue }
-            let outcomes = await channel.submit(batch, nowMs: nowMs)
-            for (m, outcome) in zip(batch, outcomes) {
-                switch outcome {
-                case .sent(let record, let entry):
-                    sent.append(record)
-                    if let entry { inbox.append(entry) }
-                case .retry(let after):
-                    retry[m.id] = nowMs + after
-                case .failed(let code, let description):
-                    failed.append(StatusUpdate(id: m.id, status: .failed, errorCode: code, errorDescription: description, atMs: nowMs))
-                }
+            tried.withLock { t in for m in batch { t[m.id, default: []].append(channelId) } }
+            channel.enqueue(batch, skipParts: skip, nowMs: nowMs) { [weak self] outcomes in
+                guard let self else { return }
+                self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
+                self.wake.signal()
             }
         }
-        try await store.markSent(sent, sandbox: inbox)
-        if !failed.isEmpty { try await store.apply(failed) }
-        if !waiting.isEmpty { try await store.requeue(ids: waiting, notBeforeMs: nowMs + configuration.retryDelayMs) }
-        for (at, ids) in Dictionary(grouping: retry.keys, by: { retry[$0]! }) {
-            try await store.requeue(ids: ids, notBeforeMs: at)
+        if !results.isEmpty { try await store.record(results) }
+    }
+
+    enum Placement {
+        case channel(String)
+        case done(StatusUpdate)
+        case wait
+    }
+
+    func place(_ m: Message, nowMs: Int64, exclude: [String]) -> Placement {
+        // Never hand a message to a carrier after its validity ended, even if it was claimed just now.
+        if let expiry = m.expiresAtMs, expiry <= nowMs {
+            return .done(StatusUpdate(
+                id: m.id, status: .expired, errorCode: "EXPIRED",
+                errorDescription: "The validity period ended before the message could be sent", atMs: nowMs))
         }
+        let candidates = router.channels(for: m).filter { !exclude.contains($0) }
+        if let c = candidates.first(where: { channels[$0]?.isAvailable == true }) { return .channel(c) }
+        if candidates.contains(where: { channels[$0] != nil }) { return .wait }
+        return .done(StatusUpdate(
+            id: m.id, status: .failed, errorCode: "NO_ROUTE", errorDescription: "No configured channel can take this message",
+            atMs: nowMs))
+    }
+
+    /// Turns the outcomes channels reported into one store transaction; reroutes permanent routing refusals.
+    func recordReported() async throws {
+        let batch = reported.withLock { r -> [(Message, String, SubmitOutcome)] in
+            defer { r.removeAll(keepingCapacity: true) }
+            return r
+        }
+        guard !batch.isEmpty else { return }
+        let now = clock()
+        var results = DispatchResults()
+        var reroute: [String: [Message]] = [:]
+        for (m, channelId, outcome) in batch {
+            var finished = true
+            switch outcome {
+            case .sent(let record, let entry):
+                results.sent.append(record)
+                if let entry { results.inbox.append(entry) }
+            case .retry(let after, let accepted):
+                if !accepted.isEmpty { results.acceptedParts.append(partial(m, channelId, accepted, now)) }
+                results.retry.append((m.id, now + after))
+            case .expired:
+                results.failed.append(StatusUpdate(
+                    id: m.id, status: .expired, errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent", atMs: now))
+            case .failed(let code, let description, let canReroute, let accepted):
+                if !accepted.isEmpty { results.acceptedParts.append(partial(m, channelId, accepted, now)) }
+                let excluded = tried.withLock { $0[m.id] ?? [channelId] }
+                if canReroute, accepted.isEmpty, case .channel(let next) = place(m, nowMs: now, exclude: excluded) {
+                    reroute[next, default: []].append(m)
+                    finished = false
+                    logger.info("rerouting", metadata: ["message": "\(m.id)", "from": "\(channelId)", "to": "\(next)", "status": "\(code)"])
+                } else {
+                    results.failed.append(StatusUpdate(id: m.id, status: .failed, errorCode: code, errorDescription: description, atMs: now))
+                }
+            }
+            if finished { tried.withLock { _ = $0.removeValue(forKey: m.id) } }
+        }
+        try await store.record(results)
+        for (channelId, messages) in reroute {
+            guard let channel = channels[channelId] else { continue }
+            tried.withLock { t in for m in messages { t[m.id, default: []].append(channelId) } }
+            channel.enqueue(messages, skipParts: [:], nowMs: now) { [weak self] outcomes in
+                guard let self else { return }
+                self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
+                self.wake.signal()
+            }
+        }
+    }
+
+    func partial(_ m: Message, _ channel: String, _ parts: [PartRecord], _ now: Int64) -> SentRecord {
+        SentRecord(id: m.id, channel: channel, carrierMessageId: parts.first?.carrierId ?? "", sentAtMs: now, parts: parts)
     }
 }

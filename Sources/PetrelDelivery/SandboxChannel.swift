@@ -4,7 +4,7 @@ public import PetrelStore
 /// The built-in carrier. It delivers after a short delay; the last digits of a number pick the outcome:
 /// `…666` fails (undeliverable), `…777` expires, `…555` stays in sending for a while and is then delivered,
 /// anything else is delivered.
-public struct SandboxChannel: Channel {
+public final class SandboxChannel: Channel {
     public struct Configuration: Sendable {
         public var deliveryDelayMs: Int64 = 300
         public var slowDelayMs: Int64 = 10_000
@@ -19,6 +19,7 @@ public struct SandboxChannel: Channel {
     public let id = SandboxChannel.channelId
     public let configuration: Configuration
     public var isAvailable: Bool { true }
+    public var freeCapacity: Int { 100_000 }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -35,32 +36,39 @@ public struct SandboxChannel: Channel {
         return .delivered
     }
 
-    public func submit(_ messages: [Message], nowMs: Int64) async -> [SubmitOutcome] {
-        messages.map { m in
-            let outcome = Self.outcome(for: m.to)
-            let receipt: StatusUpdate
-            switch outcome {
-            case .delivered:
-                receipt = StatusUpdate(id: m.id, status: .delivered, atMs: nowMs + configuration.deliveryDelayMs)
-            case .slow:
-                receipt = StatusUpdate(id: m.id, status: .delivered, atMs: nowMs + configuration.slowDelayMs)
-            case .failed:
-                receipt = StatusUpdate(
-                    id: m.id, status: .failed, errorCode: "UNDELIV",
-                    errorDescription: "Undeliverable: the sandbox fails numbers ending in 666",
-                    atMs: nowMs + configuration.deliveryDelayMs)
-            case .expired:
-                receipt = StatusUpdate(
-                    id: m.id, status: .expired, errorCode: "EXPIRED",
-                    errorDescription: "Expired: the sandbox expires numbers ending in 777",
-                    atMs: nowMs + configuration.deliveryDelayMs)
-            }
-            let record = SentRecord(
-                id: m.id, channel: id, carrierMessageId: "sandbox-\(m.id)", sentAtMs: nowMs, scheduledReceipt: receipt)
-            let entry = SandboxEntry(
-                messageId: m.id, account: m.account, to: m.to, from: m.from, text: m.text, segments: m.segments,
-                receivedAtMs: nowMs, outcome: outcome.rawValue)
-            return .sent(record, entry)
+    public func enqueue(
+        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+        completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
+    ) {
+        completion(messages.map { ($0, outcome($0, nowMs: nowMs)) })
+    }
+
+    public func shutdown() async {}
+
+    func outcome(_ m: Message, nowMs: Int64) -> SubmitOutcome {
+        let outcome = Self.outcome(for: m.to)
+        let receipt: StatusUpdate
+        switch outcome {
+        case .delivered:
+            receipt = StatusUpdate(id: m.id, status: .delivered, atMs: nowMs + configuration.deliveryDelayMs)
+        case .slow:
+            receipt = StatusUpdate(id: m.id, status: .delivered, atMs: nowMs + configuration.slowDelayMs)
+        case .failed:
+            receipt = StatusUpdate(
+                id: m.id, status: .failed, errorCode: "UNDELIV",
+                errorDescription: "Undeliverable: the sandbox fails numbers ending in 666",
+                atMs: nowMs + configuration.deliveryDelayMs)
+        case .expired:
+            receipt = StatusUpdate(
+                id: m.id, status: .expired, errorCode: "EXPIRED",
+                errorDescription: "Expired: the sandbox expires numbers ending in 777",
+                atMs: nowMs + configuration.deliveryDelayMs)
         }
+        let record = SentRecord(
+            id: m.id, channel: id, carrierMessageId: "sandbox-\(m.id)", sentAtMs: nowMs, scheduledReceipt: receipt)
+        let entry = SandboxEntry(
+            messageId: m.id, account: m.account, to: m.to, from: m.from, text: m.text, segments: m.segments,
+            receivedAtMs: nowMs, outcome: outcome.rawValue)
+        return .sent(record, entry)
     }
 }

@@ -36,8 +36,17 @@ public protocol MessageStore: Sendable {
 
     /// Moves up to `limit` due queued messages to `submitting` with a lease, highest priority first.
     func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message]
-    /// Records messages the carrier accepted (`submitting` → `sent`).
-    func markSent(_ records: [SentRecord], sandbox: [SandboxEntry]) async throws
+    /// Records what a dispatch round learned: messages the carrier accepted (`submitting` → `sent`, with their
+    /// parts), failures, and retries; also applies orphaned receipts that now match a part. Returns the status
+    /// changes applied (failures and receipts).
+    @discardableResult
+    func record(_ results: DispatchResults) async throws -> [StatusUpdate]
+    /// Parts already accepted by a carrier, for messages that return to a channel.
+    func acceptedParts(messageIds: [Int64]) async throws -> [Int64: Set<Int>]
+    /// Applies carrier receipts to their parts and messages. Unmatched receipts are kept as orphans.
+    func applyReceipts(_ receipts: [CarrierReceipt]) async throws -> ReceiptResults
+    /// Drops orphaned receipts older than `beforeMs`; returns how many were dropped.
+    func dropOrphanReceipts(beforeMs: Int64) async throws -> Int
     /// Applies status changes that the state machine allows; returns those applied.
     @discardableResult
     func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate]

@@ -102,7 +102,20 @@ public struct WriteBatch: Sendable {
     public var isEmpty: Bool { nonce == nil && messages.isEmpty && conversions.isEmpty && conversionData.isEmpty }
 }
 
-/// A message handed to a channel: recorded with the carrier's id and, for simulated channels, the receipt
+/// One part of a message that a carrier accepted, with the id the carrier gave it.
+public struct PartRecord: Sendable, Equatable {
+    public var part: Int          // 1-based
+    public var total: Int
+    public var carrierId: String  // as the carrier wrote it
+
+    public init(part: Int, total: Int, carrierId: String) {
+        self.part = part
+        self.total = total
+        self.carrierId = carrierId
+    }
+}
+
+/// A message handed to a channel: recorded with the carrier's id(s) and, for simulated channels, the receipt
 /// the carrier will send and when.
 public struct SentRecord: Sendable, Equatable {
     public var id: Int64
@@ -110,14 +123,70 @@ public struct SentRecord: Sendable, Equatable {
     public var carrierMessageId: String
     public var sentAtMs: Int64
     public var scheduledReceipt: StatusUpdate?
+    /// Parts tracked for receipts; empty for channels that report on the whole message (the sandbox).
+    public var parts: [PartRecord]
 
-    public init(id: Int64, channel: String, carrierMessageId: String, sentAtMs: Int64, scheduledReceipt: StatusUpdate? = nil) {
+    public init(
+        id: Int64, channel: String, carrierMessageId: String, sentAtMs: Int64, scheduledReceipt: StatusUpdate? = nil,
+        parts: [PartRecord] = []
+    ) {
         self.id = id
         self.channel = channel
         self.carrierMessageId = carrierMessageId
         self.sentAtMs = sentAtMs
         self.scheduledReceipt = scheduledReceipt
+        self.parts = parts
     }
+}
+
+/// Everything one dispatch round learned, recorded in one transaction.
+public struct DispatchResults: Sendable, Equatable {
+    public var sent: [SentRecord] = []
+    public var inbox: [SandboxEntry] = []
+    /// Parts accepted of messages that go back to the queue (their other parts will be tried again).
+    public var acceptedParts: [SentRecord] = []
+    public var failed: [StatusUpdate] = []
+    /// Messages to try again, and from when.
+    public var retry: [(id: Int64, notBeforeMs: Int64)] = []
+
+    public init() {}
+
+    public static func == (a: DispatchResults, b: DispatchResults) -> Bool {
+        a.sent == b.sent && a.inbox == b.inbox && a.acceptedParts == b.acceptedParts && a.failed == b.failed
+            && a.retry.map(\.id) == b.retry.map(\.id) && a.retry.map(\.notBeforeMs) == b.retry.map(\.notBeforeMs)
+    }
+
+    public var isEmpty: Bool { sent.isEmpty && inbox.isEmpty && acceptedParts.isEmpty && failed.isEmpty && retry.isEmpty }
+}
+
+/// A delivery receipt from a carrier, for the part it names.
+public struct CarrierReceipt: Sendable, Equatable {
+    public var channel: String
+    public var carrierId: String
+    /// delivered, failed or expired
+    public var status: MessageStatus
+    public var errorCode: String
+    public var atMs: Int64
+
+    public init(channel: String, carrierId: String, status: MessageStatus, errorCode: String = "", atMs: Int64) {
+        self.channel = channel
+        self.carrierId = carrierId
+        self.status = status
+        self.errorCode = errorCode
+        self.atMs = atMs
+    }
+}
+
+/// What applying a batch of receipts did.
+public struct ReceiptResults: Sendable, Equatable {
+    /// Messages that reached a final state.
+    public var finished: [StatusUpdate] = []
+    /// Receipts that matched a part.
+    public var matched = 0
+    /// Receipts that matched nothing yet; kept for a while in case their submit_sm_resp is late.
+    public var orphaned = 0
+
+    public init() {}
 }
 
 /// What the sandbox carrier received: its inbox.

@@ -72,3 +72,17 @@ import Testing
         #expect(Template.variables(in: "${a} ${b} ${a}") == ["a", "b"])
     }
 }
+
+@Suite struct CarrierIDTests {
+    @Test func normalisation() {
+        #expect(CarrierID.normalize(" 000A1B ") == "a1b")
+        #expect(CarrierID.normalize("0000") == "0")
+        #expect(CarrierID.normalize("abc-DEF") == "abc-def")
+    }
+
+    @Test func candidatesCoverHexAndDecimal() {
+        #expect(CarrierID.candidates("26") == ["26", "1a", "38"])
+        #expect(CarrierID.candidates("001A") == ["1a", "26"])
+        #expect(CarrierID.candidates("msg-1") == ["msg-1"])
+    }
+}

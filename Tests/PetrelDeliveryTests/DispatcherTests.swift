@@ -47,6 +47,7 @@ import Testing
                 msg(1, to: "85291234567"), msg(2, to: "85291234666"), msg(3, to: "85291234777"), msg(4, to: "85291234555"),
             ]))
             _ = try await d.round()
+            _ = try await d.round()     // records what the channel reported
             #expect(try await store.counts()[.sent] == 4)
             clock.now += 100
             _ = try await d.round()
@@ -68,6 +69,7 @@ import Testing
                 msg(1, to: "85291234567", expiresAtMs: clock.now - 1), msg(2, to: "85291234567", expiresAtMs: clock.now + 60_000),
             ]))
             _ = try await d.round()
+            _ = try await d.round()
             let expired = try #require(try await store.message(id: 1, account: "a"))
             #expect(expired.status == .expired && expired.sentAtMs == nil)
             #expect(try await store.sandboxMessages(to: nil, limit: 10).map(\.messageId) == [2])
@@ -79,6 +81,8 @@ import Testing
             try await store.commit(WriteBatch(messages: (1...5).map { msg($0, to: "85291234567", type: .mkt, single: false) }))
             try await store.commit(WriteBatch(messages: [msg(10, to: "85291234567", type: .otp)]))
             #expect(try await d.round())   // a full batch: more may wait
+            _ = try await store.record(DispatchResults())
+            try await d.recordReported()
             let sent = try await store.sandboxMessages(to: nil, limit: 10).map(\.messageId)
             #expect(sent.contains(10) && sent.count == 2)
         }
@@ -98,6 +102,7 @@ import Testing
             try await store.commit(WriteBatch(messages: [msg(1, to: "85291234567")]))
             _ = try await store.claim(limit: 10, nowMs: clock.now, leaseMs: 60_000)   // then the process "dies"
             #expect(try await store.requeueExpiredLeases(nowMs: .max) == 1)          // what run() does at start
+            _ = try await d.round()
             _ = try await d.round()
             #expect(try await store.message(id: 1, account: "a")?.status == .sent)
         }

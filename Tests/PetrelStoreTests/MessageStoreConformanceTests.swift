@@ -96,9 +96,10 @@ import Testing
             try await store.commit(WriteBatch(messages: [message(1), message(2)]))
             #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 1000).count == 2)
             let receipt = StatusUpdate(id: 1, status: .delivered, atMs: 900)
-            try await store.markSent(
-                [SentRecord(id: 1, channel: "sandbox", carrierMessageId: "c1", sentAtMs: 100, scheduledReceipt: receipt)],
-                sandbox: [SandboxEntry(messageId: 1, account: "acme", to: "85291234567", from: "P", text: "t", segments: 1, receivedAtMs: 100, outcome: "delivered")])
+            var results = DispatchResults()
+            results.sent = [SentRecord(id: 1, channel: "sandbox", carrierMessageId: "c1", sentAtMs: 100, scheduledReceipt: receipt)]
+            results.inbox = [SandboxEntry(messageId: 1, account: "acme", to: "85291234567", from: "P", text: "t", segments: 1, receivedAtMs: 100, outcome: "delivered")]
+            try await store.record(results)
             var m = try #require(try await store.message(id: 1, account: "acme"))
             #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "c1" && m.sentAtMs == 100)
             #expect(try await store.applyDueReceipts(nowMs: 899, limit: 10).isEmpty)
@@ -197,5 +198,89 @@ import Testing
         let env = try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
         #expect(throws: (any Error).self) { try env.open(a.seal("x")) }
         #expect(throws: (any Error).self) { try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": "short"]) }
+    }
+}
+
+@Suite struct PartsAndReceiptsConformanceTests {
+    func sent(_ store: any MessageStore, _ ids: [Int64], parts: Int = 1, channel: String = "smpp", carrierId: (Int64, Int) -> String) async throws {
+        try await store.commit(WriteBatch(messages: ids.map { var m = message($0); m.segments = parts; return m }))
+        _ = try await store.claim(limit: 100, nowMs: 1000, leaseMs: 60_000)
+        var results = DispatchResults()
+        results.sent = ids.map { id in
+            SentRecord(
+                id: id, channel: channel, carrierMessageId: carrierId(id, 1), sentAtMs: 1100,
+                parts: (1...parts).map { PartRecord(part: $0, total: parts, carrierId: carrierId(id, $0)) })
+        }
+        try await store.record(results)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func receiptsMatchAcrossIdFormats(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            // The carrier answered submit_sm with hex ids and leading zeros; its receipts quote decimal.
+            try await sent(store, [1, 2]) { id, _ in id == 1 ? "000A1" : "FF" }
+            var r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "161", status: .delivered, atMs: 2000),
+                CarrierReceipt(channel: "smpp", carrierId: "255", status: .failed, errorCode: "UNDELIV", atMs: 2000),
+                CarrierReceipt(channel: "other", carrierId: "161", status: .delivered, atMs: 2000),
+            ])
+            #expect(r.matched == 2 && r.orphaned == 1)
+            #expect(r.finished.map(\.id).sorted() == [1, 2])
+            #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
+            let failed = try #require(try await store.message(id: 2, account: "acme"))
+            #expect(failed.status == .failed && failed.errorCode == "UNDELIV")
+            // A duplicate receipt changes nothing.
+            r = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "a1", status: .failed, atMs: 3000)])
+            #expect(r.matched == 1 && r.finished.isEmpty)
+            #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func multipartMessagesWaitForEveryPart(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await sent(store, [7, 8], parts: 3) { id, part in "\(id)-\(part)" }
+            var r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "7-1", status: .delivered, atMs: 2000),
+                CarrierReceipt(channel: "smpp", carrierId: "7-2", status: .delivered, atMs: 2000),
+                CarrierReceipt(channel: "smpp", carrierId: "8-2", status: .failed, errorCode: "REJECTD", atMs: 2000),
+            ])
+            #expect(r.finished.map(\.id) == [8])
+            #expect(try await store.message(id: 7, account: "acme")?.status == .sent)
+            #expect(try await store.message(id: 8, account: "acme")?.status == .failed)
+            r = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "7-3", status: .delivered, atMs: 2500)])
+            #expect(r.finished == [StatusUpdate(id: 7, status: .delivered, atMs: 2500)])
+            #expect(try await store.acceptedParts(messageIds: [7, 9]) == [7: [1, 2, 3]])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func receiptsThatOvertakeTheirSubmitResponseAreAdopted(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let early = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "X9", status: .delivered, atMs: 1050)])
+            #expect(early.orphaned == 1)
+            try await sent(store, [5]) { _, _ in "x9" }
+            let m = try #require(try await store.message(id: 5, account: "acme"))
+            #expect(m.status == .delivered && m.doneAtMs == 1050)
+            #expect(try await store.dropOrphanReceipts(beforeMs: .max) == 0)
+            _ = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "nobody", status: .delivered, atMs: 1)])
+            #expect(try await store.dropOrphanReceipts(beforeMs: 10) == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func partialAcceptanceAndRetries(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(3)]))
+            _ = try await store.claim(limit: 10, nowMs: 1000, leaseMs: 60_000)
+            var results = DispatchResults()
+            results.acceptedParts = [SentRecord(id: 3, channel: "smpp", carrierMessageId: "p1", sentAtMs: 1000, parts: [PartRecord(part: 1, total: 2, carrierId: "p1")])]
+            results.retry = [(3, 5000)]
+            try await store.record(results)
+            #expect(try await store.message(id: 3, account: "acme")?.status == .queued)
+            #expect(try await store.acceptedParts(messageIds: [3]) == [3: [1]])
+            #expect(try await store.claim(limit: 10, nowMs: 4999, leaseMs: 10).isEmpty)
+            #expect(try await store.claim(limit: 10, nowMs: 5000, leaseMs: 10).map(\.id) == [3])
+        }
     }
 }

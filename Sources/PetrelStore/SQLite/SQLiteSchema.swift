@@ -99,6 +99,35 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v2-parts") { db in
+            try db.execute(
+                sql: """
+                    -- One row per submit_sm a carrier accepted: long messages are tracked part by part.
+                    CREATE TABLE message_parts (
+                        message_id INTEGER NOT NULL,
+                        part INTEGER NOT NULL,
+                        total INTEGER NOT NULL,
+                        channel TEXT NOT NULL,
+                        carrier_id TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        error_code TEXT NOT NULL DEFAULT '',
+                        sent_at INTEGER NOT NULL,
+                        done_at INTEGER,
+                        PRIMARY KEY (message_id, part)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX message_parts_carrier ON message_parts(channel, carrier_id);
+
+                    -- Receipts whose message id matched nothing (yet): a receipt may overtake its submit_sm_resp.
+                    CREATE TABLE orphan_receipts (
+                        channel TEXT NOT NULL,
+                        carrier_id TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        error_code TEXT NOT NULL,
+                        received_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX orphan_receipts_carrier ON orphan_receipts(channel, carrier_id);
+                    """)
+        }
         return migrator
     }
 }

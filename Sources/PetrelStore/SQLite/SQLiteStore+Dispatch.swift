@@ -28,58 +28,6 @@ extension SQLiteStore {
         }
     }
 
-    public func markSent(_ records: [SentRecord], sandbox: [SandboxEntry]) async throws {
-        guard !records.isEmpty || !sandbox.isEmpty else { return }
-        try await committer.run(weight: records.count * 2 + sandbox.count) { db in
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = ?, lease_until = NULL,
-                        receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
-                    WHERE id = ? AND status = 1
-                    """)
-            let event = try db.cachedStatement(
-                sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
-            for r in records {
-                let receipt = r.scheduledReceipt
-                try FastStatement.run(update, db) { s in
-                    s.bind(r.sentAtMs)
-                    s.bind(r.channel)
-                    s.bind(r.carrierMessageId)
-                    s.bind(receipt?.atMs)
-                    s.bind(receipt.map { Int64($0.status.rawValue) })
-                    s.bind(receipt?.errorCode)
-                    s.bind(receipt?.errorDescription)
-                    s.bind(r.id)
-                }
-                if db.changesCount > 0 {
-                    try FastStatement.run(event, db) { s in
-                        s.bind(r.id)
-                        s.bind(r.sentAtMs)
-                        s.bind(MessageStatus.sent.rawValue)
-                        s.bind("channel \(r.channel), id \(r.carrierMessageId)")
-                    }
-                }
-            }
-            let inbox = try db.cachedStatement(
-                sql: """
-                    INSERT INTO sandbox_inbox (message_id, account, recipient, sender, body, segments, received_at, outcome)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            for e in sandbox {
-                try FastStatement.run(inbox, db) { s in
-                    s.bind(e.messageId)
-                    s.bind(e.account)
-                    s.bind(e.to)
-                    s.bind(e.from)
-                    s.bind(e.text)
-                    s.bind(e.segments)
-                    s.bind(e.receivedAtMs)
-                    s.bind(e.outcome)
-                }
-            }
-        }
-    }
-
     @discardableResult
     public func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate] {
         guard !updates.isEmpty else { return [] }
