@@ -61,6 +61,9 @@ let package = Package(
             dependencies: [
                 "PetrelCore",
                 "PetrelStore",
+                "PetrelSMPP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -80,7 +83,10 @@ let package = Package(
         .executableTarget(
             name: "petrel",
             dependencies: [
-                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI",
+                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelSMPP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -32,7 +32,7 @@ public final class Dispatcher: Service {
     let clock: @Sendable () -> Int64
     let logger: Logger
     let configuration: Configuration
-    let wake = WakeSignal()
+    let wake: WakeSignal
     private let lastSweep = Mutex<Int64>(0)
     /// Outcomes reported by channels, waiting to be recorded.
     private let reported = Mutex<[(Message, String, SubmitOutcome)]>([])
@@ -41,8 +41,10 @@ public final class Dispatcher: Service {
 
     public init(
         store: any MessageStore, channels: [any Channel], router: MessageRouter = MessageRouter(),
-        configuration: Configuration = Configuration(), logger: Logger, clock: @escaping @Sendable () -> Int64
+        configuration: Configuration = Configuration(), wake: WakeSignal = WakeSignal(), logger: Logger,
+        clock: @escaping @Sendable () -> Int64
     ) {
+        self.wake = wake
         self.store = store
         var byId: [String: any Channel] = [:]
         for c in channels { byId[c.id] = c }

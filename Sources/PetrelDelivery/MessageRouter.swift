@@ -4,12 +4,17 @@ public import PetrelCore
 public struct MessageRouter: Sendable {
     public struct Route: Sendable, Equatable {
         public var prefixes: [String]
+        public var countries: [String]     // ISO region codes (SG, HK)
         public var types: [MessageType]
         public var channelIds: [String]    // the client's ChannelId values this route matches; empty = any
         public var channels: [String]
 
-        public init(prefixes: [String] = [], types: [MessageType] = [], channelIds: [String] = [], channels: [String]) {
+        public init(
+            prefixes: [String] = [], countries: [String] = [], types: [MessageType] = [], channelIds: [String] = [],
+            channels: [String]
+        ) {
             self.prefixes = prefixes
+            self.countries = countries
             self.types = types
             self.channelIds = channelIds
             self.channels = channels
@@ -19,6 +24,7 @@ public struct MessageRouter: Sendable {
             (prefixes.isEmpty || prefixes.contains { m.to.hasPrefix($0) })
                 && (types.isEmpty || types.contains(m.type))
                 && (channelIds.isEmpty || channelIds.contains(m.requestedChannel))
+                && (countries.isEmpty || countries.contains((try? PhoneNumber.parse(m.to).get())?.region ?? ""))
         }
     }
 

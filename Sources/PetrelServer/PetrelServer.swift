@@ -43,10 +43,16 @@ public enum PetrelServer {
         nonces.warm(try await store.liveNonces(nowMs: clock()))
         let ids = MessageIDGenerator(floor: try await store.maxMessageId())
 
+        let wake = WakeSignal()
+        let receipts = ReceiptProcessor(store: store, logger: logger, clock: clock)
         let sandbox = SandboxChannel(configuration: c.sandbox)
+        let carriers = c.smppChannels.map {
+            SMPPChannel(configuration: $0, receipts: receipts, logger: logger, clock: clock, onCapacity: { wake.signal() })
+        }
         let dispatcher = Dispatcher(
-            store: store, channels: [sandbox], configuration: c.dispatcher, logger: logger, clock: clock)
-        let channelIds: Set<String> = [sandbox.id]
+            store: store, channels: [sandbox] + carriers, router: MessageRouter(routes: c.routes),
+            configuration: c.dispatcher, wake: wake, logger: logger, clock: clock)
+        let channelIds = Set([sandbox.id] + carriers.map(\.id))
         let env = APIEnvironment(
             store: store, ids: ids, channels: { channelIds }, dateOffsetSeconds: c.dateOffsetSeconds,
             defaultValidityMs: c.defaultValiditySeconds > 0 ? c.defaultValiditySeconds * 1000 : nil,
@@ -67,7 +73,10 @@ public enum PetrelServer {
                 fflush(nil)
             },
             logger: logger)
-        if c.dispatcherEnabled { app.addServices(dispatcher) }
+        if c.dispatcherEnabled {
+            for carrier in carriers { carrier.start() }
+            app.addServices(dispatcher, receipts)
+        }
         app.addServices(Housekeeping(store: store, logger: logger, clock: clock))
         try await app.runService()
     }

@@ -26,6 +26,11 @@ public struct ServerConfiguration: Sendable {
     /// False for an accept-only node: it takes API calls but hands nothing to carriers.
     public var dispatcherEnabled = true
 
+    // channels and routes
+    public var smppChannels: [SMPPChannelConfiguration] = []
+    /// Without `routes:` everything goes to the sandbox.
+    public var routes: [MessageRouter.Route] = [MessageRouter.Route(channels: [SandboxChannel.channelId])]
+
     public init() {}
 
     public struct Failure: Error, CustomStringConvertible {
@@ -85,6 +90,7 @@ public struct ServerConfiguration: Sendable {
         c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
         c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))
 
+        try readChannels(root, into: &c)
         try root.finish()
         return c
     }

@@ -1,0 +1,83 @@
+public import Logging
+public import PetrelCore
+public import PetrelStore
+public import ServiceLifecycle
+import Synchronization
+
+/// Applies carrier receipts to the store in batches and acknowledges each once its batch is committed.
+public final class ReceiptProcessor: Service {
+    private struct Pending {
+        let receipt: CarrierReceipt
+        let ack: @Sendable (Bool) -> Void
+    }
+
+    let store: any MessageStore
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let pending = Mutex<[Pending]>([])
+    private let wake = WakeSignal()
+    /// Orphaned receipts are kept this long for a late submit_sm_resp, then counted as unknown and dropped.
+    let orphanTTLMs: Int64
+    private let counters = Mutex<(matched: Int, orphaned: Int, dropped: Int)>((0, 0, 0))
+    /// Called with the messages that reached a final state.
+    let onFinished: @Sendable ([StatusUpdate]) -> Void
+
+    public init(
+        store: any MessageStore, logger: Logger, orphanTTLMs: Int64 = 600_000, clock: @escaping @Sendable () -> Int64,
+        onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.logger = logger
+        self.orphanTTLMs = orphanTTLMs
+        self.clock = clock
+        self.onFinished = onFinished
+    }
+
+    public var stats: (matched: Int, orphaned: Int, dropped: Int) { counters.withLock { $0 } }
+
+    public func submit(_ receipt: CarrierReceipt, ack: @escaping @Sendable (Bool) -> Void) {
+        pending.withLock { $0.append(Pending(receipt: receipt, ack: ack)) }
+        wake.signal()
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastDrop = self.clock()
+            while !Task.isCancelled {
+                await self.wake.wait(timeoutMs: 1000)
+                await self.flush()
+                if self.clock() - lastDrop > 60_000 {
+                    lastDrop = self.clock()
+                    if let dropped = try? await self.store.dropOrphanReceipts(beforeMs: lastDrop - self.orphanTTLMs), dropped > 0 {
+                        self.counters.withLock { $0.dropped += dropped }
+                        self.logger.warning("receipts for unknown message ids dropped", metadata: ["count": "\(dropped)"])
+                    }
+                }
+            }
+        }
+        await flush()
+    }
+
+    public func flush() async {
+        let batch = pending.withLock { p -> [Pending] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            let results = try await store.applyReceipts(batch.map(\.receipt))
+            counters.withLock {
+                $0.matched += results.matched
+                $0.orphaned += results.orphaned
+            }
+            if results.orphaned > 0 {
+                logger.info("receipts for ids not (yet) known", metadata: ["count": "\(results.orphaned)"])
+            }
+            if !results.finished.isEmpty { onFinished(results.finished) }
+            for p in batch { p.ack(true) }
+        } catch {
+            logger.error("storing receipts failed", metadata: ["error": "\(error)"])
+            for p in batch { p.ack(false) }
+        }
+    }
+}

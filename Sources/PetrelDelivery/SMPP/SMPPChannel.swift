@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import NIOPosix
+public import PetrelCore
+public import PetrelSMPP
+public import PetrelStore
+import Synchronization
+
+/// A carrier reached over SMPP 3.4: `sessions` binds (transceiver, or a transmitter and a receiver each), a
+/// window of outstanding submit_sm per bind, a token bucket for `tps`, long texts split by `longMessages`.
+///
+/// All mutable state lives on one event loop; `freeCapacity` and `isAvailable` are mirrored in atomics for the
+/// dispatcher. Outcomes are reported per message through the `enqueue` completion.
+public final class SMPPChannel: Channel, @unchecked Sendable {
+    public let configuration: SMPPChannelConfiguration
+    public var id: String { configuration.id }
+    let loop: any EventLoop
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let receipts: ReceiptProcessor
+    /// Called when capacity frees or a bind comes up, so the dispatcher claims more.
+    let onCapacity: @Sendable () -> Void
+
+    // Mirrors for other threads.
+    private let boundCount = Atomic<Int>(0)
+    private let capacity = Atomic<Int>(0)
+
+    // Event-loop state.
+    var sessions: [Session] = []
+    var queue: [PendingPart] = []
+    var queueHead = 0
+    var inFlight: [UInt64: PendingPart] = [:]
+    var nextToken: UInt64 = 1
+    var bucket: TokenBucket
+    var pausedUntilMs: Int64 = 0
+    var throttleBackoffMs: Int64 = 0
+    var pumpScheduled = false
+    var stopping = false
+    var roundRobin = 0
+
+    public init(
+        configuration: SMPPChannelConfiguration, receipts: ReceiptProcessor, logger: Logger,
+        clock: @escaping @Sendable () -> Int64, onCapacity: @escaping @Sendable () -> Void = {}
+    ) {
+        self.configuration = configuration
+        self.loop = MultiThreadedEventLoopGroup.singleton.next()
+        self.receipts = receipts
+        var logger = logger
+        logger[metadataKey: "channel"] = "\(configuration.id)"
+        self.logger = logger
+        self.clock = clock
+        self.onCapacity = onCapacity
+        self.bucket = TokenBucket(rate: configuration.tps, nowMs: clock())
+    }
+
+    public var isAvailable: Bool { boundCount.load(ordering: .relaxed) > 0 }
+    public var freeCapacity: Int { capacity.load(ordering: .relaxed) }
+
+    /// Opens the binds; they reconnect on their own until `shutdown`.
+    public func start() {
+        loop.execute {
+            let transmitters: BindMode = self.configuration.bind == .transceiver ? .transceiver : .transmitter
+            for i in 0..<self.configuration.sessions {
+                self.sessions.append(Session(index: self.sessions.count, mode: transmitters, name: "\(self.id)#\(i + 1)"))
+                if self.configuration.bind == .transmitterReceiver {
+                    self.sessions.append(Session(index: self.sessions.count, mode: .receiver, name: "\(self.id)#\(i + 1)r"))
+                }
+            }
+            for s in self.sessions { self.connect(s) }
+        }
+    }
+
+    public func enqueue(
+        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+        completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
+    ) {
+        // Counted at once, so the dispatcher's next look at freeCapacity sees these messages.
+        capacity.subtract(messages.count, ordering: .relaxed)
+        loop.execute {
+            for m in messages { self.add(m, skip: skipParts[m.id] ?? [], completion: completion) }
+            self.pump()
+        }
+    }
+
+    func add(_ m: Message, skip: Set<Int>, completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void) {
+        let parts = MessageParts.make(m.text, mode: configuration.longMessages, reference: UInt16(truncatingIfNeeded: m.id))
+        let job = Job(message: m, total: parts.count, completion: completion)
+        let todo = parts.filter { !skip.contains($0.index) }
+        job.remaining = todo.count
+        if todo.isEmpty {
+            finish(job)
+            return
+        }
+        for p in todo { queue.append(PendingPart(job: job, part: p)) }
+    }
+
+    /// Recomputes the capacity mirror: free window slots of bound transmitters, minus what waits in the queue.
+    func updateCapacity() {
+        var free = 0
+        var bound = 0
+        for s in sessions where s.handler?.isBound == true {
+            if s.mode.canSubmit {
+                free += s.handler?.windowFree ?? 0
+                bound += 1
+            }
+        }
+        let waiting = queue.count - queueHead
+        capacity.store(free - waiting, ordering: .relaxed)
+        boundCount.store(bound, ordering: .relaxed)
+    }
+
+    public func shutdown() async {
+        let done = loop.makePromise(of: Void.self)
+        loop.execute {
+            self.stopping = true
+            self.drain(deadline: self.clock() + 5000, done: done)
+        }
+        try? await done.futureResult.get()
+    }
+
+    /// Waits for the windows to empty (or the deadline), then unbinds every session.
+    func drain(deadline: Int64, done: EventLoopPromise<Void>) {
+        if (inFlight.isEmpty && queue.count == queueHead) || clock() >= deadline {
+            for (_, p) in inFlight { p.job.noteRetry(afterMs: 1000) }
+            inFlight.removeAll()
+            for p in queue[queueHead...] { p.job.noteRetry(afterMs: 1000) }
+            queue.removeAll()
+            queueHead = 0
+            for s in sessions { s.handler?.unbind() }
+            loop.scheduleTask(in: .milliseconds(300)) {
+                for s in self.sessions { s.channel?.close(promise: nil) }
+                done.succeed(())
+            }
+            return
+        }
+        loop.scheduleTask(in: .milliseconds(50)) { self.drain(deadline: deadline, done: done) }
+    }
+}

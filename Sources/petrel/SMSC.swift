@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PetrelSMPP
+import ServiceLifecycle
+import UnixSignals
+
+struct SMSC: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smsc",
+        abstract: "Run an SMPP 3.4 SMSC simulator that any ESME can bind to.",
+        discussion: """
+            It accepts binds (with --system-id / --password, or any credentials without them), answers submit_sm
+            and sends delivery receipts (text and TLVs) after --receipt-delay-ms. The destination's last digits
+            pick what happens:
+            \(SMSCBehaviour.table.map { "  …\($0.ending)  \($0.meaning)" }.joined(separator: "\n"))
+              other  accepted, then receipt stat:DELIVRD
+            """)
+
+    @Option(help: "Address to listen on, HOST:PORT.") var listen = "127.0.0.1:2775"
+    @Option(name: .customLong("system-id"), help: "The system_id binds must present.") var systemID: String?
+    @Option(help: "The password binds must present.") var password: String?
+    @Option(name: .customLong("receipt-delay-ms"), help: "Delay before a delivery receipt.") var receiptDelayMs: Int64 = 100
+    @Flag(name: .customLong("hex-ids"), help: "Answer submit_sm with hex ids (leading zeros) and quote them in decimal in receipts.")
+    var hexIDs = false
+    @Option(help: "Rewrite this file with JSON counters every second.") var summary: String?
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw CLIError(description: "--listen must be HOST:PORT")
+        }
+        var c = SMSCServer.Configuration()
+        c.host = String(listen[..<colon])
+        c.port = port
+        c.systemID = systemID
+        c.password = password
+        c.receiptDelayMs = receiptDelayMs
+        c.hexIDs = hexIDs
+        let server = SMSCServer(configuration: c, logger: Logger(label: "petrel-smsc"))
+        let bound = try await server.start()
+        print("Petrel SMSC listening on \(c.host):\(bound)")
+        fflush(nil)
+        let service = SMSCService(server: server, summary: summary)
+        let group = ServiceGroup(
+            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "petrel-smsc")))
+        try await group.run()
+    }
+}
+
+struct SMSCService: Service {
+    let server: SMSCServer
+    let summary: String?
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                write()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        write()
+        try? await server.stop()
+    }
+
+    func write() {
+        guard let summary else { return }
+        let c = server.counters
+        let json = """
+            {"binds":\(c.binds),"bindsRefused":\(c.bindsRefused),"submit_sm":\(c.submits),"accepted":\(c.accepted),\
+            "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked)}
+            """
+        try? json.write(toFile: summary, atomically: true, encoding: .utf8)
+    }
+}
