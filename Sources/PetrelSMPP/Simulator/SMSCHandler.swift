@@ -103,9 +103,10 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             send(PDU(.submitSmResp(messageID: ids.submitResp), sequence: sequence), context)
             guard m.registeredDelivery & 0x01 != 0 else { return }
             let receipt = receiptPDU(for: m, id: ids.receipt, state: final)
-            context.eventLoop.scheduleTask(in: .milliseconds(server.configuration.receiptDelayMs)) { [self] in
-                let target = bind.mode.canReceive ? self : server.receiver(for: bind.systemID)
-                target?.deliver(receipt)
+            let systemID = bind.systemID
+            let preferred: SMSCHandler? = bind.mode.canReceive ? self : nil
+            context.eventLoop.scheduleTask(in: .milliseconds(server.configuration.receiptDelayMs)) { [server] in
+                server.deliverReceipt(receipt, systemID: systemID, preferred: preferred, on: context.eventLoop)
             }
         }
     }
@@ -125,6 +126,8 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             source: m.destination, destination: m.source, esmClass: 0x04, shortMessage: Array(text.utf8),
             tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)])
     }
+
+    var isActive: Bool { context?.channel.isActive ?? false }
 
     /// Sends a receipt on this (receiver-capable) session.
     func deliver(_ receipt: ShortMessage) {

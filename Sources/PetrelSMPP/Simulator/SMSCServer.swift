@@ -28,6 +28,7 @@ public final class SMSCServer: Sendable {
         public var rejected = 0
         public var receiptsSent = 0
         public var receiptsAcked = 0
+        public var receiptsUndeliverable = 0
         public var parts = 0
     }
 
@@ -88,7 +89,23 @@ public final class SMSCServer: Sendable {
     }
 
     func receiver(for systemID: String) -> SMSCHandler? {
-        state.withLockedValue { $0.receivers[systemID]?.values.first }
+        state.withLockedValue { $0.receivers[systemID]?.values.first { $0.isActive } }
+    }
+
+    /// Like a real SMSC, keeps a receipt until a receiver of the same system_id is bound (for up to a minute):
+    /// the submitting session first, else any other.
+    func deliverReceipt(_ receipt: ShortMessage, systemID: String, preferred: SMSCHandler?, on loop: any EventLoop, attempt: Int = 0) {
+        if let target = (preferred?.isActive == true ? preferred : nil) ?? receiver(for: systemID) {
+            target.deliver(receipt)
+            return
+        }
+        guard attempt < 120 else {
+            count { $0.receiptsUndeliverable += 1 }
+            return
+        }
+        loop.scheduleTask(in: .milliseconds(500)) {
+            self.deliverReceipt(receipt, systemID: systemID, preferred: nil, on: loop, attempt: attempt + 1)
+        }
     }
 
     func count(_ update: (inout Counters) -> Void) {

@@ -1,0 +1,187 @@
+"""Petrel as an ESME against third-party SMPP peers, and `petrel smsc` against a third-party ESME."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from alibabacloud_dysmsapi20180501 import models as m
+
+from conftest import HK, SG, SHARED, wait_for
+from peers import PetrelSMSC, ThirdPartySMSC, carrier_config, statuses
+
+DELIVERED, FAILED, EXPIRED = 3, 4, 5
+
+
+def numbers(n, base=92000000):
+    # Valid Hong Kong mobiles (92x0xxxx) that avoid the sandbox's and simulator's magic endings.
+    out = []
+    i = 0
+    while len(out) < n:
+        s = f"852{base + i}"
+        i += 1
+        if s[-3:] in ("555", "666", "777", "888") or s[-3:].startswith("90"):
+            continue
+        out.append(s)
+    return out
+
+
+def batch(client, to, text="hello {}"):
+    body = client.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+        to=json.dumps(to), message=json.dumps([text.format(i) for i in range(len(to))]))).body
+    assert body.response_code == "OK", body.to_map()
+    return json.loads(body.message_id_list)
+
+
+@pytest.fixture
+def smsc(tmp_path):
+    peers = []
+
+    def make(*extra, **kw):
+        p = ThirdPartySMSC(tmp_path, *extra, **kw)
+        peers.append(p)
+        return p
+
+    yield make
+    for p in peers:
+        p.stop()
+
+
+def test_thousands_of_messages_delivered_through_a_third_party_smsc(smsc, make_server):
+    peer = smsc()
+    s = make_server(carrier_config(peer.port))
+    c = s.client()
+    ids = []
+    for k in range(3):
+        ids += batch(c, numbers(1000, 92000000 + k * 1000))
+    single = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=SG, message="OTP 1234", type="OTP")).body
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) == 3001, timeout=60)
+    q = c.query_message(m.QueryMessageRequest(message_id=single.message_id)).body
+    assert q.status == "1" and q.error_code == "DELIVERED"
+    # The simulator rewrites its summary every second.
+    wait_for(lambda: peer.summary().get("dlr_acked", 0) >= 3001 and peer.summary().get("accepted", 0) >= 3001, timeout=10)
+
+
+def test_long_messages_are_tracked_part_by_part(smsc, make_server):
+    peer = smsc()
+    s = make_server(carrier_config(peer.port))
+    c = s.client()
+    gsm = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="x" * 400)).body
+    ucs = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=SG, message="中" * 150)).body
+    assert gsm.segments == "3" and ucs.segments == "3"
+    for mid in (gsm.message_id, ucs.message_id):
+        wait_for(lambda: c.query_message(m.QueryMessageRequest(message_id=mid)).body.status == "1", timeout=30)
+    wait_for(lambda: peer.summary().get("concat_parts") == 6 and peer.summary().get("concat_messages") == 2, timeout=10)
+
+
+def test_throttling_answers_slow_the_channel_but_lose_nothing(smsc, make_server):
+    peer = smsc("--throttle-every", "7")
+    s = make_server(carrier_config(peer.port))
+    batch(s.client(), numbers(500))
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) == 500, timeout=90)
+    wait_for(lambda: peer.summary().get("throttled", 0) > 0, timeout=10)
+
+
+def test_a_dropped_connection_mid_window_is_resubmitted(smsc, make_server):
+    peer = smsc("--drop-after", "300")
+    s = make_server(carrier_config(peer.port, window=50))
+    batch(s.client(), numbers(1000))
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) == 1000, timeout=90)
+    wait_for(lambda: peer.summary().get("accepted", 0) >= 1000, timeout=10)
+    time.sleep(1.2)
+    summary = peer.summary()
+    assert summary["drops"] == 1
+    # At least once: submits lost with the connection are sent again; duplicates stay within one window.
+    assert 1000 <= summary["accepted"] <= 1000 + 50
+
+
+def test_undeliverable_receipts_fail_the_message(smsc, make_server):
+    peer = smsc("--dlr-fail-every", "2")
+    s = make_server(carrier_config(peer.port))
+    c = s.client()
+    ids = batch(c, numbers(10))
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) + statuses(s).get(FAILED, 0) == 10, timeout=30)
+    assert statuses(s).get(FAILED) == 5
+    failed = [q for q in (c.query_message(m.QueryMessageRequest(message_id=i)).body for i in ids) if q.status == "2"]
+    assert len(failed) == 5 and all(q.error_code == "UNDELIV" for q in failed)
+
+
+def test_a_refused_bind_keeps_messages_queued(smsc, make_server):
+    peer = smsc(password="other")
+    s = make_server(carrier_config(peer.port))
+    c = s.client()
+    mid = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="waiting")).body.message_id
+    wait_for(lambda: peer.summary().get("bind_rejected", 0) >= 1, timeout=20)
+    time.sleep(1)
+    assert c.query_message(m.QueryMessageRequest(message_id=mid)).body.status == "3"
+    assert "bind refused" in "".join(s.output)
+
+
+@pytest.fixture
+def petrel_smsc(tmp_path):
+    peers = []
+
+    def make(*extra):
+        p = PetrelSMSC(tmp_path, *extra)
+        peers.append(p)
+        return p
+
+    yield make
+    for p in peers:
+        p.stop()
+
+
+def test_faults_of_petrel_smsc_and_failover(petrel_smsc, make_server):
+    peer = petrel_smsc("--hex-ids")
+    cfg = carrier_config(peer.port, routes=[{"channels": ["carrier-a", "sandbox"]}], responseTimeout=1)
+    s = make_server(cfg)
+    c = s.client()
+
+    def send(to, validity=None):
+        return c.send_message_to_globe(m.SendMessageToGlobeRequest(to=to, message="fault", validity_period=validity)).body.message_id
+
+    ok = send("85292011234")
+    undeliv = send("85292011666")
+    rerouted = send("85292011904")      # ESME_RINVDSTADR: the next channel of the route (sandbox) takes it
+    throttled = send("85292011901", 4)  # throttled for ever: expires
+    silent = send("85292011903", 4)     # never answered: retried until it expires
+    q = lambda i: c.query_message(m.QueryMessageRequest(message_id=i)).body
+    wait_for(lambda: q(ok).status == "1", timeout=20)
+    wait_for(lambda: q(undeliv).status == "2", timeout=20)
+    assert q(undeliv).error_code == "UNDELIV"
+    wait_for(lambda: q(rerouted).status == "1", timeout=20)
+    wait_for(lambda: q(throttled).status == "2" and q(silent).status == "2", timeout=40)
+    assert q(throttled).error_code == "EXPIRED" and q(silent).error_code == "EXPIRED"
+    import requests
+    inbox = requests.get(s.url("/sandbox/messages")).json()["Messages"]
+    assert [x["To"] for x in inbox] == ["85292011904"]
+
+
+def test_a_receipt_after_a_restart_finds_its_message(petrel_smsc, make_server, tmp_path):
+    peer = petrel_smsc("--receipt-delay-ms", "3000")
+    cfg = carrier_config(peer.port)
+    s = make_server(cfg)
+    c = s.client()
+    mid = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="survives")).body.message_id
+    wait_for(lambda: statuses(s).get(2, 0) == 1, timeout=10)       # sent: the SMSC has it, the receipt is pending
+    s.kill9()
+    time.sleep(0.5)
+    s.start()
+    c = s.client()
+    wait_for(lambda: c.query_message(m.QueryMessageRequest(message_id=mid)).body.status == "1", timeout=20)
+    wait_for(lambda: peer.summary().get("submit_sm") == 1, timeout=5)
+
+
+def test_petrel_smsc_serves_a_third_party_esme(petrel_smsc, tmp_path):
+    peer = petrel_smsc()
+    out = tmp_path / "esme.json"
+    r = subprocess.run([sys.executable, str(SHARED / "peers" / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "secret",
+                        "2000", "--window", "50", "--json", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(out.read_text())
+    print(result)
+    wait_for(lambda: peer.summary().get("submit_sm", 0) >= 2000, timeout=5)
+    bad = subprocess.run([sys.executable, str(SHARED / "peers" / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "wrong",
+                          "1"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0
+    wait_for(lambda: peer.summary().get("bindsRefused", 0) >= 1, timeout=5)
