@@ -94,7 +94,7 @@ def test_sandbox_endpoints_and_healthz(server):
     mine = wait_for(lambda: requests.get(server.url("/sandbox/messages"), params={"to": HK}).json()["Messages"])
     assert mine[0]["Message"] == "to the inbox" and mine[0]["From"] == "Inbox" and mine[0]["Outcome"] == "delivered"
     assert all(x["To"] == HK for x in mine)
-    every = requests.get(server.url("/sandbox/messages")).json()["Messages"]
+    every = wait_for(lambda: (e := requests.get(server.url("/sandbox/messages")).json()["Messages"]) and len(e) == 2 and e)
     assert {x["To"] for x in every} == {HK, HK_FAIL}
     assert requests.delete(server.url("/sandbox/messages")).json()["Deleted"] == 2
     assert requests.get(server.url("/sandbox/messages")).json()["Messages"] == []
