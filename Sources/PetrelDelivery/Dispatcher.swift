@@ -29,6 +29,7 @@ public final class Dispatcher: Service {
     let store: any MessageStore
     let channels: [String: any Channel]
     let router: MessageRouter
+    let routed: Set<String>
     let clock: @Sendable () -> Int64
     let logger: Logger
     let configuration: Configuration
@@ -50,6 +51,7 @@ public final class Dispatcher: Service {
         for c in channels { byId[c.id] = c }
         self.channels = byId
         self.router = router
+        self.routed = Set(router.routes.flatMap(\.channels))
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -84,8 +86,11 @@ public final class Dispatcher: Service {
     /// One round; true when there may be more work right away.
     public func round() async throws -> Bool {
         let now = clock()
-        try await recordReported()
-        let due = try await store.applyDueReceipts(nowMs: now, limit: configuration.batchSize)
+        // Independent writes: submitted together they share one commit.
+        async let recorded: Void = recordReported()
+        async let dueReceipts = store.applyDueReceipts(nowMs: now, limit: configuration.batchSize)
+        try await recorded
+        let due = try await dueReceipts
         if lastSweep.withLock({ last in
             guard now - last >= configuration.sweepIntervalMs else { return false }
             last = now
@@ -94,10 +99,14 @@ public final class Dispatcher: Service {
             _ = try await store.expireQueued(nowMs: now)
             _ = try await store.requeueExpiredLeases(nowMs: now)
         }
-        let room = channels.values.filter(\.isAvailable).reduce(0) { $0 + max(0, $1.freeCapacity) }
+        // Room on the channels routes lead to (a channel no route names only takes messages that ask for it).
+        let room = channels.values.filter { $0.isAvailable && routed.contains($0.id) }.reduce(0) { $0 + max(0, $1.freeCapacity) }
         guard room > 0 else { return due.count == configuration.batchSize }
+        let claimedAt = clock()
         let claimed = try await store.claim(limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs)
         if !claimed.isEmpty { try await dispatch(claimed, nowMs: now) }
+        logger.trace(
+            "round", metadata: ["recordMs": "\(claimedAt - now)", "claimMs": "\(clock() - claimedAt)", "room": "\(room)", "claimed": "\(claimed.count)"])
         return claimed.count == configuration.batchSize || due.count == configuration.batchSize
     }
 

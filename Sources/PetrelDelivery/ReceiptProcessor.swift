@@ -18,22 +18,32 @@ public final class ReceiptProcessor: Service {
     private let wake = WakeSignal()
     /// Orphaned receipts are kept this long for a late submit_sm_resp, then counted as unknown and dropped.
     let orphanTTLMs: Int64
+    /// After this long an orphan is tried under other readings of its id (hex for decimal and back).
+    let orphanGraceMs: Int64
+    /// How each channel's receipts quote ids, once learned from orphans matched under another reading.
+    private let readings = Mutex<[String: CarrierID.Reading]>([:])
     private let counters = Mutex<(matched: Int, orphaned: Int, dropped: Int)>((0, 0, 0))
     /// Called with the messages that reached a final state.
     let onFinished: @Sendable ([StatusUpdate]) -> Void
 
     public init(
-        store: any MessageStore, logger: Logger, orphanTTLMs: Int64 = 600_000, clock: @escaping @Sendable () -> Int64,
-        onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
+        store: any MessageStore, logger: Logger, orphanTTLMs: Int64 = 600_000, orphanGraceMs: Int64 = 10_000,
+        clock: @escaping @Sendable () -> Int64, onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
     ) {
         self.store = store
         self.logger = logger
         self.orphanTTLMs = orphanTTLMs
+        self.orphanGraceMs = orphanGraceMs
         self.clock = clock
         self.onFinished = onFinished
     }
 
     public var stats: (matched: Int, orphaned: Int, dropped: Int) { counters.withLock { $0 } }
+
+    /// How `channel`'s receipts quote ids, as far as learned.
+    public func reading(for channel: String) -> CarrierID.Reading {
+        readings.withLock { $0[channel] ?? .same }
+    }
 
     public func submit(_ receipt: CarrierReceipt, ack: @escaping @Sendable (Bool) -> Void) {
         pending.withLock { $0.append(Pending(receipt: receipt, ack: ack)) }
@@ -43,9 +53,14 @@ public final class ReceiptProcessor: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastDrop = self.clock()
+            var lastResolve = self.clock()
             while !Task.isCancelled {
                 await self.wake.wait(timeoutMs: 1000)
                 await self.flush()
+                if self.clock() - lastResolve >= 1000 {
+                    lastResolve = self.clock()
+                    await self.resolveOrphans()
+                }
                 if self.clock() - lastDrop > 60_000 {
                     lastDrop = self.clock()
                     if let dropped = try? await self.store.dropOrphanReceipts(beforeMs: lastDrop - self.orphanTTLMs), dropped > 0 {
@@ -56,6 +71,22 @@ public final class ReceiptProcessor: Service {
             }
         }
         await flush()
+    }
+
+    /// Matches old orphans under other readings and learns a channel's reading from consistent evidence.
+    func resolveOrphans() async {
+        guard let results = try? await store.resolveOrphans(beforeMs: clock() - orphanGraceMs), results.matched > 0 else { return }
+        if !results.finished.isEmpty { onFinished(results.finished) }
+        for (channel, evidence) in results.readings {
+            guard evidence.count == 1, let (reading, count) = evidence.first, count >= 3 else { continue }
+            let changed = readings.withLock { r -> Bool in
+                defer { r[channel] = reading }
+                return r[channel] != reading
+            }
+            if changed {
+                logger.info("receipts quote message ids differently", metadata: ["channel": "\(channel)", "reading": "\(reading.rawValue)"])
+            }
+        }
     }
 
     public func flush() async {

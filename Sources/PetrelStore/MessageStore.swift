@@ -45,6 +45,10 @@ public protocol MessageStore: Sendable {
     func acceptedParts(messageIds: [Int64]) async throws -> [Int64: Set<Int>]
     /// Applies carrier receipts to their parts and messages. Unmatched receipts are kept as orphans.
     func applyReceipts(_ receipts: [CarrierReceipt]) async throws -> ReceiptResults
+    /// Tries orphaned receipts older than `beforeMs` again under every reading of their ids (hex for decimal and
+    /// back): by then a receipt that only overtook its submit_sm_resp has been adopted, so another reading is
+    /// no longer ambiguous.
+    func resolveOrphans(beforeMs: Int64) async throws -> ReceiptResults
     /// Drops orphaned receipts older than `beforeMs`; returns how many were dropped.
     func dropOrphanReceipts(beforeMs: Int64) async throws -> Int
     /// Applies status changes that the state machine allows; returns those applied.

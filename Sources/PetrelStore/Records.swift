@@ -167,13 +167,19 @@ public struct CarrierReceipt: Sendable, Equatable {
     public var status: MessageStatus
     public var errorCode: String
     public var atMs: Int64
+    /// How the receipt's id relates to the stored submit_sm_resp id, when known for the channel.
+    public var reading: CarrierID.Reading
 
-    public init(channel: String, carrierId: String, status: MessageStatus, errorCode: String = "", atMs: Int64) {
+    public init(
+        channel: String, carrierId: String, status: MessageStatus, errorCode: String = "", atMs: Int64,
+        reading: CarrierID.Reading = .same
+    ) {
         self.channel = channel
         self.carrierId = carrierId
         self.status = status
         self.errorCode = errorCode
         self.atMs = atMs
+        self.reading = reading
     }
 }
 
@@ -185,6 +191,8 @@ public struct ReceiptResults: Sendable, Equatable {
     public var matched = 0
     /// Receipts that matched nothing yet; kept for a while in case their submit_sm_resp is late.
     public var orphaned = 0
+    /// Orphans matched through another reading of their id, by channel: evidence of how a carrier writes ids.
+    public var readings: [String: [CarrierID.Reading: Int]] = [:]
 
     public init() {}
 }

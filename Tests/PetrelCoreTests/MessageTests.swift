@@ -80,9 +80,11 @@ import Testing
         #expect(CarrierID.normalize("abc-DEF") == "abc-def")
     }
 
-    @Test func candidatesCoverHexAndDecimal() {
-        #expect(CarrierID.candidates("26") == ["26", "1a", "38"])
-        #expect(CarrierID.candidates("001A") == ["1a", "26"])
-        #expect(CarrierID.candidates("msg-1") == ["msg-1"])
+    @Test func readings() {
+        #expect(CarrierID.Reading.same.storedID("001A") == "1a")
+        #expect(CarrierID.Reading.decimalForHex.storedID("26") == "1a")
+        #expect(CarrierID.Reading.decimalForHex.storedID("1a") == nil)
+        #expect(CarrierID.Reading.hexForDecimal.storedID("001A") == "26")
+        #expect(CarrierID.Reading.hexForDecimal.storedID("msg-1") == nil)
     }
 }

@@ -109,12 +109,13 @@ import Testing
             #expect(try await store.apply([StatusUpdate(id: 1, status: .failed, errorCode: "X", atMs: 1000)]).isEmpty)
             m = try #require(try await store.message(id: 1, account: "acme"))
             #expect(m.status == .delivered && m.doneAtMs == 900)
-            let events = try await store.events(messageId: 1)
-            #expect(events.map(\.status) == [.sent, .delivered])
+            // The timeline is in the columns; events explain failures only.
+            #expect(try await store.events(messageId: 1).isEmpty)
             #expect(try await store.sandboxMessages(to: "85291234567", limit: 10).count == 1)
             #expect(try await store.clearSandbox() == 1)
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
             #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
+            #expect(try await store.events(messageId: 2).map(\.detail) == ["E: d"])
         }
     }
 
@@ -219,13 +220,22 @@ import Testing
         try await withStore(kind) { store, _ in
             // The carrier answered submit_sm with hex ids and leading zeros; its receipts quote decimal.
             try await sent(store, [1, 2]) { id, _ in id == 1 ? "000A1" : "FF" }
+            // Unknown reading: only the same form matches at once; the others wait as orphans.
             var r = try await store.applyReceipts([
                 CarrierReceipt(channel: "smpp", carrierId: "161", status: .delivered, atMs: 2000),
-                CarrierReceipt(channel: "smpp", carrierId: "255", status: .failed, errorCode: "UNDELIV", atMs: 2000),
-                CarrierReceipt(channel: "other", carrierId: "161", status: .delivered, atMs: 2000),
+                CarrierReceipt(channel: "smpp", carrierId: "00a1", status: .delivered, atMs: 2000),
             ])
-            #expect(r.matched == 2 && r.orphaned == 1)
-            #expect(r.finished.map(\.id).sorted() == [1, 2])
+            #expect(r.matched == 1 && r.orphaned == 1)
+            #expect(try await store.resolveOrphans(beforeMs: 2000).matched == 0)     // too young to reinterpret
+            r = try await store.resolveOrphans(beforeMs: 2001)
+            #expect(r.matched == 1 && r.readings["smpp"]?[.decimalForHex] == 1)     // a duplicate: nothing new finishes
+            // A known reading matches at once.
+            r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "255", status: .failed, errorCode: "UNDELIV", atMs: 2000, reading: .decimalForHex),
+                CarrierReceipt(channel: "other", carrierId: "161", status: .delivered, atMs: 2000, reading: .decimalForHex),
+            ])
+            #expect(r.matched == 1 && r.orphaned == 1)
+            #expect(r.finished.map(\.id) == [2])
             #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
             let failed = try #require(try await store.message(id: 2, account: "acme"))
             #expect(failed.status == .failed && failed.errorCode == "UNDELIV")

@@ -1,6 +1,6 @@
 /// Carrier message ids as SMSCs write them. Many answer submit_sm in one form and quote the id in receipts in
 /// another (hex vs decimal, with or without leading zeros, upper or lower case), so ids are stored normalised
-/// and a receipt is matched exactly first, then through the other reading.
+/// and a receipt is matched through the reading its carrier is known (or found) to use.
 public enum CarrierID {
     /// Lower-case, no surrounding spaces, no leading zeros.
     public static func normalize(_ raw: some StringProtocol) -> String {
@@ -11,20 +11,25 @@ public enum CarrierID {
         return String(s)
     }
 
-    /// The normalised forms a receipt's id may have been stored under, most likely first.
-    public static func candidates(_ raw: some StringProtocol) -> [String] {
-        let exact = normalize(raw)
-        var result = [exact]
-        if !exact.isEmpty, exact.allSatisfy(\.isASCIIHexDigit) {
-            if exact.allSatisfy(\.isASCIIDecimal), let n = UInt64(exact) {
-                result.append(String(n, radix: 16))              // receipt decimal, submit_sm_resp hex
-            }
-            if let n = UInt64(exact, radix: 16) {
-                result.append(String(n))                         // receipt hex, submit_sm_resp decimal
+    /// How a carrier's receipts quote the ids of its submit_sm_resp.
+    public enum Reading: String, Sendable, CaseIterable {
+        case same
+        case decimalForHex      // submit_sm_resp in hex, receipt in decimal
+        case hexForDecimal      // submit_sm_resp in decimal, receipt in hex
+
+        /// The normalised stored id a receipt id stands for under this reading; nil if it cannot.
+        public func storedID(_ raw: some StringProtocol) -> String? {
+            let exact = normalize(raw)
+            switch self {
+            case .same: return exact
+            case .decimalForHex:
+                guard exact.allSatisfy(\.isASCIIDecimal), let n = UInt64(exact) else { return nil }
+                return String(n, radix: 16)
+            case .hexForDecimal:
+                guard exact.allSatisfy(\.isASCIIHexDigit), let n = UInt64(exact, radix: 16) else { return nil }
+                return String(n)
             }
         }
-        var seen = Set<String>()
-        return result.filter { seen.insert($0).inserted }
     }
 }
 

@@ -105,7 +105,8 @@ extension SMPPChannel: SMPPClientDelegate {
             }
         let carrierReceipt = CarrierReceipt(
             channel: id, carrierId: receipt.messageID, status: status,
-            errorCode: receipt.state == .delivered ? "" : receipt.state.rawValue, atMs: clock())
+            errorCode: receipt.state == .delivered ? "" : receipt.state.rawValue, atMs: clock(),
+            reading: receipts.reading(for: id))
         // Acknowledge only once the receipt is on disk: if we die first, the SMSC sends it again.
         receipts.submit(carrierReceipt) { stored in
             handler.eventLoop?.execute { handler.respond(to: pdu, status: stored ? .ok : .systemError) }

@@ -91,16 +91,25 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
             finish(job)
             return
         }
-        for p in todo { queue.append(PendingPart(job: job, part: p)) }
+        // Higher priority goes ahead of queued lower-priority parts (never ahead of what is already in flight), so
+        // an OTP waits at most for a window slot, not for the marketing claimed before it.
+        let pending = todo.map { PendingPart(job: job, part: $0) }
+        if let at = queue[queueHead...].firstIndex(where: { $0.job.message.priority > m.priority }) {
+            queue.insert(contentsOf: pending, at: at)
+        } else {
+            queue.append(contentsOf: pending)
+        }
     }
 
-    /// Recomputes the capacity mirror: free window slots of bound transmitters, minus what waits in the queue.
+    /// Recomputes the capacity mirror: free window slots of bound transmitters plus three windows' worth of queue
+    /// (so claims, which take a commit each, keep ahead of the responses that free the window), minus what
+    /// already waits. Priority order inside the queue keeps an OTP from waiting behind it.
     func updateCapacity() {
         var free = 0
         var bound = 0
         for s in sessions where s.handler?.isBound == true {
             if s.mode.canSubmit {
-                free += s.handler?.windowFree ?? 0
+                free += (s.handler?.windowFree ?? 0) + 3 * configuration.window
                 bound += 1
             }
         }

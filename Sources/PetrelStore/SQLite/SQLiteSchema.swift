@@ -128,6 +128,10 @@ enum SQLiteSchema {
                     CREATE INDEX orphan_receipts_carrier ON orphan_receipts(channel, carrier_id);
                     """)
         }
+        migrator.registerMigration("v3-carrier-index") { db in
+            // Single-part messages (most) carry their carrier id on the row: a receipt is one indexed UPDATE.
+            try db.execute(sql: "CREATE INDEX messages_carrier ON messages(channel, carrier_id) WHERE carrier_id != ''")
+        }
         return migrator
     }
 }

@@ -4,26 +4,18 @@ public import PetrelCore
 extension SQLiteStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         try await committer.run(weight: limit) { db in
-            let rows = try Row.fetchAll(
+            // One statement: pick by priority and age through the queue index, mark, and return them.
+            var claimed = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
-                        ORDER BY priority, not_before LIMIT ?
+                        UPDATE messages SET status = 1, lease_until = ?
+                        WHERE id IN (
+                            SELECT id FROM messages WHERE status = 0 AND not_before <= ? ORDER BY priority, not_before LIMIT ?)
+                        RETURNING \(Self.messageColumns)
                         """),
-                arguments: [nowMs, limit])
-            guard !rows.isEmpty else { return [] }
-            let update = try db.cachedStatement(sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id = ?")
-            var claimed: [Message] = []
-            claimed.reserveCapacity(rows.count)
-            for row in rows {
-                var m = Self.message(row)
-                try FastStatement.run(update, db) {
-                    $0.bind(nowMs + leaseMs)
-                    $0.bind(m.id)
-                }
-                m.status = .submitting
-                claimed.append(m)
-            }
+                arguments: [nowMs + leaseMs, nowMs, limit]
+            ).map(Self.message)
+            claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
             return claimed
         }
     }
@@ -34,22 +26,22 @@ extension SQLiteStore {
         return try await committer.run(weight: updates.count * 2) { db in try Self.apply(updates, db) }
     }
 
+    /// Applies status changes the state machine allows, one guarded UPDATE each (the guard is the set of states
+    /// the target may be reached from). The timeline of a message lives in its columns (created_at, sent_at,
+    /// done_at) and its parts; events record only failures and expiries, with their reasons.
     static func apply(_ updates: [StatusUpdate], _ db: Database) throws -> [StatusUpdate] {
-        let current = try db.cachedStatement(sql: "SELECT status FROM messages WHERE id = ?")
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE messages SET status = ?, error_code = ?, error_desc = ?, lease_until = NULL, receipt_due = NULL,
-                    done_at = CASE WHEN ? THEN ? ELSE done_at END,
-                    sent_at = CASE WHEN ? = 2 THEN ? ELSE sent_at END
-                WHERE id = ?
-                """)
-        let event = try db.cachedStatement(
-            sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
         var applied: [StatusUpdate] = []
+        let event = try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
         for u in updates {
-            guard let raw = try Int.fetchOne(current, arguments: [u.id]), let status = MessageStatus(rawValue: raw),
-                status.canMove(to: u.status)
-            else { continue }
+            let from = MessageStatus.allCases.filter { $0.canMove(to: u.status) }.map { String($0.rawValue) }
+            guard !from.isEmpty else { continue }
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE messages SET status = ?, error_code = ?, error_desc = ?, lease_until = NULL, receipt_due = NULL,
+                        done_at = CASE WHEN ? THEN ? ELSE done_at END,
+                        sent_at = CASE WHEN ? = 2 THEN ? ELSE sent_at END
+                    WHERE id = ? AND status IN (\(from.joined(separator: ",")))
+                    """)
             try FastStatement.run(update, db) { s in
                 s.bind(u.status.rawValue)
                 s.bind(u.errorCode)
@@ -60,12 +52,14 @@ extension SQLiteStore {
                 s.bind(u.atMs)
                 s.bind(u.id)
             }
-            let detail = u.errorCode.isEmpty ? "" : "\(u.errorCode): \(u.errorDescription)"
-            try FastStatement.run(event, db) { s in
-                s.bind(u.id)
-                s.bind(u.atMs)
-                s.bind(u.status.rawValue)
-                s.bind(detail)
+            guard db.changesCount > 0 else { continue }
+            if u.status == .failed || u.status == .expired {
+                try FastStatement.run(event, db) { s in
+                    s.bind(u.id)
+                    s.bind(u.atMs)
+                    s.bind(u.status.rawValue)
+                    s.bind(u.errorCode.isEmpty ? u.errorDescription : "\(u.errorCode): \(u.errorDescription)")
+                }
             }
             applied.append(u)
         }

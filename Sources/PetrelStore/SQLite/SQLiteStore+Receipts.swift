@@ -7,46 +7,121 @@ extension SQLiteStore {
         return try await committer.run(weight: receipts.count * 3) { db in
             var results = ReceiptResults()
             for r in receipts {
-                guard let part = try Self.findPart(channel: r.channel, carrierId: r.carrierId, db) else {
+                switch try r.reading.storedID(r.carrierId).map({ try Self.match(r, storedID: $0, db) }) ?? .none {
+                case .finished(let update):
+                    results.matched += 1
+                    results.finished.append(update)
+                case .matched:
+                    results.matched += 1
+                case .none:
                     try db.cachedStatement(
                         sql: "INSERT INTO orphan_receipts (channel, carrier_id, status, error_code, received_at) VALUES (?, ?, ?, ?, ?)"
                     ).execute(arguments: [r.channel, CarrierID.normalize(r.carrierId), r.status.rawValue, r.errorCode, r.atMs])
                     results.orphaned += 1
-                    continue
-                }
-                results.matched += 1
-                if let finished = try Self.applyPartReceipt(part.messageId, part.part, r, db) {
-                    results.finished.append(finished)
                 }
             }
             return results
         }
     }
 
-    /// The part a carrier id names: the exact (normalised) id first, then its hex / decimal reading.
-    static func findPart(channel: String, carrierId: String, _ db: Database) throws -> (messageId: Int64, part: Int)? {
-        let lookup = try db.cachedStatement(
-            sql: "SELECT message_id, part FROM message_parts WHERE channel = ? AND carrier_id = ? ORDER BY sent_at DESC LIMIT 1")
-        for candidate in CarrierID.candidates(carrierId) {
-            if let row = try Row.fetchOne(lookup, arguments: [channel, candidate]) {
-                return (row[0], row[1])
+    enum Match {
+        case finished(StatusUpdate)
+        case matched          // a known id, but nothing changes (a duplicate, or another part still pending)
+        case none
+    }
+
+    /// Applies a receipt to the single-part message or the part stored under `storedID`.
+    static func match(_ r: CarrierReceipt, storedID: String, _ db: Database) throws -> Match {
+        let from = MessageStatus.allCases.filter { $0.canMove(to: r.status) && $0 != .queued }.map { String($0.rawValue) }
+        let update = try db.cachedStatement(
+            sql: """
+                UPDATE messages SET status = ?, error_code = ?, error_desc = ?, done_at = ?, lease_until = NULL, receipt_due = NULL
+                WHERE channel = ? AND carrier_id = ? AND carrier_id != '' AND status IN (\(from.joined(separator: ",")))
+                RETURNING id
+                """)
+        let description = r.status == .delivered ? "" : r.status == .expired
+            ? "The carrier could not deliver the message before it expired" : receiptText(r.errorCode)
+        let errorCode = r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode
+        if let id = try Int64.fetchOne(update, arguments: [r.status.rawValue, errorCode, description, r.atMs, r.channel, storedID]) {
+            if r.status != .delivered {
+                try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, r.atMs, r.status.rawValue, "\(errorCode): \(description)"])
             }
+            return .finished(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
         }
-        return nil
+        if try Bool.fetchOne(
+            // `carrier_id != ''` lets SQLite use the partial index messages_carrier.
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != '')"),
+            arguments: [r.channel, storedID]) == true
+        {
+            return .matched
+        }
+        guard let part = try findPart(channel: r.channel, storedID: storedID, db) else { return .none }
+        if let done = try applyPartReceipt(part.messageId, part.part, r, db, total: part.total) { return .finished(done) }
+        return .matched
+    }
+
+    /// The most recent part stored under a (normalised) carrier id.
+    static func findPart(channel: String, storedID: String, _ db: Database) throws -> (messageId: Int64, part: Int, total: Int)? {
+        let lookup = try db.cachedStatement(
+            sql: "SELECT message_id, part, total FROM message_parts WHERE channel = ? AND carrier_id = ? ORDER BY sent_at DESC LIMIT 1")
+        return try Row.fetchOne(lookup, arguments: [channel, storedID]).map { ($0[0], $0[1], $0[2]) }
+    }
+
+    public func resolveOrphans(beforeMs: Int64) async throws -> ReceiptResults {
+        try await committer.run(weight: 1000) { db in
+            var results = ReceiptResults()
+            let orphans = try Row.fetchAll(
+                db, sql: "SELECT rowid, channel, carrier_id, status, error_code, received_at FROM orphan_receipts WHERE received_at < ? LIMIT 10000",
+                arguments: [beforeMs])
+            for row in orphans {
+                let channel: String = row[1]
+                let id: String = row[2]
+                for reading in CarrierID.Reading.allCases where reading != .same {
+                    let receipt = CarrierReceipt(
+                        channel: channel, carrierId: id, status: MessageStatus(rawValue: row[3]) ?? .failed, errorCode: row[4],
+                        atMs: row[5])
+                    guard let stored = reading.storedID(id) else { continue }
+                    let outcome = try Self.match(receipt, storedID: stored, db)
+                    if case .none = outcome { continue }
+                    if case .finished(let done) = outcome { results.finished.append(done) }
+                    try db.execute(sql: "DELETE FROM orphan_receipts WHERE rowid = ?", arguments: [row[0] as Int64])
+                    results.matched += 1
+                    results.readings[channel, default: [:]][reading, default: 0] += 1
+                    break
+                }
+            }
+            return results
+        }
     }
 
     /// Records a part's final state; returns the message's status change once the message is decided:
     /// failed (or expired) as soon as any part is, delivered when every part is.
-    static func applyPartReceipt(_ messageId: Int64, _ part: Int, _ r: CarrierReceipt, _ db: Database) throws -> StatusUpdate? {
-        try db.cachedStatement(
-            sql: "UPDATE message_parts SET status = ?, error_code = ?, done_at = ? WHERE message_id = ? AND part = ? AND status = 2"
-        ).execute(arguments: [r.status.rawValue, r.errorCode, r.atMs, messageId, part])
+    static func applyPartReceipt(
+        _ messageId: Int64, _ part: Int, _ r: CarrierReceipt, _ db: Database, total: Int? = nil
+    ) throws -> StatusUpdate? {
+        try FastStatement.run(
+            try db.cachedStatement(
+                sql: "UPDATE message_parts SET status = ?, error_code = ?, done_at = ? WHERE message_id = ? AND part = ? AND status = 2"),
+            db
+        ) { s in
+            s.bind(r.status.rawValue)
+            s.bind(r.errorCode)
+            s.bind(r.atMs)
+            s.bind(messageId)
+            s.bind(part)
+        }
         guard db.changesCount > 0 else { return nil }     // a duplicate receipt
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT status, error_code, total FROM message_parts WHERE message_id = ?"),
-            arguments: [messageId])
-        let total = rows.first.map { $0[2] as Int } ?? 1
-        let states = rows.map { (MessageStatus(rawValue: $0[0]) ?? .sent, $0[1] as String) }
+        let states: [(MessageStatus, String)]
+        if total == 1 {
+            states = [(r.status, r.errorCode)]             // a single part decides alone
+        } else {
+            states = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT status, error_code FROM message_parts WHERE message_id = ?"), arguments: [messageId]
+            ).map { (MessageStatus(rawValue: $0[0]) ?? .sent, $0[1] as String) }
+        }
+        let total = try total ?? Int.fetchOne(
+            db.cachedStatement(sql: "SELECT total FROM message_parts WHERE message_id = ? LIMIT 1"), arguments: [messageId]) ?? 1
         let decided: StatusUpdate
         if let failed = states.first(where: { $0.0 == .failed }) {
             decided = StatusUpdate(id: messageId, status: .failed, errorCode: failed.1, errorDescription: receiptText(failed.1), atMs: r.atMs)
@@ -80,14 +155,14 @@ extension SQLiteStore {
         let delete = try db.cachedStatement(sql: "DELETE FROM orphan_receipts WHERE rowid = ?")
         for record in records {
             for p in record.parts {
-                for candidate in CarrierID.candidates(p.carrierId) {
-                    for row in try Row.fetchAll(find, arguments: [record.channel, candidate]) {
-                        let receipt = CarrierReceipt(
-                            channel: record.channel, carrierId: candidate, status: MessageStatus(rawValue: row[1]) ?? .failed,
-                            errorCode: row[2], atMs: row[3])
-                        if let done = try applyPartReceipt(record.id, p.part, receipt, db) { applied.append(done) }
-                        try delete.execute(arguments: [row[0] as Int64])
-                    }
+                // Only the same reading here: another reading of a young orphan could be a different message.
+                let stored = CarrierID.normalize(p.carrierId)
+                for row in try Row.fetchAll(find, arguments: [record.channel, stored]) {
+                    let receipt = CarrierReceipt(
+                        channel: record.channel, carrierId: p.carrierId, status: MessageStatus(rawValue: row[1]) ?? .failed,
+                        errorCode: row[2], atMs: row[3])
+                    if case .finished(let done) = try match(receipt, storedID: stored, db) { applied.append(done) }
+                    try delete.execute(arguments: [row[0] as Int64])
                 }
             }
         }

@@ -36,26 +36,21 @@ extension SQLiteStore {
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
                 WHERE id = ? AND status = 1
                 """)
-        let event = try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
         for r in records {
             let receipt = r.scheduledReceipt
+            // One part: the id goes on the message row (indexed for receipts). Several: each part has its row.
+            let carrierId = r.parts.count == 1 ? CarrierID.normalize(r.parts[0].carrierId) : r.parts.isEmpty ? r.carrierMessageId : ""
             try FastStatement.run(update, db) { s in
                 s.bind(r.sentAtMs)
                 s.bind(r.channel)
-                s.bind(r.carrierMessageId)
+                s.bind(carrierId)
                 s.bind(receipt?.atMs)
                 s.bind(receipt.map { Int64($0.status.rawValue) })
                 s.bind(receipt?.errorCode)
                 s.bind(receipt?.errorDescription)
                 s.bind(r.id)
             }
-            guard db.changesCount > 0 else { continue }
-            try FastStatement.run(event, db) { s in
-                s.bind(r.id)
-                s.bind(r.sentAtMs)
-                s.bind(MessageStatus.sent.rawValue)
-                s.bind(r.parts.count > 1 ? "channel \(r.channel), \(r.parts.count) parts" : "channel \(r.channel), id \(r.carrierMessageId)")
-            }
+            guard db.changesCount > 0, r.parts.count > 1 else { continue }
             try insertParts(r, db)
         }
     }

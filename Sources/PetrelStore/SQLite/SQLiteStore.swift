@@ -17,6 +17,12 @@ public final class SQLiteStore: MessageStore {
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = false
         config.label = "petrel"
+        config.prepareDatabase { db in
+            // The queue's hot pages (recent rows, index tails) should never leave memory: 64 MB of page cache per
+            // connection and reads through a memory map instead of a pread() per page.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+        }
         let path = (directory as NSString).appendingPathComponent("petrel.sqlite")
         let pool = try DatabasePool(path: path, configuration: config)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase; FULL must be set afterwards.
@@ -187,5 +193,22 @@ extension SQLiteStore {
     /// for the writer), far less than a hop to GRDB's queue, so the hot paths read this way.
     func readNow<T>(_ block: (Database) throws -> T) throws -> T {
         try pool.read(block)
+    }
+}
+
+extension SQLiteStore {
+    /// Message counts by status, read through a read-only connection (for tools that watch a running server).
+    public static func statusCounts(directory: String) throws -> [MessageStatus: Int] {
+        var config = Configuration()
+        config.readonly = true
+        let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("petrel.sqlite"), configuration: config)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var result: [MessageStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM messages GROUP BY status") {
+                if let s = MessageStatus(rawValue: row[0]) { result[s] = row[1] }
+            }
+            return result
+        }
     }
 }

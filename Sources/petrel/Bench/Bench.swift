@@ -19,7 +19,7 @@ struct Bench: AsyncParsableCommand {
             during the window are printed beside the rates.
             """)
 
-    @Option(help: "Scenarios to run, comma separated: batch, single, baseline; or gw-batch, gw-single (in process, no HTTP).")
+    @Option(help: "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), micro, gw-batch, gw-single (in process).")
     var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
     @Option(help: "Concurrent connections for batch.") var batchConnections = 4
@@ -30,6 +30,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Access key secret for --url.") var accessKeySecret: String?
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Process id of the --url server, to report its CPU use.") var serverPid: Int32?
+    @Option(help: "Messages for the e2e scenario.") var messages = 100_000
+    @Option(help: "SMPP window for the e2e scenario.") var window = 100
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
 
@@ -37,6 +39,14 @@ struct Bench: AsyncParsableCommand {
         let names = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if names == ["micro"] {
             MicroBench.run()
+            return
+        }
+        if names == ["store"] {
+            try await StoreBench.run(messages: messages)
+            return
+        }
+        if names == ["e2e"] {
+            print(try await EndToEndBench.run(messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100))
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {

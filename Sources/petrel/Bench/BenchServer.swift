@@ -12,10 +12,10 @@ final class BenchServer {
         self.target = target
     }
 
-    static func start(delivery: Bool = true) throws -> BenchServer {
+    static func start(delivery: Bool = true, config: String? = nil) throws -> BenchServer {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)").path
         let configPath = dataDir + ".yaml"
-        try "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (config ?? "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         let ak = "LTAIbench" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let sk = "bench-secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let process = Process()

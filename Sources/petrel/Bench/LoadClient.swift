@@ -33,13 +33,13 @@ final class LoadHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func sendNext(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
-        guard now < deadline else {
+        guard now < deadline, let request = source.next(allocator: context.channel.allocator) else {
             done.succeed(tally)
             context.close(promise: nil)
             return
         }
         sentAt = now
-        context.writeAndFlush(wrapOutboundOut(source.next(allocator: context.channel.allocator)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -71,20 +71,24 @@ final class RequestSource: Sendable {
     private let prepared: [ByteBuffer]
     private let index = NIOLockedValueBox(0)
     private let make: @Sendable (Int) -> [UInt8]
+    /// Requests to hand out at most; nil for as many as the time allows.
+    private let limit: Int?
 
-    init(prepared: [ByteBuffer], make: @escaping @Sendable (Int) -> [UInt8]) {
+    init(prepared: [ByteBuffer], limit: Int? = nil, make: @escaping @Sendable (Int) -> [UInt8]) {
         self.prepared = prepared
+        self.limit = limit
         self.make = make
     }
 
     var preparedCount: Int { prepared.count }
     var used: Int { index.withLockedValue { $0 } }
 
-    func next(allocator: ByteBufferAllocator) -> ByteBuffer {
+    func next(allocator: ByteBufferAllocator) -> ByteBuffer? {
         let i = index.withLockedValue { i -> Int in
             i += 1
             return i - 1
         }
+        if let limit, i >= limit { return nil }
         if i < prepared.count { return prepared[i] }
         return allocator.buffer(bytes: make(i))
     }

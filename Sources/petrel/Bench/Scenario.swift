@@ -22,7 +22,7 @@ enum Scenario {
         }
     }
 
-    /// A valid Hong Kong mobile number (92x0xxxx-92x8xxxx blocks) that the sandbox delivers: no 555/666/777 ending.
+    /// A valid Hong Kong mobile number (92x0xxxx-92x8xxxx blocks) that the sandbox and petrel smsc deliver.
     static func number(_ i: Int) -> String {
         let n = (i &* 7919) & 0x7FFF_FFFF
         var digits = Array("85292".utf8) + [UInt8(ascii: "0") + UInt8(n % 9)]
@@ -32,7 +32,9 @@ enum Scenario {
             tail[k] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
         }
-        if tail[2] == tail[3], tail[3] == tail[4], [5, 6, 7].contains(tail[4] - UInt8(ascii: "0")) { tail[4] -= 1 }
+        // Keep clear of the sandbox's and petrel smsc's magic endings (555, 666, 777, 888, 90x).
+        if tail[2] == tail[3], tail[3] == tail[4], [5, 6, 7, 8].contains(tail[4] - UInt8(ascii: "0")) { tail[4] -= 1 }
+        if tail[2] == UInt8(ascii: "9"), tail[3] == UInt8(ascii: "0") { tail[3] = UInt8(ascii: "1") }
         digits += tail
         return String(decoding: digits, as: UTF8.self)
     }
