@@ -11,6 +11,14 @@ import Testing
         #expect(upper?.state == .undeliverable && upper?.error == "005" && upper?.messageID == "77")
     }
 
+    @Test func fieldsKeepTheirWholeValuesAndIgnoreLookalikes() {
+        let f = DeliveryReceipt.fields(Array("xid:1 id:42  submit date:2611260101 stat:EXPIRED err:00a text:my id:7 stat:x".utf8))
+        #expect(f["id"] == "42" && f["submit date"] == "2611260101" && f["stat"] == "EXPIRED" && f["err"] == "00a")
+        #expect(f["text"] == "my id:7 stat:x")     // keys already seen do not cut the free text short
+        #expect(DeliveryReceipt.fields(Array("stat:DELIVRD".utf8)) == ["stat": "DELIVRD"])
+        #expect(DeliveryReceipt.fields([]).isEmpty)
+    }
+
     @Test func tlvsWin() {
         let r = DeliveryReceipt.parse(
             tlvs: [.cString(TLV.Tag.receiptedMessageID, "abc"), .uint8(TLV.Tag.messageState, 3),

@@ -23,6 +23,10 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
     private var timer: RepeatedTask?
     private let clock: @Sendable () -> Int64
     private var closedReason: String?
+    // Writes are flushed once per read burst or event-loop tick, not once per PDU: a syscall per
+    // deliver_sm_resp costs more than everything else on the receipt path.
+    private var reading = false
+    private var flushPending = false
     public weak var delegate: (any SMPPClientDelegate)?
     public let name: String
 
@@ -60,6 +64,8 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        reading = true
+        defer { reading = false }
         do {
             try decoder.process(buffer: buffer) { frame in
                 self.run(self.machine.received(frame, nowMs: self.clock()), context)
@@ -68,6 +74,11 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
             closedReason = "unreadable stream: \(error)"
             context.close(promise: nil)
         }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        flushNow(context)
+        context.fireChannelReadComplete()
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -115,11 +126,24 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
                 delegate?.session(self, received: pdu)
             case .close(let reason):
                 closedReason = reason
-                if wrote { context.flush() }
+                if wrote || flushPending { context.flush() }
+                flushPending = false
                 context.close(promise: nil)
                 return
             }
         }
-        if wrote && flush { context.flush() }
+        guard wrote && flush else { return }
+        if reading {
+            flushPending = true                  // channelReadComplete flushes
+        } else if !flushPending {
+            flushPending = true
+            context.eventLoop.execute { self.flushNow(context) }
+        }
+    }
+
+    private func flushNow(_ context: ChannelHandlerContext) {
+        guard flushPending else { return }
+        flushPending = false
+        context.flush()
     }
 }

@@ -10,6 +10,9 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     private var bind: Bind?
     private var sequence: UInt32 = 1
     private var context: ChannelHandlerContext?
+    // One flush per read burst or event-loop tick, not one syscall per PDU.
+    private var reading = false
+    private var flushPending = false
 
     init(server: SMSCServer) {
         self.server = server
@@ -23,11 +26,24 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
+        defer { reading = false }
         do {
             try decoder.process(buffer: unwrapInboundIn(data)) { frame in self.handle(frame, context) }
         } catch {
             context.close(promise: nil)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushNow(context)
+        context.fireChannelReadComplete()
+    }
+
+    private func flushNow(_ context: ChannelHandlerContext) {
+        guard flushPending else { return }
+        flushPending = false
+        context.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -37,7 +53,13 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     func send(_ pdu: PDU, _ context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         pdu.encode(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if reading {
+            flushPending = true
+        } else if !flushPending {
+            flushPending = true
+            context.eventLoop.execute { self.flushNow(context) }
+        }
     }
 
     func handle(_ frame: SMPPFrame, _ context: ChannelHandlerContext) {
@@ -76,6 +98,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             send(PDU(.enquireLinkResp, sequence: pdu.sequence), context)
         case .unbind:
             send(PDU(.unbindResp, sequence: pdu.sequence), context)
+            flushNow(context)
             context.close(promise: nil)
         case .deliverSmResp, .dataSmResp:
             server.count { $0.receiptsAcked += 1 }

@@ -44,7 +44,7 @@ public struct DeliveryReceipt: Sendable, Equatable {
 
     /// Reads a receipt from a deliver_sm / data_sm body; nil when it is not a receipt or names no message.
     public static func parse(tlvs: [TLV], text: [UInt8]) -> DeliveryReceipt? {
-        let fields = Self.fields(String(decoding: text, as: UTF8.self))
+        let fields = Self.fields(text)
         let id = tlvs[tag: TLV.Tag.receiptedMessageID]?.stringValue ?? fields["id"] ?? ""
         guard !id.isEmpty else { return nil }
         var state = tlvs[tag: TLV.Tag.messageState]?.uint8Value.flatMap(State.init(messageState:))
@@ -59,29 +59,46 @@ public struct DeliveryReceipt: Sendable, Equatable {
     }
 
     /// `key:value` pairs of a receipt text; keys lower-cased, `submit date` and `done date` kept whole.
-    static func fields(_ text: String) -> [String: String] {
-        var result: [String: String] = [:]
-        let lower = text.lowercased()
-        let keys = ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text"]
-        var positions: [(key: String, valueStart: String.Index, keyStart: String.Index)] = []
-        for key in keys {
-            var search = lower.startIndex
-            while let r = lower[search...].firstRange(of: key + ":") {
-                let atBoundary = r.lowerBound == lower.startIndex || lower[lower.index(before: r.lowerBound)] == " "
-                if atBoundary {
-                    positions.append((key, r.upperBound, r.lowerBound))
-                    break
-                }
-                search = r.upperBound
+    /// A key counts at the start of the text or after a space, first occurrence only; a value runs to the next
+    /// key (the first word of it, except for `text`). One pass over the bytes: this runs once per receipt.
+    static func fields(_ text: [UInt8]) -> [String: String] {
+        var found: [(key: Int, keyStart: Int, valueStart: Int)] = []
+        var seen = [Bool](repeating: false, count: receiptKeys.count)
+        var i = 0
+        while i < text.count {
+            if i == 0 || text[i - 1] == 0x20, let k = receiptKeys.indices.first(where: { !seen[$0] && text.hasKey(receiptKeys[$0].bytes, at: i) }) {
+                seen[k] = true
+                found.append((k, i, i + receiptKeys[k].bytes.count))
+                i += receiptKeys[k].bytes.count
+                continue
             }
+            i += 1
         }
-        positions.sort { $0.keyStart < $1.keyStart }
-        for (i, p) in positions.enumerated() {
-            let end = i + 1 < positions.count ? positions[i + 1].keyStart : text.endIndex
-            var value = text[p.valueStart..<end]
-            while value.last == " " { value = value.dropLast() }
-            result[p.key] = p.key == "text" ? String(value) : String(value.split(separator: " ").first ?? "")
+        var result: [String: String] = [:]
+        for (n, f) in found.enumerated() {
+            var end = n + 1 < found.count ? found[n + 1].keyStart : text.count
+            while end > f.valueStart, text[end - 1] == 0x20 { end -= 1 }
+            var value = text[f.valueStart..<max(end, f.valueStart)]
+            let name = receiptKeys[f.key].name
+            if name != "text", let space = value.firstIndex(of: 0x20) { value = value[..<space] }
+            result[name] = String(decoding: value, as: UTF8.self)
         }
         return result
+    }
+
+    private static let receiptKeys: [(name: String, bytes: [UInt8])] =
+        ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text"].map { ($0, Array(($0 + ":").utf8)) }
+}
+
+extension [UInt8] {
+    /// Whether `key` (lower-case ASCII) appears at `offset`, ignoring ASCII case.
+    fileprivate func hasKey(_ key: [UInt8], at offset: Int) -> Bool {
+        guard offset + key.count <= count else { return false }
+        for j in 0..<key.count {
+            let b = self[offset + j]
+            let lower = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+            if lower != key[j] { return false }
+        }
+        return true
     }
 }

@@ -4,17 +4,26 @@ public import PetrelCore
 extension SQLiteStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         try await committer.run(weight: limit) { db in
-            // One statement: pick by priority and age through the queue index, mark, and return them.
-            var claimed = try Row.fetchAll(
+            // Select through the queue index, then mark each by primary key. (UPDATE … RETURNING would buffer
+            // the rows in an ephemeral table; a cursor reads them straight from the statement without copies.)
+            var claimed: [Message] = []
+            claimed.reserveCapacity(limit)
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        UPDATE messages SET status = 1, lease_until = ?
-                        WHERE id IN (
-                            SELECT id FROM messages WHERE status = 0 AND not_before <= ? ORDER BY priority, not_before LIMIT ?)
-                        RETURNING \(Self.messageColumns)
+                        SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
+                        ORDER BY priority, not_before LIMIT ?
                         """),
-                arguments: [nowMs + leaseMs, nowMs, limit]
-            ).map(Self.message)
+                arguments: [nowMs, limit])
+            while let row = try rows.next() { claimed.append(Self.message(row)) }
+            let mark = try db.cachedStatement(sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id = ?")
+            for i in claimed.indices {
+                claimed[i].status = .submitting
+                try FastStatement.run(mark, db) { s in
+                    s.bind(nowMs + leaseMs)
+                    s.bind(claimed[i].id)
+                }
+            }
             claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
             return claimed
         }

@@ -32,29 +32,36 @@ extension SQLiteStore {
 
     /// Applies a receipt to the single-part message or the part stored under `storedID`.
     static func match(_ r: CarrierReceipt, storedID: String, _ db: Database) throws -> Match {
-        let from = MessageStatus.allCases.filter { $0.canMove(to: r.status) && $0 != .queued }.map { String($0.rawValue) }
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE messages SET status = ?, error_code = ?, error_desc = ?, done_at = ?, lease_until = NULL, receipt_due = NULL
-                WHERE channel = ? AND carrier_id = ? AND carrier_id != '' AND status IN (\(from.joined(separator: ",")))
-                RETURNING id
-                """)
-        let description = r.status == .delivered ? "" : r.status == .expired
-            ? "The carrier could not deliver the message before it expired" : receiptText(r.errorCode)
-        let errorCode = r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode
-        if let id = try Int64.fetchOne(update, arguments: [r.status.rawValue, errorCode, description, r.atMs, r.channel, storedID]) {
+        // Two plain statements, not UPDATE … RETURNING: SQLite buffers RETURNING rows in an ephemeral table,
+        // which costs more than a second lookup of the same (cached) index page.
+        let lookup = try db.cachedStatement(
+            // `carrier_id != ''` lets SQLite use the partial index messages_carrier.
+            sql: "SELECT id, status FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != ''")
+        if let row = try Row.fetchOne(lookup, arguments: [r.channel, storedID]) {
+            let id: Int64 = row[0]
+            guard let status = MessageStatus(rawValue: row[1]), status != .queued, status.canMove(to: r.status) else { return .matched }
+            let description = r.status == .delivered ? "" : r.status == .expired
+                ? "The carrier could not deliver the message before it expired" : receiptText(r.errorCode)
+            let errorCode = r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode
+            try FastStatement.run(
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE messages SET status = ?, error_code = ?, error_desc = ?, done_at = ?, lease_until = NULL,
+                        receipt_due = NULL WHERE id = ?
+                        """),
+                db
+            ) { s in
+                s.bind(r.status.rawValue)
+                s.bind(errorCode)
+                s.bind(description)
+                s.bind(r.atMs)
+                s.bind(id)
+            }
             if r.status != .delivered {
                 try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
                     .execute(arguments: [id, r.atMs, r.status.rawValue, "\(errorCode): \(description)"])
             }
             return .finished(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
-        }
-        if try Bool.fetchOne(
-            // `carrier_id != ''` lets SQLite use the partial index messages_carrier.
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != '')"),
-            arguments: [r.channel, storedID]) == true
-        {
-            return .matched
         }
         guard let part = try findPart(channel: r.channel, storedID: storedID, db) else { return .none }
         if let done = try applyPartReceipt(part.messageId, part.part, r, db, total: part.total) { return .finished(done) }

@@ -14,8 +14,12 @@ enum StoreBench {
         let now = PetrelServer.now()
         func time(_ name: String, _ body: () async throws -> Void) async rethrows {
             let start = ContinuousClock.now
+            let cpu = processCPUSeconds()
             try await body()
-            print(String(format: "store %-16@ %7.1f µs per message", name as NSString, (ContinuousClock.now - start).seconds * 1e6 / Double(messages)))
+            let n = Double(messages)
+            print(String(
+                format: "store %-16@ %7.1f µs per message (cpu %.1f µs)", name as NSString,
+                (ContinuousClock.now - start).seconds * 1e6 / n, (processCPUSeconds() - cpu) * 1e6 / n))
         }
         try await time("accept") {
             for chunk in stride(from: 0, to: messages, by: 1000) {
@@ -54,4 +58,12 @@ enum StoreBench {
         print("store counts \(try await store.counts())")
         try await store.close()
     }
+}
+
+/// User plus system CPU time of this process so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
