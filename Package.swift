@@ -122,3 +122,21 @@ let package = Package(
         ),
     ]
 )
+
+// Package benchmarks (ordo-one/benchmark): `ENABLE_BENCHMARKS=1 swift package benchmark`. Gated so that the
+// test build and CI do not compile the benchmark framework.
+import Foundation
+if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "SMPPBenchmarks",
+            dependencies: [
+                "PetrelSMPP",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/SMPPBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}
