@@ -1,5 +1,6 @@
 """Petrel as an ESME against third-party SMPP peers, and `petrel smsc` against a third-party ESME."""
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -185,3 +186,25 @@ def test_petrel_smsc_serves_a_third_party_esme(petrel_smsc, tmp_path):
                           "1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0
     wait_for(lambda: peer.summary().get("bindsRefused", 0) >= 1, timeout=5)
+
+
+def test_an_otp_overtakes_a_marketing_backlog(petrel_smsc, make_server):
+    # 200 submit_sm/s: 6,000 MKT messages take half a minute to drain; an OTP sent behind them must not wait.
+    peer = petrel_smsc()
+    s = make_server(carrier_config(peer.port, tps=200))
+    c = s.client()
+    for k in range(6):
+        to = numbers(1000, 93000000 + k * 1000)
+        body = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+            to=json.dumps(to), message=json.dumps(["promo"] * len(to)), type="MKT")).body
+        assert body.response_code == "OK", body.to_map()
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) >= 200, timeout=20)
+    otp = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=SG, message="Your code is 4821", type="OTP")).body.message_id
+    wait_for(lambda: c.query_message(m.QueryMessageRequest(message_id=otp)).body.status == "1", timeout=10)
+    db = sqlite3.connect(f"file:{s.data_dir}/petrel.sqlite?mode=ro", uri=True, timeout=10)
+    waited_ms, = db.execute("SELECT sent_at - created_at FROM messages WHERE id = ?", (int(otp),)).fetchone()
+    db.close()
+    backlog = statuses(s).get(0, 0)
+    print(f"OTP submitted {waited_ms} ms after acceptance, {backlog} MKT still queued")
+    assert backlog > 3000
+    assert waited_ms < 1500
