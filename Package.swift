@@ -64,6 +64,8 @@ let package = Package(
                 "PetrelSMPP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -83,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "petrel",
             dependencies: [
-                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelSMPP",
+                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelSMPP", "PetrelDelivery",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

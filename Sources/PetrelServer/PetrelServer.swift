@@ -39,6 +39,7 @@ public enum PetrelServer {
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
         }
 
+        try await Accounts.apply(c.accounts, store: store, nowMs: clock())
         let nonces = NonceGuard()
         nonces.warm(try await store.liveNonces(nowMs: clock()))
         let ids = MessageIDGenerator(floor: try await store.maxMessageId())
@@ -75,7 +76,7 @@ public enum PetrelServer {
             logger: logger)
         if c.dispatcherEnabled {
             for carrier in carriers { carrier.start() }
-            app.addServices(dispatcher, receipts)
+            app.addServices(dispatcher, receipts, ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock))
         }
         app.addServices(Housekeeping(store: store, logger: logger, clock: clock))
         try await app.runService()

@@ -64,6 +64,27 @@ public protocol MessageStore: Sendable {
     func applyDueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate]
     func counts() async throws -> [MessageStatus: Int]
 
+    // MARK: Accounts and the receipt outbox
+
+    func accounts() async throws -> [AccountRecord]
+    /// Inserts or replaces an account's receipt settings.
+    func putAccount(_ account: AccountRecord) async throws
+    /// An account's receipts due at `nowMs`, oldest first. A message reaching a final state enters the outbox
+    /// in the same transaction as the status change (for accounts with a receipt URL), so no crash loses one.
+    func dueReceipts(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxReceipt]
+    /// Receipts the customer took: they leave the outbox.
+    func receiptsPushed(ids: [Int64]) async throws
+    /// Receipts to try again later (attempts + 1).
+    func receiptsRetry(_ retries: [ReceiptRetry]) async throws
+    /// Receipts given up on for now: kept, listed by `parkedReceipts`, sent again by `retryParked`.
+    func parkReceipts(ids: [Int64], error: String) async throws
+    func parkedReceipts(account: String?, limit: Int) async throws -> [OutboxReceipt]
+    /// Moves parked receipts back to the outbox, due at `nowMs`; returns how many.
+    func retryParked(account: String?, nowMs: Int64) async throws -> Int
+    /// Puts a receipt for every final message matching `filter` in the outbox; returns how many.
+    func replayReceipts(_ filter: ReceiptFilter, nowMs: Int64) async throws -> Int
+    func outboxCounts() async throws -> OutboxCounts
+
     // MARK: Sandbox inbox
 
     func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry]

@@ -14,7 +14,7 @@ public struct QueryMessage: RPCAction {
             return .rejected(ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."), [("MessageId", .string(idText))])
         }
         let offset = call.env.dateOffsetSeconds
-        let (code, description) = Self.errorFields(m)
+        let (code, description) = m.outcomeFields
         let detail = (try? PhoneNumber.parse(m.to).get()).map(NumberDetail.init) ?? .empty
         return ActionResult(fields: [
             ("ResponseCode", .string(ResponseCode.ok.code)),
@@ -29,14 +29,5 @@ public struct QueryMessage: RPCAction {
             ("ReceiveDate", .string(m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: offset) } ?? "")),
             ("NumberDetail", SendRules.numberDetail(detail)),
         ])
-    }
-
-    static func errorFields(_ m: Message) -> (String, String) {
-        switch m.status {
-        case .delivered: return ("DELIVERED", "success")
-        case .failed, .expired:
-            return (m.errorCode.isEmpty ? m.status.name.uppercased() : m.errorCode, m.errorDescription)
-        case .queued, .submitting, .sent: return ("", "")
-        }
     }
 }

@@ -26,6 +26,17 @@ public struct ServerConfiguration: Sendable {
     /// False for an accept-only node: it takes API calls but hands nothing to carriers.
     public var dispatcherEnabled = true
 
+    // receipts pushed to customers, and accounts set in the file
+    public var receipts = ReceiptPusher.Configuration()
+    public var accounts: [AccountSetting] = []
+
+    public struct AccountSetting: Sendable, Equatable {
+        public var name: String
+        public var receiptURL: String
+        /// nil: keep the stored secret (or make one).
+        public var webhookSecret: String?
+    }
+
     // channels and routes
     public var smppChannels: [SMPPChannelConfiguration] = []
     /// Without `routes:` everything goes to the sandbox.
@@ -89,6 +100,26 @@ public struct ServerConfiguration: Sendable {
         c.dispatcher.batchSize = try dispatcher.int("batchSize", default: 1000, range: 1...50_000)
         c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
         c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))
+
+        let receipts = try root.child("receipts")
+        c.receipts.batchSize = try receipts.int("batchSize", default: 100, range: 1...10_000)
+        c.receipts.maxWaitMs = Int64(try receipts.int("maxWaitMs", default: 1000, range: 0...600_000))
+        c.receipts.pollMs = Int64(try receipts.int("pollMs", default: 200, range: 10...60_000))
+        c.receipts.timeoutMs = Int64(try receipts.int("timeoutMs", default: 10_000, range: 100...600_000))
+        c.receipts.retryBaseMs = Int64(try receipts.int("retryBaseMs", default: 1000, range: 10...3_600_000))
+        c.receipts.retryMaxMs = Int64(try receipts.int("retryMaxMs", default: 300_000, range: 10...86_400_000))
+        c.receipts.maxAttempts = try receipts.int("maxAttempts", default: 25, range: 1...1000)
+        c.receipts.maxAgeMs = Int64(try receipts.int("maxAgeSeconds", default: 86_400, range: 1...31_536_000)) * 1000
+        c.receipts.dateOffsetSeconds = c.dateOffsetSeconds
+        for node in try root.list("accounts") {
+            let name = try node.string("name") ?? ""
+            guard !name.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("name")) is required") }
+            let url = try node.string("receiptUrl", default: "")
+            guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
+                throw ConfigNode.Failure(description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)")
+            }
+            c.accounts.append(AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret")))
+        }
 
         try readChannels(root, into: &c)
         try root.finish()

@@ -132,6 +132,42 @@ enum SQLiteSchema {
             // Single-part messages (most) carry their carrier id on the row: a receipt is one indexed UPDATE.
             try db.execute(sql: "CREATE INDEX messages_carrier ON messages(channel, carrier_id) WHERE carrier_id != ''")
         }
+        migrator.registerMigration("v4-receipt-outbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        name TEXT PRIMARY KEY,
+                        receipt_url TEXT NOT NULL,
+                        webhook_secret BLOB NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+
+                    -- Receipts to push. state 0 waits for next_at, 1 is parked. A pushed receipt is deleted.
+                    CREATE TABLE receipt_outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account TEXT NOT NULL,
+                        message_id INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        next_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        state INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX receipt_outbox_due ON receipt_outbox(account, next_at) WHERE state = 0;
+                    CREATE INDEX receipt_outbox_parked ON receipt_outbox(account) WHERE state = 1;
+
+                    -- Every path to a final state (carrier receipts, failures, expiry, the sandbox) goes through an
+                    -- UPDATE of messages.status: the receipt enters the outbox in that same transaction. Only the
+                    -- first final state is reported, so a customer never sees a message go back.
+                    CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages
+                    WHEN NEW.status IN (3, 4, 5) AND OLD.status NOT IN (3, 4, 5)
+                    BEGIN
+                        INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
+                        SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)
+                        WHERE EXISTS (SELECT 1 FROM accounts WHERE name = NEW.account AND receipt_url != '');
+                    END;
+                    """)
+        }
         return migrator
     }
 }

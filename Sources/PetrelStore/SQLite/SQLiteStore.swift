@@ -119,7 +119,7 @@ public final class SQLiteStore: MessageStore {
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ? AND account = ?"),
                 arguments: [id, account]
-            ).map(Self.message)
+            ).map { Self.message($0) }
         }
     }
 
@@ -177,14 +177,15 @@ public final class SQLiteStore: MessageStore {
         error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id
         """
 
-    static func message(_ row: Row) -> Message {
+    static func message(_ row: Row, at o: Int = 0) -> Message {
         Message(
-            id: row[0], account: row[1], to: row[2], from: row[3], text: row[4],
-            type: MessageType(rawValue: row[5]) ?? .notify, taskId: row[6], requestedChannel: row[7],
-            priority: Priority(rawValue: row[8]) ?? .normal, segments: row[9],
-            encoding: SMSText.Encoding(rawValue: row[10]) ?? .gsm7, status: MessageStatus(rawValue: row[11]) ?? .queued,
-            errorCode: row[12], errorDescription: row[13], createdAtMs: row[14], notBeforeMs: row[15], expiresAtMs: row[16],
-            sentAtMs: row[17], doneAtMs: row[18], channel: row[19], carrierMessageId: row[20])
+            id: row[o], account: row[o + 1], to: row[o + 2], from: row[o + 3], text: row[o + 4],
+            type: MessageType(rawValue: row[o + 5]) ?? .notify, taskId: row[o + 6], requestedChannel: row[o + 7],
+            priority: Priority(rawValue: row[o + 8]) ?? .normal, segments: row[o + 9],
+            encoding: SMSText.Encoding(rawValue: row[o + 10]) ?? .gsm7, status: MessageStatus(rawValue: row[o + 11]) ?? .queued,
+            errorCode: row[o + 12], errorDescription: row[o + 13], createdAtMs: row[o + 14], notBeforeMs: row[o + 15],
+            expiresAtMs: row[o + 16], sentAtMs: row[o + 17], doneAtMs: row[o + 18], channel: row[o + 19],
+            carrierMessageId: row[o + 20])
     }
 }
 

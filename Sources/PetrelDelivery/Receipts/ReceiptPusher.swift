@@ -1,0 +1,179 @@
+import Logging
+public import NIOCore
+public import PetrelCore
+public import PetrelStore
+public import ServiceLifecycle
+import Synchronization
+
+/// Pushes delivery receipts from the durable outbox to each account's receipt URL, in batches, with retries.
+/// One push at a time per account (so a slow receiver slows only its own account); accounts run side by side.
+public final class ReceiptPusher: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Reports per POST.
+        public var batchSize = 100
+        /// How long a due receipt may wait for a batch to fill.
+        public var maxWaitMs: Int64 = 1000
+        public var pollMs: Int64 = 200
+        public var timeoutMs: Int64 = 10_000
+        /// Backoff: retryBaseMs × 2^attempts, capped at retryMaxMs, times a random factor in [0.5, 1).
+        public var retryBaseMs: Int64 = 1000
+        public var retryMaxMs: Int64 = 300_000
+        /// After this many attempts, or this age, a receipt is parked (kept, not pushed until retried).
+        public var maxAttempts = 25
+        public var maxAgeMs: Int64 = 86_400_000
+        /// How often account settings are read again (a CLI change reaches a running server this fast).
+        public var accountsRefreshMs: Int64 = 2000
+        public var dateOffsetSeconds = 8 * 3600
+
+        public init() {}
+    }
+
+    struct Target: Sendable {
+        var endpoint: WebhookClient.Endpoint?
+        var url: String
+        var secret: String
+    }
+
+    let store: any MessageStore
+    let client: WebhookClient
+    let configuration: Configuration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let busy = Mutex<Set<String>>([])
+    private let pushed = Atomic<Int>(0)
+
+    public init(
+        store: any MessageStore, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Int64,
+        client: WebhookClient = WebhookClient()
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.client = client
+    }
+
+    /// Receipts taken by receivers since start.
+    public var pushedCount: Int { pushed.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            var targets: [String: Target] = [:]
+            var refreshedAt: Int64?
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let now = clock()
+                if refreshedAt.map({ now - $0 >= configuration.accountsRefreshMs }) ?? true {
+                    do {
+                        targets = try await loadTargets()
+                        refreshedAt = now
+                    } catch {
+                        logger.warning("cannot read receipt settings", metadata: ["error": "\(error)"])
+                    }
+                }
+                for (account, target) in targets where claim(account) {
+                    do {
+                        let due = try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize)
+                        let oldest = due.map { $0.createdAtMs }.min() ?? now
+                        guard !due.isEmpty, due.count == configuration.batchSize || now - oldest >= configuration.maxWaitMs else {
+                            release(account)
+                            continue
+                        }
+                        group.addTask {
+                            await self.drain(account: account, target: target, first: due)
+                            self.release(account)
+                        }
+                    } catch {
+                        release(account)
+                        logger.warning("cannot read the receipt outbox", metadata: ["error": "\(error)"])
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(configuration.pollMs))
+            }
+        }
+    }
+
+    private func claim(_ account: String) -> Bool { busy.withLock { $0.insert(account).inserted } }
+    private func release(_ account: String) { _ = busy.withLock { $0.remove(account) } }
+
+    func loadTargets() async throws -> [String: Target] {
+        var targets: [String: Target] = [:]
+        for a in try await store.accounts() where !a.receiptURL.isEmpty {
+            targets[a.name] = Target(endpoint: WebhookClient.Endpoint(url: a.receiptURL), url: a.receiptURL, secret: a.webhookSecret)
+        }
+        return targets
+    }
+
+    /// Pushes batch after batch while full batches keep coming and the receiver keeps taking them.
+    func drain(account: String, target: Target, first: [OutboxReceipt]) async {
+        var batch = first
+        while !batch.isEmpty {
+            let ok = await push(batch, account: account, target: target)
+            guard ok, batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { return }
+            do {
+                batch = try await store.dueReceipts(account: account, nowMs: clock(), limit: configuration.batchSize)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// One POST; records the outcome in the outbox. Returns whether the receiver took it.
+    func push(_ batch: [OutboxReceipt], account: String, target: Target) async -> Bool {
+        let body = ReceiptReport.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
+        var failure: String
+        if let endpoint = target.endpoint {
+            do {
+                let response = try await client.post(
+                    endpoint, body: body,
+                    headers: [("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
+                              ("X-Petrel-Account", account)],
+                    timeout: .milliseconds(configuration.timeoutMs))
+                if ReceiptReport.accepted(status: response.status, body: response.body) {
+                    do {
+                        try await store.receiptsPushed(ids: batch.map(\.id))
+                        pushed.add(batch.count, ordering: .relaxed)
+                        return true
+                    } catch {
+                        // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
+                        logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
+                        return false
+                    }
+                }
+                failure = "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
+            } catch {
+                failure = "\(error)"
+            }
+        } else {
+            failure = "the receipt URL \(target.url) is not an http:// URL"
+        }
+        await scheduleRetries(batch, failure: failure, account: account)
+        return false
+    }
+
+    func scheduleRetries(_ batch: [OutboxReceipt], failure: String, account: String) async {
+        let now = clock()
+        var retries: [ReceiptRetry] = []
+        var park: [Int64] = []
+        for r in batch {
+            if r.attempts + 1 >= configuration.maxAttempts || now - r.createdAtMs >= configuration.maxAgeMs {
+                park.append(r.id)
+            } else {
+                retries.append(ReceiptRetry(id: r.id, nextAtMs: now + backoff(attempts: r.attempts), error: failure))
+            }
+        }
+        logger.notice(
+            "receipt push not taken", metadata: ["account": "\(account)", "reports": "\(batch.count)", "parked": "\(park.count)", "error": "\(failure)"])
+        do {
+            try await store.receiptsRetry(retries)
+            try await store.parkReceipts(ids: park, error: failure)
+        } catch {
+            logger.warning("cannot reschedule receipts", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func backoff(attempts: Int) -> Int64 {
+        let exponent = min(attempts, 30)
+        let base = min(configuration.retryMaxMs, configuration.retryBaseMs << Int64(exponent))
+        return Int64(Double(base) * Double.random(in: 0.5..<1.0))
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+public import PetrelCore
+
+extension SQLiteStore {
+    public func accounts() async throws -> [AccountRecord] {
+        let rows = try readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY name") }
+        return try rows.map { row in
+            AccountRecord(
+                name: row["name"], receiptURL: row["receipt_url"],
+                webhookSecret: try secrets.open(Array(row["webhook_secret"] as Data)), updatedAtMs: row["updated_at"])
+        }
+    }
+
+    public func putAccount(_ account: AccountRecord) async throws {
+        let sealed = Data(try secrets.seal(account.webhookSecret))
+        try await committer.run(weight: 1) { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [account.name, account.receiptURL, sealed, account.updatedAtMs])
+        }
+    }
+
+    public func dueReceipts(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxReceipt] {
+        try readNow { db in
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT o.id, o.account, o.attempts, o.created_at, o.last_error, \(Self.messageColumns("m"))
+                        FROM receipt_outbox o JOIN messages m ON m.id = o.message_id
+                        WHERE o.state = 0 AND o.account = ? AND o.next_at <= ?
+                        ORDER BY o.next_at, o.id LIMIT ?
+                        """),
+                arguments: [account, nowMs, limit])
+            var out: [OutboxReceipt] = []
+            while let row = try rows.next() { out.append(Self.outboxReceipt(row)) }
+            return out
+        }
+    }
+
+    public func receiptsPushed(ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await committer.run(weight: ids.count) { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM receipt_outbox WHERE id = ?")
+            for id in ids { try delete.execute(arguments: [id]) }
+        }
+    }
+
+    public func receiptsRetry(_ retries: [ReceiptRetry]) async throws {
+        guard !retries.isEmpty else { return }
+        try await committer.run(weight: retries.count) { db in
+            let update = try db.cachedStatement(
+                sql: "UPDATE receipt_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 0")
+            for r in retries { try update.execute(arguments: [r.nextAtMs, r.error, r.id]) }
+        }
+    }
+
+    public func parkReceipts(ids: [Int64], error: String) async throws {
+        guard !ids.isEmpty else { return }
+        try await committer.run(weight: ids.count) { db in
+            let park = try db.cachedStatement(
+                sql: "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = ? WHERE id = ?")
+            for id in ids { try park.execute(arguments: [error, id]) }
+        }
+    }
+
+    public func parkedReceipts(account: String?, limit: Int) async throws -> [OutboxReceipt] {
+        try readNow { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.id, o.account, o.attempts, o.created_at, o.last_error, \(Self.messageColumns("m"))
+                    FROM receipt_outbox o JOIN messages m ON m.id = o.message_id
+                    WHERE o.state = 1 AND (? IS NULL OR o.account = ?) ORDER BY o.id LIMIT ?
+                    """,
+                arguments: [account, account, limit]
+            ).map { Self.outboxReceipt($0) }
+        }
+    }
+
+    public func retryParked(account: String?, nowMs: Int64) async throws -> Int {
+        try await committer.run(weight: 100) { db in
+            try db.execute(
+                sql: """
+                    UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = ?, created_at = ?
+                    WHERE state = 1 AND (? IS NULL OR account = ?)
+                    """,
+                arguments: [nowMs, nowMs, account, account])
+            return db.changesCount
+        }
+    }
+
+    public func replayReceipts(_ f: ReceiptFilter, nowMs: Int64) async throws -> Int {
+        try await committer.run(weight: 1000) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
+                    SELECT account, id, ?, ? FROM messages
+                    WHERE status IN (3, 4, 5)
+                      AND (? IS NULL OR account = ?) AND (? IS NULL OR id = ?) AND (? IS NULL OR task_id = ?)
+                      AND (? IS NULL OR done_at >= ?)
+                    ORDER BY id
+                    """,
+                arguments: [nowMs, nowMs, f.account, f.account, f.messageId, f.messageId, f.taskId, f.taskId, f.sinceMs, f.sinceMs])
+            return db.changesCount
+        }
+    }
+
+    public func outboxCounts() async throws -> OutboxCounts {
+        try readNow { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox")
+            return OutboxCounts(pending: row?[0] ?? 0, parked: row?[1] ?? 0)
+        }
+    }
+
+    static func messageColumns(_ alias: String) -> String {
+        messageColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }
+            .joined(separator: ", ")
+    }
+
+    /// Five outbox columns, then the message's columns.
+    static func outboxReceipt(_ row: Row) -> OutboxReceipt {
+        OutboxReceipt(
+            id: row[0], account: row[1], message: message(row, at: 5),
+            attempts: row[2], createdAtMs: row[3], lastError: row[4])
+    }
+}

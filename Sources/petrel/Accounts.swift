@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import PetrelCore
+import PetrelDelivery
+import PetrelServer
+import PetrelStore
+
+struct AccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accounts",
+        abstract: "Account settings: where delivery receipts are pushed (works while a server runs).",
+        subcommands: [SetReceiptURL.self, List.self])
+
+    struct SetReceiptURL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-receipt-url",
+            abstract: "Push the account's delivery receipts to URL (\"\" stops them); prints the webhook secret.",
+            discussion: "A running server picks the change up within a few seconds.")
+        @OptionGroup var data: DataDirOption
+        @Argument(help: "The account (\"default\" unless keys were made for another).") var account: String
+        @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
+        @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret: String?
+
+        func run() async throws {
+            guard !account.isEmpty else { throw CLIError(description: "the account must not be empty") }
+            guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
+                throw CLIError(description: "the receipt URL must look like http://host[:port]/path, got \(url)")
+            }
+            if let secret, secret.count < 16 { throw CLIError(description: "--secret must have at least 16 characters") }
+            let record = try await withStore(data.path) {
+                try await Accounts.setReceiptURL(store: $0, account: account, url: url, secret: secret, nowMs: nowMs())
+            }
+            print(#"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts with receipt settings (never their secrets).")
+        @OptionGroup var data: DataDirOption
+
+        func run() async throws {
+            let (accounts, counts) = try await withStore(data.path) { (try await $0.accounts(), try await $0.outboxCounts()) }
+            let items = accounts.map { #"{"Account":\#(json($0.name)),"ReceiptUrl":\#(json($0.receiptURL))}"# }
+            print(#"{"Accounts":[\#(items.joined(separator: ","))],"Outbox":{"Pending":\#(counts.pending),"Parked":\#(counts.parked)}}"#)
+        }
+    }
+}
+
+struct ReceiptsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipts",
+        abstract: "The delivery-receipt outbox: push receipts again, list and retry parked ones.",
+        subcommands: [Replay.self, Parked.self, Retry.self])
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push the receipts of final messages again (a running server sends them within seconds).")
+        @OptionGroup var data: DataDirOption
+        @Option(help: "Only this account's messages.") var account: String?
+        @Option(help: "Only this message.") var messageId: String?
+        @Option(help: "Only messages of this TaskId.") var taskId: String?
+        @Option(help: "Only messages finished since TIME (ISO 8601, like 2026-11-26T08:00:00Z, or epoch milliseconds).")
+        var since: String?
+
+        func validate() throws {
+            guard messageId != nil || taskId != nil || since != nil || account != nil else {
+                throw ValidationError("name what to replay: --account, --message-id, --task-id or --since")
+            }
+        }
+
+        func run() async throws {
+            var filter = ReceiptFilter(account: account, taskId: taskId)
+            if let messageId {
+                guard let id = Int64(messageId) else { throw CLIError(description: "--message-id must be a MessageId (digits)") }
+                filter.messageId = id
+            }
+            if let since {
+                guard let ms = Int64(since) ?? AlibabaDate.parseISO8601(since).map({ $0 * 1000 }) else {
+                    throw CLIError(description: "--since must be ISO 8601 (2026-11-26T08:00:00Z) or epoch milliseconds")
+                }
+                filter.sinceMs = ms
+            }
+            let count = try await withStore(data.path) { try await $0.replayReceipts(filter, nowMs: nowMs()) }
+            print(#"{"Replayed":\#(count)}"#)
+        }
+    }
+
+    struct Parked: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List parked receipts (JSON lines).")
+        @OptionGroup var data: DataDirOption
+        @Option(help: "Only this account's.") var account: String?
+        @Option(help: "At most this many.") var limit = 1000
+
+        func run() async throws {
+            for r in try await withStore(data.path, { try await $0.parkedReceipts(account: account, limit: limit) }) {
+                print(#"{"ReportId":"\#(r.id)","Account":\#(json(r.account)),"MessageId":"\#(r.message.id)","Attempts":\#(r.attempts),"LastError":\#(json(r.lastError))}"#)
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send parked receipts again.")
+        @OptionGroup var data: DataDirOption
+        @Option(help: "Only this account's.") var account: String?
+
+        func run() async throws {
+            let count = try await withStore(data.path) { try await $0.retryParked(account: account, nowMs: nowMs()) }
+            print(#"{"Retried":\#(count)}"#)
+        }
+    }
+}
+
+/// A JSON string literal.
+func json(_ s: String) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed, .withoutEscapingSlashes])
+    return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+}
