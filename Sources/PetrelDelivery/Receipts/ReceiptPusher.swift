@@ -103,51 +103,55 @@ public final class ReceiptPusher: Service, Sendable {
         return targets
     }
 
-    /// Pushes batch after batch while full batches keep coming and the receiver keeps taking them.
+    /// Pushes batch after batch while full batches keep coming and the receiver keeps taking them. Removing a
+    /// taken batch from the outbox (a commit) overlaps the next POST; the next batch skips the ids being removed.
     func drain(account: String, target: Target, first: [OutboxReceipt]) async {
         var batch = first
+        var removing: (ids: Set<Int64>, task: Task<Void, Never>)?
         while !batch.isEmpty {
-            let ok = await push(batch, account: account, target: target)
-            guard ok, batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { return }
+            if let failure = await post(batch, account: account, target: target) {
+                await scheduleRetries(batch, failure: failure, account: account)
+                break
+            }
+            pushed.add(batch.count, ordering: .relaxed)
+            await removing?.task.value
+            let ids = batch.map(\.id)
+            removing = (Set(ids), Task {
+                do {
+                    try await self.store.receiptsPushed(ids: ids)
+                } catch {
+                    // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
+                    self.logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
+                }
+            })
+            guard batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { break }
             do {
-                batch = try await store.dueReceipts(account: account, nowMs: clock(), limit: configuration.batchSize)
+                let skip = removing?.ids ?? []
+                batch = Array(
+                    try await store.dueReceipts(account: account, nowMs: clock(), limit: configuration.batchSize * 2)
+                        .filter { !skip.contains($0.id) }.prefix(configuration.batchSize))
             } catch {
-                return
+                break
             }
         }
+        await removing?.task.value
     }
 
-    /// One POST; records the outcome in the outbox. Returns whether the receiver took it.
-    func push(_ batch: [OutboxReceipt], account: String, target: Target) async -> Bool {
+    /// One POST. Returns nil when the receiver took the batch, else why not.
+    func post(_ batch: [OutboxReceipt], account: String, target: Target) async -> String? {
+        guard let endpoint = target.endpoint else { return "the receipt URL \(target.url) is not an http:// URL" }
         let body = ReceiptReport.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
-        var failure: String
-        if let endpoint = target.endpoint {
-            do {
-                let response = try await client.post(
-                    endpoint, body: body,
-                    headers: [("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
-                              ("X-Petrel-Account", account)],
-                    timeout: .milliseconds(configuration.timeoutMs))
-                if ReceiptReport.accepted(status: response.status, body: response.body) {
-                    do {
-                        try await store.receiptsPushed(ids: batch.map(\.id))
-                        pushed.add(batch.count, ordering: .relaxed)
-                        return true
-                    } catch {
-                        // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
-                        logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
-                        return false
-                    }
-                }
-                failure = "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
-            } catch {
-                failure = "\(error)"
-            }
-        } else {
-            failure = "the receipt URL \(target.url) is not an http:// URL"
+        do {
+            let response = try await client.post(
+                endpoint, body: body,
+                headers: [("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
+                          ("X-Petrel-Account", account)],
+                timeout: .milliseconds(configuration.timeoutMs))
+            if ReceiptReport.accepted(status: response.status, body: response.body) { return nil }
+            return "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
+        } catch {
+            return "\(error)"
         }
-        await scheduleRetries(batch, failure: failure, account: account)
-        return false
     }
 
     func scheduleRetries(_ batch: [OutboxReceipt], failure: String, account: String) async {

@@ -19,7 +19,7 @@ struct Bench: AsyncParsableCommand {
             during the window are printed beside the rates.
             """)
 
-    @Option(help: "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), micro, gw-batch, gw-single (in process).")
+    @Option(help: "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), store, micro, gw-batch, gw-single (in process).")
     var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
     @Option(help: "Concurrent connections for batch.") var batchConnections = 4
@@ -32,6 +32,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Process id of the --url server, to report its CPU use.") var serverPid: Int32?
     @Option(help: "Messages for the e2e scenario.") var messages = 100_000
     @Option(help: "SMPP window for the e2e scenario.") var window = 100
+    @Option(help: "Reports per POST for the receipts scenario.") var receiptBatch = 100
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
 
@@ -43,6 +44,10 @@ struct Bench: AsyncParsableCommand {
         }
         if names == ["store"] {
             try await StoreBench.run(messages: messages)
+            return
+        }
+        if names == ["receipts"] {
+            print(try await ReceiptBench.run(messages: messages, batchSize: receiptBatch))
             return
         }
         if names == ["e2e"] {
