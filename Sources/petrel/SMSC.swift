@@ -67,7 +67,7 @@ struct SMSCService: Service {
         let c = server.counters
         let json = """
             {"binds":\(c.binds),"bindsRefused":\(c.bindsRefused),"submit_sm":\(c.submits),"accepted":\(c.accepted),\
-            "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked)}
+            "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked),"duplicates":\(c.duplicates),"receipts_resent":\(c.receiptsResent)}
             """
         try? json.write(toFile: summary, atomically: true, encoding: .utf8)
     }

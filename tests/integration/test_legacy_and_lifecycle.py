@@ -148,3 +148,17 @@ def test_secrets_never_reach_the_logs(make_server):
     s.stop()
     log = "".join(s.output)
     assert s.sk not in log
+
+
+def test_config_check_names_the_bad_key(tmp_path):
+    import subprocess
+    from conftest import PETREL
+    good = tmp_path / "good.yaml"
+    good.write_text("listen: 127.0.0.1:9000\nreceipts: {batchSize: 50}\n"
+                    "channels:\n  - {id: a, type: smpp, host: 127.0.0.1, systemId: p}\nroutes:\n  - {channels: [a]}\n")
+    r = subprocess.run([PETREL, "config", "check", str(good)], capture_output=True, text=True)
+    assert r.returncode == 0 and "OK" in r.stdout and "1 SMPP channel" in r.stdout, r.stdout + r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels:\n  - {id: a, type: smpp, host: h, systemId: p, windw: 5}\n")
+    r = subprocess.run([PETREL, "config", "check", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1 and "channels[0].windw" in r.stdout, r.stdout + r.stderr

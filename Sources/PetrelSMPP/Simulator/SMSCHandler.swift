@@ -9,7 +9,10 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     private var decoder = NIOSingleStepByteToMessageProcessor(SMPPDecoder())
     private var bind: Bind?
     private var sequence: UInt32 = 1
+    /// deliver_sm sent and not yet answered, by sequence number.
+    private var unacked: [UInt32: ShortMessage] = [:]
     private var context: ChannelHandlerContext?
+    private var channel: (any Channel)?
     // One flush per read burst or event-loop tick, not one syscall per PDU.
     private var reading = false
     private var flushPending = false
@@ -18,10 +21,21 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
         self.server = server
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.channel = context.channel
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         if let bind, bind.mode.canReceive { server.unregister(self, systemID: bind.systemID) }
+        // Like a real SMSC, receipts the ESME never acknowledged go out again on its next bind.
+        if let bind {
+            for receipt in unacked.values {
+                server.count { $0.receiptsResent += 1 }
+                server.deliverReceipt(receipt, systemID: bind.systemID, preferred: nil, on: context.eventLoop)
+            }
+        }
+        unacked = [:]
         context.fireChannelInactive()
     }
 
@@ -101,6 +115,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             flushNow(context)
             context.close(promise: nil)
         case .deliverSmResp, .dataSmResp:
+            guard unacked.removeValue(forKey: pdu.sequence) != nil else { return }
             server.count { $0.receiptsAcked += 1 }
         case .enquireLinkResp, .genericNack, .unbindResp, .submitSmResp, .bindResp:
             break
@@ -121,7 +136,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             server.count { $0.rejected += 1 }
             send(PDU(.submitSmResp(messageID: ""), sequence: sequence, status: status), context)
         case .accept(let final):
-            server.count { $0.accepted += 1 }
+            server.noteAccepted(m)
             let ids = server.nextMessageID()
             send(PDU(.submitSmResp(messageID: ids.submitResp), sequence: sequence), context)
             guard m.registeredDelivery & 0x01 != 0 else { return }
@@ -150,7 +165,8 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)])
     }
 
-    var isActive: Bool { context?.channel.isActive ?? false }
+    /// Asked from other sessions' event loops: `Channel` is thread-safe, a handler context is not.
+    var isActive: Bool { channel?.isActive ?? false }
 
     /// Sends a receipt on this (receiver-capable) session.
     func deliver(_ receipt: ShortMessage) {
@@ -159,6 +175,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             guard context.channel.isActive else { return }
             sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
             server.count { $0.receiptsSent += 1 }
+            unacked[sequence] = receipt
             send(PDU(.deliverSm(receipt), sequence: sequence), context)
         }
     }

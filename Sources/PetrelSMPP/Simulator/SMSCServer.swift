@@ -28,8 +28,12 @@ public final class SMSCServer: Sendable {
         public var rejected = 0
         public var receiptsSent = 0
         public var receiptsAcked = 0
+        /// Receipts sent again because the session that had them closed before acknowledging.
+        public var receiptsResent = 0
         public var receiptsUndeliverable = 0
         public var parts = 0
+        /// submit_sm whose destination and bytes (UDH included) the simulator had already accepted: resubmissions.
+        public var duplicates = 0
     }
 
     let configuration: Configuration
@@ -40,6 +44,7 @@ public final class SMSCServer: Sendable {
     struct State {
         var counters = Counters()
         var nextID: UInt64 = 1
+        var seen: Set<Int> = []
         /// Receiver-capable sessions by system_id, for receipts of transmitter binds.
         var receivers: [String: [ObjectIdentifier: SMSCHandler]] = [:]
     }
@@ -105,6 +110,20 @@ public final class SMSCServer: Sendable {
         }
         loop.scheduleTask(in: .milliseconds(500)) {
             self.deliverReceipt(receipt, systemID: systemID, preferred: nil, on: loop, attempt: attempt + 1)
+        }
+    }
+
+    /// Notes an accepted submit's content; counts it as a duplicate when seen before.
+    func noteAccepted(_ m: ShortMessage) {
+        var hasher = Hasher()
+        hasher.combine(m.destination.address)
+        hasher.combine(m.shortMessage)
+        hasher.combine(m.tlvs[tag: TLV.Tag.messagePayload]?.value ?? [])
+        hasher.combine(m.tlvs[tag: TLV.Tag.sarSegmentSeqnum]?.value ?? [])
+        let key = hasher.finalize()
+        state.withLockedValue {
+            $0.counters.accepted += 1
+            if !$0.seen.insert(key).inserted { $0.counters.duplicates += 1 }
         }
     }
 

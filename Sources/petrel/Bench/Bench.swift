@@ -33,6 +33,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages for the e2e scenario.") var messages = 100_000
     @Option(help: "SMPP window for the e2e scenario.") var window = 100
     @Option(help: "Reports per POST for the receipts scenario.") var receiptBatch = 100
+    @Option(help: "Messages made delivered per second in the receipts scenario.") var receiptRate = 20_000
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
 
@@ -47,7 +48,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         if names == ["receipts"] {
-            print(try await ReceiptBench.run(messages: messages, batchSize: receiptBatch))
+            print(try await ReceiptBench.run(messages: messages, batchSize: receiptBatch, rate: receiptRate))
             return
         }
         if names == ["e2e"] {
