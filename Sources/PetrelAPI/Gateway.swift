@@ -63,6 +63,10 @@ public final class Gateway: Sendable {
             let params = Parameters(pairs)
             if params["Format"]?.lowercased() == "xml" { format = .xml }
 
+            // Named before authentication so refused calls are counted by action; only known names, so a
+            // stranger cannot mint metric labels.
+            let claimed = request.header("x-acs-action") ?? params["Action"] ?? ""
+            if actions[claimed] != nil { action = claimed }
             let now = clock()
             let caller = try await authenticator.authenticate(request, params, queryPairs: queryPairs, nowMs: now)
             action = caller.action

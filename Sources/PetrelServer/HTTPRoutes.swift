@@ -17,6 +17,11 @@ struct HTTPRoutes {
         router.get("/") { request, _ in try await self.rpc(request) }
         router.post("/") { request, _ in try await self.rpc(request) }
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition())))
+        }
         if configuration.sandboxRetrospection {
             router.get("/sandbox/messages") { request, _ in try await self.sandboxMessages(request) }
             router.delete("/sandbox/messages") { _, _ in
@@ -41,6 +46,7 @@ struct HTTPRoutes {
             headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
             authority: request.head.authority ?? "", body: Array(buffer: body))
         let answer = await gateway.handle(rpc)
+        ServerMetrics.request(action: answer.action, code: answer.code)
         logger.debug(
             "rpc", metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
         return Self.response(answer)

@@ -39,6 +39,7 @@ public enum PetrelServer {
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
         }
 
+        ServerMetrics.bootstrap
         try await Accounts.apply(c.accounts, store: store, nowMs: clock())
         let nonces = NonceGuard()
         nonces.warm(try await store.liveNonces(nowMs: clock()))
@@ -57,7 +58,10 @@ public enum PetrelServer {
         let env = APIEnvironment(
             store: store, ids: ids, channels: { channelIds }, dateOffsetSeconds: c.dateOffsetSeconds,
             defaultValidityMs: c.defaultValiditySeconds > 0 ? c.defaultValiditySeconds * 1000 : nil,
-            maxTextLength: c.maxTextLength, onAccepted: { _ in dispatcher.notify() })
+            maxTextLength: c.maxTextLength, onAccepted: { count in
+                ServerMetrics.accepted(count)
+                dispatcher.notify()
+            })
         let gateway = Gateway(
             env: env, nonces: nonces, throttle: Throttle(limits: c.throttling), hostId: c.hostId,
             timestampWindowSeconds: c.timestampWindowSeconds, clock: clock)
@@ -78,7 +82,9 @@ public enum PetrelServer {
             for carrier in carriers { carrier.start() }
             app.addServices(dispatcher, receipts, ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock))
         }
-        app.addServices(Housekeeping(store: store, logger: logger, clock: clock))
+        app.addServices(
+            Housekeeping(store: store, logger: logger, clock: clock),
+            MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger))
         try await app.runService()
     }
 }

@@ -63,6 +63,8 @@ public protocol MessageStore: Sendable {
     /// Applies the scheduled receipts (of simulated channels) due at `nowMs`; returns those applied.
     func applyDueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate]
     func counts() async throws -> [MessageStatus: Int]
+    /// Queued messages by priority (for metrics).
+    func queueDepth() async throws -> [Priority: Int]
 
     // MARK: Accounts and the receipt outbox
 

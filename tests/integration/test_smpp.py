@@ -208,3 +208,40 @@ def test_an_otp_overtakes_a_marketing_backlog(petrel_smsc, make_server):
     print(f"OTP submitted {waited_ms} ms after acceptance, {backlog} MKT still queued")
     assert backlog > 3000
     assert waited_ms < 1500
+
+
+def test_prometheus_metrics(petrel_smsc, make_server):
+    import requests
+    peer = petrel_smsc()
+    cfg = carrier_config(peer.port)
+    s = make_server(cfg)
+    c = s.client()
+    mid = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="metrics")).body.message_id
+    wait_for(lambda: c.query_message(m.QueryMessageRequest(message_id=mid)).body.status == "1", timeout=20)
+    with pytest.raises(Exception):
+        s.client(sk="wrong-secret").send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="x"))
+
+    def scrape():
+        return requests.get(s.url("/metrics"), timeout=5).text
+
+    def value(text, prefix):
+        for line in text.splitlines():
+            if line.startswith(prefix):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def bound():
+        t = scrape()
+        return t if value(t, 'petrel_smpp_binds{channel="carrier-a"}') == 1 else None
+
+    text = wait_for(bound, timeout=15)
+    assert value(text, 'petrel_api_requests_total{action="SendMessageToGlobe",code="OK"}') == 1
+    assert value(text, 'petrel_api_requests_total{action="QueryMessage",code="OK"}') >= 1
+    assert value(text, 'petrel_api_requests_total{action="SendMessageToGlobe",code="SignatureDoesNotMatch"}') == 1
+    assert value(text, "petrel_messages_accepted_total") == 1
+    assert value(text, 'petrel_queue_depth{priority="urgent"}') == 0
+    assert value(text, 'petrel_smpp_window_size{channel="carrier-a"}') == 100
+    assert value(text, 'petrel_smpp_submit_latency_count{channel="carrier-a"}') == 1
+    assert value(text, 'petrel_smpp_submits_total{channel="carrier-a",outcome="accepted"}') == 1
+    assert value(text, 'petrel_receipt_outbox{state="pending"}') == 0
+    assert s.sk not in text

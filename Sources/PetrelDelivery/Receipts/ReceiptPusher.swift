@@ -110,10 +110,13 @@ public final class ReceiptPusher: Service, Sendable {
         var removing: (ids: Set<Int64>, task: Task<Void, Never>)?
         while !batch.isEmpty {
             if let failure = await post(batch, account: account, target: target) {
+                DeliveryMetrics.receiptPushFailed()
                 await scheduleRetries(batch, failure: failure, account: account)
                 break
             }
             pushed.add(batch.count, ordering: .relaxed)
+            let now = clock()
+            DeliveryMetrics.receiptsPushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
             await removing?.task.value
             let ids = batch.map(\.id)
             removing = (Set(ids), Task {

@@ -31,6 +31,7 @@ struct PendingPart {
     let job: Job
     let part: MessagePart
     var throttled = 0
+    var submittedAtMs: Int64 = 0
 }
 
 extension SMPPChannel {
@@ -63,6 +64,7 @@ extension SMPPChannel {
             queueHead += 1
             let token = nextToken
             nextToken += 1
+            pending.submittedAtMs = now
             inFlight[token] = pending
             if sessions[session].handler?.submit(shortMessage(pending, now), token: token) == true {
                 wrote.insert(session)
@@ -122,6 +124,8 @@ extension SMPPChannel {
             // Unknown outcome: send again later (at least once).
             job.noteRetry(afterMs: 1000)
         case .response(let status, let messageID):
+            DeliveryMetrics.submitLatency(channel: id, ms: clock() - pending.submittedAtMs)
+            DeliveryMetrics.submitted(channel: id, outcome: status.handling == .accepted ? "accepted" : "\(status.handling)")
             switch status.handling {
             case .accepted:
                 throttleBackoffMs = 0

@@ -54,6 +54,14 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     }
 
     public var isAvailable: Bool { boundCount.load(ordering: .relaxed) > 0 }
+
+    /// Bound sessions and submits awaiting their answer, for metrics and the console.
+    public func snapshot() async -> (bound: Int, sessions: Int, inFlight: Int, window: Int) {
+        (try? await loop.submit {
+            (self.sessions.filter { $0.handler?.isBound == true }.count, self.sessions.count, self.inFlight.count,
+             self.configuration.window * self.configuration.sessions)
+        }.get()) ?? (0, 0, 0, 0)
+    }
     public var freeCapacity: Int { capacity.load(ordering: .relaxed) }
 
     /// Opens the binds; they reconnect on their own until `shutdown`.

@@ -135,6 +135,17 @@ extension SQLiteStore {
         }
     }
 
+    public func queueDepth() async throws -> [Priority: Int] {
+        try readNow { db in
+            var result: [Priority: Int] = [:]
+            // Counted through the partial queue index (status = 0), not the whole table.
+            for row in try Row.fetchAll(db, sql: "SELECT priority, COUNT(*) FROM messages WHERE status = 0 GROUP BY priority") {
+                if let p = Priority(rawValue: row[0]) { result[p] = row[1] }
+            }
+            return result
+        }
+    }
+
     public func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry] {
         try readNow { db in
             let rows: [Row]

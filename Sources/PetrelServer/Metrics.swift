@@ -1,0 +1,81 @@
+import CoreMetrics
+import Logging
+import Metrics
+import PetrelCore
+import PetrelDelivery
+import PetrelStore
+import Prometheus
+import ServiceLifecycle
+
+/// Prometheus metrics at `/metrics`: swift-metrics everywhere, one Prometheus registry behind it.
+/// (A façade over CoreMetrics types: swift-prometheus has its own `Counter`.)
+enum ServerMetrics {
+    static let registry = PrometheusCollectorRegistry()
+
+    /// swift-metrics can be bootstrapped once per process; every server of the process shares the registry.
+    static let bootstrap: Void = {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }()
+
+    static func request(action: String, code: String) {
+        CoreMetrics.Counter(label: "petrel_api_requests_total", dimensions: [("action", action.isEmpty ? "none" : action), ("code", code)])
+            .increment()
+    }
+
+    static func accepted(_ count: Int) {
+        CoreMetrics.Counter(label: "petrel_messages_accepted_total").increment(by: count)
+    }
+
+    static func gauge(_ label: String, _ value: Int, _ dimensions: [(String, String)] = []) {
+        CoreMetrics.Gauge(label: label, dimensions: dimensions).record(value)
+    }
+
+    static func exposition() -> [UInt8] {
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return out
+    }
+}
+
+/// Samples what is a level rather than an event: queue depth, outbox depth, binds and window use, receipts.
+struct MetricsSampler: Service {
+    let store: any MessageStore
+    let carriers: [SMPPChannel]
+    let receipts: ReceiptProcessor
+    let logger: Logger
+    var intervalMs: Int64 = 5000
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await sample()
+                try? await Task.sleep(for: .milliseconds(intervalMs))
+            }
+        }
+    }
+
+    func sample() async {
+        do {
+            let depth = try await store.queueDepth()
+            for p in [Priority.urgent, .normal, .bulk] {
+                ServerMetrics.gauge("petrel_queue_depth", depth[p] ?? 0, [("priority", "\(p)")])
+            }
+            let outbox = try await store.outboxCounts()
+            ServerMetrics.gauge("petrel_receipt_outbox", outbox.pending, [("state", "pending")])
+            ServerMetrics.gauge("petrel_receipt_outbox", outbox.parked, [("state", "parked")])
+        } catch {
+            logger.warning("cannot sample store metrics", metadata: ["error": "\(error)"])
+        }
+        for c in carriers {
+            let s = await c.snapshot()
+            ServerMetrics.gauge("petrel_smpp_binds", s.bound, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_smpp_sessions", s.sessions, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_smpp_window_in_use", s.inFlight, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_smpp_window_size", s.window, [("channel", c.id)])
+        }
+        let r = receipts.stats
+        ServerMetrics.gauge("petrel_carrier_receipts_matched", r.matched)
+        ServerMetrics.gauge("petrel_carrier_receipts_orphaned", r.orphaned)
+        ServerMetrics.gauge("petrel_carrier_receipts_dropped", r.dropped)
+    }
+}
