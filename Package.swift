@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "PetrelCore", "PetrelAPI", "PetrelStore", "PetrelDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -25,11 +25,14 @@ public final class Gateway: Sendable {
     let actions: [String: any RPCAction]
     let hostId: String
     let clock: @Sendable () -> Int64
+    /// Query and form parameters a request may carry (the SDKs send about 15).
+    let maxParameters: Int
 
     public init(
         env: APIEnvironment, nonces: NonceGuard, throttle: Throttle, hostId: String = "",
-        timestampWindowSeconds: Int64 = 900, clock: @escaping @Sendable () -> Int64
+        timestampWindowSeconds: Int64 = 900, maxParameters: Int = 200, clock: @escaping @Sendable () -> Int64
     ) {
+        self.maxParameters = maxParameters
         self.env = env
         var byName: [String: any RPCAction] = [:]
         for a in Self.actions { byName[type(of: a).name] = a }
@@ -60,6 +63,7 @@ public final class Gateway: Sendable {
             } catch {
                 throw APIError.badRequest
             }
+            guard pairs.count <= maxParameters else { throw APIError.tooManyParameters(pairs.count, limit: maxParameters) }
             let params = Parameters(pairs)
             if params["Format"]?.lowercased() == "xml" { format = .xml }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import PetrelAPI
@@ -64,12 +65,17 @@ public enum PetrelServer {
             })
         let gateway = Gateway(
             env: env, nonces: nonces, throttle: Throttle(limits: c.throttling), hostId: c.hostId,
-            timestampWindowSeconds: c.timestampWindowSeconds, clock: clock)
+            timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
 
         let router = Router()
         HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger).register(on: router)
+        // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed; headers beyond
+        // maxHeaderBytes (or 100 fields) are refused with 431 by the HTTP decoder.
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: c.maxHeaderBytes, maxHeaderListSize: c.maxHeaderBytes, maxHeaderFieldCount: 100))
         var app = Application(
-            router: router,
+            router: router, server: .http1(configuration: http1),
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Petrel"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? c.port

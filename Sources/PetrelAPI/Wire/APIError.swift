@@ -88,6 +88,9 @@ public struct APIError: Error, Sendable, Equatable {
     }
     public static let badRequest = APIError(
         status: 400, code: "InvalidParameter", message: "The request parameters could not be decoded.")
+    public static func tooManyParameters(_ count: Int, limit: Int) -> APIError {
+        APIError(status: 400, code: "InvalidParameter", message: "The request carries \(count) parameters; at most \(limit) are accepted.")
+    }
     public static func bodyTooLarge(limit: Int) -> APIError {
         APIError(status: 413, code: "RequestBodyTooLarge", message: "The request body exceeds \(limit) bytes.")
     }

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var maxTextLength = 1600
     public var maxBodyBytes = 4 * 1024 * 1024
     public var throttling: [String: Double] = [:]
+    public var maxParameters = 200
+    public var maxHeaderBytes = 16 * 1024
+    public var idleTimeoutSeconds = 30
 
     // sandbox
     public var sandbox = SandboxChannel.Configuration()
@@ -85,6 +88,9 @@ public struct ServerConfiguration: Sendable {
         c.defaultValiditySeconds = Int64(try api.int("defaultValidityPeriod", default: 172_800, range: 0...31_536_000))
         c.maxTextLength = try api.int("maxTextLength", default: c.maxTextLength, range: 1...100_000)
         c.maxBodyBytes = try api.int("maxBodyBytes", default: c.maxBodyBytes, range: 1024...(256 << 20))
+        c.maxParameters = try api.int("maxParameters", default: c.maxParameters, range: 20...10_000)
+        c.maxHeaderBytes = try api.int("maxHeaderBytes", default: c.maxHeaderBytes, range: 1024...(1 << 20))
+        c.idleTimeoutSeconds = try api.int("idleTimeoutSeconds", default: c.idleTimeoutSeconds, range: 1...3600)
         let throttling = try api.child("throttling")
         for action in throttling.keys() {
             c.throttling[action] = try throttling.double(action, default: 0, range: 0...1_000_000)
