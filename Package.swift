@@ -150,3 +150,14 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
 }
+
+// libFuzzer targets: `scripts/fuzz.sh` builds them with `--sanitize=fuzzer --sanitize=address` and runs them on
+// the committed corpus. Gated so that ordinary builds do not compile them.
+if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
+    package.targets += [
+        .executableTarget(
+            name: "FuzzSMPP", dependencies: ["PetrelSMPP", .product(name: "NIOCore", package: "swift-nio")], path: "Fuzz/SMPP"),
+        .executableTarget(name: "FuzzRPC", dependencies: ["PetrelAPI"], path: "Fuzz/RPC"),
+        .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
+    ]
+}

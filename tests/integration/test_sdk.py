@@ -49,6 +49,15 @@ def test_batch_accepts_valid_numbers_in_order(server, algo):
     assert q[1].message == "text 1 Ünïcødé & +/ ~*"
 
 
+@pytest.mark.parametrize("algo", ["v3", "v2"])
+def test_a_full_batch_of_long_texts_fits_in_the_query_string(server, algo):
+    # The SDK puts all parameters in the URL of its POST: 1,000 recipients × 300 characters is ~1 MB of query.
+    to = [f"8529{2000000 + i:07d}" for i in range(1000)]
+    body = batch(server.client(algo=algo), to, [("Ünïcødé text %d " % i).ljust(300, "x") for i in range(1000)])
+    assert body.response_code == "OK", body.to_map()
+    assert body.success_count == "1000"
+
+
 def test_batch_validation_rules(server):
     c = server.client()
     too_many = [HK] * 1001

@@ -17,7 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 4 * 1024 * 1024
     public var throttling: [String: Double] = [:]
     public var maxParameters = 200
-    public var maxHeaderBytes = 16 * 1024
+    /// The SDKs send every parameter in the query string of a POST: the head must admit a whole batch.
+    public var maxHeaderBytes = 4 * 1024 * 1024
     public var idleTimeoutSeconds = 30
 
     // sandbox
@@ -89,7 +90,7 @@ public struct ServerConfiguration: Sendable {
         c.maxTextLength = try api.int("maxTextLength", default: c.maxTextLength, range: 1...100_000)
         c.maxBodyBytes = try api.int("maxBodyBytes", default: c.maxBodyBytes, range: 1024...(256 << 20))
         c.maxParameters = try api.int("maxParameters", default: c.maxParameters, range: 20...10_000)
-        c.maxHeaderBytes = try api.int("maxHeaderBytes", default: c.maxHeaderBytes, range: 1024...(1 << 20))
+        c.maxHeaderBytes = try api.int("maxHeaderBytes", default: c.maxHeaderBytes, range: 1024...(256 << 20))
         c.idleTimeoutSeconds = try api.int("idleTimeoutSeconds", default: c.idleTimeoutSeconds, range: 1...3600)
         let throttling = try api.child("throttling")
         for action in throttling.keys() {
