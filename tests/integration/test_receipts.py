@@ -149,3 +149,26 @@ def test_receipts_are_parked_after_max_attempts_and_retried_on_demand(make_serve
     assert json.loads(s.cli("receipts", "retry").stdout) == {"Retried": 1}
     wait_for(lambda: mid in r.by_message(), timeout=10)
     wait_for(lambda: outbox(s) == {}, timeout=5)
+
+
+def test_each_account_gets_only_its_own_receipts_and_secrets_stay_out_of_logs(make_server, receiver):
+    mine, theirs = receiver().start(), receiver().start()
+    cfg = config(mine.url)
+    cfg["logLevel"] = "trace"
+    cfg["accounts"].append({"name": "other", "receiptUrl": theirs.url, "webhookSecret": SECRET})
+    s = make_server(cfg)
+    created = json.loads(s.cli("keys", "create", "--name", "o", "--account", "other").stdout)
+    other = s.client(created["AccessKeyId"], created["AccessKeySecret"])
+    a = s.client().send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="a")).body.message_id
+    b = other.send_message_to_globe(m.SendMessageToGlobeRequest(to=SG, message="b")).body.message_id
+    wait_for(lambda: a in mine.by_message() and b in theirs.by_message(), timeout=15)
+    time.sleep(0.5)
+    assert set(mine.by_message()) == {a} and set(theirs.by_message()) == {b}
+    # Another account's template cannot be used.
+    s.cli("templates", "add", "MINE", "--text", "code ${c}", "--account", "default")
+    body = other.send_message_with_template(m.SendMessageWithTemplateRequest(
+        to=HK, template_code="MINE", template_param=json.dumps({"c": "1"}), from_="Petrel")).body
+    assert body.response_code == "SMS_CONTENT_CODE_ILLEGAL"
+    s.stop()
+    log = "".join(s.output)
+    assert SECRET not in log and created["AccessKeySecret"] not in log and s.sk not in log
