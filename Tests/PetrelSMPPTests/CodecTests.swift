@@ -41,6 +41,23 @@ import Testing
         }
     }
 
+    /// Found by Fuzz/SMPP: a source address with bytes that are not UTF-8 came back changed after a re-encode.
+    @Test func cStringsKeepEveryByte() throws {
+        var bytes = PDU(.submitSm(ShortMessage(source: Address(ton: 5, npi: 0, address: "Petrel"))), sequence: 4).encoded
+        let at = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "P"))!
+        bytes.setBytes([0xFF, 0xE9, 0x80], at: at)                 // "Pet" → three non-ASCII bytes
+        var decoder = SMPPDecoder()
+        guard case .pdu(let pdu)? = try decoder.decode(buffer: &bytes), case .submitSm(let m) = pdu.body else {
+            Issue.record("not decoded")
+            return
+        }
+        #expect(m.source.address == "\u{FF}\u{E9}\u{80}rel")
+        var again = pdu.encoded
+        var second = SMPPDecoder()
+        #expect(try second.decode(buffer: &again) == .pdu(pdu))
+        #expect(PDU(.submitSm(ShortMessage(source: Address(address: "中A"))), sequence: 1).encoded.readableBytesView.contains(UInt8(ascii: "?")))
+    }
+
     @Test func decoderHandlesEveryChunking() throws {
         let pairs = Self.samples.map { ($0.encoded, [SMPPFrame.pdu($0)]) }
         try ByteToMessageDecoderVerifier.verifyDecoder(

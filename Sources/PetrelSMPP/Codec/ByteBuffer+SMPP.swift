@@ -14,13 +14,28 @@ extension ByteBuffer {
             throw SMPPBodyError(status: .invalidCommandLength, reason: "\(field) is not a C string of at most \(max) bytes")
         }
         let length = nul - view.startIndex
-        let s = readString(length: length) ?? ""
+        let bytes = view.prefix(length)
+        let s: String
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            s = readString(length: length) ?? ""
+        } else {
+            // C-Octet Strings are ASCII by the spec; other bytes are read as ISO-8859-1 so that every byte
+            // survives a decode and re-encode unchanged (UTF-8 decoding would replace invalid bytes).
+            s = String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            moveReaderIndex(forwardBy: length)
+        }
         moveReaderIndex(forwardBy: 1)
         return s
     }
 
+    /// Writes ASCII as is and other characters as ISO-8859-1 (the inverse of `readCString`); characters beyond
+    /// U+00FF become "?".
     mutating func writeCString(_ s: String) {
-        writeString(s)
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            writeString(s)
+        } else {
+            for scalar in s.unicodeScalars { writeInteger(scalar.value <= 0xFF ? UInt8(scalar.value) : UInt8(ascii: "?")) }
+        }
         writeInteger(UInt8(0))
     }
 

@@ -137,7 +137,7 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
             flushPending = true                  // channelReadComplete flushes
         } else if !flushPending {
             flushPending = true
-            context.eventLoop.execute { self.flushNow(context) }
+            context.eventLoop.assumeIsolated().execute { self.flushNow(context) }
         }
     }
 

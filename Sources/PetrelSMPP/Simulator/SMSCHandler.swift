@@ -72,7 +72,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             flushPending = true
         } else if !flushPending {
             flushPending = true
-            context.eventLoop.execute { self.flushNow(context) }
+            context.eventLoop.assumeIsolated().execute { self.flushNow(context) }
         }
     }
 
