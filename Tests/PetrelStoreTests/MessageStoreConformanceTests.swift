@@ -216,6 +216,21 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func chanceMatchesAmongLostCopiesAreNotTakenForAReading(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            // Twenty messages with decimal carrier ids; receipts of copies whose submit_sm_resp was lost name ids
+            // Petrel never stored, and three of those happen to be hex spellings of stored ids.
+            try await sent(store, Array(1...20)) { id, _ in String(id) }
+            var orphans = ["a", "b", "c"].map { CarrierReceipt(channel: "smpp", carrierId: $0, status: .failed, atMs: 2000) }
+            orphans += (1...10).map { CarrierReceipt(channel: "smpp", carrierId: "lost\($0)", status: .delivered, atMs: 2000) }
+            #expect(try await store.applyReceipts(orphans).orphaned == 13)
+            let r = try await store.resolveOrphans(beforeMs: 3000)
+            #expect(r.matched == 0 && r.readings.isEmpty)
+            #expect(try await store.counts()[.sent] == 20)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func receiptsMatchAcrossIdFormats(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             // The carrier answered submit_sm with hex ids and leading zeros; its receipts quote decimal.

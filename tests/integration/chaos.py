@@ -112,6 +112,7 @@ def run(rounds, work, up=(1.0, 3.0), settle=120, log=print):
             "missing": sum(1 for s in states.values() if s is None),
             "final": sum(1 for s in states.values() if s in FINAL),
             "not_final": sum(1 for s in states.values() if s is not None and s not in FINAL),
+            "not_final_by_status": {str(k): sum(1 for s in states.values() if s == k) for k in (0, 1, 2)},
             "receipts_pushed": sum(1 for i in ids if i in pushed),
             "receipts_disagree": sum(1 for i in ids if i in pushed and pushed[i]["Status"] != {3: "1", 4: "2", 5: "6"}.get(states[i])),
             "sink_accepted": sink.get("accepted", 0), "sink_duplicates": sink.get("duplicates", 0),

@@ -170,9 +170,13 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Sends a receipt on this (receiver-capable) session.
     func deliver(_ receipt: ShortMessage) {
-        guard let context else { return }
+        guard let context, let bind else { return }
         context.eventLoop.execute { [self] in
-            guard context.channel.isActive else { return }
+            guard context.channel.isActive else {
+                // The session died after it was picked: the receipt waits for the next bind instead.
+                server.deliverReceipt(receipt, systemID: bind.systemID, preferred: nil, on: context.eventLoop)
+                return
+            }
             sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
             server.count { $0.receiptsSent += 1 }
             unacked[sequence] = receipt

@@ -7,7 +7,12 @@ extension SQLiteStore {
         return try await committer.run(weight: receipts.count * 3) { db in
             var results = ReceiptResults()
             for r in receipts {
-                switch try r.reading.storedID(r.carrierId).map({ try Self.match(r, storedID: $0, db) }) ?? .none {
+                var outcome = try r.reading.storedID(r.carrierId).map { try Self.match(r, storedID: $0, db) } ?? .none
+                if case .none = outcome, r.reading != .same {
+                    // A learned reading is a rule of thumb; an exact match still counts.
+                    outcome = try Self.match(r, storedID: CarrierID.normalize(r.carrierId), db)
+                }
+                switch outcome {
                 case .finished(let update):
                     results.matched += 1
                     results.finished.append(update)
@@ -81,25 +86,51 @@ extension SQLiteStore {
             let orphans = try Row.fetchAll(
                 db, sql: "SELECT rowid, channel, carrier_id, status, error_code, received_at FROM orphan_receipts WHERE received_at < ? LIMIT 10000",
                 arguments: [beforeMs])
-            for row in orphans {
+            // Evidence first: under which other reading does each old orphan name a known message?
+            var examined: [String: Int] = [:]
+            var hits: [String: [CarrierID.Reading: [Int]]] = [:]
+            for (i, row) in orphans.enumerated() {
                 let channel: String = row[1]
                 let id: String = row[2]
+                examined[channel, default: 0] += 1
                 for reading in CarrierID.Reading.allCases where reading != .same {
+                    guard let stored = reading.storedID(id), try Self.isKnown(channel: channel, storedID: stored, db) else { continue }
+                    hits[channel, default: [:]][reading, default: []].append(i)
+                }
+            }
+            for (channel, byReading) in hits {
+                // Trust a reading only when it alone explains at least half of the channel's old orphans. Receipts
+                // of copies whose submit_sm_resp was lost (a crash, a dropped bind) name ids Petrel never stored,
+                // and with sequential carrier ids some of them match another reading by chance.
+                guard byReading.count == 1, let (reading, indexes) = byReading.first,
+                    indexes.count * 2 >= examined[channel, default: 0]
+                else { continue }
+                for i in indexes {
+                    let row = orphans[i]
+                    let id: String = row[2]
                     let receipt = CarrierReceipt(
                         channel: channel, carrierId: id, status: MessageStatus(rawValue: row[3]) ?? .failed, errorCode: row[4],
                         atMs: row[5])
                     guard let stored = reading.storedID(id) else { continue }
-                    let outcome = try Self.match(receipt, storedID: stored, db)
-                    if case .none = outcome { continue }
-                    if case .finished(let done) = outcome { results.finished.append(done) }
+                    if case .finished(let done) = try Self.match(receipt, storedID: stored, db) { results.finished.append(done) }
                     try db.execute(sql: "DELETE FROM orphan_receipts WHERE rowid = ?", arguments: [row[0] as Int64])
                     results.matched += 1
-                    results.readings[channel, default: [:]][reading, default: 0] += 1
-                    break
                 }
+                results.readings[channel] = [reading: indexes.count]
             }
             return results
         }
+    }
+
+    /// Whether a message or part was stored under this carrier id.
+    static func isKnown(channel: String, storedID: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != '')
+                        OR EXISTS (SELECT 1 FROM message_parts WHERE channel = ? AND carrier_id = ?)
+                    """),
+            arguments: [channel, storedID, channel, storedID]) == true
     }
 
     /// Records a part's final state; returns the message's status change once the message is decided:
