@@ -33,6 +33,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages for the e2e scenario.") var messages = 100_000
     @Option(help: "SMPP window for the e2e scenario.") var window = 100
     @Option(help: "Reports per POST for the receipts scenario.") var receiptBatch = 100
+    @Option(help: "e2e into an SMSC already running at HOST:PORT (e.g. the peers' smsc.py) instead of petrel smsc.")
+    var sink: String?
     @Option(help: "Messages made delivered per second in the receipts scenario.") var receiptRate = 20_000
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
@@ -52,7 +54,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         if names == ["e2e"] {
-            print(try await EndToEndBench.run(messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100))
+            print(try await EndToEndBench.run(messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100, sink: sink))
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {

@@ -6,24 +6,38 @@ import PetrelStore
 /// `petrel bench --scenarios e2e`: BatchSendMessageToGlobe → SMPP (one bind, window 100) → `petrel smsc` →
 /// delivery receipt → delivered. Counts a message when its status is delivered in the store.
 enum EndToEndBench {
-    static func run(messages: Int, connections: Int, window: Int, receiptDelayMs: Int, timeoutSeconds: Double = 120) async throws -> String {
-        let smscPort = Int.random(in: 20_000..<40_000)
+    /// `sink`: HOST:PORT of an SMSC already running (the peers' `smsc.py`, for runs beside Kannel and Jasmin);
+    /// nil starts `petrel smsc`.
+    static func run(
+        messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil, timeoutSeconds: Double = 120
+    ) async throws -> String {
+        var smscHost = "127.0.0.1"
+        var smscPort = Int.random(in: 20_000..<40_000)
+        if let sink {
+            guard let colon = sink.lastIndex(of: ":"), let port = Int(sink[sink.index(after: colon)...]) else {
+                throw CLIError(description: "--sink must be HOST:PORT")
+            }
+            smscHost = String(sink[..<colon])
+            smscPort = port
+        }
         let smsc = Process()
         smsc.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-e2e-smsc-\(smscPort).json").path
         smsc.arguments = ["smsc", "--listen", "127.0.0.1:\(smscPort)", "--system-id", "bench", "--password", "benchpw",
                           "--receipt-delay-ms", String(receiptDelayMs), "--summary", summary]
         smsc.standardOutput = FileHandle.nullDevice
-        try smsc.run()
+        if sink == nil { try smsc.run() }
         defer {
-            smsc.terminate()
-            smsc.waitUntilExit()
+            if sink == nil {
+                smsc.terminate()
+                smsc.waitUntilExit()
+            }
         }
         try await Task.sleep(for: .milliseconds(500))
         let config = """
             logLevel: warning
             channels:
-              - {id: sink, type: smpp, host: 127.0.0.1, port: \(smscPort), systemId: bench, password: benchpw, window: \(window), sessions: 1}
+              - {id: sink, type: smpp, host: \(smscHost), port: \(smscPort), systemId: bench, password: benchpw, window: \(window), sessions: 1}
             routes:
               - {channels: [sink]}
             """
@@ -36,7 +50,7 @@ enum EndToEndBench {
         let prepared = (0..<requests).map { ByteBuffer(bytes: scenario.encode(target, $0 + 1)) }
         let source = RequestSource(prepared: prepared, limit: requests) { scenario.encode(target, $0 + 1) }
         let start = ContinuousClock.now
-        let cpu0 = (CPUTime.of(pid: nil), CPUTime.of(pid: server.process.processIdentifier), CPUTime.of(pid: smsc.processIdentifier))
+        let cpu0 = (CPUTime.of(pid: nil), CPUTime.of(pid: server.process.processIdentifier), sink == nil ? CPUTime.of(pid: smsc.processIdentifier) : 0)
         let tally = try await LoadClient.run(
             host: target.host, port: target.port, connections: connections, seconds: 3600, units: per, source: source,
             check: { scenario.check($0, $1) })
@@ -55,7 +69,7 @@ enum EndToEndBench {
         let elapsed = (ContinuousClock.now - start).seconds
         let cpu = (
             (CPUTime.of(pid: nil) - cpu0.0) / elapsed, (CPUTime.of(pid: server.process.processIdentifier) - cpu0.1) / elapsed,
-            (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed)
+            sink == nil ? (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed : 0)
         return String(
             format: "e2e       %d messages  accepted in %.2f s (%.0f/s)  delivered in %.2f s: %.0f messages/s end to end  errors %d  cpu client %.2f server %.2f smsc %.2f  rss %.0f MB",
             total, accepted, Double(total) / accepted, elapsed, Double(delivered) / elapsed, tally.errors, cpu.0, cpu.1, cpu.2,
