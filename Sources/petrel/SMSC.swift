@@ -23,6 +23,7 @@ struct SMSC: AsyncParsableCommand {
     @Option(name: .customLong("receipt-delay-ms"), help: "Delay before a delivery receipt.") var receiptDelayMs: Int64 = 100
     @Flag(name: .customLong("hex-ids"), help: "Answer submit_sm with hex ids (leading zeros) and quote them in decimal in receipts.")
     var hexIDs = false
+    @Flag(help: "Ignore the magic endings: accept and deliver everything (a plain sink for benchmarks).") var noFaults = false
     @Option(help: "Rewrite this file with JSON counters every second.") var summary: String?
 
     func run() async throws {
@@ -36,6 +37,7 @@ struct SMSC: AsyncParsableCommand {
         c.password = password
         c.receiptDelayMs = receiptDelayMs
         c.hexIDs = hexIDs
+        c.faults = !noFaults
         let server = SMSCServer(configuration: c, logger: Logger(label: "petrel-smsc"))
         let bound = try await server.start()
         print("Petrel SMSC listening on \(c.host):\(bound)")
@@ -67,7 +69,9 @@ struct SMSCService: Service {
         let c = server.counters
         let json = """
             {"binds":\(c.binds),"bindsRefused":\(c.bindsRefused),"submit_sm":\(c.submits),"accepted":\(c.accepted),\
-            "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked),"duplicates":\(c.duplicates),"receipts_resent":\(c.receiptsResent)}
+            "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked),"duplicates":\(c.duplicates),"receipts_resent":\(c.receiptsResent),\
+            "sessions":\(c.sessions),"first_submit_ts":\(c.firstSubmitMs.map { String(Double($0) / 1000) } ?? "null"),\
+            "last_submit_ts":\(c.lastSubmitMs.map { String(Double($0) / 1000) } ?? "null")}
             """
         try? json.write(toFile: summary, atomically: true, encoding: .utf8)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One ESME connection to the simulator.
@@ -28,6 +29,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let bind, bind.mode.canReceive { server.unregister(self, systemID: bind.systemID) }
+        if bind != nil { server.count { $0.sessions -= 1 } }
         // Like a real SMSC, receipts the ESME never acknowledged go out again on its next bind.
         if let bind {
             for receipt in unacked.values {
@@ -100,7 +102,10 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             bind = b
-            server.count { $0.binds += 1 }
+            server.count {
+                $0.binds += 1
+                $0.sessions += 1
+            }
             if b.mode.canReceive { server.register(self, systemID: b.systemID) }
         case .submitSm(let m):
             guard let bind, bind.mode.canSubmit else {
@@ -125,11 +130,14 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func submit(_ m: ShortMessage, sequence: UInt32, bind: Bind, _ context: ChannelHandlerContext) {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         server.count {
             $0.submits += 1
+            $0.firstSubmitMs = $0.firstSubmitMs ?? now
+            $0.lastSubmitMs = now
             if m.hasUDH || m.tlvs[tag: TLV.Tag.sarTotalSegments] != nil { $0.parts += 1 }
         }
-        switch SMSCBehaviour.forDestination(m.destination.address) {
+        switch server.configuration.faults ? SMSCBehaviour.forDestination(m.destination.address) : .accept(receipt: .delivered) {
         case .silence:
             return
         case .reject(let status):

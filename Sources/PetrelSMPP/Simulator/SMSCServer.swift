@@ -16,6 +16,8 @@ public final class SMSCServer: Sendable {
         /// submit_sm_resp message ids in hex (as many SMSCs) with receipts quoting them in decimal, to exercise
         /// correlation of mixed id formats; false = decimal in both.
         public var hexIDs = false
+        /// False: every submit is accepted and delivered, whatever the number ends in (a plain benchmark sink).
+        public var faults = true
 
         public init() {}
     }
@@ -30,6 +32,11 @@ public final class SMSCServer: Sendable {
         public var receiptsAcked = 0
         /// Receipts sent again because the session that had them closed before acknowledging.
         public var receiptsResent = 0
+        /// Sessions bound now.
+        public var sessions = 0
+        /// Wall-clock times (Unix milliseconds) of the first and the latest submit_sm.
+        public var firstSubmitMs: Int64?
+        public var lastSubmitMs: Int64?
         public var receiptsUndeliverable = 0
         public var parts = 0
         /// submit_sm whose destination and bytes (UDH included) the simulator had already accepted: resubmissions.
