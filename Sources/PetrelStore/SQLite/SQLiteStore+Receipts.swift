@@ -7,10 +7,11 @@ extension SQLiteStore {
         return try await committer.run(weight: receipts.count * 3) { db in
             var results = ReceiptResults()
             for r in receipts {
-                var outcome = try r.reading.storedID(r.carrierId).map { try Self.match(r, storedID: $0, db) } ?? .none
-                if case .none = outcome, r.reading != .same {
-                    // A learned reading is a rule of thumb; an exact match still counts.
-                    outcome = try Self.match(r, storedID: CarrierID.normalize(r.carrierId), db)
+                // An exact match first: a learned reading is a rule of thumb, and under it a receipt of a copy
+                // Petrel never recorded (its submit_sm_resp was lost) may name another message.
+                var outcome = try Self.match(r, storedID: CarrierID.normalize(r.carrierId), db)
+                if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
+                    outcome = try Self.match(r, storedID: stored, db)
                 }
                 switch outcome {
                 case .finished(let update):
