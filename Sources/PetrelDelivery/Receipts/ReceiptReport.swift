@@ -1,5 +1,6 @@
 import Foundation
 import Crypto
+import PetrelAPI
 public import PetrelCore
 public import PetrelStore
 
@@ -14,26 +15,19 @@ public enum ReceiptReport {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             let m = r.message
             let (code, description) = m.outcomeFields
-            let fields: [(String, String)] = [
-                ("To", m.to),
-                ("Status", m.receiptStatus ?? "2"),
-                ("MessageId", String(m.id)),
-                ("TaskId", m.taskId),
-                ("SmsSize", String(m.segments)),
-                ("SendDate", AlibabaDate.rfc2822(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: dateOffsetSeconds)),
-                ("ReceiveDate", m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: dateOffsetSeconds) } ?? ""),
-                ("ErrorCode", code),
-                ("ErrorDescription", description),
-                ("ReportId", String(r.id)),
+            let fields: [(String, ResponseValue)] = [
+                ("To", .string(m.to)),
+                ("Status", .string(m.receiptStatus ?? "2")),
+                ("MessageId", .string(String(m.id))),
+                ("TaskId", .string(m.taskId)),
+                ("SmsSize", .string(String(m.segments))),
+                ("SendDate", .string(AlibabaDate.rfc2822(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: dateOffsetSeconds))),
+                ("ReceiveDate", .string(m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: dateOffsetSeconds) } ?? "")),
+                ("ErrorCode", .string(code)),
+                ("ErrorDescription", .string(description)),
+                ("ReportId", .string(String(r.id))),
             ]
-            out.append(UInt8(ascii: "{"))
-            for (i, (key, value)) in fields.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendString(value, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            out += ResponseEncoder.encode(fields, root: "", format: .json)
         }
         out.append(UInt8(ascii: "]"))
         return out
@@ -58,21 +52,5 @@ public enum ReceiptReport {
         guard rest.hasPrefix("0") else { return false }
         let after = rest.dropFirst().first
         return after == nil || after == "," || after == "}" || after == " " || after == "\n" || after == "\r" || after == "\t"
-    }
-
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: out += Array(String(format: "\\u%04x", b).utf8)
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
