@@ -99,6 +99,32 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Runs an action for a caller inside Petrel that already proved who it is (the console, campaigns): the same
+    /// validation and messages as a signed call. A key's policy, when given, is honoured as for a signed call.
+    /// Nothing is written: the caller passes `writes` (perhaps with more in it) to `accept`.
+    public func prepare(
+        action name: String, account: String, policy: String? = nil, parameters: [(String, String)], nowMs: Int64
+    ) async throws -> ActionResult {
+        guard let handler = actions[name] else { throw APIError.unknownAction(name) }
+        if let policy {
+            let decision = (try? Policy.parse(policy))?.evaluate(action: "dysms:\(name)", account: account) ?? .implicitDeny
+            if decision != .allow {
+                throw APIError.forbidden(action: name, explicit: decision == .explicitDeny, account: account, keyName: "")
+            }
+        }
+        let call = ActionCall(params: Parameters(parameters), account: account, requestId: RequestID.make(), nowMs: nowMs, env: env)
+        return try await handler.run(call)
+    }
+
+    /// Longest accepted text, in characters.
+    public var maxTextLength: Int { env.maxTextLength }
+
+    /// Commits what `prepare` produced and wakes the dispatcher.
+    public func accept(_ writes: WriteBatch) async throws {
+        try await env.store.commit(writes)
+        if !writes.messages.isEmpty { env.onAccepted(writes.messages.count) }
+    }
+
     func perform(_ caller: Caller, _ params: Parameters, requestId: String, nowMs: Int64) async throws -> ActionResult {
         let authAction = "dysms:\(caller.action)"
         if let text = caller.key.policy {

@@ -69,6 +69,24 @@ public enum PetrelServer {
 
         let router = Router()
         HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger).register(on: router)
+        let campaignWake = WakeSignal()
+        if c.consoleEnabled {
+            let channelStates: @Sendable () async -> [ChannelState] = {
+                var states = [ChannelState(id: sandbox.id, kind: "sandbox", target: "built in", bound: 1, sessions: 1, inFlight: 0, window: 0, tps: 0)]
+                for carrier in carriers {
+                    let snap = await carrier.snapshot()
+                    let conf = carrier.configuration
+                    states.append(ChannelState(
+                        id: carrier.id, kind: "smpp", target: "\(conf.host):\(conf.port) as \(conf.systemID)", bound: snap.bound,
+                        sessions: snap.sessions, inFlight: snap.inFlight, window: snap.window, tps: conf.tps))
+                }
+                return states
+            }
+            Console(
+                store: store, gateway: gateway, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000),
+                channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes, clock: clock
+            ).register(on: router)
+        }
         // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed; headers beyond
         // maxHeaderBytes (or 100 fields) are refused with 431 by the HTTP decoder.
         let http1 = HTTP1Channel.Configuration(
@@ -89,6 +107,7 @@ public enum PetrelServer {
             app.addServices(dispatcher, receipts, ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock))
         }
         app.addServices(
+            CampaignRunner(store: store, gateway: gateway, wake: campaignWake, chunk: c.campaignChunk, logger: logger, clock: clock),
             Housekeeping(store: store, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger))
         try await app.runService()

@@ -87,6 +87,28 @@ public protocol MessageStore: Sendable {
     func replayReceipts(_ filter: ReceiptFilter, nowMs: Int64) async throws -> Int
     func outboxCounts() async throws -> OutboxCounts
 
+    // MARK: Console
+
+    /// One account's messages matching `query`, newest first.
+    func searchMessages(_ query: MessageQuery) async throws -> [Message]
+    /// The parts of a message that carriers accepted, with their receipts' outcome.
+    func parts(messageId: Int64) async throws -> [PartView]
+    /// An account's messages accepted since `sinceMs`, by current status, in buckets of `bucketMs`.
+    func statusSeries(account: String, sinceMs: Int64, bucketMs: Int64) async throws -> [StatusBucket]
+
+    // MARK: Campaigns
+
+    /// Stores a campaign (as given, status included) and its valid rows; returns its id.
+    func createCampaign(_ campaign: CampaignRecord, rows: [CampaignRow]) async throws -> Int64
+    func campaign(id: Int64, account: String) async throws -> CampaignRecord?
+    func campaigns(account: String) async throws -> [CampaignRecord]
+    /// Moves a campaign to `status` if its current status is in `from`; returns whether it moved.
+    func setCampaignStatus(id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64) async throws -> Bool
+    /// Running campaigns whose start time has come, oldest first.
+    func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord]
+    /// Up to `limit` rows of a campaign from row index `from` (0-based) on.
+    func campaignRows(id: Int64, from: Int, limit: Int) async throws -> [CampaignRow]
+
     // MARK: Sandbox inbox
 
     func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry]

@@ -88,18 +88,24 @@ public struct WriteBatch: Sendable {
     public var messages: [Message]
     public var conversions: [ConversionRecord]
     public var conversionData: [ConversionDataRecord]
+    /// Set when the messages are a campaign's chunk: its cursor moves in the same transaction, so a restart
+    /// resumes exactly after the last chunk committed.
+    public var campaign: CampaignProgress?
 
     public init(
         nonce: NonceRecord? = nil, messages: [Message] = [], conversions: [ConversionRecord] = [],
-        conversionData: [ConversionDataRecord] = []
+        conversionData: [ConversionDataRecord] = [], campaign: CampaignProgress? = nil
     ) {
         self.nonce = nonce
         self.messages = messages
         self.conversions = conversions
         self.conversionData = conversionData
+        self.campaign = campaign
     }
 
-    public var isEmpty: Bool { nonce == nil && messages.isEmpty && conversions.isEmpty && conversionData.isEmpty }
+    public var isEmpty: Bool {
+        nonce == nil && messages.isEmpty && conversions.isEmpty && conversionData.isEmpty && campaign == nil
+    }
 }
 
 /// One part of a message that a carrier accepted, with the id the carrier gave it.

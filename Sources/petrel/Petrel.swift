@@ -21,7 +21,7 @@ struct Petrel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
-        subcommands: [Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self, SMSC.self, Bench.self])
+        subcommands: [Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self, SMSC.self, CampaignCommand.self, Bench.self])
 }
 
 /// `--data-dir`, shared by every command that opens the store.

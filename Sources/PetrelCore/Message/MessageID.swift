@@ -47,6 +47,11 @@ public final class MessageIDGenerator: Sendable {
         }
     }
 
+    /// The smallest id a message accepted at `ms` (Unix milliseconds) can have: time ranges become id ranges.
+    public static func firstId(atMs ms: Int64) -> Int64 {
+        max(ms - epochMs, 0) << (sequenceBits + nodeBits)
+    }
+
     /// Acceptance time encoded in an id, in Unix milliseconds.
     public static func timestampMs(of id: Int64) -> Int64 {
         (id >> (sequenceBits + nodeBits)) + epochMs

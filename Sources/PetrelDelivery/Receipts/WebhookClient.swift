@@ -8,6 +8,7 @@ public struct WebhookClient: Sendable {
     public struct Response: Sendable {
         public var status: Int
         public var body: [UInt8]
+        public var headers: [(String, String)] = []
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -60,14 +61,24 @@ public struct WebhookClient: Sendable {
     public func post(
         _ endpoint: Endpoint, body: [UInt8], headers extra: [(String, String)], timeout: TimeAmount
     ) async throws -> Response {
+        try await request(.POST, endpoint, body: body, headers: extra, timeout: timeout)
+    }
+
+    /// One request on its own connection; `headers` may replace the JSON content type.
+    public func request(
+        _ method: HTTPMethod, _ endpoint: Endpoint, body: [UInt8], headers extra: [(String, String)], timeout: TimeAmount,
+        maxBody: Int = 64 * 1024
+    ) async throws -> Response {
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
         let deadline = loop.scheduleTask(in: timeout) { promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms")) }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
 
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.path)
         head.headers.add(name: "Host", value: endpoint.port == 80 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
-        head.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        if !extra.contains(where: { $0.0.lowercased() == "content-type" }) {
+            head.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        }
         head.headers.add(name: "Content-Length", value: String(body.count))
         head.headers.add(name: "Connection", value: "close")
         head.headers.add(name: "User-Agent", value: "Petrel-Receipts/1")
@@ -79,7 +90,7 @@ public struct WebhookClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, maxBody: maxBody))
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
@@ -103,20 +114,23 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     let promise: EventLoopPromise<WebhookClient.Response>
     private var status = 0
     private var body: [UInt8] = []
-    private let maxBody = 64 * 1024
+    private var headers: [(String, String)] = []
+    private let maxBody: Int
 
-    init(promise: EventLoopPromise<WebhookClient.Response>) {
+    init(promise: EventLoopPromise<WebhookClient.Response>, maxBody: Int) {
         self.promise = promise
+        self.maxBody = maxBody
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = Int(head.status.code)
+            headers = head.headers.map { ($0.name, $0.value) }
         case .body(let buffer):
             if body.count < maxBody { body += buffer.readableBytesView.prefix(maxBody - body.count) }
         case .end:
-            promise.succeed(WebhookClient.Response(status: status, body: body))
+            promise.succeed(WebhookClient.Response(status: status, body: body, headers: headers))
         }
     }
 

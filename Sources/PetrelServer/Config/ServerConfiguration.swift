@@ -41,6 +41,13 @@ public struct ServerConfiguration: Sendable {
         public var webhookSecret: String?
     }
 
+    // console and campaigns
+    public var consoleEnabled = true
+    public var consoleMaxUploadBytes = 128 * 1024 * 1024
+    public var consoleSessionIdleSeconds = 8 * 3600
+    /// Recipients a campaign hands to the send path per transaction.
+    public var campaignChunk = 1000
+
     // channels and routes
     public var smppChannels: [SMPPChannelConfiguration] = []
     /// Without `routes:` everything goes to the sandbox.
@@ -101,6 +108,12 @@ public struct ServerConfiguration: Sendable {
         c.sandbox.deliveryDelayMs = Int64(try sandbox.int("deliveryDelayMs", default: 300, range: 0...86_400_000))
         c.sandbox.slowDelayMs = Int64(try sandbox.int("slowDelayMs", default: 10_000, range: 0...86_400_000))
         c.sandboxRetrospection = try sandbox.bool("retrospection", default: true)
+
+        let console = try root.child("console")
+        c.consoleEnabled = try console.bool("enabled", default: true)
+        c.consoleMaxUploadBytes = try console.int("maxUploadBytes", default: c.consoleMaxUploadBytes, range: 1024...(1 << 30))
+        c.consoleSessionIdleSeconds = try console.int("sessionIdleSeconds", default: c.consoleSessionIdleSeconds, range: 60...(30 * 86_400))
+        c.campaignChunk = try console.int("campaignChunk", default: c.campaignChunk, range: 1...1000)
 
         let dispatcher = try root.child("dispatcher")
         c.dispatcherEnabled = try dispatcher.bool("enabled", default: true)

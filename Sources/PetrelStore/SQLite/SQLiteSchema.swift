@@ -168,6 +168,43 @@ enum SQLiteSchema {
                     END;
                     """)
         }
+        migrator.registerMigration("v5-campaigns") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaigns (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        validity INTEGER,
+                        task_id TEXT NOT NULL,
+                        start_at INTEGER,
+                        status TEXT NOT NULL,
+                        total_rows INTEGER NOT NULL,
+                        valid_rows INTEGER NOT NULL,
+                        invalid_rows INTEGER NOT NULL,
+                        parts INTEGER NOT NULL,
+                        cursor INTEGER NOT NULL,
+                        accepted INTEGER NOT NULL,
+                        failed INTEGER NOT NULL,
+                        invalid_report TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX campaigns_account ON campaigns(account, id);
+
+                    -- A campaign's valid rows, texts filled in, sent in row order; deleted once it is done.
+                    CREATE TABLE campaign_rows (
+                        campaign_id INTEGER NOT NULL,
+                        row INTEGER NOT NULL,
+                        recipient TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, row)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -112,6 +112,7 @@ public final class SQLiteStore: MessageStore {
                 sql: "INSERT INTO conversion_data (account, rate, report_time, received_at) VALUES (?, ?, ?, ?)",
                 arguments: [d.account, d.rate, d.reportTimeMs, d.receivedAtMs])
         }
+        if let progress = batch.campaign { try write(progress, db) }
     }
 
     public func message(id: Int64, account: String) async throws -> Message? {

@@ -1,0 +1,128 @@
+/// A campaign upload checked row by row before anything is sent: what the preview shows.
+public struct CampaignPlan: Sendable {
+    public struct Row: Sendable, Equatable {
+        public var line: Int
+        public var to: String
+        public var text: String
+        public var segments: Int
+    }
+
+    public struct Invalid: Sendable, Equatable {
+        public var line: Int
+        public var number: String
+        public var reason: String
+
+        /// `line 7: 12345: reason`, the form of the downloadable report.
+        public var reportLine: String { "line \(line): \(number): \(reason)" }
+    }
+
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        case empty
+        case emptyText
+        case template(CampaignTemplate.Problem)
+
+        public var description: String {
+            switch self {
+            case .empty: "The CSV holds no rows."
+            case .emptyText: "The text is empty."
+            case .template(let p): p.description
+            }
+        }
+    }
+
+    /// Column names: the header's, or `number` when the file starts with a number (no header).
+    public var columns: [String]
+    public var valid: [Row]
+    public var invalid: [Invalid]
+    /// Data rows in the file.
+    public var totalRows: Int { valid.count + invalid.count }
+    /// Total parts (segments) of the valid rows: what the campaign costs.
+    public var parts: Int { valid.reduce(0) { $0 + $1.segments } }
+    /// Valid rows by segment count.
+    public var segmentsHistogram: [Int: Int] { valid.reduce(into: [:]) { $0[$1.segments, default: 0] += 1 } }
+
+    static let numberColumns: Set<String> = ["number", "phone", "mobile", "to", "msisdn", "phonenumber", "phone_number"]
+
+    /// Reads `csv`, fills `text` in for every row and checks each: field count, number (numbering plan, no
+    /// Chinese mainland), text length, duplicates.
+    public static func build(csv: String, text: String, maxTextLength: Int = 1600) throws(Problem) -> CampaignPlan {
+        guard !text.isEmpty else { throw .emptyText }
+        var records = CSV.parse(csv)
+        guard let first = records.first else { throw .empty }
+        let columns: [String]
+        var numberIndex = 0
+        if case .success = PhoneNumber.parse(first.fields[0].trimmed) {
+            columns = ["number"] + (first.fields.count > 1 ? (2...first.fields.count).map { "column\($0)" } : [])
+        } else {
+            columns = first.fields.map(\.trimmed)
+            numberIndex = columns.firstIndex { numberColumns.contains($0.lowercased()) } ?? 0
+            records.removeFirst()
+        }
+        let template: CampaignTemplate
+        do { template = try CampaignTemplate(text, columns: columns) } catch { throw .template(error) }
+
+        var plan = CampaignPlan(columns: columns, valid: [], invalid: [])
+        plan.valid.reserveCapacity(records.count)
+        var seen: [String: Int] = [:]
+        var cache: [String: Int] = [:]   // segments of texts already seen (most campaigns repeat a few texts)
+        for record in records {
+            let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmed : ""
+            // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
+            let digits = raw.filter { !" -().\u{00A0}".contains($0) }
+            func reject(_ reason: String) { plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason)) }
+            if record.fields.count != columns.count {
+                reject("has \(record.fields.count) fields; the header has \(columns.count)")
+                continue
+            }
+            let number: PhoneNumber
+            switch PhoneNumber.parse(digits) {
+            case .success(let n): number = n
+            case .failure(let e):
+                reject(Self.reason(e))
+                continue
+            }
+            if number.isChineseMainland {
+                reject("numbers of the Chinese mainland (+86) cannot be sent to")
+                continue
+            }
+            if let earlier = seen[number.digits] {
+                reject("duplicate of line \(earlier)")
+                continue
+            }
+            let body = template.render(record.fields)
+            if body.trimmed.isEmpty {
+                reject("the text is empty for this row")
+                continue
+            }
+            if body.count > maxTextLength {
+                reject("the text is longer than \(maxTextLength) characters")
+                continue
+            }
+            seen[number.digits] = record.line
+            let segments: Int
+            if let s = cache[body] {
+                segments = s
+            } else {
+                segments = SMSText(body).segments
+                if cache.count < 10_000 { cache[body] = segments }
+            }
+            plan.valid.append(Row(line: record.line, to: number.digits, text: body, segments: segments))
+        }
+        return plan
+    }
+
+    static func reason(_ e: PhoneNumberError) -> String {
+        switch e {
+        case .invalidCharacters: "not a phone number (only digits, with an optional leading + or 00)"
+        case .invalidLength: "wrong length for an international number"
+        case .unknownCallingCode: "unknown country calling code"
+        case .invalidNumber: "not a valid number in its country's numbering plan"
+        }
+    }
+}
+
+extension String {
+    fileprivate var trimmed: String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PetrelAPI
+import PetrelCore
+import PetrelDelivery
+import PetrelStore
+
+/// Mass messaging: a CSV of numbers (and variable columns) and a text with `${column}` placeholders, previewed
+/// row by row before anything is sent, then sent in the background by CampaignRunner.
+extension Console {
+    func registerCampaigns(_ router: Router<BasicRequestContext>) {
+        get("/console/campaigns", router) { _, s in try await self.campaignList(s, error: nil) }
+        post("/console/campaigns", router) { _, s, form in
+            let csv = form.files["csv"].map { String(decoding: $0.data, as: UTF8.self) } ?? form["csv_text"] ?? ""
+            switch await self.create(s, csv: csv, form.fields) {
+            case .success(let c): return Self.redirect("/console/campaigns/\(c.id)")
+            case .failure(let e): return try await self.campaignList(s, error: e.message)
+            }
+        }
+        get("/console/campaigns/{id}", router) { request, s in
+            guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
+            return Self.html(HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s,
+                body: "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"))
+        }
+        get("/console/fragment/campaigns/{id}", router) { request, s in
+            guard let c = try await self.campaign(request, s) else { return Self.text("not found\n", status: .notFound) }
+            return Self.html(self.campaignDetail(c, s))
+        }
+        get("/console/campaigns/{id}/invalid.csv", router) { request, s in
+            guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
+            var r = Self.text(c.invalidReport.isEmpty ? "" : c.invalidReport + "\n", type: "text/plain; charset=utf-8")
+            r.headers[.contentDisposition] = "attachment; filename=\"campaign-\(c.id)-invalid-rows.txt\""
+            return r
+        }
+        for action in ["start", "pause", "resume", "cancel"] {
+            post(RouterPath("/console/campaigns/{id}/\(action)"), router) { request, s, _ in
+                let (c, problem) = try await self.act(action, request, s)
+                return c == nil ? self.missingCampaign(s) : problem == nil
+                    ? Self.redirect("/console/campaigns/\(c!.id)")
+                    : try await self.campaignList(s, error: problem)
+            }
+            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router) { request, s, _ in
+                let (c, problem) = try await self.act(action, request, s)
+                guard let c else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+                if let problem { return Self.jsonError("InvalidState", problem, status: .conflict) }
+                return Self.json(Self.campaignJSON(c))
+            }
+        }
+        // For `petrel campaign send`: the CSV is the body, the settings are in the query.
+        post("/console/api/campaigns", router) { request, s, form in
+            var settings: [String: String] = [:]
+            for (k, v) in request.uri.queryParameters { settings[String(k)] = String(v) }
+            let csv = form.files["body"].map { String(decoding: $0.data, as: UTF8.self) } ?? ""
+            switch await self.create(s, csv: csv, settings) {
+            case .success(let c): return Self.json(Self.campaignJSON(c))
+            case .failure(let e): return Self.jsonError("InvalidCampaign", e.message, status: .badRequest)
+            }
+        }
+        get("/console/api/campaigns/{id}", router) { request, s in
+            guard let c = try await self.campaign(request, s) else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+            return Self.json(Self.campaignJSON(c))
+        }
+    }
+
+    struct Problem: Error {
+        let message: String
+    }
+
+    /// Checks the settings and every row, and stores the campaign as a draft (nothing is sent before start).
+    func create(_ s: ConsoleSessions.Session, csv: String, _ f: [String: String]) async -> Result<CampaignRecord, Problem> {
+        func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: " ") }
+        let text = f["text"] ?? ""
+        guard let type = MessageType(parameter: value("type").isEmpty ? "MKT" : value("type")), type != .otp else {
+            return .failure(Problem(message: "Type must be NOTIFY or MKT."))
+        }
+        let from = value("from")
+        guard from.isEmpty || SenderID.isValid(from) else {
+            return .failure(Problem(message: "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."))
+        }
+        var validity: Int64?
+        if !value("validity").isEmpty {
+            guard let v = Int64(value("validity")), v > 0, v <= 31_536_000 else {
+                return .failure(Problem(message: "ValidityPeriod must be a whole number of seconds between 1 and 31536000."))
+            }
+            validity = v
+        }
+        var startAt: Int64?
+        if !value("start").isEmpty {
+            guard let t = Self.parseTime(value("start")) else { return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC).")) }
+            startAt = t
+        }
+        let taskId = value("task_id")
+        guard taskId.count <= 255 else { return .failure(Problem(message: "TaskId must be at most 255 characters.")) }
+        let plan: CampaignPlan
+        do {
+            plan = try CampaignPlan.build(csv: csv, text: text, maxTextLength: gateway.maxTextLength)
+        } catch {
+            return .failure(Problem(message: error.description))
+        }
+        let now = clock()
+        let record = CampaignRecord(
+            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"), text: text,
+            type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt, totalRows: plan.totalRows,
+            validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
+            invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"), createdAtMs: now, updatedAtMs: now)
+        do {
+            let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, text: $0.text) })
+            var stored = record
+            stored.id = id
+            return .success(stored)
+        } catch {
+            return .failure(Problem(message: "The campaign could not be stored: \(error)"))
+        }
+    }
+
+    func act(_ action: String, _ request: Request, _ s: ConsoleSessions.Session) async throws -> (CampaignRecord?, String?) {
+        guard let c = try await campaign(request, s, dropLast: 1) else { return (nil, nil) }
+        let moves: [String: (CampaignStatus, Set<CampaignStatus>)] = [
+            "start": (.running, [.draft]), "pause": (.paused, [.running]), "resume": (.running, [.paused]),
+            "cancel": (.cancelled, [.draft, .running, .paused]),
+        ]
+        guard let (to, from) = moves[action] else { return (c, "unknown action") }
+        if to == .running, let policy = await policy(s),
+            (try? Policy.parse(policy))?.evaluate(action: "dysms:\(BatchSendMessageToGlobe.name)", account: s.account) != .allow {
+            return (c, "This access key's policy does not allow dysms:BatchSendMessageToGlobe.")
+        }
+        guard try await store.setCampaignStatus(id: c.id, account: s.account, to: to, from: from, nowMs: clock()) else {
+            return (c, "Campaign \(c.id) is \(c.status.rawValue); it cannot \(action) now.")
+        }
+        if to == .running { campaignWake.signal() }
+        return (try await store.campaign(id: c.id, account: s.account) ?? c, nil)
+    }
+
+    func campaign(_ request: Request, _ s: ConsoleSessions.Session, dropLast: Int = 0) async throws -> CampaignRecord? {
+        let parts = request.uri.path.split(separator: "/").dropLast(dropLast)
+        let idText = parts.last.map { $0.hasSuffix(".csv") ? parts.dropLast().last ?? "" : $0 } ?? ""
+        guard let id = Int64(idText) else { return nil }
+        return try await store.campaign(id: id, account: s.account)
+    }
+
+    func missingCampaign(_ s: ConsoleSessions.Session) -> Response {
+        Self.html(HTML.page(title: "Campaign not found", active: "/console/campaigns", session: s, body: "<p>No such campaign in this account.</p>"), status: .notFound)
+    }
+
+    func campaignList(_ s: ConsoleSessions.Session, error: String?) async throws -> Response {
+        let all = try await store.campaigns(account: s.account)
+        var body = error.map { "<p class=\"error\" id=\"campaign-error\">\(HTML.escape($0))</p>" } ?? ""
+        body += HTML.table(
+            ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
+            all.map { c in
+                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(HTML.escape(c.name))</a>", c.status.rawValue,
+                 "<progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> \(c.cursor)/\(c.validRows)",
+                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", HTML.time(c.createdAtMs)]
+            }, empty: "No campaigns yet.")
+        body += """
+            <h2>New campaign</h2>
+            <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" id="campaign-form">\(HTML.csrfField(s))
+            <label>Name <input name="name" id="campaign-name"></label>
+            <label>CSV file (a number column, then any variables) <input type="file" name="csv" id="campaign-csv" accept=".csv,text/csv" required></label>
+            <label>Type <select name="type"><option>MKT</option><option>NOTIFY</option></select></label>
+            <label>Sender ID <input name="from" placeholder="Petrel"></label>
+            <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
+            <label>Start at (UTC, optional) <input type="datetime-local" name="start"></label>
+            <label class="wide">Text, with ${column} placeholders <textarea name="text" id="campaign-text" required placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <button type="submit" id="campaign-preview">Preview</button>
+            </form>
+            <p class="muted">The preview checks every row; nothing is sent until you start the campaign.
+            From a shell: <code>petrel campaign send --csv FILE --text '…'</code>.</p>
+            """
+        return Self.html(HTML.page(title: "Campaigns", active: "/console/campaigns", session: s, body: body))
+    }
+
+    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> String {
+        let rows: [(String, String)] = [
+            ("Status", c.status.rawValue), ("Type", c.type.rawValue), ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
+            ("TaskId", c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId),
+            ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"), ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
+            ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"), ("Invalid rows", "\(c.invalidRows)"),
+            ("Parts (segments) to send", "\(c.parts)"),
+            ("Average parts per message", c.validRows > 0 ? String(format: "%.2f", Double(c.parts) / Double(c.validRows)) : "–"),
+            ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"), ("Refused", "\(c.failed)"),
+        ]
+        var out = "<div class=\"scroll\"><table id=\"campaign-figures\">" + rows.map {
+            "<tr><th>\($0.0)</th><td data-field=\"\(HTML.escape($0.0))\">\(HTML.escape($0.1))</td></tr>"
+        }.joined() + "</table></div>"
+        out += "<p><progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> <span id=\"campaign-status\">\(c.status.rawValue)</span></p>"
+        out += "<h2>Text</h2><div class=\"bubble\">\(HTML.escape(c.text))</div>"
+        var actions: [(String, String)] = []
+        switch c.status {
+        case .draft: actions = [("start", c.startAtMs == nil ? "Send now" : "Schedule"), ("cancel", "Discard")]
+        case .running: actions = [("pause", "Pause"), ("cancel", "Cancel")]
+        case .paused: actions = [("resume", "Resume"), ("cancel", "Cancel")]
+        case .cancelled, .done: actions = []
+        }
+        out += "<p>" + actions.map { a in
+            "<form method=\"post\" action=\"/console/campaigns/\(c.id)/\(a.0)\" class=\"inline\"\(a.0 == "cancel" ? " data-confirm=\"Cancel this campaign?\"" : "")>\(HTML.csrfField(s))<button type=\"submit\" id=\"campaign-\(a.0)\"\(a.0 == "cancel" ? " class=\"secondary\"" : "")>\(a.1)</button></form>"
+        }.joined(separator: " ") + "</p>"
+        if c.status == .running || c.status == .done {
+            out += "<p><a href=\"/console/messages?task_id=\(HTML.escape(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId))\">Messages of this campaign</a></p>"
+        }
+        if c.invalidRows > 0 {
+            let lines = c.invalidReport.split(separator: "\n").prefix(50)
+            out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+            out += "<p><a href=\"/console/campaigns/\(c.id)/invalid.csv\" id=\"invalid-download\">Download all invalid rows</a></p>"
+        }
+        return out
+    }
+
+    static func campaignJSON(_ c: CampaignRecord) -> String {
+        let fields: [(String, ResponseValue)] = [
+            ("Id", .string("\(c.id)")), ("Name", .string(c.name)), ("Status", .string(c.status.rawValue)),
+            ("TotalRows", .string("\(c.totalRows)")), ("ValidRows", .string("\(c.validRows)")),
+            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("Cursor", .string("\(c.cursor)")),
+            ("Accepted", .string("\(c.accepted)")), ("Refused", .string("\(c.failed)")),
+            ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
+            ("InvalidReport", .string(String(c.invalidReport.split(separator: "\n").prefix(100).joined(separator: "\n")))),
+        ]
+        return String(decoding: ResponseEncoder.encode(fields, root: "", format: .json), as: UTF8.self)
+    }
+}

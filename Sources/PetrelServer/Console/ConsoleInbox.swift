@@ -1,0 +1,86 @@
+import Hummingbird
+import PetrelAPI
+import PetrelCore
+import PetrelDelivery
+import PetrelStore
+
+/// The sandbox inbox: what the built-in sandbox carrier received, as a phone screen per number, and a form to
+/// send a message to it through the API's own path.
+extension Console {
+    func registerInbox(_ router: Router<BasicRequestContext>) {
+        get("/console/inbox", router) { request, s in
+            let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
+            return try await self.inbox(s, to: to, notice: nil, error: nil)
+        }
+        get("/console/fragment/inbox", router) { request, s in
+            let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
+            return Self.html(try await self.inboxContent(s, to: to))
+        }
+        post("/console/inbox/send", router) { _, s, form in
+            let to = form["to"] ?? ""
+            var params: [(String, String)] = [("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId)]
+            if let from = form["from"], !from.isEmpty { params.append(("From", from)) }
+            if let type = form["type"], !type.isEmpty { params.append(("Type", type)) }
+            do {
+                let result = try await self.gateway.prepare(
+                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s), parameters: params,
+                    nowMs: self.clock())
+                let code = Self.field("ResponseCode", result.fields)
+                guard code == "OK" else {
+                    return try await self.inbox(s, to: Self.number(to), notice: nil,
+                        error: "\(code): \(Self.field("ResponseDescription", result.fields))")
+                }
+                try await self.gateway.accept(result.writes)
+                return Self.redirect("/console/inbox?to=\(Self.field("To", result.fields))")
+            } catch let e as APIError {
+                return try await self.inbox(s, to: Self.number(to), notice: nil, error: "\(e.code): \(e.message)")
+            }
+        }
+    }
+
+    func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
+        var body = error.map { "<p class=\"error\" id=\"send-error\">\(HTML.escape($0))</p>" } ?? ""
+        body += """
+            <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
+            <label>To <input name="to" id="send-to" value="\(HTML.escape(to))" placeholder="+85291234567" required></label>
+            <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
+            <label>Type <select name="type"><option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
+            <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
+            <button type="submit" id="send">Send to the sandbox</button>
+            </form>
+            <div data-refresh="/console/fragment/inbox?to=\(HTML.escape(to))" id="inbox">\(try await inboxContent(s, to: to))</div>
+            """
+        return Self.html(HTML.page(title: "Sandbox inbox", active: "/console/inbox", session: s, body: body))
+    }
+
+    func inboxContent(_ s: ConsoleSessions.Session, to: String) async throws -> String {
+        let recent = try await store.sandboxMessages(to: nil, limit: 5000).filter { $0.account == s.account }
+        var numbers: [String] = []
+        for e in recent where !numbers.contains(e.to) { numbers.append(e.to) }
+        let selected = to.isEmpty ? numbers.first ?? "" : to
+        let list = numbers.map { n in
+            "<a href=\"/console/inbox?to=\(n)\"\(n == selected ? " class=\"active\"" : "")>+\(n) <span class=\"muted\">(\(recent.filter { $0.to == n }.count))</span></a>"
+        }.joined()
+        let thread = selected.isEmpty ? [] : try await store.sandboxMessages(to: selected, limit: 200).filter { $0.account == s.account }
+        let bubbles = thread.reversed().map { e in
+            """
+            <div class="bubble" data-message-id="\(e.messageId)">\(HTML.escape(e.text))<span class="meta">\(HTML.escape(e.from.isEmpty ? "(default sender)" : e.from)) · \(HTML.time(e.receivedAtMs)) · \(e.segments) part(s) · \(HTML.escape(e.outcome)) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a></span></div>
+            """
+        }.joined()
+        return """
+            <div class="inbox"><div class="numbers">\(list.isEmpty ? "<p class=\"empty\">No message has reached the sandbox yet.</p>" : list)</div>
+            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\(bubbles)</div></div>
+            """
+    }
+
+    static func number(_ raw: String) -> String {
+        var n = raw.trimmingCharacters(in: " +")
+        if n.hasPrefix("00") { n.removeFirst(2) }
+        return n.allSatisfy(\.isNumber) ? n : ""
+    }
+
+    static func field(_ name: String, _ fields: [(String, ResponseValue)]) -> String {
+        if case .string(let v)? = fields.first(where: { $0.0 == name })?.1 { return v }
+        return ""
+    }
+}

@@ -1,0 +1,149 @@
+public import PetrelCore
+
+/// A search of one account's messages (the console's messages page). Empty fields do not filter.
+public struct MessageQuery: Sendable, Equatable {
+    public var account: String
+    public var to: String = ""
+    public var taskId: String = ""
+    public var messageId: Int64?
+    public var status: MessageStatus?
+    public var sinceMs: Int64?
+    public var untilMs: Int64?
+    public var limit: Int = 100
+
+    public init(account: String) { self.account = account }
+}
+
+/// A part of a message as a carrier accepted it, and what its receipt said.
+public struct PartView: Sendable, Equatable {
+    public var part: Int
+    public var total: Int
+    public var channel: String
+    public var carrierId: String
+    public var status: MessageStatus
+    public var errorCode: String
+    public var sentAtMs: Int64
+    public var doneAtMs: Int64?
+
+    public init(
+        part: Int, total: Int, channel: String, carrierId: String, status: MessageStatus, errorCode: String, sentAtMs: Int64,
+        doneAtMs: Int64?
+    ) {
+        self.part = part
+        self.total = total
+        self.channel = channel
+        self.carrierId = carrierId
+        self.status = status
+        self.errorCode = errorCode
+        self.sentAtMs = sentAtMs
+        self.doneAtMs = doneAtMs
+    }
+}
+
+/// Messages accepted in one time bucket, by their current status (the console's overview chart).
+public struct StatusBucket: Sendable, Equatable {
+    public var startMs: Int64
+    public var counts: [MessageStatus: Int]
+
+    public init(startMs: Int64, counts: [MessageStatus: Int]) {
+        self.startMs = startMs
+        self.counts = counts
+    }
+}
+
+public enum CampaignStatus: String, Sendable, CaseIterable {
+    /// Uploaded and previewed; nothing sent until started.
+    case draft
+    /// Sending (or waiting for its start time).
+    case running
+    case paused
+    case cancelled
+    case done
+
+    public var isFinal: Bool { self == .cancelled || self == .done }
+}
+
+/// A mass-messaging campaign: its settings and progress. Its valid rows are stored beside it and sent in order;
+/// `cursor` (rows handed to the send path) advances in the same transaction as the messages it created.
+public struct CampaignRecord: Sendable, Equatable {
+    public var id: Int64
+    public var account: String
+    public var name: String
+    public var text: String
+    public var type: MessageType
+    public var from: String
+    public var validitySeconds: Int64?
+    public var taskId: String
+    public var startAtMs: Int64?
+    public var status: CampaignStatus
+    /// Data rows in the upload, valid ones (stored and sent) and invalid ones (listed in `invalidReport`).
+    public var totalRows: Int
+    public var validRows: Int
+    public var invalidRows: Int
+    /// Total parts (segments) of the valid rows.
+    public var parts: Int
+    public var cursor: Int
+    public var accepted: Int
+    public var failed: Int
+    /// One line per invalid row: `line N: number: reason`.
+    public var invalidReport: String
+    public var createdAtMs: Int64
+    public var updatedAtMs: Int64
+
+    public init(
+        id: Int64 = 0, account: String, name: String, text: String, type: MessageType, from: String,
+        validitySeconds: Int64?, taskId: String, startAtMs: Int64?, status: CampaignStatus = .draft, totalRows: Int,
+        validRows: Int, invalidRows: Int, parts: Int, cursor: Int = 0, accepted: Int = 0, failed: Int = 0,
+        invalidReport: String, createdAtMs: Int64, updatedAtMs: Int64
+    ) {
+        self.id = id
+        self.account = account
+        self.name = name
+        self.text = text
+        self.type = type
+        self.from = from
+        self.validitySeconds = validitySeconds
+        self.taskId = taskId
+        self.startAtMs = startAtMs
+        self.status = status
+        self.totalRows = totalRows
+        self.validRows = validRows
+        self.invalidRows = invalidRows
+        self.parts = parts
+        self.cursor = cursor
+        self.accepted = accepted
+        self.failed = failed
+        self.invalidReport = invalidReport
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
+}
+
+/// One valid row of a campaign: its number and its text with the placeholders filled in.
+public struct CampaignRow: Sendable, Equatable {
+    public var to: String
+    public var text: String
+
+    public init(to: String, text: String) {
+        self.to = to
+        self.text = text
+    }
+}
+
+/// A campaign chunk handed to the send path, committed with the messages it created.
+public struct CampaignProgress: Sendable, Equatable {
+    public var campaignId: Int64
+    /// The cursor after this chunk.
+    public var cursor: Int
+    public var accepted: Int
+    public var failed: Int
+    public var atMs: Int64
+
+    public init(campaignId: Int64, cursor: Int, accepted: Int, failed: Int, atMs: Int64) {
+        self.campaignId = campaignId
+        self.cursor = cursor
+        self.accepted = accepted
+        self.failed = failed
+        self.atMs = atMs
+    }
+}

@@ -1,0 +1,105 @@
+import GRDB
+public import PetrelCore
+
+extension SQLiteStore {
+    public func createCampaign(_ c: CampaignRecord, rows: [CampaignRow]) async throws -> Int64 {
+        // One transaction: a campaign is never seen with part of its rows.
+        try await committer.run(weight: rows.count + 1) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status,
+                        total_rows, valid_rows, invalid_rows, parts, cursor, accepted, failed, invalid_report,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    c.account, c.name, c.text, c.type.rawValue, c.from, c.validitySeconds, c.taskId, c.startAtMs,
+                    c.status.rawValue, c.totalRows, c.validRows, c.invalidRows, c.parts, c.cursor, c.accepted, c.failed,
+                    c.invalidReport, c.createdAtMs, c.updatedAtMs,
+                ])
+            let id = db.lastInsertedRowID
+            let insert = try db.cachedStatement(sql: "INSERT INTO campaign_rows (campaign_id, row, recipient, body) VALUES (?, ?, ?, ?)")
+            for (i, r) in rows.enumerated() {
+                try FastStatement.run(insert, db) { s in
+                    s.bind(id)
+                    s.bind(Int64(i))
+                    s.bind(r.to)
+                    s.bind(r.text)
+                }
+            }
+            return id
+        }
+    }
+
+    public func campaign(id: Int64, account: String) async throws -> CampaignRecord? {
+        try readNow { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ? AND account = ?", arguments: [id, account]).map(Self.campaign)
+        }
+    }
+
+    public func campaigns(account: String) async throws -> [CampaignRecord] {
+        try readNow { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE account = ? ORDER BY id DESC", arguments: [account]).map(Self.campaign)
+        }
+    }
+
+    public func setCampaignStatus(
+        id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64
+    ) async throws -> Bool {
+        let allowed = from.map(\.rawValue)
+        return try await committer.run { db in
+            let marks = Array(repeating: "?", count: allowed.count).joined(separator: ",")
+            var args: StatementArguments = [status.rawValue, nowMs, id, account]
+            _ = args.append(contentsOf: StatementArguments(allowed))
+            try db.execute(
+                sql: "UPDATE campaigns SET status = ?, updated_at = ? WHERE id = ? AND account = ? AND status IN (\(marks))",
+                arguments: args)
+            return db.changesCount > 0
+        }
+    }
+
+    public func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord] {
+        try readNow { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM campaigns WHERE status = 'running' AND COALESCE(start_at, 0) <= ? ORDER BY id",
+                arguments: [nowMs]
+            ).map(Self.campaign)
+        }
+    }
+
+    public func campaignRows(id: Int64, from: Int, limit: Int) async throws -> [CampaignRow] {
+        try readNow { db in
+            try Row.fetchAll(
+                db, sql: "SELECT recipient, body FROM campaign_rows WHERE campaign_id = ? AND row >= ? ORDER BY row LIMIT ?",
+                arguments: [id, from, limit]
+            ).map { CampaignRow(to: $0[0], text: $0[1]) }
+        }
+    }
+
+    /// A chunk's progress, written in the transaction of its messages; the campaign is done once every row is.
+    static func write(_ p: CampaignProgress, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE campaigns SET cursor = ?, accepted = accepted + ?, failed = failed + ?, updated_at = ?,
+                    status = CASE WHEN ? >= valid_rows AND status IN ('running', 'paused') THEN 'done' ELSE status END
+                WHERE id = ?
+                """,
+            arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId])
+        if db.changesCount > 0 {
+            // Rows already sent are not needed again: a finished campaign keeps only its figures.
+            try db.execute(
+                sql: "DELETE FROM campaign_rows WHERE campaign_id = ? AND (SELECT status FROM campaigns WHERE id = ?) = 'done'",
+                arguments: [p.campaignId, p.campaignId])
+        }
+    }
+
+    static func campaign(_ row: Row) -> CampaignRecord {
+        CampaignRecord(
+            id: row["id"], account: row["account"], name: row["name"], text: row["body"],
+            type: MessageType(rawValue: row["type"]) ?? .mkt, from: row["sender"], validitySeconds: row["validity"],
+            taskId: row["task_id"], startAtMs: row["start_at"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,
+            totalRows: row["total_rows"], validRows: row["valid_rows"], invalidRows: row["invalid_rows"], parts: row["parts"],
+            cursor: row["cursor"], accepted: row["accepted"], failed: row["failed"], invalidReport: row["invalid_report"],
+            createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
+    }
+}
