@@ -19,6 +19,11 @@ if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq libsqlite3-dev
 fi
 
+# A real browser for the console tests: Debian's chromium and its driver.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi
+
 # Python: the official SDK and the legacy core SDK at the pinned versions, plus pytest.
 PINS="$SHARED/reference/vectors/requirements-official-sdk.txt $SHARED/reference/vectors/requirements-legacy-sdk.txt"
 STAMP=$(cat $PINS tests/integration/requirements.txt | sha256sum | cut -c1-16)

@@ -85,7 +85,7 @@ struct CampaignCommand: AsyncParsableCommand {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let pct = total > 0 ? done * 100 / total : 100
             print("\r[\(bar)] \(done)/\(total) \(pct)% \(Int(rate))/s \(status)   ", terminator: "")
-            fflush(stdout)
+            fflush(nil)
         }
     }
 }

@@ -68,7 +68,8 @@ public struct CampaignPlan: Sendable {
         for record in records {
             let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmed : ""
             // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
-            let digits = raw.filter { !" -().\u{00A0}".contains($0) }
+            let digits = raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "+") })
+                ? raw : raw.filter { !" -().\u{00A0}".contains($0) }
             func reject(_ reason: String) { plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason)) }
             if record.fields.count != columns.count {
                 reject("has \(record.fields.count) fields; the header has \(columns.count)")
@@ -90,11 +91,11 @@ public struct CampaignPlan: Sendable {
                 continue
             }
             let body = template.render(record.fields)
-            if body.trimmed.isEmpty {
+            if body.utf8.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
                 reject("the text is empty for this row")
                 continue
             }
-            if body.count > maxTextLength {
+            if body.utf8.count > maxTextLength, body.count > maxTextLength {
                 reject("the text is longer than \(maxTextLength) characters")
                 continue
             }
@@ -123,6 +124,10 @@ public struct CampaignPlan: Sendable {
 
 extension String {
     fileprivate var trimmed: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        let u = utf8
+        func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 }
+        guard let f = u.first, let l = u.last, blank(f) || blank(l) else { return self }
+        guard let start = u.firstIndex(where: { !blank($0) }), let end = u.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(self[start...end])
     }
 }

@@ -85,11 +85,11 @@ extension SQLiteStore {
                 WHERE id = ?
                 """,
             arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId])
-        if db.changesCount > 0 {
-            // Rows already sent are not needed again: a finished campaign keeps only its figures.
-            try db.execute(
-                sql: "DELETE FROM campaign_rows WHERE campaign_id = ? AND (SELECT status FROM campaigns WHERE id = ?) = 'done'",
-                arguments: [p.campaignId, p.campaignId])
+        // Rows already sent are not needed again: a finished campaign keeps only its figures. (Checked first: a
+        // DELETE with the status test in its WHERE would evaluate it for every row of the campaign.)
+        let status = try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [p.campaignId])
+        if status == CampaignStatus.done.rawValue {
+            try db.execute(sql: "DELETE FROM campaign_rows WHERE campaign_id = ?", arguments: [p.campaignId])
         }
     }
 

@@ -1,0 +1,69 @@
+import Testing
+
+@testable import PetrelCore
+
+@Suite struct CampaignPlanTests {
+    @Test func csvQuotesLineEndsAndBlankLines() {
+        let records = CSV.parse("\u{FEFF}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",z\nlast,row")
+        #expect(records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["multi\nline", "z"], ["last", "row"]])
+        #expect(records.map(\.line) == [1, 2, 4, 6])
+        #expect(CSV.line(["plain", "a,b", "q\"q"]) == "plain,\"a,b\",\"q\"\"q\"")
+    }
+
+    @Test func templateFillsColumnsAndNamesUnknownOnes() throws {
+        let t = try CampaignTemplate("Hi ${name}, code ${ Code }!", columns: ["number", "name", "code"])
+        #expect(t.render(["85291234567", "Ann", "42"]) == "Hi Ann, code 42!")
+        #expect(throws: CampaignTemplate.Problem.unknownColumn("city", available: ["number", "name"])) {
+            try CampaignTemplate("in ${city}", columns: ["number", "name"])
+        }
+        #expect(throws: CampaignTemplate.Problem.unclosed) { try CampaignTemplate("oops ${name", columns: ["name"]) }
+        #expect(try CampaignTemplate("no placeholders", columns: []).usesColumns == false)
+    }
+
+    @Test func everyRowIsCheckedWithAReason() throws {
+        let csv = """
+            name,phone,code
+            Ann,+852 9123-4567,1
+            Bob,12345,2
+            Cid,+8613812345678,3
+            Dee,0085291234567,4
+            Eve,+6591234567
+            Fay,+6591234568,\(String(repeating: "x", count: 200))
+            Gil,+447911123456,7
+            """
+        let plan = try CampaignPlan.build(csv: csv, text: "Hi ${name}: ${code}", maxTextLength: 100)
+        #expect(plan.columns == ["name", "phone", "code"])
+        #expect(plan.valid.map(\.to) == ["85291234567", "447911123456"])
+        #expect(plan.valid.map(\.text) == ["Hi Ann: 1", "Hi Gil: 7"])
+        #expect(plan.valid.map(\.line) == [2, 8])
+        #expect(plan.invalid.map(\.line) == [3, 4, 5, 6, 7])
+        #expect(plan.invalid.map(\.reportLine) == [
+            "line 3: 12345: not a valid number in its country's numbering plan",
+            "line 4: +8613812345678: numbers of the Chinese mainland (+86) cannot be sent to",
+            "line 5: 0085291234567: duplicate of line 2",
+            "line 6: +6591234567: has 2 fields; the header has 3",
+            "line 7: +6591234568: the text is longer than 100 characters",
+        ])
+        #expect(plan.totalRows == 7 && plan.parts == 2)
+    }
+
+    @Test func segmentsAndPartsFollowTheEncoding() throws {
+        let plan = try CampaignPlan.build(
+            csv: "number,greeting\n85291234567,\(String(repeating: "a", count: 150))\n85291234568,你好\n", text: "${greeting} and more text")
+        #expect(plan.valid.map(\.segments) == [2, 1])
+        #expect(plan.parts == 3 && plan.segmentsHistogram == [2: 1, 1: 1])
+    }
+
+    @Test func aFileOfNumbersHasNoHeader() throws {
+        let plan = try CampaignPlan.build(csv: "+85291234567\n+85291234568\n", text: "Sale today")
+        #expect(plan.columns == ["number"] && plan.valid.count == 2 && plan.invalid.isEmpty)
+    }
+
+    @Test func wholeCampaignProblems() {
+        #expect(throws: CampaignPlan.Problem.empty) { try CampaignPlan.build(csv: "\n\n", text: "x") }
+        #expect(throws: CampaignPlan.Problem.emptyText) { try CampaignPlan.build(csv: "85291234567", text: "") }
+        #expect(throws: CampaignPlan.Problem.template(.unknownColumn("nme", available: ["number", "name"]))) {
+            try CampaignPlan.build(csv: "number,name\n85291234567,Ann", text: "Hi ${nme}")
+        }
+    }
+}

@@ -1,0 +1,246 @@
+"""The web console: sign-in, CSRF, account isolation over HTTP, campaigns across a crash, and a real browser
+(Debian's chromium driven by Selenium) doing what a user does. The browser's screenshots go to docs/screenshots/."""
+import os
+import re
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import FAST_SANDBOX, PETREL, REPO, wait_for
+
+SHOTS = Path(os.environ.get("PETREL_SCREENSHOTS", REPO / "docs" / "screenshots"))
+
+
+def sign_in(server, ak=None, sk=None):
+    """A requests session signed in through the login form; returns (session, csrf token of its pages)."""
+    s = requests.Session()
+    page = s.get(server.url("/console/login"), timeout=10)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = s.post(server.url("/console/login"), data={"csrf": token, "key_id": ak or server.ak, "key_secret": sk or server.sk},
+               allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
+    home = s.get(server.url("/console"), timeout=10)
+    assert home.status_code == 200
+    return s, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
+
+
+def new_key(server, account):
+    import json
+    r = server.cli("keys", "create", "--name", f"k-{account}", "--account", account)
+    key = json.loads(r.stdout.strip().splitlines()[-1])
+    return key["AccessKeyId"], key["AccessKeySecret"]
+
+
+def campaign_messages(server, task_id):
+    db = sqlite3.connect(f"file:{server.data_dir}/petrel.sqlite?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT COUNT(*), COUNT(DISTINCT recipient) FROM messages WHERE task_id = ?", (task_id,)).fetchone()
+    finally:
+        db.close()
+
+
+PAGES = ["/console", "/console/messages", "/console/inbox", "/console/campaigns", "/console/channels", "/console/receipts",
+         "/console/keys", "/console/messages/1", "/console/campaigns/1"]
+
+
+def test_nothing_under_console_works_unsigned(server):
+    for path in PAGES:
+        r = requests.get(server.url(path), allow_redirects=False, timeout=10)
+        assert r.status_code == 303 and r.headers["Location"] == "/console/login", path
+    for path in ["/console/fragment/overview", "/console/fragment/inbox", "/console/api/campaigns/1"]:
+        assert requests.get(server.url(path), timeout=10).status_code == 401, path
+    for path in ["/console/inbox/send", "/console/campaigns", "/console/campaigns/1/start", "/console/receipts/replay",
+                 "/console/logout", "/console/api/campaigns"]:
+        assert requests.post(server.url(path), data={"to": "85291234567", "text": "x"}, timeout=10).status_code == 401, path
+    # A made-up cookie is no session either.
+    assert requests.get(server.url("/console"), cookies={"petrel_console": "forged"}, allow_redirects=False,
+                        timeout=10).status_code == 303
+
+
+def test_sign_in_needs_an_enabled_key_and_its_secret_and_sign_out_ends_the_session(server):
+    s = requests.Session()
+    page = s.get(server.url("/console/login"), timeout=10)
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    bad = s.post(server.url("/console/login"), data={"csrf": token, "key_id": server.ak, "key_secret": "wrong"},
+                 allow_redirects=False, timeout=10)
+    assert bad.status_code == 401 and "wrong secret" in bad.text and server.sk not in bad.text
+    # The login form's own token must match its cookie.
+    forged = requests.post(server.url("/console/login"), data={"csrf": "x", "key_id": server.ak, "key_secret": server.sk},
+                           allow_redirects=False, timeout=10)
+    assert forged.status_code == 401 and "expired" in forged.text
+
+    ak, sk = new_key(server, "acme")
+    session, csrf = sign_in(server, ak, sk)
+    server.cli("keys", "disable", ak)            # a disabled key's sessions end at once
+    assert session.get(server.url("/console"), allow_redirects=False, timeout=10).status_code == 303
+    server.cli("keys", "enable", ak, check=False)
+
+    session, csrf = sign_in(server)
+    r = session.post(server.url("/console/logout"), data={"csrf": csrf}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and "Max-Age=0" in r.headers["Set-Cookie"]
+    assert session.get(server.url("/console"), allow_redirects=False, timeout=10).status_code == 303
+    assert all(server.sk not in line and sk not in line for line in server.output)
+
+
+def test_forms_refuse_a_missing_or_foreign_csrf_token(server):
+    mine, my_csrf = sign_in(server)
+    ak, sk = new_key(server, "other")
+    _, their_csrf = sign_in(server, ak, sk)
+    form = {"to": "+85291234567", "text": "csrf check"}
+    assert mine.post(server.url("/console/inbox/send"), data=form, timeout=10).status_code == 403
+    assert mine.post(server.url("/console/inbox/send"), data={**form, "csrf": their_csrf}, timeout=10).status_code == 403
+    assert mine.post(server.url("/console/campaigns"), files={"csv": ("a.csv", "85291234567\n")},
+                     data={"text": "x", "csrf": their_csrf}, timeout=10).status_code == 403
+    assert requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"] == []
+    ok = mine.post(server.url("/console/inbox/send"), data={**form, "csrf": my_csrf}, allow_redirects=False, timeout=10)
+    assert ok.status_code == 303 and ok.headers["Location"] == "/console/inbox?to=85291234567"
+    wait_for(lambda: len(requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"]) == 1)
+
+
+def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server):
+    mine, my_csrf = sign_in(server)
+    mine.post(server.url("/console/inbox/send"), data={"to": "+85291234567", "text": "for default only", "csrf": my_csrf},
+              timeout=10)
+    found = mine.get(server.url("/console/messages?to=%2B85291234567"), timeout=10).text
+    message_id = re.search(r'href="/console/messages/(\d+)"', found).group(1)
+    c = mine.post(server.url("/console/campaigns"), files={"csv": ("a.csv", "number\n85291234568\n")},
+                  data={"text": "private campaign", "csrf": my_csrf}, allow_redirects=False, timeout=10)
+    campaign = c.headers["Location"].rsplit("/", 1)[1]
+
+    ak, sk = new_key(server, "other")
+    theirs, their_csrf = sign_in(server, ak, sk)
+    assert theirs.get(server.url(f"/console/messages/{message_id}"), timeout=10).status_code == 404
+    assert mine.get(server.url(f"/console/messages/{message_id}"), timeout=10).status_code == 200
+    assert "for default only" not in theirs.get(server.url("/console/inbox"), timeout=10).text
+    assert "for default only" not in theirs.get(server.url("/console/messages"), timeout=10).text
+    assert theirs.get(server.url(f"/console/campaigns/{campaign}"), timeout=10).status_code == 404
+    assert theirs.get(server.url(f"/console/campaigns/{campaign}/invalid.csv"), timeout=10).status_code == 404
+    r = theirs.post(server.url(f"/console/campaigns/{campaign}/start"), data={"csrf": their_csrf}, timeout=10)
+    assert r.status_code == 404
+    assert "private campaign" not in theirs.get(server.url("/console/campaigns"), timeout=10).text
+    page = mine.get(server.url(f"/console/campaigns/{campaign}"), timeout=10).text
+    assert "draft" in page                                   # the other account could not start it
+
+
+def test_a_campaign_killed_mid_run_resumes_where_it_was_without_duplicates(make_server, tmp_path):
+    config = {**FAST_SANDBOX, "console": {"campaignChunk": 20}}
+    server = make_server(config=config)
+    rows = 4000
+    csv = tmp_path / "audience.csv"
+    csv.write_text("number,name\n" + "".join(f"+85291{i:06d},n{i}\n" for i in range(rows)) + "12345,bad\n")
+    r = subprocess.run([PETREL, "campaign", "send", "--server", server.url(""), "--csv", str(csv), "--text", "Hi ${name}",
+                        "--type", "MKT", "--no-wait"], capture_output=True, text=True, env=server.env(), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{rows} valid rows of {rows + 1}, 1 invalid" in r.stdout and "line 4002: 12345" in r.stdout
+    campaign = re.search(r"campaign (\d+):", r.stdout).group(1)
+    session, _ = sign_in(server)
+
+    def progress():
+        return session.get(server.url(f"/console/api/campaigns/{campaign}"), timeout=10).json()
+
+    wait_for(lambda: int(progress()["Cursor"]) >= 200, timeout=60, interval=0.01)
+    server.kill9()
+    count, distinct = campaign_messages(server, f"campaign-{campaign}")
+    assert 0 < count < rows and count == distinct
+    server.start()
+    session, _ = sign_in(server)
+    final = wait_for(lambda: (p := progress())["Status"] == "done" and p, timeout=120)
+    assert final["Cursor"] == str(rows) and final["Accepted"] == str(rows) and final["Refused"] == "0"
+    assert campaign_messages(server, f"campaign-{campaign}") == (rows, rows)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"]:
+        options.add_argument(arg)
+    service = webdriver.ChromeService(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, 20)
+    b = browser
+    b.get(server.url("/console"))
+    assert b.current_url.endswith("/console/login")
+    b.find_element(By.ID, "key_id").send_keys(server.ak)
+    b.find_element(By.ID, "key_secret").send_keys(server.sk)
+    b.save_screenshot(str(SHOTS / "sign-in.png"))
+    b.find_element(By.ID, "sign-in").click()
+    wait.until(EC.title_contains("Overview"))
+
+    # Send from the sandbox and watch it arrive on the phone screen.
+    b.get(server.url("/console/inbox"))
+    b.find_element(By.ID, "send-to").send_keys("+85291234567")
+    b.find_element(By.ID, "send-from").send_keys("Petrel")
+    b.find_element(By.ID, "send-text").send_keys("Your Petrel code is 482913. It expires in 5 minutes.")
+    b.find_element(By.ID, "send").click()
+    wait.until(lambda d: "482913" in d.find_element(By.CSS_SELECTOR, ".phone").text)
+    # The sandbox reports the outcome a moment later; the page refreshes itself (no reload here).
+    wait.until(lambda d: "delivered" in d.find_element(By.CSS_SELECTOR, ".phone").text)
+    b.find_element(By.ID, "send-text").send_keys("Ihr Paket ist unterwegs: Zustellung morgen zwischen 9 und 12 Uhr. Grüße!")
+    b.find_element(By.ID, "send").click()
+    wait.until(lambda d: "Paket" in d.find_element(By.CSS_SELECTOR, ".phone").text)
+    b.save_screenshot(str(SHOTS / "inbox.png"))
+
+    # A CSV campaign with a bad row: the preview lists it, the rest is sent to completion.
+    csv = tmp_path / "spring.csv"
+    csv.write_text("number,name,code\n+85291230001,Ann,A1\n+85291230002,Bob,B2\n12345,Nobody,C3\n"
+                   "+6591230004,\"Lee, Dee\",D4\n+8613812345678,Wang,E5\n")
+    b.get(server.url("/console/campaigns"))
+    b.find_element(By.ID, "campaign-name").send_keys("Spring sale")
+    b.find_element(By.ID, "campaign-csv").send_keys(str(csv))
+    b.find_element(By.ID, "campaign-text").send_keys("Hi ${name}, 20% off with code ${code} this week.")
+    b.find_element(By.ID, "campaign-preview").click()
+    wait.until(EC.presence_of_element_located((By.ID, "invalid-rows")))
+    invalid = b.find_element(By.ID, "invalid-rows").text
+    assert "line 4: 12345" in invalid and "line 6: +8613812345678" in invalid
+    figures = b.find_element(By.ID, "campaign-figures").text
+    assert "Valid rows 3" in figures and "Invalid rows 2" in figures and "Parts (segments) to send 3" in figures
+    assert b.find_element(By.ID, "campaign-status").text == "draft"
+    b.save_screenshot(str(SHOTS / "campaign-preview.png"))
+    b.find_element(By.ID, "campaign-start").click()
+    wait.until(lambda d: d.find_element(By.ID, "campaign-status").text == "done")
+    assert "Accepted 3" in b.find_element(By.ID, "campaign-figures").text
+    report = requests.get(server.url(b.find_element(By.ID, "invalid-download").get_attribute("href").split(str(server.port), 1)[1]),
+                          cookies={c["name"]: c["value"] for c in b.get_cookies()}, timeout=10).text
+    assert report.splitlines()[0].startswith("line 4: 12345: ")
+
+    b.get(server.url("/console/inbox?to=6591230004"))
+    wait.until(lambda d: "Hi Lee, Dee, 20% off with code D4" in d.find_element(By.CSS_SELECTOR, ".phone").text)
+
+    # Overview, messages and a message's page.
+    b.get(server.url("/console"))
+    wait.until(lambda d: "delivered" in d.find_element(By.ID, "overview").text)
+    b.save_screenshot(str(SHOTS / "overview.png"))
+    b.get(server.url("/console/messages?task_id=campaign-1"))
+    rows = b.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) == 3
+    b.save_screenshot(str(SHOTS / "messages.png"))
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    wait.until(EC.title_contains("Message "))
+    assert "Status changes" in b.page_source and "Parts as sent" in b.page_source
+    b.save_screenshot(str(SHOTS / "message.png"))
+
+    # The inbox on a phone-sized screen.
+    b.set_window_size(390, 844)
+    b.get(server.url("/console/inbox?to=85291234567"))
+    wait.until(lambda d: "482913" in d.find_element(By.CSS_SELECTOR, ".phone").text)
+    b.save_screenshot(str(SHOTS / "inbox-phone.png"))
