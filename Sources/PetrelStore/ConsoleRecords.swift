@@ -85,7 +85,8 @@ public struct CampaignRecord: Sendable, Equatable {
     public var cursor: Int
     public var accepted: Int
     public var failed: Int
-    /// One line per invalid row: `line N: number: reason`.
+    /// One line per invalid row (`line N: number: reason`); a stored record keeps the first
+    /// `CampaignRecord.previewLines`, the store's `campaignInvalidReport` has them all.
     public var invalidReport: String
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
@@ -116,6 +117,20 @@ public struct CampaignRecord: Sendable, Equatable {
         self.invalidReport = invalidReport
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
+    }
+}
+
+extension CampaignRecord {
+    public static let previewLines = 100
+
+    /// The first `previewLines` lines of a report.
+    public static func preview(of report: String) -> String {
+        var count = 0
+        for i in report.utf8.indices where report.utf8[i] == UInt8(ascii: "\n") {
+            count += 1
+            if count == previewLines { return String(report[..<i]) }
+        }
+        return report
     }
 }
 

@@ -101,6 +101,8 @@ public protocol MessageStore: Sendable {
     /// Stores a campaign (as given, status included) and its valid rows; returns its id.
     func createCampaign(_ campaign: CampaignRecord, rows: [CampaignRow]) async throws -> Int64
     func campaign(id: Int64, account: String) async throws -> CampaignRecord?
+    /// Every invalid row of a campaign, one per line.
+    func campaignInvalidReport(id: Int64, account: String) async throws -> String?
     func campaigns(account: String) async throws -> [CampaignRecord]
     /// Moves a campaign to `status` if its current status is in `from`; returns whether it moved.
     func setCampaignStatus(id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64) async throws -> Bool

@@ -121,7 +121,9 @@ struct ConsoleClient {
     }
 
     static func decode(_ r: WebhookClient.Response) throws -> [String: String] {
-        let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] ?? [:]
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
+            throw CLIError(description: "unexpected answer \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
+        }
         var fields: [String: String] = [:]
         for (k, v) in object { fields[k] = v as? String ?? "\(v)" }
         guard r.status == 200 else {

@@ -3,6 +3,15 @@ import Testing
 @testable import PetrelCore
 
 @Suite struct SMSTextTests {
+    @Test func asciiFastPathAgreesWithTheBasicTable() {
+        for v in UInt32(0)..<0x80 {
+            let scalar = Unicode.Scalar(v)!
+            let expected: Int? =
+                GSM0338.basicIndex[scalar] != nil ? 1 : GSM0338.extended[scalar] != nil ? 2 : nil
+            #expect(GSM0338.septets(scalar) == expected, "U+\(String(v, radix: 16))")
+        }
+    }
+
     @Test func gsmSingleAndLong() {
         #expect(SMSText(String(repeating: "a", count: 160)).segments == 1)
         let long = SMSText(String(repeating: "a", count: 161))

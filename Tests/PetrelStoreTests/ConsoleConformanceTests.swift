@@ -72,6 +72,8 @@ import Testing
             #expect(try await store.campaign(id: id, account: "other") == nil)
             var stored = try #require(try await store.campaign(id: id, account: "acme"))
             #expect(stored.status == .draft && stored.validRows == 5 && stored.invalidReport == "line 3: 1: bad")
+            #expect(try await store.campaignInvalidReport(id: id, account: "acme") == "line 3: 1: bad")
+            #expect(try await store.campaignInvalidReport(id: id, account: "other") == nil)
             #expect(try await store.runnableCampaigns(nowMs: 100).isEmpty)          // a draft is not sent
             #expect(try await store.setCampaignStatus(id: id, account: "other", to: .running, from: [.draft], nowMs: 20) == false)
             #expect(try await store.setCampaignStatus(id: id, account: "acme", to: .running, from: [.draft], nowMs: 20))
@@ -96,6 +98,19 @@ import Testing
             #expect(stored.status == .done && stored.accepted == 4 && stored.failed == 1 && stored.updatedAtMs == 60)
             #expect(try await store.campaignRows(id: id, from: 0, limit: 10).isEmpty)   // rows go once sent
             #expect(try await store.setCampaignStatus(id: id, account: "acme", to: .cancelled, from: [.draft, .running, .paused], nowMs: 70) == false)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLongInvalidReportIsKeptWholeButRecordsCarryItsFirstLines(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var c = campaign(rows: 0)
+            c.invalidReport = (1...500).map { "line \($0): x: bad" }.joined(separator: "\n")
+            let id = try await store.createCampaign(c, rows: [])
+            let stored = try #require(try await store.campaign(id: id, account: "acme"))
+            #expect(stored.invalidReport.split(separator: "\n").count == CampaignRecord.previewLines)
+            #expect(stored.invalidReport.hasPrefix("line 1: x: bad\nline 2:"))
+            #expect(try await store.campaignInvalidReport(id: id, account: "acme") == c.invalidReport)
         }
     }
 

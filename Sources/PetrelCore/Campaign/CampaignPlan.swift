@@ -63,8 +63,10 @@ public struct CampaignPlan: Sendable {
 
         var plan = CampaignPlan(columns: columns, valid: [], invalid: [])
         plan.valid.reserveCapacity(records.count)
-        var seen: [String: Int] = [:]
-        var cache: [String: Int] = [:]   // segments of texts already seen (most campaigns repeat a few texts)
+        var seen: [UInt64: Int] = [:]     // number → line, keyed by its value (cheaper to hash than its text)
+        seen.reserveCapacity(records.count)
+        let sameText = !template.usesColumns
+        var sameTextSegments: Int?
         for record in records {
             let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmed : ""
             // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
@@ -86,7 +88,9 @@ public struct CampaignPlan: Sendable {
                 reject("numbers of the Chinese mainland (+86) cannot be sent to")
                 continue
             }
-            if let earlier = seen[number.digits] {
+            let to = number.digits
+            let key = UInt64(to) ?? 0
+            if let earlier = seen[key] {
                 reject("duplicate of line \(earlier)")
                 continue
             }
@@ -99,15 +103,10 @@ public struct CampaignPlan: Sendable {
                 reject("the text is longer than \(maxTextLength) characters")
                 continue
             }
-            seen[number.digits] = record.line
-            let segments: Int
-            if let s = cache[body] {
-                segments = s
-            } else {
-                segments = SMSText(body).segments
-                if cache.count < 10_000 { cache[body] = segments }
-            }
-            plan.valid.append(Row(line: record.line, to: number.digits, text: body, segments: segments))
+            seen[key] = record.line
+            let segments = sameText ? sameTextSegments ?? SMSText(body).segments : SMSText(body).segments
+            if sameText { sameTextSegments = segments }
+            plan.valid.append(Row(line: record.line, to: to, text: body, segments: segments))
         }
         return plan
     }

@@ -24,7 +24,8 @@ public enum GSM0338 {
             switch scalar {
             case "^", "{", "}", "\\", "[", "~", "]", "|", "\u{0C}": return 2
             case "`": return nil
-            case "\n", "\r", " "..."\u{7E}": return basicIndex[scalar] != nil ? 1 : nil
+            // The rest of printable ASCII, LF and CR are all in the basic table (tested against it).
+            case "\n", "\r", " "..."\u{7E}": return 1
             default: return nil
             }
         }

@@ -29,7 +29,8 @@ extension Console {
         }
         get("/console/campaigns/{id}/invalid.csv", router) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
-            var r = Self.text(c.invalidReport.isEmpty ? "" : c.invalidReport + "\n", type: "text/plain; charset=utf-8")
+            let report = try await self.store.campaignInvalidReport(id: c.id, account: s.account) ?? ""
+            var r = Self.text(report.isEmpty ? "" : report + "\n", type: "text/plain; charset=utf-8")
             r.headers[.contentDisposition] = "attachment; filename=\"campaign-\(c.id)-invalid-rows.txt\""
             return r
         }
@@ -108,6 +109,7 @@ extension Console {
             let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, text: $0.text) })
             var stored = record
             stored.id = id
+            stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)
             return .success(stored)
         } catch {
             return .failure(Problem(message: "The campaign could not be stored: \(error)"))
@@ -200,7 +202,7 @@ extension Console {
             out += "<p><a href=\"/console/messages?task_id=\(HTML.escape(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId))\">Messages of this campaign</a></p>"
         }
         if c.invalidRows > 0 {
-            let lines = c.invalidReport.split(separator: "\n").prefix(50)
+            let lines = c.invalidReport.split(separator: "\n").prefix(CampaignRecord.previewLines)
             out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
             out += "<p><a href=\"/console/campaigns/\(c.id)/invalid.csv\" id=\"invalid-download\">Download all invalid rows</a></p>"
         }
@@ -214,7 +216,7 @@ extension Console {
             ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("Cursor", .string("\(c.cursor)")),
             ("Accepted", .string("\(c.accepted)")), ("Refused", .string("\(c.failed)")),
             ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
-            ("InvalidReport", .string(String(c.invalidReport.split(separator: "\n").prefix(100).joined(separator: "\n")))),
+            ("InvalidReport", .string(c.invalidReport)),
         ]
         return String(decoding: ResponseEncoder.encode(fields, root: "", format: .json), as: UTF8.self)
     }

@@ -194,6 +194,9 @@ enum SQLiteSchema {
                         updated_at INTEGER NOT NULL
                     );
                     CREATE INDEX campaigns_account ON campaigns(account, id);
+                    -- The whole list of invalid rows (campaigns.invalid_report keeps its first lines): megabytes
+                    -- for a big upload, read only when someone downloads it.
+                    CREATE TABLE campaign_reports (campaign_id INTEGER PRIMARY KEY, report TEXT NOT NULL);
 
                     -- A campaign's valid rows, texts filled in, sent in row order; deleted once it is done.
                     CREATE TABLE campaign_rows (

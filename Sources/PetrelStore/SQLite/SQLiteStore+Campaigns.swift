@@ -15,9 +15,10 @@ extension SQLiteStore {
                 arguments: [
                     c.account, c.name, c.text, c.type.rawValue, c.from, c.validitySeconds, c.taskId, c.startAtMs,
                     c.status.rawValue, c.totalRows, c.validRows, c.invalidRows, c.parts, c.cursor, c.accepted, c.failed,
-                    c.invalidReport, c.createdAtMs, c.updatedAtMs,
+                    CampaignRecord.preview(of: c.invalidReport), c.createdAtMs, c.updatedAtMs,
                 ])
             let id = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)", arguments: [id, c.invalidReport])
             let insert = try db.cachedStatement(sql: "INSERT INTO campaign_rows (campaign_id, row, recipient, body) VALUES (?, ?, ?, ?)")
             for (i, r) in rows.enumerated() {
                 try FastStatement.run(insert, db) { s in
@@ -34,6 +35,18 @@ extension SQLiteStore {
     public func campaign(id: Int64, account: String) async throws -> CampaignRecord? {
         try readNow { db in
             try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ? AND account = ?", arguments: [id, account]).map(Self.campaign)
+        }
+    }
+
+    public func campaignInvalidReport(id: Int64, account: String) async throws -> String? {
+        try readNow { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT r.report FROM campaign_reports r JOIN campaigns c ON c.id = r.campaign_id
+                    WHERE c.id = ? AND c.account = ?
+                    """,
+                arguments: [id, account])
         }
     }
 
