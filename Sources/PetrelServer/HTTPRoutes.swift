@@ -47,8 +47,10 @@ struct HTTPRoutes {
             authority: request.head.authority ?? "", body: Array(buffer: body))
         let answer = await gateway.handle(rpc)
         ServerMetrics.request(action: answer.action, code: answer.code)
-        logger.debug(
-            "rpc", metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
+        // Every answer at debug; server-side failures always, so an operator can find a client's RequestId.
+        logger.log(
+            level: answer.status >= 500 ? .error : .debug, "rpc",
+            metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
         return Self.response(answer)
     }
 

@@ -22,6 +22,11 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw CLIError(description: "\(error)")
         }
+        if let env = ProcessInfo.processInfo.environment["PETREL_LOG_FORMAT"] {
+            guard let format = LogFormat(rawValue: env) else { throw CLIError(description: "PETREL_LOG_FORMAT must be text or json") }
+            c.logFormat = format
+        }
+        c.logFormat.bootstrap()
         if let dataDir {
             c.dataDir = dataDir
         } else if config == nil, let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] {

@@ -162,3 +162,25 @@ def test_config_check_names_the_bad_key(tmp_path):
     bad.write_text("channels:\n  - {id: a, type: smpp, host: h, systemId: p, windw: 5}\n")
     r = subprocess.run([PETREL, "config", "check", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1 and "channels[0].windw" in r.stdout, r.stdout + r.stderr
+
+
+def test_json_logs_carry_the_request_id_and_never_a_secret(make_server):
+    server = make_server(config={"logFormat": "json", "logLevel": "debug"})
+    client = server.client()
+    answer = client.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="log me")).body
+    bad = server.client(sk="wrong-secret")
+    with pytest.raises(Exception):
+        bad.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="refused"))
+
+    def logged():
+        lines = [json.loads(l) for l in list(server.output) if l.startswith("{")]
+        return [l for l in lines if l.get("RequestId") == answer.request_id] and lines
+
+    lines = wait_for(logged, timeout=10)
+    for line in lines:
+        assert {"ts", "level", "label", "msg"} <= line.keys() and line["ts"].endswith("Z")
+    rpc = [l for l in lines if l.get("RequestId") == answer.request_id][0]
+    assert rpc["action"] == "SendMessageToGlobe" and rpc["code"] == "OK" and rpc["status"] == "200"
+    assert any(l.get("code") == "SignatureDoesNotMatch" for l in lines)
+    text = "".join(server.output)
+    assert server.sk not in text and "wrong-secret" not in text

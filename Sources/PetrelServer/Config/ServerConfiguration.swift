@@ -7,6 +7,8 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     public var dataDir = "./petrel-data"
     public var logLevel = "info"
+    /// `text` or `json` (one object per line, metadata such as RequestId as fields).
+    public var logFormat = LogFormat.text
 
     // api
     public var hostId = ""
@@ -80,6 +82,11 @@ public struct ServerConfiguration: Sendable {
         if let listen = try root.string("listen") { try c.setListen(listen) }
         c.dataDir = try root.string("dataDir", default: c.dataDir)
         c.logLevel = try root.string("logLevel", default: c.logLevel)
+        let format = try root.string("logFormat", default: c.logFormat.rawValue)
+        guard let logFormat = LogFormat(rawValue: format) else {
+            throw ConfigNode.Failure(description: "logFormat must be text or json")
+        }
+        c.logFormat = logFormat
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(c.logLevel) else {
             throw ConfigNode.Failure(description: "logLevel must be one of trace, debug, info, notice, warning, error, critical")
         }
