@@ -76,9 +76,12 @@ public enum PetrelServer {
                 for carrier in carriers {
                     let snap = await carrier.snapshot()
                     let conf = carrier.configuration
+                    let h = await carrier.healthSnapshot()
                     states.append(ChannelState(
                         id: carrier.id, kind: "smpp", target: "\(conf.host):\(conf.port) as \(conf.systemID)", bound: snap.bound,
-                        sessions: snap.sessions, inFlight: snap.inFlight, window: snap.window, tps: conf.tps))
+                        sessions: snap.sessions, inFlight: snap.inFlight, window: snap.window, tps: conf.tps,
+                        accepted: h.accepted, refused: h.refused, noResponse: h.noResponse, connectFailures: h.connectFailures,
+                        sessionsClosed: h.sessionsClosed, lastError: h.lastError))
                 }
                 return states
             }

@@ -88,6 +88,8 @@ public struct CampaignRecord: Sendable, Equatable {
     /// One line per invalid row (`line N: number: reason`); a stored record keeps the first
     /// `CampaignRecord.previewLines`, the store's `campaignInvalidReport` has them all.
     public var invalidReport: String
+    /// Valid rows by parts per message, e.g. `1 part: 950 · 2 parts: 50`.
+    public var segmentsSummary: String
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
 
@@ -95,8 +97,9 @@ public struct CampaignRecord: Sendable, Equatable {
         id: Int64 = 0, account: String, name: String, text: String, type: MessageType, from: String,
         validitySeconds: Int64?, taskId: String, startAtMs: Int64?, status: CampaignStatus = .draft, totalRows: Int,
         validRows: Int, invalidRows: Int, parts: Int, cursor: Int = 0, accepted: Int = 0, failed: Int = 0,
-        invalidReport: String, createdAtMs: Int64, updatedAtMs: Int64
+        invalidReport: String, segmentsSummary: String = "", createdAtMs: Int64, updatedAtMs: Int64
     ) {
+        self.segmentsSummary = segmentsSummary
         self.id = id
         self.account = account
         self.name = name

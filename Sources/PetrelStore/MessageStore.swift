@@ -86,6 +86,7 @@ public protocol MessageStore: Sendable {
     /// Puts a receipt for every final message matching `filter` in the outbox; returns how many.
     func replayReceipts(_ filter: ReceiptFilter, nowMs: Int64) async throws -> Int
     func outboxCounts() async throws -> OutboxCounts
+    func outboxCounts(account: String) async throws -> OutboxCounts
 
     // MARK: Console
 

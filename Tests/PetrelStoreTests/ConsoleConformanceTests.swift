@@ -9,7 +9,7 @@ import Testing
         CampaignRecord(
             account: account, name: "spring", text: "Hi ${name}", type: .mkt, from: "Petrel", validitySeconds: 600, taskId: "",
             startAtMs: nil, totalRows: rows + 1, validRows: rows, invalidRows: 1, parts: rows, invalidReport: "line 3: 1: bad",
-            createdAtMs: 10, updatedAtMs: 10)
+            segmentsSummary: "1 part: \(rows)", createdAtMs: 10, updatedAtMs: 10)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -73,6 +73,7 @@ import Testing
             var stored = try #require(try await store.campaign(id: id, account: "acme"))
             #expect(stored.status == .draft && stored.validRows == 5 && stored.invalidReport == "line 3: 1: bad")
             #expect(try await store.campaignInvalidReport(id: id, account: "acme") == "line 3: 1: bad")
+            #expect(stored.segmentsSummary == "1 part: 5")
             #expect(try await store.campaignInvalidReport(id: id, account: "other") == nil)
             #expect(try await store.runnableCampaigns(nowMs: 100).isEmpty)          // a draft is not sent
             #expect(try await store.setCampaignStatus(id: id, account: "other", to: .running, from: [.draft], nowMs: 20) == false)

@@ -128,6 +128,18 @@ def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server)
     page = mine.get(server.url(f"/console/campaigns/{campaign}"), timeout=10).text
     assert "draft" in page                                   # the other account could not start it
 
+    # Templates and receipts: listed and replayed per account only.
+    server.cli("templates", "add", "SECRET_TPL", "--text", "default's template ${code}")
+    assert "SECRET_TPL" in mine.get(server.url("/console/keys"), timeout=10).text
+    keys = theirs.get(server.url("/console/keys"), timeout=10).text
+    assert "SECRET_TPL" not in keys and server.ak not in keys and ak in keys
+    server.cli("accounts", "set-receipt-url", "default", "http://127.0.0.1:9/receipts")
+    wait_for(lambda: "delivered" in mine.get(server.url(f"/console/messages/{message_id}"), timeout=10).text)
+    r = theirs.post(server.url("/console/receipts/replay"), data={"message_id": message_id, "csrf": their_csrf}, timeout=10)
+    assert "0 receipt(s) queued" in r.text
+    r = mine.post(server.url("/console/receipts/replay"), data={"message_id": message_id, "csrf": my_csrf}, timeout=10)
+    assert "1 receipt(s) queued" in r.text
+
 
 def test_a_campaign_killed_mid_run_resumes_where_it_was_without_duplicates(make_server, tmp_path):
     config = {**FAST_SANDBOX, "console": {"campaignChunk": 20}}
@@ -214,6 +226,7 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     assert "line 4: 12345" in invalid and "line 6: +8613812345678" in invalid
     figures = b.find_element(By.ID, "campaign-figures").text
     assert "Valid rows 3" in figures and "Invalid rows 2" in figures and "Parts (segments) to send 3" in figures
+    assert "Parts per message 1 part: 3" in figures
     assert b.find_element(By.ID, "campaign-status").text == "draft"
     b.save_screenshot(str(SHOTS / "campaign-preview.png"))
     b.find_element(By.ID, "campaign-start").click()
@@ -238,6 +251,14 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     wait.until(EC.title_contains("Message "))
     assert "Status changes" in b.page_source and "Parts as sent" in b.page_source
     b.save_screenshot(str(SHOTS / "message.png"))
+
+    # Receipts, channels, keys: the account's own, no secrets.
+    b.get(server.url("/console/receipts"))
+    assert b.find_element(By.ID, "outbox-pending").text == "0" and b.find_element(By.ID, "outbox-parked").text == "0"
+    b.get(server.url("/console/keys"))
+    assert server.ak in b.page_source and server.sk not in b.page_source
+    b.get(server.url("/console/channels"))
+    assert "sandbox" in b.find_element(By.TAG_NAME, "table").text
 
     # The inbox on a phone-sized screen.
     b.set_window_size(390, 844)

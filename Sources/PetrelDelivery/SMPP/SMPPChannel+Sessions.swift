@@ -45,6 +45,8 @@ extension SMPPChannel {
                     s.handler = handler
                 case .failure(let error):
                     self.logger.warning("connect failed", metadata: ["session": "\(s.name)", "error": "\(error)"])
+                    self.health.connectFailures += 1
+                    self.health.lastError = "connect failed: \(error)"
                     self.reconnectLater(s)
                 }
             }
@@ -120,6 +122,8 @@ extension SMPPChannel: SMPPClientDelegate {
         updateCapacity()
         if !stopping {
             logger.warning("session closed", metadata: ["session": "\(handler.name)", "reason": "\(reason)"])
+            health.sessionsClosed += 1
+            health.lastError = "session closed: \(reason)"
             reconnectLater(s)
         }
     }

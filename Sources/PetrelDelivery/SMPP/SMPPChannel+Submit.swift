@@ -122,10 +122,18 @@ extension SMPPChannel {
         switch result {
         case .noResponse:
             // Unknown outcome: send again later (at least once).
+            health.noResponse += 1
+            health.lastError = "no submit_sm_resp in time"
             job.noteRetry(afterMs: 1000)
         case .response(let status, let messageID):
             DeliveryMetrics.submitLatency(channel: id, ms: clock() - pending.submittedAtMs)
             DeliveryMetrics.submitted(channel: id, outcome: status.handling == .accepted ? "accepted" : "\(status.handling)")
+            if status.handling == .accepted {
+                health.accepted += 1
+            } else {
+                health.refused += 1
+                health.lastError = "submit_sm refused: \(status)"
+            }
             switch status.handling {
             case .accepted:
                 throttleBackoffMs = 0

@@ -37,6 +37,21 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     var pumpScheduled = false
     var stopping = false
     var roundRobin = 0
+    var health = Health()
+
+    /// Counts of what went right and wrong since start, and the last error (for the console's channel page).
+    public struct Health: Sendable, Equatable {
+        public var accepted = 0
+        public var refused = 0
+        public var noResponse = 0
+        public var connectFailures = 0
+        public var sessionsClosed = 0
+        public var lastError = ""
+    }
+
+    public func healthSnapshot() async -> Health {
+        (try? await loop.submit { self.health }.get()) ?? Health()
+    }
 
     public init(
         configuration: SMPPChannelConfiguration, receipts: ReceiptProcessor, logger: Logger,

@@ -17,6 +17,12 @@ struct ChannelState: Sendable {
     var inFlight: Int
     var window: Int
     var tps: Double
+    var accepted = 0
+    var refused = 0
+    var noResponse = 0
+    var connectFailures = 0
+    var sessionsClosed = 0
+    var lastError = ""
 }
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in

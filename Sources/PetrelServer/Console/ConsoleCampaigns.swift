@@ -104,7 +104,10 @@ extension Console {
             account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"), text: text,
             type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt, totalRows: plan.totalRows,
             validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
-            invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"), createdAtMs: now, updatedAtMs: now)
+            invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
+            segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }.map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }
+                .joined(separator: " · "),
+            createdAtMs: now, updatedAtMs: now)
         do {
             let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, text: $0.text) })
             var stored = record
@@ -180,7 +183,7 @@ extension Console {
             ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"), ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
             ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"), ("Invalid rows", "\(c.invalidRows)"),
             ("Parts (segments) to send", "\(c.parts)"),
-            ("Average parts per message", c.validRows > 0 ? String(format: "%.2f", Double(c.parts) / Double(c.validRows)) : "–"),
+            ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
             ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"), ("Refused", "\(c.failed)"),
         ]
         var out = "<div class=\"scroll\"><table id=\"campaign-figures\">" + rows.map {
@@ -213,7 +216,7 @@ extension Console {
         let fields: [(String, ResponseValue)] = [
             ("Id", .string("\(c.id)")), ("Name", .string(c.name)), ("Status", .string(c.status.rawValue)),
             ("TotalRows", .string("\(c.totalRows)")), ("ValidRows", .string("\(c.validRows)")),
-            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("Cursor", .string("\(c.cursor)")),
+            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("PartsPerMessage", .string(c.segmentsSummary)), ("Cursor", .string("\(c.cursor)")),
             ("Accepted", .string("\(c.accepted)")), ("Refused", .string("\(c.failed)")),
             ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
             ("InvalidReport", .string(c.invalidReport)),

@@ -69,9 +69,13 @@ extension Console {
                 HTML.escape(c.id), HTML.escape(c.kind), HTML.escape(c.target),
                 "<span class=\"status \(c.bound > 0 || c.kind == "sandbox" ? "s-delivered" : "s-failed")\">\(state)</span>",
                 c.kind == "sandbox" ? "–" : "\(c.inFlight) / \(c.window)", c.tps > 0 ? String(format: "%.0f", c.tps) : "unlimited",
+                c.kind == "sandbox" ? "–" : "\(c.accepted) / \(c.refused) / \(c.noResponse)",
+                c.kind == "sandbox" ? "–" : "\(c.connectFailures) / \(c.sessionsClosed)", HTML.escape(c.lastError),
             ]
         }
-        return HTML.table(["Channel", "Kind", "Target", "State", "Window in use", "TPS limit"], rows)
+        return HTML.table(
+            ["Channel", "Kind", "Target", "State", "Window in use", "TPS limit", "Submits accepted / refused / unanswered",
+             "Connect failures / sessions lost", "Last error"], rows)
     }
 
     // MARK: Messages
@@ -165,7 +169,10 @@ extension Console {
     func receipts(_ request: Request, _ s: ConsoleSessions.Session, notice: String?) async throws -> Response {
         let account = try await store.accounts().first { $0.name == s.account }
         let parked = try await store.parkedReceipts(account: s.account, limit: 200)
+        let counts = try await store.outboxCounts(account: s.account)
         var body = notice.map { "<p class=\"notice\">\(HTML.escape($0))</p>" } ?? ""
+        body += "<div class=\"cards\"><div class=\"card\"><div class=\"n\" id=\"outbox-pending\">\(counts.pending)</div><div class=\"l\">receipts waiting to be pushed</div></div>"
+        body += "<div class=\"card\"><div class=\"n\" id=\"outbox-parked\">\(counts.parked)</div><div class=\"l\">parked (given up on for now)</div></div></div>"
         body += "<p>Receipt URL: <code>\(HTML.escape(account?.receiptURL.isEmpty == false ? account!.receiptURL : "none"))</code>"
         body += " <span class=\"muted\">(set with <code>petrel accounts set-receipt-url</code>)</span></p>"
         body += "<h2>Parked receipts</h2>" + HTML.table(

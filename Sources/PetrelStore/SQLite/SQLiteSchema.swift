@@ -190,6 +190,7 @@ enum SQLiteSchema {
                         accepted INTEGER NOT NULL,
                         failed INTEGER NOT NULL,
                         invalid_report TEXT NOT NULL,
+                        segments_summary TEXT NOT NULL,
                         created_at INTEGER NOT NULL,
                         updated_at INTEGER NOT NULL
                     );

@@ -9,13 +9,13 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status,
                         total_rows, valid_rows, invalid_rows, parts, cursor, accepted, failed, invalid_report,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        segments_summary, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     c.account, c.name, c.text, c.type.rawValue, c.from, c.validitySeconds, c.taskId, c.startAtMs,
                     c.status.rawValue, c.totalRows, c.validRows, c.invalidRows, c.parts, c.cursor, c.accepted, c.failed,
-                    CampaignRecord.preview(of: c.invalidReport), c.createdAtMs, c.updatedAtMs,
+                    CampaignRecord.preview(of: c.invalidReport), c.segmentsSummary, c.createdAtMs, c.updatedAtMs,
                 ])
             let id = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)", arguments: [id, c.invalidReport])
@@ -112,7 +112,7 @@ extension SQLiteStore {
             type: MessageType(rawValue: row["type"]) ?? .mkt, from: row["sender"], validitySeconds: row["validity"],
             taskId: row["task_id"], startAtMs: row["start_at"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,
             totalRows: row["total_rows"], validRows: row["valid_rows"], invalidRows: row["invalid_rows"], parts: row["parts"],
-            cursor: row["cursor"], accepted: row["accepted"], failed: row["failed"], invalidReport: row["invalid_report"],
+            cursor: row["cursor"], accepted: row["accepted"], failed: row["failed"], invalidReport: row["invalid_report"], segmentsSummary: row["segments_summary"],
             createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
     }
 }

@@ -114,6 +114,15 @@ extension SQLiteStore {
         }
     }
 
+    public func outboxCounts(account: String) async throws -> OutboxCounts {
+        try readNow { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox WHERE account = ?",
+                arguments: [account])
+            return OutboxCounts(pending: row?[0] ?? 0, parked: row?[1] ?? 0)
+        }
+    }
+
     static func messageColumns(_ alias: String) -> String {
         messageColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }
             .joined(separator: ", ")
