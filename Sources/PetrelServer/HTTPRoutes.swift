@@ -37,21 +37,30 @@ struct HTTPRoutes {
         do {
             body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch {
-            return Self.response(Gateway.errorResponse(
-                .bodyTooLarge(limit: configuration.maxBodyBytes), requestId: RequestID.make(), hostId: configuration.hostId,
-                format: .json, action: ""))
+            return Self.response(bodyTooLarge())
         }
         let rpc = RPCRequest(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
             headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
             authority: request.head.authority ?? "", body: Array(buffer: body))
+        return Self.response(await handle(rpc))
+    }
+
+    /// The gateway's answer, counted and logged (both HTTP paths to the RPC door come here).
+    func handle(_ rpc: RPCRequest) async -> RPCResponse {
         let answer = await gateway.handle(rpc)
         ServerMetrics.request(action: answer.action, code: answer.code)
         // Every answer at debug; server-side failures always, so an operator can find a client's RequestId.
         logger.log(
             level: answer.status >= 500 ? .error : .debug, "rpc",
             metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
-        return Self.response(answer)
+        return answer
+    }
+
+    func bodyTooLarge() -> RPCResponse {
+        Gateway.errorResponse(
+            .bodyTooLarge(limit: configuration.maxBodyBytes), requestId: RequestID.make(), hostId: configuration.hostId,
+            format: .json, action: "")
     }
 
     static func response(_ r: RPCResponse) -> Response {

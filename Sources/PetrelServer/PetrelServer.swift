@@ -68,7 +68,8 @@ public enum PetrelServer {
             timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
 
         let router = Router()
-        HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger).register(on: router)
+        let routes = HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger)
+        routes.register(on: router)
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
@@ -90,10 +91,16 @@ public enum PetrelServer {
                 channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes, clock: clock
             ).register(on: router)
         }
-        // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed; headers beyond
+        // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed (by RPCFastPath); headers beyond
         // maxHeaderBytes (or 100 fields) are refused with 431 by the HTTP decoder.
         let http1 = HTTP1Channel.Configuration(
-            idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)),
+            additionalChannelHandlers: [
+                // The RPC door without the async bridge; it also owns the idle timeout (see RPCFastPath).
+                RPCFastPath(
+                    maxBody: c.maxBodyBytes, idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)), serve: { await routes.handle($0) },
+                    bodyTooLarge: { routes.bodyTooLarge() })
+            ],
+            idleTimeout: nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: c.maxHeaderBytes, maxHeaderListSize: c.maxHeaderBytes, maxHeaderFieldCount: 100))
         var app = Application(
             router: router, server: .http1(configuration: http1),

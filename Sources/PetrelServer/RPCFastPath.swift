@@ -1,0 +1,206 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import PetrelAPI
+
+/// The RPC door (`/`) served straight from the channel pipeline, in front of Hummingbird's router.
+///
+/// A single send spends most of its CPU outside Petrel: in the async channel bridge that hands each request to a
+/// task and each response part back to the event loop. Here the request is collected on the event loop, the
+/// gateway runs in one task, and the answer is written with one hop back. Everything else (console, metrics,
+/// health) passes through to Hummingbird untouched. Requests are answered in order: while one is in flight
+/// (ours or Hummingbird's), later pipelined parts wait here.
+///
+/// Because Hummingbird's connection-state handler never sees the requests answered here, this handler owns the
+/// connection's idle timeout (Hummingbird's is off) and graceful-shutdown quiescing: a connection with nothing in
+/// flight, or stalled mid-request, for `idleTimeout` is closed; on quiesce an idle connection closes at once and a
+/// busy one after its answer.
+final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let serve: @Sendable (RPCRequest) async -> RPCResponse
+    let bodyTooLarge: @Sendable () -> RPCResponse
+    let maxBody: Int
+
+    private enum State {
+        case idle
+        /// Collecting one of ours.
+        case collecting(HTTPRequest, ByteBuffer, tooLarge: Bool)
+        /// Ours, handed to the gateway.
+        case serving
+        /// Hummingbird's: parts pass through until its answer ends.
+        case passing(requestEnded: Bool)
+    }
+
+    private var state = State.idle
+    private var waiting: [HTTPRequestPart] = []
+    private var closeAfterResponse = false
+    private let idleTimeout: TimeAmount
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: RepeatedTask?
+
+    init(
+        maxBody: Int, idleTimeout: TimeAmount, serve: @escaping @Sendable (RPCRequest) async -> RPCResponse,
+        bodyTooLarge: @escaping @Sendable () -> RPCResponse
+    ) {
+        self.maxBody = maxBody
+        self.idleTimeout = idleTimeout
+        self.serve = serve
+        self.bodyTooLarge = bodyTooLarge
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        lastActivity = .now()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let every = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 1_000_000))
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+            let (handler, context) = bound.value
+            handler.checkIdle(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
+    }
+
+    private func checkIdle(context: ChannelHandlerContext) {
+        guard NIODeadline.now() - lastActivity >= idleTimeout else { return }
+        switch state {
+        case .idle, .collecting: context.close(promise: nil)     // nothing in flight, or a client stalled mid-request
+        case .serving, .passing: break                           // we owe an answer
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch state {
+        case .idle, .collecting: context.close(promise: nil)
+        case .serving: closeAfterResponse = true
+        case .passing: context.fireUserInboundEventTriggered(event)  // Hummingbird closes after its answer
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        handle(context: context, part: unwrapInboundIn(data))
+    }
+
+    private func handle(context: ChannelHandlerContext, part: HTTPRequestPart) {
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            if Self.isRPC(head) {
+                state = .collecting(head, context.channel.allocator.buffer(capacity: 0), tooLarge: false)
+            } else {
+                state = .passing(requestEnded: false)
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case (.idle, _):
+            // The rest of a request Hummingbird already answered (an early response): still Hummingbird's.
+            context.fireChannelRead(wrapInboundOut(part))
+        case (.collecting(let head, var body, let tooLarge), .body(let chunk)):
+            state = .idle   // drop the reference so the buffer is not copied on write
+            let over = tooLarge || body.readableBytes + chunk.readableBytes > maxBody
+            if !over { body.writeImmutableBuffer(chunk) }
+            state = .collecting(head, body, tooLarge: over)
+        case (.collecting(let head, let body, let tooLarge), .end):
+            state = .serving
+            start(context: context, head: head, body: body, tooLarge: tooLarge)
+        case (.collecting, .head):
+            context.close(promise: nil)     // cannot come from the HTTP decoder
+        case (.passing(false), .end):
+            state = .passing(requestEnded: true)
+            context.fireChannelRead(wrapInboundOut(part))
+        case (.passing(false), _):
+            context.fireChannelRead(wrapInboundOut(part))
+        case (.serving, _), (.passing(true), _):
+            // A pipelined request while one is in flight: it waits its turn.
+            waiting.append(part)
+        }
+    }
+
+    private func start(context: ChannelHandlerContext, head: HTTPRequest, body: ByteBuffer, tooLarge: Bool) {
+        if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
+        let request = RPCRequest(
+            method: head.method.rawValue, path: Self.path(head.path ?? "/"), query: Self.query(head.path ?? "/"),
+            headers: head.headerFields.map { (name: $0.name.rawName, value: $0.value) },
+            authority: head.authority ?? "", body: Array(buffer: body))
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let serve = self.serve
+        let answer = tooLarge ? bodyTooLarge() : nil
+        Task {
+            let response: RPCResponse
+            if let answer { response = answer } else { response = await serve(request) }
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.respond(context: context, response)
+            }
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, _ r: RPCResponse) {
+        guard context.channel.isActive else { return }
+        lastActivity = .now()
+        var fields = HTTPFields()
+        for (name, value) in r.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        fields[.contentLength] = String(r.body.count)
+        if closeAfterResponse { fields[.connection] = "close" }
+        var buffer = context.channel.allocator.buffer(capacity: r.body.count)
+        buffer.writeBytes(r.body)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: r.status), headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        if closeAfterResponse {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        finished(context: context)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = .now()
+        context.write(data, promise: promise)
+        if case .end = unwrapOutboundIn(data), case .passing = state { finished(context: context) }
+    }
+
+    /// A response ended: waiting requests go on until one is in flight again.
+    private func finished(context: ChannelHandlerContext) {
+        state = .idle
+        guard !waiting.isEmpty else { return }
+        drain: while !waiting.isEmpty {
+            switch state {
+            case .serving, .passing(requestEnded: true): break drain
+            default: handle(context: context, part: waiting.removeFirst())
+            }
+        }
+        // Hummingbird's async bridge hands reads over on read-complete; parts replayed here come outside a read.
+        context.fireChannelReadComplete()
+    }
+
+    static func isRPC(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post || head.method == .get, let path = head.path else { return false }
+        return path == "/" || path.hasPrefix("/?")
+    }
+
+    static func path(_ full: String) -> String {
+        full.firstIndex(of: "?").map { String(full[..<$0]) } ?? full
+    }
+
+    static func query(_ full: String) -> String {
+        full.firstIndex(of: "?").map { String(full[full.index(after: $0)...]) } ?? ""
+    }
+}
