@@ -124,6 +124,10 @@ def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server)
     assert theirs.get(server.url(f"/console/campaigns/{campaign}/invalid.csv"), timeout=10).status_code == 404
     r = theirs.post(server.url(f"/console/campaigns/{campaign}/start"), data={"csrf": their_csrf}, timeout=10)
     assert r.status_code == 404
+    # The scripts' JSON API answers the same.
+    assert theirs.get(server.url(f"/console/api/campaigns/{campaign}"), timeout=10).status_code == 404
+    r = theirs.post(server.url(f"/console/api/campaigns/{campaign}/cancel"), headers={"X-CSRF-Token": their_csrf}, timeout=10)
+    assert r.status_code == 404 and r.json()["Code"] == "NotFound"
     assert "private campaign" not in theirs.get(server.url("/console/campaigns"), timeout=10).text
     page = mine.get(server.url(f"/console/campaigns/{campaign}"), timeout=10).text
     assert "draft" in page                                   # the other account could not start it
