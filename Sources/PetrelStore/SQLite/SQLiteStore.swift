@@ -19,9 +19,10 @@ public final class SQLiteStore: MessageStore {
         config.label = "petrel"
         config.prepareDatabase { db in
             // The queue's hot pages (recent rows, index tails) should never leave memory: 64 MB of page cache per
-            // connection and reads through a memory map instead of a pread() per page.
+            // connection. No memory map: it made every database page read count in the process's RSS (372 MB with
+            // 1.5M queued, against 144 MB without) and gained nothing measurable end to end (6.4–7.2k msg/s either way).
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA mmap_size = 0")
         }
         let path = (directory as NSString).appendingPathComponent("petrel.sqlite")
         let pool = try DatabasePool(path: path, configuration: config)
