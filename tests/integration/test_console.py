@@ -269,3 +269,49 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     b.get(server.url("/console/inbox?to=85291234567"))
     wait.until(lambda d: "482913" in d.find_element(By.CSS_SELECTOR, ".phone").text)
     b.save_screenshot(str(SHOTS / "inbox-phone.png"))
+
+
+def test_keys_and_templates_managed_in_the_console_work_with_the_sdk(server, tmp_path):
+    import html
+    import json
+    from alibabacloud_dysmsapi20180501 import models as m
+    from Tea.exceptions import TeaException
+
+    s, csrf = sign_in(server)
+    r = s.post(server.url("/console/keys/create"), data={"name": "from-console", "csrf": csrf}, timeout=10)
+    key = json.loads(html.unescape(re.search(r'<pre id="new-key">(.*?)</pre>', r.text).group(1)))
+    assert "from-console" in s.get(server.url("/console/keys"), timeout=10).text
+    assert key["AccessKeySecret"] not in s.get(server.url("/console/keys"), timeout=10).text     # shown once
+    client = server.client(key["AccessKeyId"], key["AccessKeySecret"])
+    assert client.send_message_to_globe(m.SendMessageToGlobeRequest(to="85291234567", message="hi")).body.response_code == "OK"
+
+    s.post(server.url("/console/templates/add"), data={"code": "OTP_1", "text": "Your code is ${code}", "csrf": csrf}, timeout=10)
+    sent = client.send_message_with_template(m.SendMessageWithTemplateRequest(
+        to="85291234567", from_="Petrel", template_code="OTP_1", template_param='{"code":"4321"}')).body
+    assert sent.response_code == "OK"
+    bad = s.post(server.url("/console/templates/add"), data={"code": "no spaces", "text": "x", "csrf": csrf}, timeout=10)
+    assert "TemplateCode is 1 to 64" in bad.text
+
+    # The key signed in cannot switch itself off; another key can be.
+    r = s.post(server.url(f"/console/keys/{server.ak}/disable"), data={"csrf": csrf}, timeout=10)
+    assert "signed in with this key" in r.text
+    s.post(server.url(f"/console/keys/{key['AccessKeyId']}/disable"), data={"csrf": csrf}, timeout=10)
+    with pytest.raises(TeaException) as e:
+        client.send_message_to_globe(m.SendMessageToGlobeRequest(to="85291234567", message="hi"))
+    assert e.value.code == "InvalidAccessKeyId.Inactive"
+    s.post(server.url(f"/console/templates/OTP_1/delete"), data={"csrf": csrf}, timeout=10)
+    assert "OTP_1" not in s.get(server.url("/console/keys"), timeout=10).text
+
+    # A restricted key only makes keys as restricted as itself.
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": ["dysms:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["dysms:BatchSend*"], "Resource": "*"}]}))
+    limited = json.loads(server.cli("keys", "create", "--name", "limited", "--policy", str(policy)).stdout)
+    ls, lcsrf = sign_in(server, limited["AccessKeyId"], limited["AccessKeySecret"])
+    r = ls.post(server.url("/console/keys/create"), data={"name": "child", "csrf": lcsrf}, timeout=10)
+    child = json.loads(html.unescape(re.search(r'<pre id="new-key">(.*?)</pre>', r.text).group(1)))
+    with pytest.raises(TeaException) as e:
+        server.client(child["AccessKeyId"], child["AccessKeySecret"]).batch_send_message_to_globe(
+            m.BatchSendMessageToGlobeRequest(to='["85291234567"]', message='["x"]'))
+    assert e.value.code == "Forbidden.RAM"

@@ -50,6 +50,7 @@ struct Console: Sendable {
             return Self.redirect("/console/login", cookie: "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0")
         }
         registerPages(router)
+        registerKeys(router)
         registerInbox(router)
         registerCampaigns(router)
     }

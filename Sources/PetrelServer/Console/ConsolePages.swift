@@ -32,7 +32,6 @@ extension Console {
             let n = try await self.store.retryParked(account: s.account, nowMs: self.clock())
             return try await self.receipts(request, s, notice: "\(n) parked receipt(s) moved back to the outbox.")
         }
-        get("/console/keys", router) { _, s in try await self.keys(s) }
     }
 
     // MARK: Overview
@@ -190,22 +189,6 @@ extension Console {
             <button type="submit">Replay</button></form>
             """
         return Self.html(HTML.page(title: "Receipts", active: "/console/receipts", session: s, body: body))
-    }
-
-    func keys(_ s: ConsoleSessions.Session) async throws -> Response {
-        let keys = try await store.accessKeys().filter { $0.account == s.account }
-        let templates = try await store.templates(account: s.account)
-        var body = "<h2>Access keys</h2>" + HTML.table(
-            ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)"],
-            keys.map { k in
-                [HTML.escape(k.id), HTML.escape(k.name), k.enabled ? "enabled" : "disabled", k.policy == nil ? "full rights" : "policy",
-                 HTML.time(k.createdAtMs)]
-            })
-        body += "<p class=\"muted\">Secrets are shown only once, when a key is created (<code>petrel keys create</code>).</p>"
-        body += "<h2>Templates</h2>" + HTML.table(
-            ["TemplateCode", "Text", "Created (UTC)"],
-            templates.map { [HTML.escape($0.code), HTML.escape($0.text), HTML.time($0.createdAtMs)] }, empty: "No templates.")
-        return Self.html(HTML.page(title: "Keys & templates", active: "/console/keys", session: s, body: body))
     }
 
     static func status(_ s: MessageStatus) -> String {

@@ -1,0 +1,97 @@
+import Hummingbird
+import PetrelAPI
+import PetrelCore
+import PetrelStore
+
+/// Access keys and templates of the signed-in account. A key made here gets the policy of the key that made it,
+/// so a restricted key can never mint a stronger one; a secret is shown once, on the page that created it.
+extension Console {
+    func registerKeys(_ router: Router<BasicRequestContext>) {
+        get("/console/keys", router) { _, s in try await self.keys(s, notice: nil, error: nil) }
+        post("/console/keys/create", router) { _, s, form in
+            let name = (form["name"] ?? "").trimmingCharacters(in: " ")
+            guard !name.isEmpty, name.count <= 64 else { return try await self.keys(s, notice: nil, error: "A key needs a name of 1 to 64 characters.") }
+            let creator = try await self.store.accessKey(id: s.keyId)
+            let key = AccessKeys.make(name: name, account: s.account, policy: creator?.policy, nowMs: self.clock())
+            try await self.store.putAccessKey(key)
+            let shown = """
+                Key created. Copy the secret now: it is not shown again.
+                <pre id="new-key">{"AccessKeyId":"\(HTML.escape(key.id))","AccessKeySecret":"\(HTML.escape(key.secret))"}</pre>
+                """
+            return try await self.keys(s, notice: shown, error: nil)
+        }
+        for action in ["disable", "enable", "delete"] {
+            post(RouterPath("/console/keys/{id}/\(action)"), router) { request, s, _ in
+                let id = request.uri.path.split(separator: "/").dropLast().last.map(String.init) ?? ""
+                guard let key = try await self.store.accessKey(id: id), key.account == s.account else {
+                    return try await self.keys(s, notice: nil, error: "No key \(id) in this account.")
+                }
+                guard key.id != s.keyId || action == "enable" else {
+                    return try await self.keys(s, notice: nil, error: "You are signed in with this key; use another key to \(action) it.")
+                }
+                switch action {
+                case "delete": _ = try await self.store.deleteAccessKey(id: id)
+                default: _ = try await self.store.setAccessKey(id: id, enabled: action == "enable")
+                }
+                return Self.redirect("/console/keys")
+            }
+        }
+        post("/console/templates/add", router) { _, s, form in
+            let code = (form["code"] ?? "").trimmingCharacters(in: " ")
+            let text = form["text"] ?? ""
+            guard !code.isEmpty, code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                return try await self.keys(s, notice: nil, error: "A TemplateCode is 1 to 64 letters, digits, _ or -.")
+            }
+            guard !text.isEmpty, text.count <= self.gateway.maxTextLength else {
+                return try await self.keys(s, notice: nil, error: "A template text is 1 to \(self.gateway.maxTextLength) characters.")
+            }
+            try await self.store.putTemplate(TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
+            return Self.redirect("/console/keys")
+        }
+        post("/console/templates/{code}/delete", router) { request, s, _ in
+            let code = request.uri.path.split(separator: "/").dropLast().last.map(String.init) ?? ""
+            _ = try await self.store.deleteTemplate(account: s.account, code: code)
+            return Self.redirect("/console/keys")
+        }
+    }
+
+    func keys(_ s: ConsoleSessions.Session, notice: String?, error: String?) async throws -> Response {
+        let keys = try await store.accessKeys().filter { $0.account == s.account }
+        let templates = try await store.templates(account: s.account)
+        var body = notice.map { "<div class=\"notice\">\($0)</div>" } ?? ""     // built here, escaped where it is made
+        body += error.map { "<p class=\"error\" id=\"keys-error\">\(HTML.escape($0))</p>" } ?? ""
+        func button(_ path: String, _ label: String, confirm: String? = nil) -> String {
+            "<form method=\"post\" action=\"\(path)\" class=\"inline\"\(confirm.map { " data-confirm=\"\(HTML.escape($0))\"" } ?? "")>\(HTML.csrfField(s))<button type=\"submit\" class=\"secondary\">\(label)</button></form>"
+        }
+        body += "<h2>Access keys</h2>" + HTML.table(
+            ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
+            keys.map { k in
+                let id = HTML.escape(k.id)
+                let actions = k.id == s.keyId
+                    ? "<span class=\"muted\">signed in with this key</span>"
+                    : (k.enabled ? button("/console/keys/\(id)/disable", "Disable") : button("/console/keys/\(id)/enable", "Enable"))
+                        + " " + button("/console/keys/\(id)/delete", "Delete", confirm: "Delete key \(k.id)?")
+                return [id, HTML.escape(k.name), k.enabled ? "enabled" : "disabled", k.policy == nil ? "full rights" : "policy",
+                        HTML.time(k.createdAtMs), actions]
+            })
+        body += """
+            <form method="post" action="/console/keys/create" class="grid" id="key-form">\(HTML.csrfField(s))
+            <label>New key's name <input name="name" id="key-name" required maxlength="64"></label>
+            <button type="submit" id="key-create">Create key</button></form>
+            <p class="muted">A new key gets the same rights as the key you signed in with. Its secret is shown once.</p>
+            """
+        body += "<h2>Templates</h2>" + HTML.table(
+            ["TemplateCode", "Text", "Created (UTC)", ""],
+            templates.map {
+                [HTML.escape($0.code), HTML.escape($0.text), HTML.time($0.createdAtMs),
+                 button("/console/templates/\(HTML.escape($0.code))/delete", "Delete", confirm: "Delete template \($0.code)?")]
+            }, empty: "No templates.")
+        body += """
+            <form method="post" action="/console/templates/add" class="grid" id="template-form">\(HTML.csrfField(s))
+            <label>TemplateCode <input name="code" id="template-code" required maxlength="64"></label>
+            <label class="wide">Text, with ${variable} placeholders <textarea name="text" id="template-text" required></textarea></label>
+            <button type="submit" id="template-add">Add or replace template</button></form>
+            """
+        return Self.html(HTML.page(title: "Keys & templates", active: "/console/keys", session: s, body: body))
+    }
+}
