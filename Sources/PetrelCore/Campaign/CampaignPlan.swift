@@ -51,10 +51,10 @@ public struct CampaignPlan: Sendable {
         guard let first = records.first else { throw .empty }
         let columns: [String]
         var numberIndex = 0
-        if case .success = PhoneNumber.parse(first.fields[0].trimmed) {
+        if case .success = PhoneNumber.parse(first.fields[0].trimmingBlanks) {
             columns = ["number"] + (first.fields.count > 1 ? (2...first.fields.count).map { "column\($0)" } : [])
         } else {
-            columns = first.fields.map(\.trimmed)
+            columns = first.fields.map(\.trimmingBlanks)
             numberIndex = columns.firstIndex { numberColumns.contains($0.lowercased()) } ?? 0
             records.removeFirst()
         }
@@ -68,7 +68,7 @@ public struct CampaignPlan: Sendable {
         let sameText = !template.usesColumns
         var sameTextSegments: Int?
         for record in records {
-            let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmed : ""
+            let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmingBlanks : ""
             // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
             let digits = raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "+") })
                 ? raw : raw.filter { !" -().\u{00A0}".contains($0) }
@@ -118,15 +118,5 @@ public struct CampaignPlan: Sendable {
         case .unknownCallingCode: "unknown country calling code"
         case .invalidNumber: "not a valid number in its country's numbering plan"
         }
-    }
-}
-
-extension String {
-    fileprivate var trimmed: String {
-        let u = utf8
-        func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 }
-        guard let f = u.first, let l = u.last, blank(f) || blank(l) else { return self }
-        guard let start = u.firstIndex(where: { !blank($0) }), let end = u.lastIndex(where: { !blank($0) }) else { return "" }
-        return String(self[start...end])
     }
 }

@@ -27,7 +27,7 @@ public struct CampaignTemplate: Sendable, Equatable {
         while let open = rest.range(of: "${") {
             if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw .unclosed }
-            let name = rest[open.upperBound..<close].trimmingSpaces
+            let name = rest[open.upperBound..<close].trimmingBlanks
             guard let index = columns.firstIndex(of: name)
                 ?? columns.firstIndex(where: { $0.lowercased() == name.lowercased() })
             else { throw .unknownColumn(name, available: columns) }
@@ -60,9 +60,5 @@ extension Substring {
             i = index(after: i)
         }
         return nil
-    }
-
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

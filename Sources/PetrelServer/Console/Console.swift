@@ -208,11 +208,18 @@ struct Console: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
+    /// The path component after `segment`: the id in `/console/campaigns/7/start` after "campaigns".
+    static func pathComponent(_ request: Request, after segment: String) -> String {
+        let parts = request.uri.path.split(separator: "/")
+        guard let i = parts.firstIndex(of: Substring(segment)), i + 1 < parts.count else { return "" }
+        return String(parts[i + 1])
+    }
+
     static func cookie(_ name: String, _ request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0].trimmingCharacters(in: " ") == name { return String(kv[1]).trimmingCharacters(in: " ") }
+                if kv.count == 2, kv[0].trimmingCharacters(in: CharacterSet(charactersIn: " ")) == name { return String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
             }
         }
         return nil

@@ -70,7 +70,7 @@ extension Console {
 
     /// Checks the settings and every row, and stores the campaign as a draft (nothing is sent before start).
     func create(_ s: ConsoleSessions.Session, csv: String, _ f: [String: String]) async -> Result<CampaignRecord, Problem> {
-        func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: " ") }
+        func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
         let text = f["text"] ?? ""
         guard let type = MessageType(parameter: value("type").isEmpty ? "MKT" : value("type")), type != .otp else {
             return .failure(Problem(message: "Type must be NOTIFY or MKT."))
@@ -120,7 +120,7 @@ extension Console {
     }
 
     func act(_ action: String, _ request: Request, _ s: ConsoleSessions.Session) async throws -> (CampaignRecord?, String?) {
-        guard let c = try await campaign(request, s, dropLast: 1) else { return (nil, nil) }
+        guard let c = try await campaign(request, s) else { return (nil, nil) }
         let moves: [String: (CampaignStatus, Set<CampaignStatus>)] = [
             "start": (.running, [.draft]), "pause": (.paused, [.running]), "resume": (.running, [.paused]),
             "cancel": (.cancelled, [.draft, .running, .paused]),
@@ -137,10 +137,8 @@ extension Console {
         return (try await store.campaign(id: c.id, account: s.account) ?? c, nil)
     }
 
-    func campaign(_ request: Request, _ s: ConsoleSessions.Session, dropLast: Int = 0) async throws -> CampaignRecord? {
-        let parts = request.uri.path.split(separator: "/").dropLast(dropLast)
-        let idText = parts.last.map { $0.hasSuffix(".csv") ? parts.dropLast().last ?? "" : $0 } ?? ""
-        guard let id = Int64(idText) else { return nil }
+    func campaign(_ request: Request, _ s: ConsoleSessions.Session) async throws -> CampaignRecord? {
+        guard let id = Int64(Self.pathComponent(request, after: "campaigns")) else { return nil }
         return try await store.campaign(id: id, account: s.account)
     }
 

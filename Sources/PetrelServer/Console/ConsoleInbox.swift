@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PetrelAPI
 import PetrelCore
@@ -74,7 +75,7 @@ extension Console {
     }
 
     static func number(_ raw: String) -> String {
-        var n = raw.trimmingCharacters(in: " +")
+        var n = raw.trimmingCharacters(in: CharacterSet(charactersIn: " +"))
         if n.hasPrefix("00") { n.removeFirst(2) }
         return n.allSatisfy(\.isNumber) ? n : ""
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PetrelAPI
 import PetrelCore
@@ -9,7 +10,7 @@ extension Console {
     func registerKeys(_ router: Router<BasicRequestContext>) {
         get("/console/keys", router) { _, s in try await self.keys(s, notice: nil, error: nil) }
         post("/console/keys/create", router) { _, s, form in
-            let name = (form["name"] ?? "").trimmingCharacters(in: " ")
+            let name = (form["name"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
             guard !name.isEmpty, name.count <= 64 else { return try await self.keys(s, notice: nil, error: "A key needs a name of 1 to 64 characters.") }
             let creator = try await self.store.accessKey(id: s.keyId)
             let key = AccessKeys.make(name: name, account: s.account, policy: creator?.policy, nowMs: self.clock())
@@ -22,7 +23,7 @@ extension Console {
         }
         for action in ["disable", "enable", "delete"] {
             post(RouterPath("/console/keys/{id}/\(action)"), router) { request, s, _ in
-                let id = request.uri.path.split(separator: "/").dropLast().last.map(String.init) ?? ""
+                let id = Self.pathComponent(request, after: "keys")
                 guard let key = try await self.store.accessKey(id: id), key.account == s.account else {
                     return try await self.keys(s, notice: nil, error: "No key \(id) in this account.")
                 }
@@ -37,7 +38,7 @@ extension Console {
             }
         }
         post("/console/templates/add", router) { _, s, form in
-            let code = (form["code"] ?? "").trimmingCharacters(in: " ")
+            let code = (form["code"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
             let text = form["text"] ?? ""
             guard !code.isEmpty, code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 return try await self.keys(s, notice: nil, error: "A TemplateCode is 1 to 64 letters, digits, _ or -.")
@@ -49,7 +50,7 @@ extension Console {
             return Self.redirect("/console/keys")
         }
         post("/console/templates/{code}/delete", router) { request, s, _ in
-            let code = request.uri.path.split(separator: "/").dropLast().last.map(String.init) ?? ""
+            let code = Self.pathComponent(request, after: "templates")
             _ = try await self.store.deleteTemplate(account: s.account, code: code)
             return Self.redirect("/console/keys")
         }

@@ -81,9 +81,9 @@ extension Console {
 
     func messages(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
         let q = request.uri.queryParameters
-        func value(_ k: String) -> String { q[Substring(k)].map { String($0).trimmingCharacters(in: " ") } ?? "" }
+        func value(_ k: String) -> String { q[Substring(k)].map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: " ")) } ?? "" }
         var query = MessageQuery(account: s.account)
-        query.to = value("to").trimmingCharacters(in: "+")
+        query.to = value("to").trimmingCharacters(in: CharacterSet(charactersIn: "+"))
         if query.to.hasPrefix("00") { query.to.removeFirst(2) }
         query.taskId = value("task_id")
         var problems: [String] = []
@@ -127,7 +127,7 @@ extension Console {
     }
 
     func message(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
-        let idText = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+        let idText = Self.pathComponent(request, after: "messages")
         // Another account's message answers exactly like a missing one.
         guard let id = Int64(idText), let m = try await store.message(id: id, account: s.account) else {
             return Self.html(HTML.page(title: "Message not found", active: "/console/messages", session: s,
@@ -197,7 +197,7 @@ extension Console {
 
     /// `2026-11-26T08:00` (a datetime-local field, read as UTC) or with seconds; Unix milliseconds.
     static func parseTime(_ text: String) -> Int64? {
-        var t = text.trimmingCharacters(in: " ")
+        var t = text.trimmingCharacters(in: CharacterSet(charactersIn: " "))
         if t.count == 16 { t += ":00" }
         if !t.hasSuffix("Z") { t += "Z" }
         return AlibabaDate.parseISO8601(t).map { $0 * 1000 }

@@ -1,3 +1,4 @@
+import Foundation
 import PetrelCore
 
 /// Server-rendered HTML: escaping, the page frame, and small formatting helpers.
@@ -58,7 +59,7 @@ enum HTML {
     static func time(_ ms: Int64?) -> String {
         guard let ms else { return "" }
         let iso = AlibabaDate.iso8601(seconds: ms / 1000)   // 2026-11-26T06:42:47Z
-        return String(iso.replacingOccurrences("T", " ").dropLast())
+        return String(iso.replacingOccurrences(of: "T", with: " ").dropLast())
     }
 
     static func statusName(_ s: MessageStatus) -> String {
@@ -77,11 +78,5 @@ enum HTML {
         let head = headers.map { "<th>\(escape($0))</th>" }.joined()
         let body = rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n")
         return "<div class=\"scroll\"><table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table></div>"
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ a: String, _ b: String) -> String {
-        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
     }
 }

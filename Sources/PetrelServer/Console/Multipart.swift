@@ -1,3 +1,4 @@
+import Foundation
 /// `multipart/form-data` bodies (RFC 7578), as browsers send a form with a file.
 enum Multipart {
     struct Part {
@@ -11,8 +12,8 @@ enum Multipart {
     static func boundary(contentType: String) -> String? {
         guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
         for param in contentType.split(separator: ";").dropFirst() {
-            let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
-            if kv.count == 2, kv[0].lowercased() == "boundary" { return kv[1].trimmingCharacters(in: "\"") }
+            let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }
+            if kv.count == 2, kv[0].lowercased() == "boundary" { return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         }
         return nil
     }
@@ -45,8 +46,8 @@ enum Multipart {
     static func attribute(_ key: String, in line: Substring) -> String? {
         for piece in line.split(separator: ";") {
             let kv = piece.split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0].trimmingCharacters(in: " ") == key {
-                return kv[1].trimmingCharacters(in: " ").trimmingCharacters(in: "\"")
+            if kv.count == 2, kv[0].trimmingCharacters(in: CharacterSet(charactersIn: " ")) == key {
+                return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: " ")).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             }
         }
         return nil
@@ -61,12 +62,5 @@ enum Multipart {
             i += 1
         }
         return nil
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        return String(drop(while: { chars.contains($0) }).reversed().drop(while: { chars.contains($0) }).reversed())
     }
 }
