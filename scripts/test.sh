@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Swift unit tests, then the official Alibaba Cloud SDKs against a running `petrel serve`.
-# Installs what it needs: a Python virtualenv with the pinned SDKs and pytest (in .test-work/, reused when present).
+# Installs what it needs: a Python virtualenv with the pinned SDKs and pytest (in .test-work/, reused when present),
+# Debian's chromium for the console test and Debian's PostgreSQL server for the shared-store tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -36,6 +37,14 @@ if [ ! -f "$VENV/.stamp-$STAMP" ]; then
         -r tests/integration/requirements.txt
     touch "$VENV/.stamp-$STAMP"
 fi
+
+# PostgreSQL: Debian's server on a throwaway data directory, for the store conformance suite (run against SQLite
+# and PostgreSQL alike) and the two-node integration test. Stopped when the tests end.
+PG_DIR=$WORK/postgres
+PG_PORT=${PETREL_TEST_PG_PORT:-55433}
+rm -rf "$PG_DIR"
+export PETREL_TEST_POSTGRES=$(bash scripts/postgres.sh start "$PG_DIR" "$PG_PORT")
+trap 'bash scripts/postgres.sh stop "$PG_DIR"' EXIT
 
 echo "== swift build"
 swift build --build-tests

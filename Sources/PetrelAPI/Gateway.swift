@@ -87,6 +87,10 @@ public final class Gateway: Sendable {
                     status: 200, headers: [("Content-Type", format.contentType)],
                     body: ResponseEncoder.encode(fields, root: action + "Response", format: format), action: action,
                     code: code, requestId: requestId)
+            } catch StoreError.nonceUsed {
+                // Another node saw this nonce first (the in-memory guard only knows this node's): the database's
+                // unique nonce refused the whole transaction, messages included.
+                throw APIError.nonceUsed
             } catch {
                 // The nonce is spent even when the call fails after authentication.
                 try? await env.store.commit(WriteBatch(nonce: caller.nonce))

@@ -61,8 +61,8 @@ public final class Dispatcher: Service {
     public func notify() { wake.signal() }
 
     public func run() async throws {
-        // Claims left by a previous run of this node: submit them again.
-        let requeued = try await store.requeueExpiredLeases(nowMs: .max)
+        // Claims left by a previous run of this node: submit them again. (Other nodes' claims stay theirs.)
+        let requeued = try await store.requeueOwnLeases()
         if requeued > 0 { logger.info("requeued messages claimed before a restart", metadata: ["count": "\(requeued)"]) }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

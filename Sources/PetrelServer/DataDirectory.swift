@@ -1,12 +1,16 @@
 import Foundation
 public import PetrelStore
 
-/// Opens the data directory every command shares: the SQLite store and the master key.
+/// Opens the data directory every command shares: the master key, and the store (SQLite inside it, or the
+/// PostgreSQL database `storeURL` names).
 public enum DataDirectory {
-    public static func openStore(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SQLiteStore {
+    public static func openStore(
+        path: String, storeURL: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> any MessageStore {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let box = try SecretBox.loadMasterKey(dataDir: path, environment: environment)
-        return try SQLiteStore(directory: path, secrets: box)
+        guard let storeURL else { return try SQLiteStore(directory: path, secrets: box) }
+        return try await PostgresStore(url: storeURL, secrets: box)
     }
 
     /// Holds an exclusive lock on `serve.lock` for the life of the process, so two servers never share a data

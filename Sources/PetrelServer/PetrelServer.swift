@@ -20,9 +20,10 @@ public enum PetrelServer {
         var logger = Logger(label: "petrel")
         logger.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
 
-        let lock = try DataDirectory.lockForServing(path: c.dataDir)
-        defer { close(lock) }
-        let store = try DataDirectory.openStore(path: c.dataDir, environment: environment)
+        // SQLite: one server per data directory. PostgreSQL: any number of nodes, sharing the work through it.
+        let lock = c.store == nil ? try DataDirectory.lockForServing(path: c.dataDir) : -1
+        defer { if lock >= 0 { close(lock) } }
+        let store = try await DataDirectory.openStore(path: c.dataDir, storeURL: c.store, environment: environment)
         do {
             try await serve(c, store: store, environment: environment, logger: logger)
         } catch {
@@ -32,7 +33,7 @@ public enum PetrelServer {
         try await store.close()
     }
 
-    static func serve(_ c: ServerConfiguration, store: SQLiteStore, environment: [String: String], logger: Logger) async throws {
+    static func serve(_ c: ServerConfiguration, store: any MessageStore, environment: [String: String], logger: Logger) async throws {
         let clock: @Sendable () -> Int64 = { PetrelServer.now() }
         if let key = try await AccessKeys.bootstrap(store: store, environment: environment, nowMs: clock()) {
             // Printed once, on the terminal of whoever started the first server; never logged.
@@ -44,7 +45,10 @@ public enum PetrelServer {
         try await Accounts.apply(c.accounts, store: store, nowMs: clock())
         let nonces = NonceGuard()
         nonces.warm(try await store.liveNonces(nowMs: clock()))
-        let ids = MessageIDGenerator(floor: try await store.maxMessageId())
+        let nodeName = c.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(c.port)"
+        let node = try await store.registerNode(name: nodeName, nowMs: clock(), staleMs: Housekeeping.nodeStaleMs)
+        if c.store != nil { logger.info("joined the shared store", metadata: ["node": "\(node)", "name": "\(nodeName)"]) }
+        let ids = MessageIDGenerator(node: node, floor: try await store.maxMessageId())
 
         let wake = WakeSignal()
         let receipts = ReceiptProcessor(store: store, logger: logger, clock: clock)

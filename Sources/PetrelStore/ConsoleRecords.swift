@@ -151,14 +151,18 @@ public struct CampaignRow: Sendable, Equatable {
 /// A campaign chunk handed to the send path, committed with the messages it created.
 public struct CampaignProgress: Sendable, Equatable {
     public var campaignId: Int64
+    /// The cursor this chunk started from: the write is refused (`StoreError.conflict`) unless the campaign is
+    /// still there, so two nodes that picked the same chunk cannot both send it.
+    public var from: Int?
     /// The cursor after this chunk.
     public var cursor: Int
     public var accepted: Int
     public var failed: Int
     public var atMs: Int64
 
-    public init(campaignId: Int64, cursor: Int, accepted: Int, failed: Int, atMs: Int64) {
+    public init(campaignId: Int64, from: Int? = nil, cursor: Int, accepted: Int, failed: Int, atMs: Int64) {
         self.campaignId = campaignId
+        self.from = from
         self.cursor = cursor
         self.accepted = accepted
         self.failed = failed

@@ -58,6 +58,9 @@ public protocol MessageStore: Sendable {
     func requeue(ids: [Int64], notBeforeMs: Int64) async throws
     /// Returns to the queue every `submitting` message whose lease ended before `nowMs`.
     func requeueExpiredLeases(nowMs: Int64) async throws -> Int
+    /// Returns to the queue every message this node claimed: at startup, what a previous run of it left in flight.
+    /// (Other nodes' claims are theirs until their leases end.)
+    func requeueOwnLeases() async throws -> Int
     /// Queued messages whose validity ended: they become `expired`.
     func expireQueued(nowMs: Int64) async throws -> [StatusUpdate]
     /// Applies the scheduled receipts (of simulated channels) due at `nowMs`; returns those applied.
@@ -74,6 +77,9 @@ public protocol MessageStore: Sendable {
     /// An account's receipts due at `nowMs`, oldest first. A message reaching a final state enters the outbox
     /// in the same transaction as the status change (for accounts with a receipt URL), so no crash loses one.
     func dueReceipts(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxReceipt]
+    /// Takes receipts (from `dueReceipts`) for one push: those still due at `nowMs` are not due again before
+    /// `untilMs`, so no other node pushes them meanwhile. Returns the ids taken.
+    func leaseReceipts(ids: [Int64], nowMs: Int64, untilMs: Int64) async throws -> Set<Int64>
     /// Receipts the customer took: they leave the outbox.
     func receiptsPushed(ids: [Int64]) async throws
     /// Receipts to try again later (attempts + 1).
@@ -116,6 +122,15 @@ public protocol MessageStore: Sendable {
 
     func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry]
     func clearSandbox() async throws -> Int
+
+    // MARK: Nodes
+
+    /// Takes this process's node number (0..<256, the node field of its message ids) under `name`: the number it
+    /// had before when the name is known, else one whose heartbeat stopped `staleMs` ago, else a new one. A store
+    /// only one process uses (SQLite) answers 0.
+    func registerNode(name: String, nowMs: Int64, staleMs: Int64) async throws -> Int
+    /// Keeps this node's number taken.
+    func heartbeat(nowMs: Int64) async throws
 
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

@@ -27,7 +27,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 throw CLIError(description: "the receipt URL must look like http://host[:port]/path, got \(url)")
             }
             if let secret, secret.count < 16 { throw CLIError(description: "--secret must have at least 16 characters") }
-            let record = try await withStore(data.path) {
+            let record = try await withStore(data) {
                 try await Accounts.setReceiptURL(store: $0, account: account, url: url, secret: secret, nowMs: nowMs())
             }
             print(#"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#)
@@ -39,7 +39,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirOption
 
         func run() async throws {
-            let (accounts, counts) = try await withStore(data.path) { (try await $0.accounts(), try await $0.outboxCounts()) }
+            let (accounts, counts) = try await withStore(data) { (try await $0.accounts(), try await $0.outboxCounts()) }
             let items = accounts.map { #"{"Account":\#(json($0.name)),"ReceiptUrl":\#(json($0.receiptURL))}"# }
             print(#"{"Accounts":[\#(items.joined(separator: ","))],"Outbox":{"Pending":\#(counts.pending),"Parked":\#(counts.parked)}}"#)
         }
@@ -80,7 +80,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 }
                 filter.sinceMs = ms
             }
-            let count = try await withStore(data.path) { try await $0.replayReceipts(filter, nowMs: nowMs()) }
+            let count = try await withStore(data) { try await $0.replayReceipts(filter, nowMs: nowMs()) }
             print(#"{"Replayed":\#(count)}"#)
         }
     }
@@ -92,7 +92,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 1000
 
         func run() async throws {
-            for r in try await withStore(data.path, { try await $0.parkedReceipts(account: account, limit: limit) }) {
+            for r in try await withStore(data, { try await $0.parkedReceipts(account: account, limit: limit) }) {
                 print(#"{"ReportId":"\#(r.id)","Account":\#(json(r.account)),"MessageId":"\#(r.message.id)","Attempts":\#(r.attempts),"LastError":\#(json(r.lastError))}"#)
             }
         }
@@ -104,7 +104,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
         @Option(help: "Only this account's.") var account: String?
 
         func run() async throws {
-            let count = try await withStore(data.path) { try await $0.retryParked(account: account, nowMs: nowMs()) }
+            let count = try await withStore(data) { try await $0.retryParked(account: account, nowMs: nowMs()) }
             print(#"{"Retried":\#(count)}"#)
         }
     }

@@ -32,7 +32,7 @@ struct Keys: AsyncParsableCommand {
             }
             guard !account.isEmpty else { throw CLIError(description: "--account must not be empty") }
             let key = AccessKeys.make(name: name, account: account, policy: policyText, nowMs: nowMs())
-            try await withStore(data.path) { try await $0.putAccessKey(key) }
+            try await withStore(data) { try await $0.putAccessKey(key) }
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
         }
     }
@@ -43,7 +43,7 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await withStore(data.path) { try await $0.accessKeys() }
+            let keys = try await withStore(data) { try await $0.accessKeys() }
             if json {
                 let items = keys.map {
                     #"{"AccessKeyId":"\#($0.id)","Account":"\#($0.account)","Name":"\#($0.name)","Enabled":\#($0.enabled),"Policy":\#($0.policy == nil ? "false" : "true")}"#
@@ -66,7 +66,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirOption
         @Argument var id: String
         func run() async throws {
-            let found = try await withStore(data.path) { try await $0.setAccessKey(id: id, enabled: false) }
+            let found = try await withStore(data) { try await $0.setAccessKey(id: id, enabled: false) }
             guard found else { throw CLIError(description: "no key \(id)") }
             print("disabled \(id)")
         }
@@ -77,7 +77,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirOption
         @Argument var id: String
         func run() async throws {
-            let found = try await withStore(data.path) { try await $0.setAccessKey(id: id, enabled: true) }
+            let found = try await withStore(data) { try await $0.setAccessKey(id: id, enabled: true) }
             guard found else { throw CLIError(description: "no key \(id)") }
             print("enabled \(id)")
         }
@@ -88,7 +88,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirOption
         @Argument var id: String
         func run() async throws {
-            let found = try await withStore(data.path) { try await $0.deleteAccessKey(id: id) }
+            let found = try await withStore(data) { try await $0.deleteAccessKey(id: id) }
             guard found else { throw CLIError(description: "no key \(id)") }
             print("deleted \(id)")
         }
@@ -96,8 +96,8 @@ struct Keys: AsyncParsableCommand {
 }
 
 /// Opens the store for one command and always closes it.
-func withStore<T>(_ path: String, _ body: (SQLiteStore) async throws -> T) async throws -> T {
-    let store = try DataDirectory.openStore(path: path)
+func withStore<T>(_ data: DataDirOption, _ body: (any MessageStore) async throws -> T) async throws -> T {
+    let store = try await DataDirectory.openStore(path: data.path, storeURL: data.storeURL)
     do {
         let result = try await body(store)
         try await store.close()

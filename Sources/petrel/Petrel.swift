@@ -24,13 +24,22 @@ struct Petrel: AsyncParsableCommand {
         subcommands: [Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self, SMSC.self, CampaignCommand.self, Bench.self])
 }
 
-/// `--data-dir`, shared by every command that opens the store.
+/// `--data-dir` and `--store`, shared by every command that opens the store.
 struct DataDirOption: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Data directory (default $PETREL_DATA_DIR or ./petrel-data).")
     var dataDir: String?
 
+    @Option(
+        name: .customLong("store"),
+        help: "postgres://USER:PASS@HOST:PORT/DB to use a shared PostgreSQL store (default $PETREL_STORE, else SQLite in the data directory).")
+    var store: String?
+
     var path: String {
         dataDir ?? ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] ?? "./petrel-data"
+    }
+
+    var storeURL: String? {
+        store ?? ProcessInfo.processInfo.environment["PETREL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

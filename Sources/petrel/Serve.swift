@@ -14,6 +14,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Config file (YAML or JSON).")
     var config: String?
 
+    @Option(help: "A shared PostgreSQL store, postgres://USER:PASS@HOST:PORT/DB (default $PETREL_STORE, else SQLite in the data directory).")
+    var store: String?
+
+    @Option(name: .customLong("node-name"), help: "This node's name among nodes sharing a PostgreSQL store (default HOSTNAME:PORT).")
+    var nodeName: String?
+
     func run() async throws {
         var c = ServerConfiguration()
         do {
@@ -32,6 +38,12 @@ struct Serve: AsyncParsableCommand {
         } else if config == nil, let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] {
             c.dataDir = env
         }
+        if let store {
+            c.store = store
+        } else if let env = ProcessInfo.processInfo.environment["PETREL_STORE"], !env.isEmpty {
+            c.store = env
+        }
+        if let nodeName { c.nodeName = nodeName }
         try await PetrelServer.run(configuration: c)
     }
 }

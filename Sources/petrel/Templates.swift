@@ -18,7 +18,7 @@ struct Templates: AsyncParsableCommand {
             guard !code.isEmpty, code.count <= 64 else { throw CLIError(description: "the template code must be 1 to 64 characters") }
             guard !text.isEmpty else { throw CLIError(description: "--text must not be empty") }
             let record = TemplateRecord(account: account, code: code, text: text, createdAtMs: nowMs())
-            try await withStore(data.path) { try await $0.putTemplate(record) }
+            try await withStore(data) { try await $0.putTemplate(record) }
             let vars = Template.variables(in: text)
             print("template \(code) saved for account \(account)" + (vars.isEmpty ? "" : "; variables: \(vars.joined(separator: ", "))"))
         }
@@ -30,7 +30,7 @@ struct Templates: AsyncParsableCommand {
         @Option(help: "Only this account's templates.") var account: String?
 
         func run() async throws {
-            for t in try await withStore(data.path, { try await $0.templates(account: account) }) {
+            for t in try await withStore(data, { try await $0.templates(account: account) }) {
                 print("\(t.account)\t\(t.code)\t\(t.text)")
             }
         }
@@ -43,7 +43,7 @@ struct Templates: AsyncParsableCommand {
         @Option var account = "default"
 
         func run() async throws {
-            let found = try await withStore(data.path) { try await $0.deleteTemplate(account: account, code: code) }
+            let found = try await withStore(data) { try await $0.deleteTemplate(account: account, code: code) }
             guard found else { throw CLIError(description: "no template \(code) for account \(account)") }
             print("deleted \(code)")
         }

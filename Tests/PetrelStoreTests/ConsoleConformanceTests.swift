@@ -85,9 +85,17 @@ import Testing
             // A chunk's progress commits with its messages.
             try await store.commit(WriteBatch(
                 messages: [message(1), message(2), message(3)],
-                campaign: CampaignProgress(campaignId: id, cursor: 3, accepted: 3, failed: 0, atMs: 30)))
+                campaign: CampaignProgress(campaignId: id, from: 0, cursor: 3, accepted: 3, failed: 0, atMs: 30)))
             stored = try #require(try await store.campaign(id: id, account: "acme"))
             #expect(stored.cursor == 3 && stored.accepted == 3 && stored.status == .running)
+            // The same chunk again (another node picked it too): refused whole, its messages not stored.
+            await #expect(throws: StoreError.self) {
+                try await store.commit(WriteBatch(
+                    messages: [message(11), message(12), message(13)],
+                    campaign: CampaignProgress(campaignId: id, from: 0, cursor: 3, accepted: 3, failed: 0, atMs: 31)))
+            }
+            #expect(try await store.message(id: 11, account: "acme") == nil)
+            #expect(try await store.campaign(id: id, account: "acme")?.accepted == 3)
             #expect(try await store.campaignRows(id: id, from: stored.cursor, limit: 10) == Array(rows[3...]))
 
             #expect(try await store.setCampaignStatus(id: id, account: "acme", to: .paused, from: [.running], nowMs: 40))

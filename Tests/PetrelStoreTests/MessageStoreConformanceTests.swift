@@ -87,6 +87,19 @@ import Testing
             try await store.requeue(ids: [1], notBeforeMs: 5000)
             #expect(try await store.claim(limit: 10, nowMs: 4000, leaseMs: 1000).isEmpty)
             #expect(try await store.claim(limit: 10, nowMs: 5000, leaseMs: 1000).map(\.id) == [1])
+            // A restarted node takes back what it had claimed, whatever the leases say.
+            #expect(try await store.requeueOwnLeases() == 2)
+            #expect(try await store.claim(limit: 10, nowMs: 5000, leaseMs: 1000).count == 2)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aNodeKeepsItsNumberUnderItsName(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let n = try await store.registerNode(name: "a:8080", nowMs: 1000, staleMs: 60_000)
+            #expect((0..<256).contains(n))
+            try await store.heartbeat(nowMs: 2000)
+            #expect(try await store.registerNode(name: "a:8080", nowMs: 3000, staleMs: 60_000) == n)
         }
     }
 

@@ -53,6 +53,12 @@ import Testing
             #expect(later.map(\.id) == [due[2].id])
             let retried = try await store.dueReceipts(account: "acme", nowMs: 9000, limit: 10)
             #expect(retried.first { $0.id == due[0].id }?.attempts == 1 && retried.first { $0.id == due[0].id }?.lastError == "HTTP 500")
+            // A push takes its receipts with a lease: not due for anyone else until it ends, taken only once.
+            let leaseIds = Set(retried.map(\.id))
+            #expect(try await store.leaseReceipts(ids: Array(leaseIds), nowMs: 9000, untilMs: 9500) == leaseIds)
+            #expect(try await store.leaseReceipts(ids: Array(leaseIds), nowMs: 9000, untilMs: 9500).isEmpty)
+            #expect(try await store.dueReceipts(account: "acme", nowMs: 9499, limit: 10).isEmpty)
+            #expect(Set(try await store.dueReceipts(account: "acme", nowMs: 9500, limit: 10).map(\.id)) == leaseIds)
             let parked = try await store.parkedReceipts(account: "acme", limit: 10)
             #expect(parked.map(\.id) == [due[1].id] && parked[0].lastError == "gone" && parked[0].attempts == 1)
             #expect(try await store.parkedReceipts(account: "other", limit: 10).isEmpty)

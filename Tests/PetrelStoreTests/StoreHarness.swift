@@ -2,9 +2,15 @@ import Foundation
 import PetrelCore
 import PetrelStore
 
-/// The stores the conformance suite runs against. PostgreSQL joins when its issue lands.
+/// The stores the conformance suite runs against. PostgreSQL needs a server: `scripts/test.sh` starts one and
+/// names it in PETREL_TEST_POSTGRES (a URL whose role may create databases); each test gets a database of its own.
 enum StoreKind: String, CaseIterable, Sendable {
     case sqlite
+    case postgres
+}
+
+struct NoPostgres: Error, CustomStringConvertible {
+    var description: String { "PETREL_TEST_POSTGRES is not set: run scripts/test.sh, which starts a PostgreSQL server" }
 }
 
 
@@ -12,15 +18,25 @@ func withStore<T>(_ kind: StoreKind, _ body: (any MessageStore, String) async th
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-store-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store: any MessageStore
+    let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
+    var database: (server: String, name: String)?
     switch kind {
-    case .sqlite: store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
+    case .sqlite: store = try SQLiteStore(directory: dir, secrets: secrets)
+    case .postgres:
+        guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
+        let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
+        database = (server, name)
+        store = try await PostgresStore(url: try await PostgresStore.createDatabase(url: server, name: name), secrets: secrets)
     }
     do {
         let result = try await body(store, dir)
         try await store.close()
+        // Clean-up is best effort (an autovacuum worker may hold the database for a moment).
+        if let database { try? await PostgresStore.dropDatabase(url: database.server, name: database.name) }
         return result
     } catch {
         try? await store.close()
+        if let database { try? await PostgresStore.dropDatabase(url: database.server, name: database.name) }
         throw error
     }
 }
@@ -30,4 +46,27 @@ func message(_ id: Int64, to: String = "85291234567", type: MessageType = .notif
     Message(
         id: id, account: account, to: to, from: "Petrel", text: "text \(id)", type: type, taskId: "task", priority: priority,
         createdAtMs: createdAtMs, notBeforeMs: notBeforeMs, expiresAtMs: expiresAtMs)
+}
+
+/// Two stores on one fresh PostgreSQL database: two nodes, as two `petrel serve` processes would have them.
+func withTwoNodes(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
+    guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
+    let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
+    let url = try await PostgresStore.createDatabase(url: server, name: name)
+    let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
+    // Both open (and migrate) at once: the advisory lock lets one migrate while the other waits.
+    async let first = PostgresStore(url: url, secrets: secrets)
+    async let second = PostgresStore(url: url, secrets: secrets)
+    let (a, b) = try await (first, second)
+    do {
+        try await body(a, b)
+    } catch {
+        try? await a.close()
+        try? await b.close()
+        try? await PostgresStore.dropDatabase(url: server, name: name)
+        throw error
+    }
+    try await a.close()
+    try await b.close()
+    try? await PostgresStore.dropDatabase(url: server, name: name)
 }

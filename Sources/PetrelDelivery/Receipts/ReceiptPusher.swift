@@ -72,9 +72,14 @@ public final class ReceiptPusher: Service, Sendable {
                 }
                 for (account, target) in targets where claim(account) {
                     do {
-                        let due = try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize)
+                        var due = try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize)
                         let oldest = due.map { $0.createdAtMs }.min() ?? now
                         guard !due.isEmpty, due.count == configuration.batchSize || now - oldest >= configuration.maxWaitMs else {
+                            release(account)
+                            continue
+                        }
+                        due = try await lease(due, nowMs: now)
+                        guard !due.isEmpty else {
                             release(account)
                             continue
                         }
@@ -90,6 +95,14 @@ public final class ReceiptPusher: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(configuration.pollMs))
             }
         }
+    }
+
+    /// Takes the receipts about to be pushed, so that no other node sharing the store pushes them too. A node that
+    /// dies mid-push leaves them due again after the lease (twice the POST timeout): pushes are at least once.
+    func lease(_ due: [OutboxReceipt], nowMs: Int64) async throws -> [OutboxReceipt] {
+        guard !due.isEmpty else { return due }
+        let taken = try await store.leaseReceipts(ids: due.map(\.id), nowMs: nowMs, untilMs: nowMs + 2 * configuration.timeoutMs)
+        return due.filter { taken.contains($0.id) }
     }
 
     private func claim(_ account: String) -> Bool { busy.withLock { $0.insert(account).inserted } }
@@ -130,9 +143,12 @@ public final class ReceiptPusher: Service, Sendable {
             guard batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { break }
             do {
                 let skip = removing?.ids ?? []
-                batch = Array(
-                    try await store.dueReceipts(account: account, nowMs: clock(), limit: configuration.batchSize * 2)
-                        .filter { !skip.contains($0.id) }.prefix(configuration.batchSize))
+                let now = clock()
+                batch = try await lease(
+                    Array(
+                        try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize * 2)
+                            .filter { !skip.contains($0.id) }.prefix(configuration.batchSize)),
+                    nowMs: now)
             } catch {
                 break
             }

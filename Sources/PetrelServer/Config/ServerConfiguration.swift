@@ -6,6 +6,11 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var dataDir = "./petrel-data"
+    /// A PostgreSQL store (`postgres://USER:PASS@HOST:PORT/DB`) shared by several nodes; nil: SQLite in dataDir.
+    public var store: String?
+    /// This node's name among the nodes sharing a PostgreSQL store (default HOSTNAME:PORT): a restarted node
+    /// takes back its node number and what it left in flight.
+    public var nodeName: String?
     public var logLevel = "info"
     /// `text` or `json` (one object per line, metadata such as RequestId as fields).
     public var logFormat = LogFormat.text
@@ -81,6 +86,8 @@ public struct ServerConfiguration: Sendable {
         var c = ServerConfiguration()
         if let listen = try root.string("listen") { try c.setListen(listen) }
         c.dataDir = try root.string("dataDir", default: c.dataDir)
+        c.store = try root.string("store")
+        c.nodeName = try root.string("nodeName")
         c.logLevel = try root.string("logLevel", default: c.logLevel)
         let format = try root.string("logFormat", default: c.logFormat.rawValue)
         guard let logFormat = LogFormat(rawValue: format) else {

@@ -60,7 +60,7 @@ struct CampaignRunner: Service {
             logger.warning("campaign chunk refused", metadata: ["campaign": "\(c.id)", "error": "\(error)"])
         }
         writes.campaign = CampaignProgress(
-            campaignId: c.id, cursor: c.cursor + rows.count, accepted: writes.messages.count,
+            campaignId: c.id, from: c.cursor, cursor: c.cursor + rows.count, accepted: writes.messages.count,
             failed: rows.count - writes.messages.count, atMs: now)
         try await gateway.accept(writes)
         return true

@@ -116,12 +116,18 @@ public enum StoreError: Error, CustomStringConvertible {
     case closed
     case corrupt(String)
     case invalidLocation(String)
+    /// Another writer (another node) changed the row first; the transaction was rolled back.
+    case conflict(String)
+    /// The signature nonce was already used (seen by another node).
+    case nonceUsed
 
     public var description: String {
         switch self {
         case .closed: return "the store is closed"
         case .corrupt(let why): return "stored data is corrupt: \(why)"
         case .invalidLocation(let why): return why
+        case .conflict(let why): return "conflicting write: \(why)"
+        case .nonceUsed: return "the nonce was already used"
         }
     }
 }

@@ -95,9 +95,10 @@ extension SQLiteStore {
             sql: """
                 UPDATE campaigns SET cursor = ?, accepted = accepted + ?, failed = failed + ?, updated_at = ?,
                     status = CASE WHEN ? >= valid_rows AND status IN ('running', 'paused') THEN 'done' ELSE status END
-                WHERE id = ?
+                WHERE id = ? AND (? IS NULL OR cursor = ?)
                 """,
-            arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId])
+            arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId, p.from, p.from])
+        guard db.changesCount > 0 else { throw StoreError.conflict("campaign \(p.campaignId) moved past row \(p.from ?? -1)") }
         // Rows already sent are not needed again: a finished campaign keeps only its figures. (Checked first: a
         // DELETE with the status test in its WHERE would evaluate it for every row of the campaign.)
         let status = try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [p.campaignId])

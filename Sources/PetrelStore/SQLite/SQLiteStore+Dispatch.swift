@@ -93,6 +93,15 @@ extension SQLiteStore {
         }
     }
 
+    /// One process serves a SQLite file (serve.lock): every claim is its own.
+    public func requeueOwnLeases() async throws -> Int {
+        try await requeueExpiredLeases(nowMs: .max)
+    }
+
+    public func registerNode(name: String, nowMs: Int64, staleMs: Int64) async throws -> Int { 0 }
+
+    public func heartbeat(nowMs: Int64) async throws {}
+
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
         try await committer.run(weight: 1000) { db in
             let ids = try Int64.fetchAll(

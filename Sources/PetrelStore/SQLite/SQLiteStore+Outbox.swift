@@ -38,6 +38,19 @@ extension SQLiteStore {
         }
     }
 
+    public func leaseReceipts(ids: [Int64], nowMs: Int64, untilMs: Int64) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await committer.run(weight: ids.count) { db in
+            let lease = try db.cachedStatement(sql: "UPDATE receipt_outbox SET next_at = ? WHERE id = ? AND state = 0 AND next_at <= ?")
+            var taken = Set<Int64>()
+            for id in ids {
+                try lease.execute(arguments: [untilMs, id, nowMs])
+                if db.changesCount > 0 { taken.insert(id) }
+            }
+            return taken
+        }
+    }
+
     public func receiptsPushed(ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
         try await committer.run(weight: ids.count) { db in

@@ -46,9 +46,7 @@ extension SQLiteStore {
         if let row = try Row.fetchOne(lookup, arguments: [r.channel, storedID]) {
             let id: Int64 = row[0]
             guard let status = MessageStatus(rawValue: row[1]), status != .queued, status.canMove(to: r.status) else { return .matched }
-            let description = r.status == .delivered ? "" : r.status == .expired
-                ? "The carrier could not deliver the message before it expired" : receiptText(r.errorCode)
-            let errorCode = r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode
+            let (errorCode, description) = ReceiptRules.outcome(r)
             try FastStatement.run(
                 try db.cachedStatement(
                     sql: """
@@ -99,13 +97,7 @@ extension SQLiteStore {
                     hits[channel, default: [:]][reading, default: []].append(i)
                 }
             }
-            for (channel, byReading) in hits {
-                // Trust a reading only when it alone explains at least half of the channel's old orphans. Receipts
-                // of copies whose submit_sm_resp was lost (a crash, a dropped bind) name ids Petrel never stored,
-                // and with sequential carrier ids some of them match another reading by chance.
-                guard byReading.count == 1, let (reading, indexes) = byReading.first,
-                    indexes.count * 2 >= examined[channel, default: 0]
-                else { continue }
+            for (channel, reading, indexes) in ReceiptRules.trustedReadings(examined: examined, hits: hits) {
                 for i in indexes {
                     let row = orphans[i]
                     let id: String = row[2]
@@ -161,29 +153,8 @@ extension SQLiteStore {
         }
         let total = try total ?? Int.fetchOne(
             db.cachedStatement(sql: "SELECT total FROM message_parts WHERE message_id = ? LIMIT 1"), arguments: [messageId]) ?? 1
-        let decided: StatusUpdate
-        if let failed = states.first(where: { $0.0 == .failed }) {
-            decided = StatusUpdate(id: messageId, status: .failed, errorCode: failed.1, errorDescription: receiptText(failed.1), atMs: r.atMs)
-        } else if let expired = states.first(where: { $0.0 == .expired }) {
-            decided = StatusUpdate(
-                id: messageId, status: .expired, errorCode: expired.1.isEmpty ? "EXPIRED" : expired.1,
-                errorDescription: "The carrier could not deliver the message before it expired", atMs: r.atMs)
-        } else if states.filter({ $0.0 == .delivered }).count >= total {
-            decided = StatusUpdate(id: messageId, status: .delivered, atMs: r.atMs)
-        } else {
-            return nil
-        }
+        guard let decided = ReceiptRules.decide(messageId: messageId, parts: states, total: total, atMs: r.atMs) else { return nil }
         return try apply([decided], db).first
-    }
-
-    static func receiptText(_ code: String) -> String {
-        switch code {
-        case "UNDELIV": return "The carrier reported the message undeliverable"
-        case "REJECTD": return "The carrier rejected the message"
-        case "DELETED": return "The carrier deleted the message"
-        case "UNKNOWN": return "The carrier reported an unknown state"
-        default: return "The carrier reported a failure (\(code))"
-        }
     }
 
     /// Applies orphaned receipts that name one of these just-recorded parts.

@@ -11,7 +11,7 @@ enum InProcessBench {
     static func run(seconds: Double, concurrency: Int, batch: Int?, commitOnly: Bool = false) async throws -> BenchResult {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-inproc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
+        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
         try await store.putAccessKey(AccessKeyRecord(id: "ak", secret: "sk", account: "default", name: "bench", createdAtMs: 0))
         let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
         let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: { PetrelServer.now() })

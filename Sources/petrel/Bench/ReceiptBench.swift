@@ -15,7 +15,7 @@ enum ReceiptBench {
     static func run(messages: Int, batchSize: Int, rate: Int) async throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-receiptbench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "cd", count: 32)])
+        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "cd", count: 32)])
         let receiver = BenchReceiver()
         let port = try await receiver.start()
         try await store.putAccount(AccountRecord(name: "default", receiptURL: "http://127.0.0.1:\(port)/r", webhookSecret: "bench-secret", updatedAtMs: 0))

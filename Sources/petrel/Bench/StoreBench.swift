@@ -9,7 +9,7 @@ enum StoreBench {
     static func run(messages: Int) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-storebench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
+        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
         let ids = MessageIDGenerator()
         let now = PetrelServer.now()
         func time(_ name: String, _ body: () async throws -> Void) async rethrows {

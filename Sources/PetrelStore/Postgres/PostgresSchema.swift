@@ -1,0 +1,241 @@
+import Foundation
+
+/// Versioned schema of the PostgreSQL store, the same tables as SQLite's plus what sharing among nodes needs
+/// (lease owners, node registry, a unique nonce). Migrations only ever append; each runs in its own transaction
+/// under an advisory lock, so nodes that start together migrate once.
+enum PostgresSchema {
+    static let lockKey: Int64 = 0x7065_7472_656c     // "petrel"
+
+    /// A migration's statements, one at a time (a prepared statement holds one): split at `;` outside `--`
+    /// comments and `$$` bodies.
+    static func statements(_ sql: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var inBody = false
+        var inComment = false
+        var previous: Character = " "
+        for ch in sql {
+            if inComment {
+                if ch == "\n" { inComment = false }
+                previous = ch
+                continue
+            }
+            if ch == "-" && previous == "-" && !inBody {
+                current.removeLast()
+                inComment = true
+                continue
+            }
+            if ch == "$" && previous == "$" { inBody.toggle() }
+            if ch == ";" && !inBody {
+                let s = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !s.isEmpty { out.append(s) }
+                current = ""
+            } else {
+                current.append(ch)
+            }
+            previous = ch
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { out.append(rest) }
+        return out
+    }
+
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1", """
+            CREATE TABLE messages (
+                id BIGINT PRIMARY KEY,
+                account TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                body TEXT NOT NULL,
+                type TEXT NOT NULL,
+                task_id TEXT NOT NULL,
+                requested_channel TEXT NOT NULL,
+                priority INT NOT NULL,
+                segments INT NOT NULL,
+                encoding TEXT NOT NULL,
+                status INT NOT NULL,
+                error_code TEXT NOT NULL,
+                error_desc TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                not_before BIGINT NOT NULL,
+                expires_at BIGINT,
+                sent_at BIGINT,
+                done_at BIGINT,
+                channel TEXT NOT NULL DEFAULT '',
+                carrier_id TEXT NOT NULL DEFAULT '',
+                lease_until BIGINT,
+                lease_owner INT,
+                receipt_due BIGINT,
+                receipt_status INT,
+                receipt_code TEXT,
+                receipt_desc TEXT
+            );
+            CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0;
+            CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = 0 AND expires_at IS NOT NULL;
+            CREATE INDEX messages_leases ON messages(lease_until) WHERE status = 1;
+            CREATE INDEX messages_receipt_due ON messages(receipt_due) WHERE receipt_due IS NOT NULL;
+            CREATE INDEX messages_carrier ON messages(channel, carrier_id) WHERE carrier_id <> '';
+            CREATE INDEX messages_account ON messages(account, id);
+
+            CREATE TABLE message_events (
+                seq BIGSERIAL PRIMARY KEY,
+                message_id BIGINT NOT NULL,
+                at BIGINT NOT NULL,
+                status INT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            CREATE INDEX message_events_message ON message_events(message_id);
+
+            -- Unique across every node: a nonce used on one node is refused on all (the commit fails).
+            CREATE TABLE nonces (hash BIGINT PRIMARY KEY, expires_at BIGINT NOT NULL);
+            CREATE INDEX nonces_expiry ON nonces(expires_at);
+
+            CREATE TABLE access_keys (
+                id TEXT PRIMARY KEY,
+                secret BYTEA NOT NULL,
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                policy TEXT,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE templates (
+                account TEXT NOT NULL,
+                code TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (account, code)
+            );
+
+            CREATE TABLE conversions (
+                seq BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                message_id BIGINT,
+                recipient TEXT NOT NULL,
+                delivered BOOLEAN NOT NULL,
+                conversion_time BIGINT,
+                received_at BIGINT NOT NULL
+            );
+            CREATE TABLE conversion_data (
+                seq BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                rate DOUBLE PRECISION NOT NULL,
+                report_time BIGINT,
+                received_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE sandbox_inbox (
+                seq BIGSERIAL PRIMARY KEY,
+                message_id BIGINT NOT NULL,
+                account TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                body TEXT NOT NULL,
+                segments INT NOT NULL,
+                received_at BIGINT NOT NULL,
+                outcome TEXT NOT NULL
+            );
+
+            CREATE TABLE message_parts (
+                message_id BIGINT NOT NULL,
+                part INT NOT NULL,
+                total INT NOT NULL,
+                channel TEXT NOT NULL,
+                carrier_id TEXT NOT NULL,
+                status INT NOT NULL,
+                error_code TEXT NOT NULL DEFAULT '',
+                sent_at BIGINT NOT NULL,
+                done_at BIGINT,
+                PRIMARY KEY (message_id, part)
+            );
+            CREATE INDEX message_parts_carrier ON message_parts(channel, carrier_id);
+
+            CREATE TABLE orphan_receipts (
+                seq BIGSERIAL PRIMARY KEY,
+                channel TEXT NOT NULL,
+                carrier_id TEXT NOT NULL,
+                status INT NOT NULL,
+                error_code TEXT NOT NULL,
+                received_at BIGINT NOT NULL
+            );
+            CREATE INDEX orphan_receipts_carrier ON orphan_receipts(channel, carrier_id);
+
+            CREATE TABLE accounts (
+                name TEXT PRIMARY KEY,
+                receipt_url TEXT NOT NULL,
+                webhook_secret BYTEA NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+
+            -- state 0 waits for next_at (a node pushing a receipt moves next_at forward: its lease), 1 is parked.
+            CREATE TABLE receipt_outbox (
+                id BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                message_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                next_at BIGINT NOT NULL,
+                attempts INT NOT NULL DEFAULT 0,
+                state INT NOT NULL DEFAULT 0,
+                last_error TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX receipt_outbox_due ON receipt_outbox(account, next_at) WHERE state = 0;
+            CREATE INDEX receipt_outbox_parked ON receipt_outbox(account) WHERE state = 1;
+
+            -- As in SQLite: the first final state of a message enters the outbox in the transaction that sets it.
+            CREATE FUNCTION messages_final_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM accounts WHERE name = NEW.account AND receipt_url <> '') THEN
+                    INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
+                    VALUES (NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0));
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages FOR EACH ROW
+                WHEN (NEW.status IN (3, 4, 5) AND OLD.status NOT IN (3, 4, 5))
+                EXECUTE FUNCTION messages_final_receipt();
+
+            CREATE TABLE campaigns (
+                id BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                body TEXT NOT NULL,
+                type TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                validity BIGINT,
+                task_id TEXT NOT NULL,
+                start_at BIGINT,
+                status TEXT NOT NULL,
+                total_rows BIGINT NOT NULL,
+                valid_rows BIGINT NOT NULL,
+                invalid_rows BIGINT NOT NULL,
+                parts BIGINT NOT NULL,
+                cursor BIGINT NOT NULL,
+                accepted BIGINT NOT NULL,
+                failed BIGINT NOT NULL,
+                invalid_report TEXT NOT NULL,
+                segments_summary TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE INDEX campaigns_account ON campaigns(account, id);
+            CREATE TABLE campaign_reports (campaign_id BIGINT PRIMARY KEY, report TEXT NOT NULL);
+            CREATE TABLE campaign_rows (
+                campaign_id BIGINT NOT NULL,
+                row BIGINT NOT NULL,
+                recipient TEXT NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (campaign_id, row)
+            );
+
+            -- Nodes sharing the database: each takes a number (the node field of its message ids) and keeps it
+            -- alive with a heartbeat; a number whose heartbeat stopped can be taken by a new node.
+            CREATE TABLE nodes (
+                id INT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                heartbeat BIGINT NOT NULL
+            );
+            """),
+    ]
+}

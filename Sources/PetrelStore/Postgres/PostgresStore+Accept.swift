@@ -1,0 +1,118 @@
+import PetrelCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func commit(_ batch: WriteBatch) async throws {
+        guard !batch.isEmpty else { return }
+        do {
+            if batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil {
+                // The hot path (a nonce and a request's messages): one statement, so one round trip and atomic.
+                try await run(Self.insert(nonce: batch.nonce, messages: batch.messages))
+                return
+            }
+            try await transaction { c in
+                try await self.run(Self.insert(nonce: batch.nonce, messages: batch.messages), on: c)
+                for x in batch.conversions {
+                    try await self.run(
+                        """
+                        INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)
+                        VALUES (\(x.account), \(x.messageId), \(x.to), \(x.delivered), \(x.conversionTimeMs), \(x.receivedAtMs))
+                        """, on: c)
+                }
+                for d in batch.conversionData {
+                    try await self.run(
+                        """
+                        INSERT INTO conversion_data (account, rate, report_time, received_at)
+                        VALUES (\(d.account), \(d.rate), \(d.reportTimeMs), \(d.receivedAtMs))
+                        """, on: c)
+                }
+                if let p = batch.campaign { try await self.write(p, on: c) }
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "nonces_pkey" {
+            throw StoreError.nonceUsed
+        }
+    }
+
+    /// The nonce and the messages in one statement: the messages travel as one array per column.
+    static func insert(nonce: NonceRecord?, messages m: [Message]) -> PostgresQuery {
+        """
+        WITH n AS (
+            INSERT INTO nonces (hash, expires_at) SELECT \(nonce?.hash)::bigint, \(nonce?.expiresAtMs)::bigint
+            WHERE \(nonce?.hash)::bigint IS NOT NULL
+        ), m AS (
+            INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
+                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
+            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1)
+            FROM unnest(\(m.map(\.id)), \(m.map(\.account)), \(m.map(\.to)), \(m.map(\.from)), \(m.map(\.text)),
+                \(m.map(\.type.rawValue)), \(m.map(\.taskId)), \(m.map(\.requestedChannel)), \(m.map(\.priority.rawValue)),
+                \(m.map(\.segments)), \(m.map(\.encoding.rawValue)), \(m.map(\.status.rawValue)), \(m.map(\.errorCode)),
+                \(m.map(\.errorDescription)), \(m.map(\.createdAtMs)), \(m.map(\.notBeforeMs)), \(m.map { $0.expiresAtMs ?? -1 }))
+                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex)
+        )
+        SELECT 1
+        """
+    }
+
+    public func message(id: Int64, account: String) async throws -> Message? {
+        try await first("SELECT \(unescaped: Self.messageColumns) FROM messages WHERE id = \(id) AND account = \(account)") {
+            try Self.message($0)
+        }
+    }
+
+    public func events(messageId: Int64) async throws -> [MessageEvent] {
+        try await rows("SELECT message_id, status, at, detail FROM message_events WHERE message_id = \(messageId) ORDER BY at, seq") {
+            MessageEvent(
+                messageId: try $0.get(0), status: MessageStatus(rawValue: try $0.get(1)) ?? .queued, atMs: try $0.get(2),
+                detail: try $0.get(3))
+        }
+    }
+
+    public func maxMessageId() async throws -> Int64 {
+        try await first("SELECT COALESCE(MAX(id), 0) FROM messages") { try $0.get(0, as: Int64.self) } ?? 0
+    }
+
+    public func liveNonces(nowMs: Int64) async throws -> [NonceRecord] {
+        try await rows("SELECT hash, expires_at FROM nonces WHERE expires_at >= \(nowMs)") {
+            NonceRecord(hash: try $0.get(0), expiresAtMs: try $0.get(1))
+        }
+    }
+
+    public func pruneNonces(nowMs: Int64) async throws -> Int {
+        try await run("DELETE FROM nonces WHERE expires_at < \(nowMs) RETURNING 1")
+    }
+
+    public func conversions(account: String) async throws -> [ConversionRecord] {
+        try await rows(
+            """
+            SELECT account, message_id, recipient, delivered, conversion_time, received_at FROM conversions
+            WHERE account = \(account) ORDER BY seq
+            """
+        ) {
+            ConversionRecord(
+                account: try $0.get(0), messageId: try $0.get(1), to: try $0.get(2), delivered: try $0.get(3),
+                conversionTimeMs: try $0.get(4), receivedAtMs: try $0.get(5))
+        }
+    }
+
+    public func conversionData(account: String) async throws -> [ConversionDataRecord] {
+        try await rows("SELECT account, rate, report_time, received_at FROM conversion_data WHERE account = \(account) ORDER BY seq") {
+            ConversionDataRecord(account: try $0.get(0), rate: try $0.get(1), reportTimeMs: try $0.get(2), receivedAtMs: try $0.get(3))
+        }
+    }
+
+    static let messageColumns = SQLiteStore.messageColumns
+
+    static func messageColumns(_ alias: String) -> String { SQLiteStore.messageColumns(alias) }
+
+    static func message(_ r: PostgresRandomAccessRow, at o: Int = 0) throws -> Message {
+        Message(
+            id: try r.get(o), account: try r.get(o + 1), to: try r.get(o + 2), from: try r.get(o + 3), text: try r.get(o + 4),
+            type: MessageType(rawValue: try r.get(o + 5)) ?? .notify, taskId: try r.get(o + 6), requestedChannel: try r.get(o + 7),
+            priority: Priority(rawValue: try r.get(o + 8)) ?? .normal, segments: try r.get(o + 9),
+            encoding: SMSText.Encoding(rawValue: try r.get(o + 10)) ?? .gsm7, status: MessageStatus(rawValue: try r.get(o + 11)) ?? .queued,
+            errorCode: try r.get(o + 12), errorDescription: try r.get(o + 13), createdAtMs: try r.get(o + 14),
+            notBeforeMs: try r.get(o + 15), expiresAtMs: try r.get(o + 16), sentAtMs: try r.get(o + 17), doneAtMs: try r.get(o + 18),
+            channel: try r.get(o + 19), carrierMessageId: try r.get(o + 20))
+    }
+}
+

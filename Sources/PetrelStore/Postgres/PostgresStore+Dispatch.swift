@@ -1,0 +1,186 @@
+import PetrelCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
+        // SKIP LOCKED: nodes claiming at the same moment take different messages instead of waiting on each other.
+        var claimed = try await rows(
+            """
+            UPDATE messages SET status = 1, lease_until = \(nowMs + leaseMs), lease_owner = \(nodeNumber)
+            WHERE id IN (
+                SELECT id FROM messages WHERE status = 0 AND not_before <= \(nowMs)
+                ORDER BY priority, not_before LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING \(unescaped: Self.messageColumns)
+            """
+        ) { try Self.message($0) }
+        claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
+        return claimed
+    }
+
+    @discardableResult
+    public func apply(_ updates: [StatusUpdate]) async throws -> [StatusUpdate] {
+        guard !updates.isEmpty else { return [] }
+        return try await transaction { c in try await self.apply(updates, on: c) }
+    }
+
+    /// Applies status changes the state machine allows: one UPDATE per target status, guarded by the states that
+    /// status may be reached from. (A batch naming one message twice is applied in order, one at a time.)
+    func apply(_ updates: [StatusUpdate], on c: PostgresConnection) async throws -> [StatusUpdate] {
+        guard !updates.isEmpty else { return [] }
+        if Set(updates.map(\.id)).count < updates.count {
+            var applied: [StatusUpdate] = []
+            for u in updates { applied += try await apply([u], on: c) }
+            return applied
+        }
+        var done = Set<Int64>()
+        for status in Set(updates.map(\.status)) {
+            let group = updates.filter { $0.status == status }
+            let from = MessageStatus.allCases.filter { $0.canMove(to: status) }.map(\.rawValue)
+            guard !from.isEmpty else { continue }
+            let ids = try await rows(
+                """
+                UPDATE messages m SET status = \(status.rawValue), error_code = u.code, error_desc = u.descr, lease_until = NULL,
+                    lease_owner = NULL, receipt_due = NULL,
+                    done_at = CASE WHEN \(status.isFinal) THEN u.at ELSE m.done_at END,
+                    sent_at = CASE WHEN \(status.rawValue) = 2 THEN u.at ELSE m.sent_at END
+                FROM unnest(\(group.map(\.id)), \(group.map(\.errorCode)), \(group.map(\.errorDescription)), \(group.map(\.atMs)))
+                    AS u(id, code, descr, at)
+                WHERE m.id = u.id AND m.status = ANY(\(from))
+                RETURNING m.id
+                """, on: c
+            ) { try $0.get(0, as: Int64.self) }
+            done.formUnion(ids)
+        }
+        let applied = updates.filter { done.contains($0.id) }
+        let events = applied.filter { $0.status == .failed || $0.status == .expired }
+        if !events.isEmpty {
+            try await run(
+                """
+                INSERT INTO message_events (message_id, at, status, detail)
+                SELECT * FROM unnest(\(events.map(\.id)), \(events.map(\.atMs)), \(events.map(\.status.rawValue)),
+                    \(events.map { $0.errorCode.isEmpty ? $0.errorDescription : "\($0.errorCode): \($0.errorDescription)" }))
+                """, on: c)
+        }
+        return applied
+    }
+
+    public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
+        guard !ids.isEmpty else { return }
+        try await run(
+            """
+            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL, not_before = \(notBeforeMs)
+            WHERE id = ANY(\(ids)) AND status = 1
+            """)
+    }
+
+    public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
+        try await run(
+            """
+            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL
+            WHERE status = 1 AND lease_until < \(nowMs) RETURNING 1
+            """)
+    }
+
+    public func requeueOwnLeases() async throws -> Int {
+        try await run(
+            """
+            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL
+            WHERE status = 1 AND lease_owner = \(nodeNumber) RETURNING 1
+            """)
+    }
+
+    public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
+        try await transaction { c in
+            let ids = try await self.rows(
+                """
+                SELECT id FROM messages WHERE status = 0 AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
+                LIMIT 10000 FOR UPDATE SKIP LOCKED
+                """, on: c
+            ) { try $0.get(0, as: Int64.self) }
+            let updates = ids.map {
+                StatusUpdate(
+                    id: $0, status: .expired, errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent", atMs: nowMs)
+            }
+            return try await self.apply(updates, on: c)
+        }
+    }
+
+    public func applyDueReceipts(nowMs: Int64, limit: Int) async throws -> [StatusUpdate] {
+        try await transaction { c in
+            let due = try await self.rows(
+                """
+                SELECT id, receipt_due, receipt_status, receipt_code, receipt_desc FROM messages
+                WHERE receipt_due IS NOT NULL AND receipt_due <= \(nowMs) ORDER BY receipt_due LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """, on: c
+            ) { r in
+                StatusUpdate(
+                    id: try r.get(0), status: MessageStatus(rawValue: try r.get(2)) ?? .delivered,
+                    errorCode: try r.get(3, as: String?.self) ?? "", errorDescription: try r.get(4, as: String?.self) ?? "",
+                    atMs: try r.get(1))
+            }
+            return try await self.apply(due, on: c)
+        }
+    }
+
+    public func counts() async throws -> [MessageStatus: Int] {
+        var result: [MessageStatus: Int] = [:]
+        for (status, n) in try await rows("SELECT status, COUNT(*) FROM messages GROUP BY status", { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }) {
+            if let s = MessageStatus(rawValue: status) { result[s] = n }
+        }
+        return result
+    }
+
+    public func queueDepth() async throws -> [Priority: Int] {
+        var result: [Priority: Int] = [:]
+        for (p, n) in try await rows("SELECT priority, COUNT(*) FROM messages WHERE status = 0 GROUP BY priority", { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }) {
+            if let p = Priority(rawValue: p) { result[p] = n }
+        }
+        return result
+    }
+
+    public func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry] {
+        try await rows(
+            """
+            SELECT message_id, account, recipient, sender, body, segments, received_at, outcome FROM sandbox_inbox
+            WHERE \(to)::text IS NULL OR recipient = \(to) ORDER BY received_at DESC, seq DESC LIMIT \(limit)
+            """
+        ) {
+            SandboxEntry(
+                messageId: try $0.get(0), account: try $0.get(1), to: try $0.get(2), from: try $0.get(3), text: try $0.get(4),
+                segments: try $0.get(5), receivedAtMs: try $0.get(6), outcome: try $0.get(7))
+        }
+    }
+
+    public func clearSandbox() async throws -> Int {
+        try await run("DELETE FROM sandbox_inbox RETURNING 1")
+    }
+
+    // MARK: Nodes
+
+    public func registerNode(name: String, nowMs: Int64, staleMs: Int64) async throws -> Int {
+        let id: Int = try await transaction { c in
+            // One registration at a time (a table lock for an instant at startup), so two nodes never pick one number.
+            try await self.run("LOCK TABLE nodes IN EXCLUSIVE MODE", on: c)
+            if let known = try await self.first("SELECT id FROM nodes WHERE name = \(name)", on: c, { try $0.get(0, as: Int.self) }) {
+                try await self.run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(known)", on: c)
+                return known
+            }
+            if let stale = try await self.first(
+                "SELECT id FROM nodes WHERE heartbeat < \(nowMs - staleMs) ORDER BY id LIMIT 1", on: c, { try $0.get(0, as: Int.self) }) {
+                try await self.run("UPDATE nodes SET name = \(name), heartbeat = \(nowMs) WHERE id = \(stale)", on: c)
+                return stale
+            }
+            let next = try await self.first("SELECT COALESCE(MAX(id) + 1, 0) FROM nodes", on: c) { try $0.get(0, as: Int.self) } ?? 0
+            guard next < 256 else { throw StoreError.conflict("256 nodes are alive on this database; no node number is free") }
+            try await self.run("INSERT INTO nodes (id, name, heartbeat) VALUES (\(next), \(name), \(nowMs))", on: c)
+            return next
+        }
+        nodeNumber = id
+        return id
+    }
+
+    public func heartbeat(nowMs: Int64) async throws {
+        try await run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber)")
+    }
+}

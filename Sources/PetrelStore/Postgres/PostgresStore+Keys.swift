@@ -1,0 +1,73 @@
+import Foundation
+import PetrelCore
+import PostgresNIO
+
+extension PostgresStore {
+    // Keys are read from the database on every call (no cache): a key created, disabled or deleted on any node
+    // takes effect on every node at its next request.
+    static let keyColumns = "id, secret, account, name, enabled, policy, created_at"
+
+    func accessKey(_ r: PostgresRandomAccessRow) throws -> AccessKeyRecord {
+        AccessKeyRecord(
+            id: try r.get(0), secret: try secrets.open(Array(try r.get(1, as: Data.self))), account: try r.get(2), name: try r.get(3),
+            enabled: try r.get(4), policy: try r.get(5), createdAtMs: try r.get(6))
+    }
+
+    public func accessKey(id: String) async throws -> AccessKeyRecord? {
+        try await first("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE id = \(id)") { try self.accessKey($0) }
+    }
+
+    public func accessKeys() async throws -> [AccessKeyRecord] {
+        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys ORDER BY created_at, id") { try self.accessKey($0) }
+    }
+
+    public func putAccessKey(_ k: AccessKeyRecord) async throws {
+        let sealed = Data(try secrets.seal(k.secret))
+        try await run(
+            """
+            INSERT INTO access_keys (id, secret, account, name, enabled, policy, created_at)
+            VALUES (\(k.id), \(sealed), \(k.account), \(k.name), \(k.enabled), \(k.policy), \(k.createdAtMs))
+            ON CONFLICT (id) DO UPDATE SET secret = EXCLUDED.secret, account = EXCLUDED.account, name = EXCLUDED.name,
+                enabled = EXCLUDED.enabled, policy = EXCLUDED.policy, created_at = EXCLUDED.created_at
+            """)
+    }
+
+    public func setAccessKey(id: String, enabled: Bool) async throws -> Bool {
+        try await run("UPDATE access_keys SET enabled = \(enabled) WHERE id = \(id) RETURNING 1") > 0
+    }
+
+    public func deleteAccessKey(id: String) async throws -> Bool {
+        try await run("DELETE FROM access_keys WHERE id = \(id) RETURNING 1") > 0
+    }
+
+    static func template(_ r: PostgresRandomAccessRow) throws -> TemplateRecord {
+        TemplateRecord(account: try r.get(0), code: try r.get(1), text: try r.get(2), createdAtMs: try r.get(3))
+    }
+
+    public func template(account: String, code: String) async throws -> TemplateRecord? {
+        try await first("SELECT account, code, body, created_at FROM templates WHERE account = \(account) AND code = \(code)") {
+            try Self.template($0)
+        }
+    }
+
+    public func templates(account: String?) async throws -> [TemplateRecord] {
+        try await rows(
+            """
+            SELECT account, code, body, created_at FROM templates WHERE \(account)::text IS NULL OR account = \(account)
+            ORDER BY account, code
+            """
+        ) { try Self.template($0) }
+    }
+
+    public func putTemplate(_ t: TemplateRecord) async throws {
+        try await run(
+            """
+            INSERT INTO templates (account, code, body, created_at) VALUES (\(t.account), \(t.code), \(t.text), \(t.createdAtMs))
+            ON CONFLICT (account, code) DO UPDATE SET body = EXCLUDED.body, created_at = EXCLUDED.created_at
+            """)
+    }
+
+    public func deleteTemplate(account: String, code: String) async throws -> Bool {
+        try await run("DELETE FROM templates WHERE account = \(account) AND code = \(code) RETURNING 1") > 0
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+public import Logging
+import NIOSSL
+import PetrelCore
+import PostgresNIO
+import Synchronization
+
+/// The shared store: any number of `petrel serve` nodes on one PostgreSQL database, with no other coordinator.
+/// Work is divided through the database itself: queued messages and receipts are claimed with leases
+/// (`FOR UPDATE SKIP LOCKED`), nonces are unique across nodes, and each node takes a node number for its ids.
+public final class PostgresStore: MessageStore {
+    let client: PostgresClient
+    let secrets: SecretBox
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// This process's node number (set by `registerNode`): the owner written on the messages it claims.
+    private let node = Atomic<Int>(0)
+    var nodeNumber: Int {
+        get { node.load(ordering: .relaxed) }
+        set { node.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Connects to `url` (`postgres://USER:PASS@HOST:PORT/DB`, optional `?sslmode=disable|prefer|require`) and
+    /// migrates the schema. The URL's password is never logged or put in an error.
+    public init(url: String, secrets: SecretBox, logger: Logger = Logger(label: "petrel.postgres"), maxConnections: Int = 20) async throws {
+        var configuration = try Self.configuration(url)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        // The pool logs every connection it opens or closes at info; only its errors belong in Petrel's log.
+        var background = logger
+        background.logLevel = .error
+        client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        let client = self.client
+        runner = Task { await client.run() }
+        self.secrets = secrets
+        self.logger = logger
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql", let host = c.host, let user = c.user
+        else { throw StoreError.invalidLocation("a PostgreSQL store is named postgres://USER:PASS@HOST:PORT/DB") }
+        let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
+        let tls: PostgresClient.Configuration.TLS
+        switch c.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
+        case "disable": tls = .disable
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(
+            host: host, port: c.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: c.password.map { $0.removingPercentEncoding ?? $0 }, database: database.isEmpty ? nil : database, tls: tls)
+    }
+
+    /// Applies the migrations not yet applied, under an advisory lock held by one connection for the whole run.
+    func migrate() async throws {
+        try await client.withConnection { c in
+            try await c.query("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger: logger)
+            do {
+                try await c.query("CREATE TABLE IF NOT EXISTS petrel_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
+                var applied = Set<String>()
+                for try await name in try await c.query("SELECT name FROM petrel_migrations", logger: logger).decode(String.self) {
+                    applied.insert(name)
+                }
+                for m in PostgresSchema.migrations where !applied.contains(m.name) {
+                    let now = Int64(Date().timeIntervalSince1970 * 1000)
+                    try await c.withTransaction(logger: logger) { t in
+                        for statement in PostgresSchema.statements(m.sql) {
+                            try await t.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await t.query("INSERT INTO petrel_migrations (name, applied_at) VALUES (\(m.name), \(now))", logger: logger)
+                    }
+                }
+            } catch {
+                _ = try? await c.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger: logger)
+                throw error
+            }
+            try await c.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger: logger)
+        }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Creates (or drops) database `name` on the server `url` names, for tests and benchmarks that want a fresh
+    /// store each. Returns the URL of the new database.
+    public static func createDatabase(url: String, name: String) async throws -> String {
+        try await admin(url) { c, logger in try await c.query("CREATE DATABASE \(unescaped: quoted(name))", logger: logger) }
+        var parts = URLComponents(string: url)!
+        parts.path = "/" + name
+        return parts.string!
+    }
+
+    public static func dropDatabase(url: String, name: String) async throws {
+        try await admin(url) { c, logger in try await c.query("DROP DATABASE IF EXISTS \(unescaped: quoted(name)) WITH (FORCE)", logger: logger) }
+    }
+
+    private static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    private static func admin(_ url: String, _ body: (PostgresClient, Logger) async throws -> Void) async throws {
+        var logger = Logger(label: "petrel.postgres")
+        logger.logLevel = .error
+        let client = PostgresClient(configuration: try configuration(url), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        try await body(client, logger)
+    }
+
+    // MARK: Helpers
+
+    /// Runs `q` (on `c`, else on a pooled connection) and maps each row.
+    func rows<T>(
+        _ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T
+    ) async throws -> [T] {
+        let sequence = if let c { try await c.query(q, logger: logger) } else { try await client.query(q, logger: logger) }
+        var out: [T] = []
+        for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
+        return out
+    }
+
+    func first<T>(_ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
+        try await rows(q, on: c, map).first
+    }
+
+    /// Runs a statement; returns the number of rows it returned (statements that change rows say `RETURNING 1`).
+    @discardableResult
+    func run(_ q: PostgresQuery, on c: PostgresConnection? = nil) async throws -> Int {
+        try await rows(q, on: c) { _ in () }.count
+    }
+
+    /// Runs `body` in a transaction. Two nodes updating the same rows in different orders can deadlock; PostgreSQL
+    /// then aborts one of them, which is tried again (a few times) instead of failing its caller.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { c in try await body(c) }
+            } catch let error as PostgresTransactionError {
+                let cause: any Error = error.closureError ?? error.commitError ?? error.beginError ?? error
+                if let p = cause as? PSQLError, ["40P01", "40001"].contains(p.serverInfo?[.sqlState] ?? ""), attempt < 3 {
+                    attempt += 1
+                    continue
+                }
+                throw cause
+            }
+        }
+    }
+}
+
+extension PostgresRandomAccessRow {
+    func get<T: PostgresDecodable>(_ i: Int, as: T.Type = T.self) throws -> T { try self[i].decode(T.self) }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import PetrelCore
+import PetrelStore
+import Testing
+
+/// What only a store shared by several nodes does: nodes on one PostgreSQL database divide the work without
+/// taking each other's.
+@Suite struct SharedStoreTests {
+    @Test func nodesTakeDistinctNumbersAndAGoneNodesNumberIsReused() async throws {
+        try await withTwoNodes { a, b in
+            let na = try await a.registerNode(name: "a", nowMs: 1000, staleMs: 60_000)
+            let nb = try await b.registerNode(name: "b", nowMs: 1000, staleMs: 60_000)
+            #expect(na != nb)
+            #expect(try await a.registerNode(name: "a", nowMs: 2000, staleMs: 60_000) == na)
+            // b keeps beating, a stops: a third node takes a's number once a is stale, not before.
+            try await b.heartbeat(nowMs: 70_000)
+            let c = try await b.registerNode(name: "c", nowMs: 30_000, staleMs: 60_000)
+            #expect(c != na && c != nb)
+            #expect(try await b.registerNode(name: "d", nowMs: 70_000, staleMs: 60_000) == na)
+        }
+    }
+
+    @Test func concurrentClaimsAreDisjointAndARestartTakesBackOnlyItsOwn() async throws {
+        try await withTwoNodes { a, b in
+            _ = try await a.registerNode(name: "a", nowMs: 0, staleMs: 60_000)
+            _ = try await b.registerNode(name: "b", nowMs: 0, staleMs: 60_000)
+            try await a.commit(WriteBatch(messages: (1...2000).map { message(Int64($0)) }))
+            var seen: [Int64] = []
+            try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for store in [a, b, a, b] {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let claimed = try await store.claim(limit: 100, nowMs: 5000, leaseMs: 60_000)
+                            if claimed.isEmpty { return mine }
+                            mine += claimed.map(\.id)
+                        }
+                    }
+                }
+                for try await ids in group { seen += ids }
+            }
+            #expect(seen.count == 2000 && Set(seen).count == 2000)
+            let bHeld = try await b.counts()[.submitting] ?? 0
+            let requeued = try await b.requeueOwnLeases()
+            #expect(requeued > 0 && requeued < 2000)
+            #expect(try await a.counts()[.submitting] == 2000 - requeued && bHeld == 2000)
+        }
+    }
+
+    @Test func aNonceUsedOnOneNodeIsRefusedOnTheOther() async throws {
+        try await withTwoNodes { a, b in
+            try await a.commit(WriteBatch(nonce: NonceRecord(hash: 77, expiresAtMs: 10_000), messages: [message(1)]))
+            await #expect(throws: StoreError.self) {
+                try await b.commit(WriteBatch(nonce: NonceRecord(hash: 77, expiresAtMs: 10_000), messages: [message(2)]))
+            }
+            #expect(try await b.message(id: 2, account: "acme") == nil)
+            try await b.commit(WriteBatch(nonce: NonceRecord(hash: 78, expiresAtMs: 10_000), messages: [message(2)]))
+            #expect(try await a.message(id: 2, account: "acme") != nil)
+        }
+    }
+
+    @Test func aReceiptOnOneNodeFindsTheMessageTheOtherSubmitted() async throws {
+        try await withTwoNodes { a, b in
+            try await a.commit(WriteBatch(messages: [message(1)]))
+            let claimed = try await a.claim(limit: 10, nowMs: 1000, leaseMs: 60_000)
+            var r = DispatchResults()
+            r.sent = claimed.map {
+                SentRecord(id: $0.id, channel: "smsc", carrierMessageId: "abc", sentAtMs: 1000, parts: [PartRecord(part: 1, total: 1, carrierId: "abc")])
+            }
+            try await a.record(r)
+            let results = try await b.applyReceipts([CarrierReceipt(channel: "smsc", carrierId: "abc", status: .delivered, atMs: 2000)])
+            #expect(results.finished.map(\.id) == [1])
+            #expect(try await a.message(id: 1, account: "acme")?.status == .delivered)
+        }
+    }
+}
