@@ -20,9 +20,9 @@ public enum PetrelServer {
         var logger = Logger(label: "petrel")
         logger.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
 
-        // SQLite: one server per data directory. PostgreSQL: any number of nodes, sharing the work through it.
-        let lock = c.store == nil ? try DataDirectory.lockForServing(path: c.dataDir) : -1
-        defer { if lock >= 0 { close(lock) } }
+        // One server per data directory, also on a shared store (where the directory names the node).
+        let lock = try DataDirectory.lockForServing(path: c.dataDir)
+        defer { close(lock) }
         let store = try await DataDirectory.openStore(path: c.dataDir, storeURL: c.store, environment: environment)
         do {
             try await serve(c, store: store, environment: environment, logger: logger)
@@ -45,7 +45,8 @@ public enum PetrelServer {
         try await Accounts.apply(c.accounts, store: store, nowMs: clock())
         let nonces = NonceGuard()
         nonces.warm(try await store.liveNonces(nowMs: clock()))
-        let nodeName = c.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(c.port)"
+        let dataPath = URL(fileURLWithPath: c.dataDir).standardizedFileURL.path
+        let nodeName = c.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(dataPath)"
         let node = try await store.registerNode(name: nodeName, nowMs: clock(), staleMs: Housekeeping.nodeStaleMs)
         if c.store != nil { logger.info("joined the shared store", metadata: ["node": "\(node)", "name": "\(nodeName)"]) }
         let ids = MessageIDGenerator(node: node, floor: try await store.maxMessageId())

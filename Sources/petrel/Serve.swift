@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A shared PostgreSQL store, postgres://USER:PASS@HOST:PORT/DB (default $PETREL_STORE, else SQLite in the data directory).")
     var store: String?
 
-    @Option(name: .customLong("node-name"), help: "This node's name among nodes sharing a PostgreSQL store (default HOSTNAME:PORT).")
+    @Option(name: .customLong("node-name"), help: "This node's name among nodes sharing a PostgreSQL store (default HOSTNAME:DATA-DIR).")
     var nodeName: String?
 
     func run() async throws {

@@ -8,7 +8,7 @@ public struct ServerConfiguration: Sendable {
     public var dataDir = "./petrel-data"
     /// A PostgreSQL store (`postgres://USER:PASS@HOST:PORT/DB`) shared by several nodes; nil: SQLite in dataDir.
     public var store: String?
-    /// This node's name among the nodes sharing a PostgreSQL store (default HOSTNAME:PORT): a restarted node
+    /// This node's name among the nodes sharing a PostgreSQL store (default HOSTNAME:DATA-DIR): a restarted node
     /// takes back its node number and what it left in flight.
     public var nodeName: String?
     public var logLevel = "info"
