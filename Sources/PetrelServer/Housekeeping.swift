@@ -1,34 +1,60 @@
 import Logging
+import PetrelAPI
+import PetrelDelivery
 import PetrelStore
 import ServiceLifecycle
 
-/// Periodic chores: this node's heartbeat in a shared store, and forgetting nonces whose window has closed.
+/// Periodic chores: this node's heartbeat in a shared store (and with it each node's share of the system-wide
+/// limits), the bind slots of channels with `maxBinds`, and forgetting nonces whose window has closed.
 struct Housekeeping: Service {
-    /// A node whose heartbeat is this old is gone: a new node may take its number.
-    static let nodeStaleMs: Int64 = 60_000
+    /// A node whose heartbeat is this old is gone: a new node may take its number, the others its share.
+    static let nodeStaleMs: Int64 = 30_000
+    /// A bind slot not renewed for this long is free for another node.
+    static let bindSlotLeaseMs: Int64 = 20_000
     let store: any MessageStore
+    let throttle: Throttle
+    let carriers: [SMPPChannel]
     let logger: Logger
     let clock: @Sendable () -> Int64
-    var heartbeatMs: Int64 = 10_000
+    var heartbeatMs: Int64 = 5000
     var pruneEveryMs: Int64 = 60_000
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var prunedAt: Int64 = 0
             while !Task.isCancelled {
+                let now = clock()
                 do {
-                    let now = clock()
-                    try await store.heartbeat(nowMs: now)
-                    if now - prunedAt >= pruneEveryMs {
-                        prunedAt = now
+                    let nodes = try await store.heartbeat(nowMs: now, staleMs: Self.nodeStaleMs)
+                    throttle.setNodes(nodes)
+                    for carrier in carriers { carrier.setNodes(nodes) }
+                } catch {
+                    logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+                }
+                for carrier in carriers where carrier.configuration.maxBinds > 0 {
+                    do {
+                        let held = try await store.leaseBindSlots(
+                            channel: carrier.id, want: carrier.configuration.sessions, total: carrier.configuration.maxBinds,
+                            nowMs: now, untilMs: now + Self.bindSlotLeaseMs)
+                        carrier.setAllowedSessions(held)
+                    } catch {
+                        // Without a renewed lease another node may take the slots: stop binding rather than exceed.
+                        carrier.setAllowedSessions(0)
+                        logger.warning("cannot lease bind slots", metadata: ["channel": "\(carrier.id)", "error": "\(error)"])
+                    }
+                }
+                if now - prunedAt >= pruneEveryMs {
+                    prunedAt = now
+                    do {
                         let pruned = try await store.pruneNonces(nowMs: now)
                         if pruned > 0 { logger.debug("pruned nonces", metadata: ["count": "\(pruned)"]) }
+                    } catch {
+                        logger.warning("cannot prune nonces", metadata: ["error": "\(error)"])
                     }
-                } catch {
-                    logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .milliseconds(heartbeatMs))
             }
         }
+        try? await store.releaseBindSlots()
     }
 }

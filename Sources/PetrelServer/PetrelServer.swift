@@ -68,8 +68,9 @@ public enum PetrelServer {
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
             })
+        let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
-            env: env, nonces: nonces, throttle: Throttle(limits: c.throttling), hostId: c.hostId,
+            env: env, nonces: nonces, throttle: throttle, hostId: c.hostId,
             timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
 
         let router = Router()
@@ -123,7 +124,7 @@ public enum PetrelServer {
         }
         app.addServices(
             CampaignRunner(store: store, gateway: gateway, wake: campaignWake, chunk: c.campaignChunk, logger: logger, clock: clock),
-            Housekeeping(store: store, logger: logger, clock: clock),
+            Housekeeping(store: store, throttle: throttle, carriers: carriers, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger))
         try await app.runService()
     }

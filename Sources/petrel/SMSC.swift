@@ -70,7 +70,7 @@ struct SMSCService: Service {
         let json = """
             {"binds":\(c.binds),"bindsRefused":\(c.bindsRefused),"submit_sm":\(c.submits),"accepted":\(c.accepted),\
             "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked),"duplicates":\(c.duplicates),"receipts_resent":\(c.receiptsResent),\
-            "sessions":\(c.sessions),"first_submit_ts":\(c.firstSubmitMs.map { String(Double($0) / 1000) } ?? "null"),\
+            "sessions":\(c.sessions),"max_sessions":\(c.maxSessions),"first_submit_ts":\(c.firstSubmitMs.map { String(Double($0) / 1000) } ?? "null"),\
             "last_submit_ts":\(c.lastSubmitMs.map { String(Double($0) / 1000) } ?? "null")}
             """
         try? json.write(toFile: summary, atomically: true, encoding: .utf8)

@@ -98,7 +98,11 @@ import Testing
         try await withStore(kind) { store, _ in
             let n = try await store.registerNode(name: "a:8080", nowMs: 1000, staleMs: 60_000)
             #expect((0..<256).contains(n))
-            try await store.heartbeat(nowMs: 2000)
+            #expect(try await store.heartbeat(nowMs: 2000, staleMs: 60_000) == 1)
+            // One node alone holds what it asks for, within the channel's total.
+            #expect(try await store.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 2000, untilMs: 9000) == 2)
+            #expect(try await store.leaseBindSlots(channel: "c", want: 4, total: 3, nowMs: 2000, untilMs: 9000) == 3)
+            try await store.releaseBindSlots()
             #expect(try await store.registerNode(name: "a:8080", nowMs: 3000, staleMs: 60_000) == n)
         }
     }

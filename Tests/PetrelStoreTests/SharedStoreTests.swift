@@ -13,7 +13,7 @@ import Testing
             #expect(na != nb)
             #expect(try await a.registerNode(name: "a", nowMs: 2000, staleMs: 60_000) == na)
             // b keeps beating, a stops: a third node takes a's number once a is stale, not before.
-            try await b.heartbeat(nowMs: 70_000)
+            #expect(try await b.heartbeat(nowMs: 70_000, staleMs: 60_000) == 1)     // a last beat at 2000: gone
             let c = try await b.registerNode(name: "c", nowMs: 30_000, staleMs: 60_000)
             #expect(c != na && c != nb)
             #expect(try await b.registerNode(name: "d", nowMs: 70_000, staleMs: 60_000) == na)
@@ -71,6 +71,27 @@ import Testing
             let results = try await b.applyReceipts([CarrierReceipt(channel: "smsc", carrierId: "abc", status: .delivered, atMs: 2000)])
             #expect(results.finished.map(\.id) == [1])
             #expect(try await a.message(id: 1, account: "acme")?.status == .delivered)
+        }
+    }
+
+    @Test func bindSlotsKeepAChannelWithinItsTotalAcrossNodes() async throws {
+        try await withTwoNodes { a, b in
+            _ = try await a.registerNode(name: "a", nowMs: 0, staleMs: 60_000)
+            _ = try await b.registerNode(name: "b", nowMs: 0, staleMs: 60_000)
+            #expect(try await a.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 1000, untilMs: 5000) == 2)
+            #expect(try await b.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 1000, untilMs: 5000) == 1)
+            // Renewing keeps them; another channel is counted apart.
+            #expect(try await a.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 3000, untilMs: 7000) == 2)
+            #expect(try await b.leaseBindSlots(channel: "d", want: 2, total: 3, nowMs: 3000, untilMs: 7000) == 2)
+            // a stops renewing (it died): once its lease ends b takes its slots, up to what b wants.
+            #expect(try await b.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 6000, untilMs: 10_000) == 1)
+            #expect(try await b.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 7001, untilMs: 11_000) == 2)
+            // a comes back: only the slot left over. b gives back what it no longer wants.
+            #expect(try await a.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 7002, untilMs: 11_000) == 1)
+            #expect(try await b.leaseBindSlots(channel: "c", want: 1, total: 3, nowMs: 7003, untilMs: 11_000) == 1)
+            #expect(try await a.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 7004, untilMs: 11_000) == 2)
+            try await a.releaseBindSlots()
+            #expect(try await b.leaseBindSlots(channel: "c", want: 3, total: 3, nowMs: 7005, untilMs: 11_000) == 3)
         }
     }
 }

@@ -49,7 +49,7 @@ def test_two_nodes_share_the_work_and_survive_a_kill9(tmp_path, database):
     smsc = PetrelSMSC(tmp_path, "--receipt-delay-ms", "200")
     config = {
         "channels": [{"id": "sink", "type": "smpp", "host": "127.0.0.1", "port": smsc.port, "systemId": "petrel",
-                      "password": "secret", "window": WINDOW, "responseTimeout": 2}],
+                      "password": "secret", "window": WINDOW, "responseTimeout": 2, "sessions": 2, "maxBinds": 3}],
         "routes": [{"channels": ["sink"]}],
         "dispatcher": {"pollMs": 50, "leaseMs": LEASE_MS},
         "receipts": {"maxWaitMs": 200, "pollMs": 100, "retryBaseMs": 200, "retryMaxMs": 1000},
@@ -84,7 +84,13 @@ def test_two_nodes_share_the_work_and_survive_a_kill9(tmp_path, database):
             return all(st.get(i) == 3 for i in ids) and all(str(i) in pushed or i in pushed for i in ids)
 
         # The dead node's claims come back when their lease ends; b sends them and pushes every receipt.
-        wait_for(settled, timeout=120, interval=0.5)
+        try:
+            wait_for(settled, timeout=120, interval=0.5)
+        except AssertionError:
+            print(psql(database, "SELECT status, lease_owner, COUNT(*) FROM messages GROUP BY 1, 2"))
+            print(psql(database, "SELECT * FROM bind_slots"), psql(database, "SELECT * FROM nodes"))
+            print("".join(b.output[-40:]))
+            raise
         st = states()
         assert sum(1 for i in ids if st.get(i) is None) == 0
         assert sum(1 for i in ids if st.get(i) == 3) == len(ids)
@@ -95,6 +101,8 @@ def test_two_nodes_share_the_work_and_survive_a_kill9(tmp_path, database):
         # (docs/configuration.md, "Several nodes").
         print(json.dumps({"accepted": len(ids), "accepted_by_a": accepted_by_a, "held_by_a": held, "sink": sink}))
         assert sink["duplicates"] <= held, (sink, held)
+        # Two nodes wanting two binds each, on a channel allowed three: never more than three at once.
+        assert 2 <= sink["max_sessions"] <= 3, sink
         receiver.check_signatures()
     finally:
         for loader in loaders:

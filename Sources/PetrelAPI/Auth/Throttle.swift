@@ -11,6 +11,10 @@ public final class Throttle: Sendable {
     }
 
     private let buckets = Mutex<[String: Bucket]>([:])
+    /// Live nodes sharing the store: each takes its share of every limit.
+    private let nodes = Atomic<Int>(1)
+
+    public func setNodes(_ n: Int) { nodes.store(max(1, n), ordering: .relaxed) }
 
     public init(limits: [String: Double]) {
         self.limits = limits
@@ -18,7 +22,8 @@ public final class Throttle: Sendable {
 
     /// Nil when the call may go ahead, else the milliseconds until it could.
     public func acquire(key: String, action: String, nowMs: Int64) -> Int? {
-        guard let qps = limits[action] ?? limits["*"], qps > 0 else { return nil }
+        guard let limit = limits[action] ?? limits["*"], limit > 0 else { return nil }
+        let qps = limit / Double(nodes.load(ordering: .relaxed))
         return buckets.withLock { buckets in
             let id = key + "\n" + action
             var b = buckets[id] ?? Bucket(tokens: max(qps, 1), lastMs: nowMs)

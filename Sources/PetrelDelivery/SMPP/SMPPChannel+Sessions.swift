@@ -10,14 +10,19 @@ extension SMPPChannel {
     /// Only touched on the channel's event loop.
     final class Session: @unchecked Sendable {
         let index: Int
+        /// The bind slot it needs (a transmitter and its receiver share one).
+        let slot: Int
         let mode: BindMode
         let name: String
         var handler: SMPPClientHandler?
         var channel: (any NIOCore.Channel)?
         var backoffMs: Int64 = 0
+        /// Waiting for a bind slot (not connected, no reconnect scheduled).
+        var parked = false
 
-        init(index: Int, mode: BindMode, name: String) {
+        init(index: Int, slot: Int, mode: BindMode, name: String) {
             self.index = index
+            self.slot = slot
             self.mode = mode
             self.name = name
         }
@@ -25,6 +30,10 @@ extension SMPPChannel {
 
     func connect(_ s: Session) {
         guard !stopping else { return }
+        guard s.slot < allowedSessions else {
+            s.parked = true
+            return
+        }
         let config = ESMEStateMachine.Configuration(
             bind: Bind(mode: s.mode, systemID: configuration.systemID, password: configuration.password, systemType: configuration.systemType),
             window: configuration.window, responseTimeoutMs: configuration.responseTimeoutMs,

@@ -38,6 +38,9 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     var stopping = false
     var roundRobin = 0
     var health = Health()
+    /// Sessions this node may bind: all of them, or (with `maxBinds`) the slots it holds.
+    var allowedSessions: Int
+    var nodes = 1
 
     /// Counts of what went right and wrong since start, and the last error (for the console's channel page).
     public struct Health: Sendable, Equatable {
@@ -66,6 +69,34 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         self.clock = clock
         self.onCapacity = onCapacity
         self.bucket = TokenBucket(rate: configuration.tps, nowMs: clock())
+        self.allowedSessions = configuration.maxBinds > 0 ? 0 : configuration.sessions
+    }
+
+    /// How many of its sessions this node may bind (the bind slots it holds). Sessions above are unbound; those
+    /// below that were waiting for a slot connect.
+    public func setAllowedSessions(_ n: Int) {
+        loop.execute {
+            guard n != self.allowedSessions else { return }
+            self.logger.info("bind slots", metadata: ["held": "\(n)", "sessions": "\(self.configuration.sessions)"])
+            self.allowedSessions = n
+            for s in self.sessions {
+                if s.slot < n, s.parked {
+                    s.parked = false
+                    self.connect(s)
+                } else if s.slot >= n {
+                    s.handler?.unbind()        // its close parks it
+                }
+            }
+        }
+    }
+
+    /// The channel's `tps` is for all nodes together: each of `n` live nodes takes its share.
+    public func setNodes(_ n: Int) {
+        loop.execute {
+            guard n != self.nodes, self.configuration.tps > 0 else { return }
+            self.nodes = max(1, n)
+            self.bucket = TokenBucket(rate: self.configuration.tps / Double(self.nodes), nowMs: self.clock())
+        }
     }
 
     public var isAvailable: Bool { boundCount.load(ordering: .relaxed) > 0 }
@@ -84,9 +115,9 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         loop.execute {
             let transmitters: BindMode = self.configuration.bind == .transceiver ? .transceiver : .transmitter
             for i in 0..<self.configuration.sessions {
-                self.sessions.append(Session(index: self.sessions.count, mode: transmitters, name: "\(self.id)#\(i + 1)"))
+                self.sessions.append(Session(index: self.sessions.count, slot: i, mode: transmitters, name: "\(self.id)#\(i + 1)"))
                 if self.configuration.bind == .transmitterReceiver {
-                    self.sessions.append(Session(index: self.sessions.count, mode: .receiver, name: "\(self.id)#\(i + 1)r"))
+                    self.sessions.append(Session(index: self.sessions.count, slot: i, mode: .receiver, name: "\(self.id)#\(i + 1)r"))
                 }
             }
             for s in self.sessions { self.connect(s) }

@@ -14,11 +14,14 @@ public struct SMPPChannelConfiguration: Sendable, Equatable {
     public var password: String
     public var systemType: String = ""
     public var bind: BindKind = .transceiver
-    /// Parallel binds.
+    /// Parallel binds (of this node).
     public var sessions: Int = 1
+    /// Binds of this channel across every node sharing the store (the carrier's limit); 0 = no limit. Each node
+    /// binds only with a slot it holds, so nodes together never open more.
+    public var maxBinds: Int = 0
     /// Outstanding submit_sm per bind.
     public var window: Int = 100
-    /// submit_sm per second across the channel; 0 = unlimited.
+    /// submit_sm per second across the channel (divided among the live nodes sharing a store); 0 = unlimited.
     public var tps: Double = 0
     public var sourceTON: UInt8 = 5
     public var sourceNPI: UInt8 = 0

@@ -105,6 +105,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             server.count {
                 $0.binds += 1
                 $0.sessions += 1
+                $0.maxSessions = max($0.maxSessions, $0.sessions)
             }
             if b.mode.canReceive { server.register(self, systemID: b.systemID) }
         case .submitSm(let m):

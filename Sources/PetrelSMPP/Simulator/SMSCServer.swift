@@ -32,8 +32,9 @@ public final class SMSCServer: Sendable {
         public var receiptsAcked = 0
         /// Receipts sent again because the session that had them closed before acknowledging.
         public var receiptsResent = 0
-        /// Sessions bound now.
+        /// Sessions bound now, and the most ever bound at once.
         public var sessions = 0
+        public var maxSessions = 0
         /// Wall-clock times (Unix milliseconds) of the first and the latest submit_sm.
         public var firstSubmitMs: Int64?
         public var lastSubmitMs: Int64?

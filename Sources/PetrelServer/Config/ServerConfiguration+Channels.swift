@@ -27,6 +27,7 @@ extension ServerConfiguration {
             }
             ch.bind = kind
             ch.sessions = try node.int("sessions", default: 1, range: 1...64)
+            ch.maxBinds = try node.int("maxBinds", default: 0, range: 0...1024)
             ch.window = try node.int("window", default: 100, range: 1...10_000)
             ch.tps = try node.double("tps", default: 0, range: 0...1_000_000)
             ch.sourceTON = UInt8(try node.int("sourceTon", default: 5, range: 0...255))

@@ -237,5 +237,15 @@ enum PostgresSchema {
                 heartbeat BIGINT NOT NULL
             );
             """),
+        ("v2-bind-slots", """
+            -- A channel's binds across all nodes: a node binds only with a slot it holds (and renews).
+            CREATE TABLE bind_slots (
+                channel TEXT NOT NULL,
+                slot INT NOT NULL,
+                node INT NOT NULL,
+                until BIGINT NOT NULL,
+                PRIMARY KEY (channel, slot)
+            );
+            """),
     ]
 }

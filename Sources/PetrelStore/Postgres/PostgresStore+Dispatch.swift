@@ -180,7 +180,36 @@ extension PostgresStore {
         return id
     }
 
-    public func heartbeat(nowMs: Int64) async throws {
+    public func heartbeat(nowMs: Int64, staleMs: Int64) async throws -> Int {
         try await run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber)")
+        return try await first("SELECT COUNT(*) FROM nodes WHERE heartbeat >= \(nowMs - staleMs)") { try $0.get(0, as: Int.self) } ?? 1
+    }
+
+    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int {
+        let me = nodeNumber
+        return try await transaction { c in
+            // Every node leases every few seconds: a table lock for that instant keeps the arithmetic simple.
+            try await self.run("LOCK TABLE bind_slots IN EXCLUSIVE MODE", on: c)
+            let held = try await self.rows(
+                "SELECT slot, node FROM bind_slots WHERE channel = \(channel) AND (until >= \(nowMs) OR node = \(me))", on: c
+            ) { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }
+            let mine = held.filter { $0.1 == me }.map(\.0).filter { $0 < total }.sorted()
+            let taken = Set(held.filter { $0.1 != me }.map(\.0))
+            var keep = Array(mine.prefix(want))
+            for slot in 0..<total where keep.count < want && !taken.contains(slot) && !keep.contains(slot) { keep.append(slot) }
+            try await self.run("DELETE FROM bind_slots WHERE channel = \(channel) AND (node = \(me) OR until < \(nowMs))", on: c)
+            if !keep.isEmpty {
+                try await self.run(
+                    """
+                    INSERT INTO bind_slots (channel, slot, node, until)
+                    SELECT \(channel), s, \(me), \(untilMs) FROM unnest(\(keep)) AS u(s)
+                    """, on: c)
+            }
+            return keep.count
+        }
+    }
+
+    public func releaseBindSlots() async throws {
+        try await run("DELETE FROM bind_slots WHERE node = \(nodeNumber)")
     }
 }

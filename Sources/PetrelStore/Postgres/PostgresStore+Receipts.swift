@@ -176,6 +176,20 @@ extension PostgresStore {
             var examined: [String: Int] = [:]
             var hits: [String: [CarrierID.Reading: [Int]]] = [:]
             for (i, o) in orphans.enumerated() {
+                // The same reading first: a receipt stored on one node and the record of its submit on another
+                // can cross (neither transaction sees the other's row), leaving an orphan that now matches.
+                let exact = CarrierReceipt(
+                    channel: o.channel, carrierId: o.id, status: MessageStatus(rawValue: o.status) ?? .failed, errorCode: o.code, atMs: o.at)
+                switch try await self.match(exact, storedID: o.id, on: c) {
+                case .none: break
+                case .finished(let done):
+                    results.finished.append(done)
+                    fallthrough
+                case .matched:
+                    try await self.run("DELETE FROM orphan_receipts WHERE seq = \(o.seq)", on: c)
+                    results.matched += 1
+                    continue
+                }
                 examined[o.channel, default: 0] += 1
                 for reading in CarrierID.Reading.allCases where reading != .same {
                     guard let stored = reading.storedID(o.id) else { continue }

@@ -100,7 +100,14 @@ extension SQLiteStore {
 
     public func registerNode(name: String, nowMs: Int64, staleMs: Int64) async throws -> Int { 0 }
 
-    public func heartbeat(nowMs: Int64) async throws {}
+    public func heartbeat(nowMs: Int64, staleMs: Int64) async throws -> Int { 1 }
+
+    /// The only node: every slot is free for it.
+    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int {
+        max(0, min(want, total))
+    }
+
+    public func releaseBindSlots() async throws {}
 
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
         try await committer.run(weight: 1000) { db in

@@ -91,6 +91,20 @@ extension SQLiteStore {
             for (i, row) in orphans.enumerated() {
                 let channel: String = row[1]
                 let id: String = row[2]
+                // The same reading first: a receipt and the record of its submit can cross (on a shared store,
+                // each committed by another node), leaving an orphan that now matches exactly.
+                let exact = CarrierReceipt(
+                    channel: channel, carrierId: id, status: MessageStatus(rawValue: row[3]) ?? .failed, errorCode: row[4], atMs: row[5])
+                switch try Self.match(exact, storedID: id, db) {
+                case .none: break
+                case .finished(let done):
+                    results.finished.append(done)
+                    fallthrough
+                case .matched:
+                    try db.execute(sql: "DELETE FROM orphan_receipts WHERE rowid = ?", arguments: [row[0] as Int64])
+                    results.matched += 1
+                    continue
+                }
                 examined[channel, default: 0] += 1
                 for reading in CarrierID.Reading.allCases where reading != .same {
                     guard let stored = reading.storedID(id), try Self.isKnown(channel: channel, storedID: stored, db) else { continue }
