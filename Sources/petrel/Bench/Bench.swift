@@ -38,6 +38,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages made delivered per second in the receipts scenario.") var receiptRate = 20_000
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
+    @Option(help: "A PostgreSQL server (postgres://USER:PASS@HOST:PORT/DB, a role that may create databases): the started nodes share a fresh database on it instead of SQLite.")
+    var store: String?
+    @Option(help: "Nodes to start on the --store database (the load is spread over them).") var nodes = 1
 
     func run() async throws {
         let names = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -53,8 +56,10 @@ struct Bench: AsyncParsableCommand {
             print(try await ReceiptBench.run(messages: messages, batchSize: receiptBatch, rate: receiptRate))
             return
         }
+        guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
         if names == ["e2e"] {
-            print(try await EndToEndBench.run(messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100, sink: sink))
+            print(try await EndToEndBench.run(
+                messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {
@@ -76,6 +81,10 @@ struct Bench: AsyncParsableCommand {
             case "single": scenario = .single(connections: connections)
             case "baseline": scenario = .baseline(connections: connections)
             default: throw CLIError(description: "unknown scenario \(name)")
+            }
+            if let store {
+                results += try await runShared(scenario, store: store)
+                continue
             }
             // Each scenario gets a fresh server, so one scenario's delivery backlog does not slow the next.
             let target: BenchTarget
@@ -103,6 +112,39 @@ struct Bench: AsyncParsableCommand {
             try text.write(toFile: json, atomically: true, encoding: .utf8)
         }
         if results.contains(where: { $0.tally.errors > 0 }) { throw ExitCode(1) }
+    }
+}
+
+extension Bench {
+    /// One scenario against `nodes` fresh nodes on one fresh PostgreSQL database, the load spread evenly.
+    func runShared(_ scenario: Scenario, store: String) async throws -> [BenchResult] {
+        let db = try await BenchDatabase.create(server: store)
+        let servers = try (0..<nodes).map { _ in try BenchServer.start(delivery: !noDelivery, environment: db.environment) }
+        defer {
+            for s in servers { s.stop() }
+        }
+        let duration = self.duration
+        let connections = max(1, scenario.connections / nodes)
+        let each = scenario.with(connections: connections)
+        let results = try await withThrowingTaskGroup(of: BenchResult.self) { group in
+            for s in servers {
+                let target = s.target
+                let pid = s.process.processIdentifier
+                group.addTask {
+                    _ = try await each.run(target, seconds: 2, prepare: false)
+                    return try await each.run(target, seconds: duration, prepare: true, serverPid: pid)
+                }
+            }
+            var all: [BenchResult] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        await db.drop()
+        for (i, r) in results.enumerated() { print("node \(i + 1)  " + r.line) }
+        print(String(
+            format: "%-9@ %d nodes on PostgreSQL: %.0f req/s  %.0f recipients/s in all",
+            scenario.name as NSString, nodes, results.map(\.requestsPerSecond).reduce(0, +), results.map(\.unitsPerSecond).reduce(0, +)))
+        return results
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+import PetrelCore
+import PetrelStore
 
 /// A `petrel serve` child process on a fresh data directory, for benchmarks.
 final class BenchServer {
@@ -12,7 +14,7 @@ final class BenchServer {
         self.target = target
     }
 
-    static func start(delivery: Bool = true, config: String? = nil) throws -> BenchServer {
+    static func start(delivery: Bool = true, config: String? = nil, environment: [String: String] = [:]) throws -> BenchServer {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)").path
         let configPath = dataDir + ".yaml"
         try (config ?? "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n").write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -25,6 +27,7 @@ final class BenchServer {
         env["PETREL_ACCESS_KEY_ID"] = ak
         env["PETREL_ACCESS_KEY_SECRET"] = sk
         env["LOG_LEVEL"] = "warning"
+        env.merge(environment) { _, new in new }
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -61,5 +64,30 @@ final class BenchServer {
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: dataDir + ".yaml")
+    }
+}
+
+/// A fresh PostgreSQL database per benchmark run, on the server `--store` names, shared by the run's nodes.
+struct BenchDatabase {
+    let server: String
+    let name: String
+    let url: String
+    /// Every node of a run must open secrets with the same master key.
+    static let masterKey = String(repeating: "be", count: 32)
+
+    static func create(server: String) async throws -> BenchDatabase {
+        let name = "petrel_bench_\(UInt32.random(in: 0...UInt32.max))"
+        return BenchDatabase(server: server, name: name, url: try await PostgresStore.createDatabase(url: server, name: name))
+    }
+
+    var environment: [String: String] { ["PETREL_STORE": url, "PETREL_MASTER_KEY": Self.masterKey] }
+
+    func drop() async { try? await PostgresStore.dropDatabase(url: server, name: name) }
+
+    /// The shared store, to watch message counts while the nodes work.
+    func open() async throws -> PostgresStore {
+        try await PostgresStore(
+            url: url, secrets: try SecretBox.loadMasterKey(dataDir: NSTemporaryDirectory(), environment: ["PETREL_MASTER_KEY": Self.masterKey]),
+            maxConnections: 2)
     }
 }

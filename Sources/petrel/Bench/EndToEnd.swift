@@ -9,7 +9,8 @@ enum EndToEndBench {
     /// `sink`: HOST:PORT of an SMSC already running (the peers' `smsc.py`, for runs beside Kannel and Jasmin);
     /// nil starts `petrel smsc`.
     static func run(
-        messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil, timeoutSeconds: Double = 120
+        messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil, store: String? = nil, nodes: Int = 1,
+        timeoutSeconds: Double = 120
     ) async throws -> String {
         var smscHost = "127.0.0.1"
         var smscPort = Int.random(in: 20_000..<40_000)
@@ -41,25 +42,47 @@ enum EndToEndBench {
             routes:
               - {channels: [sink]}
             """
-        let server = try BenchServer.start(config: config)
-        defer { server.stop() }
-        let target = server.target
+        // One node on SQLite, or `nodes` nodes on a fresh PostgreSQL database, each with its own bind.
+        var db: BenchDatabase?
+        if let store { db = try await BenchDatabase.create(server: store) }
+        let servers = try (0..<(db == nil ? 1 : nodes)).map { _ in try BenchServer.start(config: config, environment: db?.environment ?? [:]) }
+        let shared = try await db?.open()
+        defer {
+            for s in servers { s.stop() }
+        }
+        let server = servers[0]
         let per = 1000
         let requests = (messages + per - 1) / per
-        let scenario = Scenario.batch(recipients: per, connections: connections)
-        let prepared = (0..<requests).map { ByteBuffer(bytes: scenario.encode(target, $0 + 1)) }
-        let source = RequestSource(prepared: prepared, limit: requests) { scenario.encode(target, $0 + 1) }
+        let scenario = Scenario.batch(recipients: per, connections: max(1, connections / servers.count))
         let start = ContinuousClock.now
         let cpu0 = (CPUTime.of(pid: nil), CPUTime.of(pid: server.process.processIdentifier), sink == nil ? CPUTime.of(pid: smsc.processIdentifier) : 0)
-        let tally = try await LoadClient.run(
-            host: target.host, port: target.port, connections: connections, seconds: 3600, units: per, source: source,
-            check: { scenario.check($0, $1) })
+        // The requests are dealt out over the nodes; each node's share goes through its own connections.
+        let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
+            for (k, s) in servers.enumerated() {
+                let target = s.target
+                let mine = Array(stride(from: k, to: requests, by: servers.count))
+                let prepared = mine.map { ByteBuffer(bytes: scenario.encode(target, $0 + 1)) }
+                let source = RequestSource(prepared: prepared, limit: mine.count) { scenario.encode(target, mine[min($0, mine.count - 1)] + 1) }
+                group.addTask {
+                    try await LoadClient.run(
+                        host: target.host, port: target.port, connections: scenario.connections, seconds: 3600, units: per, source: source,
+                        check: { scenario.check($0, $1) })
+                }
+            }
+            var all: [Tally] = []
+            for try await t in group { all.append(t) }
+            return all
+        }
         let accepted = (ContinuousClock.now - start).seconds
-        let total = tally.units
+        let total = tallies.map(\.units).reduce(0, +)
         var delivered = 0
         while delivered < total {
-            try await Task.sleep(for: .milliseconds(20))
-            delivered = (try? SQLiteStore.statusCounts(directory: server.dataDir))?[.delivered] ?? delivered
+            try await Task.sleep(for: .milliseconds(shared == nil ? 20 : 200))
+            if let shared {
+                delivered = (try? await shared.counts())?[.delivered] ?? delivered
+            } else {
+                delivered = (try? SQLiteStore.statusCounts(directory: server.dataDir))?[.delivered] ?? delivered
+            }
             if (ContinuousClock.now - start).seconds > timeoutSeconds {
                 let sink = (try? String(contentsOfFile: summary, encoding: .utf8)) ?? "?"
                 print("bench: e2e gave up: \(delivered) of \(total) delivered; smsc \(sink)")
@@ -70,9 +93,12 @@ enum EndToEndBench {
         let cpu = (
             (CPUTime.of(pid: nil) - cpu0.0) / elapsed, (CPUTime.of(pid: server.process.processIdentifier) - cpu0.1) / elapsed,
             sink == nil ? (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed : 0)
+        try? await shared?.close()
+        await db?.drop()
         return String(
             format: "e2e       %d messages  accepted in %.2f s (%.0f/s)  delivered in %.2f s: %.0f messages/s end to end  errors %d  cpu client %.2f server %.2f smsc %.2f  rss %.0f MB",
-            total, accepted, Double(total) / accepted, elapsed, Double(delivered) / elapsed, tally.errors, cpu.0, cpu.1, cpu.2,
-            server.residentMemoryMB())
+            total, accepted, Double(total) / accepted, elapsed, Double(delivered) / elapsed, tallies.map(\.errors).reduce(0, +), cpu.0,
+            cpu.1, cpu.2, server.residentMemoryMB())
+            + (db == nil ? "" : "  (\(servers.count) node\(servers.count == 1 ? "" : "s") on PostgreSQL; cpu and rss of node 1)")
     }
 }

@@ -22,6 +22,14 @@ enum Scenario {
         }
     }
 
+    func with(connections c: Int) -> Scenario {
+        switch self {
+        case .batch(let n, _): return .batch(recipients: n, connections: c)
+        case .single: return .single(connections: c)
+        case .baseline: return .baseline(connections: c)
+        }
+    }
+
     /// A valid Hong Kong mobile number (92x0xxxx-92x8xxxx blocks) that the sandbox and petrel smsc deliver.
     static func number(_ i: Int) -> String {
         let n = (i &* 7919) & 0x7FFF_FFFF
