@@ -92,7 +92,12 @@ extension PostgresStore {
         guard !receipts.isEmpty else { return ReceiptResults() }
         return try await transaction { c in
             var results = ReceiptResults()
-            for r in receipts {
+            // Most receipts name a single-part message exactly: those are found with one query and applied with
+            // one UPDATE per outcome. The rest (parts, other readings, orphans) go one by one.
+            let (finished, rest) = try await self.applySinglePart(receipts, on: c)
+            results.finished = finished.applied
+            results.matched = finished.found
+            for r in rest {
                 // An exact match first: a learned reading is a rule of thumb (see SQLiteStore.applyReceipts).
                 var outcome = try await self.match(r, storedID: CarrierID.normalize(r.carrierId), on: c)
                 if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
@@ -115,6 +120,33 @@ extension PostgresStore {
             }
             return results
         }
+    }
+
+    /// Receipts that name a single-part message by its exact carrier id, applied together; returns the status
+    /// changes, how many receipts found their message, and the receipts that did not.
+    func applySinglePart(
+        _ receipts: [CarrierReceipt], on c: PostgresConnection
+    ) async throws -> (applied: (applied: [StatusUpdate], found: Int), rest: [CarrierReceipt]) {
+        let ids = receipts.map { CarrierID.normalize($0.carrierId) }
+        let found = try await rows(
+            """
+            SELECT r.n, m.id, m.status FROM unnest(\(receipts.map(\.channel)), \(ids)) WITH ORDINALITY AS r(ch, cid, n)
+            JOIN messages m ON m.channel = r.ch AND m.carrier_id = r.cid AND m.carrier_id <> ''
+            ORDER BY m.id FOR UPDATE OF m
+            """, on: c
+        ) { (Int(try $0.get(0, as: Int64.self)) - 1, try $0.get(1, as: Int64.self), try $0.get(2, as: Int.self)) }
+        var matched = Set<Int>()
+        var updates: [StatusUpdate] = []
+        for (i, id, raw) in found where !matched.contains(i) {
+            matched.insert(i)
+            let r = receipts[i]
+            guard let status = MessageStatus(rawValue: raw), status != .queued, status.canMove(to: r.status) else { continue }
+            let (code, description) = ReceiptRules.outcome(r)
+            updates.append(StatusUpdate(id: id, status: r.status, errorCode: code, errorDescription: description, atMs: r.atMs))
+        }
+        let applied = try await apply(updates, on: c)
+        let rest = receipts.indices.filter { !matched.contains($0) }.map { receipts[$0] }
+        return ((applied, matched.count), rest)
     }
 
     /// Applies a receipt to the single-part message or the part stored under `storedID`.
