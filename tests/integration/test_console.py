@@ -189,10 +189,12 @@ def browser():
 def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    wait = WebDriverWait(browser, 20)
+    # Live fragments are replaced while a wait reads them: a stale element means "look again".
+    wait = WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException])
     b = browser
     b.get(server.url("/console"))
     assert b.current_url.endswith("/console/login")
