@@ -7,11 +7,11 @@ extension PostgresStore {
         do {
             if batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil {
                 // The hot path (a nonce and a request's messages): one statement, so one round trip and atomic.
-                try await run(Self.insert(nonce: batch.nonce, messages: batch.messages))
+                try await insert(nonce: batch.nonce, messages: batch.messages)
                 return
             }
             try await transaction { c in
-                try await self.run(Self.insert(nonce: batch.nonce, messages: batch.messages), on: c)
+                try await self.insert(nonce: batch.nonce, messages: batch.messages, on: c)
                 for x in batch.conversions {
                     try await self.run(
                         """
@@ -33,24 +33,9 @@ extension PostgresStore {
         }
     }
 
-    /// The nonce and the messages in one statement: the messages travel as one array per column.
-    static func insert(nonce: NonceRecord?, messages m: [Message]) -> PostgresQuery {
-        """
-        WITH n AS (
-            INSERT INTO nonces (hash, expires_at) SELECT \(nonce?.hash)::bigint, \(nonce?.expiresAtMs)::bigint
-            WHERE \(nonce?.hash)::bigint IS NOT NULL
-        ), m AS (
-            INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
-            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1)
-            FROM unnest(\(m.map(\.id)), \(m.map(\.account)), \(m.map(\.to)), \(m.map(\.from)), \(m.map(\.text)),
-                \(m.map(\.type.rawValue)), \(m.map(\.taskId)), \(m.map(\.requestedChannel)), \(m.map(\.priority.rawValue)),
-                \(m.map(\.segments)), \(m.map(\.encoding.rawValue)), \(m.map(\.status.rawValue)), \(m.map(\.errorCode)),
-                \(m.map(\.errorDescription)), \(m.map(\.createdAtMs)), \(m.map(\.notBeforeMs)), \(m.map { $0.expiresAtMs ?? -1 }))
-                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex)
-        )
-        SELECT 1
-        """
+    /// The nonce and the messages in one statement (so one round trip, and atomic without BEGIN/COMMIT).
+    func insert(nonce: NonceRecord?, messages: [Message], on c: PostgresConnection? = nil) async throws {
+        _ = try await prepared(InsertBatchSQL.self, on: c) { InsertBatchSQL.bind(&$0, nonce: nonce, messages: messages) }
     }
 
     public func message(id: Int64, account: String) async throws -> Message? {

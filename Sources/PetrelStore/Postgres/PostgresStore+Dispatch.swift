@@ -4,15 +4,12 @@ import PostgresNIO
 extension PostgresStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         // SKIP LOCKED: nodes claiming at the same moment take different messages instead of waiting on each other.
-        var claimed = try await rows(
-            """
-            UPDATE messages SET status = 1, lease_until = \(nowMs + leaseMs), lease_owner = \(nodeNumber)
-            WHERE id IN (
-                SELECT id FROM messages WHERE status = 0 AND not_before <= \(nowMs)
-                ORDER BY priority, not_before LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING \(unescaped: Self.messageColumns)
-            """
-        ) { try Self.message($0) }
+        var claimed = try await prepared(ClaimSQL.self, {
+            $0.append(nowMs + leaseMs)
+            $0.append(Int32(nodeNumber))
+            $0.append(nowMs)
+            $0.append(Int64(limit))
+        }) { try Self.message($0) }
         claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
         return claimed
     }
@@ -37,18 +34,15 @@ extension PostgresStore {
             let group = updates.filter { $0.status == status }
             let from = MessageStatus.allCases.filter { $0.canMove(to: status) }.map(\.rawValue)
             guard !from.isEmpty else { continue }
-            let ids = try await rows(
-                """
-                UPDATE messages m SET status = \(status.rawValue), error_code = u.code, error_desc = u.descr, lease_until = NULL,
-                    lease_owner = NULL, receipt_due = NULL,
-                    done_at = CASE WHEN \(status.isFinal) THEN u.at ELSE m.done_at END,
-                    sent_at = CASE WHEN \(status.rawValue) = 2 THEN u.at ELSE m.sent_at END
-                FROM unnest(\(group.map(\.id)), \(group.map(\.errorCode)), \(group.map(\.errorDescription)), \(group.map(\.atMs)))
-                    AS u(id, code, descr, at)
-                WHERE m.id = u.id AND m.status = ANY(\(from))
-                RETURNING m.id
-                """, on: c
-            ) { try $0.get(0, as: Int64.self) }
+            let ids = try await prepared(ApplyStatusSQL.self, on: c, { b in
+                b.append(Int32(status.rawValue))
+                b.append(group.map(\.id))
+                b.append(group.map(\.errorCode))
+                b.append(group.map(\.errorDescription))
+                b.append(group.map(\.atMs))
+                b.append(from.map { Int32($0) })
+                b.append(status.isFinal)
+            }) { try $0.get(0, as: Int64.self) }
             done.formUnion(ids)
         }
         let applied = updates.filter { done.contains($0.id) }

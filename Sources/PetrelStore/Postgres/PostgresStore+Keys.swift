@@ -14,7 +14,7 @@ extension PostgresStore {
     }
 
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
-        try await first("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE id = \(id)") { try self.accessKey($0) }
+        try await prepared(AccessKeySQL.self, { $0.append(id) }) { try self.accessKey($0) }.first
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {

@@ -33,20 +33,16 @@ extension PostgresStore {
         }
         let receipts = records.map(\.scheduledReceipt)
         let updated = Set(
-            try await rows(
-                """
-                UPDATE messages m SET status = 2, sent_at = u.at, channel = u.ch, carrier_id = u.cid, lease_until = NULL,
-                    lease_owner = NULL, receipt_due = NULLIF(u.rdue, -1), receipt_status = NULLIF(u.rst, -1),
-                    receipt_code = CASE WHEN u.rdue = -1 THEN NULL ELSE u.rcode END,
-                    receipt_desc = CASE WHEN u.rdue = -1 THEN NULL ELSE u.rdesc END
-                FROM unnest(\(records.map(\.id)), \(records.map(\.sentAtMs)), \(records.map(\.channel)), \(carrierIds),
-                    \(receipts.map { $0?.atMs ?? -1 }), \(receipts.map { $0.map { Int64($0.status.rawValue) } ?? -1 }),
-                    \(receipts.map { $0?.errorCode ?? "" }), \(receipts.map { $0?.errorDescription ?? "" }))
-                    AS u(id, at, ch, cid, rdue, rst, rcode, rdesc)
-                WHERE m.id = u.id AND m.status = 1
-                RETURNING m.id
-                """, on: c
-            ) { try $0.get(0, as: Int64.self) })
+            try await prepared(MarkSentSQL.self, on: c, { b in
+                b.append(records.map(\.id))
+                b.append(records.map(\.sentAtMs))
+                b.append(records.map(\.channel))
+                b.append(carrierIds)
+                b.append(receipts.map { $0?.atMs ?? -1 })
+                b.append(receipts.map { Int32($0?.status.rawValue ?? -1) })
+                b.append(receipts.map { $0?.errorCode ?? "" })
+                b.append(receipts.map { $0?.errorDescription ?? "" })
+            }) { try $0.get(0, as: Int64.self) })
         try await insertParts(records.filter { $0.parts.count > 1 && updated.contains($0.id) }, on: c)
     }
 
@@ -128,13 +124,10 @@ extension PostgresStore {
         _ receipts: [CarrierReceipt], on c: PostgresConnection
     ) async throws -> (applied: (applied: [StatusUpdate], found: Int), rest: [CarrierReceipt]) {
         let ids = receipts.map { CarrierID.normalize($0.carrierId) }
-        let found = try await rows(
-            """
-            SELECT r.n, m.id, m.status FROM unnest(\(receipts.map(\.channel)), \(ids)) WITH ORDINALITY AS r(ch, cid, n)
-            JOIN messages m ON m.channel = r.ch AND m.carrier_id = r.cid AND m.carrier_id <> ''
-            ORDER BY m.id FOR UPDATE OF m
-            """, on: c
-        ) { (Int(try $0.get(0, as: Int64.self)) - 1, try $0.get(1, as: Int64.self), try $0.get(2, as: Int.self)) }
+        let found = try await prepared(FindByCarrierSQL.self, on: c, {
+            $0.append(receipts.map(\.channel))
+            $0.append(ids)
+        }) { (Int(try $0.get(0, as: Int64.self)) - 1, try $0.get(1, as: Int64.self), try $0.get(2, as: Int.self)) }
         var matched = Set<Int>()
         var updates: [StatusUpdate] = []
         for (i, id, raw) in found where !matched.contains(i) {

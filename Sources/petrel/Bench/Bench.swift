@@ -49,7 +49,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         if names == ["store"] {
-            try await StoreBench.run(messages: messages)
+            try await StoreBench.run(messages: messages, server: store)
             return
         }
         if names == ["receipts"] {
@@ -120,9 +120,6 @@ extension Bench {
     func runShared(_ scenario: Scenario, store: String) async throws -> [BenchResult] {
         let db = try await BenchDatabase.create(server: store)
         let servers = try (0..<nodes).map { _ in try BenchServer.start(delivery: !noDelivery, environment: db.environment) }
-        defer {
-            for s in servers { s.stop() }
-        }
         let duration = self.duration
         let connections = max(1, scenario.connections / nodes)
         let each = scenario.with(connections: connections)
@@ -139,6 +136,8 @@ extension Bench {
             for try await r in group { all.append(r) }
             return all
         }
+        // Nodes first: a database dropped under a running node fills its log with connection errors.
+        for s in servers { s.stop() }
         await db.drop()
         for (i, r) in results.enumerated() { print("node \(i + 1)  " + r.line) }
         print(String(

@@ -6,10 +6,13 @@ import PetrelStore
 /// The store's dispatch path alone, single-threaded: accept, claim, record sent (with parts), apply receipts.
 /// Prints microseconds per message for each step (`petrel bench --scenarios store`).
 enum StoreBench {
-    static func run(messages: Int) async throws {
+    static func run(messages: Int, server: String? = nil) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-storebench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
+        var db: BenchDatabase?
+        if let server { db = try await BenchDatabase.create(server: server) }
+        let store = try await DataDirectory.openStore(
+            path: dir, storeURL: db?.url, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
         let ids = MessageIDGenerator()
         let now = PetrelServer.now()
         func time(_ name: String, _ body: () async throws -> Void) async rethrows {
@@ -29,6 +32,26 @@ enum StoreBench {
                 try await store.commit(WriteBatch(messages: batch))
             }
         }
+        // Requests with one message each, from 64 tasks at once (as 64 API connections would), each with its nonce.
+        let singles = min(messages, 20_000)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<64 {
+                group.addTask {
+                    for k in stride(from: w, to: singles, by: 64) {
+                        let id = ids.next(1, nowMs: now)[0]
+                        let m = Message(id: id, account: "default", to: Scenario.number(k), text: "Your code is 1234", createdAtMs: now)
+                        try await store.commit(WriteBatch(nonce: NonceRecord(hash: id, expiresAtMs: now + 900_000), messages: [m]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        print(String(format: "store %-16@ %7.0f commits/s (64 concurrent)", "accept singles" as NSString, Double(singles) / (ContinuousClock.now - start).seconds))
+        try await store.putAccessKey(AccessKeyRecord(id: "bench", secret: "s", account: "default", name: "bench", createdAtMs: now))
+        let keyStart = ContinuousClock.now
+        for _ in 0..<2000 { _ = try await store.accessKey(id: "bench") }
+        print(String(format: "store %-16@ %7.1f µs per lookup", "access key" as NSString, (ContinuousClock.now - keyStart).seconds * 1e6 / 2000))
         var claimed: [Message] = []
         try await time("claim") {
             while true {
@@ -57,6 +80,7 @@ enum StoreBench {
         }
         print("store counts \(try await store.counts())")
         try await store.close()
+        await db?.drop()
     }
 }
 
