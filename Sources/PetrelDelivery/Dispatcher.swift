@@ -37,6 +37,9 @@ public final class Dispatcher: Service {
     private let lastSweep = Mutex<Int64>(0)
     /// Outcomes reported by channels, waiting to be recorded.
     private let reported = Mutex<[(Message, String, SubmitOutcome)]>([])
+    /// Outcomes channels reported that are not yet recorded: their messages still count against the room to claim
+    /// more, so what a crash can leave handed over but unrecorded stays within the channels' capacity.
+    private let unrecorded = Atomic<Int>(0)
     /// Channels each in-flight message has tried, for rerouting.
     private let tried = Mutex<[Int64: [String]]>([:])
 
@@ -101,6 +104,7 @@ public final class Dispatcher: Service {
         }
         // Room on the channels routes lead to (a channel no route names only takes messages that ask for it).
         let room = channels.values.filter { $0.isAvailable && routed.contains($0.id) }.reduce(0) { $0 + max(0, $1.freeCapacity) }
+            - unrecorded.load(ordering: .relaxed)
         guard room > 0 else { return due.count == configuration.batchSize }
         let claimedAt = clock()
         let claimed = try await store.claim(limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs)
@@ -128,6 +132,7 @@ public final class Dispatcher: Service {
             tried.withLock { t in for m in batch { t[m.id, default: []].append(channelId) } }
             channel.enqueue(batch, skipParts: skip, nowMs: nowMs) { [weak self] outcomes in
                 guard let self else { return }
+                self.unrecorded.add(outcomes.count, ordering: .relaxed)
                 self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
                 self.wake.signal()
             }
@@ -163,6 +168,7 @@ public final class Dispatcher: Service {
             return r
         }
         guard !batch.isEmpty else { return }
+        defer { unrecorded.subtract(batch.count, ordering: .relaxed) }
         let now = clock()
         var results = DispatchResults()
         var reroute: [String: [Message]] = [:]
@@ -198,6 +204,7 @@ public final class Dispatcher: Service {
             tried.withLock { t in for m in messages { t[m.id, default: []].append(channelId) } }
             channel.enqueue(messages, skipParts: [:], nowMs: now) { [weak self] outcomes in
                 guard let self else { return }
+                self.unrecorded.add(outcomes.count, ordering: .relaxed)
                 self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
                 self.wake.signal()
             }

@@ -67,7 +67,7 @@ import Testing
             r.sent = claimed.map {
                 SentRecord(id: $0.id, channel: "smsc", carrierMessageId: "abc", sentAtMs: 1000, parts: [PartRecord(part: 1, total: 1, carrierId: "abc")])
             }
-            try await a.record(r)
+            _ = try await a.record(r)
             let results = try await b.applyReceipts([CarrierReceipt(channel: "smsc", carrierId: "abc", status: .delivered, atMs: 2000)])
             #expect(results.finished.map(\.id) == [1])
             #expect(try await a.message(id: 1, account: "acme")?.status == .delivered)
@@ -92,6 +92,30 @@ import Testing
             #expect(try await a.leaseBindSlots(channel: "c", want: 2, total: 3, nowMs: 7004, untilMs: 11_000) == 2)
             try await a.releaseBindSlots()
             #expect(try await b.leaseBindSlots(channel: "c", want: 3, total: 3, nowMs: 7005, untilMs: 11_000) == 3)
+        }
+    }
+
+    @Test func aKeyChangedOnOneNodeIsHonouredOnTheOther() async throws {
+        try await withTwoNodes { a, b in
+            try await a.putAccessKey(AccessKeyRecord(id: "k1", secret: "s1", account: "acme", name: "ops", createdAtMs: 1))
+            #expect(try await b.accessKey(id: "k1")?.enabled == true)         // b caches it
+            #expect(try await b.accessKey(id: "k2") == nil)                    // and that k2 does not exist
+            #expect(try await a.setAccessKey(id: "k1", enabled: false))
+            try await a.putAccessKey(AccessKeyRecord(id: "k2", secret: "s2", account: "acme", name: "new", createdAtMs: 2))
+            // b hears of it by notification, within its round trip (polled here for at most two seconds).
+            let deadline = ContinuousClock.now + .seconds(2)
+            while ContinuousClock.now < deadline {
+                let k1 = try await b.accessKey(id: "k1")
+                let k2 = try await b.accessKey(id: "k2")
+                if k1?.enabled == false && k2 != nil { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(try await b.accessKey(id: "k1")?.enabled == false)
+            #expect(try await b.accessKey(id: "k2")?.secret == "s2")
+            #expect(try await a.deleteAccessKey(id: "k2"))
+            let gone = ContinuousClock.now + .seconds(2)
+            while try await b.accessKey(id: "k2") != nil, ContinuousClock.now < gone { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(try await b.accessKey(id: "k2") == nil)
         }
     }
 }

@@ -4,32 +4,28 @@ import PostgresNIO
 extension PostgresStore {
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        do {
-            if batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil {
-                // The hot path (a nonce and a request's messages): one statement, so one round trip and atomic.
-                try await insert(nonce: batch.nonce, messages: batch.messages)
-                return
+        if batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil {
+            // The hot path (a nonce and a request's messages): one statement with the requests that arrive with it.
+            try await group.commit(batch)
+            return
+        }
+        try await transaction { c in
+            try await self.insert(nonce: batch.nonce, messages: batch.messages, on: c)
+            for x in batch.conversions {
+                try await self.run(
+                    """
+                    INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)
+                    VALUES (\(x.account), \(x.messageId), \(x.to), \(x.delivered), \(x.conversionTimeMs), \(x.receivedAtMs))
+                    """, on: c)
             }
-            try await transaction { c in
-                try await self.insert(nonce: batch.nonce, messages: batch.messages, on: c)
-                for x in batch.conversions {
-                    try await self.run(
-                        """
-                        INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)
-                        VALUES (\(x.account), \(x.messageId), \(x.to), \(x.delivered), \(x.conversionTimeMs), \(x.receivedAtMs))
-                        """, on: c)
-                }
-                for d in batch.conversionData {
-                    try await self.run(
-                        """
-                        INSERT INTO conversion_data (account, rate, report_time, received_at)
-                        VALUES (\(d.account), \(d.rate), \(d.reportTimeMs), \(d.receivedAtMs))
-                        """, on: c)
-                }
-                if let p = batch.campaign { try await self.write(p, on: c) }
+            for d in batch.conversionData {
+                try await self.run(
+                    """
+                    INSERT INTO conversion_data (account, rate, report_time, received_at)
+                    VALUES (\(d.account), \(d.rate), \(d.reportTimeMs), \(d.receivedAtMs))
+                    """, on: c)
             }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "nonces_pkey" {
-            throw StoreError.nonceUsed
+            if let p = batch.campaign { try await self.write(p, on: c) }
         }
     }
 

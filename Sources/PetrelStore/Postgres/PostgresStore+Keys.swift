@@ -3,8 +3,7 @@ import PetrelCore
 import PostgresNIO
 
 extension PostgresStore {
-    // Keys are read from the database on every call (no cache): a key created, disabled or deleted on any node
-    // takes effect on every node at its next request.
+    // Keys are cached per node and forgotten on every change anywhere (PostgresKeyCache: LISTEN/NOTIFY).
     static let keyColumns = "id, secret, account, name, enabled, policy, created_at"
 
     func accessKey(_ r: PostgresRandomAccessRow) throws -> AccessKeyRecord {
@@ -14,7 +13,11 @@ extension PostgresStore {
     }
 
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
-        try await prepared(AccessKeySQL.self, { $0.append(id) }) { try self.accessKey($0) }.first
+        let (cached, generation) = keys.lookup(id)
+        if let cached { return cached }
+        let key = try await prepared(AccessKeySQL.self, { $0.append(id) }) { try self.accessKey($0) }.first
+        keys.store(id, key, generation: generation)
+        return key
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {
@@ -23,21 +26,34 @@ extension PostgresStore {
 
     public func putAccessKey(_ k: AccessKeyRecord) async throws {
         let sealed = Data(try secrets.seal(k.secret))
-        try await run(
+        try await changeKeys(
             """
             INSERT INTO access_keys (id, secret, account, name, enabled, policy, created_at)
             VALUES (\(k.id), \(sealed), \(k.account), \(k.name), \(k.enabled), \(k.policy), \(k.createdAtMs))
             ON CONFLICT (id) DO UPDATE SET secret = EXCLUDED.secret, account = EXCLUDED.account, name = EXCLUDED.name,
                 enabled = EXCLUDED.enabled, policy = EXCLUDED.policy, created_at = EXCLUDED.created_at
+            RETURNING 1
             """)
     }
 
+    /// A key change and its announcement, in one transaction: every node forgets its cached keys when it commits.
+    @discardableResult
+    func changeKeys(_ q: PostgresQuery) async throws -> Bool {
+        let changed = try await transaction { c in
+            let n = try await self.run(q, on: c)
+            try await self.run("SELECT pg_notify(\(PostgresKeyCache.channel), '')", on: c)
+            return n > 0
+        }
+        keys.invalidate()
+        return changed
+    }
+
     public func setAccessKey(id: String, enabled: Bool) async throws -> Bool {
-        try await run("UPDATE access_keys SET enabled = \(enabled) WHERE id = \(id) RETURNING 1") > 0
+        try await changeKeys("UPDATE access_keys SET enabled = \(enabled) WHERE id = \(id) RETURNING 1")
     }
 
     public func deleteAccessKey(id: String) async throws -> Bool {
-        try await run("DELETE FROM access_keys WHERE id = \(id) RETURNING 1") > 0
+        try await changeKeys("DELETE FROM access_keys WHERE id = \(id) RETURNING 1")
     }
 
     static func template(_ r: PostgresRandomAccessRow) throws -> TemplateRecord {

@@ -23,13 +23,24 @@ extension PostgresStore {
         _ s: S.Type, on c: PostgresConnection? = nil, _ bind: (inout PostgresBindings) throws -> Void,
         _ map: (PostgresRandomAccessRow) throws -> T = { _ in () }
     ) async throws -> [T] {
+        try await Self.prepared(s, client: client, on: c, logger: logger, bind, map)
+    }
+
+    static func prepared<S: PreparedSQL, T>(
+        _ s: S.Type, client: PostgresClient, on c: PostgresConnection? = nil, logger: Logger,
+        _ bind: (inout PostgresBindings) throws -> Void, _ map: (PostgresRandomAccessRow) throws -> T = { _ in () }
+    ) async throws -> [T] {
         var bindings = PostgresBindings()
         try bind(&bindings)
         let statement = Prepared<S>(bindings: bindings)
-        let sequence = if let c { try await c.execute(statement, logger: logger) } else { try await client.execute(statement, logger: logger) }
-        var out: [T] = []
-        for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
-        return out
+        do {
+            let sequence = if let c { try await c.execute(statement, logger: logger) } else { try await client.execute(statement, logger: logger) }
+            var out: [T] = []
+            for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
+            return out
+        } catch {
+            throw PostgresStore.storeError(error)
+        }
     }
 }
 

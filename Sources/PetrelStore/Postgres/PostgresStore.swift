@@ -13,6 +13,10 @@ public final class PostgresStore: MessageStore {
     let secrets: SecretBox
     let logger: Logger
     private let runner: Task<Void, Never>
+    private let listener: Task<Void, Never>
+    let keys = PostgresKeyCache()
+    /// Concurrent requests' messages share statements (see PostgresGroupCommit).
+    let group: PostgresGroupCommit
     /// This process's node number (set by `registerNode`): the owner written on the messages it claims.
     private let node = Atomic<Int>(0)
     var nodeNumber: Int {
@@ -32,11 +36,25 @@ public final class PostgresStore: MessageStore {
         client = PostgresClient(configuration: configuration, backgroundLogger: background)
         let client = self.client
         runner = Task { await client.run() }
+        let keys = self.keys
+        listener = Task { await keys.listen(client: client, logger: logger) }
         self.secrets = secrets
         self.logger = logger
+        group = PostgresGroupCommit(
+            run: { [client, logger] batches in
+                Set(try await Self.prepared(InsertGroupSQL.self, client: client, logger: logger, { InsertGroupSQL.bind(&$0, batches) }) {
+                    try $0.get(0, as: Int64.self)
+                })
+            },
+            single: { [client, logger] batch in
+                _ = try await Self.prepared(InsertBatchSQL.self, client: client, logger: logger) {
+                    InsertBatchSQL.bind(&$0, nonce: batch.nonce, messages: batch.messages)
+                }
+            })
         do {
             try await migrate()
         } catch {
+            listener.cancel()
             runner.cancel()
             throw error
         }
@@ -85,6 +103,8 @@ public final class PostgresStore: MessageStore {
     }
 
     public func close() async throws {
+        listener.cancel()
+        await listener.value
         runner.cancel()
         await runner.value
     }
@@ -119,10 +139,23 @@ public final class PostgresStore: MessageStore {
     func rows<T>(
         _ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] {
-        let sequence = if let c { try await c.query(q, logger: logger) } else { try await client.query(q, logger: logger) }
-        var out: [T] = []
-        for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
-        return out
+        do {
+            let sequence = if let c { try await c.query(q, logger: logger) } else { try await client.query(q, logger: logger) }
+            var out: [T] = []
+            for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
+            return out
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// PostgreSQL's errors as store errors: a used nonce, or the SQLSTATE and the server's message (PSQLError's
+    /// own description hides both, and its reflection carries the statement's values).
+    static func storeError(_ error: any Error) -> any Error {
+        guard let p = error as? PSQLError else { return error }
+        guard let code = p.serverInfo?[.sqlState] else { return StoreError.database(code: "client", message: "\(p.code)") }
+        if code == "23505", p.serverInfo?[.constraintName] == "nonces_pkey" { return StoreError.nonceUsed }
+        return StoreError.database(code: code, message: p.serverInfo?[.message] ?? "")
     }
 
     func first<T>(_ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
@@ -143,8 +176,8 @@ public final class PostgresStore: MessageStore {
             do {
                 return try await client.withTransaction(logger: logger) { c in try await body(c) }
             } catch let error as PostgresTransactionError {
-                let cause: any Error = error.closureError ?? error.commitError ?? error.beginError ?? error
-                if let p = cause as? PSQLError, ["40P01", "40001"].contains(p.serverInfo?[.sqlState] ?? ""), attempt < 3 {
+                let cause = Self.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+                if case .database(let code, _)? = cause as? StoreError, ["40P01", "40001"].contains(code), attempt < 3 {
                     attempt += 1
                     continue
                 }

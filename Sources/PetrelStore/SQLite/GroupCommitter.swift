@@ -120,6 +120,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case conflict(String)
     /// The signature nonce was already used (seen by another node).
     case nonceUsed
+    /// PostgreSQL refused a statement: its SQLSTATE and message (never the statement's values).
+    case database(code: String, message: String)
 
     public var description: String {
         switch self {
@@ -128,6 +130,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .invalidLocation(let why): return why
         case .conflict(let why): return "conflicting write: \(why)"
         case .nonceUsed: return "the nonce was already used"
+        case .database(let code, let message): return "PostgreSQL \(code): \(message)"
         }
     }
 }
