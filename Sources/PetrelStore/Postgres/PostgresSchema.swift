@@ -247,5 +247,11 @@ enum PostgresSchema {
                 PRIMARY KEY (channel, slot)
             );
             """),
+        ("v3-fewer-message-indexes", """
+            -- A message row is rewritten three times (claimed, sent, final) and none of those updates is HOT (status
+            -- is in the partial indexes' predicates), so every index costs an entry per update: the account index
+            -- cost more than the console's account searches gain (they walk the primary key by time, as in SQLite).
+            DROP INDEX IF EXISTS messages_account;
+            """),
     ]
 }

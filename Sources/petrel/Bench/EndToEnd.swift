@@ -93,13 +93,14 @@ enum EndToEndBench {
         let cpu = (
             (CPUTime.of(pid: nil) - cpu0.0) / elapsed, (CPUTime.of(pid: server.process.processIdentifier) - cpu0.1) / elapsed,
             sink == nil ? (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed : 0)
+        let rss = server.residentMemoryMB()
         try? await shared?.close()
         for s in servers { s.stop() }
         await db?.drop()
         return String(
             format: "e2e       %d messages  accepted in %.2f s (%.0f/s)  delivered in %.2f s: %.0f messages/s end to end  errors %d  cpu client %.2f server %.2f smsc %.2f  rss %.0f MB",
             total, accepted, Double(total) / accepted, elapsed, Double(delivered) / elapsed, tallies.map(\.errors).reduce(0, +), cpu.0,
-            cpu.1, cpu.2, server.residentMemoryMB())
+            cpu.1, cpu.2, rss)
             + (db == nil ? "" : "  (\(servers.count) node\(servers.count == 1 ? "" : "s") on PostgreSQL; cpu and rss of node 1)")
     }
 }
