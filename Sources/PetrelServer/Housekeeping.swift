@@ -20,7 +20,7 @@ struct Housekeeping: Service {
     var pruneEveryMs: Int64 = 60_000
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
+        try await cancelWhenGracefulShutdown {
             var prunedAt: Int64 = 0
             while !Task.isCancelled {
                 let now = clock()
@@ -28,6 +28,13 @@ struct Housekeeping: Service {
                     let nodes = try await store.heartbeat(nowMs: now, staleMs: Self.nodeStaleMs)
                     throttle.setNodes(nodes)
                     for carrier in carriers { carrier.setNodes(nodes) }
+                } catch let error as StoreError {
+                    if case .nodeNumberLost = error {
+                        // Stop the whole server (the supervisor restarts it with a number of its own).
+                        logger.critical("stopping", metadata: ["error": "\(error)"])
+                        throw error
+                    }
+                    logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
                 } catch {
                     logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
                 }

@@ -17,6 +17,8 @@ import Testing
             let c = try await b.registerNode(name: "c", nowMs: 30_000, staleMs: 60_000)
             #expect(c != na && c != nb)
             #expect(try await b.registerNode(name: "d", nowMs: 70_000, staleMs: 60_000) == na)
+            // a comes back to life: its number is someone else's now, and it is told so.
+            await #expect(throws: StoreError.self) { _ = try await a.heartbeat(nowMs: 71_000, staleMs: 60_000) }
         }
     }
 

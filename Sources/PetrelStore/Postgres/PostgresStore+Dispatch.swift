@@ -171,11 +171,15 @@ extension PostgresStore {
             return next
         }
         nodeNumber = id
+        nodeName = name
         return id
     }
 
     public func heartbeat(nowMs: Int64, staleMs: Int64) async throws -> Int {
-        try await run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber)")
+        let kept = try await run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber) AND name = \(nodeName) RETURNING 1")
+        // Silent for longer than staleMs (the database out of reach), this node's number went to a new node: going
+        // on would make message ids both could hand out.
+        guard kept > 0 else { throw StoreError.nodeNumberLost(nodeNumber) }
         return try await first("SELECT COUNT(*) FROM nodes WHERE heartbeat >= \(nowMs - staleMs)") { try $0.get(0, as: Int.self) } ?? 1
     }
 

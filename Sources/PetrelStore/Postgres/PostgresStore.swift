@@ -18,10 +18,14 @@ public final class PostgresStore: MessageStore {
     /// Concurrent requests' messages share statements (see PostgresGroupCommit).
     let group: PostgresGroupCommit
     /// This process's node number (set by `registerNode`): the owner written on the messages it claims.
-    private let node = Atomic<Int>(0)
+    private let node = Mutex((number: 0, name: ""))
     var nodeNumber: Int {
-        get { node.load(ordering: .relaxed) }
-        set { node.store(newValue, ordering: .relaxed) }
+        get { node.withLock { $0.number } }
+        set { node.withLock { $0.number = newValue } }
+    }
+    var nodeName: String {
+        get { node.withLock { $0.name } }
+        set { node.withLock { $0.name = newValue } }
     }
 
     /// Connects to `url` (`postgres://USER:PASS@HOST:PORT/DB`, optional `?sslmode=disable|prefer|require`) and

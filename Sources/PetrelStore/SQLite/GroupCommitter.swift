@@ -120,6 +120,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case conflict(String)
     /// The signature nonce was already used (seen by another node).
     case nonceUsed
+    /// Another node took this node's number while it could not reach the database: it must restart.
+    case nodeNumberLost(Int)
     /// PostgreSQL refused a statement: its SQLSTATE and message (never the statement's values).
     case database(code: String, message: String)
 
@@ -131,6 +133,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .conflict(let why): return "conflicting write: \(why)"
         case .nonceUsed: return "the nonce was already used"
         case .database(let code, let message): return "PostgreSQL \(code): \(message)"
+        case .nodeNumberLost(let n): return "node number \(n) was given to another node while this one could not reach the database; restart this node"
         }
     }
 }
