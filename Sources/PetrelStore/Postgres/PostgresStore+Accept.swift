@@ -1,3 +1,4 @@
+import Logging
 import PetrelCore
 import PostgresNIO
 
@@ -10,7 +11,7 @@ extension PostgresStore {
             return
         }
         try await transaction { c in
-            try await self.insert(nonce: batch.nonce, messages: batch.messages, on: c)
+            try await Self.insert(batch, client: self.client, on: c, logger: self.logger)
             for x in batch.conversions {
                 try await self.run(
                     """
@@ -29,9 +30,20 @@ extension PostgresStore {
         }
     }
 
-    /// The nonce and the messages in one statement (so one round trip, and atomic without BEGIN/COMMIT).
-    func insert(nonce: NonceRecord?, messages: [Message], on c: PostgresConnection? = nil) async throws {
-        _ = try await prepared(InsertBatchSQL.self, on: c) { InsertBatchSQL.bind(&$0, nonce: nonce, messages: messages) }
+    /// Requests' nonces and messages in one statement; returns the nonces stored (a message goes in only with
+    /// its request's nonce, or without one).
+    static func insert(
+        _ batches: [WriteBatch], client: PostgresClient, on c: PostgresConnection? = nil, logger: Logger
+    ) async throws -> Set<Int64> {
+        Set(try await prepared(InsertGroupSQL.self, client: client, on: c, logger: logger, { InsertGroupSQL.bind(&$0, batches) }) {
+            try $0.get(0, as: Int64.self)
+        })
+    }
+
+    /// One request's nonce and messages; a nonce already used refuses them.
+    static func insert(_ batch: WriteBatch, client: PostgresClient, on c: PostgresConnection? = nil, logger: Logger) async throws {
+        let stored = try await insert([batch], client: client, on: c, logger: logger)
+        if let hash = batch.nonce?.hash, !stored.contains(hash) { throw StoreError.nonceUsed }
     }
 
     public func message(id: Int64, account: String) async throws -> Message? {

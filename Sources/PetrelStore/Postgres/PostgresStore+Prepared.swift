@@ -44,45 +44,6 @@ extension PostgresStore {
     }
 }
 
-/// A request's nonce and messages, one array per column.
-enum InsertBatchSQL: PreparedSQL {
-    static let sql = """
-        WITH n AS (
-            INSERT INTO nonces (hash, expires_at) SELECT $1::bigint, $2::bigint WHERE $1::bigint IS NOT NULL
-        ), m AS (
-            INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
-            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1)
-            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::int[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bigint[], $18::bigint[],
-                $19::bigint[]) AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex)
-        )
-        SELECT 1
-        """
-
-    static func bind(_ b: inout PostgresBindings, nonce: NonceRecord?, messages m: [Message]) {
-        b.append(nonce?.hash)
-        b.append(nonce?.expiresAtMs)
-        b.append(m.map(\.id))
-        b.append(m.map(\.account))
-        b.append(m.map(\.to))
-        b.append(m.map(\.from))
-        b.append(m.map(\.text))
-        b.append(m.map(\.type.rawValue))
-        b.append(m.map(\.taskId))
-        b.append(m.map(\.requestedChannel))
-        b.append(m.map { Int32($0.priority.rawValue) })
-        b.append(m.map { Int32($0.segments) })
-        b.append(m.map(\.encoding.rawValue))
-        b.append(m.map { Int32($0.status.rawValue) })
-        b.append(m.map(\.errorCode))
-        b.append(m.map(\.errorDescription))
-        b.append(m.map(\.createdAtMs))
-        b.append(m.map(\.notBeforeMs))
-        b.append(m.map { $0.expiresAtMs ?? -1 })
-    }
-}
-
 enum AccessKeySQL: PreparedSQL {
     static let sql = "SELECT id, secret, account, name, enabled, policy, created_at FROM access_keys WHERE id = $1"
 }

@@ -45,16 +45,8 @@ public final class PostgresStore: MessageStore {
         self.secrets = secrets
         self.logger = logger
         group = PostgresGroupCommit(
-            run: { [client, logger] batches in
-                Set(try await Self.prepared(InsertGroupSQL.self, client: client, logger: logger, { InsertGroupSQL.bind(&$0, batches) }) {
-                    try $0.get(0, as: Int64.self)
-                })
-            },
-            single: { [client, logger] batch in
-                _ = try await Self.prepared(InsertBatchSQL.self, client: client, logger: logger) {
-                    InsertBatchSQL.bind(&$0, nonce: batch.nonce, messages: batch.messages)
-                }
-            })
+            run: { [client, logger] batches in try await Self.insert(batches, client: client, logger: logger) },
+            single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) })
         do {
             try await migrate()
         } catch {
