@@ -60,11 +60,16 @@ public final class PostgresStore: MessageStore {
         guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql", let host = c.host, let user = c.user
         else { throw StoreError.invalidLocation("a PostgreSQL store is named postgres://USER:PASS@HOST:PORT/DB") }
         let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
+        // sslmode as libpq reads it: prefer and require encrypt without checking the certificate, verify-full checks
+        // it against the system's trust store and the host name.
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
         let tls: PostgresClient.Configuration.TLS
         switch c.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
         case "disable": tls = .disable
-        case "require", "verify-full": tls = .require(.makeClientConfiguration())
-        default: tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(unverified)
+        case "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(unverified)
         }
         return PostgresClient.Configuration(
             host: host, port: c.port ?? 5432, username: user.removingPercentEncoding ?? user,
