@@ -34,10 +34,8 @@ extension PostgresStore {
         try bind(&bindings)
         let statement = Prepared<S>(bindings: bindings)
         do {
-            let sequence = if let c { try await c.execute(statement, logger: logger) } else { try await client.execute(statement, logger: logger) }
-            var out: [T] = []
-            for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
-            return out
+            if let c { return try await collect(try await c.execute(statement, logger: logger), map) }
+            return try await collect(try await client.execute(statement, logger: logger), map)
         } catch {
             throw PostgresStore.storeError(error)
         }
@@ -45,7 +43,7 @@ extension PostgresStore {
 }
 
 enum AccessKeySQL: PreparedSQL {
-    static let sql = "SELECT id, secret, account, name, enabled, policy, created_at FROM access_keys WHERE id = $1"
+    static let sql = "SELECT \(PostgresStore.keyColumns) FROM access_keys WHERE id = $1"
 }
 
 /// Due queued messages, highest priority first, taken with a lease in this node's name.

@@ -141,13 +141,20 @@ public final class PostgresStore: MessageStore {
         _ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] {
         do {
-            let sequence = if let c { try await c.query(q, logger: logger) } else { try await client.query(q, logger: logger) }
-            var out: [T] = []
-            for try await row in sequence { out.append(try map(row.makeRandomAccess())) }
-            return out
+            if let c { return try await Self.collect(try await c.query(q, logger: logger), map) }
+            return try await Self.collect(try await client.query(q, logger: logger), map)
         } catch {
             throw Self.storeError(error)
         }
+    }
+
+    /// Every row of a result, mapped.
+    static func collect<Rows: AsyncSequence, T>(
+        _ rows: Rows, _ map: (PostgresRandomAccessRow) throws -> T
+    ) async throws -> [T] where Rows.Element == PostgresRow {
+        var out: [T] = []
+        for try await row in rows { out.append(try map(row.makeRandomAccess())) }
+        return out
     }
 
     /// PostgreSQL's errors as store errors: a used nonce, or the SQLSTATE and the server's message (PSQLError's
