@@ -48,7 +48,18 @@ public final class PostgresStore: MessageStore {
             run: { [client, logger] batches in try await Self.insert(batches, client: client, logger: logger) },
             single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) })
         do {
-            try await migrate()
+            // The pool retries an unreachable server forever: give up after connectTimeout, saying where it looked.
+            let host = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
+            let timeout = configuration.options.connectTimeout
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw StoreError.invalidLocation("cannot reach PostgreSQL at \(host) within \(timeout)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             listener.cancel()
             runner.cancel()
