@@ -9,6 +9,11 @@ import Testing
         }
     }
 
+    /// The SQLite receipt trigger selects final states as `status >= 3`; a new state must keep that true.
+    @Test func finalStatesAreTheHighRawValues() {
+        for status in MessageStatus.allCases { #expect(status.isFinal == (status.rawValue >= 3), "\(status)") }
+    }
+
     @Test func forwardMoves() {
         #expect(MessageStatus.queued.canMove(to: .submitting))
         #expect(MessageStatus.submitting.canMove(to: .queued))

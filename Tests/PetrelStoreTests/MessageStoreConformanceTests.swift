@@ -136,6 +136,39 @@ import Testing
         }
     }
 
+    /// Many changes in one call (set-based on SQLite): each row only from the states its target allows, a message
+    /// named twice changed in order, texts with quotes, backslashes and control characters kept as they are.
+    @Test(arguments: StoreKind.allCases)
+    func batchedChangesApplyRowByRow(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: (1...6).map { message(Int64($0)) }))
+            #expect(try await store.claim(limit: 4, nowMs: 1000, leaseMs: 60_000).map(\.id) == [1, 2, 3, 4])
+            var results = DispatchResults()
+            results.sent = [1, 2].map { SentRecord(id: $0, channel: "c", carrierMessageId: "x\($0)", sentAtMs: 100 + $0) }
+            try await store.record(results)
+            let odd = "say \"hi\" \\ \u{1}\n\t ünïcødé 🚀"
+            let applied = try await store.apply([
+                StatusUpdate(id: 1, status: .delivered, atMs: 200),                          // sent → delivered
+                StatusUpdate(id: 3, status: .failed, errorCode: "E\"1", errorDescription: odd, atMs: 201),   // submitting → failed
+                StatusUpdate(id: 5, status: .delivered, atMs: 202),                          // queued → delivered: refused
+                StatusUpdate(id: 2, status: .delivered, atMs: 203),
+                StatusUpdate(id: 2, status: .failed, errorCode: "LATE", atMs: 204),           // final already: refused
+                StatusUpdate(id: 4, status: .queued, atMs: 205),                              // submitting → queued
+                StatusUpdate(id: 4, status: .submitting, atMs: 206),                          // then claimed again
+            ])
+            #expect(applied.map(\.id) == [1, 3, 2, 4, 4])
+            let m1 = try #require(try await store.message(id: 1, account: "acme"))
+            #expect(m1.status == .delivered && m1.doneAtMs == 200 && m1.sentAtMs == 101)
+            let m3 = try #require(try await store.message(id: 3, account: "acme"))
+            #expect(m3.status == .failed && m3.errorCode == "E\"1" && m3.errorDescription == odd && m3.doneAtMs == 201)
+            #expect(try await store.events(messageId: 3).map(\.detail) == ["E\"1: \(odd)"])
+            #expect(try await store.message(id: 5, account: "acme")?.status == .queued)
+            let m2 = try #require(try await store.message(id: 2, account: "acme"))
+            #expect(m2.status == .delivered && m2.doneAtMs == 203 && m2.errorCode == "")
+            #expect(try await store.message(id: 4, account: "acme")?.status == .submitting)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func queuedMessagesExpire(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

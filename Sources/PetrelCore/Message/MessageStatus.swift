@@ -1,4 +1,5 @@
-/// Where a message is in its life. The order of the raw values is the order of progress.
+/// Where a message is in its life. The order of the raw values is the order of progress, and the final states
+/// are exactly those from 3 up (the stores' receipt trigger tests `status >= 3`).
 ///
 ///     queued ──▶ submitting ──▶ sent ──▶ delivered
 ///       │            │  ▲         ├────▶ failed

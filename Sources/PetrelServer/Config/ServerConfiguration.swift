@@ -134,6 +134,7 @@ public struct ServerConfiguration: Sendable {
         c.dispatcher.batchSize = try dispatcher.int("batchSize", default: 1000, range: 1...50_000)
         c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
         c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))
+        c.dispatcher.lingerMs = Int64(try dispatcher.int("lingerMs", default: Int(c.dispatcher.lingerMs), range: 0...1000))
 
         let receipts = try root.child("receipts")
         c.receipts.batchSize = try receipts.int("batchSize", default: 100, range: 1...10_000)

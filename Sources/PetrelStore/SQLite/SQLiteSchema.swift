@@ -209,6 +209,21 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v6-receipt-trigger-ranges") { db in
+            // Same trigger, ranges instead of IN lists: SQLite builds an ephemeral b-tree for each `IN (…)` every
+            // time the trigger fires, and it fires on every status change (claim, sent, final).
+            try db.execute(
+                sql: """
+                    DROP TRIGGER messages_final_receipt;
+                    CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages
+                    WHEN NEW.status >= 3 AND OLD.status < 3
+                    BEGIN
+                        INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
+                        SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)
+                        WHERE EXISTS (SELECT 1 FROM accounts WHERE name = NEW.account AND receipt_url != '');
+                    END;
+                    """)
+        }
         return migrator
     }
 }

@@ -4,8 +4,7 @@ public import PetrelCore
 extension SQLiteStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         try await committer.run(weight: limit) { db in
-            // Select through the queue index, then mark each by primary key. (UPDATE … RETURNING would buffer
-            // the rows in an ephemeral table; a cursor reads them straight from the statement without copies.)
+            // Select through the queue index, then mark them all by primary key in one statement (see JSONRows).
             var claimed: [Message] = []
             claimed.reserveCapacity(limit)
             let rows = try Row.fetchCursor(
@@ -16,13 +15,18 @@ extension SQLiteStore {
                         """),
                 arguments: [nowMs, limit])
             while let row = try rows.next() { claimed.append(Self.message(row)) }
-            let mark = try db.cachedStatement(sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id = ?")
+            guard !claimed.isEmpty else { return [] }
+            let mark = try db.cachedStatement(
+                sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id IN (SELECT value ->> 0 FROM json_each(?))")
+            var ids = JSONRows()
             for i in claimed.indices {
                 claimed[i].status = .submitting
-                try FastStatement.run(mark, db) { s in
-                    s.bind(nowMs + leaseMs)
-                    s.bind(claimed[i].id)
-                }
+                ids.newRow()
+                ids.add(claimed[i].id)
+            }
+            try FastStatement.run(mark, db) { s in
+                s.bind(nowMs + leaseMs)
+                s.bind(ids.json)
             }
             claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
             return claimed
@@ -35,42 +39,50 @@ extension SQLiteStore {
         return try await committer.run(weight: updates.count * 2) { db in try Self.apply(updates, db) }
     }
 
-    /// Applies status changes the state machine allows, one guarded UPDATE each (the guard is the set of states
-    /// the target may be reached from). The timeline of a message lives in its columns (created_at, sent_at,
-    /// done_at) and its parts; events record only failures and expiries, with their reasons.
+    /// Applies status changes the state machine allows: each row changes only from a state its target may be
+    /// reached from. The timeline of a message lives in its columns (created_at, sent_at, done_at) and its parts;
+    /// events record only failures and expiries, with their reasons. Returns the changes that were applied.
     static func apply(_ updates: [StatusUpdate], _ db: Database) throws -> [StatusUpdate] {
-        var applied: [StatusUpdate] = []
-        let event = try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
+        var rows = JSONRows()
         for u in updates {
-            let from = MessageStatus.allCases.filter { $0.canMove(to: u.status) }.map { String($0.rawValue) }
-            guard !from.isEmpty else { continue }
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE messages SET status = ?, error_code = ?, error_desc = ?, lease_until = NULL, receipt_due = NULL,
-                        done_at = CASE WHEN ? THEN ? ELSE done_at END,
-                        sent_at = CASE WHEN ? = 2 THEN ? ELSE sent_at END
-                    WHERE id = ? AND status IN (\(from.joined(separator: ",")))
-                    """)
-            try FastStatement.run(update, db) { s in
-                s.bind(u.status.rawValue)
-                s.bind(u.errorCode)
-                s.bind(u.errorDescription)
-                s.bind(u.status.isFinal)
-                s.bind(u.atMs)
-                s.bind(u.status.rawValue)
-                s.bind(u.atMs)
+            // The states the target may be reached from, as a bit mask: `status IN (…)` would build an
+            // ephemeral b-tree on every execution.
+            let from = MessageStatus.allCases.filter { $0.canMove(to: u.status) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue }
+            guard from != 0 else { continue }
+            rows.newRow()
+            rows.add(u.id)
+            rows.add(u.status.rawValue)
+            rows.add(u.errorCode)
+            rows.add(u.errorDescription)
+            rows.add(u.atMs)
+            rows.add(from)
+        }
+        guard rows.count > 0 else { return [] }
+        // A message named twice is changed in order, one statement per change (a set-based UPDATE would apply
+        // only one of them).
+        if Set(updates.lazy.map(\.id)).count < updates.count {
+            return try updates.flatMap { try apply([$0], db) }
+        }
+        let update = try db.cachedStatement(
+            sql: """
+                UPDATE messages SET status = u.value ->> 1, error_code = u.value ->> 2, error_desc = u.value ->> 3,
+                    lease_until = NULL, receipt_due = NULL,
+                    done_at = CASE WHEN u.value ->> 1 >= 3 THEN u.value ->> 4 ELSE done_at END,
+                    sent_at = CASE WHEN u.value ->> 1 = 2 THEN u.value ->> 4 ELSE sent_at END
+                FROM json_each(?) AS u
+                WHERE messages.id = u.value ->> 0 AND ((1 << messages.status) & (u.value ->> 5)) != 0
+                RETURNING messages.id
+                """)
+        let changed = try Int64.fetchSet(update, arguments: [rows.json])
+        let applied = updates.filter { changed.contains($0.id) }
+        let event = try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
+        for u in applied where u.status == .failed || u.status == .expired {
+            try FastStatement.run(event, db) { s in
                 s.bind(u.id)
+                s.bind(u.atMs)
+                s.bind(u.status.rawValue)
+                s.bind(u.errorCode.isEmpty ? u.errorDescription : "\(u.errorCode): \(u.errorDescription)")
             }
-            guard db.changesCount > 0 else { continue }
-            if u.status == .failed || u.status == .expired {
-                try FastStatement.run(event, db) { s in
-                    s.bind(u.id)
-                    s.bind(u.atMs)
-                    s.bind(u.status.rawValue)
-                    s.bind(u.errorCode.isEmpty ? u.errorDescription : "\(u.errorCode): \(u.errorDescription)")
-                }
-            }
-            applied.append(u)
         }
         return applied
     }

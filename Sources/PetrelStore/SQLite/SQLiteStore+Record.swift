@@ -30,27 +30,52 @@ extension SQLiteStore {
 
     static func markSent(_ records: [SentRecord], _ db: Database) throws {
         guard !records.isEmpty else { return }
+        // Single-part messages (most) in one statement; the id goes on the message row (indexed for receipts).
+        var rows = JSONRows()
+        for r in records where r.parts.count <= 1 {
+            let receipt = r.scheduledReceipt
+            rows.newRow()
+            rows.add(r.id)
+            rows.add(r.sentAtMs)
+            rows.add(r.channel)
+            rows.add(r.parts.count == 1 ? CarrierID.normalize(r.parts[0].carrierId) : r.carrierMessageId)
+            rows.add(receipt?.atMs)
+            rows.add(receipt.map { Int64($0.status.rawValue) })
+            rows.add(receipt?.errorCode)
+            rows.add(receipt?.errorDescription)
+        }
+        if rows.count > 0 {
+            try FastStatement.run(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE messages SET status = 2, sent_at = r.value ->> 1, channel = r.value ->> 2,
+                            carrier_id = r.value ->> 3, lease_until = NULL, receipt_due = r.value ->> 4,
+                            receipt_status = r.value ->> 5, receipt_code = r.value ->> 6, receipt_desc = r.value ->> 7
+                        FROM json_each(?) AS r
+                        WHERE messages.id = r.value ->> 0 AND messages.status = 1
+                        """),
+                db
+            ) { $0.bind(rows.json) }
+        }
+        // Several parts: each part has its row, written only if the message was still being submitted.
         let update = try db.cachedStatement(
             sql: """
-                UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = ?, lease_until = NULL,
+                UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
                 WHERE id = ? AND status = 1
                 """)
-        for r in records {
+        for r in records where r.parts.count > 1 {
             let receipt = r.scheduledReceipt
-            // One part: the id goes on the message row (indexed for receipts). Several: each part has its row.
-            let carrierId = r.parts.count == 1 ? CarrierID.normalize(r.parts[0].carrierId) : r.parts.isEmpty ? r.carrierMessageId : ""
             try FastStatement.run(update, db) { s in
                 s.bind(r.sentAtMs)
                 s.bind(r.channel)
-                s.bind(carrierId)
                 s.bind(receipt?.atMs)
                 s.bind(receipt.map { Int64($0.status.rawValue) })
                 s.bind(receipt?.errorCode)
                 s.bind(receipt?.errorDescription)
                 s.bind(r.id)
             }
-            guard db.changesCount > 0, r.parts.count > 1 else { continue }
+            guard db.changesCount > 0 else { continue }
             try insertParts(r, db)
         }
     }
