@@ -222,7 +222,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
-        #expect(try store.synchronousLevel() == 2)   // FULL, despite GRDB's NORMAL default
+        #expect(try store.synchronousLevel() == 1)   // NORMAL: WALSync syncs the log before anyone resumes
         #expect(try store.journalMode() == "wal")
         try await store.putAccessKey(AccessKeyRecord(id: "k", secret: "plain-secret-xyz", account: "a", name: "n", createdAtMs: 0))
         try await store.close()
@@ -235,6 +235,28 @@ import Testing
         let wrongKey = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 2, count: 32)))
         await #expect(throws: (any Error).self) { try await wrongKey.accessKey(id: "k") }
         try await wrongKey.close()
+    }
+
+    /// A commit returns only after the log was synced: one commit at a time, each sees a sync it did not see
+    /// before it started (a writer that answered first and synced later would return with the count unchanged).
+    @Test func commitsReturnOnlyAfterTheLogIsSynced() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
+        for i in 1...50 {
+            let before = store.logSyncs
+            try await store.commit(WriteBatch(messages: [message(Int64(i))]))
+            #expect(store.logSyncs > before)
+        }
+        // Concurrent commits share syncs.
+        let before = store.logSyncs
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 51...250 { group.addTask { try await store.commit(WriteBatch(messages: [message(Int64(i))])) } }
+            try await group.waitForAll()
+        }
+        #expect(store.logSyncs - before < 200)
+        #expect(try await store.counts()[.queued] == 250)
+        try await store.close()
     }
 
     @Test func masterKeyFileIsCreatedPrivateAndReused() throws {

@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// Group commit: every write of the process parks here, and one writer thread runs everything pending in one
-/// transaction (one fsync), then resumes them all. A client is answered only after its rows are on disk, and the
-/// dispatcher's status changes share those fsyncs instead of competing with them.
+/// transaction, then hands its callers to `WALSync`, which resumes them once the log is on disk. A client is
+/// answered only after its rows are on disk, and the dispatcher's status changes share those fsyncs instead of
+/// competing with them. Without a `WALSync` (the connection syncs at each commit itself) callers resume at once.
 final class GroupCommitter: @unchecked Sendable {
     private struct Job {
         let weight: Int
@@ -24,11 +25,13 @@ final class GroupCommitter: @unchecked Sendable {
     private var stopped = false
     private var finished = false
     private let writer: DatabasePool
+    private let durability: WALSync?
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
     private let maxWeightPerCommit = 20_000
 
-    init(writer: DatabasePool) {
+    init(writer: DatabasePool, durability: WALSync?) {
         self.writer = writer
+        self.durability = durability
         let thread = Thread { [self] in
             ThreadName.set("petrel-commit")
             self.loop()
@@ -100,7 +103,11 @@ final class GroupCommitter: @unchecked Sendable {
             try writer.write { db in
                 for job in jobs { try job.work(db) }
             }
-            for job in jobs { job.finish(.success(())) }
+            if let durability {
+                durability.afterSync(jobs.map(\.finish))
+            } else {
+                for job in jobs { job.finish(.success(())) }
+            }
         } catch {
             guard jobs.count > 1 else {
                 jobs[0].finish(.failure(error))

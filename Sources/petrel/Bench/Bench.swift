@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Scenarios: batch (BatchSendMessageToGlobe, 1,000 recipients per request), single (SendMessageToGlobe),
             baseline (GET /healthz: the bare HTTP ceiling of the same server, for ratios). The server started by
-            the bench (a fresh one per scenario) uses a new data directory, durable commits (synchronous=FULL) and
+            the bench (a fresh one per scenario) uses a new data directory, durable commits (answered after the log is synced) and
             the sandbox carrier, which delivers everything it is given while the load runs (--no-delivery turns
             that off). Requests are signed before the timed window, each with its own nonce and a current date,
             so the window measures the gateway, not the client's signing; the client's and the server's CPU use

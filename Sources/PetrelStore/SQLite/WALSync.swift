@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes committed transactions durable on a thread of its own, so the writer never waits for the disk.
+///
+/// The writer connection commits with `synchronous=NORMAL`: in WAL mode that writes the transaction's frames to
+/// the log without an fsync, and SQLite stays consistent across a power cut (a frame that did not reach the disk
+/// fails its checksum and ends the log there). Durability is added here: after each commit the writer hands its
+/// callers to this thread, which `fdatasync`s the log file and only then resumes them. One fdatasync covers every
+/// commit written before it started, so while the disk syncs one group, the writer already runs the next: with
+/// `synchronous=FULL` the writer spent about half its time waiting in fdatasync.
+///
+/// Every caller is resumed only after a sync that began after its transaction committed, so what a caller saw
+/// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
+/// message handed to a carrier, a receipt acknowledged to an SMSC.
+final class WALSync: @unchecked Sendable {
+    private let path: String
+    private let condition = NSCondition()
+    private var waiting: [(Result<Void, any Error>) -> Void] = []
+    private var stopped = false
+    private var finished = false
+    private var fd: Int32 = -1
+    private var inode: ino_t = 0
+    /// After a failed sync nothing written since can be trusted to reach the disk (Linux reports a lost write
+    /// once, then forgets it): every later commit fails until the store is opened again.
+    private var failure: (any Error)?
+    private var syncs = 0
+
+    /// Syncs done so far (for tests).
+    var syncCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return syncs
+    }
+
+    init(walPath: String) {
+        self.path = walPath
+        let thread = Thread { [self] in
+            ThreadName.set("petrel-fsync")
+            self.loop()
+        }
+        thread.name = "petrel-wal-sync"
+        thread.start()
+    }
+
+    /// Resumes `finish` once everything committed so far is on disk.
+    func afterSync(_ finish: [(Result<Void, any Error>) -> Void]) {
+        condition.lock()
+        waiting.append(contentsOf: finish)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Syncs what is waiting, then ends the thread.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+        if fd >= 0 { close(fd) }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while waiting.isEmpty && !stopped { condition.wait() }
+            if waiting.isEmpty && stopped {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let group = waiting
+            waiting.removeAll(keepingCapacity: true)
+            condition.unlock()
+            let result = sync()
+            condition.lock()
+            if case .success = result { syncs += 1 }
+            condition.unlock()
+            for finish in group { finish(result) }
+        }
+    }
+
+    private func sync() -> Result<Void, any Error> {
+        if let failure { return .failure(failure) }
+        do {
+            try openLog()
+            guard fdatasync(fd) == 0 else { throw StoreError.corrupt("fdatasync of \(path) failed: \(String(cString: strerror(errno)))") }
+            return .success(())
+        } catch {
+            failure = error
+            return .failure(error)
+        }
+    }
+
+    /// Opens the log file, again if it was replaced (SQLite deletes it when the last connection closes).
+    private func openLog() throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw StoreError.corrupt("the write-ahead log \(path) is missing: \(String(cString: strerror(errno)))") }
+        if fd >= 0, st.st_ino == inode { return }
+        if fd >= 0 { close(fd) }
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.corrupt("cannot open the write-ahead log \(path): \(String(cString: strerror(errno)))") }
+        inode = st.st_ino
+    }
+}
