@@ -31,6 +31,12 @@ struct JSONRows {
             return
         }
         text += "\""
+        // Most values (ids, channel names, status codes) need no escaping: append them whole.
+        if !value.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""
