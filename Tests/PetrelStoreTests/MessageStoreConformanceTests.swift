@@ -333,6 +333,34 @@ import Testing
         }
     }
 
+    /// One batch of receipts (looked up and applied together on SQLite) behaves as if applied one by one.
+    @Test(arguments: StoreKind.allCases)
+    func aBatchOfReceiptsActsAsOneByOne(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await sent(store, [1, 2, 3]) { id, _ in "c\(id)" }
+            try await sent(store, [4]) { _, _ in "c1" }                      // the carrier reused message 1's id
+            try await sent(store, [5], parts: 2) { id, part in "c\(id)-\(part)" }
+            let r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "c1", status: .delivered, atMs: 2000),
+                CarrierReceipt(channel: "smpp", carrierId: "c2", status: .failed, errorCode: "UNDELIV", atMs: 2001),
+                CarrierReceipt(channel: "smpp", carrierId: "c2", status: .delivered, atMs: 2002),    // too late: failed stays
+                CarrierReceipt(channel: "smpp", carrierId: "nobody", status: .delivered, atMs: 2003),
+                CarrierReceipt(channel: "smpp", carrierId: "c5-1", status: .delivered, atMs: 2004),
+                CarrierReceipt(channel: "smpp", carrierId: "c5-2", status: .delivered, atMs: 2005),
+                CarrierReceipt(channel: "other", carrierId: "c3", status: .delivered, atMs: 2006),   // another channel's id
+            ])
+            #expect(r.matched == 5 && r.orphaned == 2)
+            #expect(Set(r.finished.map(\.id)) == [1, 2, 5])
+            #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
+            #expect(try await store.message(id: 4, account: "acme")?.status == .sent)         // the oldest holder took it
+            let failed = try #require(try await store.message(id: 2, account: "acme"))
+            #expect(failed.status == .failed && failed.errorCode == "UNDELIV" && failed.doneAtMs == 2001)
+            #expect(try await store.events(messageId: 2).count == 1)
+            #expect(try await store.message(id: 3, account: "acme")?.status == .sent)
+            #expect(try await store.message(id: 5, account: "acme")?.status == .delivered)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func multipartMessagesWaitForEveryPart(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

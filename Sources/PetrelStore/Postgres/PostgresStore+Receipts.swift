@@ -130,7 +130,9 @@ extension PostgresStore {
         }) { (Int(try $0.get(0, as: Int64.self)) - 1, try $0.get(1, as: Int64.self), try $0.get(2, as: Int.self)) }
         var matched = Set<Int>()
         var updates: [StatusUpdate] = []
-        for (i, id, raw) in found where !matched.contains(i) {
+        // Rows come in message order (the order locks are taken in); changes go in receipt order, so two receipts
+        // for one message apply as they arrived, and a reused carrier id names its oldest message, as `match` does.
+        for (i, id, raw) in found.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where !matched.contains(i) {
             matched.insert(i)
             let r = receipts[i]
             guard let status = MessageStatus(rawValue: raw), status != .queued, status.canMove(to: r.status) else { continue }
@@ -145,7 +147,7 @@ extension PostgresStore {
     /// Applies a receipt to the single-part message or the part stored under `storedID`.
     func match(_ r: CarrierReceipt, storedID: String, on c: PostgresConnection) async throws -> SQLiteStore.Match {
         if let (id, raw) = try await first(
-            "SELECT id, status FROM messages WHERE channel = \(r.channel) AND carrier_id = \(storedID) AND carrier_id <> '' FOR UPDATE",
+            "SELECT id, status FROM messages WHERE channel = \(r.channel) AND carrier_id = \(storedID) AND carrier_id <> '' ORDER BY id LIMIT 1 FOR UPDATE",
             on: c, { (try $0.get(0, as: Int64.self), try $0.get(1, as: Int.self)) }) {
             guard let status = MessageStatus(rawValue: raw), status != .queued, status.canMove(to: r.status) else { return .matched }
             let (errorCode, description) = ReceiptRules.outcome(r)

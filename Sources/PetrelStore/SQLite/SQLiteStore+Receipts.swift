@@ -6,9 +6,21 @@ extension SQLiteStore {
         guard !receipts.isEmpty else { return ReceiptResults() }
         return try await committer.run(weight: receipts.count * 3) { db in
             var results = ReceiptResults()
-            for r in receipts {
-                // An exact match first: a learned reading is a rule of thumb, and under it a receipt of a copy
-                // Petrel never recorded (its submit_sm_resp was lost) may name another message.
+            // Most receipts name a single-part message by the id it was stored under: all of those are looked
+            // up in one statement and applied in another.
+            let found = try Self.singlePartMessages(receipts, db)
+            var updates: [StatusUpdate] = []
+            for (i, r) in receipts.enumerated() {
+                guard let (id, status) = found[i] else { continue }
+                results.matched += 1
+                guard status != .queued, status.canMove(to: r.status) else { continue }
+                let (errorCode, description) = ReceiptRules.outcome(r)
+                updates.append(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
+            }
+            results.finished += try Self.apply(updates, db)
+            for (i, r) in receipts.enumerated() where found[i] == nil {
+                // An exact match first (a part): a learned reading is a rule of thumb, and under it a receipt of a
+                // copy Petrel never recorded (its submit_sm_resp was lost) may name another message.
                 var outcome = try Self.match(r, storedID: CarrierID.normalize(r.carrierId), db)
                 if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
                     outcome = try Self.match(r, storedID: stored, db)
@@ -28,6 +40,31 @@ extension SQLiteStore {
             }
             return results
         }
+    }
+
+    /// The single-part message each receipt names exactly (by its index in `receipts`), with its status. Where
+    /// a carrier reused an id, the oldest message, as `match` finds it.
+    static func singlePartMessages(_ receipts: [CarrierReceipt], _ db: Database) throws -> [Int: (Int64, MessageStatus)] {
+        var rows = JSONRows()
+        for r in receipts {
+            rows.newRow()
+            rows.add(r.channel)
+            rows.add(CarrierID.normalize(r.carrierId))
+        }
+        let lookup = try db.cachedStatement(
+            sql: """
+                SELECT r.key, m.id, m.status FROM json_each(?) AS r
+                JOIN messages AS m ON m.channel = r.value ->> 0 AND m.carrier_id = r.value ->> 1 AND m.carrier_id != ''
+                """)
+        var found: [Int: (Int64, MessageStatus)] = [:]
+        let cursor = try Row.fetchCursor(lookup, arguments: [rows.json])
+        while let row = try cursor.next() {
+            let i: Int = row[0]
+            let id: Int64 = row[1]
+            guard let status = MessageStatus(rawValue: row[2]), found[i].map({ id < $0.0 }) ?? true else { continue }
+            found[i] = (id, status)
+        }
+        return found
     }
 
     enum Match {
