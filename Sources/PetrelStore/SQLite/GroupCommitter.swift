@@ -20,24 +20,27 @@ final class GroupCommitter: @unchecked Sendable {
         var value: T?
     }
 
-    private let condition = NSCondition()
-    private var pending: [Job] = []
-    private var stopped = false
-    private var finished = false
     private let writer: DatabasePool
     private let durability: WALSync?
+    private var thread: DrainingThread<Job>!
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
-    private let maxWeightPerCommit = 20_000
+    private static let maxWeightPerCommit = 20_000
 
     init(writer: DatabasePool, durability: WALSync?) {
         self.writer = writer
         self.durability = durability
-        let thread = Thread { [self] in
-            ThreadName.set("petrel-commit")
-            self.loop()
-        }
-        thread.name = "petrel-group-commit"
-        thread.start()
+        thread = DrainingThread(
+            name: "petrel-commit",
+            take: { pending in
+                var take = 0
+                var weight = 0
+                while take < pending.count, take == 0 || weight + pending[take].weight <= Self.maxWeightPerCommit {
+                    weight += pending[take].weight
+                    take += 1
+                }
+                return take
+            },
+            handle: { [self] jobs in commit(jobs) })
     }
 
     /// Runs `work` inside a shared write transaction and returns its result once that transaction is durable.
@@ -54,48 +57,13 @@ final class GroupCommitter: @unchecked Sendable {
                     case .failure(let error): continuation.resume(throwing: error)
                     }
                 })
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                continuation.resume(throwing: StoreError.closed)
-                return
-            }
-            pending.append(job)
-            condition.signal()
-            condition.unlock()
+            if !thread.add(CollectionOfOne(job)) { continuation.resume(throwing: StoreError.closed) }
         }
     }
 
     /// Stops taking work, commits what is pending and waits for the thread to end.
     func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopped { condition.wait() }
-            if pending.isEmpty && stopped {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            var take = 0
-            var weight = 0
-            while take < pending.count, take == 0 || weight + pending[take].weight <= maxWeightPerCommit {
-                weight += pending[take].weight
-                take += 1
-            }
-            let jobs = Array(pending.prefix(take))
-            pending.removeFirst(take)
-            condition.unlock()
-            commit(jobs)
-        }
+        thread.stop()
     }
 
     private func commit(_ jobs: [Job]) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,72 +17,38 @@ import Glibc
 /// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
 /// message handed to a carrier, a receipt acknowledged to an SMSC.
 final class WALSync: @unchecked Sendable {
+    typealias Finish = (Result<Void, any Error>) -> Void
     private let path: String
-    private let condition = NSCondition()
-    private var waiting: [(Result<Void, any Error>) -> Void] = []
-    private var stopped = false
-    private var finished = false
+    private var thread: DrainingThread<Finish>!
     private var fd: Int32 = -1
     private var inode: ino_t = 0
     /// After a failed sync nothing written since can be trusted to reach the disk (Linux reports a lost write
     /// once, then forgets it): every later commit fails until the store is opened again.
     private var failure: (any Error)?
-    private var syncs = 0
+    private let syncs = Mutex(0)
 
     /// Syncs done so far (for tests).
-    var syncCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return syncs
-    }
+    var syncCount: Int { syncs.withLock { $0 } }
 
     init(walPath: String) {
         self.path = walPath
-        let thread = Thread { [self] in
-            ThreadName.set("petrel-fsync")
-            self.loop()
+        // Every caller waiting when a sync begins is resumed by it: one fdatasync per group.
+        thread = DrainingThread(name: "petrel-fsync") { [self] group in
+            let result = sync()
+            if case .success = result { syncs.withLock { $0 += 1 } }
+            for finish in group { finish(result) }
         }
-        thread.name = "petrel-wal-sync"
-        thread.start()
     }
 
     /// Resumes `finish` once everything committed so far is on disk.
-    func afterSync(_ finish: [(Result<Void, any Error>) -> Void]) {
-        condition.lock()
-        waiting.append(contentsOf: finish)
-        condition.signal()
-        condition.unlock()
+    func afterSync(_ finish: [Finish]) {
+        if !thread.add(finish) { for f in finish { f(.failure(StoreError.closed)) } }
     }
 
     /// Syncs what is waiting, then ends the thread.
     func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
+        thread.stop()
         if fd >= 0 { close(fd) }
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while waiting.isEmpty && !stopped { condition.wait() }
-            if waiting.isEmpty && stopped {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let group = waiting
-            waiting.removeAll(keepingCapacity: true)
-            condition.unlock()
-            let result = sync()
-            condition.lock()
-            if case .success = result { syncs += 1 }
-            condition.unlock()
-            for finish in group { finish(result) }
-        }
     }
 
     private func sync() -> Result<Void, any Error> {

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A thread of its own that handles what other threads hand it, in groups: it sleeps until items wait, takes as
+/// many as `take` chooses (all of them unless told otherwise), handles them outside the lock, and repeats. `stop`
+/// refuses new items, lets the thread handle everything already handed over, and returns once it has ended.
+final class DrainingThread<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [Item] = []
+    private var stopped = false
+    private var finished = false
+    private let take: ([Item]) -> Int
+    private let handle: ([Item]) -> Void
+
+    /// `take` gets the waiting items (never empty) and answers how many of the first to handle now (at least 1).
+    init(name: String, take: @escaping ([Item]) -> Int = { $0.count }, handle: @escaping ([Item]) -> Void) {
+        self.take = take
+        self.handle = handle
+        let thread = Thread { [self] in
+            ThreadName.set(name)
+            self.loop()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Hands items to the thread; false (and nothing handed) once it was stopped.
+    func add(_ items: some Sequence<Item>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped else { return false }
+        pending.append(contentsOf: items)
+        condition.signal()
+        return true
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopped { condition.wait() }
+            if pending.isEmpty {
+                finished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let n = max(1, min(take(pending), pending.count))
+            let group = Array(pending.prefix(n))
+            pending.removeFirst(n)
+            condition.unlock()
+            handle(group)
+        }
+    }
+}
