@@ -9,6 +9,14 @@ enum ReceiptRules {
         return (r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode, description)
     }
 
+    /// The change a receipt makes to a single-part message now in `status`; nil for a duplicate, or for a message
+    /// not yet handed to a carrier.
+    static func change(_ r: CarrierReceipt, messageId: Int64, from status: MessageStatus) -> StatusUpdate? {
+        guard status != .queued, status.canMove(to: r.status) else { return nil }
+        let (code, description) = outcome(r)
+        return StatusUpdate(id: messageId, status: r.status, errorCode: code, errorDescription: description, atMs: r.atMs)
+    }
+
     static func text(_ code: String) -> String {
         switch code {
         case "UNDELIV": return "The carrier reported the message undeliverable"

@@ -94,8 +94,9 @@ extension PostgresStore {
             results.finished = finished.applied
             results.matched = finished.found
             for r in rest {
-                // An exact match first: a learned reading is a rule of thumb (see SQLiteStore.applyReceipts).
-                var outcome = try await self.match(r, storedID: CarrierID.normalize(r.carrierId), on: c)
+                // An exact match first (a part: no message holds this id): a learned reading is a rule of thumb
+                // (see SQLiteStore.applyReceipts).
+                var outcome = try await self.matchPart(r, storedID: CarrierID.normalize(r.carrierId), on: c)
                 if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
                     outcome = try await self.match(r, storedID: stored, on: c)
                 }
@@ -134,10 +135,9 @@ extension PostgresStore {
         // for one message apply as they arrived, and a reused carrier id names its oldest message, as `match` does.
         for (i, id, raw) in found.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where !matched.contains(i) {
             matched.insert(i)
-            let r = receipts[i]
-            guard let status = MessageStatus(rawValue: raw), status != .queued, status.canMove(to: r.status) else { continue }
-            let (code, description) = ReceiptRules.outcome(r)
-            updates.append(StatusUpdate(id: id, status: r.status, errorCode: code, errorDescription: description, atMs: r.atMs))
+            if let status = MessageStatus(rawValue: raw), let change = ReceiptRules.change(receipts[i], messageId: id, from: status) {
+                updates.append(change)
+            }
         }
         let applied = try await apply(updates, on: c)
         let rest = receipts.indices.filter { !matched.contains($0) }.map { receipts[$0] }
@@ -146,25 +146,18 @@ extension PostgresStore {
 
     /// Applies a receipt to the single-part message or the part stored under `storedID`.
     func match(_ r: CarrierReceipt, storedID: String, on c: PostgresConnection) async throws -> SQLiteStore.Match {
-        if let (id, raw) = try await first(
+        guard let (id, raw) = try await first(
             "SELECT id, status FROM messages WHERE channel = \(r.channel) AND carrier_id = \(storedID) AND carrier_id <> '' ORDER BY id LIMIT 1 FOR UPDATE",
-            on: c, { (try $0.get(0, as: Int64.self), try $0.get(1, as: Int.self)) }) {
-            guard let status = MessageStatus(rawValue: raw), status != .queued, status.canMove(to: r.status) else { return .matched }
-            let (errorCode, description) = ReceiptRules.outcome(r)
-            try await run(
-                """
-                UPDATE messages SET status = \(r.status.rawValue), error_code = \(errorCode), error_desc = \(description),
-                    done_at = \(r.atMs), lease_until = NULL, lease_owner = NULL, receipt_due = NULL WHERE id = \(id)
-                """, on: c)
-            if r.status != .delivered {
-                try await run(
-                    """
-                    INSERT INTO message_events (message_id, at, status, detail)
-                    VALUES (\(id), \(r.atMs), \(r.status.rawValue), \("\(errorCode): \(description)"))
-                    """, on: c)
-            }
-            return .finished(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
-        }
+            on: c, { (try $0.get(0, as: Int64.self), try $0.get(1, as: Int.self)) })
+        else { return try await matchPart(r, storedID: storedID, on: c) }
+        guard let status = MessageStatus(rawValue: raw), let change = ReceiptRules.change(r, messageId: id, from: status),
+            let applied = try await apply([change], on: c).first
+        else { return .matched }
+        return .finished(applied)
+    }
+
+    /// Applies a receipt to the part stored under `storedID`.
+    func matchPart(_ r: CarrierReceipt, storedID: String, on c: PostgresConnection) async throws -> SQLiteStore.Match {
         guard let (messageId, part, total) = try await first(
             """
             SELECT message_id, part, total FROM message_parts WHERE channel = \(r.channel) AND carrier_id = \(storedID)

@@ -7,7 +7,7 @@ import Glibc
 /// Group commit: every write of the process parks here, and one writer thread runs everything pending in one
 /// transaction, then hands its callers to `WALSync`, which resumes them once the log is on disk. A client is
 /// answered only after its rows are on disk, and the dispatcher's status changes share those fsyncs instead of
-/// competing with them. Without a `WALSync` (the connection syncs at each commit itself) callers resume at once.
+/// competing with them.
 final class GroupCommitter: @unchecked Sendable {
     private struct Job {
         let weight: Int
@@ -21,12 +21,12 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private let writer: DatabasePool
-    private let durability: WALSync?
+    private let durability: WALSync
     private var thread: DrainingThread<Job>!
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
     private static let maxWeightPerCommit = 20_000
 
-    init(writer: DatabasePool, durability: WALSync?) {
+    init(writer: DatabasePool, durability: WALSync) {
         self.writer = writer
         self.durability = durability
         thread = DrainingThread(
@@ -71,11 +71,7 @@ final class GroupCommitter: @unchecked Sendable {
             try writer.write { db in
                 for job in jobs { try job.work(db) }
             }
-            if let durability {
-                durability.afterSync(jobs.map(\.finish))
-            } else {
-                for job in jobs { job.finish(.success(())) }
-            }
+            durability.afterSync(jobs.map(\.finish))
         } catch {
             guard jobs.count > 1 else {
                 jobs[0].finish(.failure(error))

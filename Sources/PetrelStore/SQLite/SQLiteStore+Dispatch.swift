@@ -43,6 +43,11 @@ extension SQLiteStore {
     /// reached from. The timeline of a message lives in its columns (created_at, sent_at, done_at) and its parts;
     /// events record only failures and expiries, with their reasons. Returns the changes that were applied.
     static func apply(_ updates: [StatusUpdate], _ db: Database) throws -> [StatusUpdate] {
+        // A message named twice is changed in order, one statement per change (a set-based UPDATE would apply
+        // only one of them).
+        if Set(updates.lazy.map(\.id)).count < updates.count {
+            return try updates.flatMap { try apply([$0], db) }
+        }
         var rows = JSONRows()
         for u in updates {
             // The states the target may be reached from, as a bit mask: `status IN (…)` would build an
@@ -58,11 +63,6 @@ extension SQLiteStore {
             rows.add(from)
         }
         guard rows.count > 0 else { return [] }
-        // A message named twice is changed in order, one statement per change (a set-based UPDATE would apply
-        // only one of them).
-        if Set(updates.lazy.map(\.id)).count < updates.count {
-            return try updates.flatMap { try apply([$0], db) }
-        }
         let update = try db.cachedStatement(
             sql: """
                 UPDATE messages SET status = u.value ->> 1, error_code = u.value ->> 2, error_desc = u.value ->> 3,

@@ -13,15 +13,14 @@ extension SQLiteStore {
             for (i, r) in receipts.enumerated() {
                 guard let (id, status) = found[i] else { continue }
                 results.matched += 1
-                guard status != .queued, status.canMove(to: r.status) else { continue }
-                let (errorCode, description) = ReceiptRules.outcome(r)
-                updates.append(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
+                if let change = ReceiptRules.change(r, messageId: id, from: status) { updates.append(change) }
             }
             results.finished += try Self.apply(updates, db)
             for (i, r) in receipts.enumerated() where found[i] == nil {
-                // An exact match first (a part): a learned reading is a rule of thumb, and under it a receipt of a
-                // copy Petrel never recorded (its submit_sm_resp was lost) may name another message.
-                var outcome = try Self.match(r, storedID: CarrierID.normalize(r.carrierId), db)
+                // An exact match first (a part: no message holds this id): a learned reading is a rule of thumb, and
+                // under it a receipt of a copy Petrel never recorded (its submit_sm_resp was lost) may name another
+                // message.
+                var outcome = try Self.matchPart(r, storedID: CarrierID.normalize(r.carrierId), db)
                 if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
                     outcome = try Self.match(r, storedID: stored, db)
                 }
@@ -75,35 +74,18 @@ extension SQLiteStore {
 
     /// Applies a receipt to the single-part message or the part stored under `storedID`.
     static func match(_ r: CarrierReceipt, storedID: String, _ db: Database) throws -> Match {
-        // Two plain statements, not UPDATE … RETURNING: SQLite buffers RETURNING rows in an ephemeral table,
-        // which costs more than a second lookup of the same (cached) index page.
         let lookup = try db.cachedStatement(
             // `carrier_id != ''` lets SQLite use the partial index messages_carrier.
             sql: "SELECT id, status FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != ''")
-        if let row = try Row.fetchOne(lookup, arguments: [r.channel, storedID]) {
-            let id: Int64 = row[0]
-            guard let status = MessageStatus(rawValue: row[1]), status != .queued, status.canMove(to: r.status) else { return .matched }
-            let (errorCode, description) = ReceiptRules.outcome(r)
-            try FastStatement.run(
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE messages SET status = ?, error_code = ?, error_desc = ?, done_at = ?, lease_until = NULL,
-                        receipt_due = NULL WHERE id = ?
-                        """),
-                db
-            ) { s in
-                s.bind(r.status.rawValue)
-                s.bind(errorCode)
-                s.bind(description)
-                s.bind(r.atMs)
-                s.bind(id)
-            }
-            if r.status != .delivered {
-                try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
-                    .execute(arguments: [id, r.atMs, r.status.rawValue, "\(errorCode): \(description)"])
-            }
-            return .finished(StatusUpdate(id: id, status: r.status, errorCode: errorCode, errorDescription: description, atMs: r.atMs))
-        }
+        guard let row = try Row.fetchOne(lookup, arguments: [r.channel, storedID]) else { return try matchPart(r, storedID: storedID, db) }
+        guard let status = MessageStatus(rawValue: row[1]), let change = ReceiptRules.change(r, messageId: row[0], from: status),
+            let applied = try apply([change], db).first
+        else { return .matched }
+        return .finished(applied)
+    }
+
+    /// Applies a receipt to the part stored under `storedID`.
+    static func matchPart(_ r: CarrierReceipt, storedID: String, _ db: Database) throws -> Match {
         guard let part = try findPart(channel: r.channel, storedID: storedID, db) else { return .none }
         if let done = try applyPartReceipt(part.messageId, part.part, r, db, total: part.total) { return .finished(done) }
         return .matched
