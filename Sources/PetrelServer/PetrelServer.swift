@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import PetrelAPI
 import PetrelCore
 import PetrelDelivery
@@ -99,17 +100,22 @@ public enum PetrelServer {
         }
         // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed (by RPCFastPath); headers beyond
         // maxHeaderBytes (or 100 fields) are refused with 431 by the HTTP decoder.
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [
-                // The RPC door without the async bridge; it also owns the idle timeout (see RPCFastPath).
+        let limits = {
+            var l = NIOHTTPDecoderLimitConfiguration()
+            l.maxHeaderFieldSize = c.maxHeaderBytes
+            l.maxHeaderListSize = c.maxHeaderBytes
+            l.maxHeaderFieldCount = 100
+            return l
+        }()
+        let server = HTTPServerBuilder { responder in
+            PetrelHTTP1Channel(responder: responder, decoderLimits: limits) {
                 RPCFastPath(
                     maxBody: c.maxBodyBytes, idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)), serve: { await routes.handle($0) },
                     bodyTooLarge: { routes.bodyTooLarge() })
-            ],
-            idleTimeout: nil,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: c.maxHeaderBytes, maxHeaderListSize: c.maxHeaderBytes, maxHeaderFieldCount: 100))
+            }
+        }
         var app = Application(
-            router: router, server: .http1(configuration: http1),
+            router: router, server: server,
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Petrel"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? c.port

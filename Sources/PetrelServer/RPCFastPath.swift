@@ -1,14 +1,14 @@
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import PetrelAPI
 
 /// The RPC door (`/`) served straight from the channel pipeline, in front of Hummingbird's router.
 ///
 /// A single send spends most of its CPU outside Petrel: in the async channel bridge that hands each request to a
-/// task and each response part back to the event loop. Here the request is collected on the event loop, the
-/// gateway runs in one task, and the answer is written with one hop back. Everything else (console, metrics,
-/// health) passes through to Hummingbird untouched. Requests are answered in order: while one is in flight
+/// task and each response part back to the event loop, and in converting NIOHTTP1's parts to swift-http-types.
+/// Here the request is collected on the event loop from the HTTP decoder's parts, the gateway runs in one task,
+/// and the answer is written with one hop back. Everything else (console, metrics, health) passes through to
+/// Hummingbird untouched (see `PetrelHTTP1Channel`). Requests are answered in order: while one is in flight
 /// (ours or Hummingbird's), later pipelined parts wait here.
 ///
 /// Because Hummingbird's connection-state handler never sees the requests answered here, this handler owns the
@@ -16,10 +16,10 @@ import PetrelAPI
 /// flight, or stalled mid-request, for `idleTimeout` is closed; on quiesce an idle connection closes at once and a
 /// busy one after its answer.
 final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     let serve: @Sendable (RPCRequest) async -> RPCResponse
     let bodyTooLarge: @Sendable () -> RPCResponse
@@ -28,7 +28,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private enum State {
         case idle
         /// Collecting one of ours.
-        case collecting(HTTPRequest, ByteBuffer, tooLarge: Bool)
+        case collecting(HTTPRequestHead, ByteBuffer, tooLarge: Bool)
         /// Ours, handed to the gateway.
         case serving
         /// Hummingbird's: parts pass through until its answer ends.
@@ -36,7 +36,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private var state = State.idle
-    private var waiting: [HTTPRequestPart] = []
+    private var waiting: [HTTPServerRequestPart] = []
     private var closeAfterResponse = false
     private let idleTimeout: TimeAmount
     private var lastActivity = NIODeadline.now()
@@ -98,7 +98,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         handle(context: context, part: unwrapInboundIn(data))
     }
 
-    private func handle(context: ChannelHandlerContext, part: HTTPRequestPart) {
+    private func handle(context: ChannelHandlerContext, part: HTTPServerRequestPart) {
         switch (state, part) {
         case (.idle, .head(let head)):
             if Self.isRPC(head) {
@@ -131,21 +131,27 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func start(context: ChannelHandlerContext, head: HTTPRequest, body: ByteBuffer, tooLarge: Bool) {
-        if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
+    private func start(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, tooLarge: Bool) {
+        if !head.isKeepAlive { closeAfterResponse = true }
         let request = RPCRequest(
-            method: head.method.rawValue, path: Self.path(head.path ?? "/"), query: Self.query(head.path ?? "/"),
-            headers: head.headerFields.map { (name: $0.name.rawName, value: $0.value) },
-            authority: head.authority ?? "", body: Array(buffer: body))
+            method: head.method.rawValue, path: Self.path(head.uri), query: Self.query(head.uri),
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            authority: head.headers.first(name: "host") ?? "", body: Array(buffer: body))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let serve = self.serve
         let answer = tooLarge ? bodyTooLarge() : nil
         Task {
             let response: RPCResponse
             if let answer { response = answer } else { response = await serve(request) }
-            bound.eventLoop.execute {
+            // Usually still on the connection's loop (NIO runs Swift concurrency); after a commit, maybe not.
+            if bound.eventLoop.inEventLoop {
                 let (handler, context) = bound.value
                 handler.respond(context: context, response)
+            } else {
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.respond(context: context, response)
+                }
             }
         }
     }
@@ -153,16 +159,16 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func respond(context: ChannelHandlerContext, _ r: RPCResponse) {
         guard context.channel.isActive else { return }
         lastActivity = .now()
-        var fields = HTTPFields()
-        for (name, value) in r.headers {
-            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
-        }
-        fields[.contentLength] = String(r.body.count)
-        if closeAfterResponse { fields[.connection] = "close" }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(r.headers.count + 2)
+        for (name, value) in r.headers { headers.add(name: name, value: value) }
+        headers.add(name: "Content-Length", value: String(r.body.count))
+        if closeAfterResponse { headers.add(name: "Connection", value: "close") }
         var buffer = context.channel.allocator.buffer(capacity: r.body.count)
         buffer.writeBytes(r.body)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: r.status), headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        let status = HTTPResponseStatus(statusCode: r.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if closeAfterResponse {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             return
@@ -191,9 +197,9 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    static func isRPC(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post || head.method == .get, let path = head.path else { return false }
-        return path == "/" || path.hasPrefix("/?")
+    static func isRPC(_ head: HTTPRequestHead) -> Bool {
+        guard head.method == .POST || head.method == .GET else { return false }
+        return head.uri == "/" || head.uri.hasPrefix("/?")
     }
 
     static func path(_ full: String) -> String {
