@@ -76,4 +76,35 @@ import Testing
         let sg = try #require(parse("6581234567"))
         #expect(NumberDetail(sg).country == "Singapore")
     }
+
+    /// The carrier is the one of the longest prefix in libphonenumber's carrier data that starts the number:
+    /// checked against a plain string-prefix search over the same data, for every prefix it lists.
+    @Test func carrierIsTheLongestListedPrefix() {
+        var names: [String] = []
+        var byPrefix: [String: String] = [:]
+        var keys: [(String, Int)] = []
+        for line in NumberingPlanData.carriers.split(separator: "\n") {
+            let f = line.split(separator: "\t", maxSplits: 2).map(String.init)
+            guard f.count == 3 else { continue }
+            if f[0] == "N" { names.append(f[2]) } else if f[0] == "K" { keys.append((f[1], Int(f[2])!)) }
+        }
+        for (prefix, index) in keys { byPrefix[prefix] = names[index] }
+        func reference(_ digits: String) -> String? {
+            var length = digits.count
+            while length > 0 {
+                if let name = byPrefix[String(digits.prefix(length))] { return name }
+                length -= 1
+            }
+            return nil
+        }
+        #expect(keys.count > 10_000)
+        var mismatches: [String] = []
+        for (i, (prefix, _)) in keys.enumerated() {
+            let number = prefix + String(repeating: String(i % 10), count: max(0, 12 - prefix.count))
+            if CarrierTable.shared.carrier(for: number) != reference(number) { mismatches.append(number) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(CarrierTable.shared.carrier(for: "99999999999999") == reference("99999999999999"))
+        #expect(CarrierTable.shared.carrier(for: "") == nil)
+    }
 }

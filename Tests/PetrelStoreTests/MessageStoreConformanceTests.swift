@@ -237,6 +237,35 @@ import Testing
         try await wrongKey.close()
     }
 
+    /// `petrel keys` runs in its own process on the server's data directory: a key it adds, disables or deletes
+    /// is honoured by the server's next lookup, cached answers ("no such key" included) notwithstanding.
+    @Test func keyChangesFromAnotherProcessAreSeenAtOnce() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
+        let server = try SQLiteStore(directory: dir, secrets: secrets)
+        let cli = try SQLiteStore(directory: dir, secrets: secrets)
+        try await cli.putAccessKey(AccessKeyRecord(id: "k1", secret: "s1", account: "a", name: "n", createdAtMs: 0))
+        for _ in 0..<3 {
+            #expect(try await server.accessKey(id: "k1")?.enabled == true)
+            #expect(try await server.accessKey(id: "k2") == nil)
+        }
+        #expect(try await cli.setAccessKey(id: "k1", enabled: false))
+        #expect(try await server.accessKey(id: "k1")?.enabled == false)
+        try await cli.putAccessKey(AccessKeyRecord(id: "k2", secret: "s2", account: "a", name: "n", createdAtMs: 0))
+        #expect(try await server.accessKey(id: "k2")?.secret == "s2")
+        #expect(try await cli.deleteAccessKey(id: "k2"))
+        #expect(try await server.accessKey(id: "k2") == nil)
+        try await cli.close()
+        // A process started later shares the same stamp.
+        let later = try SQLiteStore(directory: dir, secrets: secrets)
+        #expect(try await server.accessKey(id: "k1")?.enabled == false)
+        #expect(try await later.setAccessKey(id: "k1", enabled: true))
+        #expect(try await server.accessKey(id: "k1")?.enabled == true)
+        try await later.close()
+        try await server.close()
+    }
+
     /// A commit returns only after the log was synced: one commit at a time, each sees a sync it did not see
     /// before it started (a writer that answered first and synced later would return with the count unchanged).
     @Test func commitsReturnOnlyAfterTheLogIsSynced() async throws {

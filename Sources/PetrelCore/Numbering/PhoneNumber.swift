@@ -48,22 +48,24 @@ public struct NumberDetail: Sendable, Hashable, Codable {
 struct CarrierTable: Sendable {
     static let shared = CarrierTable(data: NumberingPlanData.carriers)
 
-    let prefixes: [String: Int]
+    /// Keyed by the prefix's value: prefixes start with a calling code, never with 0, so the value names the
+    /// digits (and looking one up hashes an integer instead of building a string per length tried).
+    let prefixes: [Int: Int]
     let names: [String]
     let longest: Int
 
     init(data: String) {
         var names: [String] = []
-        var prefixes: [String: Int] = [:]
+        var prefixes: [Int: Int] = [:]
         var longest = 0
         for line in data.split(separator: "\n") {
             let f = line.split(separator: "\t", maxSplits: 2)
             guard f.count == 3 else { continue }
             if f[0] == "N" {
                 names.append(String(f[2]))
-            } else if f[0] == "K", let index = Int(f[2]) {
-                prefixes[String(f[1])] = index
-                longest = max(longest, f[1].count)
+            } else if f[0] == "K", let index = Int(f[2]), let key = Self.value(f[1].utf8), f[1].first != "0" {
+                prefixes[key] = index
+                longest = max(longest, f[1].utf8.count)
             }
         }
         self.names = names
@@ -71,10 +73,29 @@ struct CarrierTable: Sendable {
         self.longest = longest
     }
 
+    /// The value of a string of at most 18 decimal digits; nil for anything else.
+    static func value(_ digits: some Collection<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var v = 0
+        for b in digits {
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            v = v * 10 + Int(b - UInt8(ascii: "0"))
+        }
+        return v
+    }
+
     func carrier(for digits: String) -> String? {
-        var length = min(digits.count, longest)
+        // The value of the longest prefix tried; dropping its last digit gives the next shorter one.
+        var v = 0
+        var length = 0
+        for b in digits.utf8 {
+            guard length < longest, length < 18, b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { break }
+            v = v * 10 + Int(b - UInt8(ascii: "0"))
+            length += 1
+        }
         while length > 0 {
-            if let index = prefixes[String(digits.prefix(length))], index < names.count { return names[index] }
+            if let index = prefixes[v], index < names.count { return names[index] }
+            v /= 10
             length -= 1
         }
         return nil

@@ -1,36 +1,48 @@
 import Foundation
 import Synchronization
 
-/// Access keys in memory, checked on every request against a stamp file that every key change replaces
-/// (write + rename, so its inode changes). A `petrel keys` command in another process therefore takes effect
-/// on the server's next request, at the cost of one stat() instead of a database read and a decryption.
+/// Access keys in memory, checked on every request against a stamp that every key change rewrites. The stamp is
+/// the first 8 bytes of `keys.stamp`, mapped shared into every process that opens the data directory: a
+/// `petrel keys` command in another process writes a new value into the same page the server reads, so the change
+/// takes effect on the server's next request, at the cost of one memory read (no system call, no database read,
+/// no decryption).
 final class KeyCache: Sendable {
     private struct State {
-        var stamp: (ino: UInt64, sec: Int, nsec: Int)?
+        var stamp: UInt64?
         var keys: [String: AccessKeyRecord?] = [:]
     }
 
-    private let stampPath: String
+    /// The mapped stamp; nil if the file could not be mapped, and then every lookup goes to the database.
+    private nonisolated(unsafe) let stamp: UnsafeMutableRawPointer?
     private let state = Mutex(State())
     private let maxEntries = 10_000
 
     init(directory: String) {
-        stampPath = (directory as NSString).appendingPathComponent("keys.stamp")
+        stamp = Self.map((directory as NSString).appendingPathComponent("keys.stamp"))
     }
 
-    private func currentStamp() -> (ino: UInt64, sec: Int, nsec: Int)? {
+    deinit {
+        if let stamp { munmap(stamp, 8) }
+    }
+
+    private static func map(_ path: String) -> UnsafeMutableRawPointer? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         var st = stat()
-        guard stat(stampPath, &st) == 0 else { return nil }
-        return (UInt64(st.st_ino), st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
+        guard fstat(fd, &st) == 0, st.st_size >= 8 || ftruncate(fd, 8) == 0 else { return nil }
+        let p = mmap(nil, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let p, p != MAP_FAILED else { return nil }
+        return p
     }
 
     /// The cached answer for `id` (which may be "no such key"), or nil when the database must be asked.
     func lookup(_ id: String) -> AccessKeyRecord?? {
-        let stamp = currentStamp()
+        guard let current = stamp?.load(as: UInt64.self) else { return nil }
         return state.withLock { s in
-            if !Self.same(s.stamp, stamp) {
+            if s.stamp != current {
                 s.keys.removeAll()
-                s.stamp = stamp
+                s.stamp = current
                 return nil
             }
             return s.keys[id]
@@ -44,22 +56,16 @@ final class KeyCache: Sendable {
         }
     }
 
-    /// Marks every cached key stale, here and in every process watching the same directory.
+    /// Marks every cached key stale, here and in every process that has the same directory open.
     func invalidate() {
-        let temp = stampPath + ".\(getpid()).tmp"
-        FileManager.default.createFile(atPath: temp, contents: Data(String(UInt64.random(in: 0...UInt64.max)).utf8))
-        rename(temp, stampPath)
+        var next = UInt64.random(in: 0...UInt64.max)
+        if let stamp {
+            if next == stamp.load(as: UInt64.self) { next &+= 1 }
+            stamp.storeBytes(of: next, as: UInt64.self)
+        }
         state.withLock { s in
             s.keys.removeAll()
             s.stamp = nil
-        }
-    }
-
-    private static func same(_ a: (ino: UInt64, sec: Int, nsec: Int)?, _ b: (ino: UInt64, sec: Int, nsec: Int)?) -> Bool {
-        switch (a, b) {
-        case (nil, nil): return true
-        case (let x?, let y?): return x.ino == y.ino && x.sec == y.sec && x.nsec == y.nsec
-        default: return false
         }
     }
 }
