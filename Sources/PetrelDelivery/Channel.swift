@@ -29,3 +29,10 @@ public protocol Channel: AnyObject, Sendable {
     /// Finishes outstanding work (drains windows, unbinds) before shutdown.
     func shutdown() async
 }
+
+/// A channel inside the process (the sandbox) that answers at once. The dispatcher sends to it while it claims,
+/// so its messages are recorded sent in the claim's own write.
+public protocol InstantChannel: Channel {
+    /// The outcome of handing `message` over now; nil to go through `enqueue` instead.
+    func submitNow(_ message: Message, nowMs: Int64) -> SubmitOutcome?
+}

@@ -107,11 +107,13 @@ public final class Dispatcher: Service {
             - unrecorded.load(ordering: .relaxed)
         guard room > 0 else { return due.count == configuration.batchSize }
         let claimedAt = clock()
-        let claimed = try await store.claim(limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs)
+        let (claimed, sentNow) = try await store.claim(
+            limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs,
+            sendNow: { [self] in sendNow($0, nowMs: now) })
         if !claimed.isEmpty { try await dispatch(claimed, nowMs: now) }
         logger.trace(
-            "round", metadata: ["recordMs": "\(claimedAt - now)", "claimMs": "\(clock() - claimedAt)", "room": "\(room)", "claimed": "\(claimed.count)"])
-        return claimed.count == configuration.batchSize || due.count == configuration.batchSize
+            "round", metadata: ["recordMs": "\(claimedAt - now)", "claimMs": "\(clock() - claimedAt)", "room": "\(room)", "claimed": "\(claimed.count + sentNow)"])
+        return claimed.count + sentNow == configuration.batchSize || due.count == configuration.batchSize
     }
 
     /// Routes messages and hands them to channels; what cannot go anywhere is recorded at once.
@@ -138,6 +140,20 @@ public final class Dispatcher: Service {
             }
         }
         if !results.isEmpty { try await store.record(results) }
+    }
+
+    /// What goes to an in-process channel is sent while it is claimed (see `InstantChannel`). Runs inside the
+    /// store's write, so it only routes and asks the channel: no waiting, no other store call.
+    func sendNow(_ messages: [Message], nowMs: Int64) -> DispatchResults {
+        var results = DispatchResults()
+        for m in messages {
+            guard case .channel(let id) = place(m, nowMs: nowMs, exclude: []), let channel = channels[id] as? any InstantChannel,
+                case .sent(let record, let entry)? = channel.submitNow(m, nowMs: nowMs)
+            else { continue }
+            results.sent.append(record)
+            if let entry { results.inbox.append(entry) }
+        }
+        return results
     }
 
     enum Placement {

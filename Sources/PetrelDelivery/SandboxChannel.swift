@@ -4,7 +4,7 @@ public import PetrelStore
 /// The built-in carrier. It delivers after a short delay; the last digits of a number pick the outcome:
 /// `…666` fails (undeliverable), `…777` expires, `…555` stays in sending for a while and is then delivered,
 /// anything else is delivered.
-public final class SandboxChannel: Channel {
+public final class SandboxChannel: InstantChannel {
     public struct Configuration: Sendable {
         public var deliveryDelayMs: Int64 = 300
         public var slowDelayMs: Int64 = 10_000
@@ -41,6 +41,10 @@ public final class SandboxChannel: Channel {
         completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
     ) {
         completion(messages.map { ($0, outcome($0, nowMs: nowMs)) })
+    }
+
+    public func submitNow(_ message: Message, nowMs: Int64) -> SubmitOutcome? {
+        outcome(message, nowMs: nowMs)
     }
 
     public func shutdown() async {}

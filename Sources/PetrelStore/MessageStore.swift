@@ -36,6 +36,13 @@ public protocol MessageStore: Sendable {
 
     /// Moves up to `limit` due queued messages to `submitting` with a lease, highest priority first.
     func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message]
+    /// Claims like `claim`, and records as sent, in the same write, what `sendNow` sent at once (a channel inside
+    /// the process, such as the sandbox): those go from `queued` to `sent` and are not returned. Only the `sent`
+    /// and `inbox` of its answer are read. Returns the messages left claimed (as `claim` returns them) and how
+    /// many were sent at once.
+    func claim(
+        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+    ) async throws -> (claimed: [Message], sentNow: Int)
     /// Records what a dispatch round learned: messages the carrier accepted (`submitting` → `sent`, with their
     /// parts), failures, and retries; also applies orphaned receipts that now match a part. Returns the status
     /// changes applied (failures and receipts).
@@ -140,4 +147,21 @@ public protocol MessageStore: Sendable {
 
     /// Closes connections; the store is unusable afterwards.
     func close() async throws
+}
+
+extension MessageStore {
+    /// Two writes (claim, then record); a store that can do it in one overrides this.
+    public func claim(
+        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+    ) async throws -> (claimed: [Message], sentNow: Int) {
+        let claimed = try await claim(limit: limit, nowMs: nowMs, leaseMs: leaseMs)
+        var sent = DispatchResults()
+        let answer = sendNow(claimed)
+        sent.sent = answer.sent
+        sent.inbox = answer.inbox
+        guard !sent.sent.isEmpty else { return (claimed, 0) }
+        try await record(sent)
+        let ids = Set(sent.sent.map(\.id))
+        return (claimed.filter { !ids.contains($0.id) }, sent.sent.count)
+    }
 }

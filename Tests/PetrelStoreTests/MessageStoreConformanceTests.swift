@@ -1,6 +1,7 @@
 import Foundation
 import PetrelCore
 import PetrelStore
+import Synchronization
 import Testing
 
 /// Every store behaviour, run against every store implementation.
@@ -133,6 +134,46 @@ import Testing
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
             #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
             #expect(try await store.events(messageId: 2).map(\.detail) == ["E: d"])
+        }
+    }
+
+    /// Claiming with a channel that answers at once (the sandbox): what it sends is recorded sent in the same
+    /// call and not returned; the rest is claimed as usual; a full round is still reported as full.
+    @Test(arguments: StoreKind.allCases)
+    func claimingSendsWhatAnInstantChannelTakes(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: (1...5).map { message(Int64($0), createdAtMs: Int64($0)) }))
+            let offered = Mutex<[Int64]>([])
+            let (claimed, sentNow) = try await store.claim(limit: 4, nowMs: 1000, leaseMs: 60_000) { messages in
+                offered.withLock { $0 = messages.map(\.id) }
+                var r = DispatchResults()
+                for m in messages where m.id % 2 == 1 {
+                    r.sent.append(SentRecord(
+                        id: m.id, channel: "sandbox", carrierMessageId: "sandbox-\(m.id)", sentAtMs: 1000,
+                        scheduledReceipt: StatusUpdate(id: m.id, status: .delivered, atMs: 1300)))
+                    r.inbox.append(SandboxEntry(
+                        messageId: m.id, account: m.account, to: m.to, from: m.from, text: m.text, segments: 1, receivedAtMs: 1000,
+                        outcome: "delivered"))
+                }
+                r.failed = [StatusUpdate(id: 2, status: .failed, errorCode: "IGNORED", atMs: 1000)]   // only sent/inbox are read
+                return r
+            }
+            #expect(offered.withLock { $0 } == [1, 2, 3, 4])
+            #expect(sentNow == 2)
+            #expect(claimed.map(\.id) == [2, 4])
+            #expect(claimed.allSatisfy { $0.status == .submitting })
+            for id: Int64 in [1, 3] {
+                let m = try #require(try await store.message(id: id, account: "acme"))
+                #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "sandbox-\(id)" && m.sentAtMs == 1000)
+            }
+            #expect(try await store.message(id: 2, account: "acme")?.status == .submitting)
+            #expect(try await store.message(id: 5, account: "acme")?.status == .queued)
+            #expect(try await store.sandboxMessages(to: nil, limit: 10).map(\.messageId).sorted() == [1, 3])
+            // Nothing is claimed twice; the scheduled receipts come due as for any sent message.
+            let next = try await store.claim(limit: 10, nowMs: 1000, leaseMs: 60_000) { _ in DispatchResults() }
+            #expect(next.claimed.map(\.id) == [5] && next.sentNow == 0)
+            #expect(try await store.applyDueReceipts(nowMs: 1300, limit: 10).map(\.id).sorted() == [1, 3])
+            #expect(try await store.counts() == [.delivered: 2, .submitting: 3])
         }
     }
 

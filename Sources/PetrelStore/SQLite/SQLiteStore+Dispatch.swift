@@ -4,33 +4,61 @@ public import PetrelCore
 extension SQLiteStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         try await committer.run(weight: limit) { db in
-            // Select through the queue index, then mark them all by primary key in one statement (see JSONRows).
-            var claimed: [Message] = []
-            claimed.reserveCapacity(limit)
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
-                        ORDER BY priority, not_before LIMIT ?
-                        """),
-                arguments: [nowMs, limit])
-            while let row = try rows.next() { claimed.append(Self.message(row)) }
-            guard !claimed.isEmpty else { return [] }
-            let mark = try db.cachedStatement(
-                sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id IN (SELECT value ->> 0 FROM json_each(?))")
-            var ids = JSONRows()
-            for i in claimed.indices {
-                claimed[i].status = .submitting
-                ids.newRow()
-                ids.add(claimed[i].id)
-            }
-            try FastStatement.run(mark, db) { s in
-                s.bind(nowMs + leaseMs)
-                s.bind(ids.json)
-            }
-            claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
-            return claimed
+            try Self.claim(limit: limit, nowMs: nowMs, leaseMs: leaseMs, sendNow: nil, db).claimed
         }
+    }
+
+    /// One write for what the sandbox takes: its messages go from queued to sent in one row change, where the
+    /// two-step path (claim, then record) changes each row twice in two transactions.
+    public func claim(
+        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+    ) async throws -> (claimed: [Message], sentNow: Int) {
+        try await committer.run(weight: limit * 2) { db in
+            try Self.claim(limit: limit, nowMs: nowMs, leaseMs: leaseMs, sendNow: sendNow, db)
+        }
+    }
+
+    static func claim(
+        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: (([Message]) -> DispatchResults)?, _ db: Database
+    ) throws -> (claimed: [Message], sentNow: Int) {
+        // Select through the queue index, then mark them all by primary key in one statement (see JSONRows).
+        var claimed: [Message] = []
+        claimed.reserveCapacity(limit)
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
+                    ORDER BY priority, not_before LIMIT ?
+                    """),
+            arguments: [nowMs, limit])
+        while let row = try rows.next() { claimed.append(Self.message(row)) }
+        guard !claimed.isEmpty else { return ([], 0) }
+        var sentNow = 0
+        if let sendNow {
+            let answer = sendNow(claimed)
+            if !answer.sent.isEmpty {
+                try markSent(answer.sent, from: .queued, db)
+                try insertInbox(answer.inbox, db)
+                let sent = Set(answer.sent.map(\.id))
+                claimed.removeAll { sent.contains($0.id) }
+                sentNow = answer.sent.count
+                guard !claimed.isEmpty else { return ([], sentNow) }
+            }
+        }
+        let mark = try db.cachedStatement(
+            sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id IN (SELECT value ->> 0 FROM json_each(?))")
+        var ids = JSONRows()
+        for i in claimed.indices {
+            claimed[i].status = .submitting
+            ids.newRow()
+            ids.add(claimed[i].id)
+        }
+        try FastStatement.run(mark, db) { s in
+            s.bind(nowMs + leaseMs)
+            s.bind(ids.json)
+        }
+        claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
+        return (claimed, sentNow)
     }
 
     @discardableResult

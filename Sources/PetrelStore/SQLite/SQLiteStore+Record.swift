@@ -28,7 +28,8 @@ extension SQLiteStore {
         }
     }
 
-    static func markSent(_ records: [SentRecord], _ db: Database) throws {
+    /// Marks messages sent that were `from` (submitting, or queued when claimed and sent in one write).
+    static func markSent(_ records: [SentRecord], from: MessageStatus = .submitting, _ db: Database) throws {
         guard !records.isEmpty else { return }
         // Single-part messages (most) in one statement; the id goes on the message row (indexed for receipts).
         var rows = JSONRows()
@@ -52,7 +53,7 @@ extension SQLiteStore {
                             carrier_id = r.value ->> 3, lease_until = NULL, receipt_due = r.value ->> 4,
                             receipt_status = r.value ->> 5, receipt_code = r.value ->> 6, receipt_desc = r.value ->> 7
                         FROM json_each(?) AS r
-                        WHERE messages.id = r.value ->> 0 AND messages.status = 1
+                        WHERE messages.id = r.value ->> 0 AND messages.status = \(from.rawValue)
                         """),
                 db
             ) { $0.bind(rows.json) }
@@ -62,7 +63,7 @@ extension SQLiteStore {
             sql: """
                 UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
-                WHERE id = ? AND status = 1
+                WHERE id = ? AND status = \(from.rawValue)
                 """)
         for r in records where r.parts.count > 1 {
             let receipt = r.scheduledReceipt

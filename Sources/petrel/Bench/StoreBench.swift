@@ -1,9 +1,11 @@
 import Foundation
 import PetrelCore
+import PetrelDelivery
 import PetrelServer
 import PetrelStore
 
-/// The store's dispatch path alone, single-threaded: accept, claim, record sent (with parts), apply receipts.
+/// The store's dispatch path alone, single-threaded: accept, claim, record sent (with parts), apply receipts; then
+/// the sandbox's hand-over both ways (claim, then record; or sent while claimed).
 /// Prints microseconds per message for each step (`petrel bench --scenarios store`).
 enum StoreBench {
     static func run(messages: Int, server: String? = nil) async throws {
@@ -78,6 +80,38 @@ enum StoreBench {
                     CarrierReceipt(channel: "sink", carrierId: String($0.id), status: .delivered, atMs: now + 3)
                 }
                 _ = try await store.applyReceipts(receipts)
+            }
+        }
+        // The sandbox: claim and record in two writes, or sent while claimed in one (what the dispatcher does).
+        let sandbox = SandboxChannel()
+        let handOver: @Sendable ([Message]) -> DispatchResults = { messages in
+            var r = DispatchResults()
+            for m in messages {
+                guard case .sent(let record, let entry)? = sandbox.submitNow(m, nowMs: now + 4) else { continue }
+                r.sent.append(record)
+                if let entry { r.inbox.append(entry) }
+            }
+            return r
+        }
+        let sandboxed = min(messages, 50_000)
+        for oneWrite in [false, true] {
+            for chunk in stride(from: 0, to: sandboxed, by: 1000) {
+                let batch = ids.next(min(1000, sandboxed - chunk), nowMs: now).map {
+                    Message(id: $0, account: "default", to: Scenario.number(Int($0 & 0xFFFF)), text: "Your code is 1234", createdAtMs: now)
+                }
+                try await store.commit(WriteBatch(messages: batch))
+            }
+            try await time(oneWrite ? "sandbox 1 write" : "sandbox 2 writes", count: sandboxed) {
+                while true {
+                    if oneWrite {
+                        let (c, sent) = try await store.claim(limit: 400, nowMs: now + 4, leaseMs: 60_000, sendNow: handOver)
+                        if c.isEmpty && sent == 0 { break }
+                    } else {
+                        let c = try await store.claim(limit: 400, nowMs: now + 4, leaseMs: 60_000)
+                        if c.isEmpty { break }
+                        try await store.record(handOver(c))
+                    }
+                }
             }
         }
         print("store counts \(try await store.counts())")
