@@ -55,7 +55,7 @@ enum Scenario {
     /// Requests signed ahead of a timed window of `seconds` (more are signed on the fly if the server is faster).
     func preparedCount(seconds: Double) -> Int {
         switch self {
-        case .batch: return Int(80 * seconds)
+        case .batch: return Int(140 * seconds)   // ~70 KB each; the fastest runs here take ~110 per second
         case .single: return Int(14_000 * seconds)
         case .baseline: return 0
         }
