@@ -28,6 +28,8 @@ public final class Dispatcher: Service {
 
     let store: any MessageStore
     let channels: [String: any Channel]
+    /// The in-process channels among them (see `sendNow`).
+    let instant: [String: any InstantChannel]
     let router: MessageRouter
     let routed: Set<String>
     let clock: @Sendable () -> Int64
@@ -53,6 +55,7 @@ public final class Dispatcher: Service {
         var byId: [String: any Channel] = [:]
         for c in channels { byId[c.id] = c }
         self.channels = byId
+        self.instant = byId.compactMapValues { $0 as? any InstantChannel }
         self.router = router
         self.routed = Set(router.routes.flatMap(\.channels))
         self.configuration = configuration
@@ -146,8 +149,11 @@ public final class Dispatcher: Service {
     /// store's write, so it only routes and asks the channel: no waiting, no other store call.
     func sendNow(_ messages: [Message], nowMs: Int64) -> DispatchResults {
         var results = DispatchResults()
+        guard !instant.isEmpty else { return results }
         for m in messages {
-            guard case .channel(let id) = place(m, nowMs: nowMs, exclude: []), let channel = channels[id] as? any InstantChannel,
+            // Most messages of an SMPP route are passed over without routing them in full.
+            guard router.channels(for: m).contains(where: { instant[$0] != nil }),
+                case .channel(let id) = place(m, nowMs: nowMs, exclude: []), let channel = instant[id],
                 case .sent(let record, let entry)? = channel.submitNow(m, nowMs: nowMs)
             else { continue }
             results.sent.append(record)
