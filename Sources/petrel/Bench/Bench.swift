@@ -107,6 +107,13 @@ struct Bench: AsyncParsableCommand {
             print(r.line + rss)
             results.append(r)
         }
+        // Issue 8's singles target is a ratio to the bare route measured in the same run.
+        if let single = results.first(where: { $0.scenario == "single" }), let bare = results.first(where: { $0.scenario == "baseline" }),
+            bare.requestsPerSecond > 0
+        {
+            print(String(format: "ratio    single / baseline %.2f (server CPU per request: single %.0f µs, baseline %.0f µs)",
+                single.requestsPerSecond / bare.requestsPerSecond, single.serverMicrosPerRequest ?? 0, bare.serverMicrosPerRequest ?? 0))
+        }
         if let json {
             let text = "[" + results.map(\.json).joined(separator: ",") + "]\n"
             try text.write(toFile: json, atomically: true, encoding: .utf8)

@@ -157,6 +157,12 @@ struct BenchResult {
 
     var sorted: [Int] { tally.latenciesUs.sorted() }
 
+    /// Server CPU time per request during the window, when the server's CPU use is known.
+    var serverMicrosPerRequest: Double? {
+        guard let serverCPU, requestsPerSecond > 0 else { return nil }
+        return serverCPU * 1e6 / requestsPerSecond
+    }
+
     func percentile(_ p: Double) -> Double {
         let s = sorted
         guard !s.isEmpty else { return 0 }
