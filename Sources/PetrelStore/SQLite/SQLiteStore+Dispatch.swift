@@ -182,7 +182,7 @@ extension SQLiteStore {
     }
 
     public func counts() async throws -> [MessageStatus: Int] {
-        try readNow { db in
+        try await readAside { db in
             var result: [MessageStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM messages GROUP BY status") {
                 if let s = MessageStatus(rawValue: row["status"]) { result[s] = row["n"] }
@@ -192,7 +192,7 @@ extension SQLiteStore {
     }
 
     public func queueDepth() async throws -> [Priority: Int] {
-        try readNow { db in
+        try await readAside { db in
             var result: [Priority: Int] = [:]
             // Counted through the partial queue index (status = 0), not the whole table.
             for row in try Row.fetchAll(db, sql: "SELECT priority, COUNT(*) FROM messages WHERE status = 0 GROUP BY priority") {

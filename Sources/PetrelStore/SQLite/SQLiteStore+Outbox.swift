@@ -120,7 +120,7 @@ extension SQLiteStore {
     }
 
     public func outboxCounts() async throws -> OutboxCounts {
-        try readNow { db in
+        try await readAside { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox")
             return OutboxCounts(pending: row?[0] ?? 0, parked: row?[1] ?? 0)
@@ -128,7 +128,7 @@ extension SQLiteStore {
     }
 
     public func outboxCounts(account: String) async throws -> OutboxCounts {
-        try readNow { db in
+        try await readAside { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox WHERE account = ?",
                 arguments: [account])

@@ -205,6 +205,13 @@ extension SQLiteStore {
     func readNow<T>(_ block: (Database) throws -> T) throws -> T {
         try pool.read(block)
     }
+
+    /// A read that may walk many rows (counts of the whole queue or outbox): it runs on a reader connection's own
+    /// queue and the caller waits without holding its thread, so a count over a million queued messages does not
+    /// stall an event loop (`readNow` runs on the caller's thread, which is right for point reads).
+    func readAside<T: Sendable>(_ block: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(block)
+    }
 }
 
 extension SQLiteStore {
