@@ -143,16 +143,12 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         Task {
             let response: RPCResponse
             if let answer { response = answer } else { response = await serve(request) }
-            // Usually still on the connection's loop (NIO runs Swift concurrency); after a commit, maybe not.
-            if bound.eventLoop.inEventLoop {
+            let reply = {
                 let (handler, context) = bound.value
                 handler.respond(context: context, response)
-            } else {
-                bound.eventLoop.execute {
-                    let (handler, context) = bound.value
-                    handler.respond(context: context, response)
-                }
             }
+            // Usually still on the connection's loop (NIO runs Swift concurrency); after a commit, maybe not.
+            if bound.eventLoop.inEventLoop { reply() } else { bound.eventLoop.execute(reply) }
         }
     }
 
