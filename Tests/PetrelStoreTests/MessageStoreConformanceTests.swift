@@ -137,6 +137,39 @@ import Testing
         }
     }
 
+    /// Scheduled receipts come due each with its own outcome: a failure keeps its code and reason (and an event),
+    /// an expiry too; a message that reached a final state first keeps it and is not reported again.
+    @Test(arguments: StoreKind.allCases)
+    func dueReceiptsApplyTheirOwnOutcomes(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: (1...4).map { message(Int64($0)) }))
+            #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 60_000).count == 4)
+            let outcomes = [
+                StatusUpdate(id: 1, status: .failed, errorCode: "UNDELIV", errorDescription: "no such subscriber", atMs: 1500),
+                StatusUpdate(id: 2, status: .expired, errorCode: "EXPIRED", errorDescription: "validity ended", atMs: 1400),
+                StatusUpdate(id: 3, status: .delivered, atMs: 1600),
+                StatusUpdate(id: 4, status: .delivered, atMs: 1300),
+            ]
+            var results = DispatchResults()
+            results.sent = outcomes.map {
+                SentRecord(id: $0.id, channel: "sandbox", carrierMessageId: "s\($0.id)", sentAtMs: 1100, scheduledReceipt: $0)
+            }
+            try await store.record(results)
+            // A carrier's receipt overtakes message 3's schedule.
+            #expect(try await store.apply([StatusUpdate(id: 3, status: .failed, errorCode: "REJECTD", atMs: 1200)]).count == 1)
+            #expect(try await store.applyDueReceipts(nowMs: 1450, limit: 10) == [outcomes[3], outcomes[1]])
+            #expect(try await store.applyDueReceipts(nowMs: 2000, limit: 10) == [outcomes[0]])
+            #expect(try await store.applyDueReceipts(nowMs: 3000, limit: 10).isEmpty)
+            let failed = try #require(try await store.message(id: 1, account: "acme"))
+            #expect(failed.status == .failed && failed.errorCode == "UNDELIV" && failed.doneAtMs == 1500)
+            #expect(try await store.events(messageId: 1).map(\.detail) == ["UNDELIV: no such subscriber"])
+            #expect(try await store.events(messageId: 2).map(\.detail) == ["EXPIRED: validity ended"])
+            let overtaken = try #require(try await store.message(id: 3, account: "acme"))
+            #expect(overtaken.status == .failed && overtaken.errorCode == "REJECTD" && overtaken.doneAtMs == 1200)
+            #expect(try await store.counts() == [.delivered: 1, .failed: 2, .expired: 1])
+        }
+    }
+
     /// Claiming with a channel that answers at once (the sandbox): what it sends is recorded sent in the same
     /// call and not returned; the rest is claimed as usual; a full round is still reported as full.
     @Test(arguments: StoreKind.allCases)

@@ -5,7 +5,7 @@ import PetrelServer
 import PetrelStore
 
 /// The store's dispatch path alone, single-threaded: accept, claim, record sent (with parts), apply receipts; then
-/// the sandbox's hand-over both ways (claim, then record; or sent while claimed).
+/// the sandbox's hand-over both ways (claim, then record; or sent while claimed) and its scheduled receipts.
 /// Prints microseconds per message for each step (`petrel bench --scenarios store`).
 enum StoreBench {
     static func run(messages: Int, server: String? = nil) async throws {
@@ -113,6 +113,10 @@ enum StoreBench {
                     }
                 }
             }
+        }
+        // Their scheduled receipts (both rounds' messages), as the dispatcher applies them: 400 per write.
+        try await time("sandbox due receipts", count: 2 * sandboxed) {
+            while try await store.applyDueReceipts(nowMs: .max, limit: 400).count > 0 {}
         }
         print("store counts \(try await store.counts())")
         try await store.close()
