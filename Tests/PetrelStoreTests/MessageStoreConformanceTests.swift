@@ -1,6 +1,6 @@
 import Foundation
 import PetrelCore
-import PetrelStore
+@testable import PetrelStore
 import Synchronization
 import Testing
 
@@ -134,6 +134,35 @@ import Testing
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
             #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
             #expect(try await store.events(messageId: 2).map(\.detail) == ["E: d"])
+        }
+    }
+
+    /// Many messages recorded sent in one call (SQLite splits them over several statements: 64, 16, 4 and 1 rows):
+    /// each gets its own carrier id, time and schedule, and only those still being submitted change.
+    @Test(arguments: StoreKind.allCases)
+    func manySentAtOnceKeepTheirOwnValues(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: (1...151).map { message(Int64($0)) }))
+            #expect(try await store.claim(limit: 200, nowMs: 1000, leaseMs: 60_000).count == 151)
+            _ = try await store.apply([StatusUpdate(id: 77, status: .failed, errorCode: "GONE", atMs: 1001)])
+            var results = DispatchResults()
+            results.sent = (1...151).map { (i: Int64) in
+                SentRecord(
+                    id: i, channel: "c\(i % 3)", carrierMessageId: "id-\(i)", sentAtMs: 2000 + i,
+                    scheduledReceipt: i % 2 == 0 ? StatusUpdate(id: i, status: .delivered, atMs: 5000 + i) : nil)
+            }
+            try await store.record(results)
+            for i: Int64 in [1, 2, 63, 64, 65, 80, 81, 128, 144, 147, 148, 150, 151] {
+                let m = try #require(try await store.message(id: i, account: "acme"))
+                let sentAt: Int64 = 2000 + i
+                #expect(m.status == .sent && m.sentAtMs == sentAt)
+                #expect(m.channel == "c\(i % 3)" && m.carrierMessageId == "id-\(i)")
+            }
+            #expect(try await store.message(id: 77, account: "acme")?.status == .failed)
+            let due = try await store.applyDueReceipts(nowMs: 10_000, limit: 1000)
+            let evens: [Int64] = (1...151).filter { $0 % 2 == 0 }
+            #expect(due.map(\.id) == evens)
+            #expect(due.allSatisfy { $0.atMs == 5000 + $0.id })
         }
     }
 
@@ -510,5 +539,20 @@ import Testing
             #expect(try await store.claim(limit: 10, nowMs: 4999, leaseMs: 10).isEmpty)
             #expect(try await store.claim(limit: 10, nowMs: 5000, leaseMs: 10).map(\.id) == [3])
         }
+    }
+}
+
+struct ValuesListTests {
+    @Test func rowsAreSplitIntoTheListedStatementSizes() {
+        #expect(ValuesList.chunks(0) == [])
+        #expect(ValuesList.chunks(3) == [1, 1, 1])
+        #expect(ValuesList.chunks(150) == [64, 64, 16, 4, 1, 1])
+        for n in 0...300 {
+            let c = ValuesList.chunks(n)
+            #expect(c.reduce(0, +) == n)
+            #expect(c.allSatisfy(ValuesList.chunkSizes.contains))
+            #expect(c.count <= n / 64 + 9)
+        }
+        #expect(ValuesList.placeholders(rows: 2, columns: 3) == "(?,?,?),(?,?,?)")
     }
 }

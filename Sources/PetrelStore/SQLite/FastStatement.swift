@@ -22,6 +22,29 @@ struct FastStatement {
         sqlite3_reset(s.handle)
     }
 
+    /// As `run`, for a statement that returns rows: `row` reads each one from the handle (`sqlite3_column_…`).
+    static func query(
+        _ statement: Statement, _ db: Database, _ bind: (inout FastStatement) -> Void, row: (SQLiteStatement) -> Void
+    ) throws {
+        var s = FastStatement(handle: statement.sqliteStatement)
+        sqlite3_reset(s.handle)
+        bind(&s)
+        while true {
+            let rc = sqlite3_step(s.handle)
+            if rc == SQLITE_ROW {
+                row(s.handle)
+                continue
+            }
+            guard rc == SQLITE_DONE else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                    sql: statement.sql)
+            }
+            break
+        }
+        sqlite3_reset(s.handle)
+    }
+
     mutating func bind(_ value: Int64) {
         index += 1
         sqlite3_bind_int64(handle, index, value)

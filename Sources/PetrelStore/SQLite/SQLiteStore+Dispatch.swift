@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 public import PetrelCore
 
 extension SQLiteStore {
@@ -21,7 +22,7 @@ extension SQLiteStore {
     static func claim(
         limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: (([Message]) -> DispatchResults)?, _ db: Database
     ) throws -> (claimed: [Message], sentNow: Int) {
-        // Select through the queue index, then mark them all by primary key in one statement (see JSONRows).
+        // Select through the queue index, then mark them by primary key, set-based (see ValuesList).
         var claimed: [Message] = []
         claimed.reserveCapacity(limit)
         let rows = try Row.fetchCursor(
@@ -45,18 +46,20 @@ extension SQLiteStore {
                 guard !claimed.isEmpty else { return ([], sentNow) }
             }
         }
-        let mark = try db.cachedStatement(
-            sql: "UPDATE messages SET status = 1, lease_until = ? WHERE id IN (SELECT value ->> 0 FROM json_each(?))")
-        var ids = JSONRows()
-        for i in claimed.indices {
-            claimed[i].status = .submitting
-            ids.newRow()
-            ids.add(claimed[i].id)
-        }
-        try FastStatement.run(mark, db) { s in
-            s.bind(nowMs + leaseMs)
-            s.bind(ids.json)
-        }
+        for i in claimed.indices { claimed[i].status = .submitting }
+        let leaseUntil = nowMs + leaseMs
+        try ValuesList.run(
+            claimed, db,
+            sql: { k in
+                """
+                WITH c(id, lease_until) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 2)))
+                UPDATE messages SET status = 1, lease_until = c.lease_until FROM c WHERE messages.id = c.id
+                """
+            },
+            bind: { s, m in
+                s.bind(m.id)
+                s.bind(leaseUntil)
+            })
         claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
         return (claimed, sentNow)
     }
@@ -76,32 +79,36 @@ extension SQLiteStore {
         if Set(updates.lazy.map(\.id)).count < updates.count {
             return try updates.flatMap { try apply([$0], db) }
         }
-        var rows = JSONRows()
-        for u in updates {
-            // The states the target may be reached from, as a bit mask: `status IN (…)` would build an
-            // ephemeral b-tree on every execution.
+        // The states each target may be reached from, as a bit mask: `status IN (…)` would build an ephemeral
+        // b-tree on every execution.
+        let masked = updates.compactMap { u -> (StatusUpdate, Int64)? in
             let from = MessageStatus.allCases.filter { $0.canMove(to: u.status) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue }
-            guard from != 0 else { continue }
-            rows.newRow()
-            rows.add(u.id)
-            rows.add(u.status.rawValue)
-            rows.add(u.errorCode)
-            rows.add(u.errorDescription)
-            rows.add(u.atMs)
-            rows.add(from)
+            return from == 0 ? nil : (u, from)
         }
-        guard rows.count > 0 else { return [] }
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE messages SET status = u.value ->> 1, error_code = u.value ->> 2, error_desc = u.value ->> 3,
+        var changed = Set<Int64>()
+        try ValuesList.run(
+            masked, db,
+            sql: { k in
+                """
+                WITH u(id, status, code, description, at, mask) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 6)))
+                UPDATE messages SET status = u.status, error_code = u.code, error_desc = u.description,
                     lease_until = NULL, receipt_due = NULL,
-                    done_at = CASE WHEN u.value ->> 1 >= 3 THEN u.value ->> 4 ELSE done_at END,
-                    sent_at = CASE WHEN u.value ->> 1 = 2 THEN u.value ->> 4 ELSE sent_at END
-                FROM json_each(?) AS u
-                WHERE messages.id = u.value ->> 0 AND ((1 << messages.status) & (u.value ->> 5)) != 0
+                    done_at = CASE WHEN u.status >= 3 THEN u.at ELSE done_at END,
+                    sent_at = CASE WHEN u.status = 2 THEN u.at ELSE sent_at END
+                FROM u WHERE messages.id = u.id AND ((1 << messages.status) & u.mask) != 0
                 RETURNING messages.id
-                """)
-        let changed = try Int64.fetchSet(update, arguments: [rows.json])
+                """
+            },
+            bind: { s, row in
+                let (u, from) = row
+                s.bind(u.id)
+                s.bind(u.status.rawValue)
+                s.bind(u.errorCode)
+                s.bind(u.errorDescription)
+                s.bind(u.atMs)
+                s.bind(from)
+            },
+            result: { changed.insert(sqlite3_column_int64($0, 0)) })
         let applied = updates.filter { changed.contains($0.id) }
         try recordEvents(applied, db)
         return applied

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 public import PetrelCore
 
 extension SQLiteStore {
@@ -44,25 +45,29 @@ extension SQLiteStore {
     /// The single-part message each receipt names exactly (by its index in `receipts`), with its status. Where
     /// a carrier reused an id, the oldest message, as `match` finds it.
     static func singlePartMessages(_ receipts: [CarrierReceipt], _ db: Database) throws -> [Int: (Int64, MessageStatus)] {
-        var rows = JSONRows()
-        for r in receipts {
-            rows.newRow()
-            rows.add(r.channel)
-            rows.add(CarrierID.normalize(r.carrierId))
-        }
-        let lookup = try db.cachedStatement(
-            sql: """
-                SELECT r.key, m.id, m.status FROM json_each(?) AS r
-                JOIN messages AS m ON m.channel = r.value ->> 0 AND m.carrier_id = r.value ->> 1 AND m.carrier_id != ''
-                """)
         var found: [Int: (Int64, MessageStatus)] = [:]
-        let cursor = try Row.fetchCursor(lookup, arguments: [rows.json])
-        while let row = try cursor.next() {
-            let i: Int = row[0]
-            let id: Int64 = row[1]
-            guard let status = MessageStatus(rawValue: row[2]), found[i].map({ id < $0.0 }) ?? true else { continue }
-            found[i] = (id, status)
-        }
+        try ValuesList.run(
+            receipts.indices, db,
+            sql: { k in
+                """
+                WITH r(i, channel, carrier_id) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 3)))
+                SELECT r.i, m.id, m.status FROM r
+                JOIN messages AS m ON m.channel = r.channel AND m.carrier_id = r.carrier_id AND m.carrier_id != ''
+                """
+            },
+            bind: { s, i in
+                s.bind(i)
+                s.bind(receipts[i].channel)
+                s.bind(CarrierID.normalize(receipts[i].carrierId))
+            },
+            result: { row in
+                let i = Int(sqlite3_column_int64(row, 0))
+                let id = sqlite3_column_int64(row, 1)
+                guard let status = MessageStatus(rawValue: Int(sqlite3_column_int64(row, 2))),
+                    found[i].map({ id < $0.0 }) ?? true
+                else { return }
+                found[i] = (id, status)
+            })
         return found
     }
 

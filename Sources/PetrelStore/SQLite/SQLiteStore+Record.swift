@@ -31,33 +31,30 @@ extension SQLiteStore {
     /// Marks messages sent that were `from` (submitting, or queued when claimed and sent in one write).
     static func markSent(_ records: [SentRecord], from: MessageStatus = .submitting, _ db: Database) throws {
         guard !records.isEmpty else { return }
-        // Single-part messages (most) in one statement; the id goes on the message row (indexed for receipts).
-        var rows = JSONRows()
-        for r in records where r.parts.count <= 1 {
-            let receipt = r.scheduledReceipt
-            rows.newRow()
-            rows.add(r.id)
-            rows.add(r.sentAtMs)
-            rows.add(r.channel)
-            rows.add(r.parts.count == 1 ? CarrierID.normalize(r.parts[0].carrierId) : r.carrierMessageId)
-            rows.add(receipt?.atMs)
-            rows.add(receipt.map { Int64($0.status.rawValue) })
-            rows.add(receipt?.errorCode)
-            rows.add(receipt?.errorDescription)
-        }
-        if rows.count > 0 {
-            try FastStatement.run(
-                db.cachedStatement(
-                    sql: """
-                        UPDATE messages SET status = 2, sent_at = r.value ->> 1, channel = r.value ->> 2,
-                            carrier_id = r.value ->> 3, lease_until = NULL, receipt_due = r.value ->> 4,
-                            receipt_status = r.value ->> 5, receipt_code = r.value ->> 6, receipt_desc = r.value ->> 7
-                        FROM json_each(?) AS r
-                        WHERE messages.id = r.value ->> 0 AND messages.status = \(from.rawValue)
-                        """),
-                db
-            ) { $0.bind(rows.json) }
-        }
+        // Single-part messages (most) set-based; the id goes on the message row (indexed for receipts).
+        try ValuesList.run(
+            records.lazy.filter { $0.parts.count <= 1 }, db,
+            sql: { k in
+                """
+                WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
+                    VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
+                UPDATE messages SET status = 2, sent_at = r.sent_at, channel = r.channel, carrier_id = r.carrier_id,
+                    lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
+                    receipt_desc = r.due_desc
+                FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)
+                """
+            },
+            bind: { s, r in
+                let receipt = r.scheduledReceipt
+                s.bind(r.id)
+                s.bind(r.sentAtMs)
+                s.bind(r.channel)
+                s.bind(r.parts.count == 1 ? CarrierID.normalize(r.parts[0].carrierId) : r.carrierMessageId)
+                s.bind(receipt?.atMs)
+                s.bind(receipt.map { Int64($0.status.rawValue) })
+                s.bind(receipt?.errorCode)
+                s.bind(receipt?.errorDescription)
+            })
         // Several parts: each part has its row, written only if the message was still being submitted.
         let update = try db.cachedStatement(
             sql: """
