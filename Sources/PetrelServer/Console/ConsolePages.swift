@@ -140,7 +140,7 @@ extension Console {
             ("TaskId", m.taskId), ("Status", HTML.statusName(m.status)), ("Error", m.errorCode.isEmpty ? "" : "\(m.errorCode) \(m.errorDescription)"),
             ("Encoding", m.encoding == .gsm7 ? "GSM 03.38 (7-bit)" : "UCS-2"), ("Parts", "\(m.segments)"),
             ("Route", m.channel.isEmpty ? (m.requestedChannel.isEmpty ? "not routed yet" : "requested \(m.requestedChannel)") : m.channel),
-            ("Carrier id", m.carrierMessageId), ("Accepted", HTML.time(m.createdAtMs)), ("Sent", HTML.time(m.sentAtMs)),
+            ("Carrier id", m.carrierMessageId.isEmpty && m.channel == "sandbox" ? "none (the sandbox has no carrier ids)" : m.carrierMessageId), ("Accepted", HTML.time(m.createdAtMs)), ("Sent", HTML.time(m.sentAtMs)),
             ("Finished", HTML.time(m.doneAtMs)), ("Valid until", HTML.time(m.expiresAtMs)),
         ]
         var body = "<div class=\"scroll\"><table>" + fields.map { "<tr><th>\($0.0)</th><td>\(HTML.escape($0.1))</td></tr>" }.joined() + "</table></div>"
