@@ -98,14 +98,15 @@ extension SQLiteStore {
     }
 
     static func insertInbox(_ entries: [SandboxEntry], _ db: Database) throws {
-        guard !entries.isEmpty else { return }
-        let inbox = try db.cachedStatement(
-            sql: """
+        try ValuesList.run(
+            entries, db,
+            sql: { k in
+                """
                 INSERT INTO sandbox_inbox (message_id, account, recipient, sender, body, segments, received_at, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for e in entries {
-            try FastStatement.run(inbox, db) { s in
+                VALUES \(ValuesList.placeholders(rows: k, columns: 8))
+                """
+            },
+            bind: { s, e in
                 s.bind(e.messageId)
                 s.bind(e.account)
                 s.bind(e.to)
@@ -114,8 +115,7 @@ extension SQLiteStore {
                 s.bind(e.segments)
                 s.bind(e.receivedAtMs)
                 s.bind(e.outcome)
-            }
-        }
+            })
     }
 
     public func acceptedParts(messageIds: [Int64]) async throws -> [Int64: Set<Int>] {
