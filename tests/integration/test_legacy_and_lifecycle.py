@@ -173,8 +173,11 @@ def test_json_logs_carry_the_request_id_and_never_a_secret(make_server):
         bad.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="refused"))
 
     def logged():
+        # Both requests' lines: the output is read on another thread, so the second may still be on its way.
         lines = [json.loads(l) for l in list(server.output) if l.startswith("{")]
-        return [l for l in lines if l.get("RequestId") == answer.request_id] and lines
+        seen = any(l.get("RequestId") == answer.request_id for l in lines)
+        refused = any(l.get("code") == "SignatureDoesNotMatch" for l in lines)
+        return seen and refused and lines
 
     lines = wait_for(logged, timeout=10)
     for line in lines:
