@@ -50,12 +50,7 @@ extension SQLiteStore {
         let leaseUntil = nowMs + leaseMs
         try ValuesList.run(
             claimed, db,
-            sql: { k in
-                """
-                WITH c(id, lease_until) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 2)))
-                UPDATE messages SET status = 1, lease_until = c.lease_until FROM c WHERE messages.id = c.id
-                """
-            },
+            sql: Self.claimMarkSQL,
             bind: { s, m in
                 s.bind(m.id)
                 s.bind(leaseUntil)
@@ -88,17 +83,7 @@ extension SQLiteStore {
         var changed = Set<Int64>()
         try ValuesList.run(
             masked, db,
-            sql: { k in
-                """
-                WITH u(id, status, code, description, at, mask) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 6)))
-                UPDATE messages SET status = u.status, error_code = u.code, error_desc = u.description,
-                    lease_until = NULL, receipt_due = NULL,
-                    done_at = CASE WHEN u.status >= 3 THEN u.at ELSE done_at END,
-                    sent_at = CASE WHEN u.status = 2 THEN u.at ELSE sent_at END
-                FROM u WHERE messages.id = u.id AND ((1 << messages.status) & u.mask) != 0
-                RETURNING messages.id
-                """
-            },
+            sql: Self.applySQL,
             bind: { s, row in
                 let (u, from) = row
                 s.bind(u.id)
@@ -257,5 +242,24 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM sandbox_inbox")
             return db.changesCount
         }
+    }
+
+    static let claimMarkSQL = ValuesList.SQL { k in
+        """
+        WITH c(id, lease_until) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 2)))
+        UPDATE messages SET status = 1, lease_until = c.lease_until FROM c WHERE messages.id = c.id
+        """
+    }
+
+    static let applySQL = ValuesList.SQL { k in
+        """
+        WITH u(id, status, code, description, at, mask) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 6)))
+        UPDATE messages SET status = u.status, error_code = u.code, error_desc = u.description,
+            lease_until = NULL, receipt_due = NULL,
+            done_at = CASE WHEN u.status >= 3 THEN u.at ELSE done_at END,
+            sent_at = CASE WHEN u.status = 2 THEN u.at ELSE sent_at END
+        FROM u WHERE messages.id = u.id AND ((1 << messages.status) & u.mask) != 0
+        RETURNING messages.id
+        """
     }
 }

@@ -48,13 +48,7 @@ extension SQLiteStore {
         var found: [Int: (Int64, MessageStatus)] = [:]
         try ValuesList.run(
             receipts.indices, db,
-            sql: { k in
-                """
-                WITH r(i, channel, carrier_id) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 3)))
-                SELECT r.i, m.id, m.status FROM r
-                JOIN messages AS m ON m.channel = r.channel AND m.carrier_id = r.carrier_id AND m.carrier_id != ''
-                """
-            },
+            sql: Self.receiptLookupSQL,
             bind: { s, i in
                 s.bind(i)
                 s.bind(receipts[i].channel)
@@ -215,5 +209,13 @@ extension SQLiteStore {
             }
         }
         return applied
+    }
+
+    static let receiptLookupSQL = ValuesList.SQL { k in
+        """
+        WITH r(i, channel, carrier_id) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 3)))
+        SELECT r.i, m.id, m.status FROM r
+        JOIN messages AS m ON m.channel = r.channel AND m.carrier_id = r.carrier_id AND m.carrier_id != ''
+        """
     }
 }

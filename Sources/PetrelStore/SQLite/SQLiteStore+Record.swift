@@ -34,16 +34,7 @@ extension SQLiteStore {
         // Single-part messages (most) set-based; the id goes on the message row (indexed for receipts).
         try ValuesList.run(
             records.lazy.filter { $0.parts.count <= 1 }, db,
-            sql: { k in
-                """
-                WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
-                    VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
-                UPDATE messages SET status = 2, sent_at = r.sent_at, channel = r.channel, carrier_id = r.carrier_id,
-                    lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
-                    receipt_desc = r.due_desc
-                FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)
-                """
-            },
+            sql: Self.markSentSQL[from]!,
             bind: { s, r in
                 let receipt = r.scheduledReceipt
                 s.bind(r.id)
@@ -100,12 +91,7 @@ extension SQLiteStore {
     static func insertInbox(_ entries: [SandboxEntry], _ db: Database) throws {
         try ValuesList.run(
             entries, db,
-            sql: { k in
-                """
-                INSERT INTO sandbox_inbox (message_id, account, recipient, sender, body, segments, received_at, outcome)
-                VALUES \(ValuesList.placeholders(rows: k, columns: 8))
-                """
-            },
+            sql: Self.insertInboxSQL,
             bind: { s, e in
                 s.bind(e.messageId)
                 s.bind(e.account)
@@ -136,5 +122,26 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM orphan_receipts WHERE received_at < ?", arguments: [beforeMs])
             return db.changesCount
         }
+    }
+
+    /// By the state the messages are marked sent from.
+    static let markSentSQL = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { from in
+        (from, ValuesList.SQL { k in
+            """
+            WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
+                VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
+            UPDATE messages SET status = 2, sent_at = r.sent_at, channel = r.channel, carrier_id = r.carrier_id,
+                lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
+                receipt_desc = r.due_desc
+            FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)
+            """
+        })
+    })
+
+    static let insertInboxSQL = ValuesList.SQL { k in
+        """
+        INSERT INTO sandbox_inbox (message_id, account, recipient, sender, body, segments, received_at, outcome)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 8))
+        """
     }
 }

@@ -81,13 +81,7 @@ public final class SQLiteStore: MessageStore {
         // Several rows per INSERT (a quarter cheaper per row than one statement each).
         try ValuesList.run(
             batch.messages, db,
-            sql: { k in
-                """
-                INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                    segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
-                VALUES \(ValuesList.placeholders(rows: k, columns: 17))
-                """
-            },
+            sql: Self.insertMessagesSQL,
             bind: { s, m in
                 s.bind(m.id)
                 s.bind(m.account)
@@ -227,5 +221,13 @@ extension SQLiteStore {
             }
             return result
         }
+    }
+
+    static let insertMessagesSQL = ValuesList.SQL { k in
+        """
+        INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
+            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 17))
+        """
     }
 }

@@ -32,10 +32,21 @@ enum ValuesList {
         return Array(repeating: row, count: rows).joined(separator: ",")
     }
 
+    /// A statement's text for each chunk size, built once (the writer runs these for every request).
+    struct SQL: Sendable {
+        private let texts: [Int: String]
+
+        init(_ make: (Int) -> String) {
+            texts = Dictionary(uniqueKeysWithValues: ValuesList.chunkSizes.map { ($0, make($0)) })
+        }
+
+        func callAsFunction(_ rows: Int) -> String { texts[rows]! }
+    }
+
     /// Runs `sql(k)` once per chunk of `rows`, `bind` filling each chunk's parameters in order; `result` reads
     /// each row the statements return (a SELECT, or an UPDATE … RETURNING).
     static func run<Row>(
-        _ rows: some Collection<Row>, _ db: Database, sql: (Int) -> String, bind: (inout FastStatement, Row) -> Void,
+        _ rows: some Collection<Row>, _ db: Database, sql: SQL, bind: (inout FastStatement, Row) -> Void,
         result: (SQLiteStatement) -> Void = { _ in }
     ) throws {
         var next = rows.startIndex
