@@ -10,16 +10,7 @@ struct FastStatement {
 
     /// Resets `statement`, lets `bind` fill its parameters in order, and runs it to completion.
     static func run(_ statement: Statement, _ db: Database, _ bind: (inout FastStatement) -> Void) throws {
-        var s = FastStatement(handle: statement.sqliteStatement)
-        sqlite3_reset(s.handle)
-        bind(&s)
-        let rc = sqlite3_step(s.handle)
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                sql: statement.sql)
-        }
-        sqlite3_reset(s.handle)
+        try query(statement, db, bind, row: { _ in })
     }
 
     /// As `run`, for a statement that returns rows: `row` reads each one from the handle (`sqlite3_column_…`).

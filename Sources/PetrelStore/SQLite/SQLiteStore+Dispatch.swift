@@ -77,7 +77,7 @@ extension SQLiteStore {
         // The states each target may be reached from, as a bit mask: `status IN (…)` would build an ephemeral
         // b-tree on every execution.
         let masked = updates.compactMap { u -> (StatusUpdate, Int64)? in
-            let from = MessageStatus.allCases.filter { $0.canMove(to: u.status) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue }
+            let from = Self.reachableFrom[u.status]!
             return from == 0 ? nil : (u, from)
         }
         var changed = Set<Int64>()
@@ -180,12 +180,16 @@ extension SQLiteStore {
         }
     }
 
+    /// For each status, the states it may be reached from as a bit mask (bit n = raw value n; 0: from none).
+    static let reachableFrom = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { target in
+        (target, MessageStatus.allCases.filter { $0.canMove(to: target) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue })
+    })
+
     /// The states each final outcome may be reached from, as bit masks (see `apply`), spelled out as a CASE.
     static let applyDueSQL: String = {
         let finals = MessageStatus.allCases.filter(\.isFinal)
         let masks = finals.map { target -> String in
-            let from = MessageStatus.allCases.filter { $0.canMove(to: target) }.reduce(0) { $0 | 1 << $1.rawValue }
-            return "WHEN \(target.rawValue) THEN \(from)"
+            "WHEN \(target.rawValue) THEN \(SQLiteStore.reachableFrom[target]!)"
         }.joined(separator: " ")
         return """
             UPDATE messages SET status = COALESCE(receipt_status, \(MessageStatus.delivered.rawValue)),
