@@ -46,61 +46,142 @@ public final class Gateway: Sendable {
         self.clock = clock
     }
 
-    public func handle(_ request: RPCRequest) async -> RPCResponse {
+    /// One request's facts, as far as they are known, for its answer.
+    struct Exchange {
         let requestId = RequestID.make()
-        let host = hostId.isEmpty ? String(request.authority.split(separator: ":").first ?? "") : hostId
+        let host: String
         var format = ResponseFormat.json
         var action = ""
-        do {
-            let queryPairs: [(String, String)]
-            var pairs: [(String, String)]
-            do {
-                queryPairs = try FormEncoding.decode(request.query)
-                pairs = queryPairs
-                if request.isFormBody, let body = String(validating: request.body, as: UTF8.self) {
-                    pairs += try FormEncoding.decode(body)
-                }
-            } catch {
-                throw APIError.badRequest
-            }
-            guard pairs.count <= maxParameters else { throw APIError.tooManyParameters(pairs.count, limit: maxParameters) }
-            let params = Parameters(pairs)
-            if params["Format"]?.lowercased() == "xml" { format = .xml }
+        let nowMs: Int64
+    }
 
-            // Named before authentication so refused calls are counted by action; only known names, so a
-            // stranger cannot mint metric labels.
-            let claimed = request.header("x-acs-action") ?? params["Action"] ?? ""
-            if actions[claimed] != nil { action = claimed }
-            let now = clock()
-            let caller = try await authenticator.authenticate(request, params, queryPairs: queryPairs, nowMs: now)
-            action = caller.action
-            do {
-                let result = try await perform(caller, params, requestId: requestId, nowMs: now)
-                try await env.store.commit(WriteBatch(
-                    nonce: caller.nonce, messages: result.writes.messages, conversions: result.writes.conversions,
-                    conversionData: result.writes.conversionData))
-                if !result.writes.messages.isEmpty { env.onAccepted(result.writes.messages.count) }
-                let fields = [("RequestId", ResponseValue.string(requestId))] + result.fields
-                var code = "OK"
-                if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" })?.1 { code = c }
-                return RPCResponse(
-                    status: 200, headers: [("Content-Type", format.contentType)],
-                    body: ResponseEncoder.encode(fields, root: action + "Response", format: format), action: action,
-                    code: code, requestId: requestId)
-            } catch StoreError.nonceUsed {
-                // Another node saw this nonce first (the in-memory guard only knows this node's): the database's
-                // unique nonce refused the whole transaction, messages included.
-                throw APIError.nonceUsed
-            } catch {
-                // The nonce is spent even when the call fails after authentication.
-                try? await env.store.commit(WriteBatch(nonce: caller.nonce))
-                throw error
-            }
-        } catch let error as APIError {
-            return Self.errorResponse(error, requestId: requestId, hostId: host, format: format, action: action)
+    public func handle(_ request: RPCRequest) async -> RPCResponse {
+        var exchange = begin(request)
+        do {
+            let (params, queryPairs) = try decode(request, &exchange)
+            let caller = try await authenticator.authenticate(request, params, queryPairs: queryPairs, nowMs: exchange.nowMs)
+            return await serve(caller, params, exchange)
         } catch {
-            return Self.errorResponse(.internalError, requestId: requestId, hostId: host, format: format, action: action)
+            return failure(error, exchange)
         }
+    }
+
+    /// `handle` without a task where it can: a send whose key is in memory is checked, run and handed to the store
+    /// on the calling thread (the connection's event loop), and `answer` is called when the store has it on disk.
+    /// A task per request, and its hops between threads, cost about a tenth of a single send. Anything that
+    /// must wait for the store first (an uncached key, a query) goes the task's way, with the same answers.
+    public func handle(_ request: RPCRequest, answer: @escaping @Sendable (RPCResponse) -> Void) {
+        var exchange = begin(request)
+        let caller: Caller
+        let params: Parameters
+        do {
+            let (p, queryPairs) = try decode(request, &exchange)
+            guard actions[exchange.action] is any ImmediateRPCAction,
+                let c = try authenticator.authenticateNow(
+                    request, p, queryPairs: queryPairs, nowMs: exchange.nowMs, cached: env.store.cachedAccessKey)
+            else {
+                Task { answer(await handle(request)) }
+                return
+            }
+            caller = c
+            params = p
+        } catch {
+            return answer(failure(error, exchange))
+        }
+        guard let handler = actions[caller.action] as? any ImmediateRPCAction else {
+            Task { answer(await serve(caller, params, exchange)) }
+            return
+        }
+        exchange.action = caller.action
+        let result: ActionResult
+        let known = exchange
+        do {
+            try authorize(caller, nowMs: known.nowMs)
+            result = try handler.runNow(call(caller, params, known))
+        } catch {
+            // The nonce is spent even when the call fails after authentication.
+            return env.store.commit(WriteBatch(nonce: caller.nonce)) { [self] _ in answer(failure(error, known)) }
+        }
+        env.store.commit(writes(result, caller)) { [self] outcome in
+            switch outcome {
+            case .success: answer(success(result, known))
+            case .failure(StoreError.nonceUsed): answer(failure(APIError.nonceUsed, known))
+            case .failure(let error):
+                env.store.commit(WriteBatch(nonce: caller.nonce)) { _ in answer(self.failure(error, known)) }
+            }
+        }
+    }
+
+    func begin(_ request: RPCRequest) -> Exchange {
+        Exchange(host: hostId.isEmpty ? String(request.authority.split(separator: ":").first ?? "") : hostId, nowMs: clock())
+    }
+
+    /// Query and form parameters; sets the answer's format and the action claimed (for counting refusals by
+    /// action: only known names, so a stranger cannot mint metric labels).
+    func decode(_ request: RPCRequest, _ exchange: inout Exchange) throws(APIError) -> (Parameters, queryPairs: [(String, String)]) {
+        let queryPairs: [(String, String)]
+        var pairs: [(String, String)]
+        do {
+            queryPairs = try FormEncoding.decode(request.query)
+            pairs = queryPairs
+            if request.isFormBody, let body = String(validating: request.body, as: UTF8.self) {
+                pairs += try FormEncoding.decode(body)
+            }
+        } catch {
+            throw APIError.badRequest
+        }
+        guard pairs.count <= maxParameters else { throw APIError.tooManyParameters(pairs.count, limit: maxParameters) }
+        let params = Parameters(pairs)
+        if params["Format"]?.lowercased() == "xml" { exchange.format = .xml }
+        let claimed = request.header("x-acs-action") ?? params["Action"] ?? ""
+        if actions[claimed] != nil { exchange.action = claimed }
+        return (params, queryPairs)
+    }
+
+    /// An authenticated call, the waiting way: run, commit with the nonce, answer.
+    func serve(_ caller: Caller, _ params: Parameters, _ exchange: Exchange) async -> RPCResponse {
+        var exchange = exchange
+        exchange.action = caller.action
+        do {
+            let result = try await perform(caller, params, call(caller, params, exchange))
+            try await env.store.commit(writes(result, caller))
+            return success(result, exchange)
+        } catch StoreError.nonceUsed {
+            // Another node saw this nonce first (the in-memory guard only knows this node's): the database's
+            // unique nonce refused the whole transaction, messages included.
+            return failure(APIError.nonceUsed, exchange)
+        } catch {
+            // The nonce is spent even when the call fails after authentication.
+            try? await env.store.commit(WriteBatch(nonce: caller.nonce))
+            return failure(error, exchange)
+        }
+    }
+
+    func call(_ caller: Caller, _ params: Parameters, _ exchange: Exchange) -> ActionCall {
+        ActionCall(params: params, account: caller.key.account, requestId: exchange.requestId, nowMs: exchange.nowMs, env: env)
+    }
+
+    func writes(_ result: ActionResult, _ caller: Caller) -> WriteBatch {
+        WriteBatch(
+            nonce: caller.nonce, messages: result.writes.messages, conversions: result.writes.conversions,
+            conversionData: result.writes.conversionData)
+    }
+
+    func success(_ result: ActionResult, _ exchange: Exchange) -> RPCResponse {
+        if !result.writes.messages.isEmpty { env.onAccepted(result.writes.messages.count) }
+        let fields = [("RequestId", ResponseValue.string(exchange.requestId))] + result.fields
+        var code = "OK"
+        if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" })?.1 { code = c }
+        return RPCResponse(
+            status: 200, headers: [("Content-Type", exchange.format.contentType)],
+            body: ResponseEncoder.encode(fields, root: exchange.action + "Response", format: exchange.format),
+            action: exchange.action, code: code, requestId: exchange.requestId)
+    }
+
+    func failure(_ error: any Error, _ exchange: Exchange) -> RPCResponse {
+        Self.errorResponse(
+            error as? APIError ?? .internalError, requestId: exchange.requestId, hostId: exchange.host,
+            format: exchange.format, action: exchange.action)
     }
 
     /// Runs an action for a caller inside Petrel that already proved who it is (the console, campaigns): the same
@@ -129,7 +210,14 @@ public final class Gateway: Sendable {
         if !writes.messages.isEmpty { env.onAccepted(writes.messages.count) }
     }
 
-    func perform(_ caller: Caller, _ params: Parameters, requestId: String, nowMs: Int64) async throws -> ActionResult {
+    func perform(_ caller: Caller, _ params: Parameters, _ call: ActionCall) async throws -> ActionResult {
+        try authorize(caller, nowMs: call.nowMs)
+        guard let handler = actions[caller.action] else { throw APIError.unknownAction(caller.action) }
+        return try await handler.run(call)
+    }
+
+    /// The key's policy, then its throttle.
+    func authorize(_ caller: Caller, nowMs: Int64) throws(APIError) {
         let authAction = "dysms:\(caller.action)"
         if let text = caller.key.policy {
             let decision = (try? Policy.parse(text))?.evaluate(action: authAction, account: caller.key.account) ?? .implicitDeny
@@ -142,9 +230,6 @@ public final class Gateway: Sendable {
         if let wait = throttle.acquire(key: caller.key.id, action: caller.action, nowMs: nowMs) {
             throw APIError.throttled(retryAfterMs: wait)
         }
-        guard let handler = actions[caller.action] else { throw APIError.unknownAction(caller.action) }
-        let call = ActionCall(params: params, account: caller.key.account, requestId: requestId, nowMs: nowMs, env: env)
-        return try await handler.run(call)
     }
 
     public static func errorResponse(_ e: APIError, requestId: String, hostId: String, format: ResponseFormat, action: String) -> RPCResponse {

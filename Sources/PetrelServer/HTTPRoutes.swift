@@ -49,12 +49,24 @@ struct HTTPRoutes {
     /// The gateway's answer, counted and logged (both HTTP paths to the RPC door come here).
     func handle(_ rpc: RPCRequest) async -> RPCResponse {
         let answer = await gateway.handle(rpc)
+        record(answer)
+        return answer
+    }
+
+    /// `handle` for the RPC door on the event loop (see `Gateway.handle(_:answer:)`).
+    func handle(_ rpc: RPCRequest, answer: @escaping @Sendable (RPCResponse) -> Void) {
+        gateway.handle(rpc) { [self] response in
+            record(response)
+            answer(response)
+        }
+    }
+
+    private func record(_ answer: RPCResponse) {
         ServerMetrics.request(action: answer.action, code: answer.code)
         // Every answer at debug; server-side failures always, so an operator can find a client's RequestId.
         logger.log(
             level: answer.status >= 500 ? .error : .debug, "rpc",
             metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
-        return answer
     }
 
     func bodyTooLarge() -> RPCResponse {

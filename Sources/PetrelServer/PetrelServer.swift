@@ -110,7 +110,7 @@ public enum PetrelServer {
         let server = HTTPServerBuilder { responder in
             PetrelHTTP1Channel(responder: responder, decoderLimits: limits) {
                 RPCFastPath(
-                    maxBody: c.maxBodyBytes, idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)), serve: { await routes.handle($0) },
+                    maxBody: c.maxBodyBytes, idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)), serve: { routes.handle($0, answer: $1) },
                     bodyTooLarge: { routes.bodyTooLarge() })
             }
         }

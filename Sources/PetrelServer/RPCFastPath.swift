@@ -6,8 +6,8 @@ import PetrelAPI
 ///
 /// A single send spends most of its CPU outside Petrel: in the async channel bridge that hands each request to a
 /// task and each response part back to the event loop, and in converting NIOHTTP1's parts to swift-http-types.
-/// Here the request is collected on the event loop from the HTTP decoder's parts, the gateway runs in one task,
-/// and the answer is written with one hop back. Everything else (console, metrics, health) passes through to
+/// Here the request is collected on the event loop from the HTTP decoder's parts and handed to the gateway there
+/// (which answers sends without a task, see `Gateway.handle(_:answer:)`); the answer is written on the loop. Everything else (console, metrics, health) passes through to
 /// Hummingbird untouched (see `PetrelHTTP1Channel`). Requests are answered in order: while one is in flight
 /// (ours or Hummingbird's), later pipelined parts wait here.
 ///
@@ -21,7 +21,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let serve: @Sendable (RPCRequest) async -> RPCResponse
+    let serve: @Sendable (RPCRequest, @escaping @Sendable (RPCResponse) -> Void) -> Void
     let bodyTooLarge: @Sendable () -> RPCResponse
     let maxBody: Int
 
@@ -43,7 +43,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var idleCheck: RepeatedTask?
 
     init(
-        maxBody: Int, idleTimeout: TimeAmount, serve: @escaping @Sendable (RPCRequest) async -> RPCResponse,
+        maxBody: Int, idleTimeout: TimeAmount, serve: @escaping @Sendable (RPCRequest, @escaping @Sendable (RPCResponse) -> Void) -> Void,
         bodyTooLarge: @escaping @Sendable () -> RPCResponse
     ) {
         self.maxBody = maxBody
@@ -138,18 +138,15 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             authority: head.headers.first(name: "host") ?? "", body: Array(buffer: body))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let serve = self.serve
-        let answer = tooLarge ? bodyTooLarge() : nil
-        Task {
-            let response: RPCResponse
-            if let answer { response = answer } else { response = await serve(request) }
+        let answer: @Sendable (RPCResponse) -> Void = { response in
             let reply = {
                 let (handler, context) = bound.value
                 handler.respond(context: context, response)
             }
-            // Usually still on the connection's loop (NIO runs Swift concurrency); after a commit, maybe not.
+            // Usually on the connection's loop already (the store answers there); otherwise hop.
             if bound.eventLoop.inEventLoop { reply() } else { bound.eventLoop.execute(reply) }
         }
+        if tooLarge { answer(bodyTooLarge()) } else { serve(request, answer) }
     }
 
     private func respond(context: ChannelHandlerContext, _ r: RPCResponse) {

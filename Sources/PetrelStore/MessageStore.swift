@@ -7,6 +7,9 @@ public protocol MessageStore: Sendable {
     /// Writes one request's messages, nonce and records in one transaction; returns once they are durable.
     /// Concurrent calls share a commit (group commit).
     func commit(_ batch: WriteBatch) async throws
+    /// `commit` for a caller that must not wait in a task (the RPC door on its event loop): `then` gets the outcome
+    /// once the batch is durable, on the calling event loop when the store can arrange it.
+    func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void)
 
     func message(id: Int64, account: String) async throws -> Message?
     func events(messageId: Int64) async throws -> [MessageEvent]
@@ -21,6 +24,9 @@ public protocol MessageStore: Sendable {
     // MARK: Access keys and templates
 
     func accessKey(id: String) async throws -> AccessKeyRecord?
+    /// The answer `accessKey(id:)` would give, when it is in memory and current (which may be "no such key");
+    /// nil when only `accessKey(id:)` can tell.
+    func cachedAccessKey(id: String) -> AccessKeyRecord??
     func accessKeys() async throws -> [AccessKeyRecord]
     /// Inserts or replaces a key.
     func putAccessKey(_ key: AccessKeyRecord) async throws
@@ -150,6 +156,19 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
+    public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        Task {
+            do {
+                try await commit(batch)
+                then(.success(()))
+            } catch {
+                then(.failure(error))
+            }
+        }
+    }
+
+    public func cachedAccessKey(id: String) -> AccessKeyRecord?? { nil }
+
     /// Two writes (claim, then record); a store that can do it in one overrides this.
     public func claim(
         limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults

@@ -9,21 +9,35 @@ import Testing
     static let date = "2025-06-01T12:00:00Z"
     static let nowMs: Int64 = 1_748_779_200_000   // 2025-06-01T12:00:00Z
 
+    /// The gateway's two entry points: the waiting one (a task per request), and the one the server's RPC door
+    /// uses on its event loop (sends served without a task, the rest handed to a task). Every test runs through
+    /// both, so they give the same answers.
+    enum Door: CaseIterable {
+        case task, eventLoop
+    }
+
     struct Harness {
         let gateway: Gateway
         let store: SQLiteStore
         let clock: Clock
         let signer = Signer()
         let nonces: NonceGuard
+        let door: Door
 
-        func call(_ r: RPCRequest) async -> Decoded { Decoded(await gateway.handle(r)) }
+        func call(_ r: RPCRequest) async -> Decoded { Decoded(await handle(r)) }
+        func handle(_ r: RPCRequest) async -> RPCResponse {
+            switch door {
+            case .task: return await gateway.handle(r)
+            case .eventLoop: return await withCheckedContinuation { c in gateway.handle(r) { c.resume(returning: $0) } }
+            }
+        }
         func send(_ action: String, _ params: [(String, String)]) async -> Decoded {
             await call(signer.v3(action, params, date: GatewayTests.date))
         }
     }
 
     func harness(
-        limits: [String: Double] = [:], policy: String? = nil, _ body: (Harness) async throws -> Void
+        _ door: Door, limits: [String: Double] = [:], policy: String? = nil, _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
             try await store.putAccessKey(AccessKeyRecord(
@@ -33,12 +47,12 @@ import Testing
             let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
             let nonces = NonceGuard()
             let gateway = Gateway(env: env, nonces: nonces, throttle: Throttle(limits: limits), hostId: "petrel.test", clock: { clock.ms })
-            try await body(Harness(gateway: gateway, store: store, clock: clock, nonces: nonces))
+            try await body(Harness(gateway: gateway, store: store, clock: clock, nonces: nonces, door: door))
         }
     }
 
-    @Test func batchAcceptsValidNumbersAndListsTheRest() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func batchAcceptsValidNumbersAndListsTheRest(door: Door) async throws {
+        try await harness(door) { h in
             let to = #"["85291234567", "+6581234567", "85200000001", "8613800138000", "00447400123456"]"#
             let msg = #"["a", "b", "c", "d", "e"]"#
             let r = await h.send("BatchSendMessageToGlobe", [("To", to), ("Message", msg), ("From", "Alicloud321"), ("TaskId", "t-1")])
@@ -58,8 +72,8 @@ import Testing
         }
     }
 
-    @Test func batchRejections() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func batchRejections(door: Door) async throws {
+        try await harness(door) { h in
             let many = "[" + (0..<1001).map { _ in "\"85291234567\"" }.joined(separator: ",") + "]"
             let texts = "[" + (0..<1001).map { _ in "\"x\"" }.joined(separator: ",") + "]"
             var r = await h.send("BatchSendMessageToGlobe", [("To", many), ("Message", texts)])
@@ -94,8 +108,8 @@ import Testing
         }
     }
 
-    @Test func singleSendAndQuery() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func singleSendAndQuery(door: Door) async throws {
+        try await harness(door) { h in
             let r = await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", String(repeating: "中", count: 71)), ("Type", "OTP"), ("From", "Petrel")])
             #expect(r["ResponseCode"] == "OK")
             #expect(r["Segments"] == "2")
@@ -115,8 +129,8 @@ import Testing
         }
     }
 
-    @Test func templatesAndConversions() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func templatesAndConversions(door: Door) async throws {
+        try await harness(door) { h in
             try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0))
             var r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", #"{"code": 1234}"#)])
             #expect(r["ResponseCode"] == "OK")
@@ -149,8 +163,8 @@ import Testing
         }
     }
 
-    @Test func authenticationErrors() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func authenticationErrors(door: Door) async throws {
+        try await harness(door) { h in
             var bad = h.signer
             bad.secret = "wrong"
             var r = await h.call(bad.v3("QueryMessage", [("MessageId", "1")], date: Self.date))
@@ -188,8 +202,8 @@ import Testing
         }
     }
 
-    @Test func tamperedQueryFailsTheSignature() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func tamperedQueryFailsTheSignature(door: Door) async throws {
+        try await harness(door) { h in
             var r = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "hello world")], date: Self.date)
             r.query = r.query.replacingOccurrences(of: "hello", with: "HELLO")
             #expect(await h.call(r)["Code"] == "SignatureDoesNotMatch")
@@ -199,17 +213,17 @@ import Testing
         }
     }
 
-    @Test func legacyV1WithJSONAndXML() async throws {
-        try await harness { h in
+    @Test(arguments: Door.allCases) func legacyV1WithJSONAndXML(door: Door) async throws {
+        try await harness(door) { h in
             var r = await h.call(h.signer.v1("SendMessageToGlobe", [("To", "6581234567"), ("Message", "hi there")], date: Self.date))
             #expect(r["ResponseCode"] == "OK")
-            let xml = await h.gateway.handle(h.signer.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
+            let xml = await h.handle(h.signer.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
             let text = String(decoding: xml.body, as: UTF8.self)
             #expect(xml.headers.contains { $0.0 == "Content-Type" && $0.1 == "text/xml;charset=utf-8" })
             #expect(text.hasPrefix("<?xml version='1.0' encoding='UTF-8'?><QueryMessageResponse><RequestId>"))
             var bad = h.signer
             bad.secret = "nope"
-            let e = await h.gateway.handle(bad.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
+            let e = await h.handle(bad.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
             #expect(e.status == 400)
             #expect(String(decoding: e.body, as: UTF8.self).contains("<Code>SignatureDoesNotMatch</Code>"))
             r = await h.call(RPCRequest(method: "GET", query: "Action=QueryMessage&Version=2018-05-01", headers: [], authority: "x"))
@@ -217,11 +231,17 @@ import Testing
         }
     }
 
-    @Test func policiesAndThrottling() async throws {
+    @Test(arguments: Door.allCases) func policiesAndThrottling(door: Door) async throws {
         let policy = #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"dysms:*","Resource":"*"},{"Effect":"Deny","Action":"dysms:SendMessageToGlobe","Resource":"*"}]}"#
-        try await harness(limits: ["QueryMessage": 2], policy: policy) { h in
-            let denied = await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", "x")])
+        try await harness(door, limits: ["QueryMessage": 2], policy: policy) { h in
+            let deniedCall = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "x")], date: Self.date, nonce: "n-denied")
+            let denied = await h.call(deniedCall)
             #expect(denied.status == 403 && denied["Code"] == "Forbidden.RAM")
+            // Refused after authentication: the nonce is spent, in memory and on disk, before the answer.
+            let live = try await h.store.liveNonces(nowMs: Self.nowMs)
+            #expect(live.contains { $0.hash == NonceGuard.digest(accessKeyId: "testAccessKeyId", nonce: "n-denied") })
+            #expect(await h.call(deniedCall)["Code"] == "SignatureNonceUsed")
+            #expect(try await h.store.counts().values.reduce(0, +) == 0)
             let detail = try #require(denied.json["AccessDeniedDetail"] as? [String: String])
             #expect(detail["AuthAction"] == "dysms:SendMessageToGlobe" && detail["NoPermissionType"] == "ExplicitDeny")
             _ = await h.send("QueryMessage", [("MessageId", "1")])

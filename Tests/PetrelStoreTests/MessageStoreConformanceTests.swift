@@ -41,6 +41,37 @@ import Testing
         }
     }
 
+    /// The RPC door's commit: `then` hears of each batch once it is durable, and of a failure (here a message id
+    /// already stored) without its neighbours failing; the failed batch left nothing behind, its nonce included.
+    @Test(arguments: StoreKind.allCases)
+    func commitsWithoutATaskReportTheirOutcome(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(8)]))
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        let nonce = NonceRecord(hash: Int64(i), expiresAtMs: 10)
+                        return await withCheckedContinuation { c in
+                            store.commit(WriteBatch(nonce: nonce, messages: [message(Int64(i + 1))])) { result in
+                                switch result {
+                                case .success: c.resume(returning: "ok")
+                                case .failure: c.resume(returning: "failed")
+                                }
+                            }
+                        }
+                    }
+                }
+                var all: [String] = []
+                for await o in group { all.append(o) }
+                return all
+            }
+            #expect(outcomes.filter { $0 == "ok" }.count == 19)
+            #expect(outcomes.filter { $0 == "failed" }.count == 1)
+            #expect(try await store.counts()[.queued] == 20)   // 19 and the one that was there first
+            #expect(try await store.liveNonces(nowMs: 0).map(\.hash).sorted() == (0..<20).filter { $0 != 7 }.map { Int64($0) })
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aFailingBatchDoesNotSinkItsNeighbours(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

@@ -61,6 +61,16 @@ public protocol RPCAction: Sendable {
     func run(_ call: ActionCall) async throws -> ActionResult
 }
 
+/// An action that reads nothing from the store: the gateway runs it on the request's event loop, without a task
+/// (the sends, so the fast lane stays fast).
+public protocol ImmediateRPCAction: RPCAction {
+    func runNow(_ call: ActionCall) throws -> ActionResult
+}
+
+extension ImmediateRPCAction {
+    public func run(_ call: ActionCall) async throws -> ActionResult { try runNow(call) }
+}
+
 /// Validation shared by the send actions.
 enum SendRules {
     struct Common {

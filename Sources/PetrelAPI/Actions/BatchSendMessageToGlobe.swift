@@ -2,13 +2,13 @@ import PetrelCore
 import PetrelStore
 
 /// Sends one text per recipient to up to 1,000 recipients outside the Chinese mainland.
-public struct BatchSendMessageToGlobe: RPCAction {
+public struct BatchSendMessageToGlobe: ImmediateRPCAction {
     public static let name = "BatchSendMessageToGlobe"
     public static let maxRecipients = 1000
 
     public init() {}
 
-    public func run(_ call: ActionCall) async throws -> ActionResult {
+    public func runNow(_ call: ActionCall) throws -> ActionResult {
         let toParam = try call.params.required("To")
         let messageParam = try call.params.required("Message")
         let from = call.params.optional("From") ?? ""

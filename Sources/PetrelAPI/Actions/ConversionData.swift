@@ -2,12 +2,12 @@ import PetrelCore
 import PetrelStore
 
 /// Records an account's overall conversion rate for a reporting time.
-public struct ConversionData: RPCAction {
+public struct ConversionData: ImmediateRPCAction {
     public static let name = "ConversionData"
 
     public init() {}
 
-    public func run(_ call: ActionCall) async throws -> ActionResult {
+    public func runNow(_ call: ActionCall) throws -> ActionResult {
         let rateText = try call.params.required("ConversionRate")
         guard let rate = Double(rateText), rate.isFinite, rate >= 0, rate <= 1 else {
             return .rejected(ResponseCode.invalidParameters.with("ConversionRate must be a number from 0 to 1."))

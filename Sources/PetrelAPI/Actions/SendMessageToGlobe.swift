@@ -2,12 +2,12 @@ import PetrelCore
 import PetrelStore
 
 /// Sends one message to one recipient outside the Chinese mainland; the fast lane for OTPs.
-public struct SendMessageToGlobe: RPCAction {
+public struct SendMessageToGlobe: ImmediateRPCAction {
     public static let name = "SendMessageToGlobe"
 
     public init() {}
 
-    public func run(_ call: ActionCall) async throws -> ActionResult {
+    public func runNow(_ call: ActionCall) throws -> ActionResult {
         let to = try call.params.required("To")
         let text = try call.params.required("Message")
         let from = call.params.optional("From") ?? ""

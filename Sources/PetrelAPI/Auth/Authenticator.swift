@@ -33,10 +33,42 @@ public struct Authenticator: Sendable {
 
     enum Style { case v3(SignatureV3.Authorization), v1 }
 
+    /// What a request claims before its key is looked up: checked for form, not yet for truth.
+    struct Claims {
+        var style: Style
+        var action: String
+        var keyId: String
+        var nonce: String
+        var timestampSeconds: Int64
+    }
+
     /// `queryPairs` are the decoded query parameters alone (V3 signs those; a form body is in the payload hash).
     public func authenticate(
         _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)], nowMs: Int64
     ) async throws(APIError) -> Caller {
+        let claims = try check(request, params, nowMs: nowMs)
+        let key: AccessKeyRecord?
+        do {
+            key = try await keys(claims.keyId)
+        } catch {
+            throw APIError.serviceUnavailable
+        }
+        return try verify(claims, key: key, request, params, queryPairs: queryPairs, nowMs: nowMs)
+    }
+
+    /// `authenticate` without waiting: nil when the key is not at hand (`cached` answers nil), and then nothing was
+    /// done (the nonce is not spent), so the caller can go the waiting way.
+    public func authenticateNow(
+        _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)], nowMs: Int64,
+        cached: (String) -> AccessKeyRecord??
+    ) throws(APIError) -> Caller? {
+        let claims = try check(request, params, nowMs: nowMs)
+        guard let key = cached(claims.keyId) else { return nil }
+        return try verify(claims, key: key, request, params, queryPairs: queryPairs, nowMs: nowMs)
+    }
+
+    /// Action, version, the signature's parts, timestamp: everything that needs no key.
+    func check(_ request: RPCRequest, _ params: Parameters, nowMs: Int64) throws(APIError) -> Claims {
         let style: Style
         if let header = request.header("authorization") {
             guard let auth = SignatureV3.parseAuthorization(header) else {
@@ -85,27 +117,26 @@ public struct Authenticator: Sendable {
         }
         guard let seconds = AlibabaDate.parseISO8601(timestamp) else { throw APIError.timestampFormat }
         guard abs(seconds * 1000 - nowMs) <= windowSeconds * 1000 else { throw APIError.timestampExpired }
+        return Claims(style: style, action: action, keyId: keyId, nonce: nonce, timestampSeconds: seconds)
+    }
 
-        let key: AccessKeyRecord
-        do {
-            guard let k = try await keys(keyId) else { throw APIError.accessKeyNotFound }
-            key = k
-        } catch let e as APIError {
-            throw e
-        } catch {
-            throw APIError.serviceUnavailable
-        }
+    /// The key, the signature, then the nonce (claimed last, so a forged request cannot spend a real one).
+    func verify(
+        _ claims: Claims, key: AccessKeyRecord?, _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)],
+        nowMs: Int64
+    ) throws(APIError) -> Caller {
+        guard let key else { throw APIError.accessKeyNotFound }
         guard key.enabled else { throw APIError.accessKeyInactive }
 
-        switch style {
+        switch claims.style {
         case .v3(let auth): try verifyV3(request, queryPairs, auth, secret: key.secret)
         case .v1: try verifyV1(request, params, secret: key.secret)
         }
 
-        let digest = NonceGuard.digest(accessKeyId: key.id, nonce: nonce)
-        let expires = (seconds + windowSeconds) * 1000
+        let digest = NonceGuard.digest(accessKeyId: key.id, nonce: claims.nonce)
+        let expires = (claims.timestampSeconds + windowSeconds) * 1000
         guard nonces.claim(digest, expiresAtMs: expires, nowMs: nowMs) else { throw APIError.nonceUsed }
-        return Caller(key: key, action: action, nonce: NonceRecord(hash: digest, expiresAtMs: expires))
+        return Caller(key: key, action: claims.action, nonce: NonceRecord(hash: digest, expiresAtMs: expires))
     }
 
     func verifyV3(

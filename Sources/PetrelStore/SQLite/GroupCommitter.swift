@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import NIOCore
+import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +14,7 @@ final class GroupCommitter: @unchecked Sendable {
     private struct Job {
         let weight: Int
         let work: (Database) throws -> Void
-        let finish: (Result<Void, any Error>) -> Void
+        let finish: WALSync.Finish
     }
 
     /// Holds a job's result between its work (inside the transaction) and its finish (after the commit).
@@ -25,40 +27,54 @@ final class GroupCommitter: @unchecked Sendable {
     private var thread: DrainingThread<Job>!
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
     private static let maxWeightPerCommit = 20_000
+    /// A group this heavy is committed at once even while a sync runs.
+    private static let holdBelowWeight = 1_000
+    /// Longest a job is held for a sync to end.
+    private static let maxHold: TimeInterval = 0.005
 
     init(writer: DatabasePool, durability: WALSync) {
         self.writer = writer
         self.durability = durability
         thread = DrainingThread(
-            name: "petrel-commit",
-            take: { pending in
+            name: "petrel-commit", maxHold: Self.maxHold,
+            wakeWhileHolding: { pending in pending.reduce(0) { $0 + $1.weight } >= Self.holdBelowWeight },
+            take: { [durability] pending, overdue in
                 var take = 0
                 var weight = 0
                 while take < pending.count, take == 0 || weight + pending[take].weight <= Self.maxWeightPerCommit {
                     weight += pending[take].weight
                     take += 1
                 }
+                // While the disk syncs earlier commits, one made now would wait for the next sync anyway: hold it
+                // until that sync ends and commit everything then, one transaction instead of several small ones.
+                if !overdue, take == pending.count, weight < Self.holdBelowWeight, durability.isBusy { return 0 }
                 return take
             },
             handle: { [self] jobs in commit(jobs) })
+        durability.onSynced = { [thread] in thread?.nudge() }
     }
 
     /// Runs `work` inside a shared write transaction and returns its result once that transaction is durable.
     /// `weight` is roughly the rows it writes.
     func run<T: Sendable>(weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let slot = Slot<T>()
-            let job = Job(
-                weight: weight,
-                work: { db in slot.value = try work(db) },
-                finish: { result in
-                    switch result {
-                    case .success: continuation.resume(returning: slot.value!)
-                    case .failure(let error): continuation.resume(throwing: error)
-                    }
-                })
-            if !thread.add(CollectionOfOne(job)) { continuation.resume(throwing: StoreError.closed) }
+            submit(weight: weight, work) { continuation.resume(with: $0) }
         }
+    }
+
+    /// `run` for a caller that does not wait in a task: `then` gets the result once the transaction is durable, on
+    /// the event loop that submitted (see `WALSync.Finish`), else on the sync thread.
+    func submit<T: Sendable>(
+        weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T, then: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let slot = Slot<T>()
+        let job = Job(
+            weight: weight,
+            work: { db in slot.value = try work(db) },
+            finish: WALSync.Finish(home: MultiThreadedEventLoopGroup.currentEventLoop) { result in
+                then(result.map { slot.value! })
+            })
+        if !thread.add(CollectionOfOne(job)) { then(.failure(StoreError.closed)) }
     }
 
     /// Stops taking work, commits what is pending and waits for the thread to end.
@@ -74,7 +90,7 @@ final class GroupCommitter: @unchecked Sendable {
             durability.afterSync(jobs.map(\.finish))
         } catch {
             guard jobs.count > 1 else {
-                jobs[0].finish(.failure(error))
+                jobs[0].finish.resume(.failure(error))
                 return
             }
             // One failing job must not fail its neighbours: the transaction rolled back, run each on its own.

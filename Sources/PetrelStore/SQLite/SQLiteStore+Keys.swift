@@ -13,6 +13,10 @@ extension SQLiteStore {
         return key
     }
 
+    public func cachedAccessKey(id: String) -> AccessKeyRecord?? {
+        keyCache.lookup(id)
+    }
+
     public func accessKeys() async throws -> [AccessKeyRecord] {
         let rows = try readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM access_keys ORDER BY created_at, id") }
         return try rows.map(accessKey)

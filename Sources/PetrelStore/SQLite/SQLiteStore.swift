@@ -71,6 +71,11 @@ public final class SQLiteStore: MessageStore {
         try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db) }
     }
 
+    public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        guard !batch.isEmpty else { return then(.success(())) }
+        committer.submit(weight: batch.messages.count + 1, { db in try Self.write(batch, db) }, then: then)
+    }
+
     static func write(_ batch: WriteBatch, _ db: Database) throws {
         if let nonce = batch.nonce {
             try FastStatement.run(try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"), db) {

@@ -66,7 +66,7 @@ enum EndToEndBench {
                 group.addTask {
                     try await LoadClient.run(
                         host: target.host, port: target.port, connections: scenario.connections, seconds: 3600, units: per, source: source,
-                        check: { scenario.check($0, $1) })
+                        check: { [expected = scenario.expected] in Scenario.check($0, $1, expected: expected) })
                 }
             }
             var all: [Tally] = []
