@@ -49,7 +49,8 @@ public final class Gateway: Sendable {
     /// One request's facts, as far as they are known, for its answer.
     struct Exchange {
         let requestId = RequestID.make()
-        let host: String
+        /// The Host header, for an error's HostId when none is configured.
+        let authority: String
         var format = ResponseFormat.json
         var action = ""
         let nowMs: Int64
@@ -113,7 +114,7 @@ public final class Gateway: Sendable {
     }
 
     func begin(_ request: RPCRequest) -> Exchange {
-        Exchange(host: hostId.isEmpty ? String(request.authority.split(separator: ":").first ?? "") : hostId, nowMs: clock())
+        Exchange(authority: request.authority, nowMs: clock())
     }
 
     /// Query and form parameters; sets the answer's format and the action claimed (for counting refusals by
@@ -169,7 +170,10 @@ public final class Gateway: Sendable {
 
     func success(_ result: ActionResult, _ exchange: Exchange) -> RPCResponse {
         if !result.writes.messages.isEmpty { env.onAccepted(result.writes.messages.count) }
-        let fields = [("RequestId", ResponseValue.string(exchange.requestId))] + result.fields
+        var fields: [(String, ResponseValue)] = []
+        fields.reserveCapacity(result.fields.count + 1)
+        fields.append(("RequestId", .string(exchange.requestId)))
+        fields.append(contentsOf: result.fields)
         var code = "OK"
         if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" })?.1 { code = c }
         return RPCResponse(
@@ -179,9 +183,10 @@ public final class Gateway: Sendable {
     }
 
     func failure(_ error: any Error, _ exchange: Exchange) -> RPCResponse {
-        Self.errorResponse(
-            error as? APIError ?? .internalError, requestId: exchange.requestId, hostId: exchange.host,
-            format: exchange.format, action: exchange.action)
+        let host = hostId.isEmpty ? String(exchange.authority.split(separator: ":").first ?? "") : hostId
+        return Self.errorResponse(
+            error as? APIError ?? .internalError, requestId: exchange.requestId, hostId: host, format: exchange.format,
+            action: exchange.action)
     }
 
     /// Runs an action for a caller inside Petrel that already proved who it is (the console, campaigns): the same
@@ -218,8 +223,8 @@ public final class Gateway: Sendable {
 
     /// The key's policy, then its throttle.
     func authorize(_ caller: Caller, nowMs: Int64) throws(APIError) {
-        let authAction = "dysms:\(caller.action)"
         if let text = caller.key.policy {
+            let authAction = "dysms:\(caller.action)"
             let decision = (try? Policy.parse(text))?.evaluate(action: authAction, account: caller.key.account) ?? .implicitDeny
             if decision != .allow {
                 throw APIError.forbidden(

@@ -34,8 +34,11 @@ enum ServerMetrics {
         counter.increment()
     }
 
+    /// Made once, after `bootstrap` (see `requestCounters`).
+    private static let acceptedCounter = CoreMetrics.Counter(label: "petrel_messages_accepted_total")
+
     static func accepted(_ count: Int) {
-        CoreMetrics.Counter(label: "petrel_messages_accepted_total").increment(by: count)
+        acceptedCounter.increment(by: count)
     }
 
     static func gauge(_ label: String, _ value: Int, _ dimensions: [(String, String)] = []) {

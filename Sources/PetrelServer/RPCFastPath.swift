@@ -36,6 +36,9 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private var state = State.idle
+    /// A part went on to Hummingbird since the last read-complete. Only then is read-complete passed on: the async
+    /// channel behind it does work on each one, and for requests answered here there is nothing to deliver.
+    private var forwarded = false
     private var waiting: [HTTPServerRequestPart] = []
     private var closeAfterResponse = false
     private let idleTimeout: TimeAmount
@@ -98,6 +101,17 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         handle(context: context, part: unwrapInboundIn(data))
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard forwarded else { return }
+        forwarded = false
+        context.fireChannelReadComplete()
+    }
+
+    private func forward(context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
+        forwarded = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
     private func handle(context: ChannelHandlerContext, part: HTTPServerRequestPart) {
         switch (state, part) {
         case (.idle, .head(let head)):
@@ -105,11 +119,11 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 state = .collecting(head, context.channel.allocator.buffer(capacity: 0), tooLarge: false)
             } else {
                 state = .passing(requestEnded: false)
-                context.fireChannelRead(wrapInboundOut(part))
+                forward(context: context, part)
             }
         case (.idle, _):
             // The rest of a request Hummingbird already answered (an early response): still Hummingbird's.
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(context: context, part)
         case (.collecting(let head, var body, let tooLarge), .body(let chunk)):
             state = .idle   // drop the reference so the buffer is not copied on write
             let over = tooLarge || body.readableBytes + chunk.readableBytes > maxBody
@@ -122,9 +136,9 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)     // cannot come from the HTTP decoder
         case (.passing(false), .end):
             state = .passing(requestEnded: true)
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(context: context, part)
         case (.passing(false), _):
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(context: context, part)
         case (.serving, _), (.passing(true), _):
             // A pipelined request while one is in flight: it waits its turn.
             waiting.append(part)
@@ -187,7 +201,10 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         // Hummingbird's async bridge hands reads over on read-complete; parts replayed here come outside a read.
-        context.fireChannelReadComplete()
+        if forwarded {
+            forwarded = false
+            context.fireChannelReadComplete()
+        }
     }
 
     static func isRPC(_ head: HTTPRequestHead) -> Bool {
@@ -196,10 +213,10 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     static func path(_ full: String) -> String {
-        full.firstIndex(of: "?").map { String(full[..<$0]) } ?? full
+        full.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(full[..<$0]) } ?? full
     }
 
     static func query(_ full: String) -> String {
-        full.firstIndex(of: "?").map { String(full[full.index(after: $0)...]) } ?? ""
+        full.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(full[full.utf8.index(after: $0)...]) } ?? ""
     }
 }
