@@ -18,10 +18,10 @@ import Glibc
 /// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
 /// message handed to a carrier, a receipt acknowledged to an SMSC.
 final class WALSync: @unchecked Sendable {
-    /// What to do once a commit is on disk, and where: a caller that waits on an event loop (a request) is
-    /// resumed on that loop. Resuming a task from this thread would enqueue it on whichever loop comes next, and
-    /// half the answers would then hop back to their connection's loop; instead each loop gets one closure per
-    /// sync with all of its callers, so a group of 64 answers costs two cross-thread hand-overs, not 64 to 96.
+    /// What to do once a commit is on disk, and where: a request served on an event loop without a task (the RPC
+    /// door) is answered on its connection's loop. Each loop gets one closure per sync with all of its callers, so
+    /// a group of 64 answers costs two cross-thread hand-overs, not 64. Callers without a home (tasks) are resumed
+    /// from this thread.
     struct Finish {
         let home: (any EventLoop)?
         let resume: (Result<Void, any Error>) -> Void
@@ -34,13 +34,6 @@ final class WALSync: @unchecked Sendable {
     /// once, then forgets it): every later commit fails until the store is opened again.
     private var failure: (any Error)?
     private let syncs = Mutex(0)
-    /// Commits handed over and not yet synced.
-    private let outstanding = Mutex(0)
-    /// Called on this thread after each sync (the writer uses it to stop holding its next group).
-    var onSynced: (@Sendable () -> Void)?
-
-    /// Whether a sync is running or about to: a commit made now would only be synced after it.
-    var isBusy: Bool { outstanding.withLock { $0 > 0 } }
 
     /// Syncs done so far (for tests).
     var syncCount: Int { syncs.withLock { $0 } }
@@ -52,18 +45,12 @@ final class WALSync: @unchecked Sendable {
             let result = sync()
             if case .success = result { syncs.withLock { $0 += 1 } }
             Self.resume(group, result)
-            outstanding.withLock { $0 -= group.count }
-            onSynced?()
         }
     }
 
     /// Resumes `finish` once everything committed so far is on disk.
     func afterSync(_ finish: [Finish]) {
-        outstanding.withLock { $0 += finish.count }
-        if !thread.add(finish) {
-            outstanding.withLock { $0 -= finish.count }
-            for f in finish { f.resume(.failure(StoreError.closed)) }
-        }
+        if !thread.add(finish) { for f in finish { f.resume(.failure(StoreError.closed)) } }
     }
 
     private static func resume(_ group: [Finish], _ result: Result<Void, any Error>) {
