@@ -43,7 +43,9 @@ fi
 PG_DIR=$WORK/postgres
 PG_PORT=${PETREL_TEST_PG_PORT:-55433}
 rm -rf "$PG_DIR"
-export PETREL_TEST_POSTGRES=$(bash scripts/postgres.sh start "$PG_DIR" "$PG_PORT")
+# (Assigned, then exported: `export X=$(…)` would hide a server that failed to start, e.g. a port already taken.)
+PETREL_TEST_POSTGRES=$(bash scripts/postgres.sh start "$PG_DIR" "$PG_PORT")
+export PETREL_TEST_POSTGRES
 trap 'bash scripts/postgres.sh stop "$PG_DIR"' EXIT
 
 echo "== swift build"
