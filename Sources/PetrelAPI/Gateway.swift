@@ -94,23 +94,14 @@ public final class Gateway: Sendable {
             return
         }
         exchange.action = caller.action
-        let result: ActionResult
-        let known = exchange
+        let outcome: Result<ActionResult, any Error>
         do {
-            try authorize(caller, nowMs: known.nowMs)
-            result = try handler.runNow(call(caller, params, known))
+            try authorize(caller, nowMs: exchange.nowMs)
+            outcome = .success(try handler.runNow(call(caller, params, exchange)))
         } catch {
-            // The nonce is spent even when the call fails after authentication.
-            return env.store.commit(WriteBatch(nonce: caller.nonce)) { [self] _ in answer(failure(error, known)) }
+            outcome = .failure(error)
         }
-        env.store.commit(writes(result, caller)) { [self] outcome in
-            switch outcome {
-            case .success: answer(success(result, known))
-            case .failure(StoreError.nonceUsed): answer(failure(APIError.nonceUsed, known))
-            case .failure(let error):
-                env.store.commit(WriteBatch(nonce: caller.nonce)) { _ in answer(self.failure(error, known)) }
-            }
-        }
+        finish(outcome, caller, exchange, answer: answer)
     }
 
     func begin(_ request: RPCRequest) -> Exchange {
@@ -139,22 +130,41 @@ public final class Gateway: Sendable {
         return (params, queryPairs)
     }
 
-    /// An authenticated call, the waiting way: run, commit with the nonce, answer.
+    /// An authenticated call, the waiting way: run, then `finish`.
     func serve(_ caller: Caller, _ params: Parameters, _ exchange: Exchange) async -> RPCResponse {
         var exchange = exchange
         exchange.action = caller.action
+        let outcome: Result<ActionResult, any Error>
         do {
-            let result = try await perform(caller, params, call(caller, params, exchange))
-            try await env.store.commit(writes(result, caller))
-            return success(result, exchange)
-        } catch StoreError.nonceUsed {
-            // Another node saw this nonce first (the in-memory guard only knows this node's): the database's
-            // unique nonce refused the whole transaction, messages included.
-            return failure(APIError.nonceUsed, exchange)
+            outcome = .success(try await perform(caller, params, call(caller, params, exchange)))
         } catch {
-            // The nonce is spent even when the call fails after authentication.
-            try? await env.store.commit(WriteBatch(nonce: caller.nonce))
-            return failure(error, exchange)
+            outcome = .failure(error)
+        }
+        return await withCheckedContinuation { c in finish(outcome, caller, exchange) { c.resume(returning: $0) } }
+    }
+
+    /// After the action, both ways: its writes committed with the nonce, then the answer. The nonce is spent even
+    /// when the call fails after authentication.
+    func finish(
+        _ outcome: Result<ActionResult, any Error>, _ caller: Caller, _ exchange: Exchange,
+        answer: @escaping @Sendable (RPCResponse) -> Void
+    ) {
+        let spendNonce = { @Sendable [self] (error: any Error) in
+            env.store.commit(WriteBatch(nonce: caller.nonce)) { _ in answer(self.failure(error, exchange)) }
+        }
+        switch outcome {
+        case .failure(let error): spendNonce(error)
+        case .success(let result):
+            env.store.commit(writes(result, caller)) { [self] committed in
+                switch committed {
+                case .success: answer(success(result, exchange))
+                case .failure(StoreError.nonceUsed):
+                    // Another node saw this nonce first (the in-memory guard only knows this node's): the database's
+                    // unique nonce refused the whole transaction, messages included.
+                    answer(failure(APIError.nonceUsed, exchange))
+                case .failure(let error): spendNonce(error)
+                }
+            }
         }
     }
 

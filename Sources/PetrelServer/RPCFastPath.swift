@@ -7,9 +7,9 @@ import PetrelAPI
 /// A single send spends most of its CPU outside Petrel: in the async channel bridge that hands each request to a
 /// task and each response part back to the event loop, and in converting NIOHTTP1's parts to swift-http-types.
 /// Here the request is collected on the event loop from the HTTP decoder's parts and handed to the gateway there
-/// (which answers sends without a task, see `Gateway.handle(_:answer:)`); the answer is written on the loop. Everything else (console, metrics, health) passes through to
-/// Hummingbird untouched (see `PetrelHTTP1Channel`). Requests are answered in order: while one is in flight
-/// (ours or Hummingbird's), later pipelined parts wait here.
+/// (which answers sends without a task, see `Gateway.handle(_:answer:)`); the answer is written on the loop.
+/// Everything else (console, metrics, health) passes through to Hummingbird untouched (see `PetrelHTTP1Channel`).
+/// Requests are answered in order: while one is in flight (ours or Hummingbird's), later pipelined parts wait here.
 ///
 /// Because Hummingbird's connection-state handler never sees the requests answered here, this handler owns the
 /// connection's idle timeout (Hummingbird's is off) and graceful-shutdown quiescing: a connection with nothing in
@@ -102,6 +102,10 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        passReadComplete(context: context)
+    }
+
+    private func passReadComplete(context: ChannelHandlerContext) {
         guard forwarded else { return }
         forwarded = false
         context.fireChannelReadComplete()
@@ -201,10 +205,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         // Hummingbird's async bridge hands reads over on read-complete; parts replayed here come outside a read.
-        if forwarded {
-            forwarded = false
-            context.fireChannelReadComplete()
-        }
+        passReadComplete(context: context)
     }
 
     static func isRPC(_ head: HTTPRequestHead) -> Bool {
