@@ -124,7 +124,7 @@ public final class Gateway: Sendable {
         }
         guard pairs.count <= maxParameters else { throw APIError.tooManyParameters(pairs.count, limit: maxParameters) }
         let params = Parameters(pairs)
-        if params["Format"]?.lowercased() == "xml" { exchange.format = .xml }
+        if let f = params["Format"], asciiLowercased(f) == "xml" { exchange.format = .xml }
         let claimed = request.header("x-acs-action") ?? params["Action"] ?? ""
         if actions[claimed] != nil { exchange.action = claimed }
         return (params, queryPairs)

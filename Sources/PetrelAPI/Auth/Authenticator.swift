@@ -142,8 +142,8 @@ public struct Authenticator: Sendable {
     func verifyV3(
         _ request: RPCRequest, _ queryPairs: [(String, String)], _ auth: SignatureV3.Authorization, secret: String
     ) throws(APIError) {
-        let missing = Self.requiredSignedHeaders.filter { !auth.signedHeaders.contains($0) }
-        guard missing.isEmpty else {
+        guard Self.requiredSignedHeaders.allSatisfy(auth.signedHeaders.contains) else {
+            let missing = Self.requiredSignedHeaders.filter { !auth.signedHeaders.contains($0) }
             throw APIError.incompleteSignature("SignedHeaders must include \(missing.joined(separator: ";")).")
         }
         let payloadHash = SignatureV3.payloadHash(request.body)
@@ -154,10 +154,10 @@ public struct Authenticator: Sendable {
         }
         let canonical = SignatureV3.canonicalBytes(
             request, queryPairs: queryPairs, signedHeaders: auth.signedHeaders, payloadHash: payloadHash)
-        let stringToSign = SignatureV3.stringToSign(canonicalBytes: canonical)
-        let expected = SignatureV3.signature(stringToSign: stringToSign, secret: secret)
+        let stringToSign = SignatureV3.stringToSignBytes(canonicalBytes: canonical)
+        let expected = SignatureV3.signature(stringToSignBytes: stringToSign, secret: secret)
         guard constantTimeEquals(expected, asciiLowercased(auth.signature)) else {
-            throw APIError.signatureDoesNotMatch(stringToSign: stringToSign)
+            throw APIError.signatureDoesNotMatch(stringToSign: String(decoding: stringToSign, as: UTF8.self))
         }
     }
 

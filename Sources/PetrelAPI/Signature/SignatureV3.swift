@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// ACS3-HMAC-SHA256, the official SDKs' default signature (`Authorization` header).
@@ -20,6 +25,7 @@ public enum SignatureV3 {
             else { return nil }
             var credential: String?
             var signed: [String] = []
+            signed.reserveCapacity(8)
             var signature: String?
             var i = prefix
             while i < bytes.count {
@@ -35,8 +41,10 @@ public enum SignatureV3 {
                     case 10 where "Credential".utf8.elementsEqual(key): credential = String(decoding: value, as: UTF8.self)
                     case 9 where "Signature".utf8.elementsEqual(key): signature = String(decoding: value, as: UTF8.self)
                     case 13 where "SignedHeaders".utf8.elementsEqual(key):
-                        signed = value.split(separator: UInt8(ascii: ";")).map { name in
-                            String(decoding: name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+                        var start = 0
+                        for j in 0...value.count where j == value.count || value[j] == UInt8(ascii: ";") {
+                            if j > start { signed.append(lowercasedString(UnsafeBufferPointer(rebasing: value[start..<j]))) }
+                            start = j + 1
                         }
                     default: break
                     }
@@ -63,23 +71,23 @@ public enum SignatureV3 {
         out.reserveCapacity(512 + request.query.utf8.count * 2)
         for b in request.method.utf8 { out.append(b >= 0x61 && b <= 0x7A ? b & ~0x20 : b) }
         out.append(0x0A)
-        out.append(contentsOf: request.path.isEmpty ? Array("/".utf8) : Array(request.path.utf8))
+        if request.path.isEmpty { out.append(UInt8(ascii: "/")) } else { out.append(contentsOf: request.path.utf8) }
         out.append(0x0A)
         FormEncoding.appendCanonicalQuery(queryPairs, into: &out)
         out.append(0x0A)
-        let names = signedHeaders.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        // The SDKs send them sorted already.
+        let names = isSorted(signedHeaders) ? signedHeaders : signedHeaders.sorted(by: utf8Precedes)
         for name in names {
             out.append(contentsOf: name.utf8)
             out.append(UInt8(ascii: ":"))
-            var values = request.headerValues(name)
-            if values.count > 1 {
-                values = values.map(trim).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            } else if values.count == 1 {
-                values[0] = trim(values[0])
-            }
-            for (i, v) in values.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: v.utf8)
+            if let value = request.onlyValue(name) {
+                out.append(contentsOf: trim(value).utf8)
+            } else {
+                let values = request.headerValues(name).map(trim).sorted(by: utf8Precedes)
+                for (i, v) in values.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: v.utf8)
+                }
             }
             out.append(0x0A)
         }
@@ -93,17 +101,35 @@ public enum SignatureV3 {
         return out
     }
 
+    static func isSorted(_ names: [String]) -> Bool {
+        for i in names.indices.dropFirst() where !utf8Precedes(names[i - 1], names[i]) { return false }
+        return true
+    }
+
     public static func stringToSign(canonicalRequest: String) -> String {
         stringToSign(canonicalBytes: Array(canonicalRequest.utf8))
     }
 
     static func stringToSign(canonicalBytes: [UInt8]) -> String {
-        algorithm + "\n" + hexDigest(SHA256.hash(data: canonicalBytes))
+        String(decoding: stringToSignBytes(canonicalBytes: canonicalBytes), as: UTF8.self)
+    }
+
+    static func stringToSignBytes(canonicalBytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(algorithm.utf8.count + 65)
+        out.append(contentsOf: algorithm.utf8)
+        out.append(0x0A)
+        appendHex(SHA256.hash(data: canonicalBytes), into: &out)
+        return out
     }
 
     public static func signature(stringToSign: String, secret: String) -> String {
+        signature(stringToSignBytes: Array(stringToSign.utf8), secret: secret)
+    }
+
+    static func signature(stringToSignBytes: [UInt8], secret: String) -> String {
         var mac = HMACCache.shared.hmac(secret: secret)
-        mac.update(data: Array(stringToSign.utf8))
+        mac.update(data: stringToSignBytes)
         return hexDigest(mac.finalize())
     }
 
@@ -112,9 +138,9 @@ public enum SignatureV3 {
     public static func authorization(
         _ request: RPCRequest, queryPairs: [(String, String)], signedHeaders: [String], accessKeyId: String, secret: String
     ) -> String {
-        let names = signedHeaders.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let names = signedHeaders.sorted(by: utf8Precedes)
         let canonical = canonicalBytes(request, queryPairs: queryPairs, signedHeaders: names, payloadHash: payloadHash(request.body))
-        let sig = signature(stringToSign: stringToSign(canonicalBytes: canonical), secret: secret)
+        let sig = signature(stringToSignBytes: stringToSignBytes(canonicalBytes: canonical), secret: secret)
         return "\(algorithm) Credential=\(accessKeyId),SignedHeaders=\(names.joined(separator: ";")),Signature=\(sig)"
     }
 
@@ -134,14 +160,44 @@ public enum SignatureV3 {
 }
 
 func hexDigest(_ bytes: some Sequence<UInt8>) -> String {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     out.reserveCapacity(64)
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0xF)])
-    }
+    appendHex(bytes, into: &out)
     return String(decoding: out, as: UTF8.self)
+}
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+func appendHex(_ bytes: some Sequence<UInt8>, into out: inout [UInt8]) {
+    for b in bytes {
+        out.append(hexDigits[Int(b >> 4)])
+        out.append(hexDigits[Int(b & 0xF)])
+    }
+}
+
+/// Byte order of the UTF-8 forms: the order both signature versions sort by.
+func utf8Precedes(_ a: String, _ b: String) -> Bool { utf8Order(a, b) < 0 }
+
+/// Negative, zero or positive as `a`'s UTF-8 bytes sort before, equal or after `b`'s (no Unicode equivalence).
+func utf8Order(_ a: String, _ b: String) -> Int {
+    var a = a
+    var b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let n = min(x.count, y.count)
+            if n > 0, let xa = x.baseAddress, let ya = y.baseAddress {
+                let c = memcmp(xa, ya, n)
+                if c != 0 { return Int(c) }
+            }
+            return x.count - y.count
+        }
+    }
+}
+
+/// ASCII-lower-cased text of UTF-8 bytes.
+func lowercasedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(decoding: bytes, as: UTF8.self) }
+    return String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
 }
 
 /// Compares two strings in time that depends only on their lengths.

@@ -7,11 +7,22 @@ public enum FormEncoding {
     /// Decodes `a=1&b=x+y%21` into ordered pairs. `+` is a space (Python's `urlencode` sends it), `%XX` are
     /// UTF-8 bytes. A key without `=` has an empty value; empty pieces (`a=1&&b=2`) are skipped.
     public static func decode(_ text: String) throws(DecodingError) -> [(String, String)] {
+        var text = text
+        return try text.withUTF8 { bytes in Result { () throws(DecodingError) in try decode(bytes) } }.get()
+    }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> [(String, String)] {
         var pairs: [(String, String)] = []
-        let bytes = Array(text.utf8)
-        for piece in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+        var start = 0
+        for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "&") {
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            let piece = UnsafeBufferPointer(rebasing: bytes[start..<end])
             if let eq = piece.firstIndex(of: UInt8(ascii: "=")) {
-                pairs.append((try unescape(piece[piece.startIndex..<eq]), try unescape(piece[piece.index(after: eq)...])))
+                pairs.append((
+                    try unescape(UnsafeBufferPointer(rebasing: piece[..<eq])),
+                    try unescape(UnsafeBufferPointer(rebasing: piece[(eq + 1)...]))
+                ))
             } else {
                 pairs.append((try unescape(piece), ""))
             }
@@ -19,30 +30,27 @@ public enum FormEncoding {
         return pairs
     }
 
-    static func unescape(_ bytes: ArraySlice<UInt8>) throws(DecodingError) -> String {
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) -> String {
         guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
             return String(decoding: bytes, as: UTF8.self)
         }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i != bytes.endIndex {
+        var i = 0
+        while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else if b == UInt8(ascii: "%") {
-                let h1 = bytes.index(after: i)
-                guard h1 != bytes.endIndex else { throw DecodingError(text: String(decoding: bytes, as: UTF8.self)) }
-                let h2 = bytes.index(after: h1)
-                guard h2 != bytes.endIndex, let hi = hex(bytes[h1]), let lo = hex(bytes[h2]) else {
+                guard i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) else {
                     throw DecodingError(text: String(decoding: bytes, as: UTF8.self))
                 }
                 out.append(hi << 4 | lo)
-                i = h2
+                i += 2
             } else {
                 out.append(b)
             }
-            i = bytes.index(after: i)
+            i += 1
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw DecodingError(text: String(decoding: bytes, as: UTF8.self)) }
         return s
@@ -68,7 +76,12 @@ public enum FormEncoding {
     }
 
     static func appendPercentEncoded(_ text: some StringProtocol, into out: inout [UInt8]) {
-        for b in text.utf8 {
+        var text = String(text)
+        text.withUTF8 { appendPercentEncoded($0, into: &out) }
+    }
+
+    static func appendPercentEncoded(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        for b in bytes {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
@@ -91,8 +104,8 @@ public enum FormEncoding {
 
     static func appendCanonicalQuery(_ pairs: [(String, String)], into out: inout [UInt8]) {
         let sorted = pairs.sorted { a, b in
-            a.0.utf8.lexicographicallyPrecedes(b.0.utf8)
-                || (a.0 == b.0 && a.1.utf8.lexicographicallyPrecedes(b.1.utf8))
+            let byKey = utf8Order(a.0, b.0)
+            return byKey != 0 ? byKey < 0 : utf8Precedes(a.1, b.1)
         }
         for (i, (k, v)) in sorted.enumerated() {
             if i > 0 { out.append(UInt8(ascii: "&")) }

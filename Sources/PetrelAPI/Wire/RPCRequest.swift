@@ -34,6 +34,17 @@ public struct RPCRequest: Sendable {
         return values
     }
 
+    /// The value of a header that was sent once; nil when it was not sent or sent more than once.
+    public func onlyValue(_ name: String) -> String? {
+        if name == "host" { return authority }
+        var found: Int?
+        for (i, n) in lowercasedNames.enumerated() where n == name {
+            if found != nil { return nil }
+            found = i
+        }
+        return found.map { headers[$0].value }
+    }
+
     /// The first value of a header. `name` must be lower-case.
     public func header(_ name: String) -> String? {
         if name == "host" { return authority }

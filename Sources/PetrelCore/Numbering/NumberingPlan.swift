@@ -74,19 +74,13 @@ public struct NumberingPlan: Sendable {
 
     /// Parses an international number: digits with their calling code, optionally behind `+` or `00`.
     public func parse(_ raw: some StringProtocol) -> Result<PhoneNumber, PhoneNumberError> {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
-        var sawPlus = false
-        for byte in raw.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits.append(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "+") where digits.isEmpty && !sawPlus:
-                sawPlus = true
-            default:
-                return .failure(.invalidCharacters)
-            }
-        }
+        parse(String(raw))
+    }
+
+    public func parse(_ raw: String) -> Result<PhoneNumber, PhoneNumberError> {
+        var raw = raw
+        guard var digits = raw.withUTF8(Self.digits) else { return .failure(.invalidCharacters) }
+        let sawPlus = raw.utf8.first == UInt8(ascii: "+")
         if !sawPlus, digits.count > 2, digits[0] == 0, digits[1] == 0 { digits.removeFirst(2) }
         guard digits.count >= 4, digits.count <= 17, digits[0] != 0 else { return .failure(.invalidLength) }
 
@@ -99,6 +93,20 @@ public struct NumberingPlan: Sendable {
             return .failure(.invalidNumber)
         }
         return .failure(.unknownCallingCode)
+    }
+
+    /// The digits' values, after one optional leading `+`; nil if anything else is in the text.
+    private static func digits(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        for (i, byte) in text.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "+") where i == 0: break
+            default: return nil
+            }
+        }
+        return digits
     }
 
     private func match(_ national: [UInt8], code: Int, regions: [Region]) -> PhoneNumber? {

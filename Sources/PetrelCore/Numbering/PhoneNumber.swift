@@ -19,6 +19,10 @@ public struct PhoneNumber: Sendable, Hashable {
     public var isChineseMainland: Bool { callingCode == 86 }
 
     public static func parse(_ raw: some StringProtocol) -> Result<PhoneNumber, PhoneNumberError> {
+        NumberingPlan.shared.parse(String(raw))
+    }
+
+    public static func parse(_ raw: String) -> Result<PhoneNumber, PhoneNumberError> {
         NumberingPlan.shared.parse(raw)
     }
 }
