@@ -15,6 +15,12 @@ import Testing
         #expect(guardian.claim(d, expiresAtMs: 2_000_000, nowMs: 1_000_000))
     }
 
+    /// Digests are stored and reloaded after a restart (or an upgrade): their value must never change.
+    /// The first 8 bytes, big-endian, of SHA-256("ak\nn1") (Python: `hashlib.sha256(b"ak\nn1").digest()[:8]`).
+    @Test func digestIsStable() {
+        #expect(NonceGuard.digest(accessKeyId: "ak", nonce: "n1") == -852_127_320_593_868_372)
+    }
+
     @Test func forgetsGraduallyAndWarmsFromTheStore() {
         let guardian = NonceGuard()
         for i in 0..<10_000 { #expect(guardian.claim(Int64(i), expiresAtMs: 60_000, nowMs: 0)) }

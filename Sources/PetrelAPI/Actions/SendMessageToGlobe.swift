@@ -34,13 +34,14 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
         }
         let sms = SMSText(text)
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
-        let message = SendRules.message(id: id, call: call, to: number.digits, text: text, common: common, single: true, sms: sms)
+        let digits = number.digits
+        let message = SendRules.message(id: id, call: call, to: digits, text: text, common: common, single: true, sms: sms)
         return ActionResult(
             fields: [
                 ("ResponseCode", .string(ResponseCode.ok.code)),
                 ("ResponseDescription", .string(ResponseCode.ok.description)),
                 ("MessageId", .string(String(id))),
-                ("To", .string(number.digits)),
+                ("To", .string(digits)),
                 ("From", .string(from)),
                 ("Segments", .string(String(sms.segments))),
                 ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),

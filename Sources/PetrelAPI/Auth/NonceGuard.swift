@@ -22,7 +22,13 @@ public final class NonceGuard: Sendable {
     public init() {}
 
     public static func digest(accessKeyId: String, nonce: String) -> Int64 {
-        let hash = SHA256.hash(data: Array((accessKeyId + "\n" + nonce).utf8))
+        var sha = SHA256()
+        var id = accessKeyId
+        var nonce = nonce
+        id.withUTF8 { sha.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(ascii: "\n")) { sha.update(bufferPointer: $0) }
+        nonce.withUTF8 { sha.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let hash = sha.finalize()
         var value: Int64 = 0
         for byte in hash.prefix(8) { value = value << 8 | Int64(byte) }
         return value

@@ -17,7 +17,11 @@ public enum AlibabaDate {
 
     /// `2025-06-01T12:00:00Z`, the timestamp of both signature versions. Returns Unix seconds.
     public static func parseISO8601(_ text: some StringProtocol) -> Int64? {
-        let b = Array(text.utf8)
+        var text = String(text)
+        return text.withUTF8(parseISO8601)
+    }
+
+    static func parseISO8601(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z")
         else { return nil }
