@@ -9,11 +9,17 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private var stopped = false
     private var finished = false
     private let take: ([Item]) -> Int
+    private let ready: ([Item]) -> Bool
     private let handle: ([Item]) -> Void
 
     /// `take` gets the waiting items (never empty) and answers how many of the first to handle now (at least 1).
-    init(name: String, take: @escaping ([Item]) -> Int = { $0.count }, handle: @escaping ([Item]) -> Void) {
+    /// `ready` (asked under the lock) may hold waiting items back until a later `poke`; never once stopped.
+    init(
+        name: String, take: @escaping ([Item]) -> Int = { $0.count }, ready: @escaping ([Item]) -> Bool = { _ in true },
+        handle: @escaping ([Item]) -> Void
+    ) {
         self.take = take
+        self.ready = ready
         self.handle = handle
         let thread = Thread { [self] in
             ThreadName.set(name)
@@ -29,8 +35,15 @@ final class DrainingThread<Item>: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopped else { return false }
         pending.append(contentsOf: items)
-        condition.signal()
+        if ready(pending) { condition.signal() }   // otherwise a wake-up would only find it must wait on
         return true
+    }
+
+    /// Asks `ready` again: what it waited for may have happened.
+    func poke() {
+        condition.lock()
+        condition.signal()
+        condition.unlock()
     }
 
     func stop() {
@@ -44,7 +57,7 @@ final class DrainingThread<Item>: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !stopped { condition.wait() }
+            while (pending.isEmpty || !ready(pending)) && !stopped { condition.wait() }
             if pending.isEmpty {
                 finished = true
                 condition.broadcast()

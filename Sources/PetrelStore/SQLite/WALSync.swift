@@ -11,8 +11,9 @@ import Glibc
 /// the log without an fsync, and SQLite stays consistent across a power cut (a frame that did not reach the disk
 /// fails its checksum and ends the log there). Durability is added here: after each commit the writer hands its
 /// callers to this thread, which `fdatasync`s the log file and only then resumes them. One fdatasync covers every
-/// commit written before it started, so while the disk syncs one group, the writer already runs the next: with
-/// `synchronous=FULL` the writer spent about half its time waiting in fdatasync.
+/// commit written before it started, so while the disk syncs one group, the writer can already run the next: with
+/// `synchronous=FULL` the writer spent about half its time waiting in fdatasync. (Light work waiting during a sync
+/// is held for one transaction after it, see `GroupCommitter.holdBelow`: `isSyncing` and `afterEachSync`.)
 ///
 /// Every caller is resumed only after a sync that began after its transaction committed, so what a caller saw
 /// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
@@ -34,6 +35,13 @@ final class WALSync: @unchecked Sendable {
     /// once, then forgets it): every later commit fails until the store is opened again.
     private var failure: (any Error)?
     private let syncs = Mutex(0)
+    /// Callers handed over and not yet resumed: while there are any, a sync is running or about to.
+    private let unsynced = Atomic<Int>(0)
+    /// Called after each sync (the writer may be holding commits for it).
+    var afterEachSync: (@Sendable () -> Void)?
+
+    /// True while a sync is running or due: a commit made now waits for the one after it anyway.
+    var isSyncing: Bool { unsynced.load(ordering: .acquiring) > 0 }
 
     /// Syncs done so far (for tests).
     var syncCount: Int { syncs.withLock { $0 } }
@@ -44,13 +52,19 @@ final class WALSync: @unchecked Sendable {
         thread = DrainingThread(name: "petrel-fsync") { [self] group in
             let result = sync()
             if case .success = result { syncs.withLock { $0 += 1 } }
+            unsynced.subtract(group.count, ordering: .releasing)
+            afterEachSync?()
             Self.resume(group, result)
         }
     }
 
     /// Resumes `finish` once everything committed so far is on disk.
     func afterSync(_ finish: [Finish]) {
-        if !thread.add(finish) { for f in finish { f.resume(.failure(StoreError.closed)) } }
+        unsynced.add(finish.count, ordering: .releasing)
+        if !thread.add(finish) {
+            unsynced.subtract(finish.count, ordering: .releasing)
+            for f in finish { f.resume(.failure(StoreError.closed)) }
+        }
     }
 
     private static func resume(_ group: [Finish], _ result: Result<Void, any Error>) {
