@@ -16,6 +16,8 @@ struct PetrelHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let decoderLimits: NIOHTTPDecoderLimitConfiguration
+    /// Bytes a request head may have (the decoder's limit, which requests over it get from the decoder).
+    var maxHead: Int { decoderLimits.maxHeaderListSize }
     let fastPath: @Sendable () -> RPCFastPath
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -24,7 +26,9 @@ struct PetrelHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-            try pipeline.addHandler(fastPath())
+            let rpc = fastPath()
+            try pipeline.addHandler(RPCRequestFront(fastPath: rpc, maxHead: min(16 * 1024, maxHead), maxBody: rpc.maxBody), position: .first)
+            try pipeline.addHandler(rpc)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             // No idle timeout here: RPCFastPath owns it (it sees every request, this handler only Hummingbird's).
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))

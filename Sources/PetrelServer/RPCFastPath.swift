@@ -48,6 +48,9 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// whole, as one buffer, past the encoder (three parts through it cost more than the answer itself); only
     /// Hummingbird's responses go through it.
     private var wire: ChannelHandlerContext?
+    private var context: ChannelHandlerContext?
+    /// Hands plain RPC requests over already parsed, when the connection has one (see `RPCRequestFront`).
+    weak var front: RPCRequestFront?
 
     init(
         maxBody: Int, idleTimeout: TimeAmount, serve: @escaping @Sendable (RPCRequest, @escaping @Sendable (RPCResponse) -> Void) -> Void,
@@ -62,6 +65,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         lastActivity = .now()
         wire = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        self.context = context
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let every = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 1_000_000))
         idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
@@ -74,6 +78,7 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         idleCheck?.cancel()
         idleCheck = nil
         wire = nil
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -155,12 +160,27 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// A request `RPCRequestFront` parsed from the bytes (only while nothing else is in flight here).
+    func serve(_ request: RPCRequest, keepAlive: Bool) {
+        guard let context, case .idle = state else {
+            self.context?.close(promise: nil)   // cannot happen: the front waits for each answer
+            return
+        }
+        lastActivity = .now()
+        state = .serving
+        start(context: context, request: request, keepAlive: keepAlive, tooLarge: false)
+    }
+
     private func start(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, tooLarge: Bool) {
-        if !head.isKeepAlive { closeAfterResponse = true }
         let request = RPCRequest(
             method: head.method.rawValue, path: Self.path(head.uri), query: Self.query(head.uri),
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             authority: head.headers.first(name: "host") ?? "", body: Array(buffer: body))
+        start(context: context, request: request, keepAlive: head.isKeepAlive, tooLarge: tooLarge)
+    }
+
+    private func start(context: ChannelHandlerContext, request: RPCRequest, keepAlive: Bool, tooLarge: Bool) {
+        if !keepAlive { closeAfterResponse = true }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let answer: @Sendable (RPCResponse) -> Void = { response in
             let reply = {
@@ -216,7 +236,10 @@ final class RPCFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// A response ended: waiting requests go on until one is in flight again.
     private func finished(context: ChannelHandlerContext) {
         state = .idle
-        guard !waiting.isEmpty else { return }
+        guard !waiting.isEmpty else {
+            front?.answered()
+            return
+        }
         drain: while !waiting.isEmpty {
             switch state {
             case .serving, .passing(requestEnded: true): break drain
