@@ -43,7 +43,7 @@ public enum SignatureV3 {
                     case 13 where "SignedHeaders".utf8.elementsEqual(key):
                         var start = 0
                         for j in 0...value.count where j == value.count || value[j] == UInt8(ascii: ";") {
-                            if j > start { signed.append(lowercasedString(UnsafeBufferPointer(rebasing: value[start..<j]))) }
+                            if j > start { signed.append(asciiLowercased(UnsafeBufferPointer(rebasing: value[start..<j]))) }
                             start = j + 1
                         }
                     default: break
@@ -192,12 +192,6 @@ func utf8Order(_ a: String, _ b: String) -> Int {
             return x.count - y.count
         }
     }
-}
-
-/// ASCII-lower-cased text of UTF-8 bytes.
-func lowercasedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-    guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(decoding: bytes, as: UTF8.self) }
-    return String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
 }
 
 /// Compares two strings in time that depends only on their lengths.

@@ -61,5 +61,12 @@ public struct RPCRequest: Sendable {
 /// ASCII-only lower-casing: header names and tokens, without the cost of Unicode case mapping.
 func asciiLowercased(_ s: String) -> String {
     guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
-    return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    var s = s
+    return s.withUTF8(asciiLowercased)
+}
+
+/// `asciiLowercased` of UTF-8 bytes.
+func asciiLowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    guard bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(decoding: bytes, as: UTF8.self) }
+    return String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
 }
