@@ -59,7 +59,7 @@ enum Scenario {
     func preparedCount(seconds: Double) -> Int {
         switch self {
         case .batch: return Int(140 * seconds)   // ~70 KB each; the fastest runs here take ~110 per second
-        case .single: return Int(14_000 * seconds)
+        case .single: return Int(30_000 * seconds)   // ~1 KB each; the fastest runs here serve ~20,000 per second
         case .baseline: return 0
         }
     }
