@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
     let authenticator: Authenticator
     let throttle: Throttle
     let actions: [String: any RPCAction]
+    /// The actions that may run on the calling thread, looked up without a dynamic cast per request.
+    let immediate: [String: any ImmediateRPCAction]
     let hostId: String
     let clock: @Sendable () -> Int64
     /// Query and form parameters a request may carry (the SDKs send about 15).
@@ -37,6 +39,7 @@ public final class Gateway: Sendable {
         var byName: [String: any RPCAction] = [:]
         for a in Self.actions { byName[type(of: a).name] = a }
         self.actions = byName
+        self.immediate = byName.compactMapValues { $0 as? any ImmediateRPCAction }
         let store = env.store
         self.authenticator = Authenticator(
             actions: Set(byName.keys), nonces: nonces, windowSeconds: timestampWindowSeconds,
@@ -77,7 +80,7 @@ public final class Gateway: Sendable {
         let params: Parameters
         do {
             let (p, queryPairs) = try decode(request, &exchange)
-            guard actions[exchange.action] is any ImmediateRPCAction,
+            guard immediate[exchange.action] != nil,
                 let c = try authenticator.authenticateNow(
                     request, p, queryPairs: queryPairs, nowMs: exchange.nowMs, cached: env.store.cachedAccessKey)
             else {
@@ -89,7 +92,7 @@ public final class Gateway: Sendable {
         } catch {
             return answer(failure(error, exchange))
         }
-        guard let handler = actions[caller.action] as? any ImmediateRPCAction else {
+        guard let handler = immediate[caller.action] else {
             Task { answer(await serve(caller, params, exchange)) }
             return
         }
