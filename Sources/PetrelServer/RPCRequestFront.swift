@@ -1,5 +1,6 @@
 import NIOCore
 import PetrelAPI
+import PetrelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -165,7 +166,7 @@ final class RPCRequestFront: ChannelInboundHandler, RemovableChannelHandler {
             guard all(value, { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { return .general }
             switch headerKind(name) {
             case .contentLength:
-                guard let n = decimal(value), contentLength == nil || contentLength == n else { return .general }
+                guard let n = decimalValue(value, maxDigits: 12), contentLength == nil || contentLength == n else { return .general }
                 contentLength = n
             case .host:
                 guard host == nil else { return .general }
@@ -261,16 +262,6 @@ final class RPCRequestFront: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private static func isTokenByte(_ c: UInt8) -> Bool { tokenBytes[Int(c)] }
-
-    private static func decimal(_ v: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !v.isEmpty, v.count <= 12 else { return nil }
-        var n = 0
-        for c in v {
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            n = n * 10 + Int(c - UInt8(ascii: "0"))
-        }
-        return n
-    }
 
     /// Whether a comma-separated header value lists `token` (lower-case; the value in any letter case).
     private static func containsToken(_ v: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {

@@ -67,7 +67,7 @@ struct CarrierTable: Sendable {
             guard f.count == 3 else { continue }
             if f[0] == "N" {
                 names.append(String(f[2]))
-            } else if f[0] == "K", let index = Int(f[2]), let key = Self.value(f[1].utf8), f[1].first != "0" {
+            } else if f[0] == "K", let index = Int(f[2]), let key = decimalValue(f[1].utf8, maxDigits: 18), f[1].first != "0" {
                 prefixes[key] = index
                 longest = max(longest, f[1].utf8.count)
             }
@@ -75,17 +75,6 @@ struct CarrierTable: Sendable {
         self.names = names
         self.prefixes = prefixes
         self.longest = longest
-    }
-
-    /// The value of a string of at most 18 decimal digits; nil for anything else.
-    static func value(_ digits: some Collection<UInt8>) -> Int? {
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
-        var v = 0
-        for b in digits {
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            v = v * 10 + Int(b - UInt8(ascii: "0"))
-        }
-        return v
     }
 
     func carrier(for digits: String) -> String? {
