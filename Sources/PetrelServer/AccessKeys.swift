@@ -1,8 +1,12 @@
 import Foundation
+import PetrelCore
 public import PetrelStore
 
 /// Creating access keys: ids like Alibaba's (`LTAI` + 20 characters) and 30-character secrets.
 public enum AccessKeys {
+    /// The shortest secret `PETREL_ACCESS_KEY_SECRET` may give (generated secrets have 30 characters).
+    public static let minimumSecretLength = 16
+
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
     static func random(_ count: Int) -> String {
@@ -21,6 +25,15 @@ public enum AccessKeys {
         if let id = environment["PETREL_ACCESS_KEY_ID"], !id.isEmpty {
             guard let secret = environment["PETREL_ACCESS_KEY_SECRET"], !secret.isEmpty else {
                 throw StoreError.invalidLocation("PETREL_ACCESS_KEY_ID is set but PETREL_ACCESS_KEY_SECRET is not")
+            }
+            guard isPlainIdentifier(id) else {
+                throw StoreError.invalidLocation("PETREL_ACCESS_KEY_ID must be 1 to 128 printable ASCII characters without spaces")
+            }
+            // A full-rights key on a server meant to face the internet: a short secret is guessed (the console's
+            // sign-in is throttled, the API's signatures are not).
+            guard secret.count >= minimumSecretLength else {
+                throw StoreError.invalidLocation(
+                    "PETREL_ACCESS_KEY_SECRET must be at least \(minimumSecretLength) characters (it has \(secret.count))")
             }
             let existing = try await store.accessKey(id: id)
             try await store.putAccessKey(AccessKeyRecord(

@@ -33,6 +33,11 @@ public protocol MessageStore: Sendable {
     func setAccessKey(id: String, enabled: Bool) async throws -> Bool
     func deleteAccessKey(id: String) async throws -> Bool
 
+    /// The fingerprint of the master key the store's secrets are sealed under, if one was recorded.
+    func masterKeyFingerprint() async throws -> String?
+    /// Records `fingerprint` unless one is recorded already; returns the one recorded.
+    func recordMasterKeyFingerprint(_ fingerprint: String) async throws -> String
+
     func template(account: String, code: String) async throws -> TemplateRecord?
     func templates(account: String?) async throws -> [TemplateRecord]
     func putTemplate(_ template: TemplateRecord) async throws

@@ -202,6 +202,26 @@ import Testing
         }
     }
 
+    /// A key id that Swift finds equal to a real one (KELVIN SIGN for K) is refused before any lookup, and the real
+    /// key keeps working: once, "no such key" was cached under the real id and locked its owner out.
+    @Test(arguments: Door.allCases) func lookalikeKeyIdsLockNobodyOut(door: Door) async throws {
+        try await harness(door) { h in
+            var lookalike = h.signer
+            lookalike.keyId = "testAccess\u{212A}eyId"
+            #expect(lookalike.keyId == h.signer.keyId)
+            for _ in 0..<2 {
+                var r = await h.call(lookalike.v3("QueryMessage", [("MessageId", "1")], date: Self.date))
+                #expect(r.status == 404 && r["Code"] == "InvalidAccessKeyId.NotFound")
+                r = await h.call(lookalike.v1("QueryMessage", [("MessageId", "1")], date: Self.date))
+                #expect(r["Code"] == "InvalidAccessKeyId.NotFound")
+                r = await h.send("QueryMessage", [("MessageId", "1")])
+                #expect(r.status == 200 && r["Code"] == nil)
+            }
+            let r = await h.call(h.signer.v3("QueryMessag\u{E9}", [], date: Self.date))
+            #expect(r.status == 404 && r["Code"] == "InvalidAction.NotFound")
+        }
+    }
+
     @Test(arguments: Door.allCases) func tamperedQueryFailsTheSignature(door: Door) async throws {
         try await harness(door) { h in
             var r = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "hello world")], date: Self.date)

@@ -68,3 +68,25 @@ import Testing
         #expect(!SenderID.isValid("Ünïcode"))
     }
 }
+
+@Suite struct ByteKeyTests {
+    @Test func keysCompareByBytesNotByCanonicalEquivalence() {
+        #expect("\u{212A}" == "K")
+        #expect(ByteKey("\u{212A}") != ByteKey("K"))
+        #expect(ByteKey("caf\u{E9}") != ByteKey("cafe\u{301}"))
+        #expect(ByteKey("LTAIabc") == ByteKey(String("xLTAIabc".dropFirst())))
+        var d: [ByteKey: Int] = [ByteKey("K"): 1]
+        d[ByteKey("\u{212A}")] = 2
+        #expect(d.count == 2 && d[ByteKey("K")] == 1)
+    }
+
+    @Test func plainIdentifiers() {
+        #expect(isPlainIdentifier("LTAI5tAbc"))
+        #expect(!isPlainIdentifier(""))
+        #expect(!isPlainIdentifier("a b"))
+        #expect(!isPlainIdentifier("\u{212A}ey"))
+        #expect(!isPlainIdentifier("a\u{0}"))
+        #expect(!isPlainIdentifier(String(repeating: "a", count: 129)))
+        #expect(isPlainIdentifier(String(repeating: "a", count: 128)))
+    }
+}

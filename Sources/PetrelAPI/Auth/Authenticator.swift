@@ -92,7 +92,9 @@ public struct Authenticator: Sendable {
             guard v == Self.version else { throw APIError.unsupportedVersion(v) }
             action = a
         }
-        guard actions.contains(action) else { throw APIError.unknownAction(action) }
+        // Action names and key ids are ASCII: anything else is refused before a table or a cache is asked (Swift
+        // compares strings by canonical equivalence, the store by bytes).
+        guard isPlainIdentifier(action), actions.contains(action) else { throw APIError.unknownAction(action) }
 
         let timestamp: String
         let nonce: String
@@ -115,6 +117,7 @@ public struct Authenticator: Sendable {
             nonce = n
             keyId = k
         }
+        guard isPlainIdentifier(keyId) else { throw APIError.accessKeyNotFound }
         guard let seconds = AlibabaDate.parseISO8601(timestamp) else { throw APIError.timestampFormat }
         guard abs(seconds * 1000 - nowMs) <= windowSeconds * 1000 else { throw APIError.timestampExpired }
         return Claims(style: style, action: action, keyId: keyId, nonce: nonce, timestampSeconds: seconds)

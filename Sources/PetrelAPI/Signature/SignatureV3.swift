@@ -1,4 +1,5 @@
 import Crypto
+import PetrelCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -218,14 +219,14 @@ final class HMACCache: Sendable {
     }
 
     static let shared = HMACCache()
-    private let entries = Mutex<[String: Keyed]>([:])
+    private let entries = Mutex<[ByteKey: Keyed]>([:])  // by bytes: two secrets may be canonically equal
 
     func hmac(secret: String) -> HMAC<SHA256> {
-        if let k = entries.withLock({ $0[secret] }) { return k.hmac }
+        if let k = entries.withLock({ $0[ByteKey(secret)] }) { return k.hmac }
         let keyed = Keyed(hmac: HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8))))
         entries.withLock { e in
             if e.count >= 1024 { e.removeAll() }
-            e[secret] = keyed
+            e[ByteKey(secret)] = keyed
         }
         return keyed.hmac
     }

@@ -1,4 +1,5 @@
 import Logging
+import PetrelCore
 import PostgresNIO
 import Synchronization
 
@@ -12,7 +13,7 @@ final class PostgresKeyCache: Sendable {
     private struct State {
         var listening = false
         var generation = 0
-        var keys: [String: AccessKeyRecord?] = [:]
+        var keys: [ByteKey: AccessKeyRecord?] = [:]
     }
 
     private let state = Mutex(State())
@@ -21,15 +22,16 @@ final class PostgresKeyCache: Sendable {
     /// The cached answer for `id` (which may be "no such key"), or nil when the database must be asked; with the
     /// generation to hand back to `store`.
     func lookup(_ id: String) -> (AccessKeyRecord??, generation: Int) {
-        state.withLock { s in (s.listening ? s.keys[id] : nil, s.generation) }
+        state.withLock { s in (s.listening ? s.keys[ByteKey(id)] : nil, s.generation) }
     }
 
     /// Remembers a key read at `generation`, unless a change was announced since.
     func store(_ id: String, _ key: AccessKeyRecord?, generation: Int) {
+        guard isPlainIdentifier(id) else { return }  // never remembered, not even as "no such key"
         state.withLock { s in
             guard s.listening, s.generation == generation else { return }
             if s.keys.count >= maxEntries { s.keys.removeAll() }
-            s.keys[id] = .some(key)
+            s.keys[ByteKey(id)] = .some(key)
         }
     }
 

@@ -253,5 +253,9 @@ enum PostgresSchema {
             -- cost more than the console's account searches gain (they walk the primary key by time, as in SQLite).
             DROP INDEX IF EXISTS messages_account;
             """),
+        ("v4-settings", """
+            -- Facts about the store itself, e.g. its master key's fingerprint.
+            CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """),
     ]
 }

@@ -13,11 +13,22 @@ extension PostgresStore {
     }
 
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
+        guard isPlainIdentifier(id) else { return nil }
         let (cached, generation) = keys.lookup(id)
         if let cached { return cached }
         let key = try await prepared(AccessKeySQL.self, { $0.append(id) }) { try self.accessKey($0) }.first
         keys.store(id, key, generation: generation)
         return key
+    }
+
+    public func masterKeyFingerprint() async throws -> String? {
+        try await first("SELECT value FROM settings WHERE name = 'master_key_fingerprint'") { try $0.get(0, as: String.self) }
+    }
+
+    public func recordMasterKeyFingerprint(_ fingerprint: String) async throws -> String {
+        _ = try await run(
+            "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', \(fingerprint)) ON CONFLICT (name) DO NOTHING")
+        return try await masterKeyFingerprint() ?? fingerprint
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {

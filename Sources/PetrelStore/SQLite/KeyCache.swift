@@ -1,4 +1,5 @@
 import Foundation
+import PetrelCore
 import Synchronization
 
 /// Access keys in memory, checked on every request against a stamp that every key change rewrites. The stamp is
@@ -9,7 +10,7 @@ import Synchronization
 final class KeyCache: Sendable {
     private struct State {
         var stamp: UInt64?
-        var keys: [String: AccessKeyRecord?] = [:]
+        var keys: [ByteKey: AccessKeyRecord?] = [:]
     }
 
     /// The mapped stamp; nil if the file could not be mapped, and then every lookup goes to the database.
@@ -45,14 +46,16 @@ final class KeyCache: Sendable {
                 s.stamp = current
                 return nil
             }
-            return s.keys[id]
+            return s.keys[ByteKey(id)]
         }
     }
 
     func store(_ id: String, _ key: AccessKeyRecord?) {
+        // An id that cannot exist is never remembered, not even as "no such key".
+        guard isPlainIdentifier(id) else { return }
         state.withLock { s in
             if s.keys.count >= maxEntries { s.keys.removeAll() }
-            s.keys[id] = .some(key)
+            s.keys[ByteKey(id)] = .some(key)
         }
     }
 

@@ -224,6 +224,10 @@ enum SQLiteSchema {
                     END;
                     """)
         }
+        migrator.registerMigration("v7-settings") { db in
+            // Facts about the store itself, e.g. its master key's fingerprint.
+            try db.execute(sql: "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }

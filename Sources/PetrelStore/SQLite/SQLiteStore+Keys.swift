@@ -4,6 +4,7 @@ public import PetrelCore
 
 extension SQLiteStore {
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
+        guard isPlainIdentifier(id) else { return nil }
         if let cached = keyCache.lookup(id) { return cached }
         let row = try readNow { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_keys WHERE id = ?"), arguments: [id])
@@ -14,7 +15,21 @@ extension SQLiteStore {
     }
 
     public func cachedAccessKey(id: String) -> AccessKeyRecord?? {
-        keyCache.lookup(id)
+        guard isPlainIdentifier(id) else { return .some(nil) }
+        return keyCache.lookup(id)
+    }
+
+    public func masterKeyFingerprint() async throws -> String? {
+        try readNow { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'") }
+    }
+
+    public func recordMasterKeyFingerprint(_ fingerprint: String) async throws -> String {
+        try await committer.run { db in
+            try db.execute(
+                sql: "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', ?) ON CONFLICT (name) DO NOTHING",
+                arguments: [fingerprint])
+            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'") ?? fingerprint
+        }
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {

@@ -14,7 +14,8 @@ public final class SQLiteStore: MessageStore {
 
     /// Opens (creating if needed) `petrel.sqlite` in `directory` and migrates it.
     public init(directory: String, secrets: SecretBox) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = false
@@ -40,6 +41,9 @@ public final class SQLiteStore: MessageStore {
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator().migrate(pool)
+        // Messages and sealed secrets are for the service's user alone, also in a store made by an older version
+        // (or under a looser umask); SQLite gives the log and shared-memory files the database file's mode.
+        for suffix in ["", "-wal", "-shm"] { chmod(path + suffix, 0o600) }
         self.pool = pool
         self.secrets = secrets
         self.keyCache = KeyCache(directory: directory)
