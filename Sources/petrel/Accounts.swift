@@ -22,7 +22,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret: String?
 
         func run() async throws {
-            guard !account.isEmpty else { throw CLIError(description: "the account must not be empty") }
+            guard isPlainIdentifier(account, maxLength: 64) else { throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces") }
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
                 throw CLIError(description: "the receipt URL must look like http://host[:port]/path, got \(url)")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PetrelAPI
+import PetrelCore
 import PetrelServer
 import PetrelStore
 
@@ -30,7 +31,7 @@ struct Keys: AsyncParsableCommand {
                 }
                 policyText = text
             }
-            guard !account.isEmpty else { throw CLIError(description: "--account must not be empty") }
+            guard isPlainIdentifier(account, maxLength: 64) else { throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces") }
             let key = AccessKeys.make(name: name, account: account, policy: policyText, nowMs: nowMs())
             try await withStore(data) { try await $0.putAccessKey(key) }
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)

@@ -15,7 +15,12 @@ struct Templates: AsyncParsableCommand {
         @Option(help: "The account the template belongs to.") var account = "default"
 
         func run() async throws {
-            guard !code.isEmpty, code.count <= 64 else { throw CLIError(description: "the template code must be 1 to 64 characters") }
+            guard isPlainIdentifier(code, maxLength: 64) else {
+                throw CLIError(description: "the template code must be 1 to 64 printable ASCII characters without spaces")
+            }
+            guard isPlainIdentifier(account, maxLength: 64) else {
+                throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces")
+            }
             guard !text.isEmpty else { throw CLIError(description: "--text must not be empty") }
             let record = TemplateRecord(account: account, code: code, text: text, createdAtMs: nowMs())
             try await withStore(data) { try await $0.putTemplate(record) }

@@ -1,4 +1,5 @@
 import Foundation
+import PetrelCore
 public import PetrelDelivery
 
 /// Everything `petrel serve` can be told, with its defaults. docs/configuration.md describes each key.
@@ -149,6 +150,10 @@ public struct ServerConfiguration: Sendable {
         for node in try root.list("accounts") {
             let name = try node.string("name") ?? ""
             guard !name.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("name")) is required") }
+            // Account names are compared by bytes in the store and by Swift in memory: ASCII keeps both the same.
+            guard isPlainIdentifier(name, maxLength: 64) else {
+                throw ConfigNode.Failure(description: "\(node.key("name")) must be 1 to 64 printable ASCII characters without spaces")
+            }
             let url = try node.string("receiptUrl", default: "")
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
                 throw ConfigNode.Failure(description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)")
