@@ -20,7 +20,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("delivery receipt decode + parse") { benchmark in
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
         let text = "id:7F3A0012 sub:001 dlvrd:001 submit date:2611260101 done date:2611260102 stat:DELIVRD err:000 text:Your ver"
-        PDU(.deliverSm(ShortMessage(esmClass: 0x04, shortMessage: Array(text.utf8))), sequence: 9).encode(into: &buffer)
+        try! PDU(.deliverSm(ShortMessage(esmClass: 0x04, shortMessage: Array(text.utf8))), sequence: 9).encode(into: &buffer)
         for _ in benchmark.scaledIterations {
             var copy = buffer
             var decoder = SMPPDecoder()
@@ -48,17 +48,17 @@ struct SubmitPath {
     mutating func roundTrip(_ text: String) -> Int {
         reference &+= 1
         var acknowledged = 0
-        for part in MessageParts.make(text, mode: .udh, reference: reference) {
+        for part in try! MessageParts.make(text, mode: .udh, reference: reference) {
             token += 1
             let message = ShortMessage(
                 source: Address(ton: 5, npi: 0, address: "Petrel"), destination: Address(ton: 1, npi: 1, address: "85292012345"),
                 esmClass: part.esmClass, registeredDelivery: 1, dataCoding: part.dataCoding, shortMessage: part.shortMessage, tlvs: part.tlvs)
             guard case .send(let submit)? = machine.submit(message, token: token, nowMs: 1) else { fatalError("window full") }
             buffer.clear()
-            submit.encode(into: &buffer)
+            try! submit.encode(into: &buffer)
             guard case .pdu(let received)? = try? smsc.decode(buffer: &buffer) else { fatalError("undecodable submit_sm") }
             buffer.clear()
-            PDU(.submitSmResp(messageID: String(token, radix: 16)), sequence: received.sequence).encode(into: &buffer)
+            try! PDU(.submitSmResp(messageID: String(token, radix: 16)), sequence: received.sequence).encode(into: &buffer)
             guard let frame = try? esme.decode(buffer: &buffer) else { fatalError("undecodable submit_sm_resp") }
             if case .submitted? = machine.received(frame, nowMs: 2).first { acknowledged += 1 }
         }

@@ -129,6 +129,46 @@ import Testing
         }
     }
 
+    /// Issue 20 F5: lengths counted grapheme clusters and the rendered template was never checked, so one letter
+    /// with 40,000 combining marks, or a 70,000-character template value, was accepted (and trapped the SMPP
+    /// encoder). The bound is now what the carrier sees, on every send path.
+    @Test(arguments: Door.allCases) func textsAreBoundedByEncodedUnits(door: Door) async throws {
+        try await harness(door) { h in
+            func single(_ text: String) async -> Decoded {
+                await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", text)])
+            }
+            let marks = "e" + String(repeating: "\u{301}", count: 40_000)
+            var r = await single(marks)
+            #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(r["ResponseDescription"] == "Message is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted.")
+            #expect(await single(String(repeating: "a", count: 1600))["ResponseCode"] == "OK")
+            #expect(await single(String(repeating: "a", count: 1601))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(await single(String(repeating: "€", count: 801))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")   // 1602 septets
+            #expect(await single(String(repeating: "😀", count: 800))["ResponseCode"] == "OK")                     // 1600 units
+            #expect(await single(String(repeating: "😀", count: 801))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+
+            try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_9", text: "Code ${code}", createdAtMs: 0))
+            func template(_ value: String) async -> Decoded {
+                let param = String(decoding: try! JSONSerialization.data(withJSONObject: ["code": value]), as: UTF8.self)
+                return await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_9"), ("TemplateParam", param)])
+            }
+            r = await template(String(repeating: "x", count: 70_000))
+            #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(r["ResponseDescription"] == "The rendered template is too long. The text is 70005 GSM 7-bit characters (septets) long; at most 1600 are accepted.")
+            #expect(await template(String(repeating: "x", count: 1595))["ResponseCode"] == "OK")
+            #expect(await template(String(repeating: "x", count: 1596))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+
+            let long = String(repeating: "中", count: 1601)
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"\(long)\",\"\(marks)\"]")])
+            #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT" && r["SuccessCount"] == "0")
+            #expect(r["FailedList"] == #"["85291234567","6581234567"]"#)
+            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"ok\",\"\(long)\"]")])
+            #expect(r["ResponseCode"] == "OK" && r["SuccessCount"] == "1" && r["FailedList"] == #"["6581234567"]"#)
+            let stored = try await h.store.counts().values.reduce(0, +)
+            #expect(stored == 4)
+        }
+    }
+
     @Test(arguments: Door.allCases) func templatesAndConversions(door: Door) async throws {
         try await harness(door) { h in
             try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0))

@@ -42,9 +42,26 @@ import Testing
             "line 4: +8613812345678: numbers of the Chinese mainland (+86) cannot be sent to",
             "line 5: 0085291234567: duplicate of line 2",
             "line 6: +6591234567: has 2 fields; the header has 3",
-            "line 7: +6591234568: the text is longer than 100 characters",
+            "line 7: +6591234568: the text is too long. The text is 208 GSM 7-bit characters (septets) long; at most 100 are accepted.",
         ])
         #expect(plan.totalRows == 7 && plan.parts == 2)
+    }
+
+    /// Issue 20 F5: the bound counted grapheme clusters, so one letter with 40,000 combining marks (40,001
+    /// UCS-2 units, 598 parts) passed as one character.
+    @Test func rowsAreBoundedByEncodedUnitsAndParts() throws {
+        let marks = "e" + String(repeating: "\u{301}", count: 40_000)
+        let csv = "number,v\n85291234567,\(marks)\n85291234568,ok\n85291234569,\(String(repeating: "€", count: 801))\n"
+        let plan = try CampaignPlan.build(csv: csv, text: "${v}", maxTextLength: 1600)
+        #expect(plan.valid.map(\.to) == ["85291234568"])
+        #expect(plan.invalid.map(\.reason) == [
+            "the text is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted.",
+            // € is an extension character: two septets each.
+            "the text is too long. The text is 1602 GSM 7-bit characters (septets) long; at most 1600 are accepted.",
+        ])
+        // With a high unit limit the 255-part bound still holds.
+        let parts = try CampaignPlan.build(csv: "number,v\n85291234567,\(marks)\n", text: "${v}", maxTextLength: 100_000)
+        #expect(parts.invalid.map(\.reason) == ["the text is too long. The text needs 598 parts; at most 255 are accepted."])
     }
 
     @Test func segmentsAndPartsFollowTheEncoding() throws {

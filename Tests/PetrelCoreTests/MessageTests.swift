@@ -83,6 +83,26 @@ import Testing
         #expect(CarrierID.normalize(" 000A1B ") == "a1b")
         #expect(CarrierID.normalize("0000") == "0")
         #expect(CarrierID.normalize("abc-DEF") == "abc-def")
+        #expect(CarrierID.normalize("   ") == "")
+        #expect(CarrierID.normalize("0") == "0")
+        #expect(CarrierID.normalize("00É1") == "é1")
+    }
+
+    /// Issue 20 F10: a receipt id of 60,000 zeros held the SQLite writer for 18 s (quadratic zero stripping).
+    /// 400,000 zeros took minutes before; one pass takes milliseconds, so a generous bound cannot flake.
+    @Test func normalisationIsLinear() {
+        let zeros = String(repeating: "0", count: 400_000)
+        let started = ContinuousClock.now
+        #expect(CarrierID.normalize(zeros) == "0")
+        #expect(CarrierID.normalize(zeros + "12AB") == "12ab")
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func idsLongerThanSixtyFourBytesAreRefused() {
+        #expect(CarrierID.accepted(String(repeating: "7", count: 64)) == String(repeating: "7", count: 64))
+        #expect(CarrierID.accepted(String(repeating: "7", count: 65)) == nil)
+        #expect(CarrierID.accepted(String(repeating: "0", count: 60_000)) == nil)
+        #expect(CarrierID.accepted(" 00AB") == "ab")
     }
 
     @Test func readings() {

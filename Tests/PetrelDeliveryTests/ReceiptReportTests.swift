@@ -31,6 +31,17 @@ import Testing
         #expect(!ok(200, "OK"))
         #expect(!ok(204, #"{"code":0}"#))
         #expect(!ok(500, #"{"code":0}"#))
+        // Issue 20: the old substring search took any "code":0 anywhere in the body.
+        #expect(!ok(200, #"{"data":{"code":0},"code":500}"#))
+        #expect(!ok(200, #"{"msg":"\"code\":0","code":1}"#))
+        #expect(!ok(200, #"[{"code":0}]"#))
+        #expect(!ok(200, #"{"data":{"code":0}}"#))
+        #expect(!ok(200, #"{"code":false}"#))
+        #expect(!ok(200, #"{"code":null}"#))
+        #expect(!ok(200, #"{"code":"00"}"#))
+        #expect(!ok(200, #"{"code":0"#))
+        #expect(ok(200, #"{"data":{"code":500},"code":0}"#))
+        #expect(ok(200, #"{"code":"0","msg":"x"}"#))
     }
 
     @Test func signatureIsHexHMACSHA256OfTheBody() {

@@ -32,7 +32,7 @@ import Testing
 
     @Test func roundTrips() throws {
         for pdu in Self.samples {
-            var buffer = pdu.encoded
+            var buffer = try pdu.encoded
             #expect(buffer.getInteger(at: 0, as: UInt32.self) == UInt32(buffer.readableBytes))
             var decoder = SMPPDecoder()
             let frame = try decoder.decode(buffer: &buffer)
@@ -43,7 +43,7 @@ import Testing
 
     /// Found by Fuzz/SMPP: a source address with bytes that are not UTF-8 came back changed after a re-encode.
     @Test func cStringsKeepEveryByte() throws {
-        var bytes = PDU(.submitSm(ShortMessage(source: Address(ton: 5, npi: 0, address: "Petrel"))), sequence: 4).encoded
+        var bytes = try PDU(.submitSm(ShortMessage(source: Address(ton: 5, npi: 0, address: "Petrel"))), sequence: 4).encoded
         let at = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "P"))!
         bytes.setBytes([0xFF, 0xE9, 0x80], at: at)                 // "Pet" → three non-ASCII bytes
         var decoder = SMPPDecoder()
@@ -52,24 +52,43 @@ import Testing
             return
         }
         #expect(m.source.address == "\u{FF}\u{E9}\u{80}rel")
-        var again = pdu.encoded
+        var again = try pdu.encoded
         var second = SMPPDecoder()
         #expect(try second.decode(buffer: &again) == .pdu(pdu))
-        #expect(PDU(.submitSm(ShortMessage(source: Address(address: "中A"))), sequence: 1).encoded.readableBytesView.contains(UInt8(ascii: "?")))
+        #expect(try PDU(.submitSm(ShortMessage(source: Address(address: "中A"))), sequence: 1).encoded.readableBytesView.contains(UInt8(ascii: "?")))
     }
 
     @Test func decoderHandlesEveryChunking() throws {
-        let pairs = Self.samples.map { ($0.encoded, [SMPPFrame.pdu($0)]) }
+        let pairs = try Self.samples.map { (try $0.encoded, [SMPPFrame.pdu($0)]) }
         try ByteToMessageDecoderVerifier.verifyDecoder(
             inputOutputPairs: pairs, decoderFactory: { SMPPDecoder() })
     }
 
-    @Test func knownWireBytes() {
+    @Test func knownWireBytes() throws {
         // enquire_link, sequence 7: 16 bytes of header only.
-        let bytes = Array(PDU(.enquireLink, sequence: 7).encoded.readableBytesView)
+        let bytes = try Array(PDU(.enquireLink, sequence: 7).encoded.readableBytesView)
         #expect(bytes == [0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 7])
-        let resp = Array(PDU(.submitSmResp(messageID: "AB"), sequence: 1).encoded.readableBytesView)
+        let resp = try Array(PDU(.submitSmResp(messageID: "AB"), sequence: 1).encoded.readableBytesView)
         #expect(resp == [0, 0, 0, 19, 0x80, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1, 0x41, 0x42, 0])
+    }
+
+    /// Issue 20 F1: lengths written from a text or a peer are checked; the old encoder trapped in UInt8(...) and
+    /// UInt16(...) on them.
+    @Test func oversizedFieldsAreEncodingErrors() throws {
+        var buffer = ByteBuffer()
+        buffer.writeString("kept")
+        let longSM = PDU(.submitSm(ShortMessage(shortMessage: Array(repeating: 0x41, count: 255))), sequence: 1)
+        #expect(throws: SMPPEncodingError.self) { try longSM.encode(into: &buffer) }
+        let longTLV = PDU(.submitSm(ShortMessage(tlvs: [TLV(tag: TLV.Tag.messagePayload, value: Array(repeating: 0, count: 65_536))])), sequence: 1)
+        #expect(throws: SMPPEncodingError.self) { try longTLV.encode(into: &buffer) }
+        let tooBig = PDU(.dataSm(DataSm(tlvs: [
+            TLV(tag: TLV.Tag.messagePayload, value: Array(repeating: 0, count: 40_000)), TLV(tag: 0x1400, value: Array(repeating: 0, count: 40_000)),
+        ])), sequence: 1)
+        #expect(throws: SMPPEncodingError.self) { try tooBig.encode(into: &buffer) }
+        // A failed encode leaves nothing half-written behind.
+        #expect(buffer.readableBytes == 4)
+        try PDU(.submitSm(ShortMessage(shortMessage: Array(repeating: 0x41, count: 254))), sequence: 1).encode(into: &buffer)
+        #expect(buffer.readableBytes > 254)
     }
 
     func frame(_ command: UInt32, sequence: UInt32 = 5, body: [UInt8]) -> ByteBuffer {
@@ -104,7 +123,7 @@ import Testing
         guard case .malformed? = try decoder.decode(buffer: &bodyOnEnquire) else { Issue.record("enquire body"); return }
 
         // Still in step: the next PDU decodes.
-        var next = PDU(.enquireLink, sequence: 8).encoded
+        var next = try PDU(.enquireLink, sequence: 8).encoded
         #expect(try decoder.decode(buffer: &next) == .pdu(PDU(.enquireLink, sequence: 8)))
     }
 

@@ -37,25 +37,36 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         }
 
         var failed: [String] = []
+        var tooLong: (count: Int, first: String)?
         var accepted: [(to: String, text: String, sms: SMSText)] = []
         accepted.reserveCapacity(numbers.count)
         for (raw, text) in zip(numbers, texts) {
-            guard !text.isEmpty, text.count <= call.env.maxTextLength,
-                case .success(let number) = PhoneNumber.parse(raw), !number.isChineseMainland
-            else {
+            guard !text.isEmpty, case .success(let number) = PhoneNumber.parse(raw), !number.isChineseMainland else {
                 failed.append(raw)
                 continue
             }
-            accepted.append((number.digits, text, SMSText(text)))
+            let sms = SMSText(text)
+            if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
+                tooLong = (count: (tooLong?.count ?? 0) + 1, first: tooLong?.first ?? "The text for \(raw) is too long. \(why)")
+                failed.append(raw)
+                continue
+            }
+            accepted.append((number.digits, text, sms))
         }
 
         let ids = call.env.ids.next(accepted.count, nowMs: call.nowMs)
         let messages = zip(ids, accepted).map { id, a in
             SendRules.message(id: id, call: call, to: a.to, text: a.text, common: common, single: false, sms: a.sms)
         }
-        let code: ResponseCode =
-            messages.isEmpty
-            ? ResponseCode.mobileNumberIllegal.with("No number could be accepted; see FailedList.") : .ok
+        // Nothing accepted: the answer names the reason when every failure was a text too long.
+        let code: ResponseCode
+        if !messages.isEmpty {
+            code = .ok
+        } else if let tooLong, tooLong.count == failed.count {
+            code = ResponseCode.paramLengthLimit.with(tooLong.first)
+        } else {
+            code = ResponseCode.mobileNumberIllegal.with("No number could be accepted; see FailedList.")
+        }
         return ActionResult(
             fields: [
                 ("ResponseCode", .string(code.code)),

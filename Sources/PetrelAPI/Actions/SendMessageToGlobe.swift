@@ -18,8 +18,9 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
         case .success(let c): common = c
         case .failure(let code): return .rejected(code, echo)
         }
-        guard text.count <= call.env.maxTextLength else {
-            return .rejected(ResponseCode.invalidParameters.with("Message is longer than \(call.env.maxTextLength) characters."), echo)
+        let sms = SMSText(text)
+        if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
+            return .rejected(ResponseCode.paramLengthLimit.with("Message is too long. \(why)"), echo)
         }
         let number: PhoneNumber
         switch PhoneNumber.parse(to) {
@@ -32,7 +33,6 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
                     "Numbers of the Chinese mainland (+86) are not supported by this operation; use SendMessageWithTemplate."),
                 echo)
         }
-        let sms = SMSText(text)
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let digits = number.digits
         let message = SendRules.message(id: id, call: call, to: digits, text: text, common: common, single: true, sms: sms)

@@ -56,7 +56,11 @@ public struct SendMessageWithTemplate: RPCAction {
             c.from = ""
             text = "【\(from)】" + body
         }
+        // The rendered text is what the carrier sees: its length is checked after the values are filled in.
         let sms = SMSText(text)
+        if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
+            return .rejected(ResponseCode.paramLengthLimit.with("The rendered template is too long. \(why)"), echo)
+        }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let message = SendRules.message(id: id, call: call, to: number.digits, text: text, common: c, single: true, sms: sms)
         return ActionResult(

@@ -44,7 +44,7 @@ public struct CampaignPlan: Sendable {
     static let numberColumns: Set<String> = ["number", "phone", "mobile", "to", "msisdn", "phonenumber", "phone_number"]
 
     /// Reads `csv`, fills `text` in for every row and checks each: field count, number (numbering plan, no
-    /// Chinese mainland), text length, duplicates.
+    /// Chinese mainland), text length (`maxTextLength` encoded units, at most 255 parts), duplicates.
     public static func build(csv: String, text: String, maxTextLength: Int = 1600) throws(Problem) -> CampaignPlan {
         guard !text.isEmpty else { throw .emptyText }
         var records = CSV.parse(csv)
@@ -66,7 +66,7 @@ public struct CampaignPlan: Sendable {
         var seen: [UInt64: Int] = [:]     // number → line, keyed by its value (cheaper to hash than its text)
         seen.reserveCapacity(records.count)
         let sameText = !template.usesColumns
-        var sameTextSegments: Int?
+        var sameTextSMS: SMSText?
         for record in records {
             let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmingBlanks : ""
             // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
@@ -99,14 +99,15 @@ public struct CampaignPlan: Sendable {
                 reject("the text is empty for this row")
                 continue
             }
-            if body.utf8.count > maxTextLength, body.count > maxTextLength {
-                reject("the text is longer than \(maxTextLength) characters")
+            // Bounded by what the carrier sees (encoded units and parts), after the row's values are filled in.
+            let sms = sameText ? sameTextSMS ?? SMSText(body) : SMSText(body)
+            if sameText { sameTextSMS = sms }
+            if let why = sms.lengthProblem(maxUnits: maxTextLength) {
+                reject("the text is too long. \(why)")
                 continue
             }
             seen[key] = record.line
-            let segments = sameText ? sameTextSegments ?? SMSText(body).segments : SMSText(body).segments
-            if sameText { sameTextSegments = segments }
-            plan.valid.append(Row(line: record.line, to: to, text: body, segments: segments))
+            plan.valid.append(Row(line: record.line, to: to, text: body, segments: sms.segments))
         }
         return plan
     }

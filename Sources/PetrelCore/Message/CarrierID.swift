@@ -2,13 +2,32 @@
 /// another (hex vs decimal, with or without leading zeros, upper or lower case), so ids are stored normalised
 /// and a receipt is matched through the reading its carrier is known (or found) to use.
 public enum CarrierID {
-    /// Lower-case, no surrounding spaces, no leading zeros.
+    /// The longest id accepted, in UTF-8 bytes: submit_sm_resp carries message_id as a C-Octet String of at
+    /// most 65 bytes with its NUL (SMPP 3.4 §4.4.2), so no id we stored is longer and a longer one in a
+    /// receipt cannot name any message. Such receipts are refused (acknowledged and dropped), not truncated:
+    /// a truncated id could match another message's.
+    public static let maxLength = 64
+
+    /// Lower-case, no surrounding spaces, no leading zeros. One pass: this runs for every receipt, and a
+    /// hostile id may be long.
     public static func normalize(_ raw: some StringProtocol) -> String {
-        var s = Substring(raw.lowercased())
-        while let f = s.first, f == " " { s.removeFirst() }
-        while let l = s.last, l == " " { s.removeLast() }
-        while s.count > 1, s.first == "0" { s.removeFirst() }
-        return String(s)
+        let utf8 = Substring(raw).utf8
+        guard let first = utf8.firstIndex(where: { $0 != UInt8(ascii: " ") }),
+            let last = utf8.lastIndex(where: { $0 != UInt8(ascii: " ") })
+        else { return "" }
+        var start = first
+        // Leading zeros go, except the last character ("000" is "0").
+        while start != last, utf8[start] == UInt8(ascii: "0") { start = utf8.index(after: start) }
+        let trimmed = utf8[start...last]
+        if trimmed.allSatisfy({ !($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) && $0 < 0x80 }) {
+            return String(decoding: trimmed, as: UTF8.self)
+        }
+        return String(decoding: trimmed, as: UTF8.self).lowercased()
+    }
+
+    /// The normalised id, or nil when `raw` is longer than `maxLength` bytes (see there why).
+    public static func accepted(_ raw: some StringProtocol) -> String? {
+        raw.utf8.count <= maxLength ? normalize(raw) : nil
     }
 
     /// How a carrier's receipts quote the ids of its submit_sm_resp.

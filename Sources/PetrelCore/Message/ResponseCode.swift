@@ -20,6 +20,9 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
     public static let contentMissingParameters = ResponseCode(
         "CONTENT_MISSING_PARAMETERS", "A template variable has no value.")
     public static let invalidParameters = ResponseCode("INVALID_PARAMETERS", "The input parameters are invalid.")
+    /// The text is longer than Petrel accepts (its encoded units or parts). Alibaba documents
+    /// `isv.PARAM_LENGTH_LIMIT` (44) for a parameter over its length limit.
+    public static let paramLengthLimit = ResponseCode("isv.PARAM_LENGTH_LIMIT", "The parameter exceeds the length limit.")
     public static let invalidJSONParam = ResponseCode(
         "INVALID_JSON_PARAM", "The parameter is empty. The JSON string failed to be parsed.")
 

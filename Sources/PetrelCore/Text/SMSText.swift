@@ -62,3 +62,22 @@ public struct SMSText: Sendable, Equatable {
         return parts
     }
 }
+
+extension SMSText {
+    /// The most parts one message may have: concatenation counts parts in one octet (the UDH's and
+    /// sar_total_segments), so a 256th part cannot be sent.
+    public static let maxParts = 255
+
+    /// Why the text is too long to accept: more than `maxUnits` encoded units (what the carrier counts: GSM
+    /// 7-bit septets, or UCS-2 code units) or more than `maxParts` parts. Nil when it fits.
+    public func lengthProblem(maxUnits: Int) -> String? {
+        let unit = encoding == .gsm7 ? "GSM 7-bit characters (septets)" : "UCS-2 code units"
+        if units > maxUnits {
+            return "The text is \(units) \(unit) long; at most \(maxUnits) are accepted."
+        }
+        if segments > Self.maxParts {
+            return "The text needs \(segments) parts; at most \(Self.maxParts) are accepted."
+        }
+        return nil
+    }
+}

@@ -45,7 +45,20 @@ public final class ReceiptProcessor: Service {
         readings.withLock { $0[channel] ?? .same }
     }
 
+    /// Queues a receipt for the next batch. Its id is bounded and normalised here, before the store's writer
+    /// sees it: an id longer than `CarrierID.maxLength` cannot name a stored message, so the receipt is
+    /// acknowledged (the carrier must not resend it forever) and dropped.
     public func submit(_ receipt: CarrierReceipt, ack: @escaping @Sendable (Bool) -> Void) {
+        guard let id = CarrierID.accepted(receipt.carrierId) else {
+            counters.withLock { $0.dropped += 1 }
+            logger.warning(
+                "receipt refused: its message id is longer than \(CarrierID.maxLength) bytes",
+                metadata: ["channel": "\(receipt.channel)", "bytes": "\(receipt.carrierId.utf8.count)"])
+            ack(true)
+            return
+        }
+        var receipt = receipt
+        receipt.carrierId = id
         pending.withLock { $0.append(Pending(receipt: receipt, ack: ack)) }
         wake.signal()
     }

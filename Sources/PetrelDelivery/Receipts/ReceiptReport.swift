@@ -39,18 +39,42 @@ public enum ReceiptReport {
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Whether the receiver took the batch: HTTP 200 and a JSON body whose `code` is 0 (Alibaba's contract).
+    /// Whether the receiver took the batch: HTTP 200 and a JSON object whose top-level `code` is 0 (Alibaba's
+    /// contract), as a number or the string "0". The body is parsed, not searched: a `code` nested deeper (or in a
+    /// string) says nothing about the batch.
     public static func accepted(status: Int, body: [UInt8]) -> Bool {
-        guard status == 200 else { return false }
-        // {"code":0,...}: find the "code" key and read its value; tolerate spaces and a string "0".
-        let text = String(decoding: body, as: UTF8.self)
-        guard let key = text.range(of: "\"code\"") else { return false }
-        var rest = text[key.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard rest.first == ":" else { return false }
-        rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        if rest.hasPrefix("\"0\"") { return true }
-        guard rest.hasPrefix("0") else { return false }
-        let after = rest.dropFirst().first
-        return after == nil || after == "," || after == "}" || after == " " || after == "\n" || after == "\r" || after == "\t"
+        guard status == 200, let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(body)) else { return false }
+        return ack.code.isZero
+    }
+
+    struct Acknowledgement: Decodable {
+        let code: Code
+    }
+
+    enum Code: Decodable {
+        case number(Int)
+        case text(String)
+        case other
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if (try? c.decode(Bool.self)) != nil {
+                self = .other
+            } else if let n = try? c.decode(Int.self) {
+                self = .number(n)
+            } else if let s = try? c.decode(String.self) {
+                self = .text(s)
+            } else {
+                self = .other
+            }
+        }
+
+        var isZero: Bool {
+            switch self {
+            case .number(let n): n == 0
+            case .text(let s): s == "0"
+            case .other: false
+            }
+        }
     }
 }

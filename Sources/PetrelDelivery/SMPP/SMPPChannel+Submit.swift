@@ -66,13 +66,20 @@ extension SMPPChannel {
             nextToken += 1
             pending.submittedAtMs = now
             inFlight[token] = pending
-            if sessions[session].handler?.submit(shortMessage(pending, now), token: token) == true {
+            switch sessions[session].handler?.submit(shortMessage(pending, now), token: token) ?? .noRoom {
+            case .written:
                 wrote.insert(session)
-            } else {
+            case .noRoom:
                 inFlight[token] = nil
                 queueHead -= 1
                 queue[queueHead] = pending
                 return
+            case .unencodable(let reason):
+                // No session can send it: the message fails (another channel of its route may still take it).
+                inFlight[token] = nil
+                pending.job.failure = (MessageParts.Problem.code, "The message cannot be encoded for SMPP: \(reason)", true)
+                pending.job.remaining -= 1
+                finishIfDone(pending.job)
             }
         }
         if queueHead > 0 && queueHead == queue.count {

@@ -137,7 +137,17 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     }
 
     func add(_ m: Message, skip: Set<Int>, completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void) {
-        let parts = MessageParts.make(m.text, mode: configuration.longMessages, reference: UInt16(truncatingIfNeeded: m.id))
+        let parts: [MessagePart]
+        do {
+            parts = try MessageParts.make(m.text, mode: configuration.longMessages, reference: UInt16(truncatingIfNeeded: m.id))
+        } catch {
+            // Too long for this channel's long-message mode (it got past the API's bound, or came from an older
+            // version): it fails here rather than trap, and another channel of its route may still take it.
+            let job = Job(message: m, total: 0, completion: completion)
+            job.failure = (MessageParts.Problem.code, error.description, true)
+            finish(job)
+            return
+        }
         let job = Job(message: m, total: parts.count, completion: completion)
         let todo = parts.filter { !skip.contains($0.index) }
         job.remaining = todo.count

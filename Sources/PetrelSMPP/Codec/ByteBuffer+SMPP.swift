@@ -1,5 +1,11 @@
 import NIOCore
 
+/// Why a PDU could not be written: a field longer than its length field allows, or the whole PDU too long.
+public struct SMPPEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
 /// Why a PDU body could not be read; the sender gets a generic_nack (or an error response) with `status`.
 public struct SMPPBodyError: Error, Sendable, Equatable {
     public var status: CommandStatus
@@ -34,7 +40,7 @@ extension ByteBuffer {
         if s.utf8.allSatisfy({ $0 < 0x80 }) {
             writeString(s)
         } else {
-            for scalar in s.unicodeScalars { writeInteger(scalar.value <= 0xFF ? UInt8(scalar.value) : UInt8(ascii: "?")) }
+            for scalar in s.unicodeScalars { writeInteger(UInt8(exactly: scalar.value) ?? UInt8(ascii: "?")) }
         }
         writeInteger(UInt8(0))
     }
@@ -74,9 +80,13 @@ extension ByteBuffer {
         return tlvs
     }
 
-    mutating func writeTLVs(_ tlvs: [TLV]) {
+    mutating func writeTLVs(_ tlvs: [TLV]) throws(SMPPEncodingError) {
         for t in tlvs {
-            writeMultipleIntegers(t.tag, UInt16(t.value.count), endianness: .big)
+            guard let length = UInt16(exactly: t.value.count) else {
+                throw SMPPEncodingError(
+                    reason: "optional parameter 0x\(String(t.tag, radix: 16)) is \(t.value.count) bytes; at most 65535 fit its length")
+            }
+            writeMultipleIntegers(t.tag, length, endianness: .big)
             writeBytes(t.value)
         }
     }

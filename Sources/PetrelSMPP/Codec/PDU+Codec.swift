@@ -5,9 +5,26 @@ extension PDU {
     public static let maxLength = 64 * 1024
     public static let headerLength = 16
 
-    /// Appends the whole PDU, header included.
-    public func encode(into out: inout ByteBuffer) {
+    /// Appends the whole PDU, header included. Throws, and appends nothing, when a field is too long for its
+    /// length field (short_message over 254 bytes, an optional parameter over 65,535) or the PDU would exceed
+    /// `maxLength`: lengths come from texts and peers, so they are checked, never trusted to fit.
+    public func encode(into out: inout ByteBuffer) throws(SMPPEncodingError) {
         let start = out.writerIndex
+        do throws(SMPPEncodingError) {
+            try write(into: &out)
+        } catch {
+            out.moveWriterIndex(to: start)
+            throw error
+        }
+        let length = out.writerIndex - start
+        guard length <= Self.maxLength else {
+            out.moveWriterIndex(to: start)
+            throw SMPPEncodingError(reason: "\(commandID) would be \(length) bytes; at most \(Self.maxLength) are sent")
+        }
+        out.setInteger(UInt32(truncatingIfNeeded: length), at: start, endianness: .big)
+    }
+
+    private func write(into out: inout ByteBuffer) throws(SMPPEncodingError) {
         out.writeMultipleIntegers(UInt32(0), commandID.rawValue, status.rawValue, sequence, endianness: .big)
         switch body {
         case .bind(let b):
@@ -18,7 +35,7 @@ extension PDU {
             out.writeAddress(b.addressRange)
         case .bindResp(let r):
             out.writeCString(r.systemID)
-            out.writeTLVs(r.tlvs)
+            try out.writeTLVs(r.tlvs)
         case .submitSm(let m), .deliverSm(let m):
             out.writeCString(m.serviceType)
             out.writeAddress(m.source)
@@ -27,9 +44,12 @@ extension PDU {
             out.writeCString(m.scheduleDeliveryTime)
             out.writeCString(m.validityPeriod)
             out.writeMultipleIntegers(m.registeredDelivery, m.replaceIfPresent, m.dataCoding, m.defaultMessageID)
-            out.writeInteger(UInt8(m.shortMessage.count))
+            guard let length = UInt8(exactly: m.shortMessage.count), length <= 254 else {
+                throw SMPPEncodingError(reason: "short_message is \(m.shortMessage.count) bytes; at most 254 fit sm_length")
+            }
+            out.writeInteger(length)
             out.writeBytes(m.shortMessage)
-            out.writeTLVs(m.tlvs)
+            try out.writeTLVs(m.tlvs)
         case .submitSmResp(let id), .deliverSmResp(let id):
             // A negative response may carry no body at all (§4.4.2): we always send the id field.
             out.writeCString(id)
@@ -38,20 +58,21 @@ extension PDU {
             out.writeAddress(d.source)
             out.writeAddress(d.destination)
             out.writeMultipleIntegers(d.esmClass, d.registeredDelivery, d.dataCoding)
-            out.writeTLVs(d.tlvs)
+            try out.writeTLVs(d.tlvs)
         case .dataSmResp(let id, let tlvs):
             out.writeCString(id)
-            out.writeTLVs(tlvs)
+            try out.writeTLVs(tlvs)
         case .unbind, .unbindResp, .enquireLink, .enquireLinkResp, .genericNack:
             break
         }
-        out.setInteger(UInt32(out.writerIndex - start), at: start, endianness: .big)
     }
 
     public var encoded: ByteBuffer {
-        var b = ByteBuffer()
-        encode(into: &b)
-        return b
+        get throws(SMPPEncodingError) {
+            var b = ByteBuffer()
+            try encode(into: &b)
+            return b
+        }
     }
 
     /// Reads a body whose header has been read; `body` holds exactly command_length - 16 bytes.

@@ -21,8 +21,9 @@ public struct SMPPDecoder: NIOSingleStepByteToMessageDecoder {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else { return nil }
         guard length >= PDU.headerLength, length <= PDU.maxLength else { throw SMPPFramingError(commandLength: length) }
         guard buffer.readableBytes >= Int(length) else { return nil }
-        let (_, commandID, status, sequence) = buffer.readMultipleIntegers(endianness: .big, as: (UInt32, UInt32, UInt32, UInt32).self)!
-        var body = buffer.readSlice(length: Int(length) - PDU.headerLength)!
+        guard let (_, commandID, status, sequence) = buffer.readMultipleIntegers(endianness: .big, as: (UInt32, UInt32, UInt32, UInt32).self),
+            var body = buffer.readSlice(length: Int(length) - PDU.headerLength)
+        else { return nil }     // cannot happen: readableBytes >= length >= 16 was checked above
         do {
             return .pdu(try PDU.decode(commandID: commandID, status: CommandStatus(rawValue: status), sequence: sequence, body: &body))
         } catch {
@@ -41,6 +42,6 @@ public struct SMPPEncoder: MessageToByteEncoder {
     public init() {}
 
     public func encode(data: PDU, out: inout ByteBuffer) throws {
-        data.encode(into: &out)
+        try data.encode(into: &out)
     }
 }

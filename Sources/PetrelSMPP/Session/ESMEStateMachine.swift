@@ -48,11 +48,21 @@ public struct ESMEStateMachine: Sendable {
     enum Pending: Sendable {
         case submit(token: UInt64, sentAtMs: Int64)
         case enquireLink(sentAtMs: Int64)
+
+        /// The response a request of this kind must get (generic_nack aside).
+        var response: CommandID {
+            switch self {
+            case .submit: .submitSmResp
+            case .enquireLink: .enquireLinkResp
+            }
+        }
     }
 
     public let configuration: Configuration
     public private(set) var state: State = .idle
     private var nextSequence: UInt32 = 1
+    /// Requests sent and not answered yet. Only `add` and `take` change it, so `submitsInFlight` (the window
+    /// accounting) cannot drift from it.
     private var pending: [UInt32: Pending] = [:]
     private var submitsInFlight = 0
     private var lastActivityMs: Int64 = 0
@@ -82,10 +92,15 @@ public struct ESMEStateMachine: Sendable {
     public mutating func submit(_ message: ShortMessage, token: UInt64, nowMs: Int64) -> Action? {
         guard state == .bound, submitsInFlight < configuration.window else { return nil }
         let seq = sequence()
-        pending[seq] = .submit(token: token, sentAtMs: nowMs)
-        submitsInFlight += 1
+        add(.submit(token: token, sentAtMs: nowMs), sequence: seq)
         lastActivityMs = nowMs
         return .send(PDU(.submitSm(message), sequence: seq))
+    }
+
+    /// Forgets a submit that `submit` returned but that could not be written: its window slot is free again and
+    /// no result is reported for it (the caller knows).
+    public mutating func abandon(sequence: UInt32) {
+        _ = take(sequence)
     }
 
     /// The answer to an inbound deliver_sm / data_sm, once the application has dealt with it.
@@ -102,12 +117,19 @@ public struct ESMEStateMachine: Sendable {
         switch frame {
         case .malformed(let command, let sequence, let error):
             // A response we cannot read still answers its request: treat it as a failure of that request.
-            if command & 0x8000_0000 != 0, let p = pending.removeValue(forKey: sequence) {
+            if command & 0x8000_0000 != 0, let p = pending[sequence] {
+                guard command == p.response.rawValue || command == CommandID.genericNack.rawValue else {
+                    return mismatched(command: command, sequence: sequence)
+                }
+                _ = take(sequence)
                 return finish(p, .response(status: error.status, messageID: ""))
             }
             return [.send(PDU(.genericNack, sequence: sequence, status: error.status))]
         case .pdu(let p):
             pdu = p
+        }
+        if pdu.commandID.isResponse, pdu.commandID != .genericNack, let p = pending[pdu.sequence], pdu.commandID != p.response {
+            return mismatched(command: pdu.commandID.rawValue, sequence: pdu.sequence)
         }
 
         switch pdu.body {
@@ -120,19 +142,19 @@ public struct ESMEStateMachine: Sendable {
             state = .closed
             return [.bindRejected(pdu.status), .close(reason: "bind refused: \(pdu.status)")]
         case .submitSmResp(let id):
-            guard let p = pending.removeValue(forKey: pdu.sequence) else { return [] }
+            guard let p = take(pdu.sequence) else { return [] }
             return finish(p, .response(status: pdu.status, messageID: id))
         case .genericNack:
             if case .binding(let seq) = state, seq == pdu.sequence {
                 state = .closed
                 return [.bindRejected(pdu.status), .close(reason: "bind answered with generic_nack \(pdu.status)")]
             }
-            guard let p = pending.removeValue(forKey: pdu.sequence) else { return [] }
+            guard let p = take(pdu.sequence) else { return [] }
             return finish(p, .response(status: pdu.status == .ok ? .unknownError : pdu.status, messageID: ""))
         case .enquireLink:
             return [.send(PDU(.enquireLinkResp, sequence: pdu.sequence))]
         case .enquireLinkResp:
-            pending[pdu.sequence] = nil
+            _ = take(pdu.sequence)
             return []
         case .deliverSm, .dataSm:
             guard state == .bound || isUnbinding else {
@@ -159,10 +181,29 @@ public struct ESMEStateMachine: Sendable {
         return false
     }
 
+    mutating func add(_ p: Pending, sequence: UInt32) {
+        if let earlier = pending.updateValue(p, forKey: sequence), case .submit = earlier { submitsInFlight -= 1 }
+        if case .submit = p { submitsInFlight += 1 }
+    }
+
+    mutating func take(_ sequence: UInt32) -> Pending? {
+        guard let p = pending.removeValue(forKey: sequence) else { return nil }
+        if case .submit = p { submitsInFlight -= 1 }
+        return p
+    }
+
+    /// A response whose type is not the one its request needs (an enquire_link_resp for a submit_sm): the peer
+    /// mixed up its sequence numbers, so no answer on this session can be trusted. It is a protocol error: the
+    /// session closes and every outstanding submit, that one included, has an unknown outcome (sent again).
+    mutating func mismatched(command: UInt32, sequence: UInt32) -> [Action] {
+        state = .closed
+        let name = CommandID(rawValue: command).map { "\($0)" } ?? "command 0x\(String(command, radix: 16))"
+        return failAll() + [.close(reason: "\(name) answered request \(sequence) of another type")]
+    }
+
     mutating func finish(_ p: Pending, _ result: SubmitResult) -> [Action] {
         switch p {
         case .submit(let token, _):
-            submitsInFlight -= 1
             return [.submitted(token: token, result)]
         case .enquireLink:
             return []
@@ -175,7 +216,7 @@ public struct ESMEStateMachine: Sendable {
         for (seq, p) in pending {
             switch p {
             case .submit(_, let sent) where nowMs - sent >= configuration.responseTimeoutMs:
-                pending[seq] = nil
+                _ = take(seq)
                 actions += finish(p, .noResponse)
             case .enquireLink(let sent) where nowMs - sent >= configuration.responseTimeoutMs:
                 state = .closed
@@ -192,7 +233,7 @@ public struct ESMEStateMachine: Sendable {
             !pending.values.contains(where: { if case .enquireLink = $0 { return true } else { return false } })
         {
             let seq = sequence()
-            pending[seq] = .enquireLink(sentAtMs: nowMs)
+            add(.enquireLink(sentAtMs: nowMs), sequence: seq)
             actions.append(.send(PDU(.enquireLink, sequence: seq)))
         }
         return actions
@@ -221,8 +262,9 @@ public struct ESMEStateMachine: Sendable {
 
     mutating func failAll() -> [Action] {
         var actions: [Action] = []
-        for (_, p) in pending.sorted(by: { $0.key < $1.key }) { actions += finish(p, .noResponse) }
-        pending.removeAll()
+        for seq in pending.keys.sorted() {
+            if let p = take(seq) { actions += finish(p, .noResponse) }
+        }
         return actions
     }
 }

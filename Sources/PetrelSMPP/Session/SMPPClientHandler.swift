@@ -29,6 +29,11 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
     private var flushPending = false
     public weak var delegate: (any SMPPClientDelegate)?
     public let name: String
+    /// deliver_sm / data_sm handed to the delegate and not answered yet. Beyond this many, a carrier that sends
+    /// faster than receipts are stored is answered ESME_RTHROTTLED at once (it sends those again later), so a
+    /// flood cannot grow memory without bound.
+    public static let maxUnansweredDeliveries = 4096
+    private var unanswered = 0
 
     public init(configuration: ESMEStateMachine.Configuration, name: String, clock: @escaping @Sendable () -> Int64) {
         self.machine = ESMEStateMachine(configuration: configuration)
@@ -86,11 +91,26 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
         context.close(promise: nil)
     }
 
+    public enum SubmitAttempt: Sendable, Equatable {
+        case written
+        /// Not bound, or the window is full: try again later.
+        case noRoom
+        /// The submit_sm cannot be encoded (a field too long for SMPP): it will never go, on any session.
+        case unencodable(String)
+    }
+
     /// Sends a submit_sm when the window has room. Must be called on the event loop.
-    public func submit(_ message: ShortMessage, token: UInt64) -> Bool {
-        guard let context, let action = machine.submit(message, token: token, nowMs: clock()) else { return false }
-        run([action], context, flush: false)
-        return true
+    public func submit(_ message: ShortMessage, token: UInt64) -> SubmitAttempt {
+        guard let context, case .send(let pdu)? = machine.submit(message, token: token, nowMs: clock()) else { return .noRoom }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        do {
+            try pdu.encode(into: &buffer)
+        } catch {
+            machine.abandon(sequence: pdu.sequence)
+            return .unencodable(error.reason)
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        return .written
     }
 
     /// Flushes submits written with `submit`.
@@ -98,6 +118,7 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
 
     /// Answers a deliver_sm / data_sm. Must be called on the event loop.
     public func respond(to pdu: PDU, status: CommandStatus = .ok) {
+        unanswered = max(0, unanswered - 1)
         guard let context, context.channel.isActive else { return }
         run([machine.respond(to: pdu, status: status)], context)
     }
@@ -113,7 +134,14 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
             switch action {
             case .send(let pdu):
                 var buffer = context.channel.allocator.buffer(capacity: 64)
-                pdu.encode(into: &buffer)
+                do {
+                    try pdu.encode(into: &buffer)
+                } catch {
+                    // The machine only answers with fixed-size PDUs; reaching this is a bug, and the session
+                    // cannot go on with a request unanswered.
+                    run([.close(reason: "could not write \(pdu.commandID): \(error.reason)")], context)
+                    return
+                }
                 context.write(wrapOutboundOut(buffer), promise: nil)
                 wrote = true
             case .bound:
@@ -123,7 +151,12 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
             case .submitted(let token, let result):
                 delegate?.session(self, submitted: token, result: result)
             case .deliver(let pdu):
-                delegate?.session(self, received: pdu)
+                if unanswered >= Self.maxUnansweredDeliveries {
+                    run([machine.respond(to: pdu, status: .throttled)], context, flush: flush)
+                } else {
+                    unanswered += 1
+                    delegate?.session(self, received: pdu)
+                }
             case .close(let reason):
                 closedReason = reason
                 if wrote || flushPending { context.flush() }

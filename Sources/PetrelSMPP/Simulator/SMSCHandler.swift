@@ -68,7 +68,13 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func send(_ pdu: PDU, _ context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 64)
-        pdu.encode(into: &buffer)
+        do {
+            try pdu.encode(into: &buffer)
+        } catch {
+            // Only a PDU built from a peer's oversized data gets here: a simulator may just hang up.
+            context.close(promise: nil)
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         if reading {
             flushPending = true
