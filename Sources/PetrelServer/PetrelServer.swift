@@ -95,7 +95,8 @@ public enum PetrelServer {
             }
             Console(
                 store: store, gateway: gateway, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000),
-                channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes, clock: clock
+                channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes,
+                campaignMaxBytes: c.campaignMaxBytes, campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount, clock: clock
             ).register(on: router)
         }
         // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed (by RPCFastPath); headers beyond

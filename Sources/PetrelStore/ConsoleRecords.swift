@@ -90,6 +90,11 @@ public struct CampaignRecord: Sendable, Equatable {
     public var invalidReport: String
     /// Valid rows by parts per message, e.g. `1 part: 950 · 2 parts: 50`.
     public var segmentsSummary: String
+    /// The CSV's column names, against which `text` is filled in for each row when it is sent. Nil for a campaign
+    /// stored before rows were rendered at send time: its rows hold their finished texts.
+    public var columns: [String]?
+    /// UTF-8 bytes of all its messages' texts once filled in (0 for campaigns stored before it was counted).
+    public var renderedBytes: Int
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
 
@@ -97,9 +102,12 @@ public struct CampaignRecord: Sendable, Equatable {
         id: Int64 = 0, account: String, name: String, text: String, type: MessageType, from: String,
         validitySeconds: Int64?, taskId: String, startAtMs: Int64?, status: CampaignStatus = .draft, totalRows: Int,
         validRows: Int, invalidRows: Int, parts: Int, cursor: Int = 0, accepted: Int = 0, failed: Int = 0,
-        invalidReport: String, segmentsSummary: String = "", createdAtMs: Int64, updatedAtMs: Int64
+        invalidReport: String, segmentsSummary: String = "", columns: [String]? = nil, renderedBytes: Int = 0,
+        createdAtMs: Int64, updatedAtMs: Int64
     ) {
         self.segmentsSummary = segmentsSummary
+        self.columns = columns
+        self.renderedBytes = renderedBytes
         self.id = id
         self.account = account
         self.name = name
@@ -126,6 +134,9 @@ public struct CampaignRecord: Sendable, Equatable {
 extension CampaignRecord {
     public static let previewLines = 100
 
+    /// Column names as the store keeps them: one CSV line.
+    public static func columns(fromLine line: String) -> [String] { CSV.parse(line).first?.fields ?? [] }
+
     /// The first `previewLines` lines of a report.
     public static func preview(of report: String) -> String {
         var count = 0
@@ -137,14 +148,21 @@ extension CampaignRecord {
     }
 }
 
-/// One valid row of a campaign: its number and its text with the placeholders filled in.
+/// One valid row of a campaign: its number and `body`, its CSV values as one CSV line (filled into the
+/// campaign's text when the row is sent), or its finished text for a campaign without `columns`.
 public struct CampaignRow: Sendable, Equatable {
     public var to: String
-    public var text: String
+    public var body: String
 
-    public init(to: String, text: String) {
+    public init(to: String, body: String) {
         self.to = to
-        self.text = text
+        self.body = body
+    }
+
+    /// The row's text: `template` filled in with its values, or the stored text of a campaign from before.
+    public func text(_ template: CampaignTemplate?) -> String {
+        guard let template else { return body }
+        return template.render(CSV.parse(body).first?.fields ?? [])
     }
 }
 

@@ -34,7 +34,8 @@ import Testing
         let plan = try CampaignPlan.build(csv: csv, text: "Hi ${name}: ${code}", maxTextLength: 100)
         #expect(plan.columns == ["name", "phone", "code"])
         #expect(plan.valid.map(\.to) == ["85291234567", "447911123456"])
-        #expect(plan.valid.map(\.text) == ["Hi Ann: 1", "Hi Gil: 7"])
+        #expect(plan.valid.map(plan.text(of:)) == ["Hi Ann: 1", "Hi Gil: 7"])
+        #expect(plan.renderedBytes == 18)
         #expect(plan.valid.map(\.line) == [2, 8])
         #expect(plan.invalid.map(\.line) == [3, 4, 5, 6, 7])
         #expect(plan.invalid.map(\.reportLine) == [

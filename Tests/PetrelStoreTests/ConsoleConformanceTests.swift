@@ -67,7 +67,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func campaignsKeepRowsProgressAndStatus(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            let rows = (0..<5).map { CampaignRow(to: "8529123456\($0)", text: "Hi \($0)") }
+            let rows = (0..<5).map { CampaignRow(to: "8529123456\($0)", body: "Hi \($0)") }
             let id = try await store.createCampaign(campaign(rows: 5), rows: rows)
             #expect(try await store.campaign(id: id, account: "other") == nil)
             var stored = try #require(try await store.campaign(id: id, account: "acme"))
@@ -123,13 +123,38 @@ import Testing
         }
     }
 
+    /// Rows keep their CSV values (not their texts), filled in when sent: the columns and the rendered size are
+    /// kept with the campaign.
+    @Test(arguments: StoreKind.allCases)
+    func campaignRowsKeepValuesAndColumns(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var c = campaign(rows: 2)
+            c.columns = ["number", "name", "note"]
+            c.renderedBytes = 1234
+            let rows = [
+                CampaignRow(to: "85291234560", body: CSV.line(["85291234560", "Ann, \"A\"", "line1\nline2"])),
+                CampaignRow(to: "85291234561", body: CSV.line(["85291234561", "Bo", ""])),
+            ]
+            let id = try await store.createCampaign(c, rows: rows)
+            let stored = try #require(try await store.campaign(id: id, account: "acme"))
+            #expect(stored.columns == ["number", "name", "note"] && stored.renderedBytes == 1234)
+            let template = try CampaignTemplate("Hi ${name} (${note})", columns: try #require(stored.columns))
+            let back = try await store.campaignRows(id: id, from: 0, limit: 10)
+            #expect(back.map { $0.text(template) } == ["Hi Ann, \"A\" (line1\nline2)", "Hi Bo ()"])
+            // A campaign stored before (no columns): its rows are its texts.
+            let old = try await store.createCampaign(campaign(rows: 1), rows: [CampaignRow(to: "85291234567", body: "done text")])
+            #expect(try await store.campaign(id: old, account: "acme")?.columns == nil)
+            #expect(try await store.campaignRows(id: old, from: 0, limit: 1).map { $0.text(nil) } == ["done text"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func scheduledCampaignsWaitForTheirStart(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             var c = campaign(rows: 1)
             c.startAtMs = 5000
             c.status = .running
-            let id = try await store.createCampaign(c, rows: [CampaignRow(to: "85291234567", text: "x")])
+            let id = try await store.createCampaign(c, rows: [CampaignRow(to: "85291234567", body: "x")])
             #expect(try await store.runnableCampaigns(nowMs: 4999).isEmpty)
             #expect(try await store.runnableCampaigns(nowMs: 5000).map(\.id) == [id])
             #expect(try await store.campaigns(account: "acme").map(\.id) == [id])

@@ -1,9 +1,11 @@
 /// A campaign upload checked row by row before anything is sent: what the preview shows.
 public struct CampaignPlan: Sendable {
+    /// A valid row: its number and its CSV values. The text is filled in when the row is sent (`text(of:)`), so
+    /// an upload is never multiplied by its template in memory or in the store.
     public struct Row: Sendable, Equatable {
         public var line: Int
         public var to: String
-        public var text: String
+        public var fields: [String]
         public var segments: Int
     }
 
@@ -32,8 +34,14 @@ public struct CampaignPlan: Sendable {
 
     /// Column names: the header's, or `number` when the file starts with a number (no header).
     public var columns: [String]
+    public var template: CampaignTemplate
     public var valid: [Row]
     public var invalid: [Invalid]
+    /// UTF-8 bytes of every valid row's text once filled in: what the campaign will put in the store as messages.
+    public var renderedBytes = 0
+
+    /// A row's text, as it will be sent.
+    public func text(of row: Row) -> String { template.render(row.fields) }
     /// Data rows in the file.
     public var totalRows: Int { valid.count + invalid.count }
     /// Total parts (segments) of the valid rows: what the campaign costs.
@@ -61,7 +69,7 @@ public struct CampaignPlan: Sendable {
         let template: CampaignTemplate
         do { template = try CampaignTemplate(text, columns: columns) } catch { throw .template(error) }
 
-        var plan = CampaignPlan(columns: columns, valid: [], invalid: [])
+        var plan = CampaignPlan(columns: columns, template: template, valid: [], invalid: [])
         plan.valid.reserveCapacity(records.count)
         var seen: [UInt64: Int] = [:]     // number → line, keyed by its value (cheaper to hash than its text)
         seen.reserveCapacity(records.count)
@@ -107,7 +115,8 @@ public struct CampaignPlan: Sendable {
                 continue
             }
             seen[key] = record.line
-            plan.valid.append(Row(line: record.line, to: to, text: body, segments: sms.segments))
+            plan.renderedBytes += body.utf8.count
+            plan.valid.append(Row(line: record.line, to: to, fields: record.fields, segments: sms.segments))
         }
         return plan
     }

@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable {
     // console and campaigns
     public var consoleEnabled = true
     public var consoleMaxUploadBytes = 128 * 1024 * 1024
+    /// Caps on what campaigns put in the store once their texts are filled in: per campaign, and per account over
+    /// its campaigns not yet finished (draft, running, paused).
+    public var campaignMaxBytes = 256 * 1024 * 1024
+    public var campaignMaxBytesPerAccount = 1024 * 1024 * 1024
     public var consoleSessionIdleSeconds = 8 * 3600
     /// Recipients a campaign hands to the send path per transaction.
     public var campaignChunk = 1000
@@ -129,6 +133,9 @@ public struct ServerConfiguration: Sendable {
         c.consoleMaxUploadBytes = try console.int("maxUploadBytes", default: c.consoleMaxUploadBytes, range: 1024...(1 << 30))
         c.consoleSessionIdleSeconds = try console.int("sessionIdleSeconds", default: c.consoleSessionIdleSeconds, range: 60...(30 * 86_400))
         c.campaignChunk = try console.int("campaignChunk", default: c.campaignChunk, range: 1...1000)
+        c.campaignMaxBytes = try console.int("maxCampaignBytes", default: c.campaignMaxBytes, range: 1024...(1 << 40))
+        c.campaignMaxBytesPerAccount = try console.int(
+            "maxCampaignBytesPerAccount", default: c.campaignMaxBytesPerAccount, range: 1024...(1 << 40))
 
         let dispatcher = try root.child("dispatcher")
         c.dispatcherEnabled = try dispatcher.bool("enabled", default: true)

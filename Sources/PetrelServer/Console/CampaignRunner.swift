@@ -42,9 +42,11 @@ struct CampaignRunner: Service {
             _ = try await store.setCampaignStatus(id: c.id, account: c.account, to: .done, from: [.running], nowMs: now)
             return false
         }
+        // Texts are filled in now, a chunk at a time: the store holds each row's values, not its text.
+        let template = c.columns.flatMap { try? CampaignTemplate(c.text, columns: $0) }
         var params: [(String, String)] = [
             ("To", ResponseEncoder.jsonArrayText(rows.map(\.to))),
-            ("Message", ResponseEncoder.jsonArrayText(rows.map(\.text))),
+            ("Message", ResponseEncoder.jsonArrayText(rows.map { $0.text(template) })),
             ("Type", c.type.rawValue),
             ("TaskId", c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId),
         ]

@@ -34,6 +34,8 @@ struct Console: Sendable {
     let channels: @Sendable () async -> [ChannelState]
     let campaignWake: WakeSignal
     let maxUploadBytes: Int
+    var campaignMaxBytes = 256 << 20
+    var campaignMaxBytesPerAccount = 1 << 30
     let clock: @Sendable () -> Int64
 
     typealias Handler = @Sendable (Request, ConsoleSessions.Session) async throws -> Response

@@ -99,6 +99,27 @@ extension Console {
         } catch {
             return .failure(Problem(message: error.description))
         }
+        // What the campaign will store as messages, filled in: bounded per campaign and per account.
+        guard plan.renderedBytes <= campaignMaxBytes else {
+            return .failure(Problem(message: """
+                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may have at \
+                most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
+                """))
+        }
+        let pending: Int
+        do {
+            pending = try await store.campaigns(account: s.account)
+                .filter { [.draft, .running, .paused].contains($0.status) }.reduce(0) { $0 + $1.renderedBytes }
+        } catch {
+            return .failure(Problem(message: "The account's campaigns could not be read; try again."))
+        }
+        guard pending + plan.renderedBytes <= campaignMaxBytesPerAccount else {
+            return .failure(Problem(message: """
+                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it would \
+                be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
+                (console.maxCampaignBytesPerAccount). Let them finish, or cancel a draft.
+                """))
+        }
         let now = clock()
         let record = CampaignRecord(
             account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"), text: text,
@@ -107,9 +128,9 @@ extension Console {
             invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
             segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }.map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }
                 .joined(separator: " · "),
-            createdAtMs: now, updatedAtMs: now)
+            columns: plan.columns, renderedBytes: plan.renderedBytes, createdAtMs: now, updatedAtMs: now)
         do {
-            let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, text: $0.text) })
+            let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) })
             var stored = record
             stored.id = id
             stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)

@@ -257,5 +257,10 @@ enum PostgresSchema {
             -- Facts about the store itself, e.g. its master key's fingerprint.
             CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """),
+        ("v5-campaign-values", """
+            -- Rows hold their CSV values, filled into the text when sent (a row's text is no longer stored).
+            ALTER TABLE campaigns ADD COLUMN columns TEXT;
+            ALTER TABLE campaigns ADD COLUMN rendered_bytes BIGINT NOT NULL DEFAULT 0;
+            """),
     ]
 }

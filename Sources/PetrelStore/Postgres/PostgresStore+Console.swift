@@ -56,7 +56,7 @@ extension PostgresStore {
 
     static let campaignColumns = """
         id, account, name, body, type, sender, validity, task_id, start_at, status, total_rows, valid_rows, invalid_rows, parts,
-        cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at
+        cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at, columns, rendered_bytes
         """
 
     static func campaign(_ r: PostgresRandomAccessRow) throws -> CampaignRecord {
@@ -65,8 +65,9 @@ extension PostgresStore {
             type: MessageType(rawValue: try r.get(4)) ?? .mkt, from: try r.get(5), validitySeconds: try r.get(6), taskId: try r.get(7),
             startAtMs: try r.get(8), status: CampaignStatus(rawValue: try r.get(9)) ?? .draft, totalRows: try r.get(10),
             validRows: try r.get(11), invalidRows: try r.get(12), parts: try r.get(13), cursor: try r.get(14), accepted: try r.get(15),
-            failed: try r.get(16), invalidReport: try r.get(17), segmentsSummary: try r.get(18), createdAtMs: try r.get(19),
-            updatedAtMs: try r.get(20))
+            failed: try r.get(16), invalidReport: try r.get(17), segmentsSummary: try r.get(18),
+            columns: try r.get(21, as: String?.self).map(CampaignRecord.columns(fromLine:)), renderedBytes: Int(try r.get(22, as: Int64.self)),
+            createdAtMs: try r.get(19), updatedAtMs: try r.get(20))
     }
 
     public func createCampaign(_ c: CampaignRecord, rows: [CampaignRow]) async throws -> Int64 {
@@ -75,11 +76,12 @@ extension PostgresStore {
             let id = try await self.first(
                 """
                 INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status, total_rows, valid_rows,
-                    invalid_rows, parts, cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at)
+                    invalid_rows, parts, cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at,
+                    columns, rendered_bytes)
                 VALUES (\(c.account), \(c.name), \(c.text), \(c.type.rawValue), \(c.from), \(c.validitySeconds), \(c.taskId),
                     \(c.startAtMs), \(c.status.rawValue), \(c.totalRows), \(c.validRows), \(c.invalidRows), \(c.parts), \(c.cursor),
                     \(c.accepted), \(c.failed), \(CampaignRecord.preview(of: c.invalidReport)), \(c.segmentsSummary), \(c.createdAtMs),
-                    \(c.updatedAtMs))
+                    \(c.updatedAtMs), \(c.columns.map(CSV.line)), \(Int64(c.renderedBytes)))
                 RETURNING id
                 """, on: t
             ) { try $0.get(0, as: Int64.self) } ?? 0
@@ -91,7 +93,7 @@ extension PostgresStore {
                 try await self.run(
                     """
                     INSERT INTO campaign_rows (campaign_id, row, recipient, body)
-                    SELECT \(id), r, t, b FROM unnest(\(slice.indices.map { Int64($0) }), \(slice.map(\.to)), \(slice.map(\.text))) AS u(r, t, b)
+                    SELECT \(id), r, t, b FROM unnest(\(slice.indices.map { Int64($0) }), \(slice.map(\.to)), \(slice.map(\.body))) AS u(r, t, b)
                     """, on: t)
                 start += slice.count
             }
@@ -141,7 +143,7 @@ extension PostgresStore {
     public func campaignRows(id: Int64, from: Int, limit: Int) async throws -> [CampaignRow] {
         try await rows(
             "SELECT recipient, body FROM campaign_rows WHERE campaign_id = \(id) AND row >= \(from) ORDER BY row LIMIT \(limit)"
-        ) { CampaignRow(to: try $0.get(0), text: try $0.get(1)) }
+        ) { CampaignRow(to: try $0.get(0), body: try $0.get(1)) }
     }
 
     /// A chunk's progress, in the transaction of its messages; refused if another node moved the cursor first.

@@ -228,6 +228,11 @@ enum SQLiteSchema {
             // Facts about the store itself, e.g. its master key's fingerprint.
             try db.execute(sql: "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
         }
+        migrator.registerMigration("v8-campaign-values") { db in
+            // Rows hold their CSV values, filled into the text when sent (a row's text is no longer stored).
+            try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN columns TEXT")
+            try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN rendered_bytes INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

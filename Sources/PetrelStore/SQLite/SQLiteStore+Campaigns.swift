@@ -9,13 +9,14 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status,
                         total_rows, valid_rows, invalid_rows, parts, cursor, accepted, failed, invalid_report,
-                        segments_summary, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        segments_summary, created_at, updated_at, columns, rendered_bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     c.account, c.name, c.text, c.type.rawValue, c.from, c.validitySeconds, c.taskId, c.startAtMs,
                     c.status.rawValue, c.totalRows, c.validRows, c.invalidRows, c.parts, c.cursor, c.accepted, c.failed,
                     CampaignRecord.preview(of: c.invalidReport), c.segmentsSummary, c.createdAtMs, c.updatedAtMs,
+                    c.columns.map(CSV.line), c.renderedBytes,
                 ])
             let id = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)", arguments: [id, c.invalidReport])
@@ -25,7 +26,7 @@ extension SQLiteStore {
                     s.bind(id)
                     s.bind(Int64(i))
                     s.bind(r.to)
-                    s.bind(r.text)
+                    s.bind(r.body)
                 }
             }
             return id
@@ -85,7 +86,7 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db, sql: "SELECT recipient, body FROM campaign_rows WHERE campaign_id = ? AND row >= ? ORDER BY row LIMIT ?",
                 arguments: [id, from, limit]
-            ).map { CampaignRow(to: $0[0], text: $0[1]) }
+            ).map { CampaignRow(to: $0[0], body: $0[1]) }
         }
     }
 
@@ -114,6 +115,6 @@ extension SQLiteStore {
             taskId: row["task_id"], startAtMs: row["start_at"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,
             totalRows: row["total_rows"], validRows: row["valid_rows"], invalidRows: row["invalid_rows"], parts: row["parts"],
             cursor: row["cursor"], accepted: row["accepted"], failed: row["failed"], invalidReport: row["invalid_report"], segmentsSummary: row["segments_summary"],
-            createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
+            columns: (row["columns"] as String?).map(CampaignRecord.columns(fromLine:)), renderedBytes: row["rendered_bytes"], createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
     }
 }
