@@ -98,10 +98,10 @@ def test_forms_refuse_a_missing_or_foreign_csrf_token(server):
     assert mine.post(server.url("/console/inbox/send"), data={**form, "csrf": their_csrf}, timeout=10).status_code == 403
     assert mine.post(server.url("/console/campaigns"), files={"csv": ("a.csv", "85291234567\n")},
                      data={"text": "x", "csrf": their_csrf}, timeout=10).status_code == 403
-    assert requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"] == []
+    assert requests.get(server.url("/sandbox/messages"), auth=(server.ak, server.sk), timeout=10).json()["Messages"] == []
     ok = mine.post(server.url("/console/inbox/send"), data={**form, "csrf": my_csrf}, allow_redirects=False, timeout=10)
     assert ok.status_code == 303 and ok.headers["Location"] == "/console/inbox?to=85291234567"
-    wait_for(lambda: len(requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"]) == 1)
+    wait_for(lambda: len(requests.get(server.url("/sandbox/messages"), auth=(server.ak, server.sk), timeout=10).json()["Messages"]) == 1)
 
 
 def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server):
