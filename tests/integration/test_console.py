@@ -304,10 +304,10 @@ def test_keys_and_templates_managed_in_the_console_work_with_the_sdk(server, tmp
     s.post(server.url(f"/console/templates/OTP_1/delete"), data={"csrf": csrf}, timeout=10)
     assert "OTP_1" not in s.get(server.url("/console/keys"), timeout=10).text
 
-    # A restricted key only makes keys as restricted as itself.
+    # A restricted key (allowed to manage keys) only makes keys as restricted as itself.
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["dysms:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["dysms:*", "petrel:ManageKeys"], "Resource": "*"},
         {"Effect": "Deny", "Action": ["dysms:BatchSend*"], "Resource": "*"}]}))
     limited = json.loads(server.cli("keys", "create", "--name", "limited", "--policy", str(policy)).stdout)
     ls, lcsrf = sign_in(server, limited["AccessKeyId"], limited["AccessKeySecret"])
