@@ -167,5 +167,6 @@ if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
             name: "FuzzSMPP", dependencies: ["PetrelSMPP", .product(name: "NIOCore", package: "swift-nio")], path: "Fuzz/SMPP"),
         .executableTarget(name: "FuzzRPC", dependencies: ["PetrelAPI"], path: "Fuzz/RPC"),
         .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["PetrelAPI"], path: "Fuzz/Multipart"),
     ]
 }
