@@ -168,5 +168,6 @@ if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
         .executableTarget(name: "FuzzRPC", dependencies: ["PetrelAPI"], path: "Fuzz/RPC"),
         .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
         .executableTarget(name: "FuzzCSV", dependencies: ["PetrelCore"], path: "Fuzz/CSV"),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["PetrelAPI"], path: "Fuzz/Multipart"),
     ]
 }

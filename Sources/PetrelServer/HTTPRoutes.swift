@@ -6,14 +6,14 @@ import NIOCore
 import PetrelAPI
 import PetrelStore
 
-/// The HTTP surface: the RPC door at `/`, `/healthz`, and the sandbox retrospection endpoints.
+/// The HTTP surface: the RPC door at `/`, `/healthz` and `/metrics` (the sandbox's are in SandboxRoutes).
 struct HTTPRoutes {
     let gateway: Gateway
     let store: any MessageStore
     let configuration: ServerConfiguration
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<PetrelRequestContext>) {
         router.get("/") { request, _ in try await self.rpc(request) }
         router.post("/") { request, _ in try await self.rpc(request) }
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
@@ -21,13 +21,6 @@ struct HTTPRoutes {
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition())))
-        }
-        if configuration.sandboxRetrospection {
-            router.get("/sandbox/messages") { request, _ in try await self.sandboxMessages(request) }
-            router.delete("/sandbox/messages") { _, _ in
-                let n = try await self.store.clearSandbox()
-                return Self.json(#"{"Deleted":\#(n)}"#)
-            }
         }
     }
 
@@ -85,24 +78,5 @@ struct HTTPRoutes {
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    func sandboxMessages(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
-        let to = query["to"].map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "+ ")) }
-        let limit = query["limit"].flatMap { Int($0) }.map { min(max($0, 1), 10_000) } ?? 1000
-        let entries = try await store.sandboxMessages(to: to, limit: limit)
-        var out: [UInt8] = Array(#"{"Messages":["#.utf8)
-        for (i, e) in entries.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            let fields: [(String, ResponseValue)] = [
-                ("MessageId", .string(String(e.messageId))), ("Account", .string(e.account)), ("To", .string(e.to)),
-                ("From", .string(e.from)), ("Message", .string(e.text)), ("Segments", .string(String(e.segments))),
-                ("ReceivedAt", .string(String(e.receivedAtMs))), ("Outcome", .string(e.outcome)),
-            ]
-            out += ResponseEncoder.encode(fields, root: "", format: .json)
-        }
-        out += Array("]}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
 }

@@ -74,9 +74,14 @@ public enum PetrelServer {
             env: env, nonces: nonces, throttle: throttle, hostId: c.hostId,
             timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
 
-        let router = Router()
+        let router = Router(context: PetrelRequestContext.self)
         let routes = HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger)
         routes.register(on: router)
+        // One sign-in throttle for the console and the sandbox routes, so neither is a guessing oracle for the other.
+        let keyAuth = KeyAuth(
+            store: store, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000), throttle: SignInThrottle(),
+            clock: clock)
+        SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection).register(on: router)
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
@@ -94,9 +99,14 @@ public enum PetrelServer {
                 return states
             }
             Console(
+<<<<<<< HEAD
                 store: store, gateway: gateway, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000),
                 channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes,
                 campaignMaxBytes: c.campaignMaxBytes, campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount, clock: clock
+=======
+                store: store, gateway: gateway, auth: keyAuth, channels: channelStates, campaignWake: campaignWake,
+                maxUploadBytes: c.consoleMaxUploadBytes, secureCookies: c.consoleSecureCookies, clock: clock
+>>>>>>> console
             ).register(on: router)
         }
         // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed (by RPCFastPath); headers beyond

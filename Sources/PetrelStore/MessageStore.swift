@@ -138,8 +138,10 @@ public protocol MessageStore: Sendable {
 
     // MARK: Sandbox inbox
 
-    func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry]
-    func clearSandbox() async throws -> Int
+    /// Newest first; `account` nil: every account's (the operator's view).
+    func sandboxMessages(account: String?, to: String?, limit: Int) async throws -> [SandboxEntry]
+    /// `account` nil: every account's.
+    func clearSandbox(account: String?) async throws -> Int
 
     // MARK: Nodes
 
@@ -161,6 +163,12 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
+    public func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry] {
+        try await sandboxMessages(account: nil, to: to, limit: limit)
+    }
+
+    public func clearSandbox() async throws -> Int { try await clearSandbox(account: nil) }
+
     public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         Task {
             do {

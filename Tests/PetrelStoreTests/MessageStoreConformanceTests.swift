@@ -161,7 +161,13 @@ import Testing
             // The timeline is in the columns; events explain failures only.
             #expect(try await store.events(messageId: 1).isEmpty)
             #expect(try await store.sandboxMessages(to: "85291234567", limit: 10).count == 1)
-            #expect(try await store.clearSandbox() == 1)
+            // Scoped to an account, another account's inbox is neither shown nor emptied.
+            #expect(try await store.sandboxMessages(account: "acme", to: nil, limit: 10).count == 1)
+            #expect(try await store.sandboxMessages(account: "other", to: nil, limit: 10).isEmpty)
+            #expect(try await store.sandboxMessages(account: "other", to: "85291234567", limit: 10).isEmpty)
+            #expect(try await store.clearSandbox(account: "other") == 0)
+            #expect(try await store.clearSandbox(account: "acme") == 1)
+            #expect(try await store.clearSandbox() == 0)
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
             #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
             #expect(try await store.events(messageId: 2).map(\.detail) == ["E: d"])

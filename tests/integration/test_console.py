@@ -98,10 +98,10 @@ def test_forms_refuse_a_missing_or_foreign_csrf_token(server):
     assert mine.post(server.url("/console/inbox/send"), data={**form, "csrf": their_csrf}, timeout=10).status_code == 403
     assert mine.post(server.url("/console/campaigns"), files={"csv": ("a.csv", "85291234567\n")},
                      data={"text": "x", "csrf": their_csrf}, timeout=10).status_code == 403
-    assert requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"] == []
+    assert requests.get(server.url("/sandbox/messages"), auth=(server.ak, server.sk), timeout=10).json()["Messages"] == []
     ok = mine.post(server.url("/console/inbox/send"), data={**form, "csrf": my_csrf}, allow_redirects=False, timeout=10)
     assert ok.status_code == 303 and ok.headers["Location"] == "/console/inbox?to=85291234567"
-    wait_for(lambda: len(requests.get(server.url("/sandbox/messages"), timeout=10).json()["Messages"]) == 1)
+    wait_for(lambda: len(requests.get(server.url("/sandbox/messages"), auth=(server.ak, server.sk), timeout=10).json()["Messages"]) == 1)
 
 
 def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server):
@@ -304,10 +304,10 @@ def test_keys_and_templates_managed_in_the_console_work_with_the_sdk(server, tmp
     s.post(server.url(f"/console/templates/OTP_1/delete"), data={"csrf": csrf}, timeout=10)
     assert "OTP_1" not in s.get(server.url("/console/keys"), timeout=10).text
 
-    # A restricted key only makes keys as restricted as itself.
+    # A restricted key (allowed to manage keys) only makes keys as restricted as itself.
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["dysms:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["dysms:*", "petrel:ManageKeys"], "Resource": "*"},
         {"Effect": "Deny", "Action": ["dysms:BatchSend*"], "Resource": "*"}]}))
     limited = json.loads(server.cli("keys", "create", "--name", "limited", "--policy", str(policy)).stdout)
     ls, lcsrf = sign_in(server, limited["AccessKeyId"], limited["AccessKeySecret"])

@@ -91,13 +91,14 @@ def test_sandbox_endpoints_and_healthz(server):
     c = server.client()
     c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="to the inbox", from_="Inbox"))
     c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK_FAIL, message="will fail"))
-    mine = wait_for(lambda: requests.get(server.url("/sandbox/messages"), params={"to": HK}).json()["Messages"])
+    key = (server.ak, server.sk)        # HTTP Basic: the key's own account
+    mine = wait_for(lambda: requests.get(server.url("/sandbox/messages"), params={"to": HK}, auth=key).json()["Messages"])
     assert mine[0]["Message"] == "to the inbox" and mine[0]["From"] == "Inbox" and mine[0]["Outcome"] == "delivered"
     assert all(x["To"] == HK for x in mine)
-    every = wait_for(lambda: (e := requests.get(server.url("/sandbox/messages")).json()["Messages"]) and len(e) == 2 and e)
+    every = wait_for(lambda: (e := requests.get(server.url("/sandbox/messages"), auth=key).json()["Messages"]) and len(e) == 2 and e)
     assert {x["To"] for x in every} == {HK, HK_FAIL}
-    assert requests.delete(server.url("/sandbox/messages")).json()["Deleted"] == 2
-    assert requests.get(server.url("/sandbox/messages")).json()["Messages"] == []
+    assert requests.delete(server.url("/sandbox/messages"), auth=key).json()["Deleted"] == 2
+    assert requests.get(server.url("/sandbox/messages"), auth=key).json()["Messages"] == []
     assert requests.get(server.url("/healthz")).status_code == 200
 
 

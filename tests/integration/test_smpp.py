@@ -161,7 +161,7 @@ def test_faults_of_petrel_smsc_and_failover(petrel_smsc, make_server):
     wait_for(lambda: q(throttled).status == "2" and q(silent).status == "2", timeout=40)
     assert q(throttled).error_code == "EXPIRED" and q(silent).error_code == "EXPIRED"
     import requests
-    inbox = requests.get(s.url("/sandbox/messages")).json()["Messages"]
+    inbox = requests.get(s.url("/sandbox/messages"), auth=(s.ak, s.sk)).json()["Messages"]
     assert [x["To"] for x in inbox] == ["85292011904"]
 
 

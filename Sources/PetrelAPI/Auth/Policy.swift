@@ -96,3 +96,17 @@ public struct Policy: Sendable, Equatable {
         return pi == p.count
     }
 }
+
+extension Policy {
+    /// Whether a key with `policy` may do `action`: no policy is full rights, an unreadable one allows nothing.
+    public static func allows(_ policy: String?, action: String, account: String) -> Bool {
+        guard let policy else { return true }
+        return (try? parse(policy))?.evaluate(action: action, account: account) == .allow
+    }
+
+    /// Whether `policy` allows everything `other` allows among `actions`, so a key acting on another key never acts
+    /// on a stronger one. Include a made-up action in `actions` to compare wildcards beyond the known ones.
+    public static func covers(_ policy: String?, _ other: String?, actions: [String], account: String) -> Bool {
+        actions.allSatisfy { !allows(other, action: $0, account: account) || allows(policy, action: $0, account: account) }
+    }
+}

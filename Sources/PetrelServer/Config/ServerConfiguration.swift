@@ -31,7 +31,13 @@ public struct ServerConfiguration: Sendable {
 
     // sandbox
     public var sandbox = SandboxChannel.Configuration()
-    public var sandboxRetrospection = true
+    /// GET / DELETE /sandbox/messages: `.authenticated` (an access key's own account), `.open` (every account's,
+    /// without credentials: a laptop only) or `.off`.
+    public var sandboxRetrospection = Retrospection.authenticated
+
+    public enum Retrospection: String, Sendable {
+        case off, authenticated, open
+    }
 
     // dispatcher
     public var dispatcher = Dispatcher.Configuration()
@@ -57,6 +63,8 @@ public struct ServerConfiguration: Sendable {
     public var campaignMaxBytes = 256 * 1024 * 1024
     public var campaignMaxBytesPerAccount = 1024 * 1024 * 1024
     public var consoleSessionIdleSeconds = 8 * 3600
+    /// Mark console cookies Secure even when requests do not show TLS (the console behind a TLS proxy).
+    public var consoleSecureCookies = false
     /// Recipients a campaign hands to the send path per transaction.
     public var campaignChunk = 1000
 
@@ -126,12 +134,18 @@ public struct ServerConfiguration: Sendable {
         let sandbox = try root.child("sandbox")
         c.sandbox.deliveryDelayMs = Int64(try sandbox.int("deliveryDelayMs", default: 300, range: 0...86_400_000))
         c.sandbox.slowDelayMs = Int64(try sandbox.int("slowDelayMs", default: 10_000, range: 0...86_400_000))
-        c.sandboxRetrospection = try sandbox.bool("retrospection", default: true)
+        switch try sandbox.string("retrospection")?.lowercased() {
+        case nil, "true", "authenticated": c.sandboxRetrospection = .authenticated
+        case "false", "off": c.sandboxRetrospection = .off
+        case "open": c.sandboxRetrospection = .open
+        default: throw ConfigNode.Failure(description: "sandbox.retrospection must be true (an access key's own account), open or false")
+        }
 
         let console = try root.child("console")
         c.consoleEnabled = try console.bool("enabled", default: true)
         c.consoleMaxUploadBytes = try console.int("maxUploadBytes", default: c.consoleMaxUploadBytes, range: 1024...(1 << 30))
         c.consoleSessionIdleSeconds = try console.int("sessionIdleSeconds", default: c.consoleSessionIdleSeconds, range: 60...(30 * 86_400))
+        c.consoleSecureCookies = try console.bool("secureCookies", default: false)
         c.campaignChunk = try console.int("campaignChunk", default: c.campaignChunk, range: 1...1000)
         c.campaignMaxBytes = try console.int("maxCampaignBytes", default: c.campaignMaxBytes, range: 1024...(1 << 40))
         c.campaignMaxBytesPerAccount = try console.int(

@@ -26,30 +26,43 @@ struct ChannelState: Sendable {
 }
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
-/// account's data only. Every page needs a session; every POST needs the session's CSRF token.
+/// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
+/// every POST needs the session's CSRF token and must come from this site (`KeyAuth.sameOrigin`).
 struct Console: Sendable {
     let store: any MessageStore
     let gateway: Gateway
-    let sessions: ConsoleSessions
+    let auth: KeyAuth
     let channels: @Sendable () async -> [ChannelState]
     let campaignWake: WakeSignal
     let maxUploadBytes: Int
+<<<<<<< HEAD
     var campaignMaxBytes = 256 << 20
     var campaignMaxBytesPerAccount = 1 << 30
+=======
+    /// `console.secureCookies`: mark cookies Secure even when the request does not show TLS (a TLS proxy).
+    let secureCookies: Bool
+>>>>>>> console
     let clock: @Sendable () -> Int64
+
+    var sessions: ConsoleSessions { auth.sessions }
+
+    /// The sign-in forms are small: their bodies are read no further than this.
+    static let loginBodyBytes = 4 * 1024
+    /// A larger form body is read on only after its first bytes showed the right CSRF token.
+    static let checkedPrefixBytes = 64 * 1024
 
     typealias Handler = @Sendable (Request, ConsoleSessions.Session) async throws -> Response
     typealias FormHandler = @Sendable (Request, ConsoleSessions.Session, Form) async throws -> Response
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<PetrelRequestContext>) {
         router.get("/console/static/console.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
         router.get("/console/static/console.js") { _, _ in Self.asset(Assets.js, type: "text/javascript; charset=utf-8") }
         router.get("/console/login") { request, _ in self.loginPage(request, error: nil) }
-        router.post("/console/login") { request, _ in try await self.login(request) }
-        router.post("/console/api/session") { request, _ in try await self.apiSession(request) }
-        post("/console/logout", router) { request, session, _ in
+        router.post("/console/login") { request, context in try await self.login(request, address: context.clientAddress) }
+        router.post("/console/api/session") { request, context in try await self.apiSession(request, address: context.clientAddress) }
+        post("/console/logout", router, needs: nil) { request, session, _ in
             self.sessions.remove(token: session.token)
-            return Self.redirect("/console/login", cookie: "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0")
+            return Self.redirect("/console/login", cookie: "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0\(self.secure(request) ? "; Secure" : "")")
         }
         registerPages(router)
         registerKeys(router)
@@ -57,68 +70,67 @@ struct Console: Sendable {
         registerCampaigns(router)
     }
 
-    // MARK: Sessions and CSRF
+    // MARK: Sessions, rights and CSRF
 
-    func get(_ path: RouterPath, _ router: Router<BasicRequestContext>, _ handler: @escaping Handler) {
+    /// A page for keys whose policy allows `needs` (nil: any signed-in key).
+    func get(_ path: RouterPath, _ router: Router<PetrelRequestContext>, needs: String?, _ handler: @escaping Handler) {
         router.get(path) { request, _ in
-            guard let session = await self.session(request) else {
+            guard let session = await self.auth.session(request) else {
                 if request.uri.path.hasPrefix("/console/api/") || request.uri.path.hasPrefix("/console/fragment/") {
                     return Self.text("sign in first\n", status: .unauthorized)
                 }
                 return Self.redirect("/console/login")
             }
+            if let needs, !session.may(needs) { return Self.forbidden(request, session, needs) }
             return try await handler(request, session)
         }
     }
 
-    func post(_ path: RouterPath, _ router: Router<BasicRequestContext>, _ handler: @escaping FormHandler) {
+    /// A form for keys whose policy allows `needs` (nil: any signed-in key). The session, the policy, the origin and
+    /// (for a body over `checkedPrefixBytes`) the CSRF token are checked before the body is read to its end.
+    func post(_ path: RouterPath, _ router: Router<PetrelRequestContext>, needs: String?, _ handler: @escaping FormHandler) {
         router.post(path) { request, context in
-            guard let session = await self.session(request) else { return Self.text("sign in first\n", status: .unauthorized) }
-            var request = request
+            guard let session = await self.auth.session(request) else { return Self.text("sign in first\n", status: .unauthorized) }
+            if let needs, !session.may(needs) { return Self.forbidden(request, session, needs) }
+            guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
+            let header = request.headers[HTTPField.Name("X-CSRF-Token")!]
             let form: Form
-            do {
-                form = try await Form.read(&request, limit: self.maxUploadBytes)
-            } catch {
-                return Self.text("the upload is larger than \(self.maxUploadBytes) bytes\n", status: .contentTooLarge)
+            switch await Form.read(request, limit: self.maxUploadBytes, checkAfter: Self.checkedPrefixBytes, allowed: { prefix in
+                ConsoleSessions.same(header ?? prefix["csrf"] ?? "", session.csrf)
+            }) {
+            case .form(let f): form = f
+            case .tooLarge: return Self.text("the upload is larger than \(self.maxUploadBytes) bytes\n", status: .contentTooLarge)
+            case .malformed(let why): return Self.text(why + "\n", status: .badRequest)
+            case .refused: return Self.csrfRefused()
             }
-            let token = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? form["csrf"] ?? ""
-            guard ConsoleSessions.same(token, session.csrf) else {
-                return Self.text("missing or wrong CSRF token: reload the page and try again\n", status: .forbidden)
-            }
+            guard ConsoleSessions.same(header ?? form["csrf"] ?? "", session.csrf) else { return Self.csrfRefused() }
             return try await handler(request, session, form)
         }
     }
 
-    /// The session named by the cookie, if it exists and its key is still enabled (a disabled or deleted key
-    /// signs its sessions out at once).
-    func session(_ request: Request) async -> ConsoleSessions.Session? {
-        guard let token = Self.cookie(ConsoleSessions.cookie, request), let s = sessions.find(token: token, nowMs: clock()) else {
-            return nil
-        }
-        guard let key = try? await store.accessKey(id: s.keyId), key.enabled, key.account == s.account else {
-            sessions.remove(token: token)
-            return nil
-        }
-        return s
+    static func csrfRefused() -> Response {
+        text("missing or wrong CSRF token: reload the page and try again\n", status: .forbidden)
+    }
+
+    static func crossSite() -> Response {
+        text("refused: this request came from another site (Origin / Sec-Fetch-Site); use the console's own pages\n", status: .forbidden)
     }
 
     /// The key's policy, to honour in what the console sends on its behalf.
-    func policy(_ session: ConsoleSessions.Session) async -> String? {
-        (try? await store.accessKey(id: session.keyId))?.policy
-    }
+    func policy(_ session: ConsoleSessions.Session) async -> String? { session.policy }
 
-    func verify(keyId: String, secret: String) async -> AccessKeyRecord? {
-        guard !keyId.isEmpty, let key = try? await store.accessKey(id: keyId), key.enabled,
-            ConsoleSessions.same(key.secret, secret)
-        else { return nil }
-        return key
+    /// Cookies get `Secure` when the console is reached over TLS (directly or, per `X-Forwarded-Proto`, through a
+    /// proxy), or always with `console.secureCookies: true`.
+    func secure(_ request: Request) -> Bool {
+        secureCookies || request.uri.scheme == .https || request.head.scheme == "https"
+            || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
     }
 
     // MARK: Sign-in
 
     static let loginCookie = "petrel_login"
 
-    func loginPage(_ request: Request, error: String?) -> Response {
+    func loginPage(_ request: Request, error: String?, status: HTTPResponse.Status? = nil) -> Response {
         // The sign-in form has its own CSRF token (double submit: cookie and field must match).
         let token = ConsoleSessions.random()
         let body = """
@@ -131,39 +143,59 @@ struct Console: Sendable {
             </form>
             <p class="muted">Create a key with <code>petrel keys create --name NAME</code>.</p></div>
             """
-        var r = Self.html(HTML.page(title: "Sign in", active: "", session: nil, body: body), status: error == nil ? .ok : .unauthorized)
-        r.headers.append(HTTPField(name: .setCookie, value: "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict"))
+        var r = Self.html(HTML.page(title: "Sign in", active: "", session: nil, body: body), status: status ?? (error == nil ? .ok : .unauthorized))
+        r.headers.append(HTTPField(name: .setCookie, value: "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict\(secure(request) ? "; Secure" : "")"))
         return r
     }
 
-    func login(_ request: Request) async throws -> Response {
-        var request = request
-        let form = try await Form.read(&request, limit: 64 * 1024)
-        guard let cookie = Self.cookie(Self.loginCookie, request), ConsoleSessions.same(cookie, form["csrf"] ?? "") else {
+    func login(_ request: Request, address: String) async throws -> Response {
+        guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
+        guard case .form(let form) = await Form.read(request, limit: Self.loginBodyBytes) else {
+            return loginPage(request, error: "The sign-in form is at most \(Self.loginBodyBytes) bytes.", status: .badRequest)
+        }
+        guard let cookie = KeyAuth.cookie(Self.loginCookie, request), ConsoleSessions.same(cookie, form["csrf"] ?? "") else {
             return loginPage(request, error: "The sign-in form expired; please try again.")
         }
-        guard let key = await verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "") else {
+        switch await auth.verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "", address: address) {
+        case .wait(let seconds):
+            var r = loginPage(request, error: Self.tooMany(seconds), status: .tooManyRequests)
+            r.headers[.retryAfter] = "\(seconds)"
+            return r
+        case .wrong:
             return loginPage(request, error: "Unknown or disabled access key, or wrong secret.")
+        case .key(let key):
+            let s = sessions.create(keyId: key.id, account: key.account, nowMs: clock())
+            return Self.redirect("/console", cookie: sessionCookie(s, request))
         }
-        let s = sessions.create(keyId: key.id, account: key.account, nowMs: clock())
-        return Self.redirect("/console", cookie: sessionCookie(s))
+    }
+
+    static func tooMany(_ seconds: Int64) -> String {
+        "Too many failed sign-ins for this key or from this address: try again in \(seconds) s."
     }
 
     /// For scripts (`petrel campaign send`): the key in the form, a session cookie and its CSRF token back.
-    func apiSession(_ request: Request) async throws -> Response {
-        var request = request
-        let form = try await Form.read(&request, limit: 64 * 1024)
-        guard let key = await verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "") else {
-            return Self.jsonError("InvalidAccessKeyId", "Unknown or disabled access key, or wrong secret.", status: .unauthorized)
+    func apiSession(_ request: Request, address: String) async throws -> Response {
+        guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
+        guard case .form(let form) = await Form.read(request, limit: Self.loginBodyBytes) else {
+            return Self.jsonError("InvalidParameter", "The form is at most \(Self.loginBodyBytes) bytes.", status: .badRequest)
         }
-        let s = sessions.create(keyId: key.id, account: key.account, nowMs: clock())
-        var r = Self.json(Self.jsonObject([("Csrf", s.csrf), ("Account", s.account)]))
-        r.headers.append(HTTPField(name: .setCookie, value: sessionCookie(s)))
-        return r
+        switch await auth.verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "", address: address) {
+        case .wait(let seconds):
+            var r = Self.jsonError("Throttling.SignIn", Self.tooMany(seconds), status: .tooManyRequests)
+            r.headers[.retryAfter] = "\(seconds)"
+            return r
+        case .wrong:
+            return Self.jsonError("InvalidAccessKeyId", "Unknown or disabled access key, or wrong secret.", status: .unauthorized)
+        case .key(let key):
+            let s = sessions.create(keyId: key.id, account: key.account, nowMs: clock())
+            var r = Self.json(Self.jsonObject([("Csrf", s.csrf), ("Account", s.account)]))
+            r.headers.append(HTTPField(name: .setCookie, value: sessionCookie(s, request)))
+            return r
+        }
     }
 
-    func sessionCookie(_ s: ConsoleSessions.Session) -> String {
-        "\(ConsoleSessions.cookie)=\(s.token); Path=/console; HttpOnly; SameSite=Strict"
+    func sessionCookie(_ s: ConsoleSessions.Session, _ request: Request) -> String {
+        "\(ConsoleSessions.cookie)=\(s.token); Path=/console; HttpOnly; SameSite=Strict\(secure(request) ? "; Secure" : "")"
     }
 
     // MARK: Responses
@@ -216,45 +248,5 @@ struct Console: Sendable {
         guard let i = parts.firstIndex(of: Substring(segment)), i + 1 < parts.count else { return "" }
         return String(parts[i + 1])
     }
-
-    static func cookie(_ name: String, _ request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0].trimmingCharacters(in: CharacterSet(charactersIn: " ")) == name { return String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
-            }
-        }
-        return nil
-    }
 }
 
-/// A POSTed form: url-encoded fields, or multipart fields with files.
-struct Form: Sendable {
-    var fields: [String: String] = [:]
-    var files: [String: (filename: String, data: [UInt8])] = [:]
-
-    subscript(_ name: String) -> String? { fields[name] }
-
-    static func read(_ request: inout Request, limit: Int) async throws -> Form {
-        let body = try await request.collectBody(upTo: limit)
-        let bytes = Array(buffer: body)
-        var form = Form()
-        let type = request.headers[.contentType] ?? ""
-        if let boundary = Multipart.boundary(contentType: type) {
-            for part in Multipart.parse(bytes, boundary: boundary) ?? [] {
-                if let name = part.filename {
-                    form.files[part.name] = (name, Array(part.data))
-                } else {
-                    form.fields[part.name] = part.text
-                }
-            }
-        } else if type.lowercased().hasPrefix("application/x-www-form-urlencoded") {
-            for (k, v) in (try? FormEncoding.decode(String(decoding: bytes, as: UTF8.self))) ?? [] where form.fields[k] == nil {
-                form.fields[k] = v
-            }
-        } else {
-            form.files["body"] = ("body", bytes)
-        }
-        return form
-    }
-}

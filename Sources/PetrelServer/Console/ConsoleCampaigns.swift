@@ -9,25 +9,25 @@ import PetrelStore
 /// Mass messaging: a CSV of numbers (and variable columns) and a text with `${column}` placeholders, previewed
 /// row by row before anything is sent, then sent in the background by CampaignRunner.
 extension Console {
-    func registerCampaigns(_ router: Router<BasicRequestContext>) {
-        get("/console/campaigns", router) { _, s in try await self.campaignList(s, error: nil) }
-        post("/console/campaigns", router) { _, s, form in
+    func registerCampaigns(_ router: Router<PetrelRequestContext>) {
+        get("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s in try await self.campaignList(s, error: nil) }
+        post("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s, form in
             let csv = form.files["csv"].map { String(decoding: $0.data, as: UTF8.self) } ?? form["csv_text"] ?? ""
             switch await self.create(s, csv: csv, form.fields) {
             case .success(let c): return Self.redirect("/console/campaigns/\(c.id)")
             case .failure(let e): return try await self.campaignList(s, error: e.message)
             }
         }
-        get("/console/campaigns/{id}", router) { request, s in
+        get("/console/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             return Self.html(HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s,
                 body: "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"))
         }
-        get("/console/fragment/campaigns/{id}", router) { request, s in
+        get("/console/fragment/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return Self.text("not found\n", status: .notFound) }
             return Self.html(self.campaignDetail(c, s))
         }
-        get("/console/campaigns/{id}/invalid.csv", router) { request, s in
+        get("/console/campaigns/{id}/invalid.csv", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             let report = try await self.store.campaignInvalidReport(id: c.id, account: s.account) ?? ""
             var r = Self.text(report.isEmpty ? "" : report + "\n", type: "text/plain; charset=utf-8")
@@ -35,13 +35,13 @@ extension Console {
             return r
         }
         for action in ["start", "pause", "resume", "cancel"] {
-            post(RouterPath("/console/campaigns/{id}/\(action)"), router) { request, s, _ in
+            post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
                 return c == nil ? self.missingCampaign(s) : problem == nil
                     ? Self.redirect("/console/campaigns/\(c!.id)")
                     : try await self.campaignList(s, error: problem)
             }
-            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router) { request, s, _ in
+            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
                 guard let c else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
                 if let problem { return Self.jsonError("InvalidState", problem, status: .conflict) }
@@ -49,7 +49,7 @@ extension Console {
             }
         }
         // For `petrel campaign send`: the CSV is the body, the settings are in the query.
-        post("/console/api/campaigns", router) { request, s, form in
+        post("/console/api/campaigns", router, needs: ConsoleAction.campaigns) { request, s, form in
             var settings: [String: String] = [:]
             for (k, v) in request.uri.queryParameters { settings[String(k)] = String(v) }
             let csv = form.files["body"].map { String(decoding: $0.data, as: UTF8.self) } ?? ""
@@ -58,7 +58,7 @@ extension Console {
             case .failure(let e): return Self.jsonError("InvalidCampaign", e.message, status: .badRequest)
             }
         }
-        get("/console/api/campaigns/{id}", router) { request, s in
+        get("/console/api/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
             return Self.json(Self.campaignJSON(c))
         }

@@ -8,16 +8,16 @@ import PetrelStore
 /// The sandbox inbox: what the built-in sandbox carrier received, as a phone screen per number, and a form to
 /// send a message to it through the API's own path.
 extension Console {
-    func registerInbox(_ router: Router<BasicRequestContext>) {
-        get("/console/inbox", router) { request, s in
+    func registerInbox(_ router: Router<PetrelRequestContext>) {
+        get("/console/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
             return try await self.inbox(s, to: to, notice: nil, error: nil)
         }
-        get("/console/fragment/inbox", router) { request, s in
+        get("/console/fragment/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
             return Self.html(try await self.inboxContent(s, to: to))
         }
-        post("/console/inbox/send", router) { _, s, form in
+        post("/console/inbox/send", router, needs: ConsoleAction.send) { _, s, form in
             let to = form["to"] ?? ""
             var params: [(String, String)] = [("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId)]
             if let from = form["from"], !from.isEmpty { params.append(("From", from)) }
@@ -41,7 +41,7 @@ extension Console {
 
     func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
         var body = error.map { "<p class=\"error\" id=\"send-error\">\(HTML.escape($0))</p>" } ?? ""
-        body += """
+        if s.may(ConsoleAction.send) { body += """
             <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
             <label>To <input name="to" id="send-to" value="\(HTML.escape(to))" placeholder="+85291234567" required></label>
             <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
@@ -49,20 +49,22 @@ extension Console {
             <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
             <button type="submit" id="send">Send to the sandbox</button>
             </form>
+            """ }
+        body += """
             <div data-refresh="/console/fragment/inbox?to=\(HTML.escape(to))" id="inbox">\(try await inboxContent(s, to: to))</div>
             """
         return Self.html(HTML.page(title: "Sandbox inbox", active: "/console/inbox", session: s, body: body))
     }
 
     func inboxContent(_ s: ConsoleSessions.Session, to: String) async throws -> String {
-        let recent = try await store.sandboxMessages(to: nil, limit: 5000).filter { $0.account == s.account }
+        let recent = try await store.sandboxMessages(account: s.account, to: nil, limit: 5000)
         var numbers: [String] = []
         for e in recent where !numbers.contains(e.to) { numbers.append(e.to) }
         let selected = to.isEmpty ? numbers.first ?? "" : to
         let list = numbers.map { n in
             "<a href=\"/console/inbox?to=\(n)\"\(n == selected ? " class=\"active\"" : "")>+\(n) <span class=\"muted\">(\(recent.filter { $0.to == n }.count))</span></a>"
         }.joined()
-        let thread = selected.isEmpty ? [] : try await store.sandboxMessages(to: selected, limit: 200).filter { $0.account == s.account }
+        let thread = selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
         let bubbles = thread.reversed().map { e in
             """
             <div class="bubble" data-message-id="\(e.messageId)">\(HTML.escape(e.text))<span class="meta">\(HTML.escape(e.from.isEmpty ? "(default sender)" : e.from)) · \(HTML.time(e.receivedAtMs)) · \(e.segments) part(s) · \(HTML.escape(e.outcome)) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a></span></div>

@@ -7,9 +7,12 @@ import PetrelStore
 /// Access keys and templates of the signed-in account. A key made here gets the policy of the key that made it,
 /// so a restricted key can never mint a stronger one; a secret is shown once, on the page that created it.
 extension Console {
-    func registerKeys(_ router: Router<BasicRequestContext>) {
-        get("/console/keys", router) { _, s in try await self.keys(s, notice: nil, error: nil) }
-        post("/console/keys/create", router) { _, s, form in
+    func registerKeys(_ router: Router<PetrelRequestContext>) {
+        get("/console/keys", router, needs: nil) { request, s in
+            guard s.may(ConsoleAction.keys) || s.may(ConsoleAction.templates) else { return Self.forbidden(request, s, ConsoleAction.keys) }
+            return try await self.keys(s, notice: nil, error: nil)
+        }
+        post("/console/keys/create", router, needs: ConsoleAction.keys) { _, s, form in
             let name = (form["name"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
             guard !name.isEmpty, name.count <= 64 else { return try await self.keys(s, notice: nil, error: "A key needs a name of 1 to 64 characters.") }
             let creator = try await self.store.accessKey(id: s.keyId)
@@ -22,13 +25,19 @@ extension Console {
             return try await self.keys(s, notice: shown, error: nil)
         }
         for action in ["disable", "enable", "delete"] {
-            post(RouterPath("/console/keys/{id}/\(action)"), router) { request, s, _ in
+            post(RouterPath("/console/keys/{id}/\(action)"), router, needs: ConsoleAction.keys) { request, s, _ in
                 let id = Self.pathComponent(request, after: "keys")
                 guard let key = try await self.store.accessKey(id: id), key.account == s.account else {
                     return try await self.keys(s, notice: nil, error: "No key \(id) in this account.")
                 }
                 guard key.id != s.keyId || action == "enable" else {
                     return try await self.keys(s, notice: nil, error: "You are signed in with this key; use another key to \(action) it.")
+                }
+                // A key never acts on a key with rights it lacks (a restricted key could otherwise shut out its admins).
+                guard s.covers(policy: key.policy) else {
+                    var r = try await self.keys(s, notice: nil, error: "Key \(id) has rights the key you signed in with lacks: it cannot \(action) it.")
+                    r.status = .forbidden
+                    return r
                 }
                 switch action {
                 case "delete": _ = try await self.store.deleteAccessKey(id: id)
@@ -37,7 +46,7 @@ extension Console {
                 return Self.redirect("/console/keys")
             }
         }
-        post("/console/templates/add", router) { _, s, form in
+        post("/console/templates/add", router, needs: ConsoleAction.templates) { _, s, form in
             let code = (form["code"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
             let text = form["text"] ?? ""
             guard !code.isEmpty, code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
@@ -49,7 +58,7 @@ extension Console {
             try await self.store.putTemplate(TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
             return Self.redirect("/console/keys")
         }
-        post("/console/templates/{code}/delete", router) { request, s, _ in
+        post("/console/templates/{code}/delete", router, needs: ConsoleAction.templates) { request, s, _ in
             let code = Self.pathComponent(request, after: "templates")
             _ = try await self.store.deleteTemplate(account: s.account, code: code)
             return Self.redirect("/console/keys")
@@ -61,38 +70,47 @@ extension Console {
         let templates = try await store.templates(account: s.account)
         var body = notice.map { "<div class=\"notice\">\($0)</div>" } ?? ""     // built here, escaped where it is made
         body += error.map { "<p class=\"error\" id=\"keys-error\">\(HTML.escape($0))</p>" } ?? ""
-        func button(_ path: String, _ label: String, confirm: String? = nil) -> String {
+        func button(_ path: String, _ label: String, _ confirm: String?) -> String {
             "<form method=\"post\" action=\"\(path)\" class=\"inline\"\(confirm.map { " data-confirm=\"\(HTML.escape($0))\"" } ?? "")>\(HTML.csrfField(s))<button type=\"submit\" class=\"secondary\">\(label)</button></form>"
         }
-        body += "<h2>Access keys</h2>" + HTML.table(
+        if s.may(ConsoleAction.keys) { body += keyList(s, keys, button) }
+        if s.may(ConsoleAction.templates) { body += templateList(s, templates, button) }
+        return Self.html(HTML.page(title: "Keys & templates", active: "/console/keys", session: s, body: body))
+    }
+
+    func keyList(_ s: ConsoleSessions.Session, _ keys: [AccessKeyRecord], _ button: (String, String, String?) -> String) -> String {
+        "<h2>Access keys</h2>" + HTML.table(
             ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
             keys.map { k in
                 let id = HTML.escape(k.id)
                 let actions = k.id == s.keyId
                     ? "<span class=\"muted\">signed in with this key</span>"
-                    : (k.enabled ? button("/console/keys/\(id)/disable", "Disable") : button("/console/keys/\(id)/enable", "Enable"))
-                        + " " + button("/console/keys/\(id)/delete", "Delete", confirm: "Delete key \(k.id)?")
+                    : !s.covers(policy: k.policy) ? "<span class=\"muted\">has rights this key lacks</span>"
+                    : (k.enabled ? button("/console/keys/\(id)/disable", "Disable", nil) : button("/console/keys/\(id)/enable", "Enable", nil))
+                        + " " + button("/console/keys/\(id)/delete", "Delete", "Delete key \(k.id)?")
                 return [id, HTML.escape(k.name), k.enabled ? "enabled" : "disabled", k.policy == nil ? "full rights" : "policy",
                         HTML.time(k.createdAtMs), actions]
             })
-        body += """
+            + """
             <form method="post" action="/console/keys/create" class="grid" id="key-form">\(HTML.csrfField(s))
             <label>New key's name <input name="name" id="key-name" required maxlength="64"></label>
             <button type="submit" id="key-create">Create key</button></form>
             <p class="muted">A new key gets the same rights as the key you signed in with. Its secret is shown once.</p>
             """
-        body += "<h2>Templates</h2>" + HTML.table(
+    }
+
+    func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: (String, String, String?) -> String) -> String {
+        "<h2>Templates</h2>" + HTML.table(
             ["TemplateCode", "Text", "Created (UTC)", ""],
             templates.map {
                 [HTML.escape($0.code), HTML.escape($0.text), HTML.time($0.createdAtMs),
-                 button("/console/templates/\(HTML.escape($0.code))/delete", "Delete", confirm: "Delete template \($0.code)?")]
+                 button("/console/templates/\(HTML.escape($0.code))/delete", "Delete", "Delete template \($0.code)?")]
             }, empty: "No templates.")
-        body += """
+            + """
             <form method="post" action="/console/templates/add" class="grid" id="template-form">\(HTML.csrfField(s))
             <label>TemplateCode <input name="code" id="template-code" required maxlength="64"></label>
             <label class="wide">Text, with ${variable} placeholders <textarea name="text" id="template-text" required></textarea></label>
             <button type="submit" id="template-add">Add or replace template</button></form>
             """
-        return Self.html(HTML.page(title: "Keys & templates", active: "/console/keys", session: s, body: body))
     }
 }

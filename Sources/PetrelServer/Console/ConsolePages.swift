@@ -6,21 +6,21 @@ import PetrelStore
 
 /// Overview, messages, channels, receipts, keys and templates.
 extension Console {
-    func registerPages(_ router: Router<BasicRequestContext>) {
-        get("/console", router) { _, s in
+    func registerPages(_ router: Router<PetrelRequestContext>) {
+        get("/console", router, needs: nil) { _, s in
             let body = "<div id=\"overview\" data-refresh=\"/console/fragment/overview\">\(try await self.overview(s))</div>"
             return Self.html(HTML.page(title: "Overview", active: "/console", session: s, body: body))
         }
-        get("/console/fragment/overview", router) { _, s in Self.html(try await self.overview(s)) }
-        get("/console/messages", router) { request, s in try await self.messages(request, s) }
-        get("/console/messages/{id}", router) { request, s in try await self.message(request, s) }
-        get("/console/channels", router) { _, s in
-            let body = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable())</div>"
+        get("/console/fragment/overview", router, needs: nil) { _, s in Self.html(try await self.overview(s)) }
+        get("/console/messages", router, needs: ConsoleAction.query) { request, s in try await self.messages(request, s) }
+        get("/console/messages/{id}", router, needs: ConsoleAction.query) { request, s in try await self.message(request, s) }
+        get("/console/channels", router, needs: ConsoleAction.channels) { _, s in
+            let body = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable(s))</div>"
             return Self.html(HTML.page(title: "Channels", active: "/console/channels", session: s, body: body))
         }
-        get("/console/fragment/channels", router) { _, _ in Self.html(await self.channelTable()) }
-        get("/console/receipts", router) { request, s in try await self.receipts(request, s, notice: nil) }
-        post("/console/receipts/replay", router) { request, s, form in
+        get("/console/fragment/channels", router, needs: ConsoleAction.channels) { _, s in Self.html(await self.channelTable(s)) }
+        get("/console/receipts", router, needs: ConsoleAction.receipts) { request, s in try await self.receipts(request, s, notice: nil) }
+        post("/console/receipts/replay", router, needs: ConsoleAction.receipts) { request, s, form in
             var filter = ReceiptFilter(account: s.account)
             if let t = form["task_id"], !t.isEmpty { filter.taskId = t }
             if let m = form["message_id"], !m.isEmpty { filter.messageId = Int64(m) ?? -1 }
@@ -28,7 +28,7 @@ extension Console {
             let n = try await self.store.replayReceipts(filter, nowMs: self.clock())
             return try await self.receipts(request, s, notice: "\(n) receipt(s) queued to be pushed again.")
         }
-        post("/console/receipts/retry", router) { request, s, _ in
+        post("/console/receipts/retry", router, needs: ConsoleAction.receipts) { request, s, _ in
             let n = try await self.store.retryParked(account: s.account, nowMs: self.clock())
             return try await self.receipts(request, s, notice: "\(n) parked receipt(s) moved back to the outbox.")
         }
@@ -45,33 +45,39 @@ extension Console {
         for b in series { for (k, v) in b.counts { totals[k, default: 0] += v } }
         let lastMinute = series.filter { $0.startMs >= now - 2 * minute && $0.startMs < (now / minute) * minute }
             .reduce(0) { $0 + $1.counts.values.reduce(0, +) }
-        let depth = try await store.queueDepth().values.reduce(0, +)
         let all = totals.values.reduce(0, +)
-        let cards: [(String, String)] = [
+        var cards: [(String, String)] = [
             ("\(all)", "messages in the last hour"),
             ("\(totals[.delivered] ?? 0)", "delivered"),
             ("\((totals[.failed] ?? 0) + (totals[.expired] ?? 0))", "failed or expired"),
             ("\((totals[.queued] ?? 0) + (totals[.submitting] ?? 0) + (totals[.sent] ?? 0))", "waiting (queued, sending, sent)"),
             ("\(lastMinute)", "accepted in the last full minute (\(lastMinute / 60)/s)"),
-            ("\(depth)", "queue depth (all accounts)"),
         ]
+        // The whole queue is other accounts' business too: operators only.
+        if s.may(ConsoleAction.operate) {
+            cards.append(("\(try await store.queueDepth().values.reduce(0, +))", "queue depth (all accounts)"))
+        }
         var out = "<div class=\"cards\">" + cards.map { "<div class=\"card\"><div class=\"n\">\($0.0)</div><div class=\"l\">\(HTML.escape($0.1))</div></div>" }.joined() + "</div>"
         out += "<h2>Messages by status, last hour (by minute of acceptance)</h2>" + Chart.statusBars(series, since: since, bucketMs: minute, buckets: 60)
-        out += "<h2>Channels</h2>" + (await channelTable())
+        out += "<h2>Channels</h2>" + (await channelTable(s))
         return out
     }
 
-    func channelTable() async -> String {
+    /// Operators see every carrier's address, system id and counters; other keys see channel names and states.
+    func channelTable(_ s: ConsoleSessions.Session) async -> String {
+        let full = s.may(ConsoleAction.operate)
         let rows = await channels().map { c -> [String] in
             let state = c.kind == "sandbox" ? "ready" : (c.bound > 0 ? "bound \(c.bound)/\(c.sessions)" : "not bound (0/\(c.sessions))")
+            let badge = "<span class=\"status \(c.bound > 0 || c.kind == "sandbox" ? "s-delivered" : "s-failed")\">\(state)</span>"
+            guard full else { return [HTML.escape(c.id), badge] }
             return [
                 HTML.escape(c.id), HTML.escape(c.kind), HTML.escape(c.target),
-                "<span class=\"status \(c.bound > 0 || c.kind == "sandbox" ? "s-delivered" : "s-failed")\">\(state)</span>",
-                c.kind == "sandbox" ? "–" : "\(c.inFlight) / \(c.window)", c.tps > 0 ? String(format: "%.0f", c.tps) : "unlimited",
+                badge, c.kind == "sandbox" ? "–" : "\(c.inFlight) / \(c.window)", c.tps > 0 ? String(format: "%.0f", c.tps) : "unlimited",
                 c.kind == "sandbox" ? "–" : "\(c.accepted) / \(c.refused) / \(c.noResponse)",
                 c.kind == "sandbox" ? "–" : "\(c.connectFailures) / \(c.sessionsClosed)", HTML.escape(c.lastError),
             ]
         }
+        guard full else { return HTML.table(["Channel", "State"], rows) }
         return HTML.table(
             ["Channel", "Kind", "Target", "State", "Window in use", "TPS limit", "Submits accepted / refused / unanswered",
              "Connect failures / sessions lost", "Last error"], rows)

@@ -11,6 +11,8 @@ final class ConsoleSessions: Sendable {
         /// Sent back in every form (and the X-CSRF-Token header); a request without it changes nothing.
         let csrf: String
         var lastSeenMs: Int64
+        /// The key's policy, read again on every request (`KeyAuth.session`); nil: full rights.
+        var policy: String? = nil
     }
 
     static let cookie = "petrel_console"

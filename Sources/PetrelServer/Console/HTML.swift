@@ -19,17 +19,19 @@ enum HTML {
         return out
     }
 
-    static let sections: [(path: String, title: String)] = [
-        ("/console", "Overview"), ("/console/messages", "Messages"), ("/console/inbox", "Sandbox inbox"),
-        ("/console/campaigns", "Campaigns"), ("/console/channels", "Channels"), ("/console/receipts", "Receipts"),
-        ("/console/keys", "Keys & templates"),
+    /// The navigation; a section shows only to keys whose policy allows one of its actions.
+    static let sections: [(path: String, title: String, needs: [String])] = [
+        ("/console", "Overview", []), ("/console/messages", "Messages", [ConsoleAction.query]),
+        ("/console/inbox", "Sandbox inbox", [ConsoleAction.query]), ("/console/campaigns", "Campaigns", [ConsoleAction.campaigns]),
+        ("/console/channels", "Channels", [ConsoleAction.channels]), ("/console/receipts", "Receipts", [ConsoleAction.receipts]),
+        ("/console/keys", "Keys & templates", [ConsoleAction.keys, ConsoleAction.templates]),
     ]
 
     /// A whole page: navigation, the account, sign-out (a form with the CSRF token) and `body`.
     static func page(title: String, active: String, session: ConsoleSessions.Session?, body: String) -> String {
         var nav = ""
         if let session {
-            nav = "<nav>" + sections.map { s in
+            nav = "<nav>" + sections.filter { $0.needs.isEmpty || $0.needs.contains(where: session.may) }.map { s in
                 "<a href=\"\(s.path)\"\(s.path == active ? " class=\"active\"" : "")>\(escape(s.title))</a>"
             }.joined() + """
                 <form method="post" action="/console/logout" class="signout">\(csrfField(session))\

@@ -133,11 +133,11 @@ extension PostgresStore {
         return result
     }
 
-    public func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry] {
+    public func sandboxMessages(account: String?, to: String?, limit: Int) async throws -> [SandboxEntry] {
         try await rows(
             """
             SELECT message_id, account, recipient, sender, body, segments, received_at, outcome FROM sandbox_inbox
-            WHERE \(to)::text IS NULL OR recipient = \(to) ORDER BY received_at DESC, seq DESC LIMIT \(limit)
+            WHERE (\(account)::text IS NULL OR account = \(account)) AND (\(to)::text IS NULL OR recipient = \(to)) ORDER BY received_at DESC, seq DESC LIMIT \(limit)
             """
         ) {
             SandboxEntry(
@@ -146,8 +146,8 @@ extension PostgresStore {
         }
     }
 
-    public func clearSandbox() async throws -> Int {
-        try await run("DELETE FROM sandbox_inbox RETURNING 1")
+    public func clearSandbox(account: String?) async throws -> Int {
+        try await run("DELETE FROM sandbox_inbox WHERE \(account)::text IS NULL OR account = \(account) RETURNING 1")
     }
 
     // MARK: Nodes

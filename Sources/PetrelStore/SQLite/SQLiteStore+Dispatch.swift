@@ -223,16 +223,23 @@ extension SQLiteStore {
         }
     }
 
-    public func sandboxMessages(to: String?, limit: Int) async throws -> [SandboxEntry] {
+    public func sandboxMessages(account: String?, to: String?, limit: Int) async throws -> [SandboxEntry] {
         try readNow { db in
-            let rows: [Row]
-            if let to {
-                rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM sandbox_inbox WHERE recipient = ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
-                    arguments: [to, limit])
-            } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM sandbox_inbox ORDER BY received_at DESC, rowid DESC LIMIT ?", arguments: [limit])
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let account {
+                conditions.append("account = ?")
+                arguments.append(account)
             }
+            if let to {
+                conditions.append("recipient = ?")
+                arguments.append(to)
+            }
+            arguments.append(limit)
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM sandbox_inbox \(filter) ORDER BY received_at DESC, rowid DESC LIMIT ?",
+                arguments: StatementArguments(arguments))
             return rows.map {
                 SandboxEntry(
                     messageId: $0["message_id"], account: $0["account"], to: $0["recipient"], from: $0["sender"],
@@ -241,9 +248,13 @@ extension SQLiteStore {
         }
     }
 
-    public func clearSandbox() async throws -> Int {
+    public func clearSandbox(account: String?) async throws -> Int {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM sandbox_inbox")
+            if let account {
+                try db.execute(sql: "DELETE FROM sandbox_inbox WHERE account = ?", arguments: [account])
+            } else {
+                try db.execute(sql: "DELETE FROM sandbox_inbox")
+            }
             return db.changesCount
         }
     }
