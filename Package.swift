@@ -167,5 +167,9 @@ if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
             name: "FuzzSMPP", dependencies: ["PetrelSMPP", .product(name: "NIOCore", package: "swift-nio")], path: "Fuzz/SMPP"),
         .executableTarget(name: "FuzzRPC", dependencies: ["PetrelAPI"], path: "Fuzz/RPC"),
         .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
+        // The door's parser, framer and state machine: their source files, linked into Fuzz/HTTP (not PetrelServer).
+        .executableTarget(
+            name: "FuzzHTTP", dependencies: ["PetrelAPI", "PetrelCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/HTTP"),
     ]
 }
