@@ -169,5 +169,9 @@ if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
         .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
         .executableTarget(name: "FuzzCSV", dependencies: ["PetrelCore"], path: "Fuzz/CSV"),
         .executableTarget(name: "FuzzMultipart", dependencies: ["PetrelAPI"], path: "Fuzz/Multipart"),
+        // The door's parser, framer and state machine: their source files, linked into Fuzz/HTTP (not PetrelServer).
+        .executableTarget(
+            name: "FuzzHTTP", dependencies: ["PetrelAPI", "PetrelCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/HTTP"),
     ]
 }

@@ -109,8 +109,8 @@ public enum PetrelServer {
 >>>>>>> console
             ).register(on: router)
         }
-        // Slow or oversized clients: a connection idle for idleTimeoutSeconds is closed (by RPCFastPath); headers beyond
-        // maxHeaderBytes (or 100 fields) are refused with 431 by the HTTP decoder.
+        // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
+        // caps open connections; headers beyond maxHeaderBytes (or 100 fields) are refused by the HTTP decoder.
         let limits = {
             var l = NIOHTTPDecoderLimitConfiguration()
             l.maxHeaderFieldSize = c.maxHeaderBytes
@@ -118,17 +118,26 @@ public enum PetrelServer {
             l.maxHeaderFieldCount = 100
             return l
         }()
+        let door = HTTPConnectionStateMachine.Configuration(
+            maxHead: min(16 * 1024, c.maxHeaderBytes), maxBody: c.maxBodyBytes, headTimeout: .seconds(Int64(c.headTimeoutSeconds)),
+            bodyTimeout: .seconds(Int64(c.bodyTimeoutSeconds)), idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)))
+        let gauge = ConnectionGauge(limit: ConnectionLimit.effective(c.maxConnections, logger: logger)) {
+            Gateway.errorResponse(
+                .serviceUnavailable, requestId: RequestID.make(), hostId: c.hostId, format: .json, action: "")
+        }
         let server = HTTPServerBuilder { responder in
             PetrelHTTP1Channel(responder: responder, decoderLimits: limits) {
-                RPCFastPath(
-                    maxBody: c.maxBodyBytes, idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)), serve: { routes.handle($0, answer: $1) },
-                    bodyTooLarge: { routes.bodyTooLarge() })
+                HTTPDoor(configuration: door, gauge: gauge, serve: { routes.handle($0, answer: $1) }, bodyTooLarge: { routes.bodyTooLarge() })
             }
         }
         var app = Application(
             router: router, server: server,
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Petrel"),
             onServerRunning: { channel in
+                // Accept failures (out of descriptors) are logged; NIO's own handler behind this one backs off.
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(logger: logger), position: .first)
+                }.get()
                 let port = channel.localAddress?.port ?? c.port
                 let host = c.host.contains(":") ? "[\(c.host)]" : c.host
                 print("Petrel listening on http://\(host):\(port) (data in \(c.dataDir))")

@@ -5,24 +5,19 @@ import PetrelCore
 import Glibc
 #endif
 
-/// Reads plain RPC requests straight from the connection's bytes, in front of NIOHTTP1's decoder.
+/// Reads plain RPC requests straight from the connection's bytes, in front of NIOHTTP1's decoder (for `HTTPDoor`).
 ///
 /// An SDK's request is always the same shape: `POST /?…` (or `GET /?…`), HTTP/1.1, a dozen ordinary headers,
 /// a Content-Length body or none. For that shape the general decoder (llhttp, an `HTTPRequestHead` with its
 /// header strings, then our copy of them into an `RPCRequest`) cost about a tenth of a single send's CPU on the
-/// event loop. Such requests are parsed here into an `RPCRequest` and handed to `RPCFastPath` directly.
+/// event loop. Such requests are parsed here into an `RPCRequest` and served by the door directly.
 ///
 /// Anything else, or anything unusual (another path or method, HTTP/1.0, Transfer-Encoding, Expect, Upgrade,
-/// folded or malformed header lines, a head over `maxHead` bytes, a body over `maxBody`), turns this handler into
-/// a pass-through for the rest of the connection: the bytes it holds and all that follow go to NIOHTTP1's decoder,
-/// which answers exactly as it did without this handler (its limits, its errors, `RPCFastPath`'s 413). Consoles
-/// and SDKs use separate connections, so in practice a connection is either all fast or all general.
-///
-/// One request at a time: while `RPCFastPath` serves one, later bytes wait here (pipelining keeps its order).
-final class RPCRequestFront: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
+/// folded or malformed header lines, a head over `maxHead` bytes, a body over `maxBody`), is `.general`: the door
+/// hands the bytes and all that follow to NIOHTTP1's decoder, which answers exactly as it did without the door (its
+/// limits, its errors). A plain RPC head announcing a body over `maxBody` is answered 413 by the door itself
+/// (`oversized`). Consoles and SDKs use separate connections, so in practice a connection is all fast or all general.
+enum RPCRequestFront {
     /// A request head, already split into its parts (`Parsed.request` is what the gateway sees).
     struct Parsed {
         var request: RPCRequest
@@ -39,99 +34,32 @@ final class RPCRequestFront: ChannelInboundHandler, RemovableChannelHandler {
         case general
     }
 
-    private let fastPath: RPCFastPath
-    private let maxHead: Int
-    private let maxBody: Int
-    private var held: ByteBuffer?
-    private var passThrough = false
-    /// A request handed to `RPCFastPath` has not been answered yet.
-    private var serving = false
-    private var draining = false
-    private var reading = false
-    private var context: ChannelHandlerContext?
-
-    init(fastPath: RPCFastPath, maxHead: Int, maxBody: Int) {
-        self.fastPath = fastPath
-        self.maxHead = maxHead
-        self.maxBody = maxBody
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        fastPath.front = self
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !passThrough else {
-            context.fireChannelRead(data)
-            return
-        }
-        var incoming = unwrapInboundIn(data)
-        if held == nil { held = incoming } else { held!.writeBuffer(&incoming) }
-        reading = true
-        defer { reading = false }
-        drain(context: context)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        handOver(context: context)      // the decoder reports a request cut short, as it would have
-        context.fireChannelInactive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed? = event as? ChannelEvent { handOver(context: context) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    /// `RPCFastPath` answered the request it was handed: the next one may go.
-    func answered() {
-        serving = false
-        if let context, !draining { drain(context: context) }
-    }
-
-    private func drain(context: ChannelHandlerContext) {
-        draining = true
-        defer { draining = false }
-        while !serving, !passThrough, let bytes = held, bytes.readableBytes > 0 {
-            switch Self.parse(bytes, maxHead: maxHead, maxBody: maxBody) {
-            case .incomplete:
-                return
-            case .general:
-                handOver(context: context)
-                return
-            case .request(let parsed):
-                held!.moveReaderIndex(forwardBy: parsed.length)
-                if held!.readableBytes == 0 { held = nil }
-                serving = true
-                fastPath.serve(parsed.request, keepAlive: parsed.keepAlive)
-            }
-        }
-    }
-
-    /// From now on the general decoder sees everything, starting with what is held here.
-    private func handOver(context: ChannelHandlerContext) {
-        guard !passThrough else { return }
-        passThrough = true
-        if let bytes = held {
-            held = nil
-            context.fireChannelRead(wrapInboundOut(bytes))
-            // Outside a read (after an answer) no read-complete follows by itself, and Hummingbird's side only
-            // takes requests over on one.
-            if !reading { context.fireChannelReadComplete() }
-        }
-    }
-
     static func parse(_ buffer: ByteBuffer, maxHead: Int, maxBody: Int) -> Outcome {
         buffer.withUnsafeReadableBytes { raw in
             parse(raw.bindMemory(to: UInt8.self), maxHead: maxHead, maxBody: maxBody)
         }
     }
 
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, maxHead: Int, maxBody: Int) -> Outcome {
+    /// A plain RPC head whose Content-Length is over `maxBody`: the length of head and body together (the door
+    /// skips the body and answers 413, holding none of it), and whether the connection stays open after.
+    static func oversized(_ buffer: ByteBuffer, maxHead: Int, maxBody: Int) -> (length: Int, keepAlive: Bool)? {
+        buffer.withUnsafeReadableBytes { raw in
+            guard case .request(let p) = parse(raw.bindMemory(to: UInt8.self), maxHead: maxHead, maxBody: maxBody, onlyOversized: true)
+            else { return nil }
+            return (p.length, p.keepAlive)
+        }
+    }
+
+    /// Whether the blank line ending the head has arrived (within `maxHead` bytes): the body's deadline runs.
+    static func headComplete(_ buffer: ByteBuffer, maxHead: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { raw in
+            (endOfHead(raw.bindMemory(to: UInt8.self), limit: maxHead) ?? -1) >= 0
+        }
+    }
+
+    /// `onlyOversized`: the head alone decides; a plain head with a body over `maxBody` is a `.request` whose body is
+    /// empty and whose length counts the announced body; every other request is `.general`.
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, maxHead: Int, maxBody: Int, onlyOversized: Bool = false) -> Outcome {
         guard let headEnd = endOfHead(b, limit: maxHead) else { return b.count > maxHead ? .general : .incomplete }
         guard headEnd >= 0 else { return .general }
         // Request line: METHOD SP /target SP HTTP/1.1 CRLF
@@ -183,8 +111,13 @@ final class RPCRequestFront: ChannelInboundHandler, RemovableChannelHandler {
             i = end + 2
         }
         let bodyLength = contentLength ?? 0
-        guard bodyLength <= maxBody else { return .general }
         let bodyStart = headEnd + 4
+        if onlyOversized {
+            guard bodyLength > maxBody else { return .general }
+            let request = RPCRequest(method: "", path: "/", query: "", headers: [], authority: "", body: [])
+            return .request(Parsed(request: request, keepAlive: keepAlive, length: bodyStart + bodyLength))
+        }
+        guard bodyLength <= maxBody else { return .general }
         guard b.count - bodyStart >= bodyLength else { return .incomplete }
 
         let question = target.firstIndex(of: UInt8(ascii: "?"))

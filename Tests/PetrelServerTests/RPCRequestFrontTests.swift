@@ -87,13 +87,13 @@ import Testing
         }
     }
 
-    /// Through a pipeline like the server's: pipelined requests are served one at a time and in order, a request
+    /// Through a pipeline like the server's (the door between encoder and decoder): pipelined requests are served one at a time and in order, a request
     /// cut across reads waits for its end, and after a request of another shape the decoder takes everything.
     @Test func servesPipelinedRequestsInOrderThenHandsOver() throws {
         let served = Mutex<[String]>([])
         let answers = Mutex<[@Sendable (RPCResponse) -> Void]>([])
-        let fastPath = RPCFastPath(
-            maxBody: 1_000, idleTimeout: .seconds(60),
+        let door = HTTPDoor(
+            configuration: .init(maxHead: 16_384, maxBody: 1_000, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60)),
             serve: { request, answer in
                 served.withLock { $0.append(request.query) }
                 answers.withLock { $0.append(answer) }
@@ -102,9 +102,7 @@ import Testing
         let passed = PartRecorder()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-        try channel.pipeline.syncOperations.addHandler(
-            RPCRequestFront(fastPath: fastPath, maxHead: 16_384, maxBody: 1_000), position: .first)
-        try channel.pipeline.syncOperations.addHandler(fastPath)
+        try door.install(in: channel.pipeline.syncOperations)
         try channel.pipeline.syncOperations.addHandler(passed)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
 

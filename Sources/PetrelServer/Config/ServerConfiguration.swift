@@ -29,6 +29,15 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderBytes = 4 * 1024 * 1024
     public var idleTimeoutSeconds = 30
 
+    // http: the door's deadlines and connection cap (every route)
+    /// Seconds from a request's first byte to the end of its head.
+    public var headTimeoutSeconds = 10
+    /// Seconds from the end of a request's head to the end of its body.
+    public var bodyTimeoutSeconds = 30
+    /// Open connections at most; more are answered 503 and closed. Lowered at start to leave descriptors for the
+    /// store, carriers and receipts when the process may open fewer (RLIMIT_NOFILE).
+    public var maxConnections = 4096
+
     // sandbox
     public var sandbox = SandboxChannel.Configuration()
     /// GET / DELETE /sandbox/messages: `.authenticated` (an access key's own account), `.open` (every account's,
@@ -130,6 +139,11 @@ public struct ServerConfiguration: Sendable {
         for action in throttling.keys() {
             c.throttling[action] = try throttling.double(action, default: 0, range: 0...1_000_000)
         }
+
+        let http = try root.child("http")
+        c.headTimeoutSeconds = try http.int("headTimeoutSeconds", default: c.headTimeoutSeconds, range: 1...3600)
+        c.bodyTimeoutSeconds = try http.int("bodyTimeoutSeconds", default: c.bodyTimeoutSeconds, range: 1...3600)
+        c.maxConnections = try http.int("maxConnections", default: c.maxConnections, range: 1...1_000_000)
 
         let sandbox = try root.child("sandbox")
         c.sandbox.deliveryDelayMs = Int64(try sandbox.int("deliveryDelayMs", default: 300, range: 0...86_400_000))

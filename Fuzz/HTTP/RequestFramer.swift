@@ -1,0 +1,1 @@
+../../Sources/PetrelServer/RequestFramer.swift
