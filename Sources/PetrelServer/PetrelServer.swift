@@ -99,14 +99,9 @@ public enum PetrelServer {
                 return states
             }
             Console(
-<<<<<<< HEAD
-                store: store, gateway: gateway, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000),
-                channels: channelStates, campaignWake: campaignWake, maxUploadBytes: c.consoleMaxUploadBytes,
-                campaignMaxBytes: c.campaignMaxBytes, campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount, clock: clock
-=======
                 store: store, gateway: gateway, auth: keyAuth, channels: channelStates, campaignWake: campaignWake,
-                maxUploadBytes: c.consoleMaxUploadBytes, secureCookies: c.consoleSecureCookies, clock: clock
->>>>>>> console
+                maxUploadBytes: c.consoleMaxUploadBytes, secureCookies: c.consoleSecureCookies,
+                campaignMaxBytes: c.campaignMaxBytes, campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount, clock: clock
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and

@@ -35,13 +35,10 @@ struct Console: Sendable {
     let channels: @Sendable () async -> [ChannelState]
     let campaignWake: WakeSignal
     let maxUploadBytes: Int
-<<<<<<< HEAD
-    var campaignMaxBytes = 256 << 20
-    var campaignMaxBytesPerAccount = 1 << 30
-=======
     /// `console.secureCookies`: mark cookies Secure even when the request does not show TLS (a TLS proxy).
     let secureCookies: Bool
->>>>>>> console
+    var campaignMaxBytes = 256 << 20
+    var campaignMaxBytesPerAccount = 1 << 30
     let clock: @Sendable () -> Int64
 
     var sessions: ConsoleSessions { auth.sessions }
