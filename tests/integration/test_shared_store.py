@@ -38,7 +38,7 @@ def database():
     psql(SERVER, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def node(tmp_path, name, url, config, ak="sharedKeyId", sk="sharedKeySecret"):
+def node(tmp_path, name, url, config, ak="sharedKeyId", sk="sharedKeySecret0123"):
     s = Server(tmp_path / name, config=config, env={"PETREL_STORE": url, "PETREL_MASTER_KEY": "ab" * 32})
     s.ak, s.sk = ak, sk
     return s.start()
