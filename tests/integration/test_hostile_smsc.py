@@ -65,6 +65,9 @@ class HostileSMSC:
         self.nacks = 0
         self.throttled = 0
         self.closed_by_petrel = []
+        # Receipts not yet acknowledged with ESME_ROK: like a real SMSC, this one sends them again (after a
+        # throttled answer, and on the next bind when the connection was closed first).
+        self.unacked = set()
         self.stopping = False
         threading.Thread(target=self.accept_loop, daemon=True).start()
 
@@ -89,6 +92,17 @@ class Connection:
         self.send_lock = threading.Lock()
         self.sequence = 1_000_000
         self.buffer = b""
+        self.receipts = {}      # sequence -> message id of the receipts sent on this connection
+
+    def send_receipt(self, message_id):
+        sequence = self.next_sequence()
+        with self.smsc.lock:
+            self.receipts[sequence] = message_id
+            self.smsc.unacked.add(message_id)
+        try:
+            self.send(receipt(sequence, message_id))
+        except OSError:
+            pass                # closed: the next bind sends it again
 
     def send(self, data):
         with self.send_lock:
@@ -143,17 +157,21 @@ class Connection:
                     self.smsc.accepted += 1
                 self.send(pdu(SUBMIT_SM_RESP, sequence, message_id.encode() + b"\0"))
                 # Quoted with leading zeros and in lower case, as some carriers do.
-                self.send(receipt(self.next_sequence(), "000" + message_id.lower()))
+                self.send_receipt("000" + message_id.lower())
             elif command == ENQUIRE_LINK:
                 self.send(pdu(ENQUIRE_LINK_RESP, sequence))
             elif command == UNBIND:
                 self.send(pdu(UNBIND_RESP, sequence))
             elif command == DELIVER_SM_RESP:
                 with self.smsc.lock:
+                    message_id = self.receipts.pop(sequence, None)
                     if status == 0:
                         self.smsc.receipts_acked += 1
+                        self.smsc.unacked.discard(message_id)
                     elif status == 0x58:
                         self.smsc.throttled += 1
+                if message_id is not None and status != 0:
+                    threading.Timer(0.2, self.send_receipt, (message_id,)).start()
             elif command == 0x80000000:
                 with self.smsc.lock:
                     self.smsc.nacks += 1
@@ -168,6 +186,10 @@ class Connection:
             self.send(struct.pack(">IIII", 0xFFFFFFF0, SUBMIT_SM_RESP, 0, 2) + b"\0" * 64)
         elif self.behaviour == "flood":
             threading.Thread(target=self.flood, daemon=True).start()
+        with self.smsc.lock:
+            again = list(self.smsc.unacked)
+        for message_id in again:
+            self.send_receipt(message_id)
 
     def flood(self):
         zeros = "0" * 60_000
@@ -220,6 +242,7 @@ def test_a_hostile_smsc_cannot_take_petrel_down(make_server):
         slowest = max(slowest, time.time() - started)
         assert body.response_code == "OK", body.to_map()
         accepted += json.loads(body.message_id_list)
+        print(f"slowest API call during the hostile SMSC: {slowest:.3f} s")
         assert slowest < 3.0, f"an API call took {slowest:.1f} s"
 
         def delivered(mid):
@@ -227,9 +250,16 @@ def test_a_hostile_smsc_cannot_take_petrel_down(make_server):
 
         # Every accepted message is queryable and, once the SMSC behaves, delivered; none is stuck in a window
         # slot the mismatched response leaked.
-        wait_for(lambda: all(delivered(mid) for mid in accepted[-5:]), timeout=60, interval=0.5)
-        pending = [mid for mid in accepted if not delivered(mid)]
-        assert not pending, f"{len(pending)} of {len(accepted)} not delivered, e.g. {pending[:5]}"
+        pending = list(accepted)
+
+        def all_delivered():
+            pending[:] = [mid for mid in pending if not delivered(mid)]
+            return not pending
+
+        try:
+            wait_for(all_delivered, timeout=60, interval=0.5)
+        except AssertionError:
+            raise AssertionError(f"{len(pending)} of {len(accepted)} not delivered, e.g. {pending[:5]}") from None
         # The flood was answered, some of it (perhaps) with ESME_RTHROTTLED, and nothing trapped.
         wait_for(lambda: smsc.receipts_acked >= len(accepted), timeout=30)
         assert s.proc.poll() is None
