@@ -1,6 +1,5 @@
-import PetrelAPI
-
-/// libFuzzer target: the console's multipart/form-data parser. The first line is the Content-Type header, the rest
+/// libFuzzer target: the console's multipart/form-data parser (Multipart.swift here is a link to PetrelAPI's file, so
+/// the target builds without PetrelAPI's dependencies). The first line is the Content-Type header, the rest
 /// the body; the body is parsed whole and as a cut-short prefix (how the console reads a large upload's CSRF field).
 /// nil answers are fine; crashes, hangs and quadratic time are not.
 @_cdecl("LLVMFuzzerTestOneInput")

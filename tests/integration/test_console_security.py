@@ -174,7 +174,9 @@ def test_secure_cookies_over_tls_or_when_configured(make_server):
 
 def test_sign_in_bodies_are_small_and_multipart_is_bounded(server):
     big = requests.post(server.url("/console/login"), data={"key_id": "x" * 96 * 1024}, timeout=10)
-    assert big.status_code == 400 and "at most 4096 bytes" in big.text
+    assert big.status_code == 413 and "at most 4096 bytes" in big.text
+    big = requests.post(server.url("/console/api/session"), data={"key_id": "x" * 96 * 1024}, timeout=10)
+    assert big.status_code == 413 and "at most 4096 bytes" in big.json()["Message"]
     s, csrf = sign_in(server)
 
     def multipart(boundary, parts):

@@ -147,8 +147,11 @@ struct Console: Sendable {
 
     func login(_ request: Request, address: String) async throws -> Response {
         guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
-        guard case .form(let form) = await Form.read(request, limit: Self.loginBodyBytes) else {
-            return loginPage(request, error: "The sign-in form is at most \(Self.loginBodyBytes) bytes.", status: .badRequest)
+        let form: Form
+        switch await Form.read(request, limit: Self.loginBodyBytes) {
+        case .form(let f): form = f
+        case .malformed(let why): return loginPage(request, error: "The sign-in form could not be read: \(why).", status: .badRequest)
+        default: return loginPage(request, error: "The sign-in form is at most \(Self.loginBodyBytes) bytes.", status: .contentTooLarge)
         }
         guard let cookie = KeyAuth.cookie(Self.loginCookie, request), ConsoleSessions.same(cookie, form["csrf"] ?? "") else {
             return loginPage(request, error: "The sign-in form expired; please try again.")
@@ -173,8 +176,11 @@ struct Console: Sendable {
     /// For scripts (`petrel campaign send`): the key in the form, a session cookie and its CSRF token back.
     func apiSession(_ request: Request, address: String) async throws -> Response {
         guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
-        guard case .form(let form) = await Form.read(request, limit: Self.loginBodyBytes) else {
-            return Self.jsonError("InvalidParameter", "The form is at most \(Self.loginBodyBytes) bytes.", status: .badRequest)
+        let form: Form
+        switch await Form.read(request, limit: Self.loginBodyBytes) {
+        case .form(let f): form = f
+        case .malformed(let why): return Self.jsonError("InvalidParameter", "The form could not be read: \(why).", status: .badRequest)
+        default: return Self.jsonError("InvalidParameter", "The form is at most \(Self.loginBodyBytes) bytes.", status: .contentTooLarge)
         }
         switch await auth.verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "", address: address) {
         case .wait(let seconds):

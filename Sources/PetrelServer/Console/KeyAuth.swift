@@ -20,15 +20,17 @@ struct KeyAuth: Sendable {
 
     func verify(keyId: String, secret: String, address: String) async -> Outcome {
         let now = clock()
-        let wait = throttle.wait(keyId: keyId, address: address, nowMs: now)
+        // Ids are short; a long guess is counted under its first 128 bytes, so the table's entries stay small.
+        let counted = String(decoding: keyId.utf8.prefix(128), as: UTF8.self)
+        let wait = throttle.wait(keyId: counted, address: address, nowMs: now)
         if wait > 0 { return .wait(seconds: (wait + 999) / 1000) }
         guard !keyId.isEmpty, keyId.utf8.count <= 128, let key = try? await store.accessKey(id: keyId), key.enabled,
             ConsoleSessions.same(key.secret, secret)
         else {
-            throttle.failed(keyId: keyId, address: address, nowMs: now)
+            throttle.failed(keyId: counted, address: address, nowMs: now)
             return .wrong
         }
-        throttle.succeeded(keyId: keyId, address: address)
+        throttle.succeeded(keyId: counted, address: address)
         return .key(key)
     }
 

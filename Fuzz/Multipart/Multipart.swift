@@ -1,0 +1,1 @@
+../../Sources/PetrelAPI/Wire/Multipart.swift
