@@ -29,11 +29,13 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
     private var flushPending = false
     public weak var delegate: (any SMPPClientDelegate)?
     public let name: String
-    /// deliver_sm / data_sm handed to the delegate and not answered yet. Beyond this many, a carrier that sends
-    /// faster than receipts are stored is answered ESME_RTHROTTLED at once (it sends those again later), so a
-    /// flood cannot grow memory without bound.
+    /// deliver_sm / data_sm handed to the delegate and not answered yet. At this many, the handler stops reading
+    /// from the socket until answers catch up: TCP pushes back on a carrier that sends faster than receipts are
+    /// stored, so a flood cannot grow memory without bound, and nothing is refused (some SMSCs take any
+    /// deliver_sm_resp, ESME_RTHROTTLED included, as final and would never send the receipt again).
     public static let maxUnansweredDeliveries = 4096
     private var unanswered = 0
+    private var readHeld = false
 
     public init(configuration: ESMEStateMachine.Configuration, name: String, clock: @escaping @Sendable () -> Int64) {
         self.machine = ESMEStateMachine(configuration: configuration)
@@ -121,6 +123,18 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
         unanswered = max(0, unanswered - 1)
         guard let context, context.channel.isActive else { return }
         run([machine.respond(to: pdu, status: status)], context)
+        if readHeld, unanswered < Self.maxUnansweredDeliveries {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        guard unanswered < Self.maxUnansweredDeliveries else {
+            readHeld = true         // `respond` reads again once answers catch up
+            return
+        }
+        context.read()
     }
 
     public func unbind() {
@@ -151,12 +165,8 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
             case .submitted(let token, let result):
                 delegate?.session(self, submitted: token, result: result)
             case .deliver(let pdu):
-                if unanswered >= Self.maxUnansweredDeliveries {
-                    run([machine.respond(to: pdu, status: .throttled)], context, flush: flush)
-                } else {
-                    unanswered += 1
-                    delegate?.session(self, received: pdu)
-                }
+                unanswered += 1
+                delegate?.session(self, received: pdu)
             case .close(let reason):
                 closedReason = reason
                 if wrote || flushPending { context.flush() }
