@@ -1,5 +1,3 @@
-import Foundation
-
 /// `multipart/form-data` bodies (RFC 7578), as browsers send a form with a file. Pure and linear in the body's
 /// length (the boundary is at most 70 bytes, RFC 2046), so the fuzz target and the console share it.
 public enum Multipart {
@@ -80,8 +78,13 @@ public enum Multipart {
         return nil
     }
 
+    /// Without Foundation: CharacterSet is slow on Linux, and the fuzz target builds this file alone.
     static func trim(_ s: Substring, _ set: String) -> String {
-        s.trimmingCharacters(in: CharacterSet(charactersIn: set))
+        let drop = Set(set.unicodeScalars)
+        var u = s.unicodeScalars[...]
+        while let f = u.first, drop.contains(f) { u.removeFirst() }
+        while let l = u.last, drop.contains(l) { u.removeLast() }
+        return String(Substring(u))
     }
 
     /// First index of `needle` in `hay[from..<to]`. The needle is at most 74 bytes, so this is linear in the hay.
