@@ -36,13 +36,14 @@ public func fuzzHTTP(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         clock = clock + .milliseconds(Int64(selector) * 100)
         let size = min(Int(selector % 32) + 1, rest.readableBytes)
         var action = HTTPConnectionStateMachine.Action.none
-        switch selector % 11 {
+        switch selector % 13 {
         case 0: action = machine.tick(now: clock)
         case 1: action = machine.writabilityChanged(selector & 0x80 == 0, now: clock)
         case 2: machine.responseHead(status: selector & 1 == 0 ? 100 : 200, now: clock)
         case 3: action = machine.responseEnd(now: clock)
         case 4: action = machine.quiesce()
         case 5: _ = machine.readRequested()
+        case 6 where selector & 0x40 != 0: action = machine.inputClosed(now: clock)
         default: action = machine.read(rest.readSlice(length: size)!, now: clock)
         }
         for _ in 0..<64 {
@@ -60,6 +61,7 @@ public func fuzzHTTP(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                 if case .none = action { action = machine.answerFlushed(now: clock) }
             case .forward(let b):
                 forwarded += b.readableBytes
+                _ = machine.takeInputClosed()
                 action = .none
             case .none, .passEvent, .close:
                 break

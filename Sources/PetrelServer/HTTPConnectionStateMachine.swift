@@ -70,6 +70,8 @@ struct HTTPConnectionStateMachine {
     private var lastActivity: NIODeadline
     private var keepAlive = true
     private var inputClosed = false
+    /// Hummingbird was told the input ended (only once every held request has gone to it).
+    private var inputClosedPassed = false
     private var quiescing = false
     private var writable = true
     private var queuedAnswers = 0
@@ -103,7 +105,10 @@ struct HTTPConnectionStateMachine {
     mutating func inputClosed(now: NIODeadline) -> Action {
         inputClosed = true
         switch mode {
-        case .passing: return .passEvent
+        case .passing:
+            guard held == nil else { return .none }     // held requests go to Hummingbird first
+            inputClosedPassed = true
+            return .passEvent
         case .refused, .closed: return close()
         case .fast(.serving): return .none                  // `answered` closes once nothing is left
         case .fast(.skipping): return close()
@@ -141,6 +146,14 @@ struct HTTPConnectionStateMachine {
         mode = .fast(.waiting)
         if held != nil, requestStart == nil { requestStart = now }
         return settle(next(now: now))
+    }
+
+    /// After bytes went to Hummingbird: whether to tell it now that the input ended (it answers what it has and
+    /// closes), which waits until no request is held back here.
+    mutating func takeInputClosed() -> Bool {
+        guard inputClosed, !inputClosedPassed, case .passing = mode, held == nil else { return false }
+        inputClosedPassed = true
+        return true
     }
 
     mutating func writabilityChanged(_ writable: Bool, now: NIODeadline) -> Action {

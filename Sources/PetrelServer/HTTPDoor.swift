@@ -203,6 +203,7 @@ final class HTTPDoor: ChannelDuplexHandler, RemovableChannelHandler {
                 forwarded = false
                 context.fireChannelReadComplete()
             }
+            if machine.takeInputClosed() { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         case .close:
             context.close(promise: nil)
         }

@@ -188,6 +188,25 @@ import Testing
         #expect(isClose(v40))                   // half a request can never complete
     }
 
+    /// F15 on Hummingbird's side: its requests held back behind a response still go to it after the half-close,
+    /// and only then is it told that the input ended.
+    @Test func hummingbirdHearsOfTheHalfCloseAfterItsHeldRequests() {
+        var m = Machine(configuration: Self.configuration, now: at(0))
+        let one = "GET /healthz HTTP/1.1\r\n\r\n"
+        let two = "GET /metrics HTTP/1.1\r\n\r\n"
+        let first = m.read(bytes(one + two), now: at(0))
+        #expect(forwarded(first) == one)
+        let closed = m.inputClosed(now: at(0))
+        #expect(isNone(closed))                                       // not yet: /metrics is still held
+        let early = m.takeInputClosed()
+        #expect(!early)
+        let next = m.responseEnd(now: at(1))
+        #expect(forwarded(next) == two)
+        let now = m.takeInputClosed()
+        let again = m.takeInputClosed()
+        #expect(now && !again)                                        // once
+    }
+
     /// A plain RPC request whose body is over the limit is read past (not held) and answered 413; the connection
     /// carries on with the next request.
     @Test func oversizedBodiesAreSkippedAndRefused() {
