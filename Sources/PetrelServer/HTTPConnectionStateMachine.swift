@@ -75,6 +75,10 @@ struct HTTPConnectionStateMachine {
     private var quiescing = false
     private var writable = true
     private var queuedAnswers = 0
+    /// Where the search for the end of the held request's head resumes (bytes before it hold no end).
+    private var headResume = 0
+    /// Bytes the held request needs in all (head and Content-Length body), once its head is in: no parsing before.
+    private var needed = 0
     private var readPending = false
 
     init(configuration: Configuration, now: NIODeadline) {
@@ -270,16 +274,31 @@ struct HTTPConnectionStateMachine {
         }
         guard case .fast(.waiting) = mode, canServe else { return .none }
         let c = configuration
+        // A request that arrives in many small reads is parsed once it can be whole, not on every read: the head is
+        // searched from where the last search stopped, and a body is awaited by its length.
+        if bytes.readableBytes < needed { return .none }
+        if needed == 0 {
+            let scan = RPCRequestFront.findHeadEnd(bytes, from: headResume, maxHead: c.maxHead)
+            guard scan.done else {
+                headResume = scan.resume
+                return .none
+            }
+        }
         switch RPCRequestFront.parse(bytes, maxHead: c.maxHead, maxBody: c.maxBody) {
         case .incomplete:
             if bodyStart == nil, RPCRequestFront.headComplete(bytes, maxHead: c.maxHead) { bodyStart = now }
+            needed = RPCRequestFront.oversized(bytes, maxHead: c.maxHead, maxBody: 0)?.length ?? 0
             return .none
         case .request(let parsed):
+            headResume = 0
+            needed = 0
             bytes.moveReaderIndex(forwardBy: parsed.length)
             held = bytes.readableBytes > 0 ? bytes : nil
             keepAlive = keepAlive && parsed.keepAlive
             return startServing(now: now, then: .serve(parsed.request))
         case .general:
+            headResume = 0
+            needed = 0
             if let over = RPCRequestFront.oversized(bytes, maxHead: c.maxHead, maxBody: c.maxBody) {
                 keepAlive = keepAlive && over.keepAlive
                 bodyStart = now

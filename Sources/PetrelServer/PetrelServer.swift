@@ -114,7 +114,7 @@ public enum PetrelServer {
             return l
         }()
         let door = HTTPConnectionStateMachine.Configuration(
-            maxHead: min(16 * 1024, c.maxHeaderBytes), maxBody: c.maxBodyBytes, headTimeout: .seconds(Int64(c.headTimeoutSeconds)),
+            maxHead: min(256 * 1024, c.maxHeaderBytes), maxBody: c.maxBodyBytes, headTimeout: .seconds(Int64(c.headTimeoutSeconds)),
             bodyTimeout: .seconds(Int64(c.bodyTimeoutSeconds)), idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)))
         let gauge = ConnectionGauge(limit: ConnectionLimit.effective(c.maxConnections, logger: logger)) {
             Gateway.errorResponse(

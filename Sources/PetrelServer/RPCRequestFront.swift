@@ -50,6 +50,23 @@ enum RPCRequestFront {
         }
     }
 
+    /// The search for the blank line that ends the head, resumable so a head that arrives in many small reads is
+    /// scanned once, not once per read: `done` when it has arrived, when a line ends in a bare LF, or when the head is
+    /// over `maxHead` (then `parse` decides); otherwise where to resume (the start of the last, unfinished line).
+    static func findHeadEnd(_ buffer: ByteBuffer, from: Int, maxHead: Int) -> (done: Bool, resume: Int) {
+        buffer.withUnsafeReadableBytes { raw in
+            let b = raw.bindMemory(to: UInt8.self)
+            let n = min(b.count, maxHead + 4)
+            var i = min(from, n)
+            while let lf = find(b, 0x0A, from: i, to: n) {
+                guard lf > 0, b[lf - 1] == 0x0D else { return (true, 0) }
+                if lf >= 3, b[lf - 2] == 0x0A, b[lf - 3] == 0x0D { return (true, 0) }
+                i = lf + 1
+            }
+            return (b.count > maxHead, i)
+        }
+    }
+
     /// Whether the blank line ending the head has arrived (within `maxHead` bytes): the body's deadline runs.
     static func headComplete(_ buffer: ByteBuffer, maxHead: Int) -> Bool {
         buffer.withUnsafeReadableBytes { raw in

@@ -38,6 +38,34 @@ import Testing
         return nil
     }
 
+    /// A request that arrives a few bytes at a time is served once whole (head searched where it left off, body
+    /// awaited by its length), and a large plain head (a 1,000-recipient batch) stays on the fast path.
+    @Test func requestsInSmallReadsAndLargeHeadsAreServedHere() {
+        var m = Machine(configuration: Self.configuration, now: at(0))
+        let body = "To=85291234567&Message=hi"
+        let request = "POST /?Action=x HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        var servedAt: Int?
+        for (i, ch) in request.enumerated() {
+            let a = m.read(bytes(String(ch)), now: at(0))
+            if served(a) != nil { servedAt = i }
+        }
+        #expect(servedAt == request.count - 1)
+        m.answerQueued()
+        _ = m.answered(now: at(0))
+
+        let query = "Action=SendBatch&To=" + String(repeating: "%2285291234567%22%2C", count: 700)
+        let big = "POST /?\(query) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        var large = Machine(configuration: Machine.Configuration(
+            maxHead: 256 * 1024, maxBody: 1_000, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60)),
+            now: at(0))
+        var action = Machine.Action.none
+        for chunk in stride(from: 0, to: big.utf8.count, by: 1_000) {
+            let slice = Array(big.utf8)[chunk..<min(chunk + 1_000, big.utf8.count)]
+            action = large.read(ByteBuffer(bytes: slice), now: at(0))
+        }
+        #expect(served(action) == query)
+    }
+
     /// F2: a client that pipelines and never reads. Once the socket stops taking answers (or a few wait for it),
     /// no further request is served and nothing more is read, so answers cannot pile up in memory.
     @Test func pipelinedRequestsWaitWhileTheSocketTakesNoAnswers() {
