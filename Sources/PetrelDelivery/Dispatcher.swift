@@ -26,7 +26,7 @@ public final class Dispatcher: Service {
         public init() {}
     }
 
-    let store: any MessageStore
+    let store: any SendQueue
     let channels: [String: any Channel]
     /// The in-process channels among them (see `sendNow`).
     let instant: [String: any InstantChannel]
@@ -46,7 +46,7 @@ public final class Dispatcher: Service {
     private let tried = Mutex<[Int64: [String]]>([:])
 
     public init(
-        store: any MessageStore, channels: [any Channel], router: MessageRouter = MessageRouter(),
+        store: any SendQueue, channels: [any Channel], router: MessageRouter = MessageRouter(),
         configuration: Configuration = Configuration(), wake: WakeSignal = WakeSignal(), logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {

@@ -21,7 +21,7 @@ public enum AccessKeys {
 
     /// `PETREL_ACCESS_KEY_ID` / `PETREL_ACCESS_KEY_SECRET` make sure that key exists, enabled, with full rights.
     /// Without them, a store with no key at all gets one, returned so the caller can print it once.
-    public static func bootstrap(store: any MessageStore, environment: [String: String], nowMs: Int64) async throws -> AccessKeyRecord? {
+    public static func bootstrap(store: any KeyStore, environment: [String: String], nowMs: Int64) async throws -> AccessKeyRecord? {
         if let id = environment["PETREL_ACCESS_KEY_ID"], !id.isEmpty {
             guard let secret = environment["PETREL_ACCESS_KEY_SECRET"], !secret.isEmpty else {
                 throw StoreError.invalidLocation("PETREL_ACCESS_KEY_ID is set but PETREL_ACCESS_KEY_SECRET is not")

@@ -6,7 +6,7 @@ public enum Accounts {
     /// given; makes one when the account has none. Returns the account as stored.
     @discardableResult
     public static func setReceiptURL(
-        store: any MessageStore, account: String, url: String, secret: String? = nil, nowMs: Int64
+        store: any ReceiptOutbox, account: String, url: String, secret: String? = nil, nowMs: Int64
     ) async throws -> AccountRecord {
         let existing = try await store.accounts().first { $0.name == account }
         let record = AccountRecord(
@@ -17,7 +17,7 @@ public enum Accounts {
     }
 
     /// Applies the `accounts:` of the config file.
-    static func apply(_ settings: [ServerConfiguration.AccountSetting], store: any MessageStore, nowMs: Int64) async throws {
+    static func apply(_ settings: [ServerConfiguration.AccountSetting], store: any ReceiptOutbox, nowMs: Int64) async throws {
         for s in settings {
             let existing = try await store.accounts().first { $0.name == s.name }
             if existing?.receiptURL == s.receiptURL && (s.webhookSecret == nil || existing?.webhookSecret == s.webhookSecret) { continue }

@@ -9,7 +9,6 @@ import PetrelStore
 /// The HTTP surface: the RPC door at `/`, `/healthz` and `/metrics` (the sandbox's are in SandboxRoutes).
 struct HTTPRoutes {
     let gateway: Gateway
-    let store: any MessageStore
     let configuration: ServerConfiguration
     let logger: Logger
 

@@ -11,7 +11,7 @@ struct Housekeeping: Service {
     static let nodeStaleMs: Int64 = 30_000
     /// A bind slot not renewed for this long is free for another node.
     static let bindSlotLeaseMs: Int64 = 20_000
-    let store: any MessageStore
+    let store: any NodeRegistry & AcceptLog
     let throttle: Throttle
     let carriers: [SMPPChannel]
     let logger: Logger

@@ -54,7 +54,7 @@ enum ServerMetrics {
 
 /// Samples what is a level rather than an event: queue depth, outbox depth, binds and window use, receipts.
 struct MetricsSampler: Service {
-    let store: any MessageStore
+    let store: any ConsoleQueries & OutboxOperations
     let carriers: [SMPPChannel]
     let receipts: ReceiptProcessor
     let logger: Logger

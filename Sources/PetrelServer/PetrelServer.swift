@@ -75,7 +75,7 @@ public enum PetrelServer {
             timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
 
         let router = Router(context: PetrelRequestContext.self)
-        let routes = HTTPRoutes(gateway: gateway, store: store, configuration: c, logger: logger)
+        let routes = HTTPRoutes(gateway: gateway, configuration: c, logger: logger)
         routes.register(on: router)
         // One sign-in throttle for the console and the sandbox routes, so neither is a guessing oracle for the other.
         let keyAuth = KeyAuth(

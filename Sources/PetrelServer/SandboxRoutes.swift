@@ -10,7 +10,7 @@ import PetrelStore
 /// account's messages, if its policy allows QueryMessage; `sandbox.retrospection: open` serves every account's
 /// to anyone (a laptop only: these are OTP codes), `false` serves nothing.
 struct SandboxRoutes: Sendable {
-    let store: any MessageStore
+    let store: any SandboxInbox
     let auth: KeyAuth
     let mode: ServerConfiguration.Retrospection
 

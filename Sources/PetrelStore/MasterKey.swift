@@ -57,7 +57,7 @@ public struct MasterKey: Sendable {
     /// Checks this key against the fingerprint `store` recorded, records it if none is, and writes a new key to
     /// its file once it is known to be the store's. False when another process made the key file first: the caller
     /// opens the store again with that one.
-    public func adopt(by store: any MessageStore) async throws -> Bool {
+    public func adopt(by store: any KeyStore) async throws -> Bool {
         let mine = box.fingerprint
         if let recorded = try await store.masterKeyFingerprint() {
             guard recorded == mine else { throw mismatch(recorded: recorded) }

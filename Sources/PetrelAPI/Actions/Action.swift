@@ -1,9 +1,12 @@
 public import PetrelCore
 public import PetrelStore
 
+/// The store roles the gateway and its actions use: the accept path, read-backs, keys and templates.
+public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore
+
 /// What actions need from the rest of Petrel.
 public struct APIEnvironment: Sendable {
-    public var store: any MessageStore
+    public var store: any GatewayStore
     public var ids: MessageIDGenerator
     /// Valid `ChannelId` values.
     public var channels: @Sendable () -> Set<String>
@@ -17,7 +20,7 @@ public struct APIEnvironment: Sendable {
     public var onAccepted: @Sendable (Int) -> Void
 
     public init(
-        store: any MessageStore, ids: MessageIDGenerator, channels: @escaping @Sendable () -> Set<String>,
+        store: any GatewayStore, ids: MessageIDGenerator, channels: @escaping @Sendable () -> Set<String>,
         dateOffsetSeconds: Int = 8 * 3600, defaultValidityMs: Int64? = 48 * 3600 * 1000, maxTextLength: Int = 1600,
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in }
     ) {

@@ -11,7 +11,7 @@ public final class ReceiptProcessor: Service {
         let ack: @Sendable (Bool) -> Void
     }
 
-    let store: any MessageStore
+    let store: any ReceiptLedger
     let logger: Logger
     let clock: @Sendable () -> Int64
     private let pending = Mutex<[Pending]>([])
@@ -27,7 +27,7 @@ public final class ReceiptProcessor: Service {
     let onFinished: @Sendable ([StatusUpdate]) -> Void
 
     public init(
-        store: any MessageStore, logger: Logger, orphanTTLMs: Int64 = 600_000, orphanGraceMs: Int64 = 10_000,
+        store: any ReceiptLedger, logger: Logger, orphanTTLMs: Int64 = 600_000, orphanGraceMs: Int64 = 10_000,
         clock: @escaping @Sendable () -> Int64, onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
     ) {
         self.store = store

@@ -34,7 +34,7 @@ public final class ReceiptPusher: Service, Sendable {
         var secret: String
     }
 
-    let store: any MessageStore
+    let store: any ReceiptOutbox
     let client: WebhookClient
     let configuration: Configuration
     let logger: Logger
@@ -43,7 +43,7 @@ public final class ReceiptPusher: Service, Sendable {
     private let pushed = Atomic<Int>(0)
 
     public init(
-        store: any MessageStore, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Int64,
+        store: any ReceiptOutbox, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Int64,
         client: WebhookClient = WebhookClient()
     ) {
         self.store = store

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// message creation). Each chunk's messages and the campaign's cursor commit together, so after a crash or a
 /// restart a campaign resumes exactly after its last committed chunk: no row is skipped or sent twice.
 struct CampaignRunner: Service {
-    let store: any MessageStore
+    let store: any CampaignStore
     let gateway: Gateway
     let wake: WakeSignal
     let chunk: Int

@@ -25,11 +25,16 @@ struct ChannelState: Sendable {
     var lastError = ""
 }
 
+/// The store roles the console shows and acts on (everything but the dispatch queue, receipts and nodes).
+typealias ConsoleStore =
+    MessageLookup & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations & CampaignStore
+    & SandboxInbox
+
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
 /// every POST needs the session's CSRF token and must come from this site (`KeyAuth.sameOrigin`).
 struct Console: Sendable {
-    let store: any MessageStore
+    let store: any ConsoleStore
     let gateway: Gateway
     let auth: KeyAuth
     let channels: @Sendable () async -> [ChannelState]

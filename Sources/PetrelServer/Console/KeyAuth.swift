@@ -6,7 +6,7 @@ import PetrelStore
 /// Who is calling the console or the sandbox routes: an access key id and secret (the sign-in form, the script
 /// session, HTTP Basic on /sandbox/messages), throttled by `SignInThrottle`, or a console session cookie.
 struct KeyAuth: Sendable {
-    let store: any MessageStore
+    let store: any KeyStore
     let sessions: ConsoleSessions
     let throttle: SignInThrottle
     let clock: @Sendable () -> Int64
