@@ -187,10 +187,7 @@ public final class SQLiteStore: MessageStore {
     }
 
     /// The columns `message(_:)` decodes, by position (name lookups cost a lowercased copy per column).
-    static let messageColumns = """
-        id, account, recipient, sender, body, type, task_id, requested_channel, priority, segments, encoding, status,
-        error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id
-        """
+    static let messageColumns = StoreSQL.messageColumns
 
     static func message(_ row: Row, at o: Int = 0) -> Message {
         Message(
