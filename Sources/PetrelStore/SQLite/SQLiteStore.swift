@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOPosix
 public import PetrelCore
 
 /// The embedded store: one SQLite file in WAL mode, writes group-committed, every caller resumed only once its
@@ -80,7 +81,12 @@ public final class SQLiteStore: MessageStore {
 
     public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         guard !batch.isEmpty else { return then(.success(())) }
-        committer.submit(weight: batch.messages.count + 1, { db in try Self.write(batch, db) }, then: then)
+        // `then` runs on the event loop that called (the RPC door answers on its connection's loop, and a sync's
+        // answers for one loop go in one hop), or on the sync thread for a caller on no event loop. Kept for speed:
+        // a task per request costs the door more than the write.
+        committer.submit(
+            weight: batch.messages.count + 1, { db in try Self.write(batch, db) },
+            home: MultiThreadedEventLoopGroup.currentEventLoop, then: then)
     }
 
     static func write(_ batch: WriteBatch, _ db: Database) throws {
