@@ -18,15 +18,16 @@ enum StoreSQL {
 }
 
 /// Statuses as the stores' SQL spells them (their raw values, see `MessageStatus`): interpolated as text, never
-/// bound, so that a partial index (`WHERE status = queued`) still matches a query's predicate, and so that the migrations
-/// already applied read exactly as they did.
+/// bound, so that a partial index (`WHERE status = queued`) still matches a query's predicate, and so that the
+/// migrations already applied read exactly as they did.
 extension MessageStatus {
     var sql: String { String(rawValue) }
 
     /// The final states as an SQL list: "3, 4, 5".
     static let finalList = allCases.filter(\.isFinal).map(\.sql).joined(separator: ", ")
 
-    /// The lowest final number, for ranges (`status >= finalFloor`): the final states are numbered last, from delivered up
-    /// (a test holds this), and SQLite builds an ephemeral b-tree for each `IN (…)` every time a trigger fires.
+    /// The lowest final number, for ranges (`status >= finalFloor`): the final states are numbered last, from
+    /// delivered up (a test holds this), and SQLite builds an ephemeral b-tree for each `IN (…)` every time a
+    /// trigger fires.
     static let finalFloor = delivered.sql
 }

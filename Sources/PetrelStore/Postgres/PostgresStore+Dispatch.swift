@@ -69,7 +69,8 @@ extension PostgresStore {
         guard !retry.isEmpty else { return }
         try await run(
             """
-            UPDATE messages m SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.at
+            UPDATE messages m
+            SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.at
             FROM unnest(\(retry.map(\.id)), \(retry.map(\.notBeforeMs))) AS u(id, at)
             WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
             """, on: c)
@@ -96,7 +97,8 @@ extension PostgresStore {
             let ids = try await self.rows(
                 """
                 SELECT id FROM messages
-                WHERE status = \(unescaped: MessageStatus.queued.sql) AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
+                WHERE status = \(unescaped: MessageStatus.queued.sql)
+                    AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
                 LIMIT 10000 FOR UPDATE SKIP LOCKED
                 """, on: c
             ) { try $0.get(0, as: Int64.self) }
@@ -137,7 +139,10 @@ extension PostgresStore {
     public func queueDepth() async throws -> [Priority: Int] {
         var result: [Priority: Int] = [:]
         for (p, n) in try await rows(
-            "SELECT priority, COUNT(*) FROM messages WHERE status = \(unescaped: MessageStatus.queued.sql) GROUP BY priority",
+            """
+            SELECT priority, COUNT(*) FROM messages WHERE status = \(unescaped: MessageStatus.queued.sql)
+            GROUP BY priority
+            """,
             { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) })
         {
             if let p = Priority(rawValue: p) { result[p] = n }

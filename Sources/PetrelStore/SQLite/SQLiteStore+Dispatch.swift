@@ -168,7 +168,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT id FROM messages
-                    WHERE status = \(MessageStatus.queued.sql) AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 10000
+                    WHERE status = \(MessageStatus.queued.sql) AND expires_at IS NOT NULL AND expires_at <= ?
+                    LIMIT 10000
                     """,
                 arguments: [nowMs])
             let updates = ids.map {
@@ -236,7 +237,8 @@ extension SQLiteStore {
         try await readAside { db in
             var result: [Priority: Int] = [:]
             // Counted through the partial queue index (queued only), not the whole table.
-            let sql = "SELECT priority, COUNT(*) FROM messages WHERE status = \(MessageStatus.queued.sql) GROUP BY priority"
+            let sql =
+                "SELECT priority, COUNT(*) FROM messages WHERE status = \(MessageStatus.queued.sql) GROUP BY priority"
             for row in try Row.fetchAll(db, sql: sql) {
                 if let p = Priority(rawValue: row[0]) { result[p] = row[1] }
             }

@@ -40,7 +40,8 @@ extension SQLiteStore {
         // Several parts: each part has its row, written only if the message was still being submitted.
         let update = try db.cachedStatement(
             sql: """
-                UPDATE messages SET status = \(MessageStatus.sent.sql), sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
+                UPDATE messages
+                SET status = \(MessageStatus.sent.sql), sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
                 WHERE id = ? AND status = \(from.rawValue)
                 """)
