@@ -1,5 +1,8 @@
-/// Where a message is in its life. The order of the raw values is the order of progress, and the final states
-/// are exactly those from 3 up (the stores' receipt trigger tests `status >= 3`).
+/// Where a message is in its life. The raw values are stored, and the stores' SQL (queries, indexes, triggers,
+/// migrations) is generated from them (`MessageStatus.sql`, `finalList`, `finalFloor` in PetrelStore): never
+/// renumber a case, since migrations already applied and rows already written keep the old numbers. The order of
+/// the raw values is the order of progress, and the final states are exactly those from `delivered` up (the SQLite
+/// receipt trigger tests `status >= finalFloor`; a PetrelStore test holds this).
 ///
 ///     queued ──▶ submitting ──▶ sent ──▶ delivered
 ///       │            │  ▲         ├────▶ failed

@@ -6,12 +6,19 @@ import Synchronization
 /// together, one INSERT (and one WAL flush) for all of them. A few statements run side by side on separate
 /// connections. Each request keeps its own outcome: a nonce another request (or node) already used refuses only
 /// that request's messages, and if the shared statement fails for any other reason each request is tried alone.
+///
+/// The statements run in drain tasks, started by the request that finds fewer than `maxRunning` running (a request
+/// must not wait for a scheduler hop before its group can form). They are owned: kept in the state until they end,
+/// and `close` refuses new requests and awaits them, so no write is left running when the store closes.
 final class PostgresGroupCommit: Sendable {
     typealias Waiter = CheckedContinuation<Void, any Error>
 
     private struct State {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
         var running = 0
+        var drains: [Int: Task<Void, Never>] = [:]
+        var nextDrain = 0
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -33,17 +40,29 @@ final class PostgresGroupCommit: Sendable {
 
     func commit(_ batch: WriteBatch) async throws {
         try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            let start = state.withLock { s -> Bool in
+            state.withLock { s in
+                guard !s.closed else { return waiter.resume(throwing: StoreError.closed) }
                 s.pending.append((batch, waiter))
-                guard s.running < maxRunning else { return false }
+                guard s.running < maxRunning else { return }
                 s.running += 1
-                return true
+                // Made under the lock, so the drain is in `drains` before it can end and remove itself.
+                let id = s.nextDrain
+                s.nextDrain += 1
+                s.drains[id] = Task { await self.drain(id) }
             }
-            if start { Task { await self.drain() } }
         }
     }
 
-    private func drain() async {
+    /// Refuses new requests and returns once every request already taken is answered.
+    func close() async {
+        let drains = state.withLock { s in
+            s.closed = true
+            return Array(s.drains.values)
+        }
+        for drain in drains { await drain.value }
+    }
+
+    private func drain(_ id: Int) async {
         while true {
             let group = state.withLock { s -> [(batch: WriteBatch, waiter: Waiter)] in
                 var count = 0
@@ -52,7 +71,10 @@ final class PostgresGroupCommit: Sendable {
                     count += s.pending[taken].batch.messages.count
                     taken += 1
                 }
-                if taken == 0 { s.running -= 1 }
+                if taken == 0 {
+                    s.running -= 1
+                    s.drains[id] = nil
+                }
                 defer { s.pending.removeFirst(taken) }
                 return Array(s.pending.prefix(taken))
             }

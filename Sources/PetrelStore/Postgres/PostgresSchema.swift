@@ -1,9 +1,16 @@
 import Foundation
+import PetrelCore
 
 /// Versioned schema of the PostgreSQL store, the same tables as SQLite's plus what sharing among nodes needs
 /// (lease owners, node registry, a unique nonce). Migrations only ever append; each runs in its own transaction
 /// under an advisory lock, so nodes that start together migrate once.
 enum PostgresSchema {
+    // Statuses as the migrations spell them (see `MessageStatus.sql`); an applied migration's text must not change.
+    private static let queued = MessageStatus.queued.sql
+    private static let submitting = MessageStatus.submitting.sql
+    private static let finals = MessageStatus.finalList
+    private static let finalFloor = MessageStatus.finalFloor
+
     static let lockKey: Int64 = 0x7065_7472_656c     // "petrel"
 
     /// A migration's statements, one at a time (a prepared statement holds one): split at `;` outside `--`
@@ -71,9 +78,9 @@ enum PostgresSchema {
                 receipt_code TEXT,
                 receipt_desc TEXT
             );
-            CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0;
-            CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = 0 AND expires_at IS NOT NULL;
-            CREATE INDEX messages_leases ON messages(lease_until) WHERE status = 1;
+            CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = \(queued);
+            CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = \(queued) AND expires_at IS NOT NULL;
+            CREATE INDEX messages_leases ON messages(lease_until) WHERE status = \(submitting);
             CREATE INDEX messages_receipt_due ON messages(receipt_due) WHERE receipt_due IS NOT NULL;
             CREATE INDEX messages_carrier ON messages(channel, carrier_id) WHERE carrier_id <> '';
             CREATE INDEX messages_account ON messages(account, id);
@@ -193,7 +200,7 @@ enum PostgresSchema {
                 RETURN NULL;
             END $$;
             CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages FOR EACH ROW
-                WHEN (NEW.status IN (3, 4, 5) AND OLD.status NOT IN (3, 4, 5))
+                WHEN (NEW.status IN (\(finals)) AND OLD.status NOT IN (\(finals)))
                 EXECUTE FUNCTION messages_final_receipt();
 
             CREATE TABLE campaigns (

@@ -93,9 +93,9 @@ extension PostgresStore {
         }
     }
 
-    static let messageColumns = SQLiteStore.messageColumns
+    static let messageColumns = StoreSQL.messageColumns
 
-    static func messageColumns(_ alias: String) -> String { SQLiteStore.messageColumns(alias) }
+    static func messageColumns(_ alias: String) -> String { StoreSQL.messageColumns(alias) }
 
     static func message(_ r: PostgresRandomAccessRow, at o: Int = 0) throws -> Message {
         Message(

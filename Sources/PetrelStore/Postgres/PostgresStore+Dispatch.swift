@@ -60,26 +60,35 @@ extension PostgresStore {
 
     public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
+        try await requeue(ids.map { ($0, notBeforeMs) })
+    }
+
+    /// Messages still being submitted go back to the queue, each due again at its time (the one requeue
+    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`).
+    func requeue(_ retry: [(id: Int64, notBeforeMs: Int64)], on c: PostgresConnection? = nil) async throws {
+        guard !retry.isEmpty else { return }
         try await run(
             """
-            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL, not_before = \(notBeforeMs)
-            WHERE id = ANY(\(ids)) AND status = 1
-            """)
+            UPDATE messages m
+            SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.at
+            FROM unnest(\(retry.map(\.id)), \(retry.map(\.notBeforeMs))) AS u(id, at)
+            WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
+            """, on: c)
     }
 
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
         try await run(
             """
-            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL
-            WHERE status = 1 AND lease_until < \(nowMs) RETURNING 1
+            UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
+            WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_until < \(nowMs) RETURNING 1
             """)
     }
 
     public func requeueOwnLeases() async throws -> Int {
         try await run(
             """
-            UPDATE messages SET status = 0, lease_until = NULL, lease_owner = NULL
-            WHERE status = 1 AND lease_owner = \(nodeNumber) RETURNING 1
+            UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
+            WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_owner = \(nodeNumber) RETURNING 1
             """)
     }
 
@@ -87,7 +96,9 @@ extension PostgresStore {
         try await transaction { c in
             let ids = try await self.rows(
                 """
-                SELECT id FROM messages WHERE status = 0 AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
+                SELECT id FROM messages
+                WHERE status = \(unescaped: MessageStatus.queued.sql)
+                    AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
                 LIMIT 10000 FOR UPDATE SKIP LOCKED
                 """, on: c
             ) { try $0.get(0, as: Int64.self) }
@@ -127,7 +138,13 @@ extension PostgresStore {
 
     public func queueDepth() async throws -> [Priority: Int] {
         var result: [Priority: Int] = [:]
-        for (p, n) in try await rows("SELECT priority, COUNT(*) FROM messages WHERE status = 0 GROUP BY priority", { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }) {
+        for (p, n) in try await rows(
+            """
+            SELECT priority, COUNT(*) FROM messages WHERE status = \(unescaped: MessageStatus.queued.sql)
+            GROUP BY priority
+            """,
+            { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) })
+        {
             if let p = Priority(rawValue: p) { result[p] = n }
         }
         return result

@@ -89,7 +89,7 @@ extension PostgresStore {
             """
             INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
             SELECT account, id, \(nowMs), \(nowMs) FROM messages
-            WHERE status IN (3, 4, 5)
+            WHERE status IN (\(unescaped: MessageStatus.finalList))
               AND (\(f.account)::text IS NULL OR account = \(f.account)) AND (\(f.messageId)::bigint IS NULL OR id = \(f.messageId))
               AND (\(f.taskId)::text IS NULL OR task_id = \(f.taskId)) AND (\(f.sinceMs)::bigint IS NULL OR done_at >= \(f.sinceMs))
             ORDER BY id

@@ -49,24 +49,25 @@ enum AccessKeySQL: PreparedSQL {
 /// Due queued messages, highest priority first, taken with a lease in this node's name.
 enum ClaimSQL: PreparedSQL {
     static let sql = """
-        UPDATE messages SET status = 1, lease_until = $1, lease_owner = $2
+        UPDATE messages SET status = \(MessageStatus.submitting.sql), lease_until = $1, lease_owner = $2
         WHERE id IN (
-            SELECT id FROM messages WHERE status = 0 AND not_before <= $3
+            SELECT id FROM messages WHERE status = \(MessageStatus.queued.sql) AND not_before <= $3
             ORDER BY priority, not_before LIMIT $4 FOR UPDATE SKIP LOCKED)
-        RETURNING \(SQLiteStore.messageColumns)
+        RETURNING \(StoreSQL.messageColumns)
         """
 }
 
 /// Messages a carrier accepted: `submitting` → `sent`, with their carrier ids and scheduled receipts.
 enum MarkSentSQL: PreparedSQL {
     static let sql = """
-        UPDATE messages m SET status = 2, sent_at = u.at, channel = u.ch, carrier_id = u.cid, lease_until = NULL,
+        UPDATE messages m SET status = \(MessageStatus.sent.sql), sent_at = u.at, channel = u.ch, carrier_id = u.cid,
+            lease_until = NULL,
             lease_owner = NULL, receipt_due = NULLIF(u.rdue, -1), receipt_status = NULLIF(u.rst, -1),
             receipt_code = CASE WHEN u.rdue = -1 THEN NULL ELSE u.rcode END,
             receipt_desc = CASE WHEN u.rdue = -1 THEN NULL ELSE u.rdesc END
         FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::text[])
             AS u(id, at, ch, cid, rdue, rst, rcode, rdesc)
-        WHERE m.id = u.id AND m.status = 1
+        WHERE m.id = u.id AND m.status = \(MessageStatus.submitting.sql)
         RETURNING m.id
         """
 }
@@ -86,7 +87,7 @@ enum ApplyStatusSQL: PreparedSQL {
         UPDATE messages m SET status = $1, error_code = u.code, error_desc = u.descr, lease_until = NULL,
             lease_owner = NULL, receipt_due = NULL,
             done_at = CASE WHEN $7 THEN u.at ELSE m.done_at END,
-            sent_at = CASE WHEN $1 = 2 THEN u.at ELSE m.sent_at END
+            sent_at = CASE WHEN $1 = \(MessageStatus.sent.sql) THEN u.at ELSE m.sent_at END
         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u(id, code, descr, at)
         WHERE m.id = u.id AND m.status = ANY($6::int[])
         RETURNING m.id

@@ -9,14 +9,7 @@ extension PostgresStore {
             try await self.insertInbox(r.inbox, on: c)
             try await self.insertParts(r.acceptedParts, on: c)
             var applied = try await self.apply(r.failed, on: c)
-            if !r.retry.isEmpty {
-                try await self.run(
-                    """
-                    UPDATE messages m SET status = 0, lease_until = NULL, lease_owner = NULL, not_before = u.at
-                    FROM unnest(\(r.retry.map(\.id)), \(r.retry.map(\.notBeforeMs))) AS u(id, at)
-                    WHERE m.id = u.id AND m.status = 1
-                    """, on: c)
-            }
+            try await self.requeue(r.retry, on: c)
             // Receipts that overtook their submit_sm_resp (on this node's bind or another's) can be matched now.
             if try await self.first("SELECT EXISTS (SELECT 1 FROM orphan_receipts)", on: c, { try $0.get(0, as: Bool.self) }) == true {
                 applied += try await self.adoptOrphans(for: r.sent + r.acceptedParts, on: c)
@@ -52,11 +45,13 @@ extension PostgresStore {
         try await run(
             """
             INSERT INTO message_parts (message_id, part, total, channel, carrier_id, status, sent_at)
-            SELECT i, p, t, ch, cid, 2, at FROM unnest(\(parts.map(\.0.id)), \(parts.map(\.1.part)), \(parts.map(\.1.total)),
+            SELECT i, p, t, ch, cid, \(unescaped: MessageStatus.sent.sql), at
+            FROM unnest(\(parts.map(\.0.id)), \(parts.map(\.1.part)), \(parts.map(\.1.total)),
                 \(parts.map(\.0.channel)), \(parts.map { CarrierID.normalize($0.1.carrierId) }), \(parts.map(\.0.sentAtMs)))
                 AS u(i, p, t, ch, cid, at)
             ON CONFLICT (message_id, part) DO UPDATE SET total = EXCLUDED.total, channel = EXCLUDED.channel,
-                carrier_id = EXCLUDED.carrier_id, status = 2, error_code = '', sent_at = EXCLUDED.sent_at, done_at = NULL
+                carrier_id = EXCLUDED.carrier_id, status = \(unescaped: MessageStatus.sent.sql), error_code = '',
+                sent_at = EXCLUDED.sent_at, done_at = NULL
             """, on: c)
     }
 
@@ -87,177 +82,124 @@ extension PostgresStore {
     public func applyReceipts(_ receipts: [CarrierReceipt]) async throws -> ReceiptResults {
         guard !receipts.isEmpty else { return ReceiptResults() }
         return try await transaction { c in
-            var results = ReceiptResults()
             // Most receipts name a single-part message exactly: those are found with one query and applied with
-            // one UPDATE per outcome. The rest (parts, other readings, orphans) go one by one.
-            let (finished, rest) = try await self.applySinglePart(receipts, on: c)
-            results.finished = finished.applied
-            results.matched = finished.found
-            for r in rest {
-                // An exact match first (a part: no message holds this id): a learned reading is a rule of thumb
-                // (see SQLiteStore.applyReceipts).
-                var outcome = try await self.matchPart(r, storedID: CarrierID.normalize(r.carrierId), on: c)
-                if case .none = outcome, r.reading != .same, let stored = r.reading.storedID(r.carrierId) {
-                    outcome = try await self.match(r, storedID: stored, on: c)
-                }
-                switch outcome {
-                case .finished(let update):
-                    results.matched += 1
-                    results.finished.append(update)
-                case .matched:
-                    results.matched += 1
-                case .none:
-                    try await self.run(
-                        """
-                        INSERT INTO orphan_receipts (channel, carrier_id, status, error_code, received_at)
-                        VALUES (\(r.channel), \(CarrierID.normalize(r.carrierId)), \(r.status.rawValue), \(r.errorCode), \(r.atMs))
-                        """, on: c)
-                    results.orphaned += 1
-                }
-            }
+            // one UPDATE per outcome. The rest (parts, other readings, orphans) go through the matcher one by one.
+            let rows = try await self.prepared(FindByCarrierSQL.self, on: c, {
+                $0.append(receipts.map(\.channel))
+                $0.append(receipts.map { CarrierID.normalize($0.carrierId) })
+            }) { (index: Int(try $0.get(0, as: Int64.self)) - 1, id: try $0.get(1, as: Int64.self),
+                  status: MessageStatus(rawValue: try $0.get(2, as: Int.self))) }
+            // Rows come in message order (the order locks are taken in); changes go in receipt order, so two
+            // receipts for one message apply as they arrived.
+            let (changes, found) = ReceiptMatcher.singlePart(receipts, rows: rows)
+            let finished = try await self.apply(changes, on: c)
+            var matcher = ReceiptMatcher.receipts(receipts.indices.filter { !found[$0] }.map { receipts[$0] })
+            var results = try await matcher.run(PostgresReceiptLookups(store: self, connection: c))
+            results.matched += found.count(where: { $0 })
+            results.finished = finished + results.finished
             return results
         }
-    }
-
-    /// Receipts that name a single-part message by its exact carrier id, applied together; returns the status
-    /// changes, how many receipts found their message, and the receipts that did not.
-    func applySinglePart(
-        _ receipts: [CarrierReceipt], on c: PostgresConnection
-    ) async throws -> (applied: (applied: [StatusUpdate], found: Int), rest: [CarrierReceipt]) {
-        let ids = receipts.map { CarrierID.normalize($0.carrierId) }
-        let found = try await prepared(FindByCarrierSQL.self, on: c, {
-            $0.append(receipts.map(\.channel))
-            $0.append(ids)
-        }) { (Int(try $0.get(0, as: Int64.self)) - 1, try $0.get(1, as: Int64.self), try $0.get(2, as: Int.self)) }
-        var matched = Set<Int>()
-        var updates: [StatusUpdate] = []
-        // Rows come in message order (the order locks are taken in); changes go in receipt order, so two receipts
-        // for one message apply as they arrived, and a reused carrier id names its oldest message, as `match` does.
-        for (i, id, raw) in found.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) where !matched.contains(i) {
-            matched.insert(i)
-            if let status = MessageStatus(rawValue: raw), let change = ReceiptRules.change(receipts[i], messageId: id, from: status) {
-                updates.append(change)
-            }
-        }
-        let applied = try await apply(updates, on: c)
-        let rest = receipts.indices.filter { !matched.contains($0) }.map { receipts[$0] }
-        return ((applied, matched.count), rest)
-    }
-
-    /// Applies a receipt to the single-part message or the part stored under `storedID`.
-    func match(_ r: CarrierReceipt, storedID: String, on c: PostgresConnection) async throws -> SQLiteStore.Match {
-        guard let (id, raw) = try await first(
-            "SELECT id, status FROM messages WHERE channel = \(r.channel) AND carrier_id = \(storedID) AND carrier_id <> '' ORDER BY id LIMIT 1 FOR UPDATE",
-            on: c, { (try $0.get(0, as: Int64.self), try $0.get(1, as: Int.self)) })
-        else { return try await matchPart(r, storedID: storedID, on: c) }
-        guard let status = MessageStatus(rawValue: raw), let change = ReceiptRules.change(r, messageId: id, from: status),
-            let applied = try await apply([change], on: c).first
-        else { return .matched }
-        return .finished(applied)
-    }
-
-    /// Applies a receipt to the part stored under `storedID`.
-    func matchPart(_ r: CarrierReceipt, storedID: String, on c: PostgresConnection) async throws -> SQLiteStore.Match {
-        guard let (messageId, part, total) = try await first(
-            """
-            SELECT message_id, part, total FROM message_parts WHERE channel = \(r.channel) AND carrier_id = \(storedID)
-            ORDER BY sent_at DESC LIMIT 1
-            """, on: c, { (try $0.get(0, as: Int64.self), try $0.get(1, as: Int.self), try $0.get(2, as: Int.self)) })
-        else { return .none }
-        let changed = try await run(
-            """
-            UPDATE message_parts SET status = \(r.status.rawValue), error_code = \(r.errorCode), done_at = \(r.atMs)
-            WHERE message_id = \(messageId) AND part = \(part) AND status = 2 RETURNING 1
-            """, on: c)
-        guard changed > 0 else { return .matched }     // a duplicate receipt
-        let states: [(MessageStatus, String)] = total == 1
-            ? [(r.status, r.errorCode)]
-            : try await rows("SELECT status, error_code FROM message_parts WHERE message_id = \(messageId)", on: c) {
-                (MessageStatus(rawValue: try $0.get(0)) ?? .sent, try $0.get(1, as: String.self))
-            }
-        guard let decided = ReceiptRules.decide(messageId: messageId, parts: states, total: total, atMs: r.atMs),
-            let applied = try await apply([decided], on: c).first
-        else { return .matched }
-        return .finished(applied)
     }
 
     public func resolveOrphans(beforeMs: Int64) async throws -> ReceiptResults {
         try await transaction { c in
-            var results = ReceiptResults()
             let orphans = try await self.rows(
                 """
                 SELECT seq, channel, carrier_id, status, error_code, received_at FROM orphan_receipts
                 WHERE received_at < \(beforeMs) LIMIT 10000 FOR UPDATE SKIP LOCKED
-                """, on: c
-            ) { r in
-                (seq: try r.get(0, as: Int64.self), channel: try r.get(1, as: String.self), id: try r.get(2, as: String.self),
-                 status: try r.get(3, as: Int.self), code: try r.get(4, as: String.self), at: try r.get(5, as: Int64.self))
-            }
-            var examined: [String: Int] = [:]
-            var hits: [String: [CarrierID.Reading: [Int]]] = [:]
-            for (i, o) in orphans.enumerated() {
-                // The same reading first: a receipt stored on one node and the record of its submit on another
-                // can cross (neither transaction sees the other's row), leaving an orphan that now matches.
-                let exact = CarrierReceipt(
-                    channel: o.channel, carrierId: o.id, status: MessageStatus(rawValue: o.status) ?? .failed, errorCode: o.code, atMs: o.at)
-                switch try await self.match(exact, storedID: o.id, on: c) {
-                case .none: break
-                case .finished(let done):
-                    results.finished.append(done)
-                    fallthrough
-                case .matched:
-                    try await self.run("DELETE FROM orphan_receipts WHERE seq = \(o.seq)", on: c)
-                    results.matched += 1
-                    continue
-                }
-                examined[o.channel, default: 0] += 1
-                for reading in CarrierID.Reading.allCases where reading != .same {
-                    guard let stored = reading.storedID(o.id) else { continue }
-                    let known = try await self.first(
-                        """
-                        SELECT EXISTS (SELECT 1 FROM messages WHERE channel = \(o.channel) AND carrier_id = \(stored) AND carrier_id <> '')
-                            OR EXISTS (SELECT 1 FROM message_parts WHERE channel = \(o.channel) AND carrier_id = \(stored))
-                        """, on: c, { try $0.get(0, as: Bool.self) }) ?? false
-                    if known { hits[o.channel, default: [:]][reading, default: []].append(i) }
-                }
-            }
-            for (channel, reading, indexes) in ReceiptRules.trustedReadings(examined: examined, hits: hits) {
-                for i in indexes {
-                    let o = orphans[i]
-                    guard let stored = reading.storedID(o.id) else { continue }
-                    let receipt = CarrierReceipt(
-                        channel: channel, carrierId: o.id, status: MessageStatus(rawValue: o.status) ?? .failed, errorCode: o.code, atMs: o.at)
-                    if case .finished(let done) = try await self.match(receipt, storedID: stored, on: c) { results.finished.append(done) }
-                    try await self.run("DELETE FROM orphan_receipts WHERE seq = \(o.seq)", on: c)
-                    results.matched += 1
-                }
-                results.readings[channel] = [reading: indexes.count]
-            }
-            return results
+                """, on: c, Self.orphan)
+            var matcher = ReceiptMatcher.resolve(orphans)
+            return try await matcher.run(PostgresReceiptLookups(store: self, connection: c))
         }
     }
 
     /// Applies orphaned receipts that name one of these just-recorded parts (under the same reading only).
     func adoptOrphans(for records: [SentRecord], on c: PostgresConnection) async throws -> [StatusUpdate] {
-        let keys = records.flatMap { r in r.parts.map { (r.channel, CarrierID.normalize($0.carrierId), $0.carrierId) } }
+        let keys = records.flatMap { r in r.parts.map { (r.channel, CarrierID.normalize($0.carrierId)) } }
         guard !keys.isEmpty else { return [] }
-        let found = try await rows(
+        let orphans = try await rows(
             """
             SELECT o.seq, o.channel, o.carrier_id, o.status, o.error_code, o.received_at FROM orphan_receipts o
             JOIN unnest(\(keys.map(\.0)), \(keys.map(\.1))) AS k(ch, cid) ON o.channel = k.ch AND o.carrier_id = k.cid
             FOR UPDATE OF o SKIP LOCKED
-            """, on: c
-        ) { r in
-            (seq: try r.get(0, as: Int64.self), channel: try r.get(1, as: String.self), id: try r.get(2, as: String.self),
-             status: try r.get(3, as: Int.self), code: try r.get(4, as: String.self), at: try r.get(5, as: Int64.self))
+            """, on: c, Self.orphan)
+        guard !orphans.isEmpty else { return [] }
+        var matcher = ReceiptMatcher.adopt(orphans)
+        return try await matcher.run(PostgresReceiptLookups(store: self, connection: c)).finished
+    }
+
+    /// An orphan_receipts row: seq, channel, carrier_id, status, error_code, received_at.
+    static func orphan(_ r: PostgresRandomAccessRow) throws -> ReceiptMatcher.Orphan {
+        ReceiptMatcher.Orphan(
+            key: try r.get(0),
+            receipt: CarrierReceipt(
+                channel: try r.get(1), carrierId: try r.get(2),
+                status: MessageStatus(rawValue: try r.get(3)) ?? .failed, errorCode: try r.get(4), atMs: try r.get(5)))
+    }
+}
+
+/// The matcher's questions in SQL, on the caller's transaction.
+struct PostgresReceiptLookups: AsyncReceiptLookups {
+    let store: PostgresStore
+    let connection: PostgresConnection
+
+    func message(channel: String, storedID: String) async throws -> (id: Int64, status: MessageStatus?)? {
+        try await store.first(
+            """
+            SELECT id, status FROM messages WHERE channel = \(channel) AND carrier_id = \(storedID) AND carrier_id <> ''
+            ORDER BY id LIMIT 1 FOR UPDATE
+            """, on: connection
+        ) { (try $0.get(0, as: Int64.self), MessageStatus(rawValue: try $0.get(1, as: Int.self))) }
+    }
+
+    func part(channel: String, storedID: String) async throws -> ReceiptMatcher.StoredPart? {
+        try await store.first(
+            """
+            SELECT message_id, part, total FROM message_parts WHERE channel = \(channel) AND carrier_id = \(storedID)
+            ORDER BY sent_at DESC LIMIT 1
+            """, on: connection
+        ) { ReceiptMatcher.StoredPart(messageId: try $0.get(0), part: try $0.get(1), total: try $0.get(2)) }
+    }
+
+    func markPart(_ part: ReceiptMatcher.StoredPart, _ r: CarrierReceipt) async throws -> Bool {
+        try await store.run(
+            """
+            UPDATE message_parts SET status = \(r.status.rawValue), error_code = \(r.errorCode), done_at = \(r.atMs)
+            WHERE message_id = \(part.messageId) AND part = \(part.part) AND status = \(MessageStatus.sent.rawValue)
+            RETURNING 1
+            """, on: connection) > 0
+    }
+
+    func partStates(messageId: Int64) async throws -> [(MessageStatus, String)] {
+        try await store.rows(
+            "SELECT status, error_code FROM message_parts WHERE message_id = \(messageId)", on: connection
+        ) {
+            (MessageStatus(rawValue: try $0.get(0)) ?? .sent, try $0.get(1, as: String.self))
         }
-        var applied: [StatusUpdate] = []
-        for o in found {
-            let receipt = CarrierReceipt(
-                channel: o.channel, carrierId: o.id, status: MessageStatus(rawValue: o.status) ?? .failed, errorCode: o.code, atMs: o.at)
-            if case .finished(let done) = try await match(receipt, storedID: o.id, on: c) { applied.append(done) }
-            try await run("DELETE FROM orphan_receipts WHERE seq = \(o.seq)", on: c)
-        }
-        return applied
+    }
+
+    func apply(_ update: StatusUpdate) async throws -> StatusUpdate? {
+        try await store.apply([update], on: connection).first
+    }
+
+    func isKnown(channel: String, storedID: String) async throws -> Bool {
+        try await store.first(
+            """
+            SELECT EXISTS (
+                    SELECT 1 FROM messages WHERE channel = \(channel) AND carrier_id = \(storedID) AND carrier_id <> '')
+                OR EXISTS (SELECT 1 FROM message_parts WHERE channel = \(channel) AND carrier_id = \(storedID))
+            """, on: connection, { try $0.get(0, as: Bool.self) }) ?? false
+    }
+
+    func keepOrphan(_ r: CarrierReceipt) async throws {
+        try await store.run(
+            """
+            INSERT INTO orphan_receipts (channel, carrier_id, status, error_code, received_at)
+            VALUES (\(r.channel), \(r.carrierId), \(r.status.rawValue), \(r.errorCode), \(r.atMs))
+            """, on: connection)
+    }
+
+    func dropOrphan(key: Int64) async throws {
+        try await store.run("DELETE FROM orphan_receipts WHERE seq = \(key)", on: connection)
     }
 }

@@ -12,6 +12,9 @@ public final class PostgresStore: MessageStore {
     let client: PostgresClient
     let secrets: SecretBox
     let logger: Logger
+    // The pool's run loop and the key-change listener live as long as the store, which is no scope of its callers
+    // (a server opens it and closes it from different places): so these two tasks are owned, not structured, and
+    // `close` cancels and awaits both.
     private let runner: Task<Void, Never>
     private let listener: Task<Void, Never>
     let keys = PostgresKeyCache()
@@ -62,7 +65,9 @@ public final class PostgresStore: MessageStore {
             }
         } catch {
             listener.cancel()
+            await listener.value
             runner.cancel()
+            await runner.value
             throw error
         }
     }
@@ -115,6 +120,7 @@ public final class PostgresStore: MessageStore {
     }
 
     public func close() async throws {
+        await group.close()
         listener.cancel()
         await listener.value
         runner.cancel()
@@ -140,9 +146,12 @@ public final class PostgresStore: MessageStore {
         var logger = Logger(label: "petrel.postgres")
         logger.logLevel = .error
         let client = PostgresClient(configuration: try configuration(url), backgroundLogger: logger)
-        let runner = Task { await client.run() }
-        defer { runner.cancel() }
-        try await body(client, logger)
+        // The pool runs for exactly the body's time: a child task, cancelled and awaited when the body ends.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(client, logger)
+        }
     }
 
     // MARK: Helpers

@@ -10,6 +10,9 @@ import Glibc
 /// also write those pages to the database file and fsync it, while every waiting client waits with it. Here
 /// checkpoints run beside the writer (PASSIVE mode never blocks it), and pages rewritten by many commits are
 /// copied once. The writer's own automatic checkpoint stays on, at a much larger size, as a safety net.
+///
+/// `@unchecked Sendable`: `stopped` and `finished` are read and written only under `condition`'s lock, and the
+/// connection is used by the thread until it ends, then closed by `stop`.
 final class Checkpointer: @unchecked Sendable {
     private let connection: DatabaseQueue
     private let condition = NSCondition()

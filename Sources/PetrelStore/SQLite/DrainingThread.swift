@@ -3,6 +3,9 @@ import Foundation
 /// A thread of its own that handles what other threads hand it, in groups: it sleeps until items wait, takes as
 /// many as `take` chooses (all of them unless told otherwise), handles them outside the lock, and repeats. `stop`
 /// refuses new items, lets the thread handle everything already handed over, and returns once it has ended.
+///
+/// `@unchecked Sendable`: the mutable state (`pending`, `stopped`, `finished`) is read and written only under
+/// `condition`'s lock; the closures are constants, and `handle` runs only on the thread.
 final class DrainingThread<Item>: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [Item] = []

@@ -10,6 +10,9 @@ import Glibc
 /// transaction, then hands its callers to `WALSync`, which resumes them once the log is on disk. A client is
 /// answered only after its rows are on disk, and the dispatcher's status changes share those fsyncs instead of
 /// competing with them.
+///
+/// `@unchecked Sendable`: every stored property is a `let` of Sendable or thread-safe types, except `thread`, set
+/// once in `init` before the instance is shared; jobs reach the writer thread only through `DrainingThread`.
 final class GroupCommitter: @unchecked Sendable {
     private struct Job {
         let weight: Int
@@ -18,6 +21,8 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     /// Holds a job's result between its work (inside the transaction) and its finish (after the commit).
+    /// `@unchecked Sendable`: written once by the writer thread, read once by the finish, which runs after the
+    /// hand-over to `WALSync` (under its thread's lock), so the write happens before the read.
     private final class Slot<T>: @unchecked Sendable {
         var value: T?
     }
@@ -72,10 +77,9 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     /// `run` for a caller that does not wait in a task: `then` gets the result once the transaction is durable, on
-    /// `home` (by default the event loop that submitted, see `WALSync.Finish`), else on the sync thread.
+    /// the event loop `home` (see `WALSync.Finish`: one hop per loop per sync), or on the sync thread when nil.
     func submit<T: Sendable>(
-        weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T,
-        home: (any EventLoop)? = MultiThreadedEventLoopGroup.currentEventLoop,
+        weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T, home: (any EventLoop)?,
         then: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         let slot = Slot<T>()

@@ -1,7 +1,14 @@
 import GRDB
+import PetrelCore
 
 /// Versioned schema of the SQLite store. Migrations only ever append.
 enum SQLiteSchema {
+    // Statuses as the migrations spell them (see `MessageStatus.sql`); an applied migration's text must not change.
+    private static let queued = MessageStatus.queued.sql
+    private static let submitting = MessageStatus.submitting.sql
+    private static let finals = MessageStatus.finalList
+    private static let finalFloor = MessageStatus.finalFloor
+
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -35,9 +42,9 @@ enum SQLiteSchema {
                         receipt_code TEXT,
                         receipt_desc TEXT
                     );
-                    CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0;
-                    CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = 0 AND expires_at IS NOT NULL;
-                    CREATE INDEX messages_leases ON messages(lease_until) WHERE status = 1;
+                    CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = \(queued);
+                    CREATE INDEX messages_expiry ON messages(expires_at) WHERE status = \(queued) AND expires_at IS NOT NULL;
+                    CREATE INDEX messages_leases ON messages(lease_until) WHERE status = \(submitting);
                     CREATE INDEX messages_receipt_due ON messages(receipt_due) WHERE receipt_due IS NOT NULL;
 
                     CREATE TABLE message_events (
@@ -160,7 +167,7 @@ enum SQLiteSchema {
                     -- UPDATE of messages.status: the receipt enters the outbox in that same transaction. Only the
                     -- first final state is reported, so a customer never sees a message go back.
                     CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages
-                    WHEN NEW.status IN (3, 4, 5) AND OLD.status NOT IN (3, 4, 5)
+                    WHEN NEW.status IN (\(finals)) AND OLD.status NOT IN (\(finals))
                     BEGIN
                         INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
                         SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)
@@ -216,7 +223,7 @@ enum SQLiteSchema {
                 sql: """
                     DROP TRIGGER messages_final_receipt;
                     CREATE TRIGGER messages_final_receipt AFTER UPDATE OF status ON messages
-                    WHEN NEW.status >= 3 AND OLD.status < 3
+                    WHEN NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor)
                     BEGIN
                         INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
                         SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)

@@ -28,8 +28,8 @@ extension SQLiteStore {
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT \(Self.messageColumns) FROM messages WHERE status = 0 AND not_before <= ?
-                    ORDER BY priority, not_before LIMIT ?
+                    SELECT \(Self.messageColumns) FROM messages
+                    WHERE status = \(MessageStatus.queued.sql) AND not_before <= ? ORDER BY priority, not_before LIMIT ?
                     """),
             arguments: [nowMs, limit])
         while let row = try rows.next() { claimed.append(Self.message(row)) }
@@ -114,17 +114,33 @@ extension SQLiteStore {
 
     public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await committer.run(weight: ids.count) { db in
-            let update = try db.cachedStatement(
-                sql: "UPDATE messages SET status = 0, lease_until = NULL, not_before = ? WHERE id = ? AND status = 1")
-            for id in ids { try update.execute(arguments: [notBeforeMs, id]) }
+        try await committer.run(weight: ids.count) { db in try Self.requeue(ids.map { ($0, notBeforeMs) }, db) }
+    }
+
+    /// Messages still being submitted go back to the queue, each due again at its time (the one requeue
+    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`).
+    static func requeue(_ retry: [(id: Int64, notBeforeMs: Int64)], _ db: Database) throws {
+        guard !retry.isEmpty else { return }
+        let requeue = try db.cachedStatement(
+            sql: """
+                UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL, not_before = ?
+                WHERE id = ? AND status = \(MessageStatus.submitting.sql)
+                """)
+        for (id, at) in retry {
+            try FastStatement.run(requeue, db) {
+                $0.bind(at)
+                $0.bind(id)
+            }
         }
     }
 
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 100) { db in
             try db.execute(
-                sql: "UPDATE messages SET status = 0, lease_until = NULL WHERE status = 1 AND lease_until < ?",
+                sql: """
+                    UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL
+                    WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
+                    """,
                 arguments: [nowMs])
             return db.changesCount
         }
@@ -149,7 +165,12 @@ extension SQLiteStore {
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
         try await committer.run(weight: 1000) { db in
             let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM messages WHERE status = 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 10000",
+                db,
+                sql: """
+                    SELECT id FROM messages
+                    WHERE status = \(MessageStatus.queued.sql) AND expires_at IS NOT NULL AND expires_at <= ?
+                    LIMIT 10000
+                    """,
                 arguments: [nowMs])
             let updates = ids.map {
                 StatusUpdate(
@@ -215,8 +236,10 @@ extension SQLiteStore {
     public func queueDepth() async throws -> [Priority: Int] {
         try await readAside { db in
             var result: [Priority: Int] = [:]
-            // Counted through the partial queue index (status = 0), not the whole table.
-            for row in try Row.fetchAll(db, sql: "SELECT priority, COUNT(*) FROM messages WHERE status = 0 GROUP BY priority") {
+            // Counted through the partial queue index (queued only), not the whole table.
+            let sql =
+                "SELECT priority, COUNT(*) FROM messages WHERE status = \(MessageStatus.queued.sql) GROUP BY priority"
+            for row in try Row.fetchAll(db, sql: sql) {
                 if let p = Priority(rawValue: row[0]) { result[p] = row[1] }
             }
             return result
@@ -262,7 +285,8 @@ extension SQLiteStore {
     static let claimMarkSQL = ValuesList.SQL { k in
         """
         WITH c(id, lease_until) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 2)))
-        UPDATE messages SET status = 1, lease_until = c.lease_until FROM c WHERE messages.id = c.id
+        UPDATE messages SET status = \(MessageStatus.submitting.sql), lease_until = c.lease_until
+        FROM c WHERE messages.id = c.id
         """
     }
 
@@ -271,8 +295,8 @@ extension SQLiteStore {
         WITH u(id, status, code, description, at, mask) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 6)))
         UPDATE messages SET status = u.status, error_code = u.code, error_desc = u.description,
             lease_until = NULL, receipt_due = NULL,
-            done_at = CASE WHEN u.status >= 3 THEN u.at ELSE done_at END,
-            sent_at = CASE WHEN u.status = 2 THEN u.at ELSE sent_at END
+            done_at = CASE WHEN u.status >= \(MessageStatus.finalFloor) THEN u.at ELSE done_at END,
+            sent_at = CASE WHEN u.status = \(MessageStatus.sent.sql) THEN u.at ELSE sent_at END
         FROM u WHERE messages.id = u.id AND ((1 << messages.status) & u.mask) != 0
         RETURNING messages.id
         """

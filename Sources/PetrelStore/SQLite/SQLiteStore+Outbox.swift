@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import PetrelCore
+import PetrelCore
 
 extension SQLiteStore {
     public func accounts() async throws -> [AccountRecord] {
@@ -109,7 +109,7 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
                     SELECT account, id, ?, ? FROM messages
-                    WHERE status IN (3, 4, 5)
+                    WHERE status IN (\(MessageStatus.finalList))
                       AND (? IS NULL OR account = ?) AND (? IS NULL OR id = ?) AND (? IS NULL OR task_id = ?)
                       AND (? IS NULL OR done_at >= ?)
                     ORDER BY id
@@ -136,10 +136,7 @@ extension SQLiteStore {
         }
     }
 
-    static func messageColumns(_ alias: String) -> String {
-        messageColumns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }
-            .joined(separator: ", ")
-    }
+    static func messageColumns(_ alias: String) -> String { StoreSQL.messageColumns(alias) }
 
     /// Five outbox columns, then the message's columns.
     static func outboxReceipt(_ row: Row) -> OutboxReceipt {

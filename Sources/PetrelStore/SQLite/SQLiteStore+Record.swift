@@ -10,16 +10,7 @@ extension SQLiteStore {
             try Self.insertInbox(r.inbox, db)
             for partial in r.acceptedParts { try Self.insertParts(partial, db) }
             var applied = try Self.apply(r.failed, db)
-            if !r.retry.isEmpty {
-                let requeue = try db.cachedStatement(
-                    sql: "UPDATE messages SET status = 0, lease_until = NULL, not_before = ? WHERE id = ? AND status = 1")
-                for (id, at) in r.retry {
-                    try FastStatement.run(requeue, db) {
-                        $0.bind(at)
-                        $0.bind(id)
-                    }
-                }
-            }
+            try Self.requeue(r.retry, db)
             // Receipts that overtook their submit_sm_resp can be matched now.
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM orphan_receipts)") == true {
                 applied += try Self.adoptOrphans(for: r.sent + r.acceptedParts, db)
@@ -49,7 +40,8 @@ extension SQLiteStore {
         // Several parts: each part has its row, written only if the message was still being submitted.
         let update = try db.cachedStatement(
             sql: """
-                UPDATE messages SET status = 2, sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
+                UPDATE messages
+                SET status = \(MessageStatus.sent.sql), sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
                 WHERE id = ? AND status = \(from.rawValue)
                 """)
@@ -130,7 +122,8 @@ extension SQLiteStore {
             """
             WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
                 VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
-            UPDATE messages SET status = 2, sent_at = r.sent_at, channel = r.channel, carrier_id = r.carrier_id,
+            UPDATE messages SET status = \(MessageStatus.sent.sql), sent_at = r.sent_at, channel = r.channel,
+                carrier_id = r.carrier_id,
                 lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
                 receipt_desc = r.due_desc
             FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOPosix
 public import PetrelCore
 
 /// The embedded store: one SQLite file in WAL mode, writes group-committed, every caller resumed only once its
@@ -80,7 +81,12 @@ public final class SQLiteStore: MessageStore {
 
     public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         guard !batch.isEmpty else { return then(.success(())) }
-        committer.submit(weight: batch.messages.count + 1, { db in try Self.write(batch, db) }, then: then)
+        // `then` runs on the event loop that called (the RPC door answers on its connection's loop, and a sync's
+        // answers for one loop go in one hop), or on the sync thread for a caller on no event loop. Kept for speed:
+        // a task per request costs the door more than the write.
+        committer.submit(
+            weight: batch.messages.count + 1, { db in try Self.write(batch, db) },
+            home: MultiThreadedEventLoopGroup.currentEventLoop, then: then)
     }
 
     static func write(_ batch: WriteBatch, _ db: Database) throws {
@@ -187,10 +193,7 @@ public final class SQLiteStore: MessageStore {
     }
 
     /// The columns `message(_:)` decodes, by position (name lookups cost a lowercased copy per column).
-    static let messageColumns = """
-        id, account, recipient, sender, body, type, task_id, requested_channel, priority, segments, encoding, status,
-        error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id
-        """
+    static let messageColumns = StoreSQL.messageColumns
 
     static func message(_ row: Row, at o: Int = 0) -> Message {
         Message(

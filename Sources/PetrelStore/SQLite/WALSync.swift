@@ -18,6 +18,9 @@ import Glibc
 /// Every caller is resumed only after a sync that began after its transaction committed, so what a caller saw
 /// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
 /// message handed to a carrier, a receipt acknowledged to an SMSC.
+///
+/// `@unchecked Sendable`: `fd`, `inode` and `failure` are touched only by the sync thread (and by `stop` after that
+/// thread ended); `thread` and `afterEachSync` are set once before the first commit; the rest is atomic or locked.
 final class WALSync: @unchecked Sendable {
     /// What to do once a commit is on disk, and where: a request served on an event loop without a task (the RPC
     /// door) is answered on its connection's loop. Each loop gets one closure per sync with all of its callers, so
