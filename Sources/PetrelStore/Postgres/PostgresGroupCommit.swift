@@ -11,7 +11,8 @@ import Synchronization
 /// must not wait for a scheduler hop before its group can form). They are owned: kept in the state until they end,
 /// and `close` refuses new requests and awaits them, so no write is left running when the store closes.
 final class PostgresGroupCommit: Sendable {
-    typealias Waiter = CheckedContinuation<Void, any Error>
+    /// Called once with the request's outcome, from a drain task (no thread to hop back to: the caller chose).
+    typealias Waiter = @Sendable (Result<Void, any Error>) -> Void
 
     private struct State {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
@@ -39,17 +40,38 @@ final class PostgresGroupCommit: Sendable {
     }
 
     func commit(_ batch: WriteBatch) async throws {
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            state.withLock { s in
-                guard !s.closed else { return waiter.resume(throwing: StoreError.closed) }
-                s.pending.append((batch, waiter))
-                guard s.running < maxRunning else { return }
-                s.running += 1
-                // Made under the lock, so the drain is in `drains` before it can end and remove itself.
-                let id = s.nextDrain
-                s.nextDrain += 1
-                s.drains[id] = Task { await self.drain(id) }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            commit(batch) { c.resume(with: $0) }
+        }
+    }
+
+    /// `commit` for a caller on an event loop that must not wait in a task (the RPC door): no task per request.
+    func commit(_ batch: WriteBatch, then waiter: @escaping Waiter) {
+        let taken = state.withLock { s -> Bool in
+            guard !s.closed else { return false }
+            s.pending.append((batch, waiter))
+            guard s.running < maxRunning else { return true }
+            s.running += 1
+            // Made under the lock, so the drain is in `drains` before it can end and remove itself.
+            let id = s.nextDrain
+            s.nextDrain += 1
+            s.drains[id] = Task { await self.drain(id) }
+            return true
+        }
+        if !taken { waiter(.failure(StoreError.closed)) }
+    }
+
+    /// Runs `work` in a task owned like the drains (`close` awaits it); false once closed, and `work` does not run.
+    func perform(_ work: @escaping @Sendable () async -> Void) -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            let id = s.nextDrain
+            s.nextDrain += 1
+            s.drains[id] = Task {
+                await work()
+                self.state.withLock { _ = $0.drains.removeValue(forKey: id) }
             }
+            return true
         }
     }
 
@@ -89,7 +111,7 @@ final class PostgresGroupCommit: Sendable {
         var members: [(batch: WriteBatch, waiter: Waiter)] = []
         for m in group {
             if let hash = m.batch.nonce?.hash, !seen.insert(hash).inserted {
-                m.waiter.resume(throwing: StoreError.nonceUsed)
+                m.waiter(.failure(StoreError.nonceUsed))
             } else {
                 members.append(m)
             }
@@ -98,18 +120,18 @@ final class PostgresGroupCommit: Sendable {
             let stored = try await run(members.map(\.batch))
             for m in members {
                 if let hash = m.batch.nonce?.hash, !stored.contains(hash) {
-                    m.waiter.resume(throwing: StoreError.nonceUsed)
+                    m.waiter(.failure(StoreError.nonceUsed))
                 } else {
-                    m.waiter.resume()
+                    m.waiter(.success(()))
                 }
             }
         } catch {
             for m in members {
                 do {
                     try await single(m.batch)
-                    m.waiter.resume()
+                    m.waiter(.success(()))
                 } catch {
-                    m.waiter.resume(throwing: error)
+                    m.waiter(.failure(error))
                 }
             }
         }

@@ -3,9 +3,14 @@ import PetrelCore
 import PostgresNIO
 
 extension PostgresStore {
+    /// A nonce and a request's messages (the hot path) can share one statement with other requests'.
+    static func joinsGroup(_ batch: WriteBatch) -> Bool {
+        batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil
+    }
+
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        if batch.conversions.isEmpty && batch.conversionData.isEmpty && batch.campaign == nil {
+        if Self.joinsGroup(batch) {
             // The hot path (a nonce and a request's messages): one statement with the requests that arrive with it.
             try await group.commit(batch)
             return
