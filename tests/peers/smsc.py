@@ -5,7 +5,7 @@ first PDU's credentials and pipes the rest to smpp34 on --backend-port; it can a
 
 Prints "SMSC (smpp34 VERSION) on 127.0.0.1:PORT" when ready, rewrites --summary (JSON counters) every second and on
 SIGTERM. Receipts: text `id:… stat:DELIVRD|UNDELIV …` plus the receipted_message_id and message_state TLVs, sent to
-the submitting session, or to another bind of the same system_id when that one is gone."""
+the submitting session, or to another bind when that one is gone (every bind has the one system_id)."""
 import argparse
 import asyncio
 import json
@@ -60,9 +60,11 @@ class SMSC:
             body = await reader.readexactly(length - 16)
         except (asyncio.IncompleteReadError, ConnectionError):
             return writer.close()
-        if command in BINDS and (status := self.refusal(body)):
+        if command not in BINDS:
+            return writer.close()           # smpp34 would take a bind after it unchecked
+        if status := self.refusal(body):
             self.counts["bind_rejected"] += 1
-            # SMPP 3.4 §4.1: a bind_*_resp with an error status has no body.
+            # The refusal is the header alone: no body after an error status.
             writer.write(struct.pack(">IIII", 16, command | 0x80000000, status, sequence))
             await writer.drain()
             return writer.close()
@@ -121,9 +123,8 @@ class SMSC:
                 f"done date:{stamp} stat:{stat} err:{err} text:").encode()
         tlvs = [smpp34.Tlv(smpp34.TLV_RECEIPTED_MESSAGE_ID, message_id.encode() + b"\0"),
                 smpp34.Tlv(smpp34.TLV_MESSAGE_STATE, bytes([state]))]
-        system_id = getattr(self.sessions.get(ev.session_id), "system_id", self.a.system_id)
         async with self.receipt_window:
-            session = await self.receiver(ev.session_id, system_id)
+            session = await self.receiver(ev.session_id)
             try:
                 if session is None:
                     raise ConnectionError("no session to take the receipt")
@@ -135,12 +136,12 @@ class SMSC:
             except Exception:               # the session went away: this receipt is lost, as a carrier may lose one
                 self.counts["dlr_failed"] += 1
 
-    async def receiver(self, session_id, system_id, wait=5.0):
+    async def receiver(self, session_id, wait=5.0):
         deadline = time.monotonic() + wait
         while True:
             session = self.sessions.get(session_id)
             if not (session and session.can_receive):
-                session = next((s for s in self.sessions.values() if s.system_id == system_id and s.can_receive), None)
+                session = next((s for s in self.sessions.values() if s.can_receive), None)
             if session or time.monotonic() > deadline:
                 return session
             await asyncio.sleep(0.2)
