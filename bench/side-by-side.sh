@@ -8,6 +8,8 @@
 # `petrel bench --scenarios e2e` (BatchSendMessageToGlobe, 1,000 per request, signed; receipts requested and a
 # message counted only once its receipt made it `delivered` in the store) — a stricter measure than the peers'.
 # Results: bench/results/side-by-side-<date>.json and a table on stdout.
+# A benchmark run by hand, not a test: it alone needs the peers' set-up scripts beside the repository
+# ($PETREL_SHARED, default ../shared); scripts/test.sh needs nothing outside the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)

@@ -2,18 +2,12 @@
 # The whole test suite: Swift unit tests, then the official Alibaba Cloud SDKs against a running `petrel serve`.
 # Installs what it needs: a Python virtualenv with the pinned SDKs and pytest (in .test-work/, reused when present),
 # Debian's chromium for the console test and Debian's PostgreSQL server for the shared-store tests.
+# Needs nothing beside the clone: the test peers, SDK pins and signature vectors live in tests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-SHARED=${PETREL_SHARED:-$(cd "$REPO/.." && pwd)/shared}
 WORK=${PETREL_TEST_WORK:-$REPO/.test-work}
 VENV=$WORK/venv
-export PETREL_SHARED=$SHARED
-
-if [ ! -d "$SHARED/reference/vectors" ]; then
-    echo "test.sh: $SHARED/reference/vectors not found (set PETREL_SHARED)" >&2
-    exit 1
-fi
 
 # System packages: SQLite headers for GRDB (present on this machine kind; installed if missing).
 if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
@@ -25,16 +19,13 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
-# Python: the official SDK and the legacy core SDK at the pinned versions, plus pytest.
-PINS="$SHARED/reference/vectors/requirements-official-sdk.txt $SHARED/reference/vectors/requirements-legacy-sdk.txt"
-STAMP=$(cat $PINS tests/integration/requirements.txt | sha256sum | cut -c1-16)
+# Python: the official SDK and the legacy core SDK at the pinned versions, pytest and the SMPP peers' stacks.
+STAMP=$(cat tests/requirements-sdk.txt tests/integration/requirements.txt | sha256sum | cut -c1-16)
 if [ ! -f "$VENV/.stamp-$STAMP" ]; then
     rm -rf "$VENV"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check \
-        -r "$SHARED/reference/vectors/requirements-official-sdk.txt" \
-        -r "$SHARED/reference/vectors/requirements-legacy-sdk.txt" \
-        -r tests/integration/requirements.txt
+        -r tests/requirements-sdk.txt -r tests/integration/requirements.txt
     touch "$VENV/.stamp-$STAMP"
 fi
 

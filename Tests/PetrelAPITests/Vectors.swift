@@ -1,7 +1,7 @@
 import Foundation
 import PetrelAPI
 
-/// The signature test vectors in ../shared/reference/vectors (or $PETREL_SHARED/reference/vectors).
+/// The signature test vectors in tests/vectors: requests the official SDKs signed (tests/vectors/generate.py).
 struct Vector: Decodable {
     struct Request: Decodable {
         let method: String
@@ -29,14 +29,10 @@ struct Vector: Decodable {
             headers: headers.filter { $0.name.lowercased() != "host" }, authority: host, body: Array(request.body.utf8))
     }
 
-    static func sharedDirectory() -> URL {
-        if let env = ProcessInfo.processInfo.environment["PETREL_SHARED"] { return URL(fileURLWithPath: env) }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
     static func load(_ file: String) throws -> [Vector] {
-        let url = sharedDirectory().appendingPathComponent("reference/vectors/\(file)")
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let url = repository.appendingPathComponent("tests/vectors/\(file)")
         return try JSONDecoder().decode([Vector].self, from: Data(contentsOf: url))
     }
 }

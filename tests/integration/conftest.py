@@ -15,7 +15,7 @@ from alibabacloud_tea_openapi import models as open_api_models
 
 REPO = Path(__file__).resolve().parents[2]
 PETREL = os.environ.get("PETREL_BIN", str(REPO / ".build" / "debug" / "petrel"))
-SHARED = Path(os.environ.get("PETREL_SHARED", REPO.parent / "shared"))
+PEERS = REPO / "tests" / "peers"          # third-party SMPP peers and the SDK client script
 
 # Numbers the numbering plan accepts (Hong Kong and Singapore mobiles); the ending picks the sandbox outcome.
 HK = "85291234567"

@@ -1,4 +1,4 @@
-"""Third-party SMPP peers from ../shared/peers and `petrel smsc`, as pytest helpers."""
+"""Third-party SMPP peers (tests/peers) and `petrel smsc`, as pytest helpers."""
 import json
 import os
 import signal
@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from conftest import PETREL, SHARED
+from conftest import PEERS, PETREL
 
 
 def free_port():
@@ -49,12 +49,12 @@ class Process:
 
 
 class ThirdPartySMSC(Process):
-    """../shared/peers/smsc.py: the smpp34 stack (Rust core) behind a credential-checking front."""
+    """tests/peers/smsc.py: the smpp34 stack (Rust core) behind a credential-checking front."""
 
     def __init__(self, tmp, *extra, system_id="petrel", password="secret"):
         self.port = free_port()
         self.summary_path = str(tmp / f"smsc-{self.port}.json")
-        super().__init__([sys.executable, str(SHARED / "peers" / "smsc.py"), "--port", str(self.port),
+        super().__init__([sys.executable, str(PEERS / "smsc.py"), "--port", str(self.port),
                           "--backend-port", str(free_port()), "--system-id", system_id, "--password", password,
                           "--summary", self.summary_path, "--dlr-delay", "0.2", *extra], ready="SMSC (smpp34")
 

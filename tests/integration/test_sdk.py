@@ -8,13 +8,13 @@ import pytest
 from alibabacloud_dysmsapi20180501 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from conftest import HK, HK_EXPIRE, HK_FAIL, HK_SLOW, SG, SHARED, wait_for
+from conftest import HK, HK_EXPIRE, HK_FAIL, HK_SLOW, PEERS, SG, wait_for
 
 
 @pytest.mark.parametrize("algo", ["v3", "v2"])
-def test_shared_sdk_client_script_passes(server, algo):
+def test_sdk_client_script_passes(server, algo):
     r = subprocess.run(
-        [sys.executable, str(SHARED / "peers" / "sdk_client.py"), server.endpoint, server.ak, server.sk, "--algo", algo,
+        [sys.executable, str(PEERS / "sdk_client.py"), server.endpoint, server.ak, server.sk, "--algo", algo,
          "--to", f"{HK},{SG},{HK_FAIL}"],
         capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr

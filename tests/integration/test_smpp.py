@@ -8,7 +8,7 @@ import time
 import pytest
 from alibabacloud_dysmsapi20180501 import models as m
 
-from conftest import HK, SG, SHARED, wait_for
+from conftest import HK, PEERS, SG, wait_for
 from peers import PetrelSMSC, ThirdPartySMSC, carrier_config, statuses
 
 DELIVERED, FAILED, EXPIRED = 3, 4, 5
@@ -183,13 +183,13 @@ def test_a_receipt_after_a_restart_finds_its_message(petrel_smsc, make_server, t
 def test_petrel_smsc_serves_a_third_party_esme(petrel_smsc, tmp_path):
     peer = petrel_smsc()
     out = tmp_path / "esme.json"
-    r = subprocess.run([sys.executable, str(SHARED / "peers" / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "secret",
+    r = subprocess.run([sys.executable, str(PEERS / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "secret",
                         "2000", "--window", "50", "--json", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads(out.read_text())
     print(result)
     wait_for(lambda: peer.summary().get("submit_sm", 0) >= 2000, timeout=5)
-    bad = subprocess.run([sys.executable, str(SHARED / "peers" / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "wrong",
+    bad = subprocess.run([sys.executable, str(PEERS / "esme_client.py"), "127.0.0.1", str(peer.port), "petrel", "wrong",
                           "1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0
     wait_for(lambda: peer.summary().get("bindsRefused", 0) >= 1, timeout=5)
