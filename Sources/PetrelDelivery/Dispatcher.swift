@@ -132,16 +132,7 @@ public final class Dispatcher: Service {
         }
         let multipart = messages.filter { $0.segments > 1 }.map(\.id)
         let skip = multipart.isEmpty ? [:] : try await store.acceptedParts(messageIds: multipart)
-        for (channelId, batch) in byChannel {
-            guard let channel = channels[channelId] else { continue }
-            tried.withLock { t in for m in batch { t[m.id, default: []].append(channelId) } }
-            channel.enqueue(batch, skipParts: skip, nowMs: nowMs) { [weak self] outcomes in
-                guard let self else { return }
-                self.unrecorded.add(outcomes.count, ordering: .relaxed)
-                self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
-                self.wake.signal()
-            }
-        }
+        for (channelId, batch) in byChannel { handOver(batch, to: channelId, skipParts: skip, nowMs: nowMs) }
         if !results.isEmpty { try await store.record(results) }
     }
 
@@ -221,15 +212,19 @@ public final class Dispatcher: Service {
             if finished { tried.withLock { _ = $0.removeValue(forKey: m.id) } }
         }
         try await store.record(results)
-        for (channelId, messages) in reroute {
-            guard let channel = channels[channelId] else { continue }
-            tried.withLock { t in for m in messages { t[m.id, default: []].append(channelId) } }
-            channel.enqueue(messages, skipParts: [:], nowMs: now) { [weak self] outcomes in
-                guard let self else { return }
-                self.unrecorded.add(outcomes.count, ordering: .relaxed)
-                self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
-                self.wake.signal()
-            }
+        for (channelId, messages) in reroute { handOver(messages, to: channelId, skipParts: [:], nowMs: now) }
+    }
+
+    /// Gives messages to a channel, noting it among the channels each has tried; the outcomes it reports wait in
+    /// `reported` for the next round to record.
+    func handOver(_ messages: [Message], to channelId: String, skipParts: [Int64: Set<Int>], nowMs: Int64) {
+        guard let channel = channels[channelId] else { return }
+        tried.withLock { t in for m in messages { t[m.id, default: []].append(channelId) } }
+        channel.enqueue(messages, skipParts: skipParts, nowMs: nowMs) { [weak self] outcomes in
+            guard let self else { return }
+            self.unrecorded.add(outcomes.count, ordering: .relaxed)
+            self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
+            self.wake.signal()
         }
     }
 

@@ -40,7 +40,6 @@ public final class ReceiptPusher: Service, Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     private let busy = Mutex<Set<String>>([])
-    private let pushed = Atomic<Int>(0)
 
     public init(
         store: any ReceiptOutbox, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Int64,
@@ -52,9 +51,6 @@ public final class ReceiptPusher: Service, Sendable {
         self.clock = clock
         self.client = client
     }
-
-    /// Receipts taken by receivers since start.
-    public var pushedCount: Int { pushed.load(ordering: .relaxed) }
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
@@ -118,42 +114,45 @@ public final class ReceiptPusher: Service, Sendable {
 
     /// Pushes batch after batch while full batches keep coming and the receiver keeps taking them. Removing a
     /// taken batch from the outbox (a commit) overlaps the next POST; the next batch skips the ids being removed.
+    /// The removal runs as a child task of a group (at most one at a time), so it is awaited before the next one
+    /// starts and before `drain` returns, and is cancelled with it.
     func drain(account: String, target: Target, first: [OutboxReceipt]) async {
-        var batch = first
-        var removing: (ids: Set<Int64>, task: Task<Void, Never>)?
-        while !batch.isEmpty {
-            if let failure = await post(batch, account: account, target: target) {
-                DeliveryMetrics.receiptPushFailed()
-                await scheduleRetries(batch, failure: failure, account: account)
-                break
-            }
-            pushed.add(batch.count, ordering: .relaxed)
-            let now = clock()
-            DeliveryMetrics.receiptsPushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
-            await removing?.task.value
-            let ids = batch.map(\.id)
-            removing = (Set(ids), Task {
-                do {
-                    try await self.store.receiptsPushed(ids: ids)
-                } catch {
-                    // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
-                    self.logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
+        await withTaskGroup(of: Void.self) { removals in
+            var batch = first
+            while !batch.isEmpty {
+                if let failure = await post(batch, account: account, target: target) {
+                    DeliveryMetrics.receiptPushFailed()
+                    await scheduleRetries(batch, failure: failure, account: account)
+                    break
                 }
-            })
-            guard batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { break }
-            do {
-                let skip = removing?.ids ?? []
                 let now = clock()
-                batch = try await lease(
-                    Array(
-                        try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize * 2)
-                            .filter { !skip.contains($0.id) }.prefix(configuration.batchSize)),
-                    nowMs: now)
-            } catch {
-                break
+                DeliveryMetrics.receiptsPushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
+                await removals.next()
+                let ids = batch.map(\.id)
+                removals.addTask { await self.recordPushed(ids) }
+                guard batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { break }
+                do {
+                    let skip = Set(ids)
+                    let now = clock()
+                    let due = try await store.dueReceipts(
+                        account: account, nowMs: now, limit: configuration.batchSize * 2)
+                    batch = try await lease(
+                        Array(due.filter { !skip.contains($0.id) }.prefix(configuration.batchSize)), nowMs: now)
+                } catch {
+                    break
+                }
             }
         }
-        await removing?.task.value
+    }
+
+    /// Removes receipts the receiver took from the outbox.
+    func recordPushed(_ ids: [Int64]) async {
+        do {
+            try await store.receiptsPushed(ids: ids)
+        } catch {
+            // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
+            logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
+        }
     }
 
     /// One POST. Returns nil when the receiver took the batch, else why not.

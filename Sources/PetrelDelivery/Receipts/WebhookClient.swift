@@ -107,8 +107,9 @@ public struct WebhookClient: Sendable {
     }
 }
 
-/// Gathers one response; fails the promise if the connection ends first.
-private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+/// Gathers one response; fails the promise if the connection ends first. Made in the channel initializer and used
+/// on its channel's event loop only.
+private final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     let promise: EventLoopPromise<WebhookClient.Response>
@@ -144,3 +145,6 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
         context.close(promise: nil)
     }
 }
+
+@available(*, unavailable)
+extension ResponseCollector: Sendable {}

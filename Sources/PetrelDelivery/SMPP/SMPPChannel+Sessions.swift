@@ -2,89 +2,64 @@ import Logging
 import NIOCore
 import NIOPosix
 import PetrelCore
-import PetrelSMPP
+public import PetrelSMPP
 import PetrelStore
 
 extension SMPPChannel {
-    /// One bind: its connection, and how long to wait before the next attempt.
-    /// Only touched on the channel's event loop.
-    final class Session: @unchecked Sendable {
-        let index: Int
-        /// The bind slot it needs (a transmitter and its receiver share one).
-        let slot: Int
-        let mode: BindMode
-        let name: String
-        var handler: SMPPClientHandler?
-        var channel: (any NIOCore.Channel)?
-        var backoffMs: Int64 = 0
-        /// Waiting for a bind slot (not connected, no reconnect scheduled).
-        var parked = false
-
-        init(index: Int, slot: Int, mode: BindMode, name: String) {
-            self.index = index
-            self.slot = slot
-            self.mode = mode
-            self.name = name
-        }
-    }
-
-    func connect(_ s: Session) {
-        guard !stopping else { return }
-        guard s.slot < allowedSessions else {
-            s.parked = true
-            return
-        }
+    /// Opens session `i`'s connection; its handler reports back through the delegate methods below.
+    func connect(_ i: Int) {
+        let mode = machine.sessions[i].mode
         let config = ESMEStateMachine.Configuration(
-            bind: Bind(mode: s.mode, systemID: configuration.systemID, password: configuration.password, systemType: configuration.systemType),
+            bind: Bind(
+                mode: mode, systemID: configuration.systemID, password: configuration.password,
+                systemType: configuration.systemType),
             window: configuration.window, responseTimeoutMs: configuration.responseTimeoutMs,
             enquireLinkIntervalMs: configuration.enquireLinkIntervalMs)
-        let handler = SMPPClientHandler(configuration: config, name: s.name, clock: clock)
-        handler.delegate = self
+        let name = links[i].name
+        let clock = clock
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                // Runs on `loop` (the bootstrap's only event loop), before the connection can bind.
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = SMPPClientHandler(configuration: config, name: name, clock: clock)
+                    handler.delegate = self
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    self.links[i].handler = handler
+                }
             }
             .connect(host: configuration.host, port: configuration.port)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    s.channel = channel
-                    s.handler = handler
+                    self.links[i].channel = channel
                 case .failure(let error):
-                    self.logger.warning("connect failed", metadata: ["session": "\(s.name)", "error": "\(error)"])
-                    self.health.connectFailures += 1
-                    self.health.lastError = "connect failed: \(error)"
-                    self.reconnectLater(s)
+                    self.logger.warning("connect failed", metadata: ["session": "\(name)", "error": "\(error)"])
+                    self.links[i].handler = nil
+                    self.machine.connectFailed(i, error: "\(error)", nowMs: self.clock(), jitter: .random(in: 0...1))
+                    self.run()
                 }
             }
     }
 
-    func reconnectLater(_ s: Session) {
-        guard !stopping else { return }
-        s.backoffMs = min(max(s.backoffMs * 2, configuration.reconnectMinMs), configuration.reconnectMaxMs)
-        let delay = s.backoffMs / 2 + Int64.random(in: 0...(s.backoffMs / 2))
-        loop.scheduleTask(in: .milliseconds(delay)) { self.connect(s) }
-    }
-
-    func session(for handler: SMPPClientHandler) -> Session? {
-        sessions.first { $0.handler === handler }
+    func session(for handler: SMPPClientHandler) -> Int? {
+        links.firstIndex { $0.handler === handler }
     }
 }
 
 extension SMPPChannel: SMPPClientDelegate {
     public func sessionBound(_ handler: SMPPClientHandler) {
-        if let s = session(for: handler) { s.backoffMs = 0 }
+        guard let i = session(for: handler) else { return }
+        machine.bound(i)
         logger.info("bound", metadata: ["session": "\(handler.name)"])
-        pump()
+        run()
         onCapacity()
     }
 
     public func sessionBindRejected(_ handler: SMPPClientHandler, status: CommandStatus) {
         logger.error("bind refused", metadata: ["session": "\(handler.name)", "status": "\(status)"])
-        // Wrong credentials do not fix themselves quickly: wait the longest.
-        if let s = session(for: handler) { s.backoffMs = configuration.reconnectMaxMs / 2 }
+        if let i = session(for: handler) { machine.bindRejected(i) }
     }
 
     public func session(_ handler: SMPPClientHandler, submitted token: UInt64, result: ESMEStateMachine.SubmitResult) {
@@ -118,22 +93,23 @@ extension SMPPChannel: SMPPClientDelegate {
             channel: id, carrierId: receipt.messageID, status: status,
             errorCode: receipt.state == .delivered ? "" : receipt.state.rawValue, atMs: clock(),
             reading: receipts.reading(for: id))
-        // Acknowledge only once the receipt is on disk: if we die first, the SMSC sends it again.
-        receipts.submit(carrierReceipt) { stored in
-            handler.eventLoop?.execute { handler.respond(to: pdu, status: stored ? .ok : .systemError) }
+        // Acknowledge only once the receipt is on disk: if we die first, the SMSC sends it again. The handler is
+        // not Sendable: the answer hops back to its loop (ours) with it.
+        let answer = NIOLoopBound(handler, eventLoop: loop)
+        receipts.submit(carrierReceipt) { [loop] stored in
+            loop.execute { answer.value.respond(to: pdu, status: stored ? .ok : .systemError) }
         }
     }
 
     public func sessionClosed(_ handler: SMPPClientHandler, reason: String) {
-        guard let s = session(for: handler) else { return }
-        s.handler = nil
-        s.channel = nil
-        updateCapacity()
-        if !stopping {
+        guard let i = session(for: handler) else { return }
+        links[i].handler = nil
+        links[i].channel = nil
+        links[i].unflushed = false
+        if !machine.isStopping {
             logger.warning("session closed", metadata: ["session": "\(handler.name)", "reason": "\(reason)"])
-            health.sessionsClosed += 1
-            health.lastError = "session closed: \(reason)"
-            reconnectLater(s)
         }
+        machine.closed(i, reason: reason, nowMs: clock(), jitter: .random(in: 0...1))
+        run()
     }
 }

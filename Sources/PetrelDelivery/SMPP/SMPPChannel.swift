@@ -2,16 +2,23 @@ import Logging
 import NIOCore
 import NIOPosix
 public import PetrelCore
-public import PetrelSMPP
-public import PetrelStore
+import PetrelSMPP
+import PetrelStore
 import Synchronization
 
 /// A carrier reached over SMPP 3.4: `sessions` binds (transceiver, or a transmitter and a receiver each), a
 /// window of outstanding submit_sm per bind, a token bucket for `tps`, long texts split by `longMessages`.
 ///
-/// All mutable state lives on one event loop; `freeCapacity` and `isAvailable` are mirrored in atomics for the
-/// dispatcher. Outcomes are reported per message through the `enqueue` completion.
+/// Every decision (queue, window, pauses, token bucket, reconnects, drain) is made by a `SubmitScheduler`; the
+/// channel carries out its actions with sockets and timers. Outcomes are reported per message through the
+/// `enqueue` completion.
+///
+/// `@unchecked Sendable`: the mutable state (`machine`, `links`, `stopWaiters`) is only touched on `loop`, the
+/// event loop every session's connection also runs on (each public method hops there first); `freeCapacity` and
+/// `isAvailable` are mirrored in atomics for the dispatcher's threads.
 public final class SMPPChannel: Channel, @unchecked Sendable {
+    typealias Completion = @Sendable ([(Message, SubmitOutcome)]) -> Void
+
     public let configuration: SMPPChannelConfiguration
     public var id: String { configuration.id }
     let loop: any EventLoop
@@ -22,25 +29,22 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     let onCapacity: @Sendable () -> Void
 
     // Mirrors for other threads.
-    private let boundCount = Atomic<Int>(0)
-    private let capacity = Atomic<Int>(0)
+    let boundCount = Atomic<Int>(0)
+    let capacity = Atomic<Int>(0)
 
     // Event-loop state.
-    var sessions: [Session] = []
-    var queue: [PendingPart] = []
-    var queueHead = 0
-    var inFlight: [UInt64: PendingPart] = [:]
-    var nextToken: UInt64 = 1
-    var bucket: TokenBucket
-    var pausedUntilMs: Int64 = 0
-    var throttleBackoffMs: Int64 = 0
-    var pumpScheduled = false
-    var stopping = false
-    var roundRobin = 0
-    var health = Health()
-    /// Sessions this node may bind: all of them, or (with `maxBinds`) the slots it holds.
-    var allowedSessions: Int
-    var nodes = 1
+    var machine: SubmitScheduler<Completion>
+    /// The connection of each of the machine's sessions (same index).
+    var links: [Link]
+    var stopWaiters: [EventLoopPromise<Void>] = []
+
+    struct Link {
+        let name: String
+        var handler: SMPPClientHandler?
+        var channel: (any NIOCore.Channel)?
+        /// Submits written and not flushed yet.
+        var unflushed = false
+    }
 
     /// Counts of what went right and wrong since start, and the last error (for the console's channel page).
     public struct Health: Sendable, Equatable {
@@ -53,7 +57,7 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     }
 
     public func healthSnapshot() async -> Health {
-        (try? await loop.submit { self.health }.get()) ?? Health()
+        (try? await loop.submit { self.machine.health }.get()) ?? Health()
     }
 
     public init(
@@ -68,34 +72,28 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         self.logger = logger
         self.clock = clock
         self.onCapacity = onCapacity
-        self.bucket = TokenBucket(rate: configuration.tps, nowMs: clock())
-        self.allowedSessions = configuration.maxBinds > 0 ? 0 : configuration.sessions
+        let machine = SubmitScheduler<Completion>(configuration: configuration, nowMs: clock())
+        self.machine = machine
+        self.links = machine.sessions.map { s in
+            Link(name: "\(configuration.id)#\(s.slot + 1)\(s.mode == .receiver ? "r" : "")")
+        }
     }
 
     /// How many of its sessions this node may bind (the bind slots it holds). Sessions above are unbound; those
     /// below that were waiting for a slot connect.
     public func setAllowedSessions(_ n: Int) {
         loop.execute {
-            guard n != self.allowedSessions else { return }
+            guard self.machine.setAllowedSessions(n) else { return }
             self.logger.info("bind slots", metadata: ["held": "\(n)", "sessions": "\(self.configuration.sessions)"])
-            self.allowedSessions = n
-            for s in self.sessions {
-                if s.slot < n, s.parked {
-                    s.parked = false
-                    self.connect(s)
-                } else if s.slot >= n {
-                    s.handler?.unbind()        // its close parks it
-                }
-            }
+            self.run()
         }
     }
 
     /// The channel's `tps` is for all nodes together: each of `n` live nodes takes its share.
     public func setNodes(_ n: Int) {
         loop.execute {
-            guard n != self.nodes, self.configuration.tps > 0 else { return }
-            self.nodes = max(1, n)
-            self.bucket = TokenBucket(rate: self.configuration.tps / Double(self.nodes), nowMs: self.clock())
+            self.machine.setNodes(n, nowMs: self.clock())
+            self.run()
         }
     }
 
@@ -104,7 +102,7 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     /// Bound sessions and submits awaiting their answer, for metrics and the console.
     public func snapshot() async -> (bound: Int, sessions: Int, inFlight: Int, window: Int) {
         (try? await loop.submit {
-            (self.sessions.filter { $0.handler?.isBound == true }.count, self.sessions.count, self.inFlight.count,
+            (self.machine.boundSessions, self.links.count, self.machine.inFlightCount,
              self.configuration.window * self.configuration.sessions)
         }.get()) ?? (0, 0, 0, 0)
     }
@@ -113,14 +111,8 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     /// Opens the binds; they reconnect on their own until `shutdown`.
     public func start() {
         loop.execute {
-            let transmitters: BindMode = self.configuration.bind == .transceiver ? .transceiver : .transmitter
-            for i in 0..<self.configuration.sessions {
-                self.sessions.append(Session(index: self.sessions.count, slot: i, mode: transmitters, name: "\(self.id)#\(i + 1)"))
-                if self.configuration.bind == .transmitterReceiver {
-                    self.sessions.append(Session(index: self.sessions.count, slot: i, mode: .receiver, name: "\(self.id)#\(i + 1)r"))
-                }
-            }
-            for s in self.sessions { self.connect(s) }
+            self.machine.start()
+            self.run()
         }
     }
 
@@ -131,81 +123,24 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         // Counted at once, so the dispatcher's next look at freeCapacity sees these messages.
         capacity.subtract(messages.count, ordering: .relaxed)
         loop.execute {
-            for m in messages { self.add(m, skip: skipParts[m.id] ?? [], completion: completion) }
-            self.pump()
+            let now = self.clock()
+            for m in messages { self.machine.add(m, skipParts: skipParts[m.id] ?? [], reply: completion, nowMs: now) }
+            self.run(nowMs: now)
         }
     }
 
-    func add(_ m: Message, skip: Set<Int>, completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void) {
-        let parts: [MessagePart]
-        do {
-            parts = try MessageParts.make(m.text, mode: configuration.longMessages, reference: UInt16(truncatingIfNeeded: m.id))
-        } catch {
-            // Too long for this channel's long-message mode (it got past the API's bound, or came from an older
-            // version): it fails here rather than trap, and another channel of its route may still take it.
-            let job = Job(message: m, total: 0, completion: completion)
-            job.failure = (MessageParts.Problem.code, error.description, true)
-            finish(job)
-            return
-        }
-        let job = Job(message: m, total: parts.count, completion: completion)
-        let todo = parts.filter { !skip.contains($0.index) }
-        job.remaining = todo.count
-        if todo.isEmpty {
-            finish(job)
-            return
-        }
-        // Higher priority goes ahead of queued lower-priority parts (never ahead of what is already in flight), so
-        // an OTP waits at most for a window slot, not for the marketing claimed before it.
-        let pending = todo.map { PendingPart(job: job, part: $0) }
-        if let at = queue[queueHead...].firstIndex(where: { $0.job.message.priority > m.priority }) {
-            queue.insert(contentsOf: pending, at: at)
-        } else {
-            queue.append(contentsOf: pending)
-        }
-    }
-
-    /// Recomputes the capacity mirror: free window slots of bound transmitters plus three windows' worth of queue
-    /// (so claims, which take a commit each, keep ahead of the responses that free the window), minus what
-    /// already waits. Priority order inside the queue keeps an OTP from waiting behind it.
-    func updateCapacity() {
-        var free = 0
-        var bound = 0
-        for s in sessions where s.handler?.isBound == true {
-            if s.mode.canSubmit {
-                free += (s.handler?.windowFree ?? 0) + 3 * configuration.window
-                bound += 1
-            }
-        }
-        let waiting = queue.count - queueHead
-        capacity.store(free - waiting, ordering: .relaxed)
-        boundCount.store(bound, ordering: .relaxed)
-    }
-
+    /// Drains (the windows empty, or 5 s pass), reports what is left for a retry, then unbinds every session.
     public func shutdown() async {
         let done = loop.makePromise(of: Void.self)
         loop.execute {
-            self.stopping = true
-            self.drain(deadline: self.clock() + 5000, done: done)
+            guard !self.machine.isStopped else {
+                done.succeed(())
+                return
+            }
+            self.stopWaiters.append(done)
+            self.machine.shutdown(nowMs: self.clock())
+            self.run()
         }
         try? await done.futureResult.get()
-    }
-
-    /// Waits for the windows to empty (or the deadline), then unbinds every session.
-    func drain(deadline: Int64, done: EventLoopPromise<Void>) {
-        if (inFlight.isEmpty && queue.count == queueHead) || clock() >= deadline {
-            for (_, p) in inFlight { p.job.noteRetry(afterMs: 1000) }
-            inFlight.removeAll()
-            for p in queue[queueHead...] { p.job.noteRetry(afterMs: 1000) }
-            queue.removeAll()
-            queueHead = 0
-            for s in sessions { s.handler?.unbind() }
-            loop.scheduleTask(in: .milliseconds(300)) {
-                for s in self.sessions { s.channel?.close(promise: nil) }
-                done.succeed(())
-            }
-            return
-        }
-        loop.scheduleTask(in: .milliseconds(50)) { self.drain(deadline: deadline, done: done) }
     }
 }

@@ -35,13 +35,3 @@ public struct SMPPDecoder: NIOSingleStepByteToMessageDecoder {
         try decode(buffer: &buffer)
     }
 }
-
-public struct SMPPEncoder: MessageToByteEncoder {
-    public typealias OutboundIn = PDU
-
-    public init() {}
-
-    public func encode(data: PDU, out: inout ByteBuffer) throws {
-        try data.encode(into: &out)
-    }
-}

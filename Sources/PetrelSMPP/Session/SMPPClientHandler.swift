@@ -11,8 +11,9 @@ public protocol SMPPClientDelegate: AnyObject, Sendable {
 }
 
 /// Runs an `ESMEStateMachine` on a channel: decodes frames, feeds them to the machine and carries out the
-/// actions it returns. Everything happens on the channel's event loop.
-public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable {
+/// actions it returns. Everything happens on the channel's event loop, so the handler is not `Sendable`: to use it
+/// from elsewhere, wrap it in `NIOLoopBound` and hop to its loop.
+public final class SMPPClientHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = Never
     public typealias OutboundOut = ByteBuffer
@@ -20,13 +21,10 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
     private var machine: ESMEStateMachine
     private var decoder = NIOSingleStepByteToMessageProcessor(SMPPDecoder())
     private var context: ChannelHandlerContext?
-    private var timer: RepeatedTask?
+    private var timer: Scheduled<Void>?
     private let clock: @Sendable () -> Int64
     private var closedReason: String?
-    // Writes are flushed once per read burst or event-loop tick, not once per PDU: a syscall per
-    // deliver_sm_resp costs more than everything else on the receipt path.
-    private var reading = false
-    private var flushPending = false
+    private let flusher = BurstFlush()
     public weak var delegate: (any SMPPClientDelegate)?
     public let name: String
     /// deliver_sm / data_sm handed to the delegate and not answered yet. At this many, the handler stops reading
@@ -54,16 +52,22 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
 
     public func channelActive(context: ChannelHandlerContext) {
         run(machine.connected(nowMs: clock()), context)
-        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
-            [weak self] _ in
-            guard let self, let context = self.context else { return }
-            self.run(self.machine.tick(nowMs: self.clock()), context)
-        }
+        scheduleTick(context)
         context.fireChannelActive()
+    }
+
+    /// The machine's timers (answers that never came, keep-alive), every 200 ms while the connection is up.
+    private func scheduleTick(_ context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(200)) { [weak self] in
+            guard let self, context.channel.isActive else { return }
+            self.run(self.machine.tick(nowMs: self.clock()), context)
+            if context.channel.isActive { self.scheduleTick(context) }
+        }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
         run(machine.connectionClosed(), context)
         delegate?.sessionClosed(self, reason: closedReason ?? "connection lost")
         context.fireChannelInactive()
@@ -71,11 +75,11 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        reading = true
-        defer { reading = false }
         do {
-            try decoder.process(buffer: buffer) { frame in
-                self.run(self.machine.received(frame, nowMs: self.clock()), context)
+            try flusher.read {
+                try decoder.process(buffer: buffer) { frame in
+                    self.run(self.machine.received(frame, nowMs: self.clock()), context)
+                }
             }
         } catch {
             closedReason = "unreadable stream: \(error)"
@@ -84,7 +88,7 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
-        flushNow(context)
+        flusher.readComplete(context)
         context.fireChannelReadComplete()
     }
 
@@ -142,7 +146,7 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
         run(machine.unbind(nowMs: clock()), context)
     }
 
-    private func run(_ actions: [ESMEStateMachine.Action], _ context: ChannelHandlerContext, flush: Bool = true) {
+    private func run(_ actions: [ESMEStateMachine.Action], _ context: ChannelHandlerContext) {
         var wrote = false
         for action in actions {
             switch action {
@@ -169,24 +173,14 @@ public final class SMPPClientHandler: ChannelDuplexHandler, @unchecked Sendable 
                 delegate?.session(self, received: pdu)
             case .close(let reason):
                 closedReason = reason
-                if wrote || flushPending { context.flush() }
-                flushPending = false
+                flusher.closing(context, wrote: wrote)
                 context.close(promise: nil)
                 return
             }
         }
-        guard wrote && flush else { return }
-        if reading {
-            flushPending = true                  // channelReadComplete flushes
-        } else if !flushPending {
-            flushPending = true
-            context.eventLoop.assumeIsolated().execute { self.flushNow(context) }
-        }
-    }
-
-    private func flushNow(_ context: ChannelHandlerContext) {
-        guard flushPending else { return }
-        flushPending = false
-        context.flush()
+        if wrote { flusher.wrote(context) }
     }
 }
+
+@available(*, unavailable)
+extension SMPPClientHandler: Sendable {}

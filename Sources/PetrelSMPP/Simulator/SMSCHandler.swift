@@ -1,8 +1,9 @@
 import Foundation
 import NIOCore
 
-/// One ESME connection to the simulator.
-final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
+/// One ESME connection to the simulator. It lives on its channel's event loop; other sessions reach it through
+/// its `Receiver`, which hops there.
+final class SMSCHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -13,10 +14,9 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     /// deliver_sm sent and not yet answered, by sequence number.
     private var unacked: [UInt32: ShortMessage] = [:]
     private var context: ChannelHandlerContext?
-    private var channel: (any Channel)?
-    // One flush per read burst or event-loop tick, not one syscall per PDU.
-    private var reading = false
-    private var flushPending = false
+    /// How other sessions (other loops) hand it receipts; set once bound.
+    private var receiver: Receiver?
+    private let flusher = BurstFlush()
 
     init(server: SMSCServer) {
         self.server = server
@@ -24,11 +24,10 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.channel = context.channel
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let bind, bind.mode.canReceive { server.unregister(self, systemID: bind.systemID) }
+        if let bind, let receiver, bind.mode.canReceive { server.unregister(receiver, systemID: bind.systemID) }
         if bind != nil { server.count { $0.sessions -= 1 } }
         // Like a real SMSC, receipts the ESME never acknowledged go out again on its next bind.
         if let bind {
@@ -42,24 +41,19 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        reading = true
-        defer { reading = false }
+        let buffer = unwrapInboundIn(data)
         do {
-            try decoder.process(buffer: unwrapInboundIn(data)) { frame in self.handle(frame, context) }
+            try flusher.read {
+                try decoder.process(buffer: buffer) { frame in self.handle(frame, context) }
+            }
         } catch {
             context.close(promise: nil)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushNow(context)
+        flusher.readComplete(context)
         context.fireChannelReadComplete()
-    }
-
-    private func flushNow(_ context: ChannelHandlerContext) {
-        guard flushPending else { return }
-        flushPending = false
-        context.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -76,12 +70,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if reading {
-            flushPending = true
-        } else if !flushPending {
-            flushPending = true
-            context.eventLoop.assumeIsolated().execute { self.flushNow(context) }
-        }
+        flusher.wrote(context)
     }
 
     func handle(_ frame: SMPPFrame, _ context: ChannelHandlerContext) {
@@ -108,12 +97,14 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             bind = b
+            let receiver = Receiver(channel: context.channel, handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+            self.receiver = receiver
             server.count {
                 $0.binds += 1
                 $0.sessions += 1
                 $0.maxSessions = max($0.maxSessions, $0.sessions)
             }
-            if b.mode.canReceive { server.register(self, systemID: b.systemID) }
+            if b.mode.canReceive { server.register(receiver, systemID: b.systemID) }
         case .submitSm(let m):
             guard let bind, bind.mode.canSubmit else {
                 send(PDU(.submitSmResp(messageID: ""), sequence: pdu.sequence, status: .incorrectBindStatus), context)
@@ -124,7 +115,7 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             send(PDU(.enquireLinkResp, sequence: pdu.sequence), context)
         case .unbind:
             send(PDU(.unbindResp, sequence: pdu.sequence), context)
-            flushNow(context)
+            flusher.flush(context)
             context.close(promise: nil)
         case .deliverSmResp, .dataSmResp:
             guard unacked.removeValue(forKey: pdu.sequence) != nil else { return }
@@ -157,9 +148,10 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             guard m.registeredDelivery & 0x01 != 0 else { return }
             let receipt = receiptPDU(for: m, id: ids.receipt, state: final)
             let systemID = bind.systemID
-            let preferred: SMSCHandler? = bind.mode.canReceive ? self : nil
-            context.eventLoop.scheduleTask(in: .milliseconds(server.configuration.receiptDelayMs)) { [server] in
-                server.deliverReceipt(receipt, systemID: systemID, preferred: preferred, on: context.eventLoop)
+            let preferred = bind.mode.canReceive ? receiver : nil
+            let loop = context.eventLoop
+            loop.scheduleTask(in: .milliseconds(server.configuration.receiptDelayMs)) { [server] in
+                server.deliverReceipt(receipt, systemID: systemID, preferred: preferred, on: loop)
             }
         }
     }
@@ -180,22 +172,33 @@ final class SMSCHandler: ChannelInboundHandler, @unchecked Sendable {
             tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)])
     }
 
-    /// Asked from other sessions' event loops: `Channel` is thread-safe, a handler context is not.
-    var isActive: Bool { channel?.isActive ?? false }
-
-    /// Sends a receipt on this (receiver-capable) session.
+    /// Sends a receipt on this (receiver-capable) session. On its event loop.
     func deliver(_ receipt: ShortMessage) {
         guard let context, let bind else { return }
-        context.eventLoop.execute { [self] in
-            guard context.channel.isActive else {
-                // The session died after it was picked: the receipt waits for the next bind instead.
-                server.deliverReceipt(receipt, systemID: bind.systemID, preferred: nil, on: context.eventLoop)
-                return
-            }
-            sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
-            server.count { $0.receiptsSent += 1 }
-            unacked[sequence] = receipt
-            send(PDU(.deliverSm(receipt), sequence: sequence), context)
+        guard context.channel.isActive else {
+            // The session died after it was picked: the receipt waits for the next bind instead.
+            server.deliverReceipt(receipt, systemID: bind.systemID, preferred: nil, on: context.eventLoop)
+            return
+        }
+        sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
+        server.count { $0.receiptsSent += 1 }
+        unacked[sequence] = receipt
+        send(PDU(.deliverSm(receipt), sequence: sequence), context)
+    }
+
+    /// A bound session as other sessions see it: its channel (thread-safe) and the handler, used on its loop only.
+    struct Receiver: Sendable {
+        let channel: any Channel
+        let handler: NIOLoopBound<SMSCHandler>
+
+        var id: ObjectIdentifier { ObjectIdentifier(channel) }
+        var isActive: Bool { channel.isActive }
+
+        func deliver(_ receipt: ShortMessage) {
+            channel.eventLoop.execute { handler.value.deliver(receipt) }
         }
     }
 }
+
+@available(*, unavailable)
+extension SMSCHandler: Sendable {}

@@ -54,7 +54,7 @@ public final class SMSCServer: Sendable {
         var nextID: UInt64 = 1
         var seen: Set<Int> = []
         /// Receiver-capable sessions by system_id, for receipts of transmitter binds.
-        var receivers: [String: [ObjectIdentifier: SMSCHandler]] = [:]
+        var receivers: [String: [ObjectIdentifier: SMSCHandler.Receiver]] = [:]
     }
 
     public init(configuration: Configuration, logger: Logger) {
@@ -93,21 +93,24 @@ public final class SMSCServer: Sendable {
         return configuration.hexIDs ? ("00" + String(n, radix: 16, uppercase: true), String(n)) : (String(n), String(n))
     }
 
-    func register(_ handler: SMSCHandler, systemID: String) {
-        state.withLockedValue { $0.receivers[systemID, default: [:]][ObjectIdentifier(handler)] = handler }
+    func register(_ receiver: SMSCHandler.Receiver, systemID: String) {
+        state.withLockedValue { $0.receivers[systemID, default: [:]][receiver.id] = receiver }
     }
 
-    func unregister(_ handler: SMSCHandler, systemID: String) {
-        state.withLockedValue { _ = $0.receivers[systemID]?.removeValue(forKey: ObjectIdentifier(handler)) }
+    func unregister(_ receiver: SMSCHandler.Receiver, systemID: String) {
+        state.withLockedValue { _ = $0.receivers[systemID]?.removeValue(forKey: receiver.id) }
     }
 
-    func receiver(for systemID: String) -> SMSCHandler? {
+    func receiver(for systemID: String) -> SMSCHandler.Receiver? {
         state.withLockedValue { $0.receivers[systemID]?.values.first { $0.isActive } }
     }
 
     /// Like a real SMSC, keeps a receipt until a receiver of the same system_id is bound (for up to a minute):
     /// the submitting session first, else any other.
-    func deliverReceipt(_ receipt: ShortMessage, systemID: String, preferred: SMSCHandler?, on loop: any EventLoop, attempt: Int = 0) {
+    func deliverReceipt(
+        _ receipt: ShortMessage, systemID: String, preferred: SMSCHandler.Receiver?, on loop: any EventLoop,
+        attempt: Int = 0
+    ) {
         if let target = (preferred?.isActive == true ? preferred : nil) ?? receiver(for: systemID) {
             target.deliver(receipt)
             return
