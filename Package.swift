@@ -69,7 +69,6 @@ let package = Package(
                 "PetrelCore",
                 "PetrelStore",
                 "PetrelSMPP",
-                "PetrelAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

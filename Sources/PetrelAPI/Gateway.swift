@@ -1,4 +1,4 @@
-import PetrelCore
+public import PetrelCore
 public import PetrelStore
 
 public struct RPCResponse: Sendable {

@@ -1,3 +1,5 @@
+public import PetrelCore
+
 /// A gateway-level error: HTTP 4xx/5xx with the `{"RequestId","HostId","Code","Message","Recommend"}` body the
 /// SDKs turn into exceptions. Business outcomes are not errors; they travel in `ResponseCode` with HTTP 200.
 public struct APIError: Error, Sendable, Equatable {
