@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "petrel", targets: ["petrel"]),
+        // The benchmarks (`petrel-bench`), apart so that the shipped binary does not carry them.
+        .executable(name: "petrel-bench", targets: ["petrel-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -101,6 +103,18 @@ let package = Package(
                 "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelSMPP", "PetrelDelivery",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "petrel-bench",
+            dependencies: [
+                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

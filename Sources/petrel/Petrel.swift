@@ -23,7 +23,10 @@ struct Petrel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
-        subcommands: [Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self, SMSC.self, CampaignCommand.self, Bench.self])
+        subcommands: [
+            Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
+            SMSC.self, CampaignCommand.self, BenchMoved.self,
+        ])
 }
 
 /// `--data-dir` and `--store`, shared by every command that opens the store.
@@ -42,6 +45,17 @@ struct DataDirOption: ParsableArguments {
 
     var storeURL: String? {
         store ?? ProcessInfo.processInfo.environment["PETREL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// `petrel bench` was the benchmarks; they are the `petrel-bench` binary now, so that `petrel` does not ship them.
+struct BenchMoved: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", shouldDisplay: false)
+
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+
+    func run() throws {
+        throw CLIError(description: "the benchmarks are a binary of their own now: petrel-bench \(arguments.joined(separator: " "))")
     }
 }
 
