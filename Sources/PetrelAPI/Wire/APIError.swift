@@ -50,9 +50,6 @@ public struct APIError: Error, Sendable, Equatable {
             status: 400, code: "MissingParameter",
             message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied.")
     }
-    public static func invalidParameter(_ name: String, _ why: String) -> APIError {
-        APIError(status: 400, code: "InvalidParameter", message: "The parameter \(name) is invalid: \(why)")
-    }
     public static func unknownAction(_ action: String) -> APIError {
         APIError(
             status: 404, code: "InvalidAction.NotFound",
