@@ -1,18 +1,15 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
+import PetrelServer
 
 /// `petrel-bench`: the benchmarks, in a binary of their own so that the shipped `petrel` does not carry them.
 /// The servers and `petrel smsc` it starts are the real `petrel` binary (by default the one beside this one).
 @main
 enum Main {
-    /// As in `petrel`: Swift concurrency on NIO's event loops, so the in-process scenarios (gw-*, store,
-    /// receipts) run the gateway and the store the way `petrel serve` does, and the load client's tasks share
-    /// threads with its sockets.
+    /// As `petrel` starts (NIO's event loops as the concurrency executor), so that the load client's tasks share
+    /// threads with its sockets and the in-process scenarios run as `petrel serve` does.
     static func main() {
-        umask(0o077)
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        ProcessSetup.prepare()
         Task {
             await Bench.main()
             exit(0)

@@ -1,16 +1,11 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
+import PetrelServer
 
 @main
 enum Main {
-    /// Swift concurrency runs on NIO's event loops, so a request's task and its socket share a thread instead of
-    /// hopping between two pools on every read and write (on two cores those hops dominate the cost).
     static func main() {
-        // Everything Petrel writes (the store, its log, the master key, locks) is for the service's user alone.
-        umask(0o077)
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        ProcessSetup.prepare()
         Task {
             await Petrel.main()
             exit(0)
