@@ -63,7 +63,8 @@ struct Bench: AsyncParsableCommand {
         guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
         if names == ["e2e"] {
             print(try await EndToEndBench.run(
-                petrel: try PetrelBinary.resolve(petrel), messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
+                petrel: try PetrelBinary.resolve(petrel), messages: messages, connections: batchConnections,
+                window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {

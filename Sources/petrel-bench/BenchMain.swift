@@ -29,7 +29,8 @@ enum PetrelBinary {
         let found = path ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("petrel").path
         guard FileManager.default.isExecutableFile(atPath: found) else {
-            throw CLIError(description: "no petrel binary at \(found): build it (swift build --product petrel) or pass --petrel PATH")
+            throw CLIError(
+                description: "no petrel binary at \(found): build it (swift build --product petrel) or pass --petrel PATH")
         }
         return found
     }

@@ -9,8 +9,8 @@ enum EndToEndBench {
     /// `sink`: HOST:PORT of an SMSC already running (the peers' `smsc.py`, for runs beside Kannel and Jasmin);
     /// nil starts `petrel smsc` (of the binary `petrel`).
     static func run(
-        petrel: String, messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil, store: String? = nil, nodes: Int = 1,
-        timeoutSeconds: Double = 120
+        petrel: String, messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil,
+        store: String? = nil, nodes: Int = 1, timeoutSeconds: Double = 120
     ) async throws -> String {
         var smscHost = "127.0.0.1"
         var smscPort = Int.random(in: 20_000..<40_000)

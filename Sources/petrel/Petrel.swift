@@ -50,7 +50,8 @@ struct BenchMoved: ParsableCommand {
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 
     func run() throws {
-        throw CLIError(description: "the benchmarks are a binary of their own now: petrel-bench \(arguments.joined(separator: " "))")
+        let command = (["petrel-bench"] + arguments).joined(separator: " ")
+        throw CLIError(description: "the benchmarks are a binary of their own now: \(command)")
     }
 }
 

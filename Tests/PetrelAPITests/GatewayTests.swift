@@ -319,11 +319,14 @@ import Testing
         try await harness(.eventLoop) { h in
             // A query is never served on the calling thread: it goes to a task.
             let answered = await withCheckedContinuation { c in
-                h.gateway.handle(h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date)) { c.resume(returning: $0) }
+                let query = h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date)
+                h.gateway.handle(query) { c.resume(returning: $0) }
             }
             #expect(Decoded(answered)["ResponseCode"] == "INVALID_PARAMETERS")
             let deadline = ContinuousClock.now + .seconds(5)
-            while h.gateway.waiting.count > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            while h.gateway.waiting.count > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
             #expect(h.gateway.waiting.count == 0)
 
             let answers = Answers()
