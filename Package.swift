@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "petrel", targets: ["petrel"]),
+        // The benchmarks (`petrel-bench`), apart so that the shipped binary does not carry them.
+        .executable(name: "petrel-bench", targets: ["petrel-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -69,7 +71,6 @@ let package = Package(
                 "PetrelCore",
                 "PetrelStore",
                 "PetrelSMPP",
-                "PetrelAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,6 +88,7 @@ let package = Package(
                 "PetrelCore", "PetrelAPI", "PetrelStore", "PetrelDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -102,6 +104,17 @@ let package = Package(
                 "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelSMPP", "PetrelDelivery",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "petrel-bench",
+            dependencies: [
+                "PetrelServer", "PetrelStore", "PetrelCore", "PetrelAPI", "PetrelDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -5,7 +5,7 @@
 # to send receipts, so it cannot rank them; see docs/benchmarks.md). Kannel and Jasmin are set up by
 # ../shared/peers/setup_*.sh and driven by ../shared/peers/bench_peer.sh through their HTTP APIs (10 keep-alive
 # connections, no receipts requested; "delivered" = submit_sm received by the sink). Petrel is driven by
-# `petrel bench --scenarios e2e` (BatchSendMessageToGlobe, 1,000 per request, signed; receipts requested and a
+# `petrel-bench --scenarios e2e` (BatchSendMessageToGlobe, 1,000 per request, signed; receipts requested and a
 # message counted only once its receipt made it `delivered` in the store) — a stricter measure than the peers'.
 # Results: bench/results/side-by-side-<date>.json and a table on stdout.
 # A benchmark run by hand, not a test: it alone needs the peers' set-up scripts beside the repository
@@ -18,7 +18,9 @@ SHARED=${PETREL_SHARED:-$(cd "$REPO/.." && pwd)/shared}/peers
 export PEERS_WORK=${PEERS_WORK:-/tmp/petrel-peers}
 mkdir -p "$PEERS_WORK" bench/results
 swift build -c release --product petrel >/dev/null
+swift build -c release --product petrel-bench >/dev/null
 BIN=$REPO/.build/release/petrel
+BENCH=$REPO/.build/release/petrel-bench
 SUMMARY=$PEERS_WORK/side-by-side-smsc.json
 OUT=bench/results/side-by-side-$(date +%Y%m%d-%H%M%S).json
 LOG=$PEERS_WORK/side-by-side.log
@@ -31,7 +33,7 @@ trap 'stop_sink; for p in kannel jasmin; do bash "$SHARED/setup_$p.sh" stop >/de
 
 run_petrel() {   # prints "accepted/s delivered/s"
     local line
-    line=$($BIN bench --scenarios e2e --messages "$N" --sink 127.0.0.1:2775 | tee -a "$LOG" | grep '^e2e')
+    line=$($BENCH --scenarios e2e --messages "$N" --sink 127.0.0.1:2775 | tee -a "$LOG" | grep '^e2e')
     python3 - "$line" <<'PY'
 import re, sys
 m = re.search(r"accepted in [\d.]+ s \((\d+)/s\).*: (\d+) messages/s end to end", sys.argv[1])

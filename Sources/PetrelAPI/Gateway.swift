@@ -1,4 +1,4 @@
-import PetrelCore
+public import PetrelCore
 public import PetrelStore
 
 public struct RPCResponse: Sendable {
@@ -29,6 +29,8 @@ public final class Gateway: Sendable {
     let clock: @Sendable () -> Int64
     /// Query and form parameters a request may carry (the SDKs send about 15).
     let maxParameters: Int
+    /// Requests from the event loop that wait for the store (see `handle(_:answer:)`).
+    let waiting = RequestTasks()
 
     public init(
         env: APIEnvironment, nonces: NonceGuard, throttle: Throttle, hostId: String = "",
@@ -73,7 +75,8 @@ public final class Gateway: Sendable {
     /// `handle` without a task where it can: a send whose key is in memory is checked, run and handed to the store
     /// on the calling thread (the connection's event loop), and `answer` is called when the store has it on disk.
     /// A task per request, and its hops between threads, cost about a tenth of a single send. Anything that
-    /// must wait for the store first (an uncached key, a query) goes the task's way, with the same answers.
+    /// must wait for the store first (an uncached key, a query) goes the task's way, with the same answers, in a
+    /// task that `waiting` owns until it ends (`shutdown` cancels and awaits those left).
     public func handle(_ request: RPCRequest, answer: @escaping @Sendable (RPCResponse) -> Void) {
         var exchange = begin(request)
         let caller: Caller
@@ -84,7 +87,7 @@ public final class Gateway: Sendable {
                 let c = try authenticator.authenticateNow(
                     request, p, queryPairs: queryPairs, nowMs: exchange.nowMs, cached: env.store.cachedAccessKey)
             else {
-                Task { answer(await handle(request)) }
+                waiting.run { answer(await self.handle(request)) }
                 return
             }
             caller = c
@@ -93,7 +96,7 @@ public final class Gateway: Sendable {
             return answer(failure(error, exchange))
         }
         guard let handler = immediate[caller.action] else {
-            Task { answer(await serve(caller, params, exchange)) }
+            waiting.run { [exchange] in answer(await self.serve(caller, params, exchange)) }
             return
         }
         exchange.action = caller.action
@@ -105,6 +108,12 @@ public final class Gateway: Sendable {
             outcome = .failure(error)
         }
         finish(outcome, caller, exchange, answer: answer)
+    }
+
+    /// After the HTTP server has stopped, before the store closes: cancels and awaits the requests still waiting
+    /// for the store (those of clients that hung up; the door answered every live connection before closing it).
+    public func shutdown() async {
+        await waiting.cancelAndWait()
     }
 
     func begin(_ request: RPCRequest) -> Exchange {

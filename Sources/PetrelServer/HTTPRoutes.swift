@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PetrelAPI
+import PetrelCore
 import PetrelStore
 
 /// The HTTP surface: the RPC door at `/`, `/healthz` and `/metrics` (the sandbox's are in SandboxRoutes).

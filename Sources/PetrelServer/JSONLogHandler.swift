@@ -1,6 +1,5 @@
 import Foundation
 public import Logging
-import PetrelAPI
 import PetrelCore
 
 /// One JSON object per log line, for log shippers: `{"ts":…,"level":…,"label":…,"msg":…,"source":…, metadata…}`.

@@ -147,6 +147,12 @@ public enum PetrelServer {
             CampaignRunner(store: store, gateway: gateway, wake: campaignWake, chunk: c.campaignChunk, logger: logger, clock: clock),
             Housekeeping(store: store, throttle: throttle, carriers: carriers, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger))
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
+        await gateway.shutdown()
     }
 }

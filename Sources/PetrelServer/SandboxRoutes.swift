@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PetrelAPI
+import PetrelCore
 import PetrelStore
 
 /// `GET` / `DELETE /sandbox/messages`: what the sandbox carrier received. By default a caller names an access key

@@ -1,16 +1,11 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
+import PetrelServer
 
 @main
 enum Main {
-    /// Swift concurrency runs on NIO's event loops, so a request's task and its socket share a thread instead of
-    /// hopping between two pools on every read and write (on two cores those hops dominate the cost).
     static func main() {
-        // Everything Petrel writes (the store, its log, the master key, locks) is for the service's user alone.
-        umask(0o077)
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        ProcessSetup.prepare()
         Task {
             await Petrel.main()
             exit(0)
@@ -23,7 +18,10 @@ struct Petrel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
-        subcommands: [Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self, SMSC.self, CampaignCommand.self, Bench.self])
+        subcommands: [
+            Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
+            SMSC.self, CampaignCommand.self, BenchMoved.self,
+        ])
 }
 
 /// `--data-dir` and `--store`, shared by every command that opens the store.
@@ -42,6 +40,18 @@ struct DataDirOption: ParsableArguments {
 
     var storeURL: String? {
         store ?? ProcessInfo.processInfo.environment["PETREL_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// `petrel bench` was the benchmarks; they are the `petrel-bench` binary now, so that `petrel` does not ship them.
+struct BenchMoved: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", shouldDisplay: false)
+
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+
+    func run() throws {
+        let command = (["petrel-bench"] + arguments).joined(separator: " ")
+        throw CLIError(description: "the benchmarks are a binary of their own now: \(command)")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PetrelCore
 import PetrelStore
+import Synchronization
 import Testing
 
 @testable import PetrelAPI
@@ -310,5 +311,38 @@ import Testing
             #expect(throttled.status == 400 && throttled["Code"] == "Throttling.User")
             #expect(throttled.headers.contains { $0.0 == "x-acs-retry-after" && Int($0.1)! > 0 })
         }
+    }
+
+    /// Requests from the event loop that wait for the store run in tasks the gateway owns: each is dropped when it
+    /// ends, and `shutdown` waits for those still running (a client that hung up leaves nobody else waiting).
+    @Test func waitingRequestsAreOwnedAndAwaitedAtShutdown() async throws {
+        try await harness(.eventLoop) { h in
+            // A query is never served on the calling thread: it goes to a task.
+            let answered = await withCheckedContinuation { c in
+                let query = h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date)
+                h.gateway.handle(query) { c.resume(returning: $0) }
+            }
+            #expect(Decoded(answered)["ResponseCode"] == "INVALID_PARAMETERS")
+            let deadline = ContinuousClock.now + .seconds(5)
+            while h.gateway.waiting.count > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(h.gateway.waiting.count == 0)
+
+            let answers = Answers()
+            for n in 0..<20 {
+                let query = h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, nonce: "n-\(n)")
+                h.gateway.handle(query) { _ in answers.add() }
+            }
+            await h.gateway.shutdown()
+            #expect(answers.count == 20)
+            #expect(h.gateway.waiting.count == 0)
+        }
+    }
+
+    final class Answers: Sendable {
+        private let value = Mutex(0)
+        func add() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
     }
 }

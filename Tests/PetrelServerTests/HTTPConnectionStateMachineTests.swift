@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 @testable import PetrelAPI
+import PetrelCore
 import Synchronization
 import Testing
 

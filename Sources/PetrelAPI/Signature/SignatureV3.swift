@@ -134,7 +134,7 @@ public enum SignatureV3 {
         return hexDigest(mac.finalize())
     }
 
-    /// Signs a request the way the official SDK does (for clients such as `petrel bench`): returns the
+    /// Signs a request the way the official SDK does (for clients such as `petrel-bench`): returns the
     /// `Authorization` header value for the request's headers named in `signedHeaders` (lower-case).
     public static func authorization(
         _ request: RPCRequest, queryPairs: [(String, String)], signedHeaders: [String], accessKeyId: String, secret: String

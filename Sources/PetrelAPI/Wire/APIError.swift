@@ -1,3 +1,5 @@
+public import PetrelCore
+
 /// A gateway-level error: HTTP 4xx/5xx with the `{"RequestId","HostId","Code","Message","Recommend"}` body the
 /// SDKs turn into exceptions. Business outcomes are not errors; they travel in `ResponseCode` with HTTP 200.
 public struct APIError: Error, Sendable, Equatable {
@@ -47,9 +49,6 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(
             status: 400, code: "MissingParameter",
             message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied.")
-    }
-    public static func invalidParameter(_ name: String, _ why: String) -> APIError {
-        APIError(status: 400, code: "InvalidParameter", message: "The parameter \(name) is invalid: \(why)")
     }
     public static func unknownAction(_ action: String) -> APIError {
         APIError(

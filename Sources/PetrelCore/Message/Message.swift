@@ -51,8 +51,6 @@ public struct Message: Sendable, Equatable {
         self.channel = channel
         self.carrierMessageId = carrierMessageId
     }
-
-    public var idString: String { String(id) }
 }
 
 /// A status change to apply to a stored message.

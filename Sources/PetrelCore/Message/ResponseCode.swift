@@ -10,7 +10,6 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
 
     public static let ok = ResponseCode("OK", "The SMS Send Request was accepted")
     public static let invalidSenderID = ResponseCode("INVALID_SENDERID", "The sender ID is invalid.")
-    public static let forbiddenAction = ResponseCode("FORBIDDEN_ACTION", "The operation is forbidden.")
     public static let smsContentCodeIllegal = ResponseCode(
         "SMS_CONTENT_CODE_ILLEGAL", "The template does not exist or is not approved.")
     public static let smsSignNameIllegal = ResponseCode("SMS_SIGN_NAME_ILLEGAL", "The signature is invalid.")

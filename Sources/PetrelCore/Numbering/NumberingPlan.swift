@@ -37,7 +37,6 @@ public struct NumberingPlan: Sendable {
     }
 
     public static let shared = NumberingPlan(data: NumberingPlanData.regions)
-    public static var dataVersion: String { NumberingPlanData.version }
 
     /// Regions by calling code, the main region of a shared code first.
     let regionsByCode: [Int: [Region]]

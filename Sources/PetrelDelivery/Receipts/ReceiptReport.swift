@@ -1,6 +1,5 @@
 import Foundation
 import Crypto
-import PetrelAPI
 public import PetrelCore
 public import PetrelStore
 

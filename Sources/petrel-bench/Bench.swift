@@ -5,14 +5,16 @@ import NIOHTTP1
 import PetrelAPI
 import PetrelCore
 
-/// `petrel bench`: drives signed API load at a server and reports throughput and latency.
+/// `petrel-bench`: drives signed API load at a server and reports throughput and latency.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "petrel-bench",
         abstract: "Benchmark the accept path with real signed requests (starts its own server unless --url is given).",
         discussion: """
             Scenarios: batch (BatchSendMessageToGlobe, 1,000 recipients per request), single (SendMessageToGlobe),
             baseline (GET /healthz: the bare HTTP ceiling of the same server, for ratios). The server started by
-            the bench (a fresh one per scenario) uses a new data directory, durable commits (answered after the log is synced) and
+            the bench (`petrel serve` of the petrel binary beside petrel-bench, or --petrel; a fresh one per
+            scenario) uses a new data directory, durable commits (answered after the log is synced) and
             the sandbox carrier, which delivers everything it is given while the load runs (--no-delivery turns
             that off). Requests are signed before the timed window, each with its own nonce and a current date,
             so the window measures the gateway, not the client's signing; the client's and the server's CPU use
@@ -41,6 +43,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "A PostgreSQL server (postgres://USER:PASS@HOST:PORT/DB, a role that may create databases): the started nodes share a fresh database on it instead of SQLite.")
     var store: String?
     @Option(help: "Nodes to start on the --store database (the load is spread over them).") var nodes = 1
+    @Option(help: "The petrel binary to start servers and petrel smsc from (default: petrel beside petrel-bench).")
+    var petrel: String?
 
     func run() async throws {
         let names = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -59,7 +63,8 @@ struct Bench: AsyncParsableCommand {
         guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
         if names == ["e2e"] {
             print(try await EndToEndBench.run(
-                messages: messages, connections: batchConnections, window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
+                petrel: try PetrelBinary.resolve(petrel), messages: messages, connections: batchConnections,
+                window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {
@@ -95,7 +100,7 @@ struct Bench: AsyncParsableCommand {
                 }
                 target = try BenchTarget(url: url, ak: ak, sk: sk)
             } else {
-                let s = try BenchServer.start(delivery: !noDelivery)
+                let s = try BenchServer.start(petrel: try PetrelBinary.resolve(petrel), delivery: !noDelivery)
                 server = s
                 target = s.target
             }
@@ -125,8 +130,11 @@ struct Bench: AsyncParsableCommand {
 extension Bench {
     /// One scenario against `nodes` fresh nodes on one fresh PostgreSQL database, the load spread evenly.
     func runShared(_ scenario: Scenario, store: String) async throws -> [BenchResult] {
+        let binary = try PetrelBinary.resolve(petrel)
         let db = try await BenchDatabase.create(server: store)
-        let servers = try (0..<nodes).map { _ in try BenchServer.start(delivery: !noDelivery, environment: db.environment) }
+        let servers = try (0..<nodes).map { _ in
+            try BenchServer.start(petrel: binary, delivery: !noDelivery, environment: db.environment)
+        }
         let duration = self.duration
         let connections = max(1, scenario.connections / nodes)
         let each = scenario.with(connections: connections)

@@ -3,7 +3,7 @@ import NIOHTTP1
 import PetrelAPI
 import PetrelCore
 
-/// Single-threaded costs of the accept path's pieces, in microseconds per call (`petrel bench --scenarios micro`).
+/// Single-threaded costs of the accept path's pieces, in microseconds per call (`petrel-bench --scenarios micro`).
 enum MicroBench {
     static func measure(_ name: String, iterations: Int = 20_000, _ body: () -> Void) {
         for _ in 0..<min(iterations / 10, 1000) { body() }

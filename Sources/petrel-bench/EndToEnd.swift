@@ -3,14 +3,14 @@ import NIOCore
 import PetrelCore
 import PetrelStore
 
-/// `petrel bench --scenarios e2e`: BatchSendMessageToGlobe → SMPP (one bind, window 100) → `petrel smsc` →
+/// `petrel-bench --scenarios e2e`: BatchSendMessageToGlobe → SMPP (one bind, window 100) → `petrel smsc` →
 /// delivery receipt → delivered. Counts a message when its status is delivered in the store.
 enum EndToEndBench {
     /// `sink`: HOST:PORT of an SMSC already running (the peers' `smsc.py`, for runs beside Kannel and Jasmin);
-    /// nil starts `petrel smsc`.
+    /// nil starts `petrel smsc` (of the binary `petrel`).
     static func run(
-        messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil, store: String? = nil, nodes: Int = 1,
-        timeoutSeconds: Double = 120
+        petrel: String, messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil,
+        store: String? = nil, nodes: Int = 1, timeoutSeconds: Double = 120
     ) async throws -> String {
         var smscHost = "127.0.0.1"
         var smscPort = Int.random(in: 20_000..<40_000)
@@ -22,7 +22,7 @@ enum EndToEndBench {
             smscPort = port
         }
         let smsc = Process()
-        smsc.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        smsc.executableURL = URL(fileURLWithPath: petrel)
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-e2e-smsc-\(smscPort).json").path
         smsc.arguments = ["smsc", "--listen", "127.0.0.1:\(smscPort)", "--system-id", "bench", "--password", "benchpw",
                           "--receipt-delay-ms", String(receiptDelayMs), "--summary", summary]
@@ -45,7 +45,9 @@ enum EndToEndBench {
         // One node on SQLite, or `nodes` nodes on a fresh PostgreSQL database, each with its own bind.
         var db: BenchDatabase?
         if let store { db = try await BenchDatabase.create(server: store) }
-        let servers = try (0..<(db == nil ? 1 : nodes)).map { _ in try BenchServer.start(config: config, environment: db?.environment ?? [:]) }
+        let servers = try (0..<(db == nil ? 1 : nodes)).map { _ in
+            try BenchServer.start(petrel: petrel, config: config, environment: db?.environment ?? [:])
+        }
         let shared = try await db?.open()
         defer {
             for s in servers { s.stop() }

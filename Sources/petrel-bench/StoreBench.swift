@@ -6,7 +6,7 @@ import PetrelStore
 
 /// The store's dispatch path alone, single-threaded: accept, claim, record sent (with parts), apply receipts; then
 /// the sandbox's hand-over both ways (claim, then record; or sent while claimed) and its scheduled receipts.
-/// Prints microseconds per message for each step (`petrel bench --scenarios store`).
+/// Prints microseconds per message for each step (`petrel-bench --scenarios store`).
 enum StoreBench {
     static func run(messages: Int, server: String? = nil) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-storebench-\(UUID().uuidString)").path

@@ -1,4 +1,5 @@
-/// A response body with ordered fields, encoded as JSON (default) or XML (`Format=XML`).
+/// A response body with ordered fields, encoded as JSON (default) or XML (`Format=XML`). The RPC door, receipt
+/// pushes, the console and the JSON log all write with it, so it lives here rather than in PetrelAPI.
 public indirect enum ResponseValue: Sendable, Equatable {
     case string(String)
     case object([(String, ResponseValue)])
@@ -22,7 +23,10 @@ public enum ResponseFormat: Sendable {
     }
 }
 
+/// Every RPC answer is encoded here: the encoder is `@inlinable` so that its callers in other modules (the
+/// gateway) keep the inlining and specialisation they had when it lived in PetrelAPI.
 public enum ResponseEncoder {
+    @inlinable
     public static func encode(_ fields: [(String, ResponseValue)], root: String, format: ResponseFormat) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
@@ -36,6 +40,7 @@ public enum ResponseEncoder {
         return out
     }
 
+    @inlinable
     static func json(_ value: ResponseValue, into out: inout [UInt8]) {
         switch value {
         case .string(let s):
@@ -52,8 +57,10 @@ public enum ResponseEncoder {
         }
     }
 
+    @usableFromInline
     static let hex = Array("0123456789abcdef".utf8)
 
+    @inlinable
     public static func jsonString(_ s: String, into out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
@@ -73,7 +80,8 @@ public enum ResponseEncoder {
         }
     }
 
-    private static func escape(_ b: UInt8, into out: inout [UInt8]) {
+    @inlinable
+    static func escape(_ b: UInt8, into out: inout [UInt8]) {
         switch b {
         case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
         case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
@@ -89,6 +97,7 @@ public enum ResponseEncoder {
     }
 
     /// A JSON array of strings, as text: the form of MessageIdList and FailedList.
+    @inlinable
     public static func jsonArrayText(_ items: [String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (i, item) in items.enumerated() {
@@ -99,6 +108,7 @@ public enum ResponseEncoder {
         return String(decoding: out, as: UTF8.self)
     }
 
+    @inlinable
     static func xml(_ name: String, _ value: ResponseValue, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "<"))
         out.append(contentsOf: name.utf8)

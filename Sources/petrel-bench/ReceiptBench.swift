@@ -9,7 +9,7 @@ import PetrelServer
 import PetrelStore
 import Synchronization
 
-/// `petrel bench --scenarios receipts`: messages reach `delivered` in the store while the receipt pusher sends
+/// `petrel-bench --scenarios receipts`: messages reach `delivered` in the store while the receipt pusher sends
 /// their receipts to a local HTTP receiver. Prints receipts per second and the lag from status change to arrival.
 enum ReceiptBench {
     static func run(messages: Int, batchSize: Int, rate: Int) async throws -> String {

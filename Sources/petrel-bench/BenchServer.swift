@@ -2,7 +2,7 @@ import Foundation
 import PetrelCore
 import PetrelStore
 
-/// A `petrel serve` child process on a fresh data directory, for benchmarks.
+/// A `petrel serve` child process (of the binary `petrel`) on a fresh data directory, for benchmarks.
 final class BenchServer {
     let process: Process
     let dataDir: String
@@ -14,14 +14,16 @@ final class BenchServer {
         self.target = target
     }
 
-    static func start(delivery: Bool = true, config: String? = nil, environment: [String: String] = [:]) throws -> BenchServer {
+    static func start(
+        petrel: String, delivery: Bool = true, config: String? = nil, environment: [String: String] = [:]
+    ) throws -> BenchServer {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)").path
         let configPath = dataDir + ".yaml"
         try (config ?? "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         let ak = "LTAIbench" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let sk = "bench-secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.executableURL = URL(fileURLWithPath: petrel)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--config", configPath]
         var env = ProcessInfo.processInfo.environment
         env["PETREL_ACCESS_KEY_ID"] = ak

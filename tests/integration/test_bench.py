@@ -1,0 +1,40 @@
+"""The benchmarks are their own binary, `petrel-bench`, which drives the `petrel` beside it as the server; the
+shipped `petrel` only points to it."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import PETREL
+
+BENCH = str(Path(PETREL).with_name("petrel-bench"))
+
+
+def test_bench_drives_the_petrel_beside_it(tmp_path):
+    out = tmp_path / "results.json"
+    r = subprocess.run(
+        [BENCH, "--scenarios", "single,baseline", "--duration", "1", "--connections", "4", "--no-delivery",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    results = json.loads(out.read_text())
+    assert [x["scenario"] for x in results] == ["single", "baseline"]
+    assert all(x["requests"] > 0 and x["errors"] == 0 for x in results), results
+    # The server's CPU is read from the child process it started: it was a real `petrel serve`.
+    assert all(x["serverCPU"] >= 0 for x in results), results
+    assert "ratio    single / baseline" in r.stdout
+
+
+def test_bench_without_a_petrel_binary_says_how_to_get_one(tmp_path):
+    r = subprocess.run([BENCH, "--scenarios", "single", "--petrel", str(tmp_path / "nope")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "no petrel binary at" in r.stderr and "--petrel PATH" in r.stderr
+
+
+def test_petrel_has_no_bench_but_points_to_petrel_bench():
+    r = subprocess.run([PETREL, "bench", "--scenarios", "e2e"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "petrel-bench --scenarios e2e" in r.stderr
+    usage = subprocess.run([PETREL, "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "serve" in usage and "bench" not in usage
