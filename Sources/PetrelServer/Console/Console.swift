@@ -130,18 +130,21 @@ struct Console: Sendable {
     func loginPage(_ request: Request, error: String?, status: HTTPResponse.Status? = nil) -> Response {
         // The sign-in form has its own CSRF token (double submit: cookie and field must match).
         let token = ConsoleSessions.random()
-        let body = """
-            <div class="login">\(error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? "")
+        let body: HTML = """
+            <div class="login">\(error.map { "<p class=\"error\">\($0)</p>" as HTML } ?? "")
             <form method="post" action="/console/login">
             <input type="hidden" name="csrf" value="\(token)">
             <label>Access key id <input name="key_id" id="key_id" autocomplete="username" required></label>
-            <label>Access key secret <input name="key_secret" id="key_secret" type="password" autocomplete="current-password" required></label>
+            <label>Access key secret \
+            <input name="key_secret" id="key_secret" type="password" autocomplete="current-password" required></label>
             <button type="submit" id="sign-in">Sign in</button>
             </form>
             <p class="muted">Create a key with <code>petrel keys create --name NAME</code>.</p></div>
             """
-        var r = Self.html(HTML.page(title: "Sign in", active: "", session: nil, body: body), status: status ?? (error == nil ? .ok : .unauthorized))
-        r.headers.append(HTTPField(name: .setCookie, value: "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict\(secure(request) ? "; Secure" : "")"))
+        let page = HTML.page(title: "Sign in", active: "", session: nil, body: body)
+        var r = Self.html(page, status: status ?? (error == nil ? .ok : .unauthorized))
+        let cookie = "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict"
+        r.headers.append(HTTPField(name: .setCookie, value: cookie + (secure(request) ? "; Secure" : "")))
         return r
     }
 
@@ -210,10 +213,10 @@ struct Console: Sendable {
         .cacheControl: "no-store",
     ]
 
-    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func html(_ page: HTML, status: HTTPResponse.Status = .ok) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.text)))
     }
 
     static func text(_ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8") -> Response {

@@ -38,6 +38,7 @@ extension Console {
         let path = request.uri.path
         if path.hasPrefix("/console/api/") { return jsonError("Forbidden.RAM", sentence, status: .forbidden) }
         if path.hasPrefix("/console/fragment/") || request.method == .post { return text(sentence + "\n", status: .forbidden) }
-        return html(HTML.page(title: "Not allowed", active: "", session: s, body: "<p class=\"error\">\(HTML.escape(sentence))</p>"), status: .forbidden)
+        let page = HTML.page(title: "Not allowed", active: "", session: s, body: "<p class=\"error\">\(sentence)</p>")
+        return html(page, status: .forbidden)
     }
 }

@@ -10,7 +10,9 @@ import PetrelStore
 /// row by row before anything is sent, then sent in the background by CampaignRunner.
 extension Console {
     func registerCampaigns(_ router: Router<PetrelRequestContext>) {
-        get("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s in try await self.campaignList(s, error: nil) }
+        get("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s in
+            try await self.campaignList(s, error: nil)
+        }
         post("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s, form in
             let csv = form.files["csv"].map { String(decoding: $0.data, as: UTF8.self) } ?? form["csv_text"] ?? ""
             switch await self.create(s, csv: csv, form.fields) {
@@ -20,8 +22,10 @@ extension Console {
         }
         get("/console/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
-            return Self.html(HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s,
-                body: "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"))
+            let body: HTML =
+                "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"
+            return Self.html(
+                HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body))
         }
         get("/console/fragment/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return Self.text("not found\n", status: .notFound) }
@@ -59,7 +63,9 @@ extension Console {
             }
         }
         get("/console/api/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
-            guard let c = try await self.campaign(request, s) else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+            guard let c = try await self.campaign(request, s) else {
+                return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
+            }
             return Self.json(Self.campaignJSON(c))
         }
     }
@@ -77,7 +83,9 @@ extension Console {
         }
         let from = value("from")
         guard from.isEmpty || SenderID.isValid(from) else {
-            return .failure(Problem(message: "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."))
+            return .failure(Problem(message: """
+                The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits.
+                """))
         }
         var validity: Int64?
         if !value("validity").isEmpty {
@@ -88,7 +96,9 @@ extension Console {
         }
         var startAt: Int64?
         if !value("start").isEmpty {
-            guard let t = Self.parseTime(value("start")) else { return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC).")) }
+            guard let t = Self.parseTime(value("start")) else {
+                return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC)."))
+            }
             startAt = t
         }
         let taskId = value("task_id")
@@ -126,11 +136,12 @@ extension Console {
             type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt, totalRows: plan.totalRows,
             validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
             invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
-            segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }.map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }
-                .joined(separator: " · "),
+            segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }
+                .map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }.joined(separator: " · "),
             columns: plan.columns, renderedBytes: plan.renderedBytes, createdAtMs: now, updatedAtMs: now)
         do {
-            let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) })
+            let rows = plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) }
+            let id = try await store.createCampaign(record, rows: rows)
             var stored = record
             stored.id = id
             stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)
@@ -164,29 +175,35 @@ extension Console {
     }
 
     func missingCampaign(_ s: ConsoleSessions.Session) -> Response {
-        Self.html(HTML.page(title: "Campaign not found", active: "/console/campaigns", session: s, body: "<p>No such campaign in this account.</p>"), status: .notFound)
+        let page = HTML.page(
+            title: "Campaign not found", active: "/console/campaigns", session: s,
+            body: "<p>No such campaign in this account.</p>")
+        return Self.html(page, status: .notFound)
     }
 
     func campaignList(_ s: ConsoleSessions.Session, error: String?) async throws -> Response {
         let all = try await store.campaigns(account: s.account)
-        var body = error.map { "<p class=\"error\" id=\"campaign-error\">\(HTML.escape($0))</p>" } ?? ""
+        var body = error.map { "<p class=\"error\" id=\"campaign-error\">\($0)</p>" as HTML } ?? ""
         body += HTML.table(
             ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
             all.map { c in
-                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(HTML.escape(c.name))</a>", c.status.rawValue,
+                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
                  "<progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> \(c.cursor)/\(c.validRows)",
-                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", HTML.time(c.createdAtMs)]
+                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))"]
             }, empty: "No campaigns yet.")
         body += """
             <h2>New campaign</h2>
-            <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" id="campaign-form">\(HTML.csrfField(s))
+            <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" \
+            id="campaign-form">\(HTML.csrfField(s))
             <label>Name <input name="name" id="campaign-name"></label>
-            <label>CSV file (a number column, then any variables) <input type="file" name="csv" id="campaign-csv" accept=".csv,text/csv" required></label>
+            <label>CSV file (a number column, then any variables) \
+            <input type="file" name="csv" id="campaign-csv" accept=".csv,text/csv" required></label>
             <label>Type <select name="type"><option>MKT</option><option>NOTIFY</option></select></label>
             <label>Sender ID <input name="from" placeholder="Petrel"></label>
             <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
             <label>Start at (UTC, optional) <input type="datetime-local" name="start"></label>
-            <label class="wide">Text, with ${column} placeholders <textarea name="text" id="campaign-text" required placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <label class="wide">Text, with ${column} placeholders \
+            <textarea name="text" id="campaign-text" required placeholder="Hi ${name}, your code is ${code}"></textarea></label>
             <button type="submit" id="campaign-preview">Preview</button>
             </form>
             <p class="muted">The preview checks every row; nothing is sent until you start the campaign.
@@ -195,21 +212,25 @@ extension Console {
         return Self.html(HTML.page(title: "Campaigns", active: "/console/campaigns", session: s, body: body))
     }
 
-    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> String {
+    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> HTML {
+        let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
             ("Status", c.status.rawValue), ("Type", c.type.rawValue), ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
-            ("TaskId", c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId),
-            ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"), ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
+            ("TaskId", taskId), ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"),
+            ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
             ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"), ("Invalid rows", "\(c.invalidRows)"),
             ("Parts (segments) to send", "\(c.parts)"),
             ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
-            ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"), ("Refused", "\(c.failed)"),
+            ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"),
+            ("Refused", "\(c.failed)"),
         ]
-        var out = "<div class=\"scroll\"><table id=\"campaign-figures\">" + rows.map {
-            "<tr><th>\($0.0)</th><td data-field=\"\(HTML.escape($0.0))\">\(HTML.escape($0.1))</td></tr>"
-        }.joined() + "</table></div>"
-        out += "<p><progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> <span id=\"campaign-status\">\(c.status.rawValue)</span></p>"
-        out += "<h2>Text</h2><div class=\"bubble\">\(HTML.escape(c.text))</div>"
+        let figures = rows.map { "<tr><th>\($0.0)</th><td data-field=\"\($0.0)\">\($0.1)</td></tr>" as HTML }
+        var out: HTML = "<div class=\"scroll\"><table id=\"campaign-figures\">\(figures.joined())</table></div>"
+        out += """
+            <p><progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \
+            <span id="campaign-status">\(c.status.rawValue)</span></p>
+            """
+        out += "<h2>Text</h2><div class=\"bubble\">\(c.text)</div>"
         var actions: [(String, String)] = []
         switch c.status {
         case .draft: actions = [("start", c.startAtMs == nil ? "Send now" : "Schedule"), ("cancel", "Discard")]
@@ -217,16 +238,25 @@ extension Console {
         case .paused: actions = [("resume", "Resume"), ("cancel", "Cancel")]
         case .cancelled, .done: actions = []
         }
-        out += "<p>" + actions.map { a in
-            "<form method=\"post\" action=\"/console/campaigns/\(c.id)/\(a.0)\" class=\"inline\"\(a.0 == "cancel" ? " data-confirm=\"Cancel this campaign?\"" : "")>\(HTML.csrfField(s))<button type=\"submit\" id=\"campaign-\(a.0)\"\(a.0 == "cancel" ? " class=\"secondary\"" : "")>\(a.1)</button></form>"
-        }.joined(separator: " ") + "</p>"
+        let forms = actions.map { a -> HTML in
+            let cancel = a.0 == "cancel"
+            return """
+                <form method="post" action="/console/campaigns/\(c.id)/\(a.0)" class="inline"\
+                \(HTML.when(cancel, " data-confirm=\"Cancel this campaign?\""))>\(HTML.csrfField(s))\
+                <button type="submit" id="campaign-\(a.0)"\(HTML.when(cancel, " class=\"secondary\""))>\(a.1)</button></form>
+                """
+        }
+        out += "<p>\(forms.joined(separator: " "))</p>"
         if c.status == .running || c.status == .done {
-            out += "<p><a href=\"/console/messages?task_id=\(HTML.escape(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId))\">Messages of this campaign</a></p>"
+            out += "<p><a href=\"/console/messages?task_id=\(taskId)\">Messages of this campaign</a></p>"
         }
         if c.invalidRows > 0 {
             let lines = c.invalidReport.split(separator: "\n").prefix(CampaignRecord.previewLines)
-            out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
-            out += "<p><a href=\"/console/campaigns/\(c.id)/invalid.csv\" id=\"invalid-download\">Download all invalid rows</a></p>"
+            let items = lines.map { "<li>\($0)</li>" as HTML }
+            out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">\(items.joined())</ul>"
+            out += """
+                <p><a href="/console/campaigns/\(c.id)/invalid.csv" id="invalid-download">Download all invalid rows</a></p>
+                """
         }
         return out
     }
@@ -235,7 +265,8 @@ extension Console {
         let fields: [(String, ResponseValue)] = [
             ("Id", .string("\(c.id)")), ("Name", .string(c.name)), ("Status", .string(c.status.rawValue)),
             ("TotalRows", .string("\(c.totalRows)")), ("ValidRows", .string("\(c.validRows)")),
-            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("PartsPerMessage", .string(c.segmentsSummary)), ("Cursor", .string("\(c.cursor)")),
+            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")),
+            ("PartsPerMessage", .string(c.segmentsSummary)), ("Cursor", .string("\(c.cursor)")),
             ("Accepted", .string("\(c.accepted)")), ("Refused", .string("\(c.failed)")),
             ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
             ("InvalidReport", .string(c.invalidReport)),
