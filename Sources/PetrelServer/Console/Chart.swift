@@ -15,7 +15,8 @@ enum Chart {
         for b in series { byIndex[Int((b.startMs - since) / bucketMs)] = b.counts }
         let peak = max(byIndex.values.map { $0.values.reduce(0, +) }.max() ?? 0, 1)
         var svg: HTML = """
-            <svg viewBox="0 0 \(width) \(height + 20)" width="100%" role="img" aria-label="messages by status per minute">\
+            <svg viewBox="0 0 \(width) \(height + 20)" width="100%" role="img" \
+            aria-label="messages by status per minute">\
             <line x1="\(left)" y1="\(height)" x2="\(width)" y2="\(height)" stroke="#ccc"/>\
             <text x="0" y="10">\(peak)</text><text x="0" y="\(height)">0</text>
             """
@@ -35,11 +36,14 @@ enum Chart {
             }
         }
         svg += """
-            <text x="\(left)" y="\(height + 15)">-60 min</text><text x="\(width - 30)" y="\(height + 15)">now</text></svg>
+            <text x="\(left)" y="\(height + 15)">-60 min</text>\
+            <text x="\(width - 30)" y="\(height + 15)">now</text></svg>
             """
         let legend = colors.map {
-            "<span><svg width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" fill=\"\($0.1)\"/></svg> \($0.0.name)</span>"
-                as HTML
+            let swatch: HTML = """
+                <svg width="10" height="10"><rect width="10" height="10" fill="\($0.1)"/></svg>
+                """
+            return "<span>\(swatch) \($0.0.name)</span>" as HTML
         }
         return svg + "<div class=\"legend\">\(legend.joined())</div>"
     }

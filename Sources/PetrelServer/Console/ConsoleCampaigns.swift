@@ -22,13 +22,16 @@ extension Console {
         }
         get("/console/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
-            let body: HTML =
-                "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"
+            let body: HTML = """
+                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
+                """
             return Self.html(
                 HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body))
         }
         get("/console/fragment/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
-            guard let c = try await self.campaign(request, s) else { return Self.text("not found\n", status: .notFound) }
+            guard let c = try await self.campaign(request, s) else {
+                return Self.text("not found\n", status: .notFound)
+            }
             return Self.html(self.campaignDetail(c, s))
         }
         get("/console/campaigns/{id}/invalid.csv", router, needs: ConsoleAction.campaigns) { request, s in
@@ -39,15 +42,19 @@ extension Console {
             return r
         }
         for action in ["start", "pause", "resume", "cancel"] {
-            post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
+            post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
+                request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
                 return c == nil ? self.missingCampaign(s) : problem == nil
                     ? Self.redirect("/console/campaigns/\(c!.id)")
                     : try await self.campaignList(s, error: problem)
             }
-            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
+            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
+                request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
-                guard let c else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+                guard let c else {
+                    return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
+                }
                 if let problem { return Self.jsonError("InvalidState", problem, status: .conflict) }
                 return Self.json(Self.campaignJSON(c))
             }
@@ -75,7 +82,9 @@ extension Console {
     }
 
     /// Checks the settings and every row, and stores the campaign as a draft (nothing is sent before start).
-    func create(_ s: ConsoleSessions.Session, csv: String, _ f: [String: String]) async -> Result<CampaignRecord, Problem> {
+    func create(
+        _ s: ConsoleSessions.Session, csv: String, _ f: [String: String]
+    ) async -> Result<CampaignRecord, Problem> {
         func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
         let text = f["text"] ?? ""
         guard let type = MessageType(parameter: value("type").isEmpty ? "MKT" : value("type")), type != .otp else {
@@ -90,7 +99,8 @@ extension Console {
         var validity: Int64?
         if !value("validity").isEmpty {
             guard let v = Int64(value("validity")), v > 0, v <= 31_536_000 else {
-                return .failure(Problem(message: "ValidityPeriod must be a whole number of seconds between 1 and 31536000."))
+                let why = "ValidityPeriod must be a whole number of seconds between 1 and 31536000."
+                return .failure(Problem(message: why))
             }
             validity = v
         }
@@ -112,8 +122,8 @@ extension Console {
         // What the campaign will store as messages, filled in: bounded per campaign and per account.
         guard plan.renderedBytes <= campaignMaxBytes else {
             return .failure(Problem(message: """
-                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may have at \
-                most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
+                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may \
+                have at most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
                 """))
         }
         let pending: Int
@@ -125,15 +135,16 @@ extension Console {
         }
         guard pending + plan.renderedBytes <= campaignMaxBytesPerAccount else {
             return .failure(Problem(message: """
-                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it would \
-                be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
+                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it \
+                would be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
                 (console.maxCampaignBytesPerAccount). Let them finish, or cancel a draft.
                 """))
         }
         let now = clock()
         let record = CampaignRecord(
-            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"), text: text,
-            type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt, totalRows: plan.totalRows,
+            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"),
+            text: text, type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt,
+            totalRows: plan.totalRows,
             validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
             invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
             segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }
@@ -151,7 +162,9 @@ extension Console {
         }
     }
 
-    func act(_ action: String, _ request: Request, _ s: ConsoleSessions.Session) async throws -> (CampaignRecord?, String?) {
+    func act(
+        _ action: String, _ request: Request, _ s: ConsoleSessions.Session
+    ) async throws -> (CampaignRecord?, String?) {
         guard let c = try await campaign(request, s) else { return (nil, nil) }
         let moves: [String: (CampaignStatus, Set<CampaignStatus>)] = [
             "start": (.running, [.draft]), "pause": (.paused, [.running]), "resume": (.running, [.paused]),
@@ -159,7 +172,9 @@ extension Console {
         ]
         guard let (to, from) = moves[action] else { return (c, "unknown action") }
         if to == .running, let policy = await policy(s),
-            (try? Policy.parse(policy))?.evaluate(action: "dysms:\(BatchSendMessageToGlobe.name)", account: s.account) != .allow {
+            (try? Policy.parse(policy))?.evaluate(action: "dysms:\(BatchSendMessageToGlobe.name)", account: s.account)
+                != .allow
+        {
             return (c, "This access key's policy does not allow dysms:BatchSendMessageToGlobe.")
         }
         guard try await store.setCampaignStatus(id: c.id, account: s.account, to: to, from: from, nowMs: clock()) else {
@@ -188,7 +203,9 @@ extension Console {
             ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
             all.map { c in
                 ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
-                 "<progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> \(c.cursor)/\(c.validRows)",
+                 """
+                 <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
+                 """,
                  "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))"]
             }, empty: "No campaigns yet.")
         body += """
@@ -203,7 +220,8 @@ extension Console {
             <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
             <label>Start at (UTC, optional) <input type="datetime-local" name="start"></label>
             <label class="wide">Text, with ${column} placeholders \
-            <textarea name="text" id="campaign-text" required placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <textarea name="text" id="campaign-text" required \
+            placeholder="Hi ${name}, your code is ${code}"></textarea></label>
             <button type="submit" id="campaign-preview">Preview</button>
             </form>
             <p class="muted">The preview checks every row; nothing is sent until you start the campaign.
@@ -215,10 +233,12 @@ extension Console {
     func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> HTML {
         let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
-            ("Status", c.status.rawValue), ("Type", c.type.rawValue), ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
+            ("Status", c.status.rawValue), ("Type", c.type.rawValue),
+            ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
             ("TaskId", taskId), ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"),
             ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
-            ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"), ("Invalid rows", "\(c.invalidRows)"),
+            ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"),
+            ("Invalid rows", "\(c.invalidRows)"),
             ("Parts (segments) to send", "\(c.parts)"),
             ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
             ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"),
@@ -243,7 +263,8 @@ extension Console {
             return """
                 <form method="post" action="/console/campaigns/\(c.id)/\(a.0)" class="inline"\
                 \(HTML.when(cancel, " data-confirm=\"Cancel this campaign?\""))>\(HTML.csrfField(s))\
-                <button type="submit" id="campaign-\(a.0)"\(HTML.when(cancel, " class=\"secondary\""))>\(a.1)</button></form>
+                <button type="submit" id="campaign-\(a.0)"\(HTML.when(cancel, " class=\"secondary\""))>\
+                \(a.1)</button></form>
                 """
         }
         out += "<p>\(forms.joined(separator: " "))</p>"
@@ -255,7 +276,8 @@ extension Console {
             let items = lines.map { "<li>\($0)</li>" as HTML }
             out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">\(items.joined())</ul>"
             out += """
-                <p><a href="/console/campaigns/\(c.id)/invalid.csv" id="invalid-download">Download all invalid rows</a></p>
+                <p><a href="/console/campaigns/\(c.id)/invalid.csv" id="invalid-download">\
+                Download all invalid rows</a></p>
                 """
         }
         return out

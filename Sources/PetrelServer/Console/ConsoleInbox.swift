@@ -26,8 +26,8 @@ extension Console {
             if let type = form["type"], !type.isEmpty { params.append(("Type", type)) }
             do {
                 let result = try await self.gateway.prepare(
-                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s), parameters: params,
-                    nowMs: self.clock())
+                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s),
+                    parameters: params, nowMs: self.clock())
                 let code = Self.field("ResponseCode", result.fields)
                 guard code == "OK" else {
                     return try await self.inbox(s, to: Self.number(to), notice: nil,
@@ -48,7 +48,8 @@ extension Console {
                 <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
                 <label>To <input name="to" id="send-to" value="\(to)" placeholder="+85291234567" required></label>
                 <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
-                <label>Type <select name="type"><option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
+                <label>Type <select name="type">\
+                <option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
                 <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
                 <button type="submit" id="send">Send to the sandbox</button>
                 </form>
@@ -75,18 +76,22 @@ extension Console {
             <span class="muted">(\(counts[n] ?? 0))</span></a>
             """
         }
-        let thread = selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
+        let thread =
+            selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
         let bubbles = thread.reversed().map { e -> HTML in
             let meta: HTML = """
-                \(e.from.isEmpty ? "(default sender)" : e.from) · \(HTML.time(e.receivedAtMs)) · \(e.segments) part(s) · \
-                \(e.outcome) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a>
+                \(e.from.isEmpty ? "(default sender)" : e.from) · \(HTML.time(e.receivedAtMs)) · \
+                \(e.segments) part(s) · \(e.outcome) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a>
                 """
-            return "<div class=\"bubble\" data-message-id=\"\(e.messageId)\">\(e.text)<span class=\"meta\">\(meta)</span></div>"
+            return """
+                <div class="bubble" data-message-id="\(e.messageId)">\(e.text)<span class="meta">\(meta)</span></div>
+                """
         }
         let empty: HTML = "<p class=\"empty\">No message has reached the sandbox yet.</p>"
         return """
             <div class="inbox"><div class="numbers">\(list.isEmpty ? empty : list.joined())</div>
-            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\(bubbles.joined())</div></div>
+            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\
+            \(bubbles.joined())</div></div>
             """
     }
 

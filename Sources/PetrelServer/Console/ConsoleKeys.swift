@@ -38,7 +38,8 @@ extension Console {
                     let why = "You are signed in with this key; use another key to \(action) it."
                     return try await self.keys(s, notice: nil, error: why)
                 }
-                // A key never acts on a key with rights it lacks (a restricted key could otherwise shut out its admins).
+                // A key never acts on a key with rights it lacks (a restricted key could otherwise shut out its
+                // admins).
                 guard s.covers(policy: key.policy) else {
                     let why = "Key \(id) has rights the key you signed in with lacks: it cannot \(action) it."
                     var r = try await self.keys(s, notice: nil, error: why)
@@ -60,9 +61,11 @@ extension Console {
                 return try await self.keys(s, notice: nil, error: "A TemplateCode is 1 to 64 letters, digits, _ or -.")
             }
             guard !text.isEmpty, text.count <= self.gateway.maxTextLength else {
-                return try await self.keys(s, notice: nil, error: "A template text is 1 to \(self.gateway.maxTextLength) characters.")
+                let why = "A template text is 1 to \(self.gateway.maxTextLength) characters."
+                return try await self.keys(s, notice: nil, error: why)
             }
-            try await self.store.putTemplate(TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
+            try await self.store.putTemplate(
+                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
             return Self.redirect("/console/keys")
         }
         post("/console/templates/{code}/delete", router, needs: ConsoleAction.templates) { request, s, _ in

@@ -16,7 +16,11 @@ extension Console {
         query.taskId = value("task_id")
         var problems: [String] = []
         if !value("message_id").isEmpty {
-            if let id = Int64(value("message_id")) { query.messageId = id } else { problems.append("MessageId must be a number.") }
+            if let id = Int64(value("message_id")) {
+                query.messageId = id
+            } else {
+                problems.append("MessageId must be a number.")
+            }
         }
         if !value("status").isEmpty { query.status = MessageStatus.allCases.first { $0.name == value("status") } }
         if !value("since").isEmpty {
@@ -36,7 +40,8 @@ extension Console {
         query.limit = 200
         let found = problems.isEmpty ? try await store.searchMessages(query) : []
         let statusOptions = ([""] + MessageStatus.allCases.map(\.name)).map { name -> HTML in
-            "<option value=\"\(name)\"\(HTML.when(name == value("status"), " selected"))>\(name.isEmpty ? "any" : name)</option>"
+            let selected = HTML.when(name == value("status"), " selected")
+            return "<option value=\"\(name)\"\(selected)>\(name.isEmpty ? "any" : name)</option>"
         }
         var body: HTML = """
             <form method="get" action="/console/messages" class="grid">
@@ -61,8 +66,9 @@ extension Console {
             ["MessageId", "To", "Status", "Type", "TaskId", "Parts", "Accepted (UTC)", "Text"],
             found.map { m in
                 [
-                    "<a href=\"/console/messages/\(m.id)\">\(m.id)</a>", "\(m.to)", status(m.status), "\(m.type.rawValue)",
-                    "\(m.taskId)", "\(m.segments)", "\(HTML.time(m.createdAtMs))", "\(m.text.prefix(60))",
+                    "<a href=\"/console/messages/\(m.id)\">\(m.id)</a>", "\(m.to)", status(m.status),
+                    "\(m.type.rawValue)", "\(m.taskId)", "\(m.segments)", "\(HTML.time(m.createdAtMs))",
+                    "\(m.text.prefix(60))",
                 ]
             }, empty: "No message matches.")
     }
@@ -110,7 +116,8 @@ extension Console {
             ("Error", m.errorCode.isEmpty ? "" : "\(m.errorCode) \(m.errorDescription)"),
             ("Encoding", m.encoding == .gsm7 ? "GSM 03.38 (7-bit)" : "UCS-2"), ("Parts", "\(m.segments)"),
             ("Route", route), ("Carrier id", carrierId), ("Accepted", HTML.time(m.createdAtMs)),
-            ("Sent", HTML.time(m.sentAtMs)), ("Finished", HTML.time(m.doneAtMs)), ("Valid until", HTML.time(m.expiresAtMs)),
+            ("Sent", HTML.time(m.sentAtMs)), ("Finished", HTML.time(m.doneAtMs)),
+            ("Valid until", HTML.time(m.expiresAtMs)),
         ]
         return fields.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" as HTML }.joined()
     }

@@ -8,12 +8,18 @@ import PetrelStore
 extension Console {
     func registerPages(_ router: Router<PetrelRequestContext>) {
         get("/console", router, needs: nil) { _, s in
-            let body: HTML = "<div id=\"overview\" data-refresh=\"/console/fragment/overview\">\(try await self.overview(s))</div>"
+            let body: HTML = """
+                <div id="overview" data-refresh="/console/fragment/overview">\(try await self.overview(s))</div>
+                """
             return Self.html(HTML.page(title: "Overview", active: "/console", session: s, body: body))
         }
         get("/console/fragment/overview", router, needs: nil) { _, s in Self.html(try await self.overview(s)) }
-        get("/console/messages", router, needs: ConsoleAction.query) { request, s in try await self.messages(request, s) }
-        get("/console/messages/{id}", router, needs: ConsoleAction.query) { request, s in try await self.message(request, s) }
+        get("/console/messages", router, needs: ConsoleAction.query) { request, s in
+            try await self.messages(request, s)
+        }
+        get("/console/messages/{id}", router, needs: ConsoleAction.query) { request, s in
+            try await self.message(request, s)
+        }
         get("/console/channels", router, needs: ConsoleAction.channels) { _, s in
             let body: HTML = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable(s))</div>"
             return Self.html(HTML.page(title: "Channels", active: "/console/channels", session: s, body: body))
@@ -62,7 +68,9 @@ extension Console {
         if s.may(ConsoleAction.operate) {
             cards.append((try await store.queueDepth().values.reduce(0, +), "queue depth (all accounts)"))
         }
-        let figures = cards.map { "<div class=\"card\"><div class=\"n\">\($0.0)</div><div class=\"l\">\($0.1)</div></div>" as HTML }
+        let figures = cards.map {
+            "<div class=\"card\"><div class=\"n\">\($0.0)</div><div class=\"l\">\($0.1)</div></div>" as HTML
+        }
         var out: HTML = "<div class=\"cards\">\(figures.joined())</div>"
         out += "<h2>Messages by status, last hour (by minute of acceptance)</h2>"
         out += Chart.statusBars(series, since: since, bucketMs: minute, buckets: 60)
@@ -75,8 +83,10 @@ extension Console {
         let full = s.may(ConsoleAction.operate)
         let rows = await channels().map { c -> [HTML] in
             let sandbox = c.kind == "sandbox"
-            let state = sandbox ? "ready" : (c.bound > 0 ? "bound \(c.bound)/\(c.sessions)" : "not bound (0/\(c.sessions))")
-            let badge: HTML = "<span class=\"status \(c.bound > 0 || sandbox ? "s-delivered" : "s-failed")\">\(state)</span>"
+            let state =
+                sandbox ? "ready" : (c.bound > 0 ? "bound \(c.bound)/\(c.sessions)" : "not bound (0/\(c.sessions))")
+            let badgeClass = c.bound > 0 || sandbox ? "s-delivered" : "s-failed"
+            let badge: HTML = "<span class=\"status \(badgeClass)\">\(state)</span>"
             guard full else { return ["\(c.id)", badge] }
             return [
                 "\(c.id)", "\(c.kind)", "\(c.target)", badge, "\(sandbox ? "–" : "\(c.inFlight) / \(c.window)")",
@@ -87,8 +97,8 @@ extension Console {
         }
         guard full else { return HTML.table(["Channel", "State"], rows) }
         return HTML.table(
-            ["Channel", "Kind", "Target", "State", "Window in use", "TPS limit", "Submits accepted / refused / unanswered",
-             "Connect failures / sessions lost", "Last error"], rows)
+            ["Channel", "Kind", "Target", "State", "Window in use", "TPS limit",
+             "Submits accepted / refused / unanswered", "Connect failures / sessions lost", "Last error"], rows)
     }
 
     // MARK: Receipts

@@ -95,7 +95,8 @@ extension HTML {
                 "<a href=\"\(s.path)\"\(when(s.path == active, " class=\"active\""))>\(s.title)</a>"
             }
             nav = """
-                <nav>\(links.joined())<form method="post" action="/console/logout" class="signout">\(csrfField(session))\
+                <nav>\(links.joined())<form method="post" action="/console/logout" class="signout">\
+                \(csrfField(session))\
                 <span class="account">\(session.account)</span> <button type="submit">Sign out</button></form></nav>
                 """
         }
