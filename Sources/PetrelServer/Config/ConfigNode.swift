@@ -127,9 +127,6 @@ final class ConfigNode {
         }
     }
 
-    /// Marks every key as read (for free-form maps).
-    func readAll() { read.formUnion(map.keys) }
-
     /// Throws for the first key that no reader asked for, depth first.
     func finish() throws {
         if value is [String: Any] {

@@ -4,19 +4,22 @@ import PetrelStore
 /// The overview chart: stacked bars of messages by status, drawn as inline SVG (no script, no library).
 enum Chart {
     static let colors: [(MessageStatus, String)] = [
-        (.delivered, "#1f883d"), (.sent, "#54aeff"), (.submitting, "#bf8700"), (.queued, "#d4a72c"), (.failed, "#cf222e"),
-        (.expired, "#8c959f"),
+        (.delivered, "#1f883d"), (.sent, "#54aeff"), (.submitting, "#bf8700"), (.queued, "#d4a72c"),
+        (.failed, "#cf222e"), (.expired, "#8c959f"),
     ]
 
-    static func statusBars(_ series: [StatusBucket], since: Int64, bucketMs: Int64, buckets: Int) -> String {
+    static func statusBars(_ series: [StatusBucket], since: Int64, bucketMs: Int64, buckets: Int) -> HTML {
         let width = 720, height = 160, left = 40
         let barWidth = Double(width - left) / Double(buckets)
         var byIndex: [Int: [MessageStatus: Int]] = [:]
         for b in series { byIndex[Int((b.startMs - since) / bucketMs)] = b.counts }
         let peak = max(byIndex.values.map { $0.values.reduce(0, +) }.max() ?? 0, 1)
-        var svg = "<svg viewBox=\"0 0 \(width) \(height + 20)\" width=\"100%\" role=\"img\" aria-label=\"messages by status per minute\">"
-        svg += "<line x1=\"\(left)\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\" stroke=\"#ccc\"/>"
-        svg += "<text x=\"0\" y=\"10\">\(peak)</text><text x=\"0\" y=\"\(height)\">0</text>"
+        var svg: HTML = """
+            <svg viewBox="0 0 \(width) \(height + 20)" width="100%" role="img" \
+            aria-label="messages by status per minute">\
+            <line x1="\(left)" y1="\(height)" x2="\(width)" y2="\(height)" stroke="#ccc"/>\
+            <text x="0" y="10">\(peak)</text><text x="0" y="\(height)">0</text>
+            """
         for i in 0..<buckets {
             guard let counts = byIndex[i] else { continue }
             var y = Double(height)
@@ -25,11 +28,23 @@ enum Chart {
                 guard n > 0 else { continue }
                 let h = Double(height - 5) * Double(n) / Double(peak)
                 y -= h
-                svg += "<rect x=\"\(Double(left) + Double(i) * barWidth + 1)\" y=\"\(y)\" width=\"\(max(barWidth - 2, 1))\" height=\"\(h)\" fill=\"\(color)\"><title>\(n) \(HTML.statusName(status))</title></rect>"
+                let x = Double(left) + Double(i) * barWidth + 1
+                svg += """
+                    <rect x="\(x)" y="\(y)" width="\(max(barWidth - 2, 1))" height="\(h)" fill="\(color)">\
+                    <title>\(n) \(status.name)</title></rect>
+                    """
             }
         }
-        svg += "<text x=\"\(left)\" y=\"\(height + 15)\">-60 min</text><text x=\"\(width - 30)\" y=\"\(height + 15)\">now</text></svg>"
-        let legend = colors.map { "<span><svg width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\" fill=\"\($0.1)\"/></svg> \(HTML.statusName($0.0))</span>" }.joined()
-        return svg + "<div class=\"legend\">\(legend)</div>"
+        svg += """
+            <text x="\(left)" y="\(height + 15)">-60 min</text>\
+            <text x="\(width - 30)" y="\(height + 15)">now</text></svg>
+            """
+        let legend = colors.map {
+            let swatch: HTML = """
+                <svg width="10" height="10"><rect width="10" height="10" fill="\($0.1)"/></svg>
+                """
+            return "<span>\(swatch) \($0.0.name)</span>" as HTML
+        }
+        return svg + "<div class=\"legend\">\(legend.joined())</div>"
     }
 }

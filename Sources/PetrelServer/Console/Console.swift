@@ -57,14 +57,23 @@ struct Console: Sendable {
     typealias FormHandler = @Sendable (Request, ConsoleSessions.Session, Form) async throws -> Response
 
     func register(on router: Router<PetrelRequestContext>) {
-        router.get("/console/static/console.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
-        router.get("/console/static/console.js") { _, _ in Self.asset(Assets.js, type: "text/javascript; charset=utf-8") }
+        router.get("/console/static/console.css") { _, _ in
+            Self.asset(Assets.css, type: "text/css; charset=utf-8")
+        }
+        router.get("/console/static/console.js") { _, _ in
+            Self.asset(Assets.js, type: "text/javascript; charset=utf-8")
+        }
         router.get("/console/login") { request, _ in self.loginPage(request, error: nil) }
-        router.post("/console/login") { request, context in try await self.login(request, address: context.clientAddress) }
-        router.post("/console/api/session") { request, context in try await self.apiSession(request, address: context.clientAddress) }
+        router.post("/console/login") { request, context in
+            try await self.login(request, address: context.clientAddress)
+        }
+        router.post("/console/api/session") { request, context in
+            try await self.apiSession(request, address: context.clientAddress)
+        }
         post("/console/logout", router, needs: nil) { request, session, _ in
             self.sessions.remove(token: session.token)
-            return Self.redirect("/console/login", cookie: "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0\(self.secure(request) ? "; Secure" : "")")
+            let cookie = "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
+            return Self.redirect("/console/login", cookie: cookie + (self.secure(request) ? "; Secure" : ""))
         }
         registerPages(router)
         registerKeys(router)
@@ -90,18 +99,25 @@ struct Console: Sendable {
 
     /// A form for keys whose policy allows `needs` (nil: any signed-in key). The session, the policy, the origin and
     /// (for a body over `checkedPrefixBytes`) the CSRF token are checked before the body is read to its end.
-    func post(_ path: RouterPath, _ router: Router<PetrelRequestContext>, needs: String?, _ handler: @escaping FormHandler) {
+    func post(
+        _ path: RouterPath, _ router: Router<PetrelRequestContext>, needs: String?, _ handler: @escaping FormHandler
+    ) {
         router.post(path) { request, context in
-            guard let session = await self.auth.session(request) else { return Self.text("sign in first\n", status: .unauthorized) }
+            guard let session = await self.auth.session(request) else {
+                return Self.text("sign in first\n", status: .unauthorized)
+            }
             if let needs, !session.may(needs) { return Self.forbidden(request, session, needs) }
             guard KeyAuth.sameOrigin(request) else { return Self.crossSite() }
             let header = request.headers[HTTPField.Name("X-CSRF-Token")!]
             let form: Form
-            switch await Form.read(request, limit: self.maxUploadBytes, checkAfter: Self.checkedPrefixBytes, allowed: { prefix in
+            let limit = self.maxUploadBytes
+            let read = await Form.read(request, limit: limit, checkAfter: Self.checkedPrefixBytes) { prefix in
                 ConsoleSessions.same(header ?? prefix["csrf"] ?? "", session.csrf)
-            }) {
+            }
+            switch read {
             case .form(let f): form = f
-            case .tooLarge: return Self.text("the upload is larger than \(self.maxUploadBytes) bytes\n", status: .contentTooLarge)
+            case .tooLarge:
+                return Self.text("the upload is larger than \(self.maxUploadBytes) bytes\n", status: .contentTooLarge)
             case .malformed(let why): return Self.text(why + "\n", status: .badRequest)
             case .refused: return Self.csrfRefused()
             }
@@ -115,7 +131,9 @@ struct Console: Sendable {
     }
 
     static func crossSite() -> Response {
-        text("refused: this request came from another site (Origin / Sec-Fetch-Site); use the console's own pages\n", status: .forbidden)
+        text(
+            "refused: this request came from another site (Origin / Sec-Fetch-Site); use the console's own pages\n",
+            status: .forbidden)
     }
 
     /// The key's policy, to honour in what the console sends on its behalf.
@@ -135,18 +153,21 @@ struct Console: Sendable {
     func loginPage(_ request: Request, error: String?, status: HTTPResponse.Status? = nil) -> Response {
         // The sign-in form has its own CSRF token (double submit: cookie and field must match).
         let token = ConsoleSessions.random()
-        let body = """
-            <div class="login">\(error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? "")
+        let body: HTML = """
+            <div class="login">\(error.map { "<p class=\"error\">\($0)</p>" as HTML } ?? "")
             <form method="post" action="/console/login">
             <input type="hidden" name="csrf" value="\(token)">
             <label>Access key id <input name="key_id" id="key_id" autocomplete="username" required></label>
-            <label>Access key secret <input name="key_secret" id="key_secret" type="password" autocomplete="current-password" required></label>
+            <label>Access key secret \
+            <input name="key_secret" id="key_secret" type="password" autocomplete="current-password" required></label>
             <button type="submit" id="sign-in">Sign in</button>
             </form>
             <p class="muted">Create a key with <code>petrel keys create --name NAME</code>.</p></div>
             """
-        var r = Self.html(HTML.page(title: "Sign in", active: "", session: nil, body: body), status: status ?? (error == nil ? .ok : .unauthorized))
-        r.headers.append(HTTPField(name: .setCookie, value: "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict\(secure(request) ? "; Secure" : "")"))
+        let page = HTML.page(title: "Sign in", active: "", session: nil, body: body)
+        var r = Self.html(page, status: status ?? (error == nil ? .ok : .unauthorized))
+        let cookie = "\(Self.loginCookie)=\(token); Path=/console/login; HttpOnly; SameSite=Strict"
+        r.headers.append(HTTPField(name: .setCookie, value: cookie + (secure(request) ? "; Secure" : "")))
         return r
     }
 
@@ -155,10 +176,14 @@ struct Console: Sendable {
         let form: Form
         switch await Form.read(request, limit: Self.loginBodyBytes) {
         case .form(let f): form = f
-        case .malformed(let why): return loginPage(request, error: "The sign-in form could not be read: \(why).", status: .badRequest)
-        default: return loginPage(request, error: "The sign-in form is at most \(Self.loginBodyBytes) bytes.", status: .contentTooLarge)
+        case .malformed(let why):
+            return loginPage(request, error: "The sign-in form could not be read: \(why).", status: .badRequest)
+        default:
+            let why = "The sign-in form is at most \(Self.loginBodyBytes) bytes."
+            return loginPage(request, error: why, status: .contentTooLarge)
         }
-        guard let cookie = KeyAuth.cookie(Self.loginCookie, request), ConsoleSessions.same(cookie, form["csrf"] ?? "") else {
+        guard let cookie = KeyAuth.cookie(Self.loginCookie, request), ConsoleSessions.same(cookie, form["csrf"] ?? "")
+        else {
             return loginPage(request, error: "The sign-in form expired; please try again.")
         }
         switch await auth.verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "", address: address) {
@@ -184,8 +209,11 @@ struct Console: Sendable {
         let form: Form
         switch await Form.read(request, limit: Self.loginBodyBytes) {
         case .form(let f): form = f
-        case .malformed(let why): return Self.jsonError("InvalidParameter", "The form could not be read: \(why).", status: .badRequest)
-        default: return Self.jsonError("InvalidParameter", "The form is at most \(Self.loginBodyBytes) bytes.", status: .contentTooLarge)
+        case .malformed(let why):
+            return Self.jsonError("InvalidParameter", "The form could not be read: \(why).", status: .badRequest)
+        default:
+            let why = "The form is at most \(Self.loginBodyBytes) bytes."
+            return Self.jsonError("InvalidParameter", why, status: .contentTooLarge)
         }
         switch await auth.verify(keyId: form["key_id"] ?? "", secret: form["key_secret"] ?? "", address: address) {
         case .wait(let seconds):
@@ -193,7 +221,8 @@ struct Console: Sendable {
             r.headers[.retryAfter] = "\(seconds)"
             return r
         case .wrong:
-            return Self.jsonError("InvalidAccessKeyId", "Unknown or disabled access key, or wrong secret.", status: .unauthorized)
+            let why = "Unknown or disabled access key, or wrong secret."
+            return Self.jsonError("InvalidAccessKeyId", why, status: .unauthorized)
         case .key(let key):
             let s = sessions.create(keyId: key.id, account: key.account, nowMs: clock())
             var r = Self.json(Self.jsonObject([("Csrf", s.csrf), ("Account", s.account)]))
@@ -203,7 +232,8 @@ struct Console: Sendable {
     }
 
     func sessionCookie(_ s: ConsoleSessions.Session, _ request: Request) -> String {
-        "\(ConsoleSessions.cookie)=\(s.token); Path=/console; HttpOnly; SameSite=Strict\(secure(request) ? "; Secure" : "")"
+        let cookie = "\(ConsoleSessions.cookie)=\(s.token); Path=/console; HttpOnly; SameSite=Strict"
+        return cookie + (secure(request) ? "; Secure" : "")
     }
 
     // MARK: Responses
@@ -215,13 +245,15 @@ struct Console: Sendable {
         .cacheControl: "no-store",
     ]
 
-    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func html(_ page: HTML, status: HTTPResponse.Status = .ok) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.text)))
     }
 
-    static func text(_ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8") -> Response {
+    static func text(
+        _ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8"
+    ) -> Response {
         var headers = securityHeaders
         headers[.contentType] = type
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -232,7 +264,8 @@ struct Console: Sendable {
     }
 
     static func jsonObject(_ fields: [(String, String)]) -> String {
-        String(decoding: ResponseEncoder.encode(fields.map { ($0.0, ResponseValue.string($0.1)) }, root: "", format: .json), as: UTF8.self)
+        let values = fields.map { ($0.0, ResponseValue.string($0.1)) }
+        return String(decoding: ResponseEncoder.encode(values, root: "", format: .json), as: UTF8.self)
     }
 
     static func jsonError(_ code: String, _ message: String, status: HTTPResponse.Status) -> Response {
@@ -240,7 +273,9 @@ struct Console: Sendable {
     }
 
     static func asset(_ text: String, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func redirect(_ location: String, cookie: String? = nil) -> Response {

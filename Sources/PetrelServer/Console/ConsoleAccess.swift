@@ -20,8 +20,9 @@ enum ConsoleAction {
     /// What two keys are compared on before one disables, enables or deletes the other. The last one no policy
     /// names: a target key allowed it has a wildcard broader than the acting key's.
     static let all = [
-        "dysms:SendMessageToGlobe", "dysms:BatchSendMessageToGlobe", "dysms:SendMessageWithTemplate", "dysms:QueryMessage",
-        "dysms:SmsConversion", "dysms:ConversionData", keys, templates, receipts, channels, operate, "petrel:ZzUnlistedAction",
+        "dysms:SendMessageToGlobe", "dysms:BatchSendMessageToGlobe", "dysms:SendMessageWithTemplate",
+        "dysms:QueryMessage", "dysms:SmsConversion", "dysms:ConversionData", keys, templates, receipts, channels,
+        operate, "petrel:ZzUnlistedAction",
     ]
 }
 
@@ -29,7 +30,9 @@ extension ConsoleSessions.Session {
     func may(_ action: String) -> Bool { Policy.allows(policy, action: action, account: account) }
 
     /// Whether this key's rights include all of `other`'s.
-    func covers(policy other: String?) -> Bool { Policy.covers(policy, other, actions: ConsoleAction.all, account: account) }
+    func covers(policy other: String?) -> Bool {
+        Policy.covers(policy, other, actions: ConsoleAction.all, account: account)
+    }
 }
 
 extension Console {
@@ -37,7 +40,10 @@ extension Console {
         let sentence = "Access key \(s.keyId) may not use this page: its policy does not allow \(action)."
         let path = request.uri.path
         if path.hasPrefix("/console/api/") { return jsonError("Forbidden.RAM", sentence, status: .forbidden) }
-        if path.hasPrefix("/console/fragment/") || request.method == .post { return text(sentence + "\n", status: .forbidden) }
-        return html(HTML.page(title: "Not allowed", active: "", session: s, body: "<p class=\"error\">\(HTML.escape(sentence))</p>"), status: .forbidden)
+        if path.hasPrefix("/console/fragment/") || request.method == .post {
+            return text(sentence + "\n", status: .forbidden)
+        }
+        let page = HTML.page(title: "Not allowed", active: "", session: s, body: "<p class=\"error\">\(sentence)</p>")
+        return html(page, status: .forbidden)
     }
 }

@@ -10,7 +10,9 @@ import PetrelStore
 /// row by row before anything is sent, then sent in the background by CampaignRunner.
 extension Console {
     func registerCampaigns(_ router: Router<PetrelRequestContext>) {
-        get("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s in try await self.campaignList(s, error: nil) }
+        get("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s in
+            try await self.campaignList(s, error: nil)
+        }
         post("/console/campaigns", router, needs: ConsoleAction.campaigns) { _, s, form in
             let csv = form.files["csv"].map { String(decoding: $0.data, as: UTF8.self) } ?? form["csv_text"] ?? ""
             switch await self.create(s, csv: csv, form.fields) {
@@ -20,11 +22,16 @@ extension Console {
         }
         get("/console/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
-            return Self.html(HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s,
-                body: "<div data-refresh=\"/console/fragment/campaigns/\(c.id)\" id=\"campaign\">\(self.campaignDetail(c, s))</div>"))
+            let body: HTML = """
+                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
+                """
+            return Self.html(
+                HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body))
         }
         get("/console/fragment/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
-            guard let c = try await self.campaign(request, s) else { return Self.text("not found\n", status: .notFound) }
+            guard let c = try await self.campaign(request, s) else {
+                return Self.text("not found\n", status: .notFound)
+            }
             return Self.html(self.campaignDetail(c, s))
         }
         get("/console/campaigns/{id}/invalid.csv", router, needs: ConsoleAction.campaigns) { request, s in
@@ -35,15 +42,19 @@ extension Console {
             return r
         }
         for action in ["start", "pause", "resume", "cancel"] {
-            post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
+            post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
+                request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
                 return c == nil ? self.missingCampaign(s) : problem == nil
                     ? Self.redirect("/console/campaigns/\(c!.id)")
                     : try await self.campaignList(s, error: problem)
             }
-            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) { request, s, _ in
+            post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
+                request, s, _ in
                 let (c, problem) = try await self.act(action, request, s)
-                guard let c else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+                guard let c else {
+                    return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
+                }
                 if let problem { return Self.jsonError("InvalidState", problem, status: .conflict) }
                 return Self.json(Self.campaignJSON(c))
             }
@@ -59,7 +70,9 @@ extension Console {
             }
         }
         get("/console/api/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
-            guard let c = try await self.campaign(request, s) else { return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound) }
+            guard let c = try await self.campaign(request, s) else {
+                return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
+            }
             return Self.json(Self.campaignJSON(c))
         }
     }
@@ -69,7 +82,9 @@ extension Console {
     }
 
     /// Checks the settings and every row, and stores the campaign as a draft (nothing is sent before start).
-    func create(_ s: ConsoleSessions.Session, csv: String, _ f: [String: String]) async -> Result<CampaignRecord, Problem> {
+    func create(
+        _ s: ConsoleSessions.Session, csv: String, _ f: [String: String]
+    ) async -> Result<CampaignRecord, Problem> {
         func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
         let text = f["text"] ?? ""
         guard let type = MessageType(parameter: value("type").isEmpty ? "MKT" : value("type")), type != .otp else {
@@ -77,18 +92,23 @@ extension Console {
         }
         let from = value("from")
         guard from.isEmpty || SenderID.isValid(from) else {
-            return .failure(Problem(message: "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."))
+            return .failure(Problem(message: """
+                The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits.
+                """))
         }
         var validity: Int64?
         if !value("validity").isEmpty {
             guard let v = Int64(value("validity")), v > 0, v <= 31_536_000 else {
-                return .failure(Problem(message: "ValidityPeriod must be a whole number of seconds between 1 and 31536000."))
+                let why = "ValidityPeriod must be a whole number of seconds between 1 and 31536000."
+                return .failure(Problem(message: why))
             }
             validity = v
         }
         var startAt: Int64?
         if !value("start").isEmpty {
-            guard let t = Self.parseTime(value("start")) else { return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC).")) }
+            guard let t = Self.parseTime(value("start")) else {
+                return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC)."))
+            }
             startAt = t
         }
         let taskId = value("task_id")
@@ -102,8 +122,8 @@ extension Console {
         // What the campaign will store as messages, filled in: bounded per campaign and per account.
         guard plan.renderedBytes <= campaignMaxBytes else {
             return .failure(Problem(message: """
-                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may have at \
-                most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
+                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may \
+                have at most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
                 """))
         }
         let pending: Int
@@ -115,22 +135,24 @@ extension Console {
         }
         guard pending + plan.renderedBytes <= campaignMaxBytesPerAccount else {
             return .failure(Problem(message: """
-                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it would \
-                be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
+                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it \
+                would be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
                 (console.maxCampaignBytesPerAccount). Let them finish, or cancel a draft.
                 """))
         }
         let now = clock()
         let record = CampaignRecord(
-            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"), text: text,
-            type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt, totalRows: plan.totalRows,
+            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"),
+            text: text, type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt,
+            totalRows: plan.totalRows,
             validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
             invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
-            segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }.map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }
-                .joined(separator: " · "),
+            segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }
+                .map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }.joined(separator: " · "),
             columns: plan.columns, renderedBytes: plan.renderedBytes, createdAtMs: now, updatedAtMs: now)
         do {
-            let id = try await store.createCampaign(record, rows: plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) })
+            let rows = plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) }
+            let id = try await store.createCampaign(record, rows: rows)
             var stored = record
             stored.id = id
             stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)
@@ -140,7 +162,9 @@ extension Console {
         }
     }
 
-    func act(_ action: String, _ request: Request, _ s: ConsoleSessions.Session) async throws -> (CampaignRecord?, String?) {
+    func act(
+        _ action: String, _ request: Request, _ s: ConsoleSessions.Session
+    ) async throws -> (CampaignRecord?, String?) {
         guard let c = try await campaign(request, s) else { return (nil, nil) }
         let moves: [String: (CampaignStatus, Set<CampaignStatus>)] = [
             "start": (.running, [.draft]), "pause": (.paused, [.running]), "resume": (.running, [.paused]),
@@ -148,7 +172,9 @@ extension Console {
         ]
         guard let (to, from) = moves[action] else { return (c, "unknown action") }
         if to == .running, let policy = await policy(s),
-            (try? Policy.parse(policy))?.evaluate(action: "dysms:\(BatchSendMessageToGlobe.name)", account: s.account) != .allow {
+            (try? Policy.parse(policy))?.evaluate(action: "dysms:\(BatchSendMessageToGlobe.name)", account: s.account)
+                != .allow
+        {
             return (c, "This access key's policy does not allow dysms:BatchSendMessageToGlobe.")
         }
         guard try await store.setCampaignStatus(id: c.id, account: s.account, to: to, from: from, nowMs: clock()) else {
@@ -164,29 +190,38 @@ extension Console {
     }
 
     func missingCampaign(_ s: ConsoleSessions.Session) -> Response {
-        Self.html(HTML.page(title: "Campaign not found", active: "/console/campaigns", session: s, body: "<p>No such campaign in this account.</p>"), status: .notFound)
+        let page = HTML.page(
+            title: "Campaign not found", active: "/console/campaigns", session: s,
+            body: "<p>No such campaign in this account.</p>")
+        return Self.html(page, status: .notFound)
     }
 
     func campaignList(_ s: ConsoleSessions.Session, error: String?) async throws -> Response {
         let all = try await store.campaigns(account: s.account)
-        var body = error.map { "<p class=\"error\" id=\"campaign-error\">\(HTML.escape($0))</p>" } ?? ""
+        var body = error.map { "<p class=\"error\" id=\"campaign-error\">\($0)</p>" as HTML } ?? ""
         body += HTML.table(
             ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
             all.map { c in
-                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(HTML.escape(c.name))</a>", c.status.rawValue,
-                 "<progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> \(c.cursor)/\(c.validRows)",
-                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", HTML.time(c.createdAtMs)]
+                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
+                 """
+                 <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
+                 """,
+                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))"]
             }, empty: "No campaigns yet.")
         body += """
             <h2>New campaign</h2>
-            <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" id="campaign-form">\(HTML.csrfField(s))
+            <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" \
+            id="campaign-form">\(HTML.csrfField(s))
             <label>Name <input name="name" id="campaign-name"></label>
-            <label>CSV file (a number column, then any variables) <input type="file" name="csv" id="campaign-csv" accept=".csv,text/csv" required></label>
+            <label>CSV file (a number column, then any variables) \
+            <input type="file" name="csv" id="campaign-csv" accept=".csv,text/csv" required></label>
             <label>Type <select name="type"><option>MKT</option><option>NOTIFY</option></select></label>
             <label>Sender ID <input name="from" placeholder="Petrel"></label>
             <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
             <label>Start at (UTC, optional) <input type="datetime-local" name="start"></label>
-            <label class="wide">Text, with ${column} placeholders <textarea name="text" id="campaign-text" required placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <label class="wide">Text, with ${column} placeholders \
+            <textarea name="text" id="campaign-text" required \
+            placeholder="Hi ${name}, your code is ${code}"></textarea></label>
             <button type="submit" id="campaign-preview">Preview</button>
             </form>
             <p class="muted">The preview checks every row; nothing is sent until you start the campaign.
@@ -195,21 +230,27 @@ extension Console {
         return Self.html(HTML.page(title: "Campaigns", active: "/console/campaigns", session: s, body: body))
     }
 
-    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> String {
+    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> HTML {
+        let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
-            ("Status", c.status.rawValue), ("Type", c.type.rawValue), ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
-            ("TaskId", c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId),
-            ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"), ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
-            ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"), ("Invalid rows", "\(c.invalidRows)"),
+            ("Status", c.status.rawValue), ("Type", c.type.rawValue),
+            ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
+            ("TaskId", taskId), ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"),
+            ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
+            ("Rows in the file", "\(c.totalRows)"), ("Valid rows", "\(c.validRows)"),
+            ("Invalid rows", "\(c.invalidRows)"),
             ("Parts (segments) to send", "\(c.parts)"),
             ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
-            ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"), ("Refused", "\(c.failed)"),
+            ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"),
+            ("Refused", "\(c.failed)"),
         ]
-        var out = "<div class=\"scroll\"><table id=\"campaign-figures\">" + rows.map {
-            "<tr><th>\($0.0)</th><td data-field=\"\(HTML.escape($0.0))\">\(HTML.escape($0.1))</td></tr>"
-        }.joined() + "</table></div>"
-        out += "<p><progress max=\"\(max(c.validRows, 1))\" value=\"\(c.cursor)\"></progress> <span id=\"campaign-status\">\(c.status.rawValue)</span></p>"
-        out += "<h2>Text</h2><div class=\"bubble\">\(HTML.escape(c.text))</div>"
+        let figures = rows.map { "<tr><th>\($0.0)</th><td data-field=\"\($0.0)\">\($0.1)</td></tr>" as HTML }
+        var out: HTML = "<div class=\"scroll\"><table id=\"campaign-figures\">\(figures.joined())</table></div>"
+        out += """
+            <p><progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \
+            <span id="campaign-status">\(c.status.rawValue)</span></p>
+            """
+        out += "<h2>Text</h2><div class=\"bubble\">\(c.text)</div>"
         var actions: [(String, String)] = []
         switch c.status {
         case .draft: actions = [("start", c.startAtMs == nil ? "Send now" : "Schedule"), ("cancel", "Discard")]
@@ -217,16 +258,27 @@ extension Console {
         case .paused: actions = [("resume", "Resume"), ("cancel", "Cancel")]
         case .cancelled, .done: actions = []
         }
-        out += "<p>" + actions.map { a in
-            "<form method=\"post\" action=\"/console/campaigns/\(c.id)/\(a.0)\" class=\"inline\"\(a.0 == "cancel" ? " data-confirm=\"Cancel this campaign?\"" : "")>\(HTML.csrfField(s))<button type=\"submit\" id=\"campaign-\(a.0)\"\(a.0 == "cancel" ? " class=\"secondary\"" : "")>\(a.1)</button></form>"
-        }.joined(separator: " ") + "</p>"
+        let forms = actions.map { a -> HTML in
+            let cancel = a.0 == "cancel"
+            return """
+                <form method="post" action="/console/campaigns/\(c.id)/\(a.0)" class="inline"\
+                \(HTML.when(cancel, " data-confirm=\"Cancel this campaign?\""))>\(HTML.csrfField(s))\
+                <button type="submit" id="campaign-\(a.0)"\(HTML.when(cancel, " class=\"secondary\""))>\
+                \(a.1)</button></form>
+                """
+        }
+        out += "<p>\(forms.joined(separator: " "))</p>"
         if c.status == .running || c.status == .done {
-            out += "<p><a href=\"/console/messages?task_id=\(HTML.escape(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId))\">Messages of this campaign</a></p>"
+            out += "<p><a href=\"/console/messages?task_id=\(taskId)\">Messages of this campaign</a></p>"
         }
         if c.invalidRows > 0 {
             let lines = c.invalidReport.split(separator: "\n").prefix(CampaignRecord.previewLines)
-            out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">" + lines.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
-            out += "<p><a href=\"/console/campaigns/\(c.id)/invalid.csv\" id=\"invalid-download\">Download all invalid rows</a></p>"
+            let items = lines.map { "<li>\($0)</li>" as HTML }
+            out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">\(items.joined())</ul>"
+            out += """
+                <p><a href="/console/campaigns/\(c.id)/invalid.csv" id="invalid-download">\
+                Download all invalid rows</a></p>
+                """
         }
         return out
     }
@@ -235,7 +287,8 @@ extension Console {
         let fields: [(String, ResponseValue)] = [
             ("Id", .string("\(c.id)")), ("Name", .string(c.name)), ("Status", .string(c.status.rawValue)),
             ("TotalRows", .string("\(c.totalRows)")), ("ValidRows", .string("\(c.validRows)")),
-            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")), ("PartsPerMessage", .string(c.segmentsSummary)), ("Cursor", .string("\(c.cursor)")),
+            ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")),
+            ("PartsPerMessage", .string(c.segmentsSummary)), ("Cursor", .string("\(c.cursor)")),
             ("Accepted", .string("\(c.accepted)")), ("Refused", .string("\(c.failed)")),
             ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
             ("InvalidReport", .string(c.invalidReport)),

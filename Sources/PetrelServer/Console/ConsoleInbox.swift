@@ -19,13 +19,15 @@ extension Console {
         }
         post("/console/inbox/send", router, needs: ConsoleAction.send) { _, s, form in
             let to = form["to"] ?? ""
-            var params: [(String, String)] = [("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId)]
+            var params: [(String, String)] = [
+                ("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId),
+            ]
             if let from = form["from"], !from.isEmpty { params.append(("From", from)) }
             if let type = form["type"], !type.isEmpty { params.append(("Type", type)) }
             do {
                 let result = try await self.gateway.prepare(
-                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s), parameters: params,
-                    nowMs: self.clock())
+                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s),
+                    parameters: params, nowMs: self.clock())
                 let code = Self.field("ResponseCode", result.fields)
                 guard code == "OK" else {
                     return try await self.inbox(s, to: Self.number(to), notice: nil,
@@ -40,39 +42,56 @@ extension Console {
     }
 
     func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
-        var body = error.map { "<p class=\"error\" id=\"send-error\">\(HTML.escape($0))</p>" } ?? ""
-        if s.may(ConsoleAction.send) { body += """
-            <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
-            <label>To <input name="to" id="send-to" value="\(HTML.escape(to))" placeholder="+85291234567" required></label>
-            <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
-            <label>Type <select name="type"><option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
-            <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
-            <button type="submit" id="send">Send to the sandbox</button>
-            </form>
-            """ }
+        var body = error.map { "<p class=\"error\" id=\"send-error\">\($0)</p>" as HTML } ?? ""
+        if s.may(ConsoleAction.send) {
+            body += """
+                <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
+                <label>To <input name="to" id="send-to" value="\(to)" placeholder="+85291234567" required></label>
+                <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
+                <label>Type <select name="type">\
+                <option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
+                <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
+                <button type="submit" id="send">Send to the sandbox</button>
+                </form>
+                """
+        }
         body += """
-            <div data-refresh="/console/fragment/inbox?to=\(HTML.escape(to))" id="inbox">\(try await inboxContent(s, to: to))</div>
+            <div data-refresh="/console/fragment/inbox?to=\(to)" id="inbox">\(try await inboxContent(s, to: to))</div>
             """
         return Self.html(HTML.page(title: "Sandbox inbox", active: "/console/inbox", session: s, body: body))
     }
 
-    func inboxContent(_ s: ConsoleSessions.Session, to: String) async throws -> String {
+    func inboxContent(_ s: ConsoleSessions.Session, to: String) async throws -> HTML {
         let recent = try await store.sandboxMessages(account: s.account, to: nil, limit: 5000)
         var numbers: [String] = []
-        for e in recent where !numbers.contains(e.to) { numbers.append(e.to) }
+        var counts: [String: Int] = [:]
+        for e in recent {
+            if counts[e.to] == nil { numbers.append(e.to) }
+            counts[e.to, default: 0] += 1
+        }
         let selected = to.isEmpty ? numbers.first ?? "" : to
-        let list = numbers.map { n in
-            "<a href=\"/console/inbox?to=\(n)\"\(n == selected ? " class=\"active\"" : "")>+\(n) <span class=\"muted\">(\(recent.filter { $0.to == n }.count))</span></a>"
-        }.joined()
-        let thread = selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
-        let bubbles = thread.reversed().map { e in
+        let list = numbers.map { n -> HTML in
             """
-            <div class="bubble" data-message-id="\(e.messageId)">\(HTML.escape(e.text))<span class="meta">\(HTML.escape(e.from.isEmpty ? "(default sender)" : e.from)) · \(HTML.time(e.receivedAtMs)) · \(e.segments) part(s) · \(HTML.escape(e.outcome)) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a></span></div>
+            <a href="/console/inbox?to=\(n)"\(HTML.when(n == selected, " class=\"active\""))>+\(n) \
+            <span class="muted">(\(counts[n] ?? 0))</span></a>
             """
-        }.joined()
+        }
+        let thread =
+            selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
+        let bubbles = thread.reversed().map { e -> HTML in
+            let meta: HTML = """
+                \(e.from.isEmpty ? "(default sender)" : e.from) · \(HTML.time(e.receivedAtMs)) · \
+                \(e.segments) part(s) · \(e.outcome) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a>
+                """
+            return """
+                <div class="bubble" data-message-id="\(e.messageId)">\(e.text)<span class="meta">\(meta)</span></div>
+                """
+        }
+        let empty: HTML = "<p class=\"empty\">No message has reached the sandbox yet.</p>"
         return """
-            <div class="inbox"><div class="numbers">\(list.isEmpty ? "<p class=\"empty\">No message has reached the sandbox yet.</p>" : list)</div>
-            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\(bubbles)</div></div>
+            <div class="inbox"><div class="numbers">\(list.isEmpty ? empty : list.joined())</div>
+            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\
+            \(bubbles.joined())</div></div>
             """
     }
 

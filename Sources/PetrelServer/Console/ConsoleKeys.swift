@@ -9,18 +9,22 @@ import PetrelStore
 extension Console {
     func registerKeys(_ router: Router<PetrelRequestContext>) {
         get("/console/keys", router, needs: nil) { request, s in
-            guard s.may(ConsoleAction.keys) || s.may(ConsoleAction.templates) else { return Self.forbidden(request, s, ConsoleAction.keys) }
+            guard s.may(ConsoleAction.keys) || s.may(ConsoleAction.templates) else {
+                return Self.forbidden(request, s, ConsoleAction.keys)
+            }
             return try await self.keys(s, notice: nil, error: nil)
         }
         post("/console/keys/create", router, needs: ConsoleAction.keys) { _, s, form in
             let name = (form["name"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
-            guard !name.isEmpty, name.count <= 64 else { return try await self.keys(s, notice: nil, error: "A key needs a name of 1 to 64 characters.") }
+            guard !name.isEmpty, name.count <= 64 else {
+                return try await self.keys(s, notice: nil, error: "A key needs a name of 1 to 64 characters.")
+            }
             let creator = try await self.store.accessKey(id: s.keyId)
             let key = AccessKeys.make(name: name, account: s.account, policy: creator?.policy, nowMs: self.clock())
             try await self.store.putAccessKey(key)
-            let shown = """
+            let shown: HTML = """
                 Key created. Copy the secret now: it is not shown again.
-                <pre id="new-key">{"AccessKeyId":"\(HTML.escape(key.id))","AccessKeySecret":"\(HTML.escape(key.secret))"}</pre>
+                <pre id="new-key">{"AccessKeyId":"\(key.id)","AccessKeySecret":"\(key.secret)"}</pre>
                 """
             return try await self.keys(s, notice: shown, error: nil)
         }
@@ -31,11 +35,14 @@ extension Console {
                     return try await self.keys(s, notice: nil, error: "No key \(id) in this account.")
                 }
                 guard key.id != s.keyId || action == "enable" else {
-                    return try await self.keys(s, notice: nil, error: "You are signed in with this key; use another key to \(action) it.")
+                    let why = "You are signed in with this key; use another key to \(action) it."
+                    return try await self.keys(s, notice: nil, error: why)
                 }
-                // A key never acts on a key with rights it lacks (a restricted key could otherwise shut out its admins).
+                // A key never acts on a key with rights it lacks (a restricted key could otherwise shut out its
+                // admins).
                 guard s.covers(policy: key.policy) else {
-                    var r = try await self.keys(s, notice: nil, error: "Key \(id) has rights the key you signed in with lacks: it cannot \(action) it.")
+                    let why = "Key \(id) has rights the key you signed in with lacks: it cannot \(action) it."
+                    var r = try await self.keys(s, notice: nil, error: why)
                     r.status = .forbidden
                     return r
                 }
@@ -49,13 +56,16 @@ extension Console {
         post("/console/templates/add", router, needs: ConsoleAction.templates) { _, s, form in
             let code = (form["code"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " "))
             let text = form["text"] ?? ""
-            guard !code.isEmpty, code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            let allowed = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
+            guard !code.isEmpty, code.count <= 64, code.allSatisfy(allowed) else {
                 return try await self.keys(s, notice: nil, error: "A TemplateCode is 1 to 64 letters, digits, _ or -.")
             }
             guard !text.isEmpty, text.count <= self.gateway.maxTextLength else {
-                return try await self.keys(s, notice: nil, error: "A template text is 1 to \(self.gateway.maxTextLength) characters.")
+                let why = "A template text is 1 to \(self.gateway.maxTextLength) characters."
+                return try await self.keys(s, notice: nil, error: why)
             }
-            try await self.store.putTemplate(TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
+            try await self.store.putTemplate(
+                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
             return Self.redirect("/console/keys")
         }
         post("/console/templates/{code}/delete", router, needs: ConsoleAction.templates) { request, s, _ in
@@ -65,31 +75,38 @@ extension Console {
         }
     }
 
-    func keys(_ s: ConsoleSessions.Session, notice: String?, error: String?) async throws -> Response {
+    /// `notice` is markup: the page that created a key shows its secret in a `<pre>`.
+    func keys(_ s: ConsoleSessions.Session, notice: HTML?, error: String?) async throws -> Response {
         let keys = try await store.accessKeys().filter { $0.account == s.account }
         let templates = try await store.templates(account: s.account)
-        var body = notice.map { "<div class=\"notice\">\($0)</div>" } ?? ""     // built here, escaped where it is made
-        body += error.map { "<p class=\"error\" id=\"keys-error\">\(HTML.escape($0))</p>" } ?? ""
-        func button(_ path: String, _ label: String, _ confirm: String?) -> String {
-            "<form method=\"post\" action=\"\(path)\" class=\"inline\"\(confirm.map { " data-confirm=\"\(HTML.escape($0))\"" } ?? "")>\(HTML.csrfField(s))<button type=\"submit\" class=\"secondary\">\(label)</button></form>"
+        var body = notice.map { "<div class=\"notice\">\($0)</div>" as HTML } ?? ""
+        body += error.map { "<p class=\"error\" id=\"keys-error\">\($0)</p>" as HTML } ?? ""
+        func button(_ path: String, _ label: String, _ confirm: String?) -> HTML {
+            let question = confirm.map { " data-confirm=\"\($0)\"" as HTML } ?? ""
+            return """
+                <form method="post" action="\(path)" class="inline"\(question)>\(HTML.csrfField(s))\
+                <button type="submit" class="secondary">\(label)</button></form>
+                """
         }
         if s.may(ConsoleAction.keys) { body += keyList(s, keys, button) }
         if s.may(ConsoleAction.templates) { body += templateList(s, templates, button) }
         return Self.html(HTML.page(title: "Keys & templates", active: "/console/keys", session: s, body: body))
     }
 
-    func keyList(_ s: ConsoleSessions.Session, _ keys: [AccessKeyRecord], _ button: (String, String, String?) -> String) -> String {
+    typealias Button = (_ path: String, _ label: String, _ confirm: String?) -> HTML
+
+    func keyList(_ s: ConsoleSessions.Session, _ keys: [AccessKeyRecord], _ button: Button) -> HTML {
         "<h2>Access keys</h2>" + HTML.table(
             ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
             keys.map { k in
-                let id = HTML.escape(k.id)
-                let actions = k.id == s.keyId
-                    ? "<span class=\"muted\">signed in with this key</span>"
+                let path = "/console/keys/\(k.id)"
+                let actions: HTML =
+                    k.id == s.keyId ? "<span class=\"muted\">signed in with this key</span>"
                     : !s.covers(policy: k.policy) ? "<span class=\"muted\">has rights this key lacks</span>"
-                    : (k.enabled ? button("/console/keys/\(id)/disable", "Disable", nil) : button("/console/keys/\(id)/enable", "Enable", nil))
-                        + " " + button("/console/keys/\(id)/delete", "Delete", "Delete key \(k.id)?")
-                return [id, HTML.escape(k.name), k.enabled ? "enabled" : "disabled", k.policy == nil ? "full rights" : "policy",
-                        HTML.time(k.createdAtMs), actions]
+                    : (k.enabled ? button(path + "/disable", "Disable", nil) : button(path + "/enable", "Enable", nil))
+                        + " " + button(path + "/delete", "Delete", "Delete key \(k.id)?")
+                return ["\(k.id)", "\(k.name)", "\(k.enabled ? "enabled" : "disabled")",
+                        "\(k.policy == nil ? "full rights" : "policy")", "\(HTML.time(k.createdAtMs))", actions]
             })
             + """
             <form method="post" action="/console/keys/create" class="grid" id="key-form">\(HTML.csrfField(s))
@@ -99,17 +116,18 @@ extension Console {
             """
     }
 
-    func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: (String, String, String?) -> String) -> String {
+    func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: Button) -> HTML {
         "<h2>Templates</h2>" + HTML.table(
             ["TemplateCode", "Text", "Created (UTC)", ""],
             templates.map {
-                [HTML.escape($0.code), HTML.escape($0.text), HTML.time($0.createdAtMs),
-                 button("/console/templates/\(HTML.escape($0.code))/delete", "Delete", "Delete template \($0.code)?")]
+                ["\($0.code)", "\($0.text)", "\(HTML.time($0.createdAtMs))",
+                 button("/console/templates/\($0.code)/delete", "Delete", "Delete template \($0.code)?")]
             }, empty: "No templates.")
             + """
             <form method="post" action="/console/templates/add" class="grid" id="template-form">\(HTML.csrfField(s))
             <label>TemplateCode <input name="code" id="template-code" required maxlength="64"></label>
-            <label class="wide">Text, with ${variable} placeholders <textarea name="text" id="template-text" required></textarea></label>
+            <label class="wide">Text, with ${variable} placeholders \
+            <textarea name="text" id="template-text" required></textarea></label>
             <button type="submit" id="template-add">Add or replace template</button></form>
             """
     }

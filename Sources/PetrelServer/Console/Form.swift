@@ -34,7 +34,9 @@ struct Form: Sendable {
                 guard chunk.readableBytes <= limit - bytes.count else { return .tooLarge }
                 bytes += chunk.readableBytesView
                 if !checked, bytes.count > checkAfter {
-                    guard let prefix = try? parse(bytes, type: type, partial: true), allowed(prefix) else { return .refused }
+                    guard let prefix = try? parse(bytes, type: type, partial: true), allowed(prefix) else {
+                        return .refused
+                    }
                     checked = true
                 }
             }
@@ -57,10 +59,12 @@ struct Form: Sendable {
         var form = Form()
         if let boundary = Multipart.boundary(contentType: type) {
             guard let boundary else {
-                throw Malformed(description: "multipart/form-data needs a boundary of 1 to \(Multipart.maxBoundaryLength) characters")
+                let max = Multipart.maxBoundaryLength
+                throw Malformed(description: "multipart/form-data needs a boundary of 1 to \(max) characters")
             }
             guard let parts = Multipart.parse(bytes, boundary: boundary, partial: partial) else {
-                throw Malformed(description: "malformed multipart/form-data body (or more than \(Multipart.maxParts) parts)")
+                let max = Multipart.maxParts
+                throw Malformed(description: "malformed multipart/form-data body (or more than \(max) parts)")
             }
             for part in parts {
                 if let name = part.filename {

@@ -1,60 +1,125 @@
 import Foundation
 import PetrelCore
 
-/// Server-rendered HTML: escaping, the page frame, and small formatting helpers.
-enum HTML {
-    static func escape(_ s: some StringProtocol) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
+/// Markup, escaped by construction. In an `HTML` literal, an interpolated string (or number) is escaped for text
+/// and for quoted attribute values alike, and an `HTML` value goes in as it is: `"<td>\(name)</td>"` is safe
+/// whatever `name` holds. The literal parts are the author's markup. `HTML(raw:)` is the one visible way to take a
+/// string as markup unescaped: for markup this type has already made, or a constant.
+struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    private(set) var text: String
+
+    init(raw text: String) { self.text = text }
+    init(stringLiteral value: String) { text = value }
+    init(stringInterpolation: Interpolation) { text = stringInterpolation.text }
+
+    var description: String { text }
+
+    struct Interpolation: StringInterpolationProtocol {
+        var text = ""
+
+        init(literalCapacity: Int, interpolationCount: Int) {
+            text.reserveCapacity(literalCapacity + 16 * interpolationCount)
         }
-        return out
+
+        mutating func appendLiteral(_ literal: String) { text += literal }
+        mutating func appendInterpolation(_ value: HTML) { text += value.text }
+        mutating func appendInterpolation(_ value: String) { HTML.escape(value[...], into: &text) }
+        mutating func appendInterpolation(_ value: Substring) { HTML.escape(value, into: &text) }
+        /// An integer's digits and sign need no escaping.
+        mutating func appendInterpolation(_ value: Int) { text += String(value) }
+        mutating func appendInterpolation(_ value: Int64) { text += String(value) }
+        mutating func appendInterpolation(_ value: Double) { HTML.escape(String(value)[...], into: &text) }
     }
 
+    static func + (a: HTML, b: HTML) -> HTML { HTML(raw: a.text + b.text) }
+    static func += (a: inout HTML, b: HTML) { a.text += b.text }
+
+    /// Appends `s` with `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attribute values. The
+    /// five are ASCII, so the runs between them are copied whole.
+    static func escape(_ s: Substring, into out: inout String) {
+        let bytes = s.utf8
+        var run = bytes.startIndex
+        var i = run
+        while i != bytes.endIndex {
+            let entity: String? =
+                switch bytes[i] {
+                case UInt8(ascii: "&"): "&amp;"
+                case UInt8(ascii: "<"): "&lt;"
+                case UInt8(ascii: ">"): "&gt;"
+                case UInt8(ascii: "\""): "&quot;"
+                case UInt8(ascii: "'"): "&#39;"
+                default: nil
+                }
+            let next = bytes.index(after: i)
+            if let entity {
+                out.append(contentsOf: s[run..<i])
+                out += entity
+                run = next
+            }
+            i = next
+        }
+        out.append(contentsOf: s[run..<bytes.endIndex])
+    }
+}
+
+extension Sequence<HTML> {
+    func joined(separator: HTML = "") -> HTML {
+        var out = ""
+        var first = true
+        for part in self {
+            if !first { out += separator.text }
+            out += part.text
+            first = false
+        }
+        return HTML(raw: out)
+    }
+}
+
+/// The page frame and small formatting helpers.
+extension HTML {
     /// The navigation; a section shows only to keys whose policy allows one of its actions.
     static let sections: [(path: String, title: String, needs: [String])] = [
         ("/console", "Overview", []), ("/console/messages", "Messages", [ConsoleAction.query]),
-        ("/console/inbox", "Sandbox inbox", [ConsoleAction.query]), ("/console/campaigns", "Campaigns", [ConsoleAction.campaigns]),
-        ("/console/channels", "Channels", [ConsoleAction.channels]), ("/console/receipts", "Receipts", [ConsoleAction.receipts]),
+        ("/console/inbox", "Sandbox inbox", [ConsoleAction.query]),
+        ("/console/campaigns", "Campaigns", [ConsoleAction.campaigns]),
+        ("/console/channels", "Channels", [ConsoleAction.channels]),
+        ("/console/receipts", "Receipts", [ConsoleAction.receipts]),
         ("/console/keys", "Keys & templates", [ConsoleAction.keys, ConsoleAction.templates]),
     ]
 
     /// A whole page: navigation, the account, sign-out (a form with the CSRF token) and `body`.
-    static func page(title: String, active: String, session: ConsoleSessions.Session?, body: String) -> String {
-        var nav = ""
+    static func page(title: String, active: String, session: ConsoleSessions.Session?, body: HTML) -> HTML {
+        var nav: HTML = ""
         if let session {
-            nav = "<nav>" + sections.filter { $0.needs.isEmpty || $0.needs.contains(where: session.may) }.map { s in
-                "<a href=\"\(s.path)\"\(s.path == active ? " class=\"active\"" : "")>\(escape(s.title))</a>"
-            }.joined() + """
-                <form method="post" action="/console/logout" class="signout">\(csrfField(session))\
-                <span class="account">\(escape(session.account))</span> <button type="submit">Sign out</button></form></nav>
+            let links = sections.filter { $0.needs.isEmpty || $0.needs.contains(where: session.may) }.map { s -> HTML in
+                "<a href=\"\(s.path)\"\(when(s.path == active, " class=\"active\""))>\(s.title)</a>"
+            }
+            nav = """
+                <nav>\(links.joined())<form method="post" action="/console/logout" class="signout">\
+                \(csrfField(session))\
+                <span class="account">\(session.account)</span> <button type="submit">Sign out</button></form></nav>
                 """
         }
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) · Petrel</title>
+            <title>\(title) · Petrel</title>
             <link rel="stylesheet" href="/console/static/console.css">
             <script src="/console/static/console.js" defer></script>
             </head><body>
             <header><a class="brand" href="/console">Petrel</a>\(nav)</header>
-            <main><h1>\(escape(title))</h1>
+            <main><h1>\(title)</h1>
             \(body)
             </main></body></html>
             """
     }
 
-    static func csrfField(_ session: ConsoleSessions.Session) -> String {
-        "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(session.csrf))\">"
+    /// `markup` if `condition` holds, else nothing: an optional attribute or class.
+    static func when(_ condition: Bool, _ markup: HTML) -> HTML { condition ? markup : "" }
+
+    static func csrfField(_ session: ConsoleSessions.Session) -> HTML {
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">"
     }
 
     /// `2026-11-26 06:42:47` in UTC.
@@ -64,21 +129,27 @@ enum HTML {
         return String(iso.replacingOccurrences(of: "T", with: " ").dropLast())
     }
 
-    static func statusName(_ s: MessageStatus) -> String {
-        switch s {
-        case .queued: "queued"
-        case .submitting: "submitting"
-        case .sent: "sent"
-        case .delivered: "delivered"
-        case .failed: "failed"
-        case .expired: "expired"
+    /// A table of `rows` under `headers` (text), or `empty` (text) when there are no rows. Written straight into one
+    /// string: the messages page has hundreds of rows of eight cells.
+    static func table(_ headers: [String], _ rows: [[HTML]], empty: String = "Nothing yet.") -> HTML {
+        guard !rows.isEmpty else { return "<p class=\"empty\">\(empty)</p>" }
+        var out = "<div class=\"scroll\"><table><thead><tr>"
+        for header in headers {
+            out += "<th>"
+            escape(header[...], into: &out)
+            out += "</th>"
         }
-    }
-
-    static func table(_ headers: [String], _ rows: [[String]], empty: String = "Nothing yet.") -> String {
-        guard !rows.isEmpty else { return "<p class=\"empty\">\(escape(empty))</p>" }
-        let head = headers.map { "<th>\(escape($0))</th>" }.joined()
-        let body = rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n")
-        return "<div class=\"scroll\"><table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table></div>"
+        out += "</tr></thead><tbody>\n"
+        for (i, row) in rows.enumerated() {
+            out += i == 0 ? "<tr>" : "\n<tr>"
+            for cell in row {
+                out += "<td>"
+                out += cell.text
+                out += "</td>"
+            }
+            out += "</tr>"
+        }
+        out += "\n</tbody></table></div>"
+        return HTML(raw: out)
     }
 }

@@ -37,7 +37,9 @@ struct KeyAuth: Sendable {
     /// The session named by the cookie, if it exists and its key is still enabled (a disabled or deleted key
     /// signs its sessions out at once), with the key's current policy.
     func session(_ request: Request) async -> ConsoleSessions.Session? {
-        guard let token = Self.cookie(ConsoleSessions.cookie, request), var s = sessions.find(token: token, nowMs: clock()) else {
+        guard let token = Self.cookie(ConsoleSessions.cookie, request),
+            var s = sessions.find(token: token, nowMs: clock())
+        else {
             return nil
         }
         guard let key = try? await store.accessKey(id: s.keyId), key.enabled, key.account == s.account else {
@@ -55,7 +57,8 @@ struct KeyAuth: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "basic",
             let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces))
         else { return nil }
-        let pair = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let pair = String(decoding: data, as: UTF8.self)
+            .split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard pair.count == 2 else { return nil }
         return (String(pair[0]), String(pair[1]))
     }
@@ -64,7 +67,10 @@ struct KeyAuth: Sendable {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0].trimmingCharacters(in: CharacterSet(charactersIn: " ")) == name { return String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
+                let space = CharacterSet(charactersIn: " ")
+                if kv.count == 2, kv[0].trimmingCharacters(in: space) == name {
+                    return String(kv[1]).trimmingCharacters(in: space)
+                }
             }
         }
         return nil

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import PetrelCore
+import PetrelStore
+
+/// The message search and a message's page: its fields, its parts as sent and its status changes.
+extension Console {
+    func messages(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
+        let q = request.uri.queryParameters
+        func value(_ k: String) -> String {
+            q[Substring(k)].map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: " ")) } ?? ""
+        }
+        var query = MessageQuery(account: s.account)
+        query.to = value("to").trimmingCharacters(in: CharacterSet(charactersIn: "+"))
+        if query.to.hasPrefix("00") { query.to.removeFirst(2) }
+        query.taskId = value("task_id")
+        var problems: [String] = []
+        if !value("message_id").isEmpty {
+            if let id = Int64(value("message_id")) {
+                query.messageId = id
+            } else {
+                problems.append("MessageId must be a number.")
+            }
+        }
+        if !value("status").isEmpty { query.status = MessageStatus.allCases.first { $0.name == value("status") } }
+        if !value("since").isEmpty {
+            if let t = Self.parseTime(value("since")) {
+                query.sinceMs = t
+            } else {
+                problems.append("From must be a time like 2026-11-26T08:00.")
+            }
+        }
+        if !value("until").isEmpty {
+            if let t = Self.parseTime(value("until")) {
+                query.untilMs = t
+            } else {
+                problems.append("Until must be a time like 2026-11-26T09:00.")
+            }
+        }
+        query.limit = 200
+        let found = problems.isEmpty ? try await store.searchMessages(query) : []
+        let statusOptions = ([""] + MessageStatus.allCases.map(\.name)).map { name -> HTML in
+            let selected = HTML.when(name == value("status"), " selected")
+            return "<option value=\"\(name)\"\(selected)>\(name.isEmpty ? "any" : name)</option>"
+        }
+        var body: HTML = """
+            <form method="get" action="/console/messages" class="grid">
+            <label>Number <input name="to" value="\(value("to"))" placeholder="85291234567"></label>
+            <label>TaskId <input name="task_id" value="\(value("task_id"))"></label>
+            <label>MessageId <input name="message_id" value="\(value("message_id"))"></label>
+            <label>Status <select name="status">\(statusOptions.joined())</select></label>
+            <label>From (UTC) <input type="datetime-local" name="since" value="\(value("since"))"></label>
+            <label>Until (UTC) <input type="datetime-local" name="until" value="\(value("until"))"></label>
+            <button type="submit">Search</button>
+            </form>
+            """
+        body += problems.map { "<p class=\"error\">\($0)</p>" as HTML }.joined()
+        let count = found.count == query.limit ? "The newest \(query.limit) matches" : "\(found.count) message(s)"
+        body += "<p class=\"muted\">\(count).</p>"
+        body += Self.messageTable(found)
+        return Self.html(HTML.page(title: "Messages", active: "/console/messages", session: s, body: body))
+    }
+
+    static func messageTable(_ found: [Message]) -> HTML {
+        HTML.table(
+            ["MessageId", "To", "Status", "Type", "TaskId", "Parts", "Accepted (UTC)", "Text"],
+            found.map { m in
+                [
+                    "<a href=\"/console/messages/\(m.id)\">\(m.id)</a>", "\(m.to)", status(m.status),
+                    "\(m.type.rawValue)", "\(m.taskId)", "\(m.segments)", "\(HTML.time(m.createdAtMs))",
+                    "\(m.text.prefix(60))",
+                ]
+            }, empty: "No message matches.")
+    }
+
+    func message(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
+        let idText = Self.pathComponent(request, after: "messages")
+        // Another account's message answers exactly like a missing one.
+        guard let id = Int64(idText), let m = try await store.message(id: id, account: s.account) else {
+            let page = HTML.page(
+                title: "Message not found", active: "/console/messages", session: s,
+                body: "<p>No message \(idText) in this account.</p>")
+            return Self.html(page, status: .notFound)
+        }
+        let events = try await store.events(messageId: id)
+        let parts = try await store.parts(messageId: id)
+        var body: HTML = "<div class=\"scroll\"><table>\(Self.fields(of: m))</table></div>"
+        body += "<h2>Text</h2><div class=\"bubble\" id=\"message-text\">\(m.text)</div>"
+        let sms = SMSText(m.text)
+        body += "<h2>Parts as sent</h2>" + HTML.table(
+            ["Part", "Text", "Channel", "Carrier id", "Receipt", "Sent", "Receipt at"],
+            sms.parts.enumerated().map { i, text in
+                let p = parts.first { $0.part == i + 1 }
+                let receipt = p.map { Self.status($0.status) + ($0.errorCode.isEmpty ? "" : " \($0.errorCode)") } ?? ""
+                return [
+                    "\(i + 1)/\(sms.segments)", "\(text)", "\(p?.channel ?? "")", "\(p?.carrierId ?? "")", receipt,
+                    "\(HTML.time(p?.sentAtMs))", "\(HTML.time(p?.doneAtMs))",
+                ]
+            })
+        body += "<h2>Status changes</h2>" + HTML.table(
+            ["At (UTC)", "Status", "Detail"],
+            [["\(HTML.time(m.createdAtMs))", Self.status(.queued), "accepted"]]
+                + events.map { ["\(HTML.time($0.atMs))", Self.status($0.status), "\($0.detail)"] })
+        return Self.html(HTML.page(title: "Message \(m.id)", active: "/console/messages", session: s, body: body))
+    }
+
+    /// A message's fields as table rows.
+    static func fields(of m: Message) -> HTML {
+        let route = m.channel.isEmpty
+            ? (m.requestedChannel.isEmpty ? "not routed yet" : "requested \(m.requestedChannel)") : m.channel
+        let carrierId = m.carrierMessageId.isEmpty && m.channel == "sandbox"
+            ? "none (the sandbox has no carrier ids)" : m.carrierMessageId
+        let fields: [(String, String)] = [
+            ("MessageId", "\(m.id)"), ("To", m.to), ("From", m.from.isEmpty ? "(default)" : m.from),
+            ("Type", m.type.rawValue), ("TaskId", m.taskId), ("Status", m.status.name),
+            ("Error", m.errorCode.isEmpty ? "" : "\(m.errorCode) \(m.errorDescription)"),
+            ("Encoding", m.encoding == .gsm7 ? "GSM 03.38 (7-bit)" : "UCS-2"), ("Parts", "\(m.segments)"),
+            ("Route", route), ("Carrier id", carrierId), ("Accepted", HTML.time(m.createdAtMs)),
+            ("Sent", HTML.time(m.sentAtMs)), ("Finished", HTML.time(m.doneAtMs)),
+            ("Valid until", HTML.time(m.expiresAtMs)),
+        ]
+        return fields.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" as HTML }.joined()
+    }
+}
