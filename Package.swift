@@ -1,3 +1,6 @@
+// Package benchmarks (ordo-one/benchmark): `ENABLE_BENCHMARKS=1 swift package benchmark`. Gated so that the
+// test build and CI do not compile the benchmark framework.
+import Foundation
 // swift-tools-version:6.2
 import PackageDescription
 
@@ -154,11 +157,10 @@ let package = Package(
     ]
 )
 
-// Package benchmarks (ordo-one/benchmark): `ENABLE_BENCHMARKS=1 swift package benchmark`. Gated so that the
-// test build and CI do not compile the benchmark framework.
-import Foundation
 if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
-    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"])
+    )
     package.targets.append(
         .executableTarget(
             name: "SMPPBenchmarks",
@@ -169,7 +171,8 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
             ],
             path: "Benchmarks/SMPPBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ))
+        )
+    )
 }
 
 // libFuzzer targets: `scripts/fuzz.sh` builds them with `--sanitize=fuzzer --sanitize=address` and runs them on
@@ -177,7 +180,10 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
 if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
     package.targets += [
         .executableTarget(
-            name: "FuzzSMPP", dependencies: ["PetrelSMPP", .product(name: "NIOCore", package: "swift-nio")], path: "Fuzz/SMPP"),
+            name: "FuzzSMPP",
+            dependencies: ["PetrelSMPP", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/SMPP"
+        ),
         .executableTarget(name: "FuzzRPC", dependencies: ["PetrelAPI"], path: "Fuzz/RPC"),
         .executableTarget(name: "FuzzJSONArrays", dependencies: ["PetrelAPI"], path: "Fuzz/JSONArrays"),
         .executableTarget(name: "FuzzCSV", dependencies: ["PetrelCore"], path: "Fuzz/CSV"),
@@ -185,7 +191,9 @@ if ProcessInfo.processInfo.environment["ENABLE_FUZZING"] != nil {
         .executableTarget(name: "FuzzMultipart", path: "Fuzz/Multipart"),
         // The door's parser, framer and state machine: their source files, linked into Fuzz/HTTP (not PetrelServer).
         .executableTarget(
-            name: "FuzzHTTP", dependencies: ["PetrelAPI", "PetrelCore", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Fuzz/HTTP"),
+            name: "FuzzHTTP",
+            dependencies: ["PetrelAPI", "PetrelCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/HTTP"
+        ),
     ]
 }

@@ -18,13 +18,22 @@ public func fuzzHTTP(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     if case .request(let parsed) = RPCRequestFront.parse(bytes, maxHead: maxHead, maxBody: maxBody) {
         precondition(parsed.length <= bytes.readableBytes && parsed.request.body.count <= maxBody)
     }
-    if let over = RPCRequestFront.oversized(bytes, maxHead: maxHead, maxBody: maxBody) { precondition(over.length > maxBody) }
+    if let over = RPCRequestFront.oversized(bytes, maxHead: maxHead, maxBody: maxBody) {
+        precondition(over.length > maxBody)
+    }
 
     // The state machine, fed reads whose sizes and the events between them come from the bytes themselves.
     let base = NIODeadline.uptimeNanoseconds(1_000_000_000)
     var machine = HTTPConnectionStateMachine(
-        configuration: .init(maxHead: maxHead, maxBody: maxBody, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60)),
-        now: base)
+        configuration: .init(
+            maxHead: maxHead,
+            maxBody: maxBody,
+            headTimeout: .seconds(10),
+            bodyTimeout: .seconds(30),
+            idleTimeout: .seconds(60)
+        ),
+        now: base
+    )
     var clock = base
     var rest = bytes
     var serving = false

@@ -15,11 +15,20 @@ public func fuzzRPC(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     _ = FormEncoding.canonicalQuery(pairs)
     let auth = SignatureV3.parseAuthorization(header)
     let request = RPCRequest(
-        method: "POST", query: query,
-        headers: [(name: "Authorization", value: header), (name: "x-acs-date", value: header), (name: "Host", value: "h")],
-        authority: "h", body: body)
+        method: "POST",
+        query: query,
+        headers: [
+            (name: "Authorization", value: header), (name: "x-acs-date", value: header), (name: "Host", value: "h"),
+        ],
+        authority: "h",
+        body: body
+    )
     let canonical = SignatureV3.canonicalRequest(
-        request, queryPairs: pairs, signedHeaders: auth?.signedHeaders ?? ["host", "x-acs-date"], payloadHash: SignatureV3.payloadHash(body))
+        request,
+        queryPairs: pairs,
+        signedHeaders: auth?.signedHeaders ?? ["host", "x-acs-date"],
+        payloadHash: SignatureV3.payloadHash(body)
+    )
     _ = SignatureV3.stringToSign(canonicalRequest: canonical)
     _ = SignatureV1.stringToSign(method: "GET", parameters: pairs)
     return 0

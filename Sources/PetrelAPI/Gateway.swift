@@ -33,8 +33,13 @@ public final class Gateway: Sendable {
     let waiting = RequestTasks()
 
     public init(
-        env: APIEnvironment, nonces: NonceGuard, throttle: Throttle, hostId: String = "",
-        timestampWindowSeconds: Int64 = 900, maxParameters: Int = 200, clock: @escaping @Sendable () -> Int64
+        env: APIEnvironment,
+        nonces: NonceGuard,
+        throttle: Throttle,
+        hostId: String = "",
+        timestampWindowSeconds: Int64 = 900,
+        maxParameters: Int = 200,
+        clock: @escaping @Sendable () -> Int64
     ) {
         self.maxParameters = maxParameters
         self.env = env
@@ -44,8 +49,11 @@ public final class Gateway: Sendable {
         self.immediate = byName.compactMapValues { $0 as? any ImmediateRPCAction }
         let store = env.store
         self.authenticator = Authenticator(
-            actions: Set(byName.keys), nonces: nonces, windowSeconds: timestampWindowSeconds,
-            keys: { try await store.accessKey(id: $0) })
+            actions: Set(byName.keys),
+            nonces: nonces,
+            windowSeconds: timestampWindowSeconds,
+            keys: { try await store.accessKey(id: $0) }
+        )
         self.throttle = throttle
         self.hostId = hostId
         self.clock = clock
@@ -65,7 +73,12 @@ public final class Gateway: Sendable {
         var exchange = begin(request)
         do {
             let (params, queryPairs) = try decode(request, &exchange)
-            let caller = try await authenticator.authenticate(request, params, queryPairs: queryPairs, nowMs: exchange.nowMs)
+            let caller = try await authenticator.authenticate(
+                request,
+                params,
+                queryPairs: queryPairs,
+                nowMs: exchange.nowMs
+            )
             return await serve(caller, params, exchange)
         } catch {
             return failure(error, exchange)
@@ -85,7 +98,12 @@ public final class Gateway: Sendable {
             let (p, queryPairs) = try decode(request, &exchange)
             guard immediate[exchange.action] != nil,
                 let c = try authenticator.authenticateNow(
-                    request, p, queryPairs: queryPairs, nowMs: exchange.nowMs, cached: env.store.cachedAccessKey)
+                    request,
+                    p,
+                    queryPairs: queryPairs,
+                    nowMs: exchange.nowMs,
+                    cached: env.store.cachedAccessKey
+                )
             else {
                 waiting.run { answer(await self.handle(request)) }
                 return
@@ -122,7 +140,10 @@ public final class Gateway: Sendable {
 
     /// Query and form parameters; sets the answer's format and the action claimed (for counting refusals by
     /// action: only known names, so a stranger cannot mint metric labels).
-    func decode(_ request: RPCRequest, _ exchange: inout Exchange) throws(APIError) -> (Parameters, queryPairs: [(String, String)]) {
+    func decode(
+        _ request: RPCRequest,
+        _ exchange: inout Exchange
+    ) throws(APIError) -> (Parameters, queryPairs: [(String, String)]) {
         let queryPairs: [(String, String)]
         var pairs: [(String, String)]
         do {
@@ -158,7 +179,9 @@ public final class Gateway: Sendable {
     /// After the action, both ways: its writes committed with the nonce, then the answer. The nonce is spent even
     /// when the call fails after authentication.
     func finish(
-        _ outcome: Result<ActionResult, any Error>, _ caller: Caller, _ exchange: Exchange,
+        _ outcome: Result<ActionResult, any Error>,
+        _ caller: Caller,
+        _ exchange: Exchange,
         answer: @escaping @Sendable (RPCResponse) -> Void
     ) {
         let spendNonce = { @Sendable [self] (error: any Error) in
@@ -181,13 +204,22 @@ public final class Gateway: Sendable {
     }
 
     func call(_ caller: Caller, _ params: Parameters, _ exchange: Exchange) -> ActionCall {
-        ActionCall(params: params, account: caller.key.account, requestId: exchange.requestId, nowMs: exchange.nowMs, env: env)
+        ActionCall(
+            params: params,
+            account: caller.key.account,
+            requestId: exchange.requestId,
+            nowMs: exchange.nowMs,
+            env: env
+        )
     }
 
     func writes(_ result: ActionResult, _ caller: Caller) -> WriteBatch {
         WriteBatch(
-            nonce: caller.nonce, messages: result.writes.messages, conversions: result.writes.conversions,
-            conversionData: result.writes.conversionData)
+            nonce: caller.nonce,
+            messages: result.writes.messages,
+            conversions: result.writes.conversions,
+            conversionData: result.writes.conversionData
+        )
     }
 
     func success(_ result: ActionResult, _ exchange: Exchange) -> RPCResponse {
@@ -199,32 +231,56 @@ public final class Gateway: Sendable {
         var code = "OK"
         if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" })?.1 { code = c }
         return RPCResponse(
-            status: 200, headers: [("Content-Type", exchange.format.contentType)],
+            status: 200,
+            headers: [("Content-Type", exchange.format.contentType)],
             body: ResponseEncoder.encode(fields, root: exchange.action + "Response", format: exchange.format),
-            action: exchange.action, code: code, requestId: exchange.requestId)
+            action: exchange.action,
+            code: code,
+            requestId: exchange.requestId
+        )
     }
 
     func failure(_ error: any Error, _ exchange: Exchange) -> RPCResponse {
         let host = hostId.isEmpty ? String(exchange.authority.split(separator: ":").first ?? "") : hostId
         return Self.errorResponse(
-            error as? APIError ?? .internalError, requestId: exchange.requestId, hostId: host, format: exchange.format,
-            action: exchange.action)
+            error as? APIError ?? .internalError,
+            requestId: exchange.requestId,
+            hostId: host,
+            format: exchange.format,
+            action: exchange.action
+        )
     }
 
     /// Runs an action for a caller inside Petrel that already proved who it is (the console, campaigns): the same
     /// validation and messages as a signed call. A key's policy, when given, is honoured as for a signed call.
     /// Nothing is written: the caller passes `writes` (perhaps with more in it) to `accept`.
     public func prepare(
-        action name: String, account: String, policy: String? = nil, parameters: [(String, String)], nowMs: Int64
+        action name: String,
+        account: String,
+        policy: String? = nil,
+        parameters: [(String, String)],
+        nowMs: Int64
     ) async throws -> ActionResult {
         guard let handler = actions[name] else { throw APIError.unknownAction(name) }
         if let policy {
-            let decision = (try? Policy.parse(policy))?.evaluate(action: "dysms:\(name)", account: account) ?? .implicitDeny
+            let decision =
+                (try? Policy.parse(policy))?.evaluate(action: "dysms:\(name)", account: account) ?? .implicitDeny
             if decision != .allow {
-                throw APIError.forbidden(action: name, explicit: decision == .explicitDeny, account: account, keyName: "")
+                throw APIError.forbidden(
+                    action: name,
+                    explicit: decision == .explicitDeny,
+                    account: account,
+                    keyName: ""
+                )
             }
         }
-        let call = ActionCall(params: Parameters(parameters), account: account, requestId: RequestID.make(), nowMs: nowMs, env: env)
+        let call = ActionCall(
+            params: Parameters(parameters),
+            account: account,
+            requestId: RequestID.make(),
+            nowMs: nowMs,
+            env: env
+        )
         return try await handler.run(call)
     }
 
@@ -247,11 +303,15 @@ public final class Gateway: Sendable {
     func authorize(_ caller: Caller, nowMs: Int64) throws(APIError) {
         if let text = caller.key.policy {
             let authAction = "dysms:\(caller.action)"
-            let decision = (try? Policy.parse(text))?.evaluate(action: authAction, account: caller.key.account) ?? .implicitDeny
+            let decision =
+                (try? Policy.parse(text))?.evaluate(action: authAction, account: caller.key.account) ?? .implicitDeny
             if decision != .allow {
                 throw APIError.forbidden(
-                    action: caller.action, explicit: decision == .explicitDeny, account: caller.key.account,
-                    keyName: caller.key.name)
+                    action: caller.action,
+                    explicit: decision == .explicitDeny,
+                    account: caller.key.account,
+                    keyName: caller.key.name
+                )
             }
         }
         if let wait = throttle.acquire(key: caller.key.id, action: caller.action, nowMs: nowMs) {
@@ -259,7 +319,13 @@ public final class Gateway: Sendable {
         }
     }
 
-    public static func errorResponse(_ e: APIError, requestId: String, hostId: String, format: ResponseFormat, action: String) -> RPCResponse {
+    public static func errorResponse(
+        _ e: APIError,
+        requestId: String,
+        hostId: String,
+        format: ResponseFormat,
+        action: String
+    ) -> RPCResponse {
         var fields: [(String, ResponseValue)] = [
             ("RequestId", .string(requestId)),
             ("HostId", .string(hostId)),
@@ -271,7 +337,12 @@ public final class Gateway: Sendable {
         var headers = [("Content-Type", format.contentType)]
         if let wait = e.retryAfterMs { headers.append(("x-acs-retry-after", String(wait))) }
         return RPCResponse(
-            status: e.status, headers: headers, body: ResponseEncoder.encode(fields, root: "Error", format: format),
-            action: action, code: e.code, requestId: requestId)
+            status: e.status,
+            headers: headers,
+            body: ResponseEncoder.encode(fields, root: "Error", format: format),
+            action: action,
+            code: e.code,
+            requestId: requestId
+        )
     }
 }

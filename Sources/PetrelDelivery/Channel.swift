@@ -24,8 +24,11 @@ public protocol Channel: AnyObject, Sendable {
     /// Messages the channel can take right now without queueing beyond its windows.
     var freeCapacity: Int { get }
     func enqueue(
-        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
-        completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void)
+        _ messages: [Message],
+        skipParts: [Int64: Set<Int>],
+        nowMs: Int64,
+        completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
+    )
     /// Finishes outstanding work (drains windows, unbinds) before shutdown.
     func shutdown() async
 }

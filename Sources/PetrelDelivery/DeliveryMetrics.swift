@@ -5,11 +5,16 @@ import Metrics
 /// they cost nothing). A façade: swift-prometheus has its own `Counter`.
 enum DeliveryMetrics {
     static func submitLatency(channel: String, ms: Int64) {
-        CoreMetrics.Timer(label: "petrel_smpp_submit_latency", dimensions: [("channel", channel)]).recordMilliseconds(ms)
+        CoreMetrics.Timer(label: "petrel_smpp_submit_latency", dimensions: [("channel", channel)]).recordMilliseconds(
+            ms
+        )
     }
 
     static func submitted(channel: String, outcome: String) {
-        CoreMetrics.Counter(label: "petrel_smpp_submits_total", dimensions: [("channel", channel), ("outcome", outcome)]).increment()
+        CoreMetrics.Counter(
+            label: "petrel_smpp_submits_total",
+            dimensions: [("channel", channel), ("outcome", outcome)]
+        ).increment()
     }
 
     static func receiptsPushed(_ count: Int, lagsMs: [Int64]) {

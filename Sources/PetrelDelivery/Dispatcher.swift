@@ -46,8 +46,12 @@ public final class Dispatcher: Service {
     private let tried = Mutex<[Int64: [String]]>([:])
 
     public init(
-        store: any SendQueue, channels: [any Channel], router: MessageRouter = MessageRouter(),
-        configuration: Configuration = Configuration(), wake: WakeSignal = WakeSignal(), logger: Logger,
+        store: any SendQueue,
+        channels: [any Channel],
+        router: MessageRouter = MessageRouter(),
+        configuration: Configuration = Configuration(),
+        wake: WakeSignal = WakeSignal(),
+        logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.wake = wake
@@ -69,7 +73,9 @@ public final class Dispatcher: Service {
     public func run() async throws {
         // Claims left by a previous run of this node: submit them again. (Other nodes' claims stay theirs.)
         let requeued = try await store.requeueOwnLeases()
-        if requeued > 0 { logger.info("requeued messages claimed before a restart", metadata: ["count": "\(requeued)"]) }
+        if requeued > 0 {
+            logger.info("requeued messages claimed before a restart", metadata: ["count": "\(requeued)"])
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -106,16 +112,27 @@ public final class Dispatcher: Service {
             _ = try await store.requeueExpiredLeases(nowMs: now)
         }
         // Room on the channels routes lead to (a channel no route names only takes messages that ask for it).
-        let room = channels.values.filter { $0.isAvailable && routed.contains($0.id) }.reduce(0) { $0 + max(0, $1.freeCapacity) }
+        let room =
+            channels.values.filter { $0.isAvailable && routed.contains($0.id) }.reduce(0) {
+                $0 + max(0, $1.freeCapacity)
+            }
             - unrecorded.load(ordering: .relaxed)
         guard room > 0 else { return due.count == configuration.batchSize }
         let claimedAt = clock()
         let (claimed, sentNow) = try await store.claim(
-            limit: min(room, configuration.batchSize), nowMs: now, leaseMs: configuration.leaseMs,
-            sendNow: { [self] in sendNow($0, nowMs: now) })
+            limit: min(room, configuration.batchSize),
+            nowMs: now,
+            leaseMs: configuration.leaseMs,
+            sendNow: { [self] in sendNow($0, nowMs: now) }
+        )
         if !claimed.isEmpty { try await dispatch(claimed, nowMs: now) }
         logger.trace(
-            "round", metadata: ["recordMs": "\(claimedAt - now)", "claimMs": "\(clock() - claimedAt)", "room": "\(room)", "claimed": "\(claimed.count + sentNow)"])
+            "round",
+            metadata: [
+                "recordMs": "\(claimedAt - now)", "claimMs": "\(clock() - claimedAt)", "room": "\(room)",
+                "claimed": "\(claimed.count + sentNow)",
+            ]
+        )
         return claimed.count + sentNow == configuration.batchSize || due.count == configuration.batchSize
     }
 
@@ -162,16 +179,28 @@ public final class Dispatcher: Service {
     func place(_ m: Message, nowMs: Int64, exclude: [String]) -> Placement {
         // Never hand a message to a carrier after its validity ended, even if it was claimed just now.
         if let expiry = m.expiresAtMs, expiry <= nowMs {
-            return .done(StatusUpdate(
-                id: m.id, status: .expired, errorCode: "EXPIRED",
-                errorDescription: "The validity period ended before the message could be sent", atMs: nowMs))
+            return .done(
+                StatusUpdate(
+                    id: m.id,
+                    status: .expired,
+                    errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent",
+                    atMs: nowMs
+                )
+            )
         }
         let candidates = router.channels(for: m).filter { !exclude.contains($0) }
         if let c = candidates.first(where: { channels[$0]?.isAvailable == true }) { return .channel(c) }
         if candidates.contains(where: { channels[$0] != nil }) { return .wait }
-        return .done(StatusUpdate(
-            id: m.id, status: .failed, errorCode: "NO_ROUTE", errorDescription: "No configured channel can take this message",
-            atMs: nowMs))
+        return .done(
+            StatusUpdate(
+                id: m.id,
+                status: .failed,
+                errorCode: "NO_ROUTE",
+                errorDescription: "No configured channel can take this message",
+                atMs: nowMs
+            )
+        )
     }
 
     /// Turns the outcomes channels reported into one store transaction; reroutes permanent routing refusals.
@@ -195,18 +224,35 @@ public final class Dispatcher: Service {
                 if !accepted.isEmpty { results.acceptedParts.append(partial(m, channelId, accepted, now)) }
                 results.retry.append((m.id, now + after))
             case .expired:
-                results.failed.append(StatusUpdate(
-                    id: m.id, status: .expired, errorCode: "EXPIRED",
-                    errorDescription: "The validity period ended before the message could be sent", atMs: now))
+                results.failed.append(
+                    StatusUpdate(
+                        id: m.id,
+                        status: .expired,
+                        errorCode: "EXPIRED",
+                        errorDescription: "The validity period ended before the message could be sent",
+                        atMs: now
+                    )
+                )
             case .failed(let code, let description, let canReroute, let accepted):
                 if !accepted.isEmpty { results.acceptedParts.append(partial(m, channelId, accepted, now)) }
                 let excluded = tried.withLock { $0[m.id] ?? [channelId] }
                 if canReroute, accepted.isEmpty, case .channel(let next) = place(m, nowMs: now, exclude: excluded) {
                     reroute[next, default: []].append(m)
                     finished = false
-                    logger.info("rerouting", metadata: ["message": "\(m.id)", "from": "\(channelId)", "to": "\(next)", "status": "\(code)"])
+                    logger.info(
+                        "rerouting",
+                        metadata: ["message": "\(m.id)", "from": "\(channelId)", "to": "\(next)", "status": "\(code)"]
+                    )
                 } else {
-                    results.failed.append(StatusUpdate(id: m.id, status: .failed, errorCode: code, errorDescription: description, atMs: now))
+                    results.failed.append(
+                        StatusUpdate(
+                            id: m.id,
+                            status: .failed,
+                            errorCode: code,
+                            errorDescription: description,
+                            atMs: now
+                        )
+                    )
                 }
             }
             if finished { tried.withLock { _ = $0.removeValue(forKey: m.id) } }
@@ -229,6 +275,12 @@ public final class Dispatcher: Service {
     }
 
     func partial(_ m: Message, _ channel: String, _ parts: [PartRecord], _ now: Int64) -> SentRecord {
-        SentRecord(id: m.id, channel: channel, carrierMessageId: parts.first?.carrierId ?? "", sentAtMs: now, parts: parts)
+        SentRecord(
+            id: m.id,
+            channel: channel,
+            carrierMessageId: parts.first?.carrierId ?? "",
+            sentAtMs: now,
+            parts: parts
+        )
     }
 }

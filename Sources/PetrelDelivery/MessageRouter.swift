@@ -4,13 +4,16 @@ public import PetrelCore
 public struct MessageRouter: Sendable {
     public struct Route: Sendable, Equatable {
         public var prefixes: [String]
-        public var countries: [String]     // ISO region codes (SG, HK)
+        public var countries: [String]  // ISO region codes (SG, HK)
         public var types: [MessageType]
-        public var channelIds: [String]    // the client's ChannelId values this route matches; empty = any
+        public var channelIds: [String]  // the client's ChannelId values this route matches; empty = any
         public var channels: [String]
 
         public init(
-            prefixes: [String] = [], countries: [String] = [], types: [MessageType] = [], channelIds: [String] = [],
+            prefixes: [String] = [],
+            countries: [String] = [],
+            types: [MessageType] = [],
+            channelIds: [String] = [],
             channels: [String]
         ) {
             self.prefixes = prefixes

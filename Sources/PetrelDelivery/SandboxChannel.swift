@@ -37,7 +37,9 @@ public final class SandboxChannel: InstantChannel {
     }
 
     public func enqueue(
-        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+        _ messages: [Message],
+        skipParts: [Int64: Set<Int>],
+        nowMs: Int64,
         completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
     ) {
         completion(messages.map { ($0, outcome($0, nowMs: nowMs)) })
@@ -59,21 +61,34 @@ public final class SandboxChannel: InstantChannel {
             receipt = StatusUpdate(id: m.id, status: .delivered, atMs: nowMs + configuration.slowDelayMs)
         case .failed:
             receipt = StatusUpdate(
-                id: m.id, status: .failed, errorCode: "UNDELIV",
+                id: m.id,
+                status: .failed,
+                errorCode: "UNDELIV",
                 errorDescription: "Undeliverable: the sandbox fails numbers ending in 666",
-                atMs: nowMs + configuration.deliveryDelayMs)
+                atMs: nowMs + configuration.deliveryDelayMs
+            )
         case .expired:
             receipt = StatusUpdate(
-                id: m.id, status: .expired, errorCode: "EXPIRED",
+                id: m.id,
+                status: .expired,
+                errorCode: "EXPIRED",
                 errorDescription: "Expired: the sandbox expires numbers ending in 777",
-                atMs: nowMs + configuration.deliveryDelayMs)
+                atMs: nowMs + configuration.deliveryDelayMs
+            )
         }
         // No carrier id: the sandbox's receipts are scheduled by message id, and an id stored per message would only
         // widen its row and add an entry to the carrier-id index (a third of the cost of marking it sent).
         let record = SentRecord(id: m.id, channel: id, carrierMessageId: "", sentAtMs: nowMs, scheduledReceipt: receipt)
         let entry = SandboxEntry(
-            messageId: m.id, account: m.account, to: m.to, from: m.from, text: m.text, segments: m.segments,
-            receivedAtMs: nowMs, outcome: outcome.rawValue)
+            messageId: m.id,
+            account: m.account,
+            to: m.to,
+            from: m.from,
+            text: m.text,
+            segments: m.segments,
+            receivedAtMs: nowMs,
+            outcome: outcome.rawValue
+        )
         return .sent(record, entry)
     }
 }

@@ -16,29 +16,50 @@ public enum AccessKeys {
 
     public static func make(name: String, account: String, policy: String?, nowMs: Int64) -> AccessKeyRecord {
         AccessKeyRecord(
-            id: "LTAI" + random(20), secret: random(30), account: account, name: name, policy: policy, createdAtMs: nowMs)
+            id: "LTAI" + random(20),
+            secret: random(30),
+            account: account,
+            name: name,
+            policy: policy,
+            createdAtMs: nowMs
+        )
     }
 
     /// `PETREL_ACCESS_KEY_ID` / `PETREL_ACCESS_KEY_SECRET` make sure that key exists, enabled, with full rights.
     /// Without them, a store with no key at all gets one, returned so the caller can print it once.
-    public static func bootstrap(store: any KeyStore, environment: [String: String], nowMs: Int64) async throws -> AccessKeyRecord? {
+    public static func bootstrap(
+        store: any KeyStore,
+        environment: [String: String],
+        nowMs: Int64
+    ) async throws -> AccessKeyRecord? {
         if let id = environment["PETREL_ACCESS_KEY_ID"], !id.isEmpty {
             guard let secret = environment["PETREL_ACCESS_KEY_SECRET"], !secret.isEmpty else {
                 throw StoreError.invalidLocation("PETREL_ACCESS_KEY_ID is set but PETREL_ACCESS_KEY_SECRET is not")
             }
             guard isPlainIdentifier(id) else {
-                throw StoreError.invalidLocation("PETREL_ACCESS_KEY_ID must be 1 to 128 printable ASCII characters without spaces")
+                throw StoreError.invalidLocation(
+                    "PETREL_ACCESS_KEY_ID must be 1 to 128 printable ASCII characters without spaces"
+                )
             }
             // A full-rights key on a server meant to face the internet: a short secret is guessed (the console's
             // sign-in is throttled, the API's signatures are not).
             guard secret.count >= minimumSecretLength else {
                 throw StoreError.invalidLocation(
-                    "PETREL_ACCESS_KEY_SECRET must be at least \(minimumSecretLength) characters (it has \(secret.count))")
+                    "PETREL_ACCESS_KEY_SECRET must be at least \(minimumSecretLength) characters (it has \(secret.count))"
+                )
             }
             let existing = try await store.accessKey(id: id)
-            try await store.putAccessKey(AccessKeyRecord(
-                id: id, secret: secret, account: existing?.account ?? "default", name: existing?.name ?? "environment",
-                enabled: true, policy: nil, createdAtMs: existing?.createdAtMs ?? nowMs))
+            try await store.putAccessKey(
+                AccessKeyRecord(
+                    id: id,
+                    secret: secret,
+                    account: existing?.account ?? "default",
+                    name: existing?.name ?? "environment",
+                    enabled: true,
+                    policy: nil,
+                    createdAtMs: existing?.createdAtMs ?? nowMs
+                )
+            )
             return nil
         }
         guard try await store.accessKeys().isEmpty else { return nil }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,13 +14,16 @@ enum ConnectionLimit {
     /// needs: running out made SQLite fail.
     static func effective(_ configured: Int, logger: Logger) -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else { return configured }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else {
+            return configured
+        }
         let available = Int(clamping: limit.rlim_cur) - reserve
         guard configured > available else { return configured }
         let lowered = max(available, 16)
         logger.warning(
             "http.maxConnections lowered to fit the open-files limit",
-            metadata: ["configured": "\(configured)", "effective": "\(lowered)", "RLIMIT_NOFILE": "\(limit.rlim_cur)"])
+            metadata: ["configured": "\(configured)", "effective": "\(lowered)", "RLIMIT_NOFILE": "\(limit.rlim_cur)"]
+        )
         return lowered
     }
 }

@@ -5,7 +5,9 @@ public import PetrelStore
 /// PostgreSQL database `storeURL` names).
 public enum DataDirectory {
     public static func openStore(
-        path: String, storeURL: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String,
+        storeURL: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> any MessageStore {
         try makeDirectory(path)
         // Twice at most: a second process may write master.key between our look and our write.
@@ -30,7 +32,10 @@ public enum DataDirectory {
     /// may be shared with other things (the files Petrel puts in it are 0600 whatever the directory's mode).
     static func makeDirectory(_ path: String) throws {
         try FileManager.default.createDirectory(
-            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            atPath: path,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
     }
 
     /// Holds an exclusive lock on `serve.lock` for the life of the process, so two servers never share a data

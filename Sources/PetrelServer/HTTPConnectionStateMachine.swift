@@ -110,11 +110,11 @@ struct HTTPConnectionStateMachine {
         inputClosed = true
         switch mode {
         case .passing:
-            guard held == nil else { return .none }     // held requests go to Hummingbird first
+            guard held == nil else { return .none }  // held requests go to Hummingbird first
             inputClosedPassed = true
             return .passEvent
         case .refused, .closed: return close()
-        case .fast(.serving): return .none                  // `answered` closes once nothing is left
+        case .fast(.serving): return .none  // `answered` closes once nothing is left
         case .fast(.skipping): return close()
         case .fast(.waiting): return settle(next(now: now))
         }
@@ -231,7 +231,7 @@ struct HTTPConnectionStateMachine {
         } else if let start = requestStart {
             if now - start >= c.headTimeout || now - lastInput >= c.idleTimeout { return close() }
         } else if case .passing = mode, outstanding > 0 {
-            return .none                                    // Hummingbird owes an answer (later requests wait)
+            return .none  // Hummingbird owes an answer (later requests wait)
         } else if now - lastActivity >= c.idleTimeout {
             return close()
         }
@@ -313,7 +313,7 @@ struct HTTPConnectionStateMachine {
     private mutating func startServing(now: NIODeadline, then action: Action) -> Action {
         mode = .fast(.serving)
         bodyStart = nil
-        requestStart = held == nil ? nil : now   // the next request's bytes are here: its clock starts
+        requestStart = held == nil ? nil : now  // the next request's bytes are here: its clock starts
         return action
     }
 
@@ -322,7 +322,7 @@ struct HTTPConnectionStateMachine {
             held = bytes
             return
         }
-        held = nil      // one reference, so the append does not copy
+        held = nil  // one reference, so the append does not copy
         var more = bytes
         h.writeBuffer(&more)
         held = h
@@ -346,7 +346,12 @@ struct HTTPConnectionStateMachine {
             }
             let slice = bytes.readSlice(length: step.consumed)!
             held = bytes.readableBytes > 0 ? bytes : nil
-            if out == nil { out = slice } else { var s = slice; out!.writeBuffer(&s) }
+            if out == nil {
+                out = slice
+            } else {
+                var s = slice
+                out!.writeBuffer(&s)
+            }
             if step.consumed == 0 { break }
         }
         if framer.betweenRequests, held == nil { requestStart = nil }

@@ -44,8 +44,11 @@ final class HTTPDoor: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
 
     init(
-        configuration: HTTPConnectionStateMachine.Configuration, gauge: ConnectionGauge? = nil,
-        clock: @escaping () -> NIODeadline = { .now() }, serve: @escaping Serve, bodyTooLarge: @escaping @Sendable () -> RPCResponse
+        configuration: HTTPConnectionStateMachine.Configuration,
+        gauge: ConnectionGauge? = nil,
+        clock: @escaping () -> NIODeadline = { .now() },
+        serve: @escaping Serve,
+        bodyTooLarge: @escaping @Sendable () -> RPCResponse
     ) {
         self.machine = HTTPConnectionStateMachine(configuration: configuration, now: clock())
         self.gauge = gauge
@@ -138,7 +141,11 @@ final class HTTPDoor: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             action = .passEvent
         }
-        if case .passEvent = action { context.fireUserInboundEventTriggered(event) } else { run(action, context: context) }
+        if case .passEvent = action {
+            context.fireUserInboundEventTriggered(event)
+        } else {
+            run(action, context: context)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -161,7 +168,7 @@ final class HTTPDoor: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             context.write(data, promise: promise)
-            run(machine.responseEnd(now: clock()), context: context)   // the next request may go to Hummingbird
+            run(machine.responseEnd(now: clock()), context: context)  // the next request may go to Hummingbird
         }
     }
 

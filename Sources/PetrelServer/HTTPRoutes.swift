@@ -19,8 +19,10 @@ struct HTTPRoutes {
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/metrics") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: ServerMetrics.exposition()))
+            )
         }
     }
 
@@ -33,9 +35,13 @@ struct HTTPRoutes {
             return Self.response(bodyTooLarge())
         }
         let rpc = RPCRequest(
-            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query ?? "",
             headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
-            authority: request.head.authority ?? "", body: Array(buffer: body))
+            authority: request.head.authority ?? "",
+            body: Array(buffer: body)
+        )
         return Self.response(await handle(rpc))
     }
 
@@ -58,14 +64,23 @@ struct HTTPRoutes {
         ServerMetrics.request(action: answer.action, code: answer.code)
         // Every answer at debug; server-side failures always, so an operator can find a client's RequestId.
         logger.log(
-            level: answer.status >= 500 ? .error : .debug, "rpc",
-            metadata: ["RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)", "status": "\(answer.status)"])
+            level: answer.status >= 500 ? .error : .debug,
+            "rpc",
+            metadata: [
+                "RequestId": "\(answer.requestId)", "action": "\(answer.action)", "code": "\(answer.code)",
+                "status": "\(answer.status)",
+            ]
+        )
     }
 
     func bodyTooLarge() -> RPCResponse {
         Gateway.errorResponse(
-            .bodyTooLarge(limit: configuration.maxBodyBytes), requestId: RequestID.make(), hostId: configuration.hostId,
-            format: .json, action: "")
+            .bodyTooLarge(limit: configuration.maxBodyBytes),
+            requestId: RequestID.make(),
+            hostId: configuration.hostId,
+            format: .json,
+            action: ""
+        )
     }
 
     static func response(_ r: RPCResponse) -> Response {
@@ -73,10 +88,18 @@ struct HTTPRoutes {
         for (name, value) in r.headers {
             if let n = HTTPField.Name(name) { headers.append(HTTPField(name: n, value: value)) }
         }
-        return Response(status: .init(code: r.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+        return Response(
+            status: .init(code: r.status),
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: r.body))
+        )
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

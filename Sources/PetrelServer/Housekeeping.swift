@@ -41,13 +41,20 @@ struct Housekeeping: Service {
                 for carrier in carriers where carrier.configuration.maxBinds > 0 {
                     do {
                         let held = try await store.leaseBindSlots(
-                            channel: carrier.id, want: carrier.configuration.sessions, total: carrier.configuration.maxBinds,
-                            nowMs: now, untilMs: now + Self.bindSlotLeaseMs)
+                            channel: carrier.id,
+                            want: carrier.configuration.sessions,
+                            total: carrier.configuration.maxBinds,
+                            nowMs: now,
+                            untilMs: now + Self.bindSlotLeaseMs
+                        )
                         carrier.setAllowedSessions(held)
                     } catch {
                         // Without a renewed lease another node may take the slots: stop binding rather than exceed.
                         carrier.setAllowedSessions(0)
-                        logger.warning("cannot lease bind slots", metadata: ["channel": "\(carrier.id)", "error": "\(error)"])
+                        logger.warning(
+                            "cannot lease bind slots",
+                            metadata: ["channel": "\(carrier.id)", "error": "\(error)"]
+                        )
                     }
                 }
                 if now - prunedAt >= pruneEveryMs {

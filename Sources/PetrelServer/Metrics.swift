@@ -27,7 +27,9 @@ enum ServerMetrics {
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = CoreMetrics.Counter(
-                label: "petrel_api_requests_total", dimensions: [("action", action.isEmpty ? "none" : action), ("code", code)])
+                label: "petrel_api_requests_total",
+                dimensions: [("action", action.isEmpty ? "none" : action), ("code", code)]
+            )
             counters[key] = counter
             return counter
         }

@@ -16,7 +16,8 @@ public enum PetrelServer {
     public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     public static func run(
-        configuration c: ServerConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+        configuration c: ServerConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws {
         var logger = Logger(label: "petrel")
         logger.logLevel = Logger.Level(rawValue: c.logLevel) ?? .info
@@ -34,7 +35,12 @@ public enum PetrelServer {
         try await store.close()
     }
 
-    static func serve(_ c: ServerConfiguration, store: any MessageStore, environment: [String: String], logger: Logger) async throws {
+    static func serve(
+        _ c: ServerConfiguration,
+        store: any MessageStore,
+        environment: [String: String],
+        logger: Logger
+    ) async throws {
         let clock: @Sendable () -> Int64 = { PetrelServer.now() }
         if let key = try await AccessKeys.bootstrap(store: store, environment: environment, nowMs: clock()) {
             // Printed once, on the terminal of whoever started the first server; never logged.
@@ -49,59 +55,118 @@ public enum PetrelServer {
         let dataPath = URL(fileURLWithPath: c.dataDir).standardizedFileURL.path
         let nodeName = c.nodeName ?? "\(ProcessInfo.processInfo.hostName):\(dataPath)"
         let node = try await store.registerNode(name: nodeName, nowMs: clock(), staleMs: Housekeeping.nodeStaleMs)
-        if c.store != nil { logger.info("joined the shared store", metadata: ["node": "\(node)", "name": "\(nodeName)"]) }
+        if c.store != nil {
+            logger.info("joined the shared store", metadata: ["node": "\(node)", "name": "\(nodeName)"])
+        }
         let ids = MessageIDGenerator(node: node, floor: try await store.maxMessageId())
 
         let wake = WakeSignal()
         let receipts = ReceiptProcessor(store: store, logger: logger, clock: clock)
         let sandbox = SandboxChannel(configuration: c.sandbox)
         let carriers = c.smppChannels.map {
-            SMPPChannel(configuration: $0, receipts: receipts, logger: logger, clock: clock, onCapacity: { wake.signal() })
+            SMPPChannel(
+                configuration: $0,
+                receipts: receipts,
+                logger: logger,
+                clock: clock,
+                onCapacity: { wake.signal() }
+            )
         }
         let dispatcher = Dispatcher(
-            store: store, channels: [sandbox] + carriers, router: MessageRouter(routes: c.routes),
-            configuration: c.dispatcher, wake: wake, logger: logger, clock: clock)
+            store: store,
+            channels: [sandbox] + carriers,
+            router: MessageRouter(routes: c.routes),
+            configuration: c.dispatcher,
+            wake: wake,
+            logger: logger,
+            clock: clock
+        )
         let channelIds = Set([sandbox.id] + carriers.map(\.id))
         let env = APIEnvironment(
-            store: store, ids: ids, channels: { channelIds }, dateOffsetSeconds: c.dateOffsetSeconds,
+            store: store,
+            ids: ids,
+            channels: { channelIds },
+            dateOffsetSeconds: c.dateOffsetSeconds,
             defaultValidityMs: c.defaultValiditySeconds > 0 ? c.defaultValiditySeconds * 1000 : nil,
-            maxTextLength: c.maxTextLength, onAccepted: { count in
+            maxTextLength: c.maxTextLength,
+            onAccepted: { count in
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
-            })
+            }
+        )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
-            env: env, nonces: nonces, throttle: throttle, hostId: c.hostId,
-            timestampWindowSeconds: c.timestampWindowSeconds, maxParameters: c.maxParameters, clock: clock)
+            env: env,
+            nonces: nonces,
+            throttle: throttle,
+            hostId: c.hostId,
+            timestampWindowSeconds: c.timestampWindowSeconds,
+            maxParameters: c.maxParameters,
+            clock: clock
+        )
 
         let router = Router(context: PetrelRequestContext.self)
         let routes = HTTPRoutes(gateway: gateway, configuration: c, logger: logger)
         routes.register(on: router)
         // One sign-in throttle for the console and the sandbox routes, so neither is a guessing oracle for the other.
         let keyAuth = KeyAuth(
-            store: store, sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000), throttle: SignInThrottle(),
-            clock: clock)
+            store: store,
+            sessions: ConsoleSessions(idleMs: Int64(c.consoleSessionIdleSeconds) * 1000),
+            throttle: SignInThrottle(),
+            clock: clock
+        )
         SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection).register(on: router)
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
-                var states = [ChannelState(id: sandbox.id, kind: "sandbox", target: "built in", bound: 1, sessions: 1, inFlight: 0, window: 0, tps: 0)]
+                var states = [
+                    ChannelState(
+                        id: sandbox.id,
+                        kind: "sandbox",
+                        target: "built in",
+                        bound: 1,
+                        sessions: 1,
+                        inFlight: 0,
+                        window: 0,
+                        tps: 0
+                    )
+                ]
                 for carrier in carriers {
                     let snap = await carrier.snapshot()
                     let conf = carrier.configuration
                     let h = await carrier.healthSnapshot()
-                    states.append(ChannelState(
-                        id: carrier.id, kind: "smpp", target: "\(conf.host):\(conf.port) as \(conf.systemID)", bound: snap.bound,
-                        sessions: snap.sessions, inFlight: snap.inFlight, window: snap.window, tps: conf.tps,
-                        accepted: h.accepted, refused: h.refused, noResponse: h.noResponse, connectFailures: h.connectFailures,
-                        sessionsClosed: h.sessionsClosed, lastError: h.lastError))
+                    states.append(
+                        ChannelState(
+                            id: carrier.id,
+                            kind: "smpp",
+                            target: "\(conf.host):\(conf.port) as \(conf.systemID)",
+                            bound: snap.bound,
+                            sessions: snap.sessions,
+                            inFlight: snap.inFlight,
+                            window: snap.window,
+                            tps: conf.tps,
+                            accepted: h.accepted,
+                            refused: h.refused,
+                            noResponse: h.noResponse,
+                            connectFailures: h.connectFailures,
+                            sessionsClosed: h.sessionsClosed,
+                            lastError: h.lastError
+                        )
+                    )
                 }
                 return states
             }
             Console(
-                store: store, gateway: gateway, auth: keyAuth, channels: channelStates, campaignWake: campaignWake,
-                maxUploadBytes: c.consoleMaxUploadBytes, secureCookies: c.consoleSecureCookies,
-                campaignMaxBytes: c.campaignMaxBytes, campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount, clock: clock
+                store: store,
+                gateway: gateway,
+                auth: keyAuth,
+                channels: channelStates,
+                campaignWake: campaignWake,
+                maxUploadBytes: c.consoleMaxUploadBytes,
+                secureCookies: c.consoleSecureCookies,
+                campaignMaxBytes: c.campaignMaxBytes,
+                campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount,
+                clock: clock
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
@@ -114,19 +179,34 @@ public enum PetrelServer {
             return l
         }()
         let door = HTTPConnectionStateMachine.Configuration(
-            maxHead: min(256 * 1024, c.maxHeaderBytes), maxBody: c.maxBodyBytes, headTimeout: .seconds(Int64(c.headTimeoutSeconds)),
-            bodyTimeout: .seconds(Int64(c.bodyTimeoutSeconds)), idleTimeout: .seconds(Int64(c.idleTimeoutSeconds)))
+            maxHead: min(256 * 1024, c.maxHeaderBytes),
+            maxBody: c.maxBodyBytes,
+            headTimeout: .seconds(Int64(c.headTimeoutSeconds)),
+            bodyTimeout: .seconds(Int64(c.bodyTimeoutSeconds)),
+            idleTimeout: .seconds(Int64(c.idleTimeoutSeconds))
+        )
         let gauge = ConnectionGauge(limit: ConnectionLimit.effective(c.maxConnections, logger: logger)) {
             Gateway.errorResponse(
-                .serviceUnavailable, requestId: RequestID.make(), hostId: c.hostId, format: .json, action: "")
+                .serviceUnavailable,
+                requestId: RequestID.make(),
+                hostId: c.hostId,
+                format: .json,
+                action: ""
+            )
         }
         let server = HTTPServerBuilder { responder in
             PetrelHTTP1Channel(responder: responder, decoderLimits: limits) {
-                HTTPDoor(configuration: door, gauge: gauge, serve: { routes.handle($0, answer: $1) }, bodyTooLarge: { routes.bodyTooLarge() })
+                HTTPDoor(
+                    configuration: door,
+                    gauge: gauge,
+                    serve: { routes.handle($0, answer: $1) },
+                    bodyTooLarge: { routes.bodyTooLarge() }
+                )
             }
         }
         var app = Application(
-            router: router, server: server,
+            router: router,
+            server: server,
             configuration: .init(address: .hostname(c.host, port: c.port), serverName: "Petrel"),
             onServerRunning: { channel in
                 // Accept failures (out of descriptors) are logged; NIO's own handler behind this one backs off.
@@ -138,15 +218,28 @@ public enum PetrelServer {
                 print("Petrel listening on http://\(host):\(port) (data in \(c.dataDir))")
                 fflush(nil)
             },
-            logger: logger)
+            logger: logger
+        )
         if c.dispatcherEnabled {
             for carrier in carriers { carrier.start() }
-            app.addServices(dispatcher, receipts, ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock))
+            app.addServices(
+                dispatcher,
+                receipts,
+                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock)
+            )
         }
         app.addServices(
-            CampaignRunner(store: store, gateway: gateway, wake: campaignWake, chunk: c.campaignChunk, logger: logger, clock: clock),
+            CampaignRunner(
+                store: store,
+                gateway: gateway,
+                wake: campaignWake,
+                chunk: c.campaignChunk,
+                logger: logger,
+                clock: clock
+            ),
             Housekeeping(store: store, throttle: throttle, carriers: carriers, logger: logger, clock: clock),
-            MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger))
+            MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
+        )
         do {
             try await app.runService()
         } catch {

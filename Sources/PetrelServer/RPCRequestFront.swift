@@ -1,6 +1,7 @@
 import NIOCore
 import PetrelAPI
 import PetrelCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +45,13 @@ enum RPCRequestFront {
     /// skips the body and answers 413, holding none of it), and whether the connection stays open after.
     static func oversized(_ buffer: ByteBuffer, maxHead: Int, maxBody: Int) -> (length: Int, keepAlive: Bool)? {
         buffer.withUnsafeReadableBytes { raw in
-            guard case .request(let p) = parse(raw.bindMemory(to: UInt8.self), maxHead: maxHead, maxBody: maxBody, onlyOversized: true)
+            guard
+                case .request(let p) = parse(
+                    raw.bindMemory(to: UInt8.self),
+                    maxHead: maxHead,
+                    maxBody: maxBody,
+                    onlyOversized: true
+                )
             else { return nil }
             return (p.length, p.keepAlive)
         }
@@ -76,7 +83,12 @@ enum RPCRequestFront {
 
     /// `onlyOversized`: the head alone decides; a plain head with a body over `maxBody` is a `.request` whose body is
     /// empty and whose length counts the announced body; every other request is `.general`.
-    static func parse(_ b: UnsafeBufferPointer<UInt8>, maxHead: Int, maxBody: Int, onlyOversized: Bool = false) -> Outcome {
+    static func parse(
+        _ b: UnsafeBufferPointer<UInt8>,
+        maxHead: Int,
+        maxBody: Int,
+        onlyOversized: Bool = false
+    ) -> Outcome {
         guard let headEnd = endOfHead(b, limit: maxHead) else { return b.count > maxHead ? .general : .incomplete }
         guard headEnd >= 0 else { return .general }
         // Request line: METHOD SP /target SP HTTP/1.1 CRLF
@@ -111,7 +123,9 @@ enum RPCRequestFront {
             guard all(value, { $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { return .general }
             switch headerKind(name) {
             case .contentLength:
-                guard let n = decimalValue(value, maxDigits: 12), contentLength == nil || contentLength == n else { return .general }
+                guard let n = decimalValue(value, maxDigits: 12), contentLength == nil || contentLength == n else {
+                    return .general
+                }
                 contentLength = n
             case .host:
                 guard host == nil else { return .general }
@@ -141,9 +155,12 @@ enum RPCRequestFront {
         let request = RPCRequest(
             method: String(decoding: method, as: UTF8.self),
             path: "/",
-            query: question.map { String(decoding: UnsafeBufferPointer(rebasing: target[($0 + 1)...]), as: UTF8.self) } ?? "",
-            headers: headers, authority: host ?? "",
-            body: Array(UnsafeBufferPointer(rebasing: b[bodyStart..<(bodyStart + bodyLength)])))
+            query: question.map { String(decoding: UnsafeBufferPointer(rebasing: target[($0 + 1)...]), as: UTF8.self) }
+                ?? "",
+            headers: headers,
+            authority: host ?? "",
+            body: Array(UnsafeBufferPointer(rebasing: b[bodyStart..<(bodyStart + bodyLength)]))
+        )
         return .request(Parsed(request: request, keepAlive: keepAlive, length: bodyStart + bodyLength))
     }
 
@@ -162,12 +179,15 @@ enum RPCRequestFront {
 
     private static func find(_ b: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int, to: Int) -> Int? {
         let end = min(to, b.count)
-        guard from < end, let base = b.baseAddress, let hit = memchr(base + from, Int32(byte), end - from) else { return nil }
+        guard from < end, let base = b.baseAddress, let hit = memchr(base + from, Int32(byte), end - from) else {
+            return nil
+        }
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
     private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-        bytes.count == text.utf8CodeUnitCount && (bytes.isEmpty || memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0)
+        bytes.count == text.utf8CodeUnitCount
+            && (bytes.isEmpty || memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0)
     }
 
     /// `allSatisfy` as a plain loop over the bytes (the generic one is not specialised here).
@@ -204,7 +224,8 @@ enum RPCRequestFront {
     /// RFC 9110 token characters.
     private static let tokenBytes: [Bool] = (0..<256).map { c in
         switch UInt8(c) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(c))

@@ -62,7 +62,7 @@ struct RequestFramer {
                 line.removeAll(keepingCapacity: true)
                 lineLength = 0
                 if empty && lines == 0 {
-                    headBytes = 0   // blank lines before a request are skipped
+                    headBytes = 0  // blank lines before a request are skipped
                 } else if empty {
                     headEnded = true
                     endHead()
@@ -109,7 +109,8 @@ struct RequestFramer {
                 k += 1
             }
             while k < line.count, line[k] == 0x20 || line[k] == 0x09 || line[k] == 0x0D { k += 1 }
-            if digits == 0 || k < line.count || lineLength > line.count || (contentLength != nil && contentLength != n) {
+            if digits == 0 || k < line.count || lineLength > line.count || (contentLength != nil && contentLength != n)
+            {
                 unknownLength = true
             } else {
                 contentLength = n

@@ -24,7 +24,9 @@ struct SandboxRoutes: Sendable {
             }
         }
         router.delete("/sandbox/messages") { request, context in
-            guard KeyAuth.sameOrigin(request) else { return Self.error("Forbidden.CrossSite", "This request came from another site.", .forbidden) }
+            guard KeyAuth.sameOrigin(request) else {
+                return Self.error("Forbidden.CrossSite", "This request came from another site.", .forbidden)
+            }
             switch await caller(request, address: context.clientAddress) {
             case .refused(let r): return r
             case .account(let account):
@@ -47,7 +49,9 @@ struct SandboxRoutes: Sendable {
             return .account(s.account)
         }
         guard let (id, secret) = KeyAuth.basic(request) else {
-            return .refused(Self.unauthorized("Send an access key as HTTP Basic credentials (AccessKeyId:AccessKeySecret)."))
+            return .refused(
+                Self.unauthorized("Send an access key as HTTP Basic credentials (AccessKeyId:AccessKeySecret).")
+            )
         }
         switch await auth.verify(keyId: id, secret: secret, address: address) {
         case .wait(let seconds):
@@ -57,7 +61,9 @@ struct SandboxRoutes: Sendable {
         case .wrong:
             return .refused(Self.unauthorized("Unknown or disabled access key, or wrong secret."))
         case .key(let key):
-            guard Policy.allows(key.policy, action: ConsoleAction.query, account: key.account) else { return .refused(Self.forbidden(key.id)) }
+            guard Policy.allows(key.policy, action: ConsoleAction.query, account: key.account) else {
+                return .refused(Self.forbidden(key.id))
+            }
             return .account(key.account)
         }
     }
@@ -69,7 +75,11 @@ struct SandboxRoutes: Sendable {
     }
 
     static func forbidden(_ keyId: String) -> Response {
-        error("Forbidden.RAM", "Access key \(keyId) may not read the sandbox: its policy does not allow \(ConsoleAction.query).", .forbidden)
+        error(
+            "Forbidden.RAM",
+            "Access key \(keyId) may not read the sandbox: its policy does not allow \(ConsoleAction.query).",
+            .forbidden
+        )
     }
 
     static func error(_ code: String, _ message: String, _ status: HTTPResponse.Status) -> Response {
@@ -77,7 +87,11 @@ struct SandboxRoutes: Sendable {
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     func list(_ request: Request, account: String?) async throws -> Response {
@@ -96,6 +110,10 @@ struct SandboxRoutes: Sendable {
             out += ResponseEncoder.encode(fields, root: "", format: .json)
         }
         out += Array("]}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: out))
+        )
     }
 }

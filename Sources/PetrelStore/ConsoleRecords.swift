@@ -26,7 +26,13 @@ public struct PartView: Sendable, Equatable {
     public var doneAtMs: Int64?
 
     public init(
-        part: Int, total: Int, channel: String, carrierId: String, status: MessageStatus, errorCode: String, sentAtMs: Int64,
+        part: Int,
+        total: Int,
+        channel: String,
+        carrierId: String,
+        status: MessageStatus,
+        errorCode: String,
+        sentAtMs: Int64,
         doneAtMs: Int64?
     ) {
         self.part = part
@@ -99,11 +105,29 @@ public struct CampaignRecord: Sendable, Equatable {
     public var updatedAtMs: Int64
 
     public init(
-        id: Int64 = 0, account: String, name: String, text: String, type: MessageType, from: String,
-        validitySeconds: Int64?, taskId: String, startAtMs: Int64?, status: CampaignStatus = .draft, totalRows: Int,
-        validRows: Int, invalidRows: Int, parts: Int, cursor: Int = 0, accepted: Int = 0, failed: Int = 0,
-        invalidReport: String, segmentsSummary: String = "", columns: [String]? = nil, renderedBytes: Int = 0,
-        createdAtMs: Int64, updatedAtMs: Int64
+        id: Int64 = 0,
+        account: String,
+        name: String,
+        text: String,
+        type: MessageType,
+        from: String,
+        validitySeconds: Int64?,
+        taskId: String,
+        startAtMs: Int64?,
+        status: CampaignStatus = .draft,
+        totalRows: Int,
+        validRows: Int,
+        invalidRows: Int,
+        parts: Int,
+        cursor: Int = 0,
+        accepted: Int = 0,
+        failed: Int = 0,
+        invalidReport: String,
+        segmentsSummary: String = "",
+        columns: [String]? = nil,
+        renderedBytes: Int = 0,
+        createdAtMs: Int64,
+        updatedAtMs: Int64
     ) {
         self.segmentsSummary = segmentsSummary
         self.columns = columns

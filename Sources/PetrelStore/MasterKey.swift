@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,11 +27,17 @@ public struct MasterKey: Sendable {
     /// `PETREL_MASTER_KEY`, else `master.key` in the data directory, else a new key (not yet written).
     public static func find(dataDir: String, environment: [String: String]) throws -> MasterKey {
         if let text = environment["PETREL_MASTER_KEY"], !text.isEmpty {
-            return MasterKey(box: try SecretBox.loadMasterKey(dataDir: dataDir, environment: environment), source: .environment)
+            return MasterKey(
+                box: try SecretBox.loadMasterKey(dataDir: dataDir, environment: environment),
+                source: .environment
+            )
         }
         let path = (dataDir as NSString).appendingPathComponent("master.key")
         if FileManager.default.fileExists(atPath: path) {
-            return MasterKey(box: try SecretBox.loadMasterKey(dataDir: dataDir, environment: environment), source: .file(path))
+            return MasterKey(
+                box: try SecretBox.loadMasterKey(dataDir: dataDir, environment: environment),
+                source: .file(path)
+            )
         }
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
@@ -79,20 +86,26 @@ public struct MasterKey: Sendable {
         let theirs = recorded.map { "the key with fingerprint \($0)" } ?? "another master key"
         switch source {
         case .environment:
-            return Mismatch(description: """
-                PETREL_MASTER_KEY is not this store's master key: its secrets are sealed under \(theirs), and \
-                PETREL_MASTER_KEY has fingerprint \(box.fingerprint). Give every node and command the store's key.
-                """)
+            return Mismatch(
+                description: """
+                    PETREL_MASTER_KEY is not this store's master key: its secrets are sealed under \(theirs), and \
+                    PETREL_MASTER_KEY has fingerprint \(box.fingerprint). Give every node and command the store's key.
+                    """
+            )
         case .file(let path):
-            return Mismatch(description: """
-                \(path) is not this store's master key: its secrets are sealed under \(theirs), and that file has \
-                fingerprint \(box.fingerprint). Set PETREL_MASTER_KEY to the store's key (64 hex digits).
-                """)
+            return Mismatch(
+                description: """
+                    \(path) is not this store's master key: its secrets are sealed under \(theirs), and that file has \
+                    fingerprint \(box.fingerprint). Set PETREL_MASTER_KEY to the store's key (64 hex digits).
+                    """
+            )
         case .new:
-            return Mismatch(description: """
-                this store already has a master key (\(theirs)) and none was given: set PETREL_MASTER_KEY to it \
-                (64 hex digits, as in master.key of the node that made the store). No new master key was made.
-                """)
+            return Mismatch(
+                description: """
+                    this store already has a master key (\(theirs)) and none was given: set PETREL_MASTER_KEY to it \
+                    (64 hex digits, as in master.key of the node that made the store). No new master key was made.
+                    """
+            )
         }
     }
 }

@@ -76,7 +76,8 @@ extension ReceiptMatcher {
     /// (receipt index, message id, status) in any order. Where a carrier reused an id, the oldest message, as
     /// `findMessage` answers. Returns the changes in receipt order and which receipts found a message.
     static func singlePart(
-        _ receipts: [CarrierReceipt], rows: [(index: Int, id: Int64, status: MessageStatus?)]
+        _ receipts: [CarrierReceipt],
+        rows: [(index: Int, id: Int64, status: MessageStatus?)]
     ) -> (changes: [StatusUpdate], found: [Bool]) {
         var oldest = [(id: Int64, status: MessageStatus?)?](repeating: nil, count: receipts.count)
         for row in rows where receipts.indices.contains(row.index) {

@@ -81,7 +81,11 @@ extension ReceiptMatcher {
         private mutating func decide(_ part: StoredPart, _ states: [(MessageStatus, String)]) -> Next {
             guard
                 let decided = ReceiptRules.decide(
-                    messageId: part.messageId, parts: states, total: part.total, atMs: receipt.atMs)
+                    messageId: part.messageId,
+                    parts: states,
+                    total: part.total,
+                    atMs: receipt.atMs
+                )
             else { return .outcome(.matched) }
             return apply(decided)
         }

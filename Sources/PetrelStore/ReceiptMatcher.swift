@@ -86,7 +86,8 @@ struct ReceiptMatcher {
                     tries += [.message(stored), .part(stored)]
                 }
                 return .match(Match(r, tries), .fresh)
-            })
+            }
+        )
     }
 
     static func resolve(_ orphans: [Orphan]) -> ReceiptMatcher {

@@ -27,7 +27,8 @@ public struct OutboxReceipt: Sendable, Equatable {
     public var createdAtMs: Int64
     public var lastError: String
 
-    public init(id: Int64, account: String, message: Message, attempts: Int, createdAtMs: Int64, lastError: String = "") {
+    public init(id: Int64, account: String, message: Message, attempts: Int, createdAtMs: Int64, lastError: String = "")
+    {
         self.id = id
         self.account = account
         self.message = message

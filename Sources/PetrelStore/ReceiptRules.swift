@@ -4,8 +4,11 @@ import PetrelCore
 enum ReceiptRules {
     /// The error code and description a single-part message gets from a receipt.
     static func outcome(_ r: CarrierReceipt) -> (code: String, description: String) {
-        let description = r.status == .delivered ? "" : r.status == .expired
-            ? "The carrier could not deliver the message before it expired" : text(r.errorCode)
+        let description =
+            r.status == .delivered
+            ? ""
+            : r.status == .expired
+                ? "The carrier could not deliver the message before it expired" : text(r.errorCode)
         return (r.status == .expired && r.errorCode.isEmpty ? "EXPIRED" : r.errorCode, description)
     }
 
@@ -14,7 +17,13 @@ enum ReceiptRules {
     static func change(_ r: CarrierReceipt, messageId: Int64, from status: MessageStatus) -> StatusUpdate? {
         guard status != .queued, status.canMove(to: r.status) else { return nil }
         let (code, description) = outcome(r)
-        return StatusUpdate(id: messageId, status: r.status, errorCode: code, errorDescription: description, atMs: r.atMs)
+        return StatusUpdate(
+            id: messageId,
+            status: r.status,
+            errorCode: code,
+            errorDescription: description,
+            atMs: r.atMs
+        )
     }
 
     static func text(_ code: String) -> String {
@@ -29,14 +38,29 @@ enum ReceiptRules {
 
     /// A multipart message is decided by its parts' final states: failed (or expired) as soon as any part is,
     /// delivered when every part is; nil while parts are still pending.
-    static func decide(messageId: Int64, parts states: [(MessageStatus, String)], total: Int, atMs: Int64) -> StatusUpdate? {
+    static func decide(
+        messageId: Int64,
+        parts states: [(MessageStatus, String)],
+        total: Int,
+        atMs: Int64
+    ) -> StatusUpdate? {
         if let failed = states.first(where: { $0.0 == .failed }) {
-            return StatusUpdate(id: messageId, status: .failed, errorCode: failed.1, errorDescription: text(failed.1), atMs: atMs)
+            return StatusUpdate(
+                id: messageId,
+                status: .failed,
+                errorCode: failed.1,
+                errorDescription: text(failed.1),
+                atMs: atMs
+            )
         }
         if let expired = states.first(where: { $0.0 == .expired }) {
             return StatusUpdate(
-                id: messageId, status: .expired, errorCode: expired.1.isEmpty ? "EXPIRED" : expired.1,
-                errorDescription: "The carrier could not deliver the message before it expired", atMs: atMs)
+                id: messageId,
+                status: .expired,
+                errorCode: expired.1.isEmpty ? "EXPIRED" : expired.1,
+                errorDescription: "The carrier could not deliver the message before it expired",
+                atMs: atMs
+            )
         }
         if states.filter({ $0.0 == .delivered }).count >= total {
             return StatusUpdate(id: messageId, status: .delivered, atMs: atMs)
@@ -49,10 +73,12 @@ enum ReceiptRules {
     /// channel's old orphans: receipts of copies whose submit_sm_resp was lost (a crash, a dropped bind) name ids
     /// Petrel never stored, and with sequential carrier ids some of them match another reading by chance.
     static func trustedReadings(
-        examined: [String: Int], hits: [String: [CarrierID.Reading: [Int]]]
+        examined: [String: Int],
+        hits: [String: [CarrierID.Reading: [Int]]]
     ) -> [(channel: String, reading: CarrierID.Reading, indexes: [Int])] {
         hits.compactMap { channel, byReading in
-            guard byReading.count == 1, let (reading, indexes) = byReading.first, indexes.count * 2 >= examined[channel, default: 0]
+            guard byReading.count == 1, let (reading, indexes) = byReading.first,
+                indexes.count * 2 >= examined[channel, default: 0]
             else { return nil }
             return (channel, reading, indexes)
         }

@@ -12,7 +12,12 @@ public struct AccessKeyRecord: Sendable, Equatable {
     public var createdAtMs: Int64
 
     public init(
-        id: String, secret: String, account: String, name: String, enabled: Bool = true, policy: String? = nil,
+        id: String,
+        secret: String,
+        account: String,
+        name: String,
+        enabled: Bool = true,
+        policy: String? = nil,
         createdAtMs: Int64
     ) {
         self.id = id
@@ -58,7 +63,14 @@ public struct ConversionRecord: Sendable, Equatable {
     public var conversionTimeMs: Int64?
     public var receivedAtMs: Int64
 
-    public init(account: String, messageId: Int64?, to: String, delivered: Bool, conversionTimeMs: Int64?, receivedAtMs: Int64) {
+    public init(
+        account: String,
+        messageId: Int64?,
+        to: String,
+        delivered: Bool,
+        conversionTimeMs: Int64?,
+        receivedAtMs: Int64
+    ) {
         self.account = account
         self.messageId = messageId
         self.to = to
@@ -93,8 +105,11 @@ public struct WriteBatch: Sendable {
     public var campaign: CampaignProgress?
 
     public init(
-        nonce: NonceRecord? = nil, messages: [Message] = [], conversions: [ConversionRecord] = [],
-        conversionData: [ConversionDataRecord] = [], campaign: CampaignProgress? = nil
+        nonce: NonceRecord? = nil,
+        messages: [Message] = [],
+        conversions: [ConversionRecord] = [],
+        conversionData: [ConversionDataRecord] = [],
+        campaign: CampaignProgress? = nil
     ) {
         self.nonce = nonce
         self.messages = messages
@@ -110,7 +125,7 @@ public struct WriteBatch: Sendable {
 
 /// One part of a message that a carrier accepted, with the id the carrier gave it.
 public struct PartRecord: Sendable, Equatable {
-    public var part: Int          // 1-based
+    public var part: Int  // 1-based
     public var total: Int
     public var carrierId: String  // as the carrier wrote it
 
@@ -133,7 +148,11 @@ public struct SentRecord: Sendable, Equatable {
     public var parts: [PartRecord]
 
     public init(
-        id: Int64, channel: String, carrierMessageId: String, sentAtMs: Int64, scheduledReceipt: StatusUpdate? = nil,
+        id: Int64,
+        channel: String,
+        carrierMessageId: String,
+        sentAtMs: Int64,
+        scheduledReceipt: StatusUpdate? = nil,
         parts: [PartRecord] = []
     ) {
         self.id = id
@@ -162,7 +181,9 @@ public struct DispatchResults: Sendable, Equatable {
             && a.retry.map(\.id) == b.retry.map(\.id) && a.retry.map(\.notBeforeMs) == b.retry.map(\.notBeforeMs)
     }
 
-    public var isEmpty: Bool { sent.isEmpty && inbox.isEmpty && acceptedParts.isEmpty && failed.isEmpty && retry.isEmpty }
+    public var isEmpty: Bool {
+        sent.isEmpty && inbox.isEmpty && acceptedParts.isEmpty && failed.isEmpty && retry.isEmpty
+    }
 }
 
 /// A delivery receipt from a carrier, for the part it names.
@@ -177,7 +198,11 @@ public struct CarrierReceipt: Sendable, Equatable {
     public var reading: CarrierID.Reading
 
     public init(
-        channel: String, carrierId: String, status: MessageStatus, errorCode: String = "", atMs: Int64,
+        channel: String,
+        carrierId: String,
+        status: MessageStatus,
+        errorCode: String = "",
+        atMs: Int64,
         reading: CarrierID.Reading = .same
     ) {
         self.channel = channel
@@ -214,7 +239,16 @@ public struct SandboxEntry: Sendable, Equatable {
     public var receivedAtMs: Int64
     public var outcome: String
 
-    public init(messageId: Int64, account: String, to: String, from: String, text: String, segments: Int, receivedAtMs: Int64, outcome: String) {
+    public init(
+        messageId: Int64,
+        account: String,
+        to: String,
+        from: String,
+        text: String,
+        segments: Int,
+        receivedAtMs: Int64,
+        outcome: String
+    ) {
         self.messageId = messageId
         self.account = account
         self.to = to

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,9 @@ public struct SecretBox: Sendable {
         // Another process may be creating it right now: wait until it is complete.
         for _ in 0..<50 {
             if let data = FileManager.default.contents(atPath: path),
-                let bytes = decodeKey(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                let bytes = decodeKey(
+                    String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                )
             {
                 return try SecretBox(key: bytes)
             }

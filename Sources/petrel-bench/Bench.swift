@@ -19,9 +19,13 @@ struct Bench: AsyncParsableCommand {
             that off). Requests are signed before the timed window, each with its own nonce and a current date,
             so the window measures the gateway, not the client's signing; the client's and the server's CPU use
             during the window are printed beside the rates.
-            """)
+            """
+    )
 
-    @Option(help: "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), store, micro, gw-batch, gw-single (in process).")
+    @Option(
+        help:
+            "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), store, micro, gw-batch, gw-single (in process)."
+    )
     var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
     @Option(help: "Concurrent connections for batch.") var batchConnections = 4
@@ -40,7 +44,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages made delivered per second in the receipts scenario.") var receiptRate = 20_000
     @Flag(help: "Start the server as an accept-only node (dispatcher.enabled: false): measures acceptance alone.")
     var noDelivery = false
-    @Option(help: "A PostgreSQL server (postgres://USER:PASS@HOST:PORT/DB, a role that may create databases): the started nodes share a fresh database on it instead of SQLite.")
+    @Option(
+        help:
+            "A PostgreSQL server (postgres://USER:PASS@HOST:PORT/DB, a role that may create databases): the started nodes share a fresh database on it instead of SQLite."
+    )
     var store: String?
     @Option(help: "Nodes to start on the --store database (the load is spread over them).") var nodes = 1
     @Option(help: "The petrel binary to start servers and petrel smsc from (default: petrel beside petrel-bench).")
@@ -62,17 +69,29 @@ struct Bench: AsyncParsableCommand {
         }
         guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
         if names == ["e2e"] {
-            print(try await EndToEndBench.run(
-                petrel: try PetrelBinary.resolve(petrel), messages: messages, connections: batchConnections,
-                window: window, receiptDelayMs: 100, sink: sink, store: store, nodes: nodes))
+            print(
+                try await EndToEndBench.run(
+                    petrel: try PetrelBinary.resolve(petrel),
+                    messages: messages,
+                    connections: batchConnections,
+                    window: window,
+                    receiptDelayMs: 100,
+                    sink: sink,
+                    store: store,
+                    nodes: nodes
+                )
+            )
             return
         }
         if names.allSatisfy({ $0.hasPrefix("gw-") }) {
             for name in names {
                 let before = CPUTime.of(pid: nil)
                 var r = try await InProcessBench.run(
-                    seconds: duration, concurrency: name == "gw-batch" ? batchConnections : connections,
-                    batch: name == "gw-batch" ? recipients : nil, commitOnly: name == "gw-commit")
+                    seconds: duration,
+                    concurrency: name == "gw-batch" ? batchConnections : connections,
+                    batch: name == "gw-batch" ? recipients : nil,
+                    commitOnly: name == "gw-commit"
+                )
                 r.clientCPU = (CPUTime.of(pid: nil) - before) / r.seconds
                 print(r.line)
             }
@@ -105,19 +124,31 @@ struct Bench: AsyncParsableCommand {
                 target = s.target
             }
             defer { server?.stop() }
-            _ = try await scenario.run(target, seconds: 2, prepare: false)            // warm-up
+            _ = try await scenario.run(target, seconds: 2, prepare: false)  // warm-up
             let r = try await scenario.run(
-                target, seconds: duration, prepare: true, serverPid: server?.process.processIdentifier ?? serverPid)
+                target,
+                seconds: duration,
+                prepare: true,
+                serverPid: server?.process.processIdentifier ?? serverPid
+            )
             let rss = server.map { String(format: "  rss %.0f MB", $0.residentMemoryMB()) } ?? ""
             print(r.line + rss)
             results.append(r)
         }
         // Issue 8's singles target is a ratio to the bare route measured in the same run.
-        if let single = results.first(where: { $0.scenario == "single" }), let bare = results.first(where: { $0.scenario == "baseline" }),
+        if let single = results.first(where: { $0.scenario == "single" }),
+            let bare = results.first(where: { $0.scenario == "baseline" }),
             bare.requestsPerSecond > 0
         {
-            print(String(format: "ratio    single / baseline %.2f (server CPU per request: single %.0f µs, baseline %.0f µs)",
-                single.requestsPerSecond / bare.requestsPerSecond, single.serverMicrosPerRequest ?? 0, bare.serverMicrosPerRequest ?? 0))
+            print(
+                String(
+                    format:
+                        "ratio    single / baseline %.2f (server CPU per request: single %.0f µs, baseline %.0f µs)",
+                    single.requestsPerSecond / bare.requestsPerSecond,
+                    single.serverMicrosPerRequest ?? 0,
+                    bare.serverMicrosPerRequest ?? 0
+                )
+            )
         }
         if let json {
             let text = "[" + results.map(\.json).joined(separator: ",") + "]\n"
@@ -155,9 +186,15 @@ extension Bench {
         for s in servers { s.stop() }
         await db.drop()
         for (i, r) in results.enumerated() { print("node \(i + 1)  " + r.line) }
-        print(String(
-            format: "%-9@ %d nodes on PostgreSQL: %.0f req/s  %.0f recipients/s in all",
-            scenario.name as NSString, nodes, results.map(\.requestsPerSecond).reduce(0, +), results.map(\.unitsPerSecond).reduce(0, +)))
+        print(
+            String(
+                format: "%-9@ %d nodes on PostgreSQL: %.0f req/s  %.0f recipients/s in all",
+                scenario.name as NSString,
+                nodes,
+                results.map(\.requestsPerSecond).reduce(0, +),
+                results.map(\.unitsPerSecond).reduce(0, +)
+            )
+        )
         return results
     }
 }
@@ -197,11 +234,18 @@ struct BenchTarget: Sendable {
             query += k + "=" + FormEncoding.percentEncode(v)
         }
         let request = RPCRequest(method: "POST", query: query, headers: headers, authority: authority)
-        headers.append((
-            "Authorization",
-            SignatureV3.authorization(
-                request, queryPairs: params, signedHeaders: ["host"] + headers.map(\.name), accessKeyId: ak, secret: sk)
-        ))
+        headers.append(
+            (
+                "Authorization",
+                SignatureV3.authorization(
+                    request,
+                    queryPairs: params,
+                    signedHeaders: ["host"] + headers.map(\.name),
+                    accessKeyId: ak,
+                    secret: sk
+                )
+            )
+        )
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/?" + query)
         head.headers.reserveCapacity(10)
         head.headers.add(name: "Host", value: authority)

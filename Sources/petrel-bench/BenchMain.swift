@@ -26,11 +26,15 @@ struct CLIError: Error, CustomStringConvertible {
 enum PetrelBinary {
     /// `path` if given, else `petrel` in the directory of this executable (`swift build` puts both there).
     static func resolve(_ path: String?) throws -> String {
-        let found = path ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let found =
+            path
+            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("petrel").path
         guard FileManager.default.isExecutableFile(atPath: found) else {
             throw CLIError(
-                description: "no petrel binary at \(found): build it (swift build --product petrel) or pass --petrel PATH")
+                description:
+                    "no petrel binary at \(found): build it (swift build --product petrel) or pass --petrel PATH"
+            )
         }
         return found
     }

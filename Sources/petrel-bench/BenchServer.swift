@@ -15,11 +15,19 @@ final class BenchServer {
     }
 
     static func start(
-        petrel: String, delivery: Bool = true, config: String? = nil, environment: [String: String] = [:]
+        petrel: String,
+        delivery: Bool = true,
+        config: String? = nil,
+        environment: [String: String] = [:]
     ) throws -> BenchServer {
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)").path
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-bench-\(UUID().uuidString)")
+            .path
         let configPath = dataDir + ".yaml"
-        try (config ?? "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (config ?? "dispatcher:\n  enabled: \(delivery)\nlogLevel: warning\n").write(
+            toFile: configPath,
+            atomically: true,
+            encoding: .utf8
+        )
         let ak = "LTAIbench" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let sk = "bench-secret-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let process = Process()
@@ -46,7 +54,11 @@ final class BenchServer {
             {
                 // Keep the pipe drained in the background.
                 handle.readabilityHandler = { h in _ = h.availableData }
-                return BenchServer(process: process, dataDir: dataDir, target: BenchTarget(host: "127.0.0.1", port: port, ak: ak, sk: sk))
+                return BenchServer(
+                    process: process,
+                    dataDir: dataDir,
+                    target: BenchTarget(host: "127.0.0.1", port: port, ak: ak, sk: sk)
+                )
             }
         }
         process.terminate()
@@ -79,7 +91,11 @@ struct BenchDatabase {
 
     static func create(server: String) async throws -> BenchDatabase {
         let name = "petrel_bench_\(UInt32.random(in: 0...UInt32.max))"
-        return BenchDatabase(server: server, name: name, url: try await PostgresStore.createDatabase(url: server, name: name))
+        return BenchDatabase(
+            server: server,
+            name: name,
+            url: try await PostgresStore.createDatabase(url: server, name: name)
+        )
     }
 
     var environment: [String: String] { ["PETREL_STORE": url, "PETREL_MASTER_KEY": Self.masterKey] }
@@ -89,7 +105,12 @@ struct BenchDatabase {
     /// The shared store, to watch message counts while the nodes work.
     func open() async throws -> PostgresStore {
         try await PostgresStore(
-            url: url, secrets: try SecretBox.loadMasterKey(dataDir: NSTemporaryDirectory(), environment: ["PETREL_MASTER_KEY": Self.masterKey]),
-            maxConnections: 2)
+            url: url,
+            secrets: try SecretBox.loadMasterKey(
+                dataDir: NSTemporaryDirectory(),
+                environment: ["PETREL_MASTER_KEY": Self.masterKey]
+            ),
+            maxConnections: 2
+        )
     }
 }

@@ -9,8 +9,15 @@ enum EndToEndBench {
     /// `sink`: HOST:PORT of an SMSC already running (the peers' `smsc.py`, for runs beside Kannel and Jasmin);
     /// nil starts `petrel smsc` (of the binary `petrel`).
     static func run(
-        petrel: String, messages: Int, connections: Int, window: Int, receiptDelayMs: Int, sink: String? = nil,
-        store: String? = nil, nodes: Int = 1, timeoutSeconds: Double = 120
+        petrel: String,
+        messages: Int,
+        connections: Int,
+        window: Int,
+        receiptDelayMs: Int,
+        sink: String? = nil,
+        store: String? = nil,
+        nodes: Int = 1,
+        timeoutSeconds: Double = 120
     ) async throws -> String {
         var smscHost = "127.0.0.1"
         var smscPort = Int.random(in: 20_000..<40_000)
@@ -23,9 +30,12 @@ enum EndToEndBench {
         }
         let smsc = Process()
         smsc.executableURL = URL(fileURLWithPath: petrel)
-        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-e2e-smsc-\(smscPort).json").path
-        smsc.arguments = ["smsc", "--listen", "127.0.0.1:\(smscPort)", "--system-id", "bench", "--password", "benchpw",
-                          "--receipt-delay-ms", String(receiptDelayMs), "--summary", summary]
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-e2e-smsc-\(smscPort).json")
+            .path
+        smsc.arguments = [
+            "smsc", "--listen", "127.0.0.1:\(smscPort)", "--system-id", "bench", "--password", "benchpw",
+            "--receipt-delay-ms", String(receiptDelayMs), "--summary", summary,
+        ]
         smsc.standardOutput = FileHandle.nullDevice
         if sink == nil { try smsc.run() }
         defer {
@@ -57,18 +67,29 @@ enum EndToEndBench {
         let requests = (messages + per - 1) / per
         let scenario = Scenario.batch(recipients: per, connections: max(1, connections / servers.count))
         let start = ContinuousClock.now
-        let cpu0 = (CPUTime.of(pid: nil), CPUTime.of(pid: server.process.processIdentifier), sink == nil ? CPUTime.of(pid: smsc.processIdentifier) : 0)
+        let cpu0 = (
+            CPUTime.of(pid: nil), CPUTime.of(pid: server.process.processIdentifier),
+            sink == nil ? CPUTime.of(pid: smsc.processIdentifier) : 0
+        )
         // The requests are dealt out over the nodes; each node's share goes through its own connections.
         let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
             for (k, s) in servers.enumerated() {
                 let target = s.target
                 let mine = Array(stride(from: k, to: requests, by: servers.count))
                 let prepared = mine.map { ByteBuffer(bytes: scenario.encode(target, $0 + 1)) }
-                let source = RequestSource(prepared: prepared, limit: mine.count) { scenario.encode(target, mine[min($0, mine.count - 1)] + 1) }
+                let source = RequestSource(prepared: prepared, limit: mine.count) {
+                    scenario.encode(target, mine[min($0, mine.count - 1)] + 1)
+                }
                 group.addTask {
                     try await LoadClient.run(
-                        host: target.host, port: target.port, connections: scenario.connections, seconds: 3600, units: per, source: source,
-                        check: { [expected = scenario.expected] in Scenario.check($0, $1, expected: expected) })
+                        host: target.host,
+                        port: target.port,
+                        connections: scenario.connections,
+                        seconds: 3600,
+                        units: per,
+                        source: source,
+                        check: { [expected = scenario.expected] in Scenario.check($0, $1, expected: expected) }
+                    )
                 }
             }
             var all: [Tally] = []
@@ -93,16 +114,29 @@ enum EndToEndBench {
         }
         let elapsed = (ContinuousClock.now - start).seconds
         let cpu = (
-            (CPUTime.of(pid: nil) - cpu0.0) / elapsed, (CPUTime.of(pid: server.process.processIdentifier) - cpu0.1) / elapsed,
-            sink == nil ? (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed : 0)
+            (CPUTime.of(pid: nil) - cpu0.0) / elapsed,
+            (CPUTime.of(pid: server.process.processIdentifier) - cpu0.1) / elapsed,
+            sink == nil ? (CPUTime.of(pid: smsc.processIdentifier) - cpu0.2) / elapsed : 0
+        )
         let rss = server.residentMemoryMB()
         try? await shared?.close()
         for s in servers { s.stop() }
         await db?.drop()
         return String(
-            format: "e2e       %d messages  accepted in %.2f s (%.0f/s)  delivered in %.2f s: %.0f messages/s end to end  errors %d  cpu client %.2f server %.2f smsc %.2f  rss %.0f MB",
-            total, accepted, Double(total) / accepted, elapsed, Double(delivered) / elapsed, tallies.map(\.errors).reduce(0, +), cpu.0,
-            cpu.1, cpu.2, rss)
-            + (db == nil ? "" : "  (\(servers.count) node\(servers.count == 1 ? "" : "s") on PostgreSQL; cpu and rss of node 1)")
+            format:
+                "e2e       %d messages  accepted in %.2f s (%.0f/s)  delivered in %.2f s: %.0f messages/s end to end  errors %d  cpu client %.2f server %.2f smsc %.2f  rss %.0f MB",
+            total,
+            accepted,
+            Double(total) / accepted,
+            elapsed,
+            Double(delivered) / elapsed,
+            tallies.map(\.errors).reduce(0, +),
+            cpu.0,
+            cpu.1,
+            cpu.2,
+            rss
+        )
+            + (db == nil
+                ? "" : "  (\(servers.count) node\(servers.count == 1 ? "" : "s") on PostgreSQL; cpu and rss of node 1)")
     }
 }

@@ -8,13 +8,29 @@ import PetrelStore
 /// The RPC gateway called directly, without HTTP: isolates the cost of signature checks, validation and the
 /// durable commit from the HTTP stack's.
 enum InProcessBench {
-    static func run(seconds: Double, concurrency: Int, batch: Int?, commitOnly: Bool = false) async throws -> BenchResult {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-inproc-\(UUID().uuidString)").path
+    static func run(
+        seconds: Double,
+        concurrency: Int,
+        batch: Int?,
+        commitOnly: Bool = false
+    ) async throws -> BenchResult {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-inproc-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
-        try await store.putAccessKey(AccessKeyRecord(id: "ak", secret: "sk", account: "default", name: "bench", createdAtMs: 0))
+        let store = try await DataDirectory.openStore(
+            path: dir,
+            environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)]
+        )
+        try await store.putAccessKey(
+            AccessKeyRecord(id: "ak", secret: "sk", account: "default", name: "bench", createdAtMs: 0)
+        )
         let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
-        let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: { PetrelServer.now() })
+        let gateway = Gateway(
+            env: env,
+            nonces: NonceGuard(),
+            throttle: Throttle(limits: [:]),
+            clock: { PetrelServer.now() }
+        )
         let target = BenchTarget(host: "127.0.0.1", port: 1, ak: "ak", sk: "sk")
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
@@ -28,10 +44,19 @@ enum InProcessBench {
                         if commitOnly {
                             let sent = ContinuousClock.now
                             let m = Message(
-                                id: env.ids.next(1, nowMs: PetrelServer.now())[0], account: "default", to: "85292012345", text: "x",
-                                createdAtMs: 0)
+                                id: env.ids.next(1, nowMs: PetrelServer.now())[0],
+                                account: "default",
+                                to: "85292012345",
+                                text: "x",
+                                createdAtMs: 0
+                            )
                             let hash = NonceGuard.digest(accessKeyId: "ak", nonce: String(i))
-                            try await store.commit(WriteBatch(nonce: NonceRecord(hash: hash, expiresAtMs: PetrelServer.now()), messages: [m]))
+                            try await store.commit(
+                                WriteBatch(
+                                    nonce: NonceRecord(hash: hash, expiresAtMs: PetrelServer.now()),
+                                    messages: [m]
+                                )
+                            )
                             tally.record(ContinuousClock.now - sent, units: 1)
                             continue
                         }
@@ -49,8 +74,12 @@ enum InProcessBench {
                         let head = target.signedHead(action: action, params: params)
                         let query = String(head.uri.dropFirst(2))
                         let request = RPCRequest(
-                            method: "POST", query: query, headers: head.headers.map { (name: $0.name, value: $0.value) }
-                                .filter { $0.name != "Host" }, authority: target.authority)
+                            method: "POST",
+                            query: query,
+                            headers: head.headers.map { (name: $0.name, value: $0.value) }
+                                .filter { $0.name != "Host" },
+                            authority: target.authority
+                        )
                         let sent = ContinuousClock.now
                         let r = await gateway.handle(request)
                         if r.status == 200 && r.code == "OK" {
@@ -69,7 +98,10 @@ enum InProcessBench {
         }
         try await store.close()
         return BenchResult(
-            scenario: batch == nil ? "gw-single" : "gw-batch", connections: concurrency,
-            seconds: (ContinuousClock.now - start).seconds, tally: tallies)
+            scenario: batch == nil ? "gw-single" : "gw-batch",
+            connections: concurrency,
+            seconds: (ContinuousClock.now - start).seconds,
+            tally: tallies
+        )
     }
 }

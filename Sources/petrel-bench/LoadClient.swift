@@ -19,7 +19,13 @@ final class LoadHandler: ChannelInboundHandler, RemovableChannelHandler {
     var tally = Tally()
     var sentAt = NIODeadline.now()
 
-    init(source: RequestSource, deadline: NIODeadline, units: Int, check: @escaping @Sendable (Int, ByteBuffer) -> Bool, done: EventLoopPromise<Tally>) {
+    init(
+        source: RequestSource,
+        deadline: NIODeadline,
+        units: Int,
+        check: @escaping @Sendable (Int, ByteBuffer) -> Bool,
+        done: EventLoopPromise<Tally>
+    ) {
         self.source = source
         self.deadline = deadline
         self.units = units
@@ -62,7 +68,7 @@ final class LoadHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        done.succeed(tally)   // no-op if already completed
+        done.succeed(tally)  // no-op if already completed
     }
 }
 
@@ -96,7 +102,12 @@ final class RequestSource: Sendable {
 
 enum LoadClient {
     static func run(
-        host: String, port: Int, connections: Int, seconds: Double, units: Int, source: RequestSource,
+        host: String,
+        port: Int,
+        connections: Int,
+        seconds: Double,
+        units: Int,
+        source: RequestSource,
         check: @escaping @Sendable (Int, ByteBuffer) -> Bool
     ) async throws -> Tally {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -111,7 +122,8 @@ enum LoadClient {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SimpleResponseDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
-                            LoadHandler(source: source, deadline: deadline, units: units, check: check, done: done))
+                            LoadHandler(source: source, deadline: deadline, units: units, check: check, done: done)
+                        )
                     }
                 }
                 .connect(host: host, port: port)
@@ -185,7 +197,11 @@ struct SimpleResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(
+        context: ChannelHandlerContext,
+        buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
         .needMoreData
     }
 }

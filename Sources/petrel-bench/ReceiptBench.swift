@@ -13,18 +13,36 @@ import Synchronization
 /// their receipts to a local HTTP receiver. Prints receipts per second and the lag from status change to arrival.
 enum ReceiptBench {
     static func run(messages: Int, batchSize: Int, rate: Int) async throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-receiptbench-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "petrel-receiptbench-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try await DataDirectory.openStore(path: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "cd", count: 32)])
+        let store = try await DataDirectory.openStore(
+            path: dir,
+            environment: ["PETREL_MASTER_KEY": String(repeating: "cd", count: 32)]
+        )
         let receiver = BenchReceiver()
         let port = try await receiver.start()
-        try await store.putAccount(AccountRecord(name: "default", receiptURL: "http://127.0.0.1:\(port)/r", webhookSecret: "bench-secret", updatedAtMs: 0))
+        try await store.putAccount(
+            AccountRecord(
+                name: "default",
+                receiptURL: "http://127.0.0.1:\(port)/r",
+                webhookSecret: "bench-secret",
+                updatedAtMs: 0
+            )
+        )
 
         let ids = MessageIDGenerator()
         let start = PetrelServer.now()
         for chunk in stride(from: 0, to: messages, by: 1000) {
             let batch = ids.next(min(1000, messages - chunk), nowMs: start).map {
-                Message(id: $0, account: "default", to: Scenario.number(Int($0 & 0xFFFF)), text: "Your order has shipped", createdAtMs: start)
+                Message(
+                    id: $0,
+                    account: "default",
+                    to: Scenario.number(Int($0 & 0xFFFF)),
+                    text: "Your order has shipped",
+                    createdAtMs: start
+                )
             }
             try await store.commit(WriteBatch(messages: batch))
         }
@@ -35,14 +53,21 @@ enum ReceiptBench {
             claimed += c
         }
         var sent = DispatchResults()
-        sent.sent = claimed.map { SentRecord(id: $0.id, channel: "bench", carrierMessageId: "", sentAtMs: start + 1, parts: []) }
+        sent.sent = claimed.map {
+            SentRecord(id: $0.id, channel: "bench", carrierMessageId: "", sentAtMs: start + 1, parts: [])
+        }
         try await store.record(sent)
 
         var configuration = ReceiptPusher.Configuration()
         configuration.batchSize = batchSize
         configuration.pollMs = 50
         configuration.maxWaitMs = 200
-        let pusher = ReceiptPusher(store: store, configuration: configuration, logger: Logger(label: "bench"), clock: { PetrelServer.now() })
+        let pusher = ReceiptPusher(
+            store: store,
+            configuration: configuration,
+            logger: Logger(label: "bench"),
+            clock: { PetrelServer.now() }
+        )
         let pushing = Task { try await pusher.run() }
 
         // Deliver in slices of 1,000 at `rate` a second, as a carrier's receipts would come in.
@@ -50,12 +75,18 @@ enum ReceiptBench {
         for (n, chunk) in stride(from: 0, to: claimed.count, by: 1000).enumerated() {
             let at = PetrelServer.now()
             receiver.delivered(claimed[chunk..<min(chunk + 1000, claimed.count)].map(\.id), atMs: at)
-            try await store.apply(claimed[chunk..<min(chunk + 1000, claimed.count)].map { StatusUpdate(id: $0.id, status: .delivered, atMs: at) })
+            try await store.apply(
+                claimed[chunk..<min(chunk + 1000, claimed.count)].map {
+                    StatusUpdate(id: $0.id, status: .delivered, atMs: at)
+                }
+            )
             let due = began + .milliseconds(1_000_000 * (n + 1) / max(rate, 1))
             if ContinuousClock.now < due { try await Task.sleep(until: due) }
         }
         let deadline = ContinuousClock.now + .seconds(120)
-        while receiver.count < messages && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while receiver.count < messages && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let seconds = (ContinuousClock.now - began).seconds
         pushing.cancel()
         _ = await pushing.result
@@ -64,8 +95,18 @@ enum ReceiptBench {
         try await store.close()
         try await receiver.stop()
         return String(
-            format: "receipts  %d delivered at %d/s, %d received (%d POSTs of up to %d) in %.2f s: %.0f receipts/s  lag p50 %lld ms p99 %lld ms",
-            messages, rate, receiver.count, receiver.posts, batchSize, seconds, Double(receiver.count) / seconds, pct(0.5), pct(0.99))
+            format:
+                "receipts  %d delivered at %d/s, %d received (%d POSTs of up to %d) in %.2f s: %.0f receipts/s  lag p50 %lld ms p99 %lld ms",
+            messages,
+            rate,
+            receiver.count,
+            receiver.posts,
+            batchSize,
+            seconds,
+            Double(receiver.count) / seconds,
+            pct(0.5),
+            pct(0.99)
+        )
     }
 }
 
@@ -105,7 +146,9 @@ final class BenchReceiver: Sendable {
         state.withLock { s in
             s.posts += 1
             for r in reports {
-                guard let id = r["MessageId"].flatMap({ Int64($0) }), s.seen.insert(id).inserted, let done = s.doneAt[id] else { continue }
+                guard let id = r["MessageId"].flatMap({ Int64($0) }), s.seen.insert(id).inserted,
+                    let done = s.doneAt[id]
+                else { continue }
                 s.lags.append(now - done)
             }
         }
@@ -130,7 +173,10 @@ final class BenchReceiver: Sendable {
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Content-Length", value: String(answer.utf8.count))
                 context.write(wrapOutboundOut(.head(head)), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer)))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer)))),
+                    promise: nil
+                )
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             }
         }

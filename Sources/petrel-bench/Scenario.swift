@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOHTTP1
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum Scenario {
     case batch(recipients: Int, connections: Int)
@@ -58,8 +59,8 @@ enum Scenario {
     /// Requests signed ahead of a timed window of `seconds` (more are signed on the fly if the server is faster).
     func preparedCount(seconds: Double) -> Int {
         switch self {
-        case .batch: return Int(140 * seconds)   // ~70 KB each; the fastest runs here take ~110 per second
-        case .single: return Int(30_000 * seconds)   // ~1 KB each; the fastest runs here serve ~20,000 per second
+        case .batch: return Int(140 * seconds)  // ~70 KB each; the fastest runs here take ~110 per second
+        case .single: return Int(30_000 * seconds)  // ~1 KB each; the fastest runs here serve ~20,000 per second
         case .baseline: return 0
         }
     }
@@ -72,10 +73,14 @@ enum Scenario {
             let to = (0..<n).map { "\"\(Self.number(i * n + $0))\"" }.joined(separator: ",")
             let texts = (0..<n).map { "\"Your order \(i)-\($0) has shipped\"" }.joined(separator: ",")
             head = target.signedHead(
-                action: "BatchSendMessageToGlobe", params: [("Message", "[\(texts)]"), ("To", "[\(to)]"), ("Type", "NOTIFY")])
+                action: "BatchSendMessageToGlobe",
+                params: [("Message", "[\(texts)]"), ("To", "[\(to)]"), ("Type", "NOTIFY")]
+            )
         case .single:
             head = target.signedHead(
-                action: "SendMessageToGlobe", params: [("Message", "Your code is \(i % 1_000_000)"), ("To", Self.number(i)), ("Type", "OTP")])
+                action: "SendMessageToGlobe",
+                params: [("Message", "Your code is \(i % 1_000_000)"), ("To", Self.number(i)), ("Type", "OTP")]
+            )
         case .baseline:
             return Array("GET /healthz HTTP/1.1\r\nHost: \(target.authority)\r\n\r\n".utf8)
         }
@@ -107,7 +112,9 @@ enum Scenario {
             expected.withUnsafeBytes { needle in
                 var i = 0
                 while i + needle.count <= hay.count {
-                    if hay[i] == first, memcmp(hay.baseAddress! + i, needle.baseAddress!, needle.count) == 0 { return true }
+                    if hay[i] == first, memcmp(hay.baseAddress! + i, needle.baseAddress!, needle.count) == 0 {
+                        return true
+                    }
                     i += 1
                 }
                 return false
@@ -115,7 +122,8 @@ enum Scenario {
         }
     }
 
-    func run(_ target: BenchTarget, seconds: Double, prepare: Bool, serverPid: Int32? = nil) async throws -> BenchResult {
+    func run(_ target: BenchTarget, seconds: Double, prepare: Bool, serverPid: Int32? = nil) async throws -> BenchResult
+    {
         let count = prepare ? preparedCount(seconds: seconds) : 0
         let base = Int.random(in: 0..<1_000_000) * 10_000
         let prepared = await withTaskGroup(of: [ByteBuffer].self) { group in
@@ -134,8 +142,14 @@ enum Scenario {
         let start = ContinuousClock.now
         let cpuBefore = (CPUTime.of(pid: nil), CPUTime.of(pid: serverPid))
         let tally = try await LoadClient.run(
-            host: target.host, port: target.port, connections: connections, seconds: seconds, units: units, source: source,
-            check: { [expected] in Self.check($0, $1, expected: expected) })
+            host: target.host,
+            port: target.port,
+            connections: connections,
+            seconds: seconds,
+            units: units,
+            source: source,
+            check: { [expected] in Self.check($0, $1, expected: expected) }
+        )
         let elapsed = (ContinuousClock.now - start).seconds
         var result = BenchResult(scenario: name, connections: connections, seconds: elapsed, tally: tally)
         result.clientCPU = (CPUTime.of(pid: nil) - cpuBefore.0) / elapsed
@@ -195,18 +209,38 @@ struct BenchResult {
 
     var line: String {
         String(
-            format: "%-9@ conns %3d  %9.0f req/s  %10.0f recipients/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  errors %d",
-            scenario as NSString, connections, requestsPerSecond, unitsPerSecond, percentile(0.5), percentile(0.9),
-            percentile(0.99), tally.errors)
+            format:
+                "%-9@ conns %3d  %9.0f req/s  %10.0f recipients/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  errors %d",
+            scenario as NSString,
+            connections,
+            requestsPerSecond,
+            unitsPerSecond,
+            percentile(0.5),
+            percentile(0.9),
+            percentile(0.99),
+            tally.errors
+        )
             + (clientCPU.map { String(format: "  cpu client %.2f", $0) } ?? "")
             + (serverCPU.map { String(format: " server %.2f", $0) } ?? "")
     }
 
     var json: String {
         String(
-            format: #"{"scenario":"%@","connections":%d,"seconds":%.2f,"requests":%d,"requestsPerSecond":%.1f,"recipientsPerSecond":%.1f,"p50ms":%.3f,"p90ms":%.3f,"p99ms":%.3f,"errors":%d,"clientCPU":%.3f,"serverCPU":%.3f}"#,
-            scenario as NSString, connections, seconds, tally.requests, requestsPerSecond, unitsPerSecond, percentile(0.5),
-            percentile(0.9), percentile(0.99), tally.errors, clientCPU ?? -1, serverCPU ?? -1)
+            format:
+                #"{"scenario":"%@","connections":%d,"seconds":%.2f,"requests":%d,"requestsPerSecond":%.1f,"recipientsPerSecond":%.1f,"p50ms":%.3f,"p90ms":%.3f,"p99ms":%.3f,"errors":%d,"clientCPU":%.3f,"serverCPU":%.3f}"#,
+            scenario as NSString,
+            connections,
+            seconds,
+            tally.requests,
+            requestsPerSecond,
+            unitsPerSecond,
+            percentile(0.5),
+            percentile(0.9),
+            percentile(0.99),
+            tally.errors,
+            clientCPU ?? -1,
+            serverCPU ?? -1
+        )
     }
 }
 
@@ -223,7 +257,9 @@ enum CPUTime {
 
     static func of(pid: Int32?) -> Double {
         let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else {
+            return 0
+        }
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / ticks

@@ -9,39 +9,54 @@ struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
         abstract: "Account settings: where delivery receipts are pushed (works while a server runs).",
-        subcommands: [SetReceiptURL.self, List.self])
+        subcommands: [SetReceiptURL.self, List.self]
+    )
 
     struct SetReceiptURL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-receipt-url",
             abstract: "Push the account's delivery receipts to URL (\"\" stops them); prints the webhook secret.",
-            discussion: "A running server picks the change up within a few seconds.")
+            discussion: "A running server picks the change up within a few seconds."
+        )
         @OptionGroup var data: DataDirOption
         @Argument(help: "The account (\"default\" unless keys were made for another).") var account: String
         @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
-        @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret: String?
+        @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret:
+            String?
 
         func run() async throws {
-            guard isPlainIdentifier(account, maxLength: 64) else { throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces") }
+            guard isPlainIdentifier(account, maxLength: 64) else {
+                throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
+            }
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
                 throw CLIError(description: "the receipt URL must look like http://host[:port]/path, got \(url)")
             }
-            if let secret, secret.count < 16 { throw CLIError(description: "--secret must have at least 16 characters") }
+            if let secret, secret.count < 16 {
+                throw CLIError(description: "--secret must have at least 16 characters")
+            }
             let record = try await withStore(data) {
                 try await Accounts.setReceiptURL(store: $0, account: account, url: url, secret: secret, nowMs: nowMs())
             }
-            print(#"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#)
+            print(
+                #"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#
+            )
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List accounts with receipt settings (never their secrets).")
+        static let configuration = CommandConfiguration(
+            abstract: "List accounts with receipt settings (never their secrets)."
+        )
         @OptionGroup var data: DataDirOption
 
         func run() async throws {
-            let (accounts, counts) = try await withStore(data) { (try await $0.accounts(), try await $0.outboxCounts()) }
+            let (accounts, counts) = try await withStore(data) {
+                (try await $0.accounts(), try await $0.outboxCounts())
+            }
             let items = accounts.map { #"{"Account":\#(json($0.name)),"ReceiptUrl":\#(json($0.receiptURL))}"# }
-            print(#"{"Accounts":[\#(items.joined(separator: ","))],"Outbox":{"Pending":\#(counts.pending),"Parked":\#(counts.parked)}}"#)
+            print(
+                #"{"Accounts":[\#(items.joined(separator: ","))],"Outbox":{"Pending":\#(counts.pending),"Parked":\#(counts.parked)}}"#
+            )
         }
     }
 }
@@ -50,11 +65,13 @@ struct ReceiptsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receipts",
         abstract: "The delivery-receipt outbox: push receipts again, list and retry parked ones.",
-        subcommands: [Replay.self, Parked.self, Retry.self])
+        subcommands: [Replay.self, Parked.self, Retry.self]
+    )
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Push the receipts of final messages again (a running server sends them within seconds).")
+            abstract: "Push the receipts of final messages again (a running server sends them within seconds)."
+        )
         @OptionGroup var data: DataDirOption
         @Option(help: "Only this account's messages.") var account: String?
         @Option(help: "Only this message.") var messageId: String?
@@ -71,7 +88,9 @@ struct ReceiptsCommand: AsyncParsableCommand {
         func run() async throws {
             var filter = ReceiptFilter(account: account, taskId: taskId)
             if let messageId {
-                guard let id = Int64(messageId) else { throw CLIError(description: "--message-id must be a MessageId (digits)") }
+                guard let id = Int64(messageId) else {
+                    throw CLIError(description: "--message-id must be a MessageId (digits)")
+                }
                 filter.messageId = id
             }
             if let since {
@@ -93,7 +112,9 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             for r in try await withStore(data, { try await $0.parkedReceipts(account: account, limit: limit) }) {
-                print(#"{"ReportId":"\#(r.id)","Account":\#(json(r.account)),"MessageId":"\#(r.message.id)","Attempts":\#(r.attempts),"LastError":\#(json(r.lastError))}"#)
+                print(
+                    #"{"ReportId":"\#(r.id)","Account":\#(json(r.account)),"MessageId":"\#(r.message.id)","Attempts":\#(r.attempts),"LastError":\#(json(r.lastError))}"#
+                )
             }
         }
     }

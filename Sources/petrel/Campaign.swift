@@ -9,7 +9,10 @@ import PetrelDelivery
 /// (the same checks, preview and background sending as the web console).
 struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "campaign", abstract: "Mass messaging from a CSV file.", subcommands: [Send.self])
+        commandName: "campaign",
+        abstract: "Mass messaging from a CSV file.",
+        subcommands: [Send.self]
+    )
 
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,7 +21,8 @@ struct CampaignCommand: AsyncParsableCommand {
                 The CSV has a number column (named number, phone, mobile, to or msisdn, or the first column) and any \
                 other columns, used as ${column} in the text. A file without a header is a list of numbers.
                 The key comes from --key-id/--key-secret or PETREL_ACCESS_KEY_ID/PETREL_ACCESS_KEY_SECRET.
-                """)
+                """
+        )
 
         @Option(help: "The CSV file.") var csv: String
         @Option(help: "The text, with ${column} placeholders.") var text: String
@@ -27,7 +31,8 @@ struct CampaignCommand: AsyncParsableCommand {
         @Option(help: "ValidityPeriod in seconds.") var validity: Int?
         @Option(help: "Start time, UTC (2026-11-26T08:00); default now.") var start: String?
         @Option(help: "Campaign name.") var name: String?
-        @Option(name: .customLong("task-id"), help: "TaskId on every message (default campaign-ID).") var taskId: String?
+        @Option(name: .customLong("task-id"), help: "TaskId on every message (default campaign-ID).") var taskId:
+            String?
         @Option(help: "The server's URL.") var server = "http://127.0.0.1:8080"
         @Option(name: .customLong("key-id")) var keyId: String?
         @Option(name: .customLong("key-secret")) var keySecret: String?
@@ -36,10 +41,16 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             let env = ProcessInfo.processInfo.environment
-            guard let id = keyId ?? env["PETREL_ACCESS_KEY_ID"], let secret = keySecret ?? env["PETREL_ACCESS_KEY_SECRET"] else {
-                throw CLIError(description: "give --key-id and --key-secret (or PETREL_ACCESS_KEY_ID and PETREL_ACCESS_KEY_SECRET)")
+            guard let id = keyId ?? env["PETREL_ACCESS_KEY_ID"],
+                let secret = keySecret ?? env["PETREL_ACCESS_KEY_SECRET"]
+            else {
+                throw CLIError(
+                    description: "give --key-id and --key-secret (or PETREL_ACCESS_KEY_ID and PETREL_ACCESS_KEY_SECRET)"
+                )
             }
-            guard let data = FileManager.default.contents(atPath: csv) else { throw CLIError(description: "cannot read \(csv)") }
+            guard let data = FileManager.default.contents(atPath: csv) else {
+                throw CLIError(description: "cannot read \(csv)")
+            }
             let console = try await ConsoleClient.signIn(server: server, keyId: id, secret: secret)
 
             var query: [(String, String)] = [("text", text), ("type", type)]
@@ -49,13 +60,22 @@ struct CampaignCommand: AsyncParsableCommand {
             if let name { query.append(("name", name)) }
             if let taskId { query.append(("task_id", taskId)) }
             let upload = Date()
-            let created = try await console.call(.POST, "/console/api/campaigns?" + FormEncoding.canonicalQuery(query), body: Array(data), type: "text/csv")
+            let created = try await console.call(
+                .POST,
+                "/console/api/campaigns?" + FormEncoding.canonicalQuery(query),
+                body: Array(data),
+                type: "text/csv"
+            )
             let campaign = created["Id"] ?? ""
-            print("campaign \(campaign): \(created["ValidRows"] ?? "0") valid rows of \(created["TotalRows"] ?? "0"), \(created["InvalidRows"] ?? "0") invalid, \(created["Parts"] ?? "0") parts (checked in \(String(format: "%.1f", Date().timeIntervalSince(upload))) s)")
+            print(
+                "campaign \(campaign): \(created["ValidRows"] ?? "0") valid rows of \(created["TotalRows"] ?? "0"), \(created["InvalidRows"] ?? "0") invalid, \(created["Parts"] ?? "0") parts (checked in \(String(format: "%.1f", Date().timeIntervalSince(upload))) s)"
+            )
             if let report = created["InvalidReport"], !report.isEmpty {
                 let lines = report.split(separator: "\n")
                 for line in lines.prefix(10) { print("  \(line)") }
-                if Int(created["InvalidRows"] ?? "0") ?? 0 > 10 { print("  … all invalid rows: \(server)/console/campaigns/\(campaign)/invalid.csv") }
+                if Int(created["InvalidRows"] ?? "0") ?? 0 > 10 {
+                    print("  … all invalid rows: \(server)/console/campaigns/\(campaign)/invalid.csv")
+                }
             }
             if dryRun {
                 print("draft kept; start it in the console: \(server)/console/campaigns/\(campaign)")
@@ -70,9 +90,16 @@ struct CampaignCommand: AsyncParsableCommand {
                 let c = try await console.call(.GET, "/console/api/campaigns/\(campaign)")
                 let done = Int(c["Cursor"] ?? "0") ?? 0
                 let elapsed = Date().timeIntervalSince(started)
-                Self.progress(done: done, total: total, rate: elapsed > 0 ? Double(done) / elapsed : 0, status: c["Status"] ?? "")
+                Self.progress(
+                    done: done,
+                    total: total,
+                    rate: elapsed > 0 ? Double(done) / elapsed : 0,
+                    status: c["Status"] ?? ""
+                )
                 if c["Status"] == "done" || c["Status"] == "cancelled" {
-                    print("\ncampaign \(campaign) \(c["Status"]!): \(c["Accepted"] ?? "0") accepted, \(c["Refused"] ?? "0") refused in \(String(format: "%.1f", elapsed)) s (TaskId \(c["TaskId"] ?? ""))")
+                    print(
+                        "\ncampaign \(campaign) \(c["Status"]!): \(c["Accepted"] ?? "0") accepted, \(c["Refused"] ?? "0") refused in \(String(format: "%.1f", elapsed)) s (TaskId \(c["TaskId"] ?? ""))"
+                    )
                     return
                 }
                 try await Task.sleep(for: .milliseconds(500))
@@ -103,8 +130,12 @@ struct ConsoleClient {
         }
         let body = Array(FormEncoding.canonicalQuery([("key_id", keyId), ("key_secret", secret)]).utf8)
         let r = try await WebhookClient().request(
-            .POST, WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: "/console/api/session"), body: body,
-            headers: [("Content-Type", "application/x-www-form-urlencoded")], timeout: .seconds(10))
+            .POST,
+            WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: "/console/api/session"),
+            body: body,
+            headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            timeout: .seconds(10)
+        )
         let fields = try Self.decode(r)
         guard let setCookie = r.headers.first(where: { $0.0.lowercased() == "set-cookie" })?.1,
             let cookie = setCookie.split(separator: ";").first, let csrf = fields["Csrf"]
@@ -112,22 +143,36 @@ struct ConsoleClient {
         return ConsoleClient(endpoint: endpoint, cookie: String(cookie), csrf: csrf)
     }
 
-    func call(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], type: String = "application/x-www-form-urlencoded") async throws -> [String: String] {
+    func call(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8] = [],
+        type: String = "application/x-www-form-urlencoded"
+    ) async throws -> [String: String] {
         let r = try await client.request(
-            method, WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: path), body: body,
-            headers: [("Content-Type", type), ("Cookie", cookie), ("X-CSRF-Token", csrf)], timeout: .seconds(300),
-            maxBody: 1 << 20)
+            method,
+            WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: path),
+            body: body,
+            headers: [("Content-Type", type), ("Cookie", cookie), ("X-CSRF-Token", csrf)],
+            timeout: .seconds(300),
+            maxBody: 1 << 20
+        )
         return try Self.decode(r)
     }
 
     static func decode(_ r: WebhookClient.Response) throws -> [String: String] {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
-            throw CLIError(description: "unexpected answer \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
+            throw CLIError(
+                description: "unexpected answer \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
+            )
         }
         var fields: [String: String] = [:]
         for (k, v) in object { fields[k] = v as? String ?? "\(v)" }
         guard r.status == 200 else {
-            throw CLIError(description: "\(r.status) \(fields["Code"] ?? ""): \(fields["Message"] ?? String(decoding: r.body, as: UTF8.self))")
+            throw CLIError(
+                description:
+                    "\(r.status) \(fields["Code"] ?? ""): \(fields["Message"] ?? String(decoding: r.body, as: UTF8.self))"
+            )
         }
         return fields
     }

@@ -8,7 +8,8 @@ import PetrelStore
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage access keys (works while a server runs on the same data directory).",
-        subcommands: [Create.self, List.self, Disable.self, Enable.self, Delete.self])
+        subcommands: [Create.self, List.self, Disable.self, Enable.self, Delete.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print its id and secret.")
@@ -31,7 +32,9 @@ struct Keys: AsyncParsableCommand {
                 }
                 policyText = text
             }
-            guard isPlainIdentifier(account, maxLength: 64) else { throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces") }
+            guard isPlainIdentifier(account, maxLength: 64) else {
+                throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces")
+            }
             let key = AccessKeys.make(name: name, account: account, policy: policyText, nowMs: nowMs())
             try await withStore(data) { try await $0.putAccessKey(key) }
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
@@ -55,9 +58,11 @@ struct Keys: AsyncParsableCommand {
             print("ID                        ACCOUNT          NAME             STATUS    POLICY")
             for k in keys {
                 print(
-                    k.id.padding(toLength: 26, withPad: " ", startingAt: 0) + k.account.padding(toLength: 17, withPad: " ", startingAt: 0)
+                    k.id.padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + k.account.padding(toLength: 17, withPad: " ", startingAt: 0)
                         + k.name.padding(toLength: 17, withPad: " ", startingAt: 0)
-                        + (k.enabled ? "enabled   " : "disabled  ") + (k.policy == nil ? "full" : "custom"))
+                        + (k.enabled ? "enabled   " : "disabled  ") + (k.policy == nil ? "full" : "custom")
+                )
             }
         }
     }

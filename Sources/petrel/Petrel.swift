@@ -21,7 +21,8 @@ struct Petrel: AsyncParsableCommand {
         subcommands: [
             Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
             SMSC.self, CampaignCommand.self, BenchMoved.self,
-        ])
+        ]
+    )
 }
 
 /// `--data-dir` and `--store`, shared by every command that opens the store.
@@ -31,7 +32,9 @@ struct DataDirOption: ParsableArguments {
 
     @Option(
         name: .customLong("store"),
-        help: "postgres://USER:PASS@HOST:PORT/DB to use a shared PostgreSQL store (default $PETREL_STORE, else SQLite in the data directory).")
+        help:
+            "postgres://USER:PASS@HOST:PORT/DB to use a shared PostgreSQL store (default $PETREL_STORE, else SQLite in the data directory)."
+    )
     var store: String?
 
     var path: String {

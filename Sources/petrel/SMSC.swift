@@ -15,15 +15,21 @@ struct SMSC: AsyncParsableCommand {
             pick what happens:
             \(SMSCBehaviour.table.map { "  …\($0.ending)  \($0.meaning)" }.joined(separator: "\n"))
               other  accepted, then receipt stat:DELIVRD
-            """)
+            """
+    )
 
     @Option(help: "Address to listen on, HOST:PORT.") var listen = "127.0.0.1:2775"
     @Option(name: .customLong("system-id"), help: "The system_id binds must present.") var systemID: String?
     @Option(help: "The password binds must present.") var password: String?
-    @Option(name: .customLong("receipt-delay-ms"), help: "Delay before a delivery receipt.") var receiptDelayMs: Int64 = 100
-    @Flag(name: .customLong("hex-ids"), help: "Answer submit_sm with hex ids (leading zeros) and quote them in decimal in receipts.")
+    @Option(name: .customLong("receipt-delay-ms"), help: "Delay before a delivery receipt.") var receiptDelayMs: Int64 =
+        100
+    @Flag(
+        name: .customLong("hex-ids"),
+        help: "Answer submit_sm with hex ids (leading zeros) and quote them in decimal in receipts."
+    )
     var hexIDs = false
-    @Flag(help: "Ignore the magic endings: accept and deliver everything (a plain sink for benchmarks).") var noFaults = false
+    @Flag(help: "Ignore the magic endings: accept and deliver everything (a plain sink for benchmarks).") var noFaults =
+        false
     @Option(help: "Rewrite this file with JSON counters every second.") var summary: String?
 
     func run() async throws {
@@ -44,7 +50,12 @@ struct SMSC: AsyncParsableCommand {
         fflush(nil)
         let service = SMSCService(server: server, summary: summary)
         let group = ServiceGroup(
-            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "petrel-smsc")))
+            configuration: .init(
+                services: [service],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "petrel-smsc")
+            )
+        )
         try await group.run()
     }
 }

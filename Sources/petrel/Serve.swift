@@ -14,10 +14,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Config file (YAML or JSON).")
     var config: String?
 
-    @Option(help: "A shared PostgreSQL store, postgres://USER:PASS@HOST:PORT/DB (default $PETREL_STORE, else SQLite in the data directory).")
+    @Option(
+        help:
+            "A shared PostgreSQL store, postgres://USER:PASS@HOST:PORT/DB (default $PETREL_STORE, else SQLite in the data directory)."
+    )
     var store: String?
 
-    @Option(name: .customLong("node-name"), help: "This node's name among nodes sharing a PostgreSQL store (default HOSTNAME:DATA-DIR).")
+    @Option(
+        name: .customLong("node-name"),
+        help: "This node's name among nodes sharing a PostgreSQL store (default HOSTNAME:DATA-DIR)."
+    )
     var nodeName: String?
 
     func run() async throws {
@@ -29,7 +35,9 @@ struct Serve: AsyncParsableCommand {
             throw CLIError(description: "\(error)")
         }
         if let env = ProcessInfo.processInfo.environment["PETREL_LOG_FORMAT"] {
-            guard let format = LogFormat(rawValue: env) else { throw CLIError(description: "PETREL_LOG_FORMAT must be text or json") }
+            guard let format = LogFormat(rawValue: env) else {
+                throw CLIError(description: "PETREL_LOG_FORMAT must be text or json")
+            }
             c.logFormat = format
         }
         c.logFormat.bootstrap()

@@ -5,10 +5,14 @@ import PetrelStore
 
 struct Templates: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage message templates for SendMessageWithTemplate.", subcommands: [Add.self, List.self, Delete.self])
+        abstract: "Manage message templates for SendMessageWithTemplate.",
+        subcommands: [Add.self, List.self, Delete.self]
+    )
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add or replace a template; ${name} marks a variable.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add or replace a template; ${name} marks a variable."
+        )
         @OptionGroup var data: DataDirOption
         @Argument(help: "The TemplateCode clients will use.") var code: String
         @Option(help: "The text, with ${variable} placeholders.") var text: String
@@ -16,7 +20,9 @@ struct Templates: AsyncParsableCommand {
 
         func run() async throws {
             guard isPlainIdentifier(code, maxLength: 64) else {
-                throw CLIError(description: "the template code must be 1 to 64 printable ASCII characters without spaces")
+                throw CLIError(
+                    description: "the template code must be 1 to 64 printable ASCII characters without spaces"
+                )
             }
             guard isPlainIdentifier(account, maxLength: 64) else {
                 throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces")
@@ -25,7 +31,10 @@ struct Templates: AsyncParsableCommand {
             let record = TemplateRecord(account: account, code: code, text: text, createdAtMs: nowMs())
             try await withStore(data) { try await $0.putTemplate(record) }
             let vars = Template.variables(in: text)
-            print("template \(code) saved for account \(account)" + (vars.isEmpty ? "" : "; variables: \(vars.joined(separator: ", "))"))
+            print(
+                "template \(code) saved for account \(account)"
+                    + (vars.isEmpty ? "" : "; variables: \(vars.joined(separator: ", "))")
+            )
         }
     }
 

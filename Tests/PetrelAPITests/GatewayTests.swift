@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct GatewayTests {
     static let date = "2025-06-01T12:00:00Z"
-    static let nowMs: Int64 = 1_748_779_200_000   // 2025-06-01T12:00:00Z
+    static let nowMs: Int64 = 1_748_779_200_000  // 2025-06-01T12:00:00Z
 
     /// The gateway's two entry points: the waiting one (a task per request), and the one the server's RPC door
     /// uses on its event loop (sends served without a task, the rest handed to a task). Every test runs through
@@ -38,16 +38,32 @@ import Testing
     }
 
     func harness(
-        _ door: Door, limits: [String: Double] = [:], policy: String? = nil, _ body: (Harness) async throws -> Void
+        _ door: Door,
+        limits: [String: Double] = [:],
+        policy: String? = nil,
+        _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
-            try await store.putAccessKey(AccessKeyRecord(
-                id: "testAccessKeyId", secret: "testAccessKeySecret", account: "acme", name: "test", policy: policy,
-                createdAtMs: 0))
+            try await store.putAccessKey(
+                AccessKeyRecord(
+                    id: "testAccessKeyId",
+                    secret: "testAccessKeySecret",
+                    account: "acme",
+                    name: "test",
+                    policy: policy,
+                    createdAtMs: 0
+                )
+            )
             let clock = Clock(Self.nowMs)
             let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
             let nonces = NonceGuard()
-            let gateway = Gateway(env: env, nonces: nonces, throttle: Throttle(limits: limits), hostId: "petrel.test", clock: { clock.ms })
+            let gateway = Gateway(
+                env: env,
+                nonces: nonces,
+                throttle: Throttle(limits: limits),
+                hostId: "petrel.test",
+                clock: { clock.ms }
+            )
             try await body(Harness(gateway: gateway, store: store, clock: clock, nonces: nonces, door: door))
         }
     }
@@ -56,7 +72,10 @@ import Testing
         try await harness(door) { h in
             let to = #"["85291234567", "+6581234567", "85200000001", "8613800138000", "00447400123456"]"#
             let msg = #"["a", "b", "c", "d", "e"]"#
-            let r = await h.send("BatchSendMessageToGlobe", [("To", to), ("Message", msg), ("From", "Alicloud321"), ("TaskId", "t-1")])
+            let r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", to), ("Message", msg), ("From", "Alicloud321"), ("TaskId", "t-1")]
+            )
             #expect(r.status == 200)
             #expect(r["ResponseCode"] == "OK")
             #expect(r["SuccessCount"] == "3")
@@ -66,7 +85,9 @@ import Testing
             let ids = try #require(JSONStringArray.parse(idList))
             #expect(ids.count == 3)
             let stored = try #require(try await h.store.message(id: Int64(ids[1])!, account: "acme"))
-            #expect(stored.to == "6581234567" && stored.text == "b" && stored.taskId == "t-1" && stored.priority == .normal)
+            #expect(
+                stored.to == "6581234567" && stored.text == "b" && stored.taskId == "t-1" && stored.priority == .normal
+            )
             #expect(stored.expiresAtMs == Self.nowMs + 48 * 3600 * 1000)
             let foreign = try await h.store.message(id: Int64(ids[0])!, account: "other")
             #expect(foreign == nil)
@@ -89,15 +110,30 @@ import Testing
             #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
             r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x","y"]"#)])
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("From", "Too-Long-Sender-Id")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("From", "Too-Long-Sender-Id")]
+            )
             #expect(r["ResponseCode"] == "INVALID_SENDERID")
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("Type", "OTP")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("Type", "OTP")]
+            )
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("TaskId", String(repeating: "t", count: 256))])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("TaskId", String(repeating: "t", count: 256))]
+            )
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ValidityPeriod", "-5")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ValidityPeriod", "-5")]
+            )
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ChannelId", "nope")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("ChannelId", "nope")]
+            )
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
             r = await h.send("BatchSendMessageToGlobe", [("To", #"["85200000001"]"#), ("Message", #"["x"]"#)])
             #expect(r["ResponseCode"] == "MOBILE_NUMBER_ILLEGAL")
@@ -111,7 +147,13 @@ import Testing
 
     @Test(arguments: Door.allCases) func singleSendAndQuery(door: Door) async throws {
         try await harness(door) { h in
-            let r = await h.send("SendMessageToGlobe", [("To", "85291234567"), ("Message", String(repeating: "中", count: 71)), ("Type", "OTP"), ("From", "Petrel")])
+            let r = await h.send(
+                "SendMessageToGlobe",
+                [
+                    ("To", "85291234567"), ("Message", String(repeating: "中", count: 71)), ("Type", "OTP"),
+                    ("From", "Petrel"),
+                ]
+            )
             #expect(r["ResponseCode"] == "OK")
             #expect(r["Segments"] == "2")
             #expect(r["To"] == "85291234567")
@@ -141,29 +183,50 @@ import Testing
             let marks = "e" + String(repeating: "\u{301}", count: 40_000)
             var r = await single(marks)
             #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
-            #expect(r["ResponseDescription"] == "Message is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted.")
+            #expect(
+                r["ResponseDescription"]
+                    == "Message is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted."
+            )
             #expect(await single(String(repeating: "a", count: 1600))["ResponseCode"] == "OK")
             #expect(await single(String(repeating: "a", count: 1601))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
-            #expect(await single(String(repeating: "€", count: 801))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")   // 1602 septets
-            #expect(await single(String(repeating: "😀", count: 800))["ResponseCode"] == "OK")                     // 1600 units
+            // 1602 septets
+            #expect(await single(String(repeating: "€", count: 801))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(await single(String(repeating: "😀", count: 800))["ResponseCode"] == "OK")  // 1600 units
             #expect(await single(String(repeating: "😀", count: 801))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
 
-            try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_9", text: "Code ${code}", createdAtMs: 0))
+            try await h.store.putTemplate(
+                TemplateRecord(account: "acme", code: "SMS_9", text: "Code ${code}", createdAtMs: 0)
+            )
             func template(_ value: String) async -> Decoded {
-                let param = String(decoding: try! JSONSerialization.data(withJSONObject: ["code": value]), as: UTF8.self)
-                return await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_9"), ("TemplateParam", param)])
+                let param = String(
+                    decoding: try! JSONSerialization.data(withJSONObject: ["code": value]),
+                    as: UTF8.self
+                )
+                return await h.send(
+                    "SendMessageWithTemplate",
+                    [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_9"), ("TemplateParam", param)]
+                )
             }
             r = await template(String(repeating: "x", count: 70_000))
             #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
-            #expect(r["ResponseDescription"] == "The rendered template is too long. The text is 70005 GSM 7-bit characters (septets) long; at most 1600 are accepted.")
+            #expect(
+                r["ResponseDescription"]
+                    == "The rendered template is too long. The text is 70005 GSM 7-bit characters (septets) long; at most 1600 are accepted."
+            )
             #expect(await template(String(repeating: "x", count: 1595))["ResponseCode"] == "OK")
             #expect(await template(String(repeating: "x", count: 1596))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
 
             let long = String(repeating: "中", count: 1601)
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"\(long)\",\"\(marks)\"]")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"\(long)\",\"\(marks)\"]")]
+            )
             #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT" && r["SuccessCount"] == "0")
             #expect(r["FailedList"] == #"["85291234567","6581234567"]"#)
-            r = await h.send("BatchSendMessageToGlobe", [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"ok\",\"\(long)\"]")])
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567","6581234567"]"#), ("Message", "[\"ok\",\"\(long)\"]")]
+            )
             #expect(r["ResponseCode"] == "OK" && r["SuccessCount"] == "1" && r["FailedList"] == #"["6581234567"]"#)
             let stored = try await h.store.counts().values.reduce(0, +)
             #expect(stored == 4)
@@ -172,34 +235,62 @@ import Testing
 
     @Test(arguments: Door.allCases) func templatesAndConversions(door: Door) async throws {
         try await harness(door) { h in
-            try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0))
-            var r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", #"{"code": 1234}"#)])
+            try await h.store.putTemplate(
+                TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0)
+            )
+            var r = await h.send(
+                "SendMessageWithTemplate",
+                [
+                    ("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"),
+                    ("TemplateParam", #"{"code": 1234}"#),
+                ]
+            )
             #expect(r["ResponseCode"] == "OK")
             let messageId = try #require(r["MessageId"])
             let m = try #require(try await h.store.message(id: Int64(messageId)!, account: "acme"))
             #expect(m.text == "Code 1234" && m.from == "Acme")
-            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_2")])
+            r = await h.send(
+                "SendMessageWithTemplate",
+                [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_2")]
+            )
             #expect(r["ResponseCode"] == "SMS_CONTENT_CODE_ILLEGAL")
-            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1")])
+            r = await h.send(
+                "SendMessageWithTemplate",
+                [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1")]
+            )
             #expect(r["ResponseCode"] == "CONTENT_MISSING_PARAMETERS")
-            r = await h.send("SendMessageWithTemplate", [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", "[1]")])
+            r = await h.send(
+                "SendMessageWithTemplate",
+                [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", "[1]")]
+            )
             #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
 
-            r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "True"), ("ConversionTime", "1349055900000")])
+            r = await h.send(
+                "SmsConversion",
+                [("MessageId", String(m.id)), ("Delivered", "True"), ("ConversionTime", "1349055900000")]
+            )
             #expect(r["ResponseCode"] == "OK")
             r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "maybe")])
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
-            r = await h.send("SmsConversion", [("MessageId", String(m.id)), ("Delivered", "false"), ("ConversionTime", "yesterday")])
+            r = await h.send(
+                "SmsConversion",
+                [("MessageId", String(m.id)), ("Delivered", "false"), ("ConversionTime", "yesterday")]
+            )
             #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
             let conversions = try await h.store.conversions(account: "acme")
-            #expect(conversions.count == 1 && conversions[0].delivered && conversions[0].conversionTimeMs == 1_349_055_900_000)
+            #expect(
+                conversions.count == 1 && conversions[0].delivered
+                    && conversions[0].conversionTimeMs == 1_349_055_900_000
+            )
 
             let body = "ConversionRate=0.53&ReportTime=1349055900000"
             let d = await h.call(h.signer.v3("ConversionData", [], date: GatewayTests.date, body: body))
             #expect(d["ResponseCode"] == "OK")
             let data = try await h.store.conversionData(account: "acme")
             #expect(data.first?.rate == 0.53)
-            let wrong = await h.call(h.signer.v3("ConversionData", [], date: GatewayTests.date, body: "ConversionRate=1.5"))
+            let wrong = await h.call(
+                h.signer.v3("ConversionData", [], date: GatewayTests.date, body: "ConversionRate=1.5")
+            )
             #expect(wrong["ResponseCode"] == "INVALID_PARAMETERS")
         }
     }
@@ -210,7 +301,11 @@ import Testing
             bad.secret = "wrong"
             var r = await h.call(bad.v3("QueryMessage", [("MessageId", "1")], date: Self.date))
             #expect(r.status == 400 && r["Code"] == "SignatureDoesNotMatch")
-            #expect(r["Message"]?.hasPrefix("Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\n") == true)
+            #expect(
+                r["Message"]?.hasPrefix(
+                    "Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256\n"
+                ) == true
+            )
             #expect(r["HostId"] == "petrel.test" && r["RequestId"]?.count == 36)
 
             var unknown = h.signer
@@ -222,7 +317,9 @@ import Testing
             #expect(r["Code"] == "InvalidTimeStamp.Expired")
             r = await h.call(h.signer.v3("QueryMessage", [("MessageId", "1")], date: "2025-06-01 12:00:00"))
             #expect(r["Code"] == "InvalidTimeStamp.Format")
-            r = await h.call(h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, signed: ["host", "x-acs-action"]))
+            r = await h.call(
+                h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, signed: ["host", "x-acs-action"])
+            )
             #expect(r["Code"] == "IncompleteSignature")
             r = await h.call(h.signer.v3("NoSuchAction", [], date: Self.date))
             #expect(r.status == 404 && r["Code"] == "InvalidAction.NotFound")
@@ -265,7 +362,11 @@ import Testing
 
     @Test(arguments: Door.allCases) func tamperedQueryFailsTheSignature(door: Door) async throws {
         try await harness(door) { h in
-            var r = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "hello world")], date: Self.date)
+            var r = h.signer.v3(
+                "SendMessageToGlobe",
+                [("To", "85291234567"), ("Message", "hello world")],
+                date: Self.date
+            )
             r.query = r.query.replacingOccurrences(of: "hello", with: "HELLO")
             #expect(await h.call(r)["Code"] == "SignatureDoesNotMatch")
             var b = h.signer.v3("ConversionData", [], date: Self.date, body: "ConversionRate=0.5")
@@ -276,7 +377,9 @@ import Testing
 
     @Test(arguments: Door.allCases) func legacyV1WithJSONAndXML(door: Door) async throws {
         try await harness(door) { h in
-            var r = await h.call(h.signer.v1("SendMessageToGlobe", [("To", "6581234567"), ("Message", "hi there")], date: Self.date))
+            var r = await h.call(
+                h.signer.v1("SendMessageToGlobe", [("To", "6581234567"), ("Message", "hi there")], date: Self.date)
+            )
             #expect(r["ResponseCode"] == "OK")
             let xml = await h.handle(h.signer.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
             let text = String(decoding: xml.body, as: UTF8.self)
@@ -287,15 +390,23 @@ import Testing
             let e = await h.handle(bad.v1("QueryMessage", [("MessageId", "1")], date: Self.date, format: "XML"))
             #expect(e.status == 400)
             #expect(String(decoding: e.body, as: UTF8.self).contains("<Code>SignatureDoesNotMatch</Code>"))
-            r = await h.call(RPCRequest(method: "GET", query: "Action=QueryMessage&Version=2018-05-01", headers: [], authority: "x"))
+            r = await h.call(
+                RPCRequest(method: "GET", query: "Action=QueryMessage&Version=2018-05-01", headers: [], authority: "x")
+            )
             #expect(r["Code"] == "MissingParameter" && r["Message"]?.contains("\"Signature\"") == true)
         }
     }
 
     @Test(arguments: Door.allCases) func policiesAndThrottling(door: Door) async throws {
-        let policy = #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"dysms:*","Resource":"*"},{"Effect":"Deny","Action":"dysms:SendMessageToGlobe","Resource":"*"}]}"#
+        let policy =
+            #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"dysms:*","Resource":"*"},{"Effect":"Deny","Action":"dysms:SendMessageToGlobe","Resource":"*"}]}"#
         try await harness(door, limits: ["QueryMessage": 2], policy: policy) { h in
-            let deniedCall = h.signer.v3("SendMessageToGlobe", [("To", "85291234567"), ("Message", "x")], date: Self.date, nonce: "n-denied")
+            let deniedCall = h.signer.v3(
+                "SendMessageToGlobe",
+                [("To", "85291234567"), ("Message", "x")],
+                date: Self.date,
+                nonce: "n-denied"
+            )
             let denied = await h.call(deniedCall)
             #expect(denied.status == 403 && denied["Code"] == "Forbidden.RAM")
             // Refused after authentication: the nonce is spent, in memory and on disk, before the answer.

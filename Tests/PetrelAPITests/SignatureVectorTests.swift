@@ -22,7 +22,11 @@ import Testing
         let payload = SignatureV3.payloadHash(request.body)
         #expect(payload == v.string("payload_sha256"))
         let canonical = SignatureV3.canonicalRequest(
-            request, queryPairs: try FormEncoding.decode(request.query), signedHeaders: auth.signedHeaders, payloadHash: payload)
+            request,
+            queryPairs: try FormEncoding.decode(request.query),
+            signedHeaders: auth.signedHeaders,
+            payloadHash: payload
+        )
         #expect(canonical == v.string("canonical_request"))
         let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonical)
         #expect(stringToSign == v.string("string_to_sign"))
@@ -37,7 +41,9 @@ import Testing
         let request = v.rpcRequest
         var pairs = try FormEncoding.decode(request.query)
         if request.isFormBody { pairs += try FormEncoding.decode(String(decoding: request.body, as: UTF8.self)) }
-        #expect(FormEncoding.canonicalQuery(pairs.filter { $0.0 != "Signature" }) == v.string("canonicalized_query_string"))
+        #expect(
+            FormEncoding.canonicalQuery(pairs.filter { $0.0 != "Signature" }) == v.string("canonicalized_query_string")
+        )
         let stringToSign = SignatureV1.stringToSign(method: request.method, parameters: pairs)
         #expect(stringToSign == v.string("string_to_sign"))
         let signature = SignatureV1.signature(stringToSign: stringToSign, secret: v.secret)

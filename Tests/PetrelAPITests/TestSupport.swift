@@ -10,33 +10,69 @@ struct Signer {
     var host = "127.0.0.1:18080"
 
     static func formEncode(_ pairs: [(String, String)]) -> String {
-        pairs.map { "\(FormEncoding.percentEncode($0.0))=\(FormEncoding.percentEncode($0.1).replacingOccurrences(of: "%20", with: "+"))" }
-            .joined(separator: "&")
+        pairs.map {
+            "\(FormEncoding.percentEncode($0.0))=\(FormEncoding.percentEncode($0.1).replacingOccurrences(of: "%20", with: "+"))"
+        }
+        .joined(separator: "&")
     }
 
-    func v3(_ action: String, _ params: [(String, String)], date: String, nonce: String = UUID().uuidString,
-            version: String = "2018-05-01", body: String = "", signed: [String]? = nil) -> RPCRequest {
+    func v3(
+        _ action: String,
+        _ params: [(String, String)],
+        date: String,
+        nonce: String = UUID().uuidString,
+        version: String = "2018-05-01",
+        body: String = "",
+        signed: [String]? = nil
+    ) -> RPCRequest {
         var headers: [(name: String, value: String)] = [
-            ("x-acs-version", version), ("x-acs-action", action), ("x-acs-date", date), ("x-acs-signature-nonce", nonce),
+            ("x-acs-version", version), ("x-acs-action", action), ("x-acs-date", date),
+            ("x-acs-signature-nonce", nonce),
             ("accept", "application/json"), ("x-acs-content-sha256", SignatureV3.payloadHash(Array(body.utf8))),
         ]
         if !body.isEmpty { headers.append(("content-type", "application/x-www-form-urlencoded")) }
-        var request = RPCRequest(method: "POST", query: Self.formEncode(params), headers: headers, authority: host, body: Array(body.utf8))
+        var request = RPCRequest(
+            method: "POST",
+            query: Self.formEncode(params),
+            headers: headers,
+            authority: host,
+            body: Array(body.utf8)
+        )
         let names = signed ?? (["host"] + headers.map(\.name)).sorted()
         let canonical = SignatureV3.canonicalRequest(
-            request, queryPairs: params, signedHeaders: names, payloadHash: SignatureV3.payloadHash(Array(body.utf8)))
-        let signature = SignatureV3.signature(stringToSign: SignatureV3.stringToSign(canonicalRequest: canonical), secret: secret)
-        request.headers.append(("Authorization", "ACS3-HMAC-SHA256 Credential=\(keyId),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)"))
+            request,
+            queryPairs: params,
+            signedHeaders: names,
+            payloadHash: SignatureV3.payloadHash(Array(body.utf8))
+        )
+        let signature = SignatureV3.signature(
+            stringToSign: SignatureV3.stringToSign(canonicalRequest: canonical),
+            secret: secret
+        )
+        request.headers.append(
+            (
+                "Authorization",
+                "ACS3-HMAC-SHA256 Credential=\(keyId),SignedHeaders=\(names.joined(separator: ";")),Signature=\(signature)"
+            )
+        )
         return request
     }
 
-    func v1(_ action: String, _ params: [(String, String)], date: String, nonce: String = UUID().uuidString,
-            method: String = "GET", format: String = "JSON") -> RPCRequest {
-        var all = params + [
-            ("Action", action), ("Version", "2018-05-01"), ("Format", format), ("Timestamp", date),
-            ("SignatureMethod", "HMAC-SHA1"), ("SignatureType", ""), ("SignatureVersion", "1.0"), ("SignatureNonce", nonce),
-            ("AccessKeyId", keyId),
-        ]
+    func v1(
+        _ action: String,
+        _ params: [(String, String)],
+        date: String,
+        nonce: String = UUID().uuidString,
+        method: String = "GET",
+        format: String = "JSON"
+    ) -> RPCRequest {
+        var all =
+            params + [
+                ("Action", action), ("Version", "2018-05-01"), ("Format", format), ("Timestamp", date),
+                ("SignatureMethod", "HMAC-SHA1"), ("SignatureType", ""), ("SignatureVersion", "1.0"),
+                ("SignatureNonce", nonce),
+                ("AccessKeyId", keyId),
+            ]
         let sts = SignatureV1.stringToSign(method: method, parameters: all)
         all.append(("Signature", SignatureV1.signature(stringToSign: sts, secret: secret)))
         return RPCRequest(method: method, query: Self.formEncode(all), headers: [], authority: host)

@@ -25,8 +25,13 @@ struct Vector: Decodable {
         let headers = request.headers.map { (name: $0[0], value: $0[1]) }
         let host = headers.first { $0.name.lowercased() == "host" }?.value ?? ""
         return RPCRequest(
-            method: request.method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
-            headers: headers.filter { $0.name.lowercased() != "host" }, authority: host, body: Array(request.body.utf8))
+            method: request.method,
+            path: String(parts[0]),
+            query: parts.count > 1 ? String(parts[1]) : "",
+            headers: headers.filter { $0.name.lowercased() != "host" },
+            authority: host,
+            body: Array(request.body.utf8)
+        )
     }
 
     static func load(_ file: String) throws -> [Vector] {
@@ -38,7 +43,9 @@ struct Vector: Decodable {
 }
 
 enum AnyValue: Decodable {
-    case string(String), bool(Bool), other
+    case string(String)
+    case bool(Bool)
+    case other
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

@@ -31,7 +31,9 @@ import Testing
     }
 
     @Test func rejects() {
-        for bad in [#"[852]"#, #"["a",]"#, #"["a""#, #"{"a":1}"#, #"["a"] x"#, "", #"["\x"]"#, #"["\ud83d"]"#, "[\"a\nb\"]"] {
+        for bad in [
+            #"[852]"#, #"["a",]"#, #"["a""#, #"{"a":1}"#, #"["a"] x"#, "", #"["\x"]"#, #"["\ud83d"]"#, "[\"a\nb\"]",
+        ] {
             #expect(JSONStringArray.parse(bad) == nil, "\(bad)")
         }
     }
@@ -39,22 +41,31 @@ import Testing
 
 @Suite struct PolicyTests {
     @Test func explicitDenyWinsAndNoAllowDenies() throws {
-        let policy = try Policy.parse(#"""
+        let policy = try Policy.parse(
+            #"""
             {"Version":"1","Statement":[
               {"Effect":"Allow","Action":["dysms:*"],"Resource":"*"},
               {"Effect":"Deny","Action":"dysms:Batch*","Resource":["*"]}]}
-            """#)
+            """#
+        )
         #expect(policy.evaluate(action: "dysms:SendMessageToGlobe", account: "a") == .allow)
         #expect(policy.evaluate(action: "dysms:BatchSendMessageToGlobe", account: "a") == .explicitDeny)
-        let narrow = try Policy.parse(#"{"Version":"1","Statement":{"Effect":"Allow","Action":"dysms:QueryMessage","Resource":"*"}}"#)
+        let narrow = try Policy.parse(
+            #"{"Version":"1","Statement":{"Effect":"Allow","Action":"dysms:QueryMessage","Resource":"*"}}"#
+        )
         #expect(narrow.evaluate(action: "dysms:querymessage", account: "a") == .allow)
         #expect(narrow.evaluate(action: "dysms:SendMessageToGlobe", account: "a") == .implicitDeny)
-        let otherService = try Policy.parse(#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"acs:ecs:*"}]}"#)
+        let otherService = try Policy.parse(
+            #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"acs:ecs:*"}]}"#
+        )
         #expect(otherService.evaluate(action: "dysms:SendMessageToGlobe", account: "a") == .implicitDeny)
     }
 
     @Test func invalidPolicies() {
-        for bad in ["[]", #"{"Version":"2","Statement":[]}"#, #"{"Statement":[{"Effect":"Maybe","Action":"*"}]}"#, #"{"Statement":[{"Effect":"Allow"}]}"#] {
+        for bad in [
+            "[]", #"{"Version":"2","Statement":[]}"#, #"{"Statement":[{"Effect":"Maybe","Action":"*"}]}"#,
+            #"{"Statement":[{"Effect":"Allow"}]}"#,
+        ] {
             #expect(throws: Policy.ParseError.self) { try Policy.parse(bad) }
         }
     }

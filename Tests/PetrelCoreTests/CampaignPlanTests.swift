@@ -5,7 +5,9 @@ import Testing
 @Suite struct CampaignPlanTests {
     @Test func csvQuotesLineEndsAndBlankLines() {
         let records = CSV.parse("\u{FEFF}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",z\nlast,row")
-        #expect(records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["multi\nline", "z"], ["last", "row"]])
+        #expect(
+            records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["multi\nline", "z"], ["last", "row"]]
+        )
         #expect(records.map(\.line) == [1, 2, 4, 6])
         #expect(CSV.line(["plain", "a,b", "q\"q"]) == "plain,\"a,b\",\"q\"\"q\"")
     }
@@ -38,13 +40,15 @@ import Testing
         #expect(plan.renderedBytes == 18)
         #expect(plan.valid.map(\.line) == [2, 8])
         #expect(plan.invalid.map(\.line) == [3, 4, 5, 6, 7])
-        #expect(plan.invalid.map(\.reportLine) == [
-            "line 3: 12345: not a valid number in its country's numbering plan",
-            "line 4: +8613812345678: numbers of the Chinese mainland (+86) cannot be sent to",
-            "line 5: 0085291234567: duplicate of line 2",
-            "line 6: +6591234567: has 2 fields; the header has 3",
-            "line 7: +6591234568: the text is too long. The text is 208 GSM 7-bit characters (septets) long; at most 100 are accepted.",
-        ])
+        #expect(
+            plan.invalid.map(\.reportLine) == [
+                "line 3: 12345: not a valid number in its country's numbering plan",
+                "line 4: +8613812345678: numbers of the Chinese mainland (+86) cannot be sent to",
+                "line 5: 0085291234567: duplicate of line 2",
+                "line 6: +6591234567: has 2 fields; the header has 3",
+                "line 7: +6591234568: the text is too long. The text is 208 GSM 7-bit characters (septets) long; at most 100 are accepted.",
+            ]
+        )
         #expect(plan.totalRows == 7 && plan.parts == 2)
     }
 
@@ -55,19 +59,29 @@ import Testing
         let csv = "number,v\n85291234567,\(marks)\n85291234568,ok\n85291234569,\(String(repeating: "€", count: 801))\n"
         let plan = try CampaignPlan.build(csv: csv, text: "${v}", maxTextLength: 1600)
         #expect(plan.valid.map(\.to) == ["85291234568"])
-        #expect(plan.invalid.map(\.reason) == [
-            "the text is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted.",
-            // € is an extension character: two septets each.
-            "the text is too long. The text is 1602 GSM 7-bit characters (septets) long; at most 1600 are accepted.",
-        ])
+        #expect(
+            plan.invalid.map(\.reason) == [
+                "the text is too long. The text is 40001 UCS-2 code units long; at most 1600 are accepted.",
+                // € is an extension character: two septets each.
+                "the text is too long. The text is 1602 GSM 7-bit characters (septets) long; at most 1600 are accepted.",
+            ]
+        )
         // With a high unit limit the 255-part bound still holds.
-        let parts = try CampaignPlan.build(csv: "number,v\n85291234567,\(marks)\n", text: "${v}", maxTextLength: 100_000)
-        #expect(parts.invalid.map(\.reason) == ["the text is too long. The text needs 598 parts; at most 255 are accepted."])
+        let parts = try CampaignPlan.build(
+            csv: "number,v\n85291234567,\(marks)\n",
+            text: "${v}",
+            maxTextLength: 100_000
+        )
+        #expect(
+            parts.invalid.map(\.reason) == ["the text is too long. The text needs 598 parts; at most 255 are accepted."]
+        )
     }
 
     @Test func segmentsAndPartsFollowTheEncoding() throws {
         let plan = try CampaignPlan.build(
-            csv: "number,greeting\n85291234567,\(String(repeating: "a", count: 150))\n85291234568,你好\n", text: "${greeting} and more text")
+            csv: "number,greeting\n85291234567,\(String(repeating: "a", count: 150))\n85291234568,你好\n",
+            text: "${greeting} and more text"
+        )
         #expect(plan.valid.map(\.segments) == [2, 1])
         #expect(plan.parts == 3 && plan.segmentsHistogram == [2: 1, 1: 1])
     }

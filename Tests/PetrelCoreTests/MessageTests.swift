@@ -69,8 +69,10 @@ import Testing
 
 @Suite struct TemplateTests {
     @Test func render() {
-        #expect(Template.render("Code ${code}, hi ${ name }", values: ["code": "1234", "name": "Ann"])
-            == .success("Code 1234, hi Ann"))
+        #expect(
+            Template.render("Code ${code}, hi ${ name }", values: ["code": "1234", "name": "Ann"])
+                == .success("Code 1234, hi Ann")
+        )
         #expect(Template.render("Code ${code}", values: [:]) == .failure(.missingValue("code")))
         #expect(Template.render("Code ${code}", values: ["code": ""]) == .failure(.missingValue("code")))
         #expect(Template.render("no vars", values: ["x": "y"]) == .success("no vars"))

@@ -7,16 +7,22 @@ import Testing
         let fields: [(String, ResponseValue)] = [
             ("Code", .string("A\"<&>")), ("NumberDetail", .object([("Country", .string("Hong Kong"))])),
         ]
-        #expect(String(decoding: ResponseEncoder.encode(fields, root: "R", format: .json), as: UTF8.self)
-            == #"{"Code":"A\"<&>","NumberDetail":{"Country":"Hong Kong"}}"#)
-        #expect(String(decoding: ResponseEncoder.encode(fields, root: "R", format: .xml), as: UTF8.self)
-            == "<?xml version='1.0' encoding='UTF-8'?><R><Code>A&quot;&lt;&amp;&gt;</Code><NumberDetail><Country>Hong Kong</Country></NumberDetail></R>")
+        #expect(
+            String(decoding: ResponseEncoder.encode(fields, root: "R", format: .json), as: UTF8.self)
+                == #"{"Code":"A\"<&>","NumberDetail":{"Country":"Hong Kong"}}"#
+        )
+        #expect(
+            String(decoding: ResponseEncoder.encode(fields, root: "R", format: .xml), as: UTF8.self)
+                == "<?xml version='1.0' encoding='UTF-8'?><R><Code>A&quot;&lt;&amp;&gt;</Code><NumberDetail><Country>Hong Kong</Country></NumberDetail></R>"
+        )
         #expect(ResponseEncoder.jsonArrayText(["1", "2"]) == #"["1","2"]"#)
     }
 
     /// Every string a client can make us echo comes back as the same string through a JSON parser.
     @Test func jsonStringsRoundTrip() throws {
-        let texts = ["", "plain", "quote \" back \\ slash", "tab\tnew\nline\rcr", "\u{01}\u{1F}\u{7F}", "短信 ✉️ 𝄞", "end\\"]
+        let texts = [
+            "", "plain", "quote \" back \\ slash", "tab\tnew\nline\rcr", "\u{01}\u{1F}\u{7F}", "短信 ✉️ 𝄞", "end\\",
+        ]
         for text in texts {
             var out: [UInt8] = []
             ResponseEncoder.jsonString(text, into: &out)

@@ -29,19 +29,19 @@ import Testing
     @Test func theFirstMatchingRouteDecides() {
         #expect(router.channels(for: Self.msg(to: "6591234567")) == ["sg-mobile", "sg-backup"])
         #expect(router.channels(for: Self.msg(to: "6598765432")) == ["sg-mobile", "sg-backup"])
-        #expect(router.channels(for: Self.msg(to: "6561234567")) == ["default"])    // no listed prefix
+        #expect(router.channels(for: Self.msg(to: "6561234567")) == ["default"])  // no listed prefix
         // The OTP route comes first, whatever the number.
         #expect(router.channels(for: Self.msg(to: "6591234567", type: .otp)) == ["otp-fast"])
     }
 
     @Test func countriesComeFromTheNumber() {
         #expect(router.channels(for: Self.msg(to: "85291234567")) == ["hk"])
-        #expect(router.channels(for: Self.msg(to: "85366123456")) == ["default"])   // Macau
-        #expect(router.channels(for: Self.msg(to: "999")) == ["default"])          // no country at all
+        #expect(router.channels(for: Self.msg(to: "85366123456")) == ["default"])  // Macau
+        #expect(router.channels(for: Self.msg(to: "999")) == ["default"])  // no country at all
     }
 
     @Test func aRequestedChannelIdPicksARouteOrTheChannelItself() {
-        #expect(router.channels(for: Self.msg(to: "85291234567", channel: "vip")) == ["hk"])   // HK matches first
+        #expect(router.channels(for: Self.msg(to: "85291234567", channel: "vip")) == ["hk"])  // HK matches first
         #expect(router.channels(for: Self.msg(to: "6561234567", channel: "vip")) == ["vip-1", "vip-2"])
         // A ChannelId no route lists names the channel to use.
         #expect(router.channels(for: Self.msg(to: "6591234567", channel: "direct")) == ["direct"])
@@ -68,7 +68,9 @@ import Testing
         func setAvailable(_ up: Bool) { available.store(up, ordering: .relaxed) }
 
         func enqueue(
-            _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+            _ messages: [Message],
+            skipParts: [Int64: Set<Int>],
+            nowMs: Int64,
             completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
         ) {
             held.withLock { $0.append((messages, completion)) }
@@ -78,7 +80,10 @@ import Testing
 
         /// Answers every message held so far.
         func answerAll(_ outcome: SubmitOutcome) {
-            for (messages, completion) in held.withLock({ h in defer { h.removeAll() }; return h }) {
+            for (messages, completion) in held.withLock({ h in
+                defer { h.removeAll() }
+                return h
+            }) {
                 completion(messages.map { ($0, outcome) })
             }
         }
@@ -87,15 +92,21 @@ import Testing
     }
 
     func withDispatcher(
-        _ channels: [HeldChannel], routes: [Route], _ body: (Dispatcher) async throws -> Void
+        _ channels: [HeldChannel],
+        routes: [Route],
+        _ body: (Dispatcher) async throws -> Void
     ) async throws {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("petrel-route-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 3, count: 32)))
         let dispatcher = Dispatcher(
-            store: store, channels: channels, router: MessageRouter(routes: routes), logger: Logger(label: "test"),
-            clock: { 1_000_000 })
+            store: store,
+            channels: channels,
+            router: MessageRouter(routes: routes),
+            logger: Logger(label: "test"),
+            clock: { 1_000_000 }
+        )
         do {
             try await body(dispatcher)
         } catch {

@@ -11,7 +11,8 @@ import Testing
     /// Issue 20 F10: a receipt id of 60,000 zeros reached the store's writer and was normalised there. Ids over
     /// 64 bytes are now refused before the store: acknowledged at once (so the SMSC stops resending) and dropped.
     @Test func idsOverSixtyFourBytesAreAcknowledgedAndDropped() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-receipts-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-receipts-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 3, count: 32)))
         let processor = ReceiptProcessor(store: store, logger: Logger(label: "test"), clock: { 1_000_000 })
@@ -21,9 +22,16 @@ import Testing
                 acks.withLock { $0.append(ok) }
             }
         }
-        #expect(acks.withLock { $0 } == [true, true])         // answered without waiting for a batch
+        #expect(acks.withLock { $0 } == [true, true])  // answered without waiting for a batch
         #expect(processor.stats.dropped == 2)
-        processor.submit(CarrierReceipt(channel: "c", carrierId: " 000" + String(repeating: "7", count: 60), status: .delivered, atMs: 1)) { ok in
+        processor.submit(
+            CarrierReceipt(
+                channel: "c",
+                carrierId: " 000" + String(repeating: "7", count: 60),
+                status: .delivered,
+                atMs: 1
+            )
+        ) { ok in
             acks.withLock { $0.append(ok) }
         }
         await processor.flush()

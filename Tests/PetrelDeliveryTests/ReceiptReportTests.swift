@@ -7,21 +7,38 @@ import Testing
 
 @Suite struct ReceiptReportTests {
     @Test func bodyIsAlibabasBatchFormatWithStringsOnly() throws {
-        var m = Message(id: 77, account: "a", to: "6581234567", text: "t", taskId: "T\"1\\\n", segments: 3, createdAtMs: 1_700_000_000_000)
+        var m = Message(
+            id: 77,
+            account: "a",
+            to: "6581234567",
+            text: "t",
+            taskId: "T\"1\\\n",
+            segments: 3,
+            createdAtMs: 1_700_000_000_000
+        )
         m.status = .expired
         m.sentAtMs = 1_700_000_001_000
         m.doneAtMs = 1_700_000_060_000
-        let body = ReceiptReport.body([OutboxReceipt(id: 5, account: "a", message: m, attempts: 0, createdAtMs: 0)], dateOffsetSeconds: 8 * 3600)
+        let body = ReceiptReport.body(
+            [OutboxReceipt(id: 5, account: "a", message: m, attempts: 0, createdAtMs: 0)],
+            dateOffsetSeconds: 8 * 3600
+        )
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: String]])
-        #expect(parsed == [[
-            "To": "6581234567", "Status": "6", "MessageId": "77", "TaskId": "T\"1\\\n", "SmsSize": "3",
-            "SendDate": "Wed, 15 Nov 2023 06:13:21 +0800", "ReceiveDate": "Wed, 15 Nov 2023 06:14:20 +0800",
-            "ErrorCode": "EXPIRED", "ErrorDescription": "", "ReportId": "5",
-        ]])
+        #expect(
+            parsed == [
+                [
+                    "To": "6581234567", "Status": "6", "MessageId": "77", "TaskId": "T\"1\\\n", "SmsSize": "3",
+                    "SendDate": "Wed, 15 Nov 2023 06:13:21 +0800", "ReceiveDate": "Wed, 15 Nov 2023 06:14:20 +0800",
+                    "ErrorCode": "EXPIRED", "ErrorDescription": "", "ReportId": "5",
+                ]
+            ]
+        )
     }
 
     @Test func onlyCodeZeroWithHTTP200CountsAsTaken() {
-        func ok(_ status: Int, _ body: String) -> Bool { ReceiptReport.accepted(status: status, body: Array(body.utf8)) }
+        func ok(_ status: Int, _ body: String) -> Bool {
+            ReceiptReport.accepted(status: status, body: Array(body.utf8))
+        }
         #expect(ok(200, #"{"code":0,"msg":"The message is received."}"#))
         #expect(ok(200, #"{ "msg": "x", "code" : 0 }"#))
         #expect(ok(200, #"{"code":"0"}"#))
@@ -46,12 +63,17 @@ import Testing
 
     @Test func signatureIsHexHMACSHA256OfTheBody() {
         // RFC 4231 test case 2.
-        #expect(ReceiptReport.signature(body: Array("what do ya want for nothing?".utf8), secret: "Jefe")
-            == "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            ReceiptReport.signature(body: Array("what do ya want for nothing?".utf8), secret: "Jefe")
+                == "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        )
     }
 
     @Test func endpoints() {
-        #expect(WebhookClient.Endpoint(url: "http://h.example:8080/a/b?x=1") == WebhookClient.Endpoint(host: "h.example", port: 8080, path: "/a/b?x=1"))
+        #expect(
+            WebhookClient.Endpoint(url: "http://h.example:8080/a/b?x=1")
+                == WebhookClient.Endpoint(host: "h.example", port: 8080, path: "/a/b?x=1")
+        )
         #expect(WebhookClient.Endpoint(url: "http://h") == WebhookClient.Endpoint(host: "h", port: 80, path: "/"))
         #expect(WebhookClient.Endpoint(url: "http://[::1]:9/r")?.host == "::1")
         #expect(WebhookClient.Endpoint(url: "https://h/r") == nil)

@@ -77,17 +77,26 @@ import Testing
     }
 
     static func msg(
-        _ id: Int64, _ priority: Priority = .normal, text: String = "hi", expiresAtMs: Int64? = nil
+        _ id: Int64,
+        _ priority: Priority = .normal,
+        text: String = "hi",
+        expiresAtMs: Int64? = nil
     ) -> Message {
         Message(
-            id: id, account: "a", to: "6591234\(id)", text: text, priority: priority, createdAtMs: 0,
-            expiresAtMs: expiresAtMs)
+            id: id,
+            account: "a",
+            to: "6591234\(id)",
+            text: text,
+            priority: priority,
+            createdAtMs: 0,
+            expiresAtMs: expiresAtMs
+        )
     }
 
     @Test func urgentGoesBeforeBulkAndEachPriorityIsFirstInFirstOut() {
         var h = Harness(window: 1)
         h.add(Self.msg(1, .bulk), Self.msg(2, .bulk), Self.msg(3, .normal), Self.msg(4, .urgent))
-        #expect(h.submits.isEmpty)                      // nothing bound yet
+        #expect(h.submits.isEmpty)  // nothing bound yet
         h.bindAll()
         #expect(h.sentTo == ["65912344"])
         // Never ahead of what is in flight: an OTP added now goes after the one on the wire, before the rest.
@@ -101,11 +110,11 @@ import Testing
         h.bindAll()
         #expect(h.m.capacity == 2 + 3 * 2)
         h.add(Self.msg(1), Self.msg(2), Self.msg(3))
-        #expect(h.submits.count == 2)                   // window full
+        #expect(h.submits.count == 2)  // window full
         #expect(h.m.inFlightCount == 2)
-        #expect(h.m.capacity == 0 + 3 * 2 - 1)          // one waiting
+        #expect(h.m.capacity == 0 + 3 * 2 - 1)  // one waiting
         h.answer(h.submits[0].token, id: "A1")
-        #expect(h.submits.count == 3)                   // the freed slot went to the third
+        #expect(h.submits.count == 3)  // the freed slot went to the third
         guard case .sent(let record, nil)? = h.reports.first?.outcome else {
             Issue.record("not sent: \(h.reports)")
             return
@@ -127,20 +136,20 @@ import Testing
         h.bindAll()
         h.add(Self.msg(1), Self.msg(2))
         h.answer(h.submits[0].token, .throttled)
-        #expect(h.reports.isEmpty)                      // not an outcome: it waits and goes again
-        #expect(h.submits.count == 1)                   // paused: message 2 waits too
+        #expect(h.reports.isEmpty)  // not an outcome: it waits and goes again
+        #expect(h.submits.count == 1)  // paused: message 2 waits too
         #expect(h.timers.last?.timer == .pump && h.timers.last?.atMs == h.now + 200)
         h.advance(to: h.now + 199)
         #expect(h.submits.count == 1)
         h.advance(to: h.now + 1)
-        #expect(h.sentTo == ["65912341", "65912341"])   // the same part first, once the pause is over
-        h.answer(h.submits[1].token, .throttled)        // a second throttle in a row pauses twice as long
+        #expect(h.sentTo == ["65912341", "65912341"])  // the same part first, once the pause is over
+        h.answer(h.submits[1].token, .throttled)  // a second throttle in a row pauses twice as long
         #expect(h.timers.last?.atMs == h.now + 400)
         h.advance(to: h.now + 400)
         h.answer(h.submits[2].token)
         #expect(h.reports.map(\.id) == [1])
-        #expect(h.sentTo.last == "65912342")            // resumed
-        h.answer(h.submits[3].token, .throttled)        // an accepted submit reset the back-off
+        #expect(h.sentTo.last == "65912342")  // resumed
+        h.answer(h.submits[3].token, .throttled)  // an accepted submit reset the back-off
         #expect(h.timers.last?.atMs == h.now + 200)
     }
 
@@ -161,7 +170,7 @@ import Testing
         var h = Harness(window: 10_000, tps: 100)
         h.bindAll()
         h.add(contentsOf: (1...300).map { Self.msg($0) })
-        #expect(h.submits.count == 10)                  // the burst: a tenth of a second's worth
+        #expect(h.submits.count == 10)  // the burst: a tenth of a second's worth
         let start = h.now
         for t in stride(from: start, through: start + 1000, by: 1) { h.advance(to: t) }
         // One second at 100 per second, after the burst; never more.
@@ -183,13 +192,13 @@ import Testing
         #expect(h.timers.last?.timer == .reconnect(session: 0) && h.timers.last?.atMs == h.now + 500)
         h.advance(to: h.now + 500)
         #expect(h.connects == [0, 0])
-        h.m.connectFailed(0, error: "refused", nowMs: h.now, jitter: 0)   // doubled, the least jitter: half of it
+        h.m.connectFailed(0, error: "refused", nowMs: h.now, jitter: 0)  // doubled, the least jitter: half of it
         h.run()
         #expect(h.timers.last?.atMs == h.now + 500)
         #expect(h.m.health.connectFailures == 2 && h.m.health.lastError == "connect failed: refused")
         h.advance(to: h.now + 500)
         h.m.bound(0)
-        h.m.closed(0, reason: "peer reset", nowMs: h.now, jitter: 1)     // bound: the back-off starts over
+        h.m.closed(0, reason: "peer reset", nowMs: h.now, jitter: 1)  // bound: the back-off starts over
         h.run()
         #expect(h.timers.last?.atMs == h.now + 500)
         #expect(h.m.health.sessionsClosed == 1)
@@ -197,7 +206,7 @@ import Testing
         h.m.bindRejected(0)
         h.m.closed(0, reason: "bind refused", nowMs: h.now, jitter: 1)
         h.run()
-        #expect(h.timers.last?.atMs == h.now + 30_000)                 // the longest
+        #expect(h.timers.last?.atMs == h.now + 30_000)  // the longest
         h.advance(to: h.now + 30_000)
         #expect(h.connects.count == 5)
     }
@@ -206,7 +215,7 @@ import Testing
         var h = Harness(sessions: 2, maxBinds: 2)
         h.m.start()
         h.run()
-        #expect(h.connects.isEmpty)                     // no slot held yet
+        #expect(h.connects.isEmpty)  // no slot held yet
         let gained = h.allow(1)
         #expect(gained)
         h.run()
@@ -217,7 +226,7 @@ import Testing
         h.run()
         #expect(h.connects == [0, 1])
         h.m.bound(1)
-        let lost = h.allow(1)                           // the slot of session 1 was lost: it unbinds
+        let lost = h.allow(1)  // the slot of session 1 was lost: it unbinds
         #expect(lost)
         h.run()
         #expect(h.unbinds == [1])
@@ -225,16 +234,16 @@ import Testing
         h.m.closed(1, reason: "unbound", nowMs: h.now, jitter: 1)
         h.run()
         h.advance(to: h.now + 60_000)
-        #expect(h.connects == [0, 1])                   // parked, not reconnected
+        #expect(h.connects == [0, 1])  // parked, not reconnected
     }
 
     @Test func aSessionDroppingWithPartsInFlightLosesNone() {
         var h = Harness(sessions: 2, window: 1)
         h.bindAll()
-        let long = String(repeating: "a", count: 200)   // two parts
+        let long = String(repeating: "a", count: 200)  // two parts
         h.add(Self.msg(1, text: long), Self.msg(2))
-        #expect(h.submits.map(\.session) == [0, 1])     // part 1 on session 0, part 2 on session 1
-        h.answer(h.submits[0].token, id: "P1")          // part 1 accepted; message 2 goes on session 0
+        #expect(h.submits.map(\.session) == [0, 1])  // part 1 on session 0, part 2 on session 1
+        h.answer(h.submits[0].token, id: "P1")  // part 1 accepted; message 2 goes on session 0
         #expect(h.submits.count == 3 && h.submits[2].session == 0)
         // Session 1 drops without answering (the ESME machine reports `.noResponse` first; the scheduler does not
         // rely on it).
@@ -270,11 +279,18 @@ import Testing
         h.answer(h.submits[1].token, .invalidSourceAddress)
         h.answer(h.submits[2].token, .systemError)
         let refused = "The carrier refused the message: "
-        #expect(h.reports.map(\.outcome) == [
-            .failed(code: "ESME_RINVDSTADR", description: refused + "ESME_RINVDSTADR", reroute: true, accepted: []),
-            .failed(code: "ESME_RINVSRCADR", description: refused + "ESME_RINVSRCADR", reroute: false, accepted: []),
-            .retry(afterMs: Machine.carrierRetryMs, accepted: []),
-        ])
+        #expect(
+            h.reports.map(\.outcome) == [
+                .failed(code: "ESME_RINVDSTADR", description: refused + "ESME_RINVDSTADR", reroute: true, accepted: []),
+                .failed(
+                    code: "ESME_RINVSRCADR",
+                    description: refused + "ESME_RINVSRCADR",
+                    reroute: false,
+                    accepted: []
+                ),
+                .retry(afterMs: Machine.carrierRetryMs, accepted: []),
+            ]
+        )
     }
 
     @Test func expiredMessagesAreNeverSent() {
@@ -297,7 +313,7 @@ import Testing
         #expect(h.submits.count == 1)
         h.m.add(Self.msg(2, text: String(repeating: "b", count: 200)), skipParts: [1, 2], reply: 2, nowMs: h.now)
         h.run()
-        #expect(h.reports.map(\.id) == [2])             // nothing left to send: done at once
+        #expect(h.reports.map(\.id) == [2])  // nothing left to send: done at once
     }
 
     @Test func aPartTheSessionCannotWrite() {
@@ -312,9 +328,11 @@ import Testing
         h.m.notWritten(h.submits[1].token, unencodable: "destination too long", nowMs: h.now)
         h.run()
         let reason = "The message cannot be encoded for SMPP: destination too long"
-        #expect(h.reports.map(\.outcome) == [
-            .failed(code: MessageParts.Problem.code, description: reason, reroute: true, accepted: [])
-        ])
+        #expect(
+            h.reports.map(\.outcome) == [
+                .failed(code: MessageParts.Problem.code, description: reason, reroute: true, accepted: [])
+            ]
+        )
     }
 
     @Test func shutdownDrainsTheWindowsThenReportsWhatIsLeft() {
@@ -324,10 +342,10 @@ import Testing
         h.m.shutdown(nowMs: h.now)
         h.run()
         #expect(h.timers.last?.timer == .drainDeadline && h.timers.last?.atMs == h.now + Machine.drainMs)
-        h.answer(h.submits[0].token)                    // the drain still sends what is queued
+        h.answer(h.submits[0].token)  // the drain still sends what is queued
         #expect(h.submits.count == 3)
         #expect(!h.stopped)
-        h.advance(to: h.now + Machine.drainMs)          // two in flight, one queued at the deadline
+        h.advance(to: h.now + Machine.drainMs)  // two in flight, one queued at the deadline
         #expect(h.stopped && h.unbinds == [0])
         #expect(h.reports.map(\.id).sorted() == [1, 2, 3, 4])
         #expect(h.reports.dropFirst().allSatisfy { $0.outcome == .retry(afterMs: 1000, accepted: []) })

@@ -29,25 +29,30 @@ import Testing
         let counter = ReadCounter()
         let holder = Holder()
         let handler = SMPPClientHandler(
-            configuration: .init(bind: Bind(mode: .transceiver, systemID: "p", password: "s")), name: "t", clock: { 0 })
+            configuration: .init(bind: Bind(mode: .transceiver, systemID: "p", password: "s")),
+            name: "t",
+            clock: { 0 }
+        )
         handler.delegate = holder
         let channel = EmbeddedChannel(handlers: [counter, handler])
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2775)).wait()
-        _ = try channel.readOutbound(as: ByteBuffer.self)        // bind_transceiver
+        _ = try channel.readOutbound(as: ByteBuffer.self)  // bind_transceiver
         try channel.writeInbound(try PDU(.bindResp(BindResp(mode: .transceiver, systemID: "s")), sequence: 1).encoded)
         #expect(handler.isBound)
 
         var flood = ByteBuffer()
         for n in 0..<SMPPClientHandler.maxUnansweredDeliveries {
-            try PDU(.deliverSm(ShortMessage(shortMessage: Array("MO \(n)".utf8))), sequence: UInt32(100 + n)).encode(into: &flood)
+            try PDU(.deliverSm(ShortMessage(shortMessage: Array("MO \(n)".utf8))), sequence: UInt32(100 + n)).encode(
+                into: &flood
+            )
         }
         try channel.writeInbound(flood)
         #expect(holder.held.count == SMPPClientHandler.maxUnansweredDeliveries)
         let before = counter.reads
         channel.read()
-        #expect(counter.reads == before)                        // held
+        #expect(counter.reads == before)  // held
         handler.respond(to: holder.held[0])
-        #expect(counter.reads == before + 1)                    // resumed
+        #expect(counter.reads == before + 1)  // resumed
         channel.read()
         #expect(counter.reads == before + 2)
         _ = try channel.finish(acceptAlreadyClosed: true)

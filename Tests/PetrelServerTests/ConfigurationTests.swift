@@ -26,16 +26,18 @@ import Testing
     }
 
     @Test func valuesAreRead() throws {
-        let c = try ServerConfiguration.parse(yaml: """
-            listen: "[::1]:9090"
-            api: {dateOffset: "-05:30", throttling: {SendMessageToGlobe: 5}}
-            sandbox: {retrospection: open}
-            console: {enabled: "false", secureCookies: true, sessionIdleSeconds: 60}
-            channels:
-              - {id: carrier, type: smpp, host: smsc.example, systemId: petrel, tps: 12.5}
-            routes:
-              - {channels: [carrier], match: {prefixes: ["65"], types: [OTP]}}
-            """)
+        let c = try ServerConfiguration.parse(
+            yaml: """
+                listen: "[::1]:9090"
+                api: {dateOffset: "-05:30", throttling: {SendMessageToGlobe: 5}}
+                sandbox: {retrospection: open}
+                console: {enabled: "false", secureCookies: true, sessionIdleSeconds: 60}
+                channels:
+                  - {id: carrier, type: smpp, host: smsc.example, systemId: petrel, tps: 12.5}
+                routes:
+                  - {channels: [carrier], match: {prefixes: ["65"], types: [OTP]}}
+                """
+        )
         #expect(c.host == "::1" && c.port == 9090 && c.dateOffsetSeconds == -(5 * 3600 + 30 * 60))
         #expect(c.throttling == ["SendMessageToGlobe": 5] && c.sandboxRetrospection == .open)
         #expect(!c.consoleEnabled && c.consoleSecureCookies && c.consoleSessionIdleSeconds == 60)
@@ -49,16 +51,19 @@ import Testing
         #expect(failure("console: {maxUpload: 1024}") == "unknown config key console.maxUpload")
         #expect(
             failure("channels:\n  - {id: c, type: smpp, host: h, systemId: s, windw: 5}")
-                == "unknown config key channels[0].windw")
+                == "unknown config key channels[0].windw"
+        )
         #expect(
             failure("routes:\n  - {channels: [sandbox], match: {prefix: ['65']}}")
-                == "unknown config key routes[0].match.prefix")
+                == "unknown config key routes[0].match.prefix"
+        )
     }
 
     @Test func aBadValueNamesItsKey() {
         #expect(
             failure("console: {sessionIdleSeconds: 5}")
-                == "console.sessionIdleSeconds must be a whole number from 60 to 2592000")
+                == "console.sessionIdleSeconds must be a whole number from 60 to 2592000"
+        )
         #expect(failure("http: {maxConnections: lots}").hasPrefix("http.maxConnections must be a whole number"))
         #expect(failure("console: {enabled: maybe}") == "console.enabled must be true or false")
         #expect(failure("console: 3") == "console must be a mapping")
@@ -70,7 +75,8 @@ import Testing
         #expect(failure("channels:\n  - {id: c, type: smpp, host: h}") == "channels[0].systemId is required")
         #expect(
             failure("routes:\n  - {channels: [nowhere]}")
-                == "routes[0].channels names nowhere, which is not a configured channel")
+                == "routes[0].channels names nowhere, which is not a configured channel"
+        )
         #expect(failure("accounts:\n  - {name: 'has space'}").hasPrefix("accounts[0].name must be"))
     }
 

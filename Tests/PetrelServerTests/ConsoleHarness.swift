@@ -23,7 +23,8 @@ struct ConsoleHarness: Sendable {
     let sandbox: SandboxRoutes
 
     static func run<T>(
-        retrospection: ServerConfiguration.Retrospection = .authenticated, channels: [ChannelState] = [],
+        retrospection: ServerConfiguration.Retrospection = .authenticated,
+        channels: [ChannelState] = [],
         _ body: (ConsoleHarness) async throws -> T
     ) async throws -> T {
         let dir = FileManager.default.temporaryDirectory
@@ -41,17 +42,27 @@ struct ConsoleHarness: Sendable {
     }
 
     static func make(
-        _ store: SQLiteStore, retrospection: ServerConfiguration.Retrospection, channels: [ChannelState]
+        _ store: SQLiteStore,
+        retrospection: ServerConfiguration.Retrospection,
+        channels: [ChannelState]
     ) async throws -> ConsoleHarness {
         let clock: @Sendable () -> Int64 = { ConsoleHarness.now }
         try await store.putAccessKey(
-            AccessKeyRecord(id: keyId, secret: secret, account: "acme", name: "admin", createdAtMs: now - 86_400_000))
+            AccessKeyRecord(id: keyId, secret: secret, account: "acme", name: "admin", createdAtMs: now - 86_400_000)
+        )
         let env = APIEnvironment(store: store, ids: MessageIDGenerator(node: 1, floor: 0), channels: { ["sandbox"] })
         let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: clock)
         let auth = KeyAuth(store: store, sessions: ConsoleSessions(), throttle: SignInThrottle(), clock: clock)
         let console = Console(
-            store: store, gateway: gateway, auth: auth, channels: { channels }, campaignWake: WakeSignal(),
-            maxUploadBytes: 1 << 20, secureCookies: false, clock: clock)
+            store: store,
+            gateway: gateway,
+            auth: auth,
+            channels: { channels },
+            campaignWake: WakeSignal(),
+            maxUploadBytes: 1 << 20,
+            secureCookies: false,
+            clock: clock
+        )
         let sandbox = SandboxRoutes(store: store, auth: auth, mode: retrospection)
         return ConsoleHarness(store: store, console: console, sandbox: sandbox)
     }
@@ -72,11 +83,16 @@ struct ConsoleHarness: Sendable {
 
     /// A session for `keyId`, as `petrel campaign send` gets one: its cookie header and CSRF token.
     static func signIn(
-        _ client: any TestClientProtocol, keyId: String = keyId, secret: String = secret
+        _ client: any TestClientProtocol,
+        keyId: String = keyId,
+        secret: String = secret
     ) async throws -> (cookie: String, csrf: String) {
         let r = try await client.execute(
-            uri: "/console/api/session", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-            body: ByteBuffer(string: "key_id=\(keyId)&key_secret=\(secret)"))
+            uri: "/console/api/session",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "key_id=\(keyId)&key_secret=\(secret)")
+        )
         #expect(r.status == .ok)
         let json = try JSONSerialization.jsonObject(with: Data(r.text.utf8)) as? [String: String] ?? [:]
         let cookie = try #require(r.headers[.setCookie]?.split(separator: ";").first.map(String.init))
@@ -85,8 +101,12 @@ struct ConsoleHarness: Sendable {
 
     /// A form POST with the session's cookie and, unless `csrf` is nil, its token.
     static func post(
-        _ client: any TestClientProtocol, _ uri: String, cookie: String, csrf: String?,
-        _ fields: [(String, String)] = [], headers extra: HTTPFields = [:]
+        _ client: any TestClientProtocol,
+        _ uri: String,
+        cookie: String,
+        csrf: String?,
+        _ fields: [(String, String)] = [],
+        headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: cookie]
         headers.append(contentsOf: extra)

@@ -47,7 +47,11 @@ import Testing
                     headers[.cookie] = cookie
                     let body = "csrf=\(csrf)&key_id=\(H.keyId)&key_secret=\(secret)"
                     return try await client.execute(
-                        uri: "/console/login", method: .post, headers: headers, body: ByteBuffer(string: body))
+                        uri: "/console/login",
+                        method: .post,
+                        headers: headers,
+                        body: ByteBuffer(string: body)
+                    )
                 }
                 // The form's token must match the cookie's (double submit).
                 let expired = try await signIn(cookie: "", csrf: token)
@@ -70,7 +74,10 @@ import Testing
         try await H.run { h in
             try await h.test { client in
                 let login = try await client.execute(
-                    uri: "/console/login", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+                    uri: "/console/login",
+                    method: .get,
+                    headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"]
+                )
                 #expect(login.headers[.setCookie]?.hasSuffix("; Secure") == true)
             }
         }
@@ -86,19 +93,34 @@ import Testing
                 let wrong = try await H.post(client, create, cookie: cookie, csrf: "x" + csrf, [("name", "b")])
                 #expect(wrong.status == .forbidden)
                 let crossSite = try await H.post(
-                    client, "/console/keys/create", cookie: cookie, csrf: csrf, [("name", "c")],
-                    headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+                    client,
+                    "/console/keys/create",
+                    cookie: cookie,
+                    csrf: csrf,
+                    [("name", "c")],
+                    headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]
+                )
                 #expect(crossSite.status == .forbidden && crossSite.text.contains("came from another site"))
                 let otherOrigin = try await H.post(
-                    client, "/console/keys/create", cookie: cookie, csrf: csrf, [("name", "d")],
-                    headers: [HTTPField.Name("Origin")!: "https://evil.example"])
+                    client,
+                    "/console/keys/create",
+                    cookie: cookie,
+                    csrf: csrf,
+                    [("name", "d")],
+                    headers: [HTTPField.Name("Origin")!: "https://evil.example"]
+                )
                 #expect(otherOrigin.status == .forbidden)
                 #expect(try await h.store.accessKeys().count == 1)
 
                 // The token in a header does as well as in the form; the new key's secret is shown once.
                 let made = try await H.post(
-                    client, "/console/keys/create", cookie: cookie, csrf: nil, [("name", "e")],
-                    headers: [HTTPField.Name("X-CSRF-Token")!: csrf, HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
+                    client,
+                    "/console/keys/create",
+                    cookie: cookie,
+                    csrf: nil,
+                    [("name", "e")],
+                    headers: [HTTPField.Name("X-CSRF-Token")!: csrf, HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]
+                )
                 #expect(made.status == .ok && made.text.contains("<pre id=\"new-key\">{\"AccessKeyId\":\"LTAI"))
                 #expect(try await h.store.accessKeys().map(\.name).sorted() == ["admin", "e"])
 
@@ -111,9 +133,16 @@ import Testing
 
     @Test func aKeyWithoutThePolicyActionIsRefused() async throws {
         try await H.run { h in
-            try await h.store.putAccessKey(AccessKeyRecord(
-                id: "LTAIreader00000001", secret: "reader-secret", account: "acme", name: "reader",
-                policy: H.policy("dysms:QueryMessage"), createdAtMs: H.now))
+            try await h.store.putAccessKey(
+                AccessKeyRecord(
+                    id: "LTAIreader00000001",
+                    secret: "reader-secret",
+                    account: "acme",
+                    name: "reader",
+                    policy: H.policy("dysms:QueryMessage"),
+                    createdAtMs: H.now
+                )
+            )
             try await h.test { client in
                 let (cookie, csrf) = try await H.signIn(client, keyId: "LTAIreader00000001", secret: "reader-secret")
                 let keys = try await H.get(client, "/console/keys", cookie: cookie)
@@ -134,19 +163,42 @@ import Testing
         let evil = #""><script>alert(1)</script>"#
         let channels = [
             ChannelState(
-                id: "carrier<1>", kind: "smpp", target: "h:1 as <x>", bound: 0, sessions: 1, inFlight: 0, window: 1,
-                tps: 0, lastError: evil)
+                id: "carrier<1>",
+                kind: "smpp",
+                target: "h:1 as <x>",
+                bound: 0,
+                sessions: 1,
+                inFlight: 0,
+                window: 1,
+                tps: 0,
+                lastError: evil
+            )
         ]
         try await H.run(channels: channels) { h in
             let m = Message(
-                id: 1, account: "acme", to: evil, text: "hi \(evil)", taskId: evil, createdAtMs: H.now - 1000)
+                id: 1,
+                account: "acme",
+                to: evil,
+                text: "hi \(evil)",
+                taskId: evil,
+                createdAtMs: H.now - 1000
+            )
             try await h.store.commit(WriteBatch(messages: [m]))
             _ = try await h.store.claim(limit: 1, nowMs: H.now, leaseMs: 60_000)
             var results = DispatchResults()
             results.sent = [SentRecord(id: 1, channel: "sandbox", carrierMessageId: "", sentAtMs: H.now)]
-            results.inbox = [SandboxEntry(
-                messageId: 1, account: "acme", to: evil, from: evil, text: evil, segments: 1, receivedAtMs: H.now,
-                outcome: evil)]
+            results.inbox = [
+                SandboxEntry(
+                    messageId: 1,
+                    account: "acme",
+                    to: evil,
+                    from: evil,
+                    text: evil,
+                    segments: 1,
+                    receivedAtMs: H.now,
+                    outcome: evil
+                )
+            ]
             try await h.store.record(results)
             try await h.test { client in
                 let (cookie, _) = try await H.signIn(client)

@@ -1,6 +1,6 @@
-@testable import PetrelAPI
 import Testing
 
+@testable import PetrelAPI
 @testable import PetrelServer
 
 /// Issue 20: the multipart parser (F8), the sign-in throttle (F14) and the policy comparison the console uses (F7).
@@ -14,15 +14,23 @@ import Testing
 
     @Test func parsesFieldsAndFiles() throws {
         var bytes = Self.body("xyz", [("csrf", "t"), ("text", "hello\r\nworld")], close: false)
-        bytes += Array("--xyz\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"a.csv\"\r\n\r\n1,2\r\n--xyz--\r\n".utf8)
+        bytes += Array(
+            "--xyz\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"a.csv\"\r\n\r\n1,2\r\n--xyz--\r\n".utf8
+        )
         let parts = try #require(Multipart.parse(bytes, boundary: "xyz"))
         #expect(parts.map(\.name) == ["csrf", "text", "csv"])
         #expect(parts[1].text == "hello\r\nworld" && parts[2].filename == "a.csv" && parts[2].text == "1,2")
     }
 
     @Test func boundaryIsOneToSeventyCharacters() {
-        #expect(Multipart.boundary(contentType: "multipart/form-data; boundary=\(String(repeating: "b", count: 70))") == .some(String(repeating: "b", count: 70)))
-        #expect(Multipart.boundary(contentType: "multipart/form-data; boundary=\(String(repeating: "b", count: 71))") == .some(nil))
+        #expect(
+            Multipart.boundary(contentType: "multipart/form-data; boundary=\(String(repeating: "b", count: 70))")
+                == .some(String(repeating: "b", count: 70))
+        )
+        #expect(
+            Multipart.boundary(contentType: "multipart/form-data; boundary=\(String(repeating: "b", count: 71))")
+                == .some(nil)
+        )
         #expect(Multipart.boundary(contentType: "multipart/form-data; boundary=\"\"") == .some(nil))
         #expect(Multipart.boundary(contentType: "multipart/form-data") == .some(nil))
         #expect(Multipart.boundary(contentType: "text/plain") == nil)
@@ -64,7 +72,11 @@ import Testing
         let prefix = Array(full[..<(full.count - 10)])
         #expect(Multipart.parse(prefix, boundary: "b") == nil)
         #expect(Multipart.parse(prefix, boundary: "b", partial: true)?.first?.text == "t")
-        let form = try? Form.parse(Array("csrf=abc&text=hel".utf8), type: "application/x-www-form-urlencoded", partial: true)
+        let form = try? Form.parse(
+            Array("csrf=abc&text=hel".utf8),
+            type: "application/x-www-form-urlencoded",
+            partial: true
+        )
         #expect(form?["csrf"] == "abc" && form?["text"] == nil)
     }
 
@@ -73,13 +85,13 @@ import Testing
         for _ in 0..<4 { t.failed(keyId: "k", address: "a", nowMs: 0) }
         #expect(t.wait(keyId: "k", address: "b", nowMs: 0) == 0)
         t.failed(keyId: "k", address: "a", nowMs: 0)
-        #expect(t.wait(keyId: "k", address: "other", nowMs: 0) == 1000)      // by key id
-        #expect(t.wait(keyId: "other", address: "a", nowMs: 0) == 1000)      // by address
+        #expect(t.wait(keyId: "k", address: "other", nowMs: 0) == 1000)  // by key id
+        #expect(t.wait(keyId: "other", address: "a", nowMs: 0) == 1000)  // by address
         t.failed(keyId: "k", address: "a", nowMs: 1000)
         t.failed(keyId: "k", address: "a", nowMs: 3000)
         #expect(t.wait(keyId: "k", address: "x", nowMs: 3000) == 4000)
         for i in 0..<40 { t.failed(keyId: "k", address: "a", nowMs: 4000 + Int64(i)) }
-        #expect(t.wait(keyId: "k", address: "x", nowMs: 4039) == 8000)       // capped, no overflow
+        #expect(t.wait(keyId: "k", address: "x", nowMs: 4039) == 8000)  // capped, no overflow
         t.succeeded(keyId: "k", address: "a")
         #expect(t.wait(keyId: "k", address: "a", nowMs: 4039) == 0)
     }

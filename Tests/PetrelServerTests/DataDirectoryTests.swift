@@ -51,7 +51,8 @@ import Testing
         }
         let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
         let url = try await PostgresStore.createDatabase(url: server, name: name)
-        let first = scratch(), second = scratch()
+        let first = scratch()
+        let second = scratch()
         defer {
             try? FileManager.default.removeItem(atPath: first)
             try? FileManager.default.removeItem(atPath: second)

@@ -35,12 +35,14 @@ import Testing
 
     @Test func tableEscapesHeadersAndEmptyTextAndKeepsCells() {
         let table = HTML.table(["A&B", "<C>"], [["\("x<y")", "<b>1</b>"], ["2", "3"]])
-        #expect(table.description == """
-            <div class="scroll"><table><thead><tr><th>A&amp;B</th><th>&lt;C&gt;</th></tr></thead><tbody>
-            <tr><td>x&lt;y</td><td><b>1</b></td></tr>
-            <tr><td>2</td><td>3</td></tr>
-            </tbody></table></div>
-            """)
+        #expect(
+            table.description == """
+                <div class="scroll"><table><thead><tr><th>A&amp;B</th><th>&lt;C&gt;</th></tr></thead><tbody>
+                <tr><td>x&lt;y</td><td><b>1</b></td></tr>
+                <tr><td>2</td><td>3</td></tr>
+                </tbody></table></div>
+                """
+        )
         #expect(HTML.table(["A"], [], empty: "None <yet>").description == "<p class=\"empty\">None &lt;yet&gt;</p>")
     }
 

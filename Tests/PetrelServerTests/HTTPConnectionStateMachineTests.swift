@@ -1,11 +1,11 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-@testable import PetrelAPI
 import PetrelCore
 import Synchronization
 import Testing
 
+@testable import PetrelAPI
 @testable import PetrelServer
 
 /// The door's connection state machine, driven without I/O and with a clock of our own.
@@ -13,7 +13,12 @@ import Testing
     typealias Machine = HTTPConnectionStateMachine
     static let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
     static let configuration = Machine.Configuration(
-        maxHead: 16_384, maxBody: 1_000, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60))
+        maxHead: 16_384,
+        maxBody: 1_000,
+        headTimeout: .seconds(10),
+        bodyTimeout: .seconds(30),
+        idleTimeout: .seconds(60)
+    )
 
     func at(_ seconds: Int64) -> NIODeadline { Self.t0 + .seconds(seconds) }
     func bytes(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
@@ -56,9 +61,16 @@ import Testing
 
         let query = "Action=SendBatch&To=" + String(repeating: "%2285291234567%22%2C", count: 700)
         let big = "POST /?\(query) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
-        var large = Machine(configuration: Machine.Configuration(
-            maxHead: 256 * 1024, maxBody: 1_000, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60)),
-            now: at(0))
+        var large = Machine(
+            configuration: Machine.Configuration(
+                maxHead: 256 * 1024,
+                maxBody: 1_000,
+                headTimeout: .seconds(10),
+                bodyTimeout: .seconds(30),
+                idleTimeout: .seconds(60)
+            ),
+            now: at(0)
+        )
         var action = Machine.Action.none
         for chunk in stride(from: 0, to: big.utf8.count, by: 1_000) {
             let slice = Array(big.utf8)[chunk..<min(chunk + 1_000, big.utf8.count)]
@@ -80,15 +92,15 @@ import Testing
         let v3 = m.writabilityChanged(false, now: at(0))
         #expect(isNone(v3))
         let v4 = m.answered(now: at(0))
-        #expect(isNone(v4))                      // n=3 waits: the socket is full
+        #expect(isNone(v4))  // n=3 waits: the socket is full
         let v5 = m.readRequested()
-        #expect(!v5)                                   // and nothing more is read
+        #expect(!v5)  // and nothing more is read
         let v6 = m.takePendingRead()
         #expect(!v6)
         let v7 = m.writabilityChanged(true, now: at(1))
         #expect(served(v7) == "n=3")
         let v8 = m.takePendingRead()
-        #expect(v8)                                  // the withheld read goes now
+        #expect(v8)  // the withheld read goes now
 
         // Too many answers queued has the same effect, whatever the writability.
         var q = Machine(configuration: Self.configuration, now: at(0))
@@ -167,7 +179,7 @@ import Testing
 
         var h = Machine(configuration: Self.configuration, now: at(0))
         let v27 = h.read(bytes("GET /healthz HTTP/1.1\r\n"), now: at(0))
-        #expect(isNone(v27))    // which route is not known yet
+        #expect(isNone(v27))  // which route is not known yet
         let v28 = h.tick(now: at(10))
         #expect(isClose(v28))
 
@@ -175,7 +187,7 @@ import Testing
         var i = Machine(configuration: Self.configuration, now: at(0))
         _ = i.read(bytes("GET /healthz HTTP/1.1\r\n\r\n"), now: at(0))
         let v29 = i.tick(now: at(100))
-        #expect(isNone(v29))                          // Hummingbird owes the answer
+        #expect(isNone(v29))  // Hummingbird owes the answer
         i.responseHead(status: 200, now: at(100))
         _ = i.responseEnd(now: at(100))
         let v30 = i.tick(now: at(159))
@@ -204,9 +216,9 @@ import Testing
         let v35 = m.read(bytes(get(1) + get(2)), now: at(0))
         #expect(served(v35) == "n=1")
         let v36 = m.inputClosed(now: at(0))
-        #expect(isNone(v36))                    // n=1 is in flight
+        #expect(isNone(v36))  // n=1 is in flight
         let v37 = m.answered(now: at(0))
-        #expect(served(v37) == "n=2")              // the held one is served too
+        #expect(served(v37) == "n=2")  // the held one is served too
         let v38 = m.answered(now: at(0))
         #expect(isClose(v38))
 
@@ -214,7 +226,7 @@ import Testing
         let v39 = w.read(bytes("GET /?n=1 HTTP/1.1\r\n"), now: at(0))
         #expect(isNone(v39))
         let v40 = w.inputClosed(now: at(0))
-        #expect(isClose(v40))                   // half a request can never complete
+        #expect(isClose(v40))  // half a request can never complete
     }
 
     /// F15 on Hummingbird's side: its requests held back behind a response still go to it after the half-close,
@@ -226,14 +238,14 @@ import Testing
         let first = m.read(bytes(one + two), now: at(0))
         #expect(forwarded(first) == one)
         let closed = m.inputClosed(now: at(0))
-        #expect(isNone(closed))                                       // not yet: /metrics is still held
+        #expect(isNone(closed))  // not yet: /metrics is still held
         let early = m.takeInputClosed()
         #expect(!early)
         let next = m.responseEnd(now: at(1))
         #expect(forwarded(next) == two)
         let now = m.takeInputClosed()
         let again = m.takeInputClosed()
-        #expect(now && !again)                                        // once
+        #expect(now && !again)  // once
     }
 
     /// A plain RPC request whose body is over the limit is read past (not held) and answered 413; the connection
@@ -273,10 +285,22 @@ import Testing
         }
         func door() -> HTTPDoor {
             HTTPDoor(
-                configuration: Self.configuration, gauge: gauge, serve: { _, answer in
-                    answer(RPCResponse(status: 200, headers: [], body: Array("{}".utf8), action: "", code: "OK", requestId: ""))
+                configuration: Self.configuration,
+                gauge: gauge,
+                serve: { _, answer in
+                    answer(
+                        RPCResponse(
+                            status: 200,
+                            headers: [],
+                            body: Array("{}".utf8),
+                            action: "",
+                            code: "OK",
+                            requestId: ""
+                        )
+                    )
                 },
-                bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") })
+                bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") }
+            )
         }
         let first = try channel(with: door())
         let second = try channel(with: door())
@@ -297,13 +321,17 @@ import Testing
     @Test func theDoorAnswersAfterHalfClose() throws {
         let answers = Mutex<[@Sendable (RPCResponse) -> Void]>([])
         let door = HTTPDoor(
-            configuration: Self.configuration, serve: { _, answer in answers.withLock { $0.append(answer) } },
-            bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") })
+            configuration: Self.configuration,
+            serve: { _, answer in answers.withLock { $0.append(answer) } },
+            bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") }
+        )
         let channel = try channel(with: door)
         try channel.writeInbound(ByteBuffer(string: get(1)))
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(channel.isActive)
-        answers.withLock { $0[0] }(RPCResponse(status: 200, headers: [], body: Array("{}".utf8), action: "", code: "OK", requestId: ""))
+        answers.withLock { $0[0] }(
+            RPCResponse(status: 200, headers: [], body: Array("{}".utf8), action: "", code: "OK", requestId: "")
+        )
         channel.embeddedEventLoop.run()
         guard case .byteBuffer(let b)? = try channel.readOutbound(as: IOData.self) else { throw Refused() }
         #expect(String(buffer: b).hasPrefix("HTTP/1.1 200 OK"))
@@ -314,7 +342,10 @@ import Testing
 
     private func channel(with door: HTTPDoor) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,
+            withErrorHandling: false
+        )
         try door.install(in: channel.pipeline.syncOperations)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel

@@ -1,10 +1,10 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-@testable import PetrelAPI
 import Synchronization
 import Testing
 
+@testable import PetrelAPI
 @testable import PetrelServer
 
 @Suite struct RPCRequestFrontTests {
@@ -26,10 +26,10 @@ import Testing
         #expect(r.authority == "127.0.0.1:8080")
         #expect(r.headers.map(\.name) == ["Host", "x-acs-action", "x-acs-version", "Authorization", "Content-Length"])
         #expect(r.header("x-acs-version") == "2018-05-01")
-        #expect(r.header("authorization") == "ACS3-HMAC-SHA256 Credential=ak")   // surrounding blanks dropped
+        #expect(r.header("authorization") == "ACS3-HMAC-SHA256 Credential=ak")  // surrounding blanks dropped
         #expect(r.body == Array("abc".utf8))
         #expect(parsed.keepAlive)
-        #expect(parsed.length == Self.sdkRequest.utf8.count)                    // the next request is left alone
+        #expect(parsed.length == Self.sdkRequest.utf8.count)  // the next request is left alone
 
         guard case .request(let get) = parse("GET / HTTP/1.1\r\nconnection: Keep-Alive, CLOSE\r\n\r\n") else {
             Issue.record("not parsed")
@@ -66,9 +66,9 @@ import Testing
             "GET /?a=1 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             "POST /?a=1 HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
             "POST /?a=1 HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            "POST /?a=1 HTTP/1.1\r\nContent-Length: 1001\r\n\r\n",     // over maxBody: the 413 comes from RPCFastPath
+            "POST /?a=1 HTTP/1.1\r\nContent-Length: 1001\r\n\r\n",  // over maxBody: the 413 comes from RPCFastPath
             "GET /?a=1 HTTP/1.1\nHost: x\n\n",
-            "GET /?a=1 HTTP/1.1\r\nHost: x\n",                          // a bare LF, even before the head is complete
+            "GET /?a=1 HTTP/1.1\r\nHost: x\n",  // a bare LF, even before the head is complete
         ]
         for text in unusual {
             guard case .general = parse(text) else {
@@ -93,15 +93,25 @@ import Testing
         let served = Mutex<[String]>([])
         let answers = Mutex<[@Sendable (RPCResponse) -> Void]>([])
         let door = HTTPDoor(
-            configuration: .init(maxHead: 16_384, maxBody: 1_000, headTimeout: .seconds(10), bodyTimeout: .seconds(30), idleTimeout: .seconds(60)),
+            configuration: .init(
+                maxHead: 16_384,
+                maxBody: 1_000,
+                headTimeout: .seconds(10),
+                bodyTimeout: .seconds(30),
+                idleTimeout: .seconds(60)
+            ),
             serve: { request, answer in
                 served.withLock { $0.append(request.query) }
                 answers.withLock { $0.append(answer) }
             },
-            bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") })
+            bodyTooLarge: { RPCResponse(status: 413, headers: [], body: [], action: "", code: "", requestId: "") }
+        )
         let passed = PartRecorder()
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,
+            withErrorHandling: false
+        )
         try door.install(in: channel.pipeline.syncOperations)
         try channel.pipeline.syncOperations.addHandler(passed)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -110,18 +120,18 @@ import Testing
         let two = "GET /?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"
         let three = "GET /?n=3 HTTP/1.1\r\nHost: x\r\n\r\n"
         try channel.writeInbound(ByteBuffer(string: one + two + String(three.prefix(10))))
-        #expect(served.withLock { $0 } == ["n=1"])                        // the second waits for the first's answer
+        #expect(served.withLock { $0 } == ["n=1"])  // the second waits for the first's answer
         answer(answers, 0, channel)
         #expect(served.withLock { $0 } == ["n=1", "n=2"])
         answer(answers, 1, channel)
-        #expect(served.withLock { $0 } == ["n=1", "n=2"])                 // the third is not all there yet
+        #expect(served.withLock { $0 } == ["n=1", "n=2"])  // the third is not all there yet
         try channel.writeInbound(ByteBuffer(string: String(three.dropFirst(10)) + "GET /healthz HTTP/1.1\r\n"))
         #expect(served.withLock { $0 } == ["n=1", "n=2", "n=3"])
         answer(answers, 2, channel)
         // The healthz request is not ours: from its first bytes on, the general decoder has the connection.
         try channel.writeInbound(ByteBuffer(string: "Host: x\r\n\r\nGET /?n=4 HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(passed.heads == ["/healthz"])
-        #expect(served.withLock { $0 } == ["n=1", "n=2", "n=3"])          // n=4 waits behind Hummingbird's answer
+        #expect(served.withLock { $0 } == ["n=1", "n=2", "n=3"])  // n=4 waits behind Hummingbird's answer
         var statuses: [String] = []
         while let out = try channel.readOutbound(as: IOData.self), case .byteBuffer(let b) = out {
             statuses.append(String(String(buffer: b).prefix(15)))
@@ -130,9 +140,22 @@ import Testing
         _ = try channel.finish(acceptAlreadyClosed: true)
     }
 
-    private func answer(_ answers: borrowing Mutex<[@Sendable (RPCResponse) -> Void]>, _ i: Int, _ channel: EmbeddedChannel) {
+    private func answer(
+        _ answers: borrowing Mutex<[@Sendable (RPCResponse) -> Void]>,
+        _ i: Int,
+        _ channel: EmbeddedChannel
+    ) {
         let reply = answers.withLock { $0[i] }
-        reply(RPCResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array("{}".utf8), action: "", code: "OK", requestId: ""))
+        reply(
+            RPCResponse(
+                status: 200,
+                headers: [("Content-Type", "application/json")],
+                body: Array("{}".utf8),
+                action: "",
+                code: "OK",
+                requestId: ""
+            )
+        )
         channel.embeddedEventLoop.run()
     }
 }

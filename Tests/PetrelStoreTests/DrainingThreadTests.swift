@@ -15,20 +15,24 @@ import Testing
         let gate = Gate()
         let handled = Mutex<[[Int]]>([])
         let thread = DrainingThread<Int>(
-            name: "test-drain", ready: { gate.open.load(ordering: .acquiring) || $0.count >= 3 },
-            handle: { group in handled.withLock { $0.append(group) } })
+            name: "test-drain",
+            ready: { gate.open.load(ordering: .acquiring) || $0.count >= 3 },
+            handle: { group in handled.withLock { $0.append(group) } }
+        )
         func settle(_ expected: [[Int]]) async throws {
             let deadline = ContinuousClock.now + .seconds(5)
-            while handled.withLock({ $0 }) != expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+            while handled.withLock({ $0 }) != expected, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
             #expect(handled.withLock { $0 } == expected)
         }
 
         #expect(thread.add([1]))
         #expect(thread.add([2]))
         try await Task.sleep(for: .milliseconds(50))
-        #expect(handled.withLock { $0 }.isEmpty)          // held: not ready yet
+        #expect(handled.withLock { $0 }.isEmpty)  // held: not ready yet
         #expect(thread.add([3]))
-        try await settle([[1, 2, 3]])                      // enough gathered: one group
+        try await settle([[1, 2, 3]])  // enough gathered: one group
 
         #expect(thread.add([4]))
         try await Task.sleep(for: .milliseconds(50))
@@ -39,7 +43,7 @@ import Testing
 
         gate.open.store(false, ordering: .releasing)
         #expect(thread.add([5]))
-        thread.stop()                                      // stop hands over what is held
+        thread.stop()  // stop hands over what is held
         #expect(handled.withLock { $0 } == [[1, 2, 3], [4], [5]])
         #expect(!thread.add([6]))
     }

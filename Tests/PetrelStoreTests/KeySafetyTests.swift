@@ -1,7 +1,8 @@
 import Foundation
 import PetrelCore
-@testable import PetrelStore
 import Testing
+
+@testable import PetrelStore
 
 /// Access keys and the master key, where a lookalike id or a wrong key must never get further than a refusal.
 @Suite struct KeySafetyTests {
@@ -11,8 +12,13 @@ import Testing
     func aLookalikeIdNeverShadowsARealKey(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             let key = AccessKeyRecord(
-                id: "LTAIKEY0123456789abcdef", secret: String(repeating: "s", count: 30), account: "acme", name: "app",
-                policy: nil, createdAtMs: 1)
+                id: "LTAIKEY0123456789abcdef",
+                secret: String(repeating: "s", count: 30),
+                account: "acme",
+                name: "app",
+                policy: nil,
+                createdAtMs: 1
+            )
             try await store.putAccessKey(key)
             let lookalike = "LTAI\u{212A}EY0123456789abcdef"
             #expect(lookalike == key.id)  // the trap: canonical equivalence
@@ -68,13 +74,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let one = try SecretBox(key: Array(repeating: 1, count: 32))
         let first = try SQLiteStore(directory: dir, secrets: one)
-        try await first.putAccessKey(AccessKeyRecord(
-            id: "LTAIold", secret: String(repeating: "x", count: 30), account: "default", name: "old", policy: nil, createdAtMs: 1))
+        try await first.putAccessKey(
+            AccessKeyRecord(
+                id: "LTAIold",
+                secret: String(repeating: "x", count: 30),
+                account: "default",
+                name: "old",
+                policy: nil,
+                createdAtMs: 1
+            )
+        )
         try await first.close()
 
         let second = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 2, count: 32)))
         await #expect(throws: MasterKey.Mismatch.self) {
-            _ = try await MasterKey(box: try SecretBox(key: Array(repeating: 2, count: 32)), source: .environment).adopt(by: second)
+            _ = try await MasterKey(box: try SecretBox(key: Array(repeating: 2, count: 32)), source: .environment)
+                .adopt(by: second)
         }
         #expect(try await second.masterKeyFingerprint() == nil)
         try await second.close()

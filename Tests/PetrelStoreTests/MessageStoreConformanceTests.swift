@@ -1,8 +1,9 @@
 import Foundation
 import PetrelCore
-@testable import PetrelStore
 import Synchronization
 import Testing
+
+@testable import PetrelStore
 
 /// Every store behaviour, run against every store implementation.
 @Suite struct MessageStoreConformanceTests {
@@ -32,7 +33,9 @@ import Testing
                 for i in 0..<200 {
                     group.addTask {
                         let batch = (0..<10).map { message(Int64(i * 10 + $0)) }
-                        try await store.commit(WriteBatch(nonce: NonceRecord(hash: Int64(i), expiresAtMs: 10), messages: batch))
+                        try await store.commit(
+                            WriteBatch(nonce: NonceRecord(hash: Int64(i), expiresAtMs: 10), messages: batch)
+                        )
                     }
                 }
                 try await group.waitForAll()
@@ -67,8 +70,11 @@ import Testing
             }
             #expect(outcomes.filter { $0 == "ok" }.count == 19)
             #expect(outcomes.filter { $0 == "failed" }.count == 1)
-            #expect(try await store.counts()[.queued] == 20)   // 19 and the one that was there first
-            #expect(try await store.liveNonces(nowMs: 0).map(\.hash).sorted() == (0..<20).filter { $0 != 7 }.map { Int64($0) })
+            #expect(try await store.counts()[.queued] == 20)  // 19 and the one that was there first
+            #expect(
+                try await store.liveNonces(nowMs: 0).map(\.hash).sorted()
+                    == (0..<20).filter { $0 != 7 }.map { Int64($0) }
+            )
         }
     }
 
@@ -82,7 +88,7 @@ import Testing
                 }
                 var ok = 0
                 for await result in group where result { ok += 1 }
-                #expect(ok == 2)   // id 1 is a duplicate primary key
+                #expect(ok == 2)  // id 1 is a duplicate primary key
             }
             #expect(try await store.counts()[.queued] == 3)
         }
@@ -91,13 +97,15 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func claimsByPriorityThenAgeAndOnlyDueOnes(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            try await store.commit(WriteBatch(messages: [
-                message(1, priority: .bulk, createdAtMs: 10),
-                message(2, priority: .normal, createdAtMs: 20),
-                message(3, priority: .urgent, createdAtMs: 30),
-                message(4, priority: .urgent, createdAtMs: 5),
-                message(5, priority: .urgent, createdAtMs: 5, notBeforeMs: 10_000),
-            ]))
+            try await store.commit(
+                WriteBatch(messages: [
+                    message(1, priority: .bulk, createdAtMs: 10),
+                    message(2, priority: .normal, createdAtMs: 20),
+                    message(3, priority: .urgent, createdAtMs: 30),
+                    message(4, priority: .urgent, createdAtMs: 5),
+                    message(5, priority: .urgent, createdAtMs: 5, notBeforeMs: 10_000),
+                ])
+            )
             let first = try await store.claim(limit: 3, nowMs: 100, leaseMs: 1000)
             #expect(first.map(\.id) == [4, 3, 2])
             #expect(first.allSatisfy { $0.status == .submitting })
@@ -146,8 +154,21 @@ import Testing
             #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 1000).count == 2)
             let receipt = StatusUpdate(id: 1, status: .delivered, atMs: 900)
             var results = DispatchResults()
-            results.sent = [SentRecord(id: 1, channel: "sandbox", carrierMessageId: "c1", sentAtMs: 100, scheduledReceipt: receipt)]
-            results.inbox = [SandboxEntry(messageId: 1, account: "acme", to: "85291234567", from: "P", text: "t", segments: 1, receivedAtMs: 100, outcome: "delivered")]
+            results.sent = [
+                SentRecord(id: 1, channel: "sandbox", carrierMessageId: "c1", sentAtMs: 100, scheduledReceipt: receipt)
+            ]
+            results.inbox = [
+                SandboxEntry(
+                    messageId: 1,
+                    account: "acme",
+                    to: "85291234567",
+                    from: "P",
+                    text: "t",
+                    segments: 1,
+                    receivedAtMs: 100,
+                    outcome: "delivered"
+                )
+            ]
             try await store.record(results)
             var m = try #require(try await store.message(id: 1, account: "acme"))
             #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "c1" && m.sentAtMs == 100)
@@ -169,7 +190,11 @@ import Testing
             #expect(try await store.clearSandbox(account: "acme") == 1)
             #expect(try await store.clearSandbox() == 0)
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
-            #expect(try await store.apply([StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)]).count == 1)
+            #expect(
+                try await store.apply([
+                    StatusUpdate(id: 2, status: .failed, errorCode: "E", errorDescription: "d", atMs: 5)
+                ]).count == 1
+            )
             #expect(try await store.events(messageId: 2).map(\.detail) == ["E: d"])
         }
     }
@@ -185,8 +210,12 @@ import Testing
             var results = DispatchResults()
             results.sent = (1...151).map { (i: Int64) in
                 SentRecord(
-                    id: i, channel: "c\(i % 3)", carrierMessageId: "id-\(i)", sentAtMs: 2000 + i,
-                    scheduledReceipt: i % 2 == 0 ? StatusUpdate(id: i, status: .delivered, atMs: 5000 + i) : nil)
+                    id: i,
+                    channel: "c\(i % 3)",
+                    carrierMessageId: "id-\(i)",
+                    sentAtMs: 2000 + i,
+                    scheduledReceipt: i % 2 == 0 ? StatusUpdate(id: i, status: .delivered, atMs: 5000 + i) : nil
+                )
             }
             try await store.record(results)
             for i: Int64 in [1, 2, 63, 64, 65, 80, 81, 128, 144, 147, 148, 150, 151] {
@@ -211,18 +240,39 @@ import Testing
             try await store.commit(WriteBatch(messages: (1...4).map { message(Int64($0)) }))
             #expect(try await store.claim(limit: 10, nowMs: 1000, leaseMs: 60_000).count == 4)
             let outcomes = [
-                StatusUpdate(id: 1, status: .failed, errorCode: "UNDELIV", errorDescription: "no such subscriber", atMs: 1500),
-                StatusUpdate(id: 2, status: .expired, errorCode: "EXPIRED", errorDescription: "validity ended", atMs: 1400),
+                StatusUpdate(
+                    id: 1,
+                    status: .failed,
+                    errorCode: "UNDELIV",
+                    errorDescription: "no such subscriber",
+                    atMs: 1500
+                ),
+                StatusUpdate(
+                    id: 2,
+                    status: .expired,
+                    errorCode: "EXPIRED",
+                    errorDescription: "validity ended",
+                    atMs: 1400
+                ),
                 StatusUpdate(id: 3, status: .delivered, atMs: 1600),
                 StatusUpdate(id: 4, status: .delivered, atMs: 1300),
             ]
             var results = DispatchResults()
             results.sent = outcomes.map {
-                SentRecord(id: $0.id, channel: "sandbox", carrierMessageId: "s\($0.id)", sentAtMs: 1100, scheduledReceipt: $0)
+                SentRecord(
+                    id: $0.id,
+                    channel: "sandbox",
+                    carrierMessageId: "s\($0.id)",
+                    sentAtMs: 1100,
+                    scheduledReceipt: $0
+                )
             }
             try await store.record(results)
             // A carrier's receipt overtakes message 3's schedule.
-            #expect(try await store.apply([StatusUpdate(id: 3, status: .failed, errorCode: "REJECTD", atMs: 1200)]).count == 1)
+            #expect(
+                try await store.apply([StatusUpdate(id: 3, status: .failed, errorCode: "REJECTD", atMs: 1200)]).count
+                    == 1
+            )
             #expect(try await store.applyDueReceipts(nowMs: 1450, limit: 10) == [outcomes[3], outcomes[1]])
             #expect(try await store.applyDueReceipts(nowMs: 2000, limit: 10) == [outcomes[0]])
             #expect(try await store.applyDueReceipts(nowMs: 3000, limit: 10).isEmpty)
@@ -247,14 +297,30 @@ import Testing
                 offered.withLock { $0 = messages.map(\.id) }
                 var r = DispatchResults()
                 for m in messages where m.id % 2 == 1 {
-                    r.sent.append(SentRecord(
-                        id: m.id, channel: "sandbox", carrierMessageId: "sandbox-\(m.id)", sentAtMs: 1000,
-                        scheduledReceipt: StatusUpdate(id: m.id, status: .delivered, atMs: 1300)))
-                    r.inbox.append(SandboxEntry(
-                        messageId: m.id, account: m.account, to: m.to, from: m.from, text: m.text, segments: 1, receivedAtMs: 1000,
-                        outcome: "delivered"))
+                    r.sent.append(
+                        SentRecord(
+                            id: m.id,
+                            channel: "sandbox",
+                            carrierMessageId: "sandbox-\(m.id)",
+                            sentAtMs: 1000,
+                            scheduledReceipt: StatusUpdate(id: m.id, status: .delivered, atMs: 1300)
+                        )
+                    )
+                    r.inbox.append(
+                        SandboxEntry(
+                            messageId: m.id,
+                            account: m.account,
+                            to: m.to,
+                            from: m.from,
+                            text: m.text,
+                            segments: 1,
+                            receivedAtMs: 1000,
+                            outcome: "delivered"
+                        )
+                    )
                 }
-                r.failed = [StatusUpdate(id: 2, status: .failed, errorCode: "IGNORED", atMs: 1000)]   // only sent/inbox are read
+                // only sent/inbox are read
+                r.failed = [StatusUpdate(id: 2, status: .failed, errorCode: "IGNORED", atMs: 1000)]
                 return r
             }
             #expect(offered.withLock { $0 } == [1, 2, 3, 4])
@@ -263,7 +329,10 @@ import Testing
             #expect(claimed.allSatisfy { $0.status == .submitting })
             for id: Int64 in [1, 3] {
                 let m = try #require(try await store.message(id: id, account: "acme"))
-                #expect(m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "sandbox-\(id)" && m.sentAtMs == 1000)
+                #expect(
+                    m.status == .sent && m.channel == "sandbox" && m.carrierMessageId == "sandbox-\(id)"
+                        && m.sentAtMs == 1000
+                )
             }
             #expect(try await store.message(id: 2, account: "acme")?.status == .submitting)
             #expect(try await store.message(id: 5, account: "acme")?.status == .queued)
@@ -284,17 +353,20 @@ import Testing
             try await store.commit(WriteBatch(messages: (1...6).map { message(Int64($0)) }))
             #expect(try await store.claim(limit: 4, nowMs: 1000, leaseMs: 60_000).map(\.id) == [1, 2, 3, 4])
             var results = DispatchResults()
-            results.sent = [1, 2].map { SentRecord(id: $0, channel: "c", carrierMessageId: "x\($0)", sentAtMs: 100 + $0) }
+            results.sent = [1, 2].map {
+                SentRecord(id: $0, channel: "c", carrierMessageId: "x\($0)", sentAtMs: 100 + $0)
+            }
             try await store.record(results)
             let odd = "say \"hi\" \\ \u{1}\n\t ünïcødé 🚀"
             let applied = try await store.apply([
-                StatusUpdate(id: 1, status: .delivered, atMs: 200),                          // sent → delivered
-                StatusUpdate(id: 3, status: .failed, errorCode: "E\"1", errorDescription: odd, atMs: 201),   // submitting → failed
-                StatusUpdate(id: 5, status: .delivered, atMs: 202),                          // queued → delivered: refused
+                StatusUpdate(id: 1, status: .delivered, atMs: 200),  // sent → delivered
+                // submitting → failed
+                StatusUpdate(id: 3, status: .failed, errorCode: "E\"1", errorDescription: odd, atMs: 201),
+                StatusUpdate(id: 5, status: .delivered, atMs: 202),  // queued → delivered: refused
                 StatusUpdate(id: 2, status: .delivered, atMs: 203),
-                StatusUpdate(id: 2, status: .failed, errorCode: "LATE", atMs: 204),           // final already: refused
-                StatusUpdate(id: 4, status: .queued, atMs: 205),                              // submitting → queued
-                StatusUpdate(id: 4, status: .submitting, atMs: 206),                          // then claimed again
+                StatusUpdate(id: 2, status: .failed, errorCode: "LATE", atMs: 204),  // final already: refused
+                StatusUpdate(id: 4, status: .queued, atMs: 205),  // submitting → queued
+                StatusUpdate(id: 4, status: .submitting, atMs: 206),  // then claimed again
             ])
             #expect(applied.map(\.id) == [1, 3, 2, 4, 4])
             let m1 = try #require(try await store.message(id: 1, account: "acme"))
@@ -312,7 +384,9 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func queuedMessagesExpire(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            try await store.commit(WriteBatch(messages: [message(1, expiresAtMs: 500), message(2, expiresAtMs: 5000), message(3)]))
+            try await store.commit(
+                WriteBatch(messages: [message(1, expiresAtMs: 500), message(2, expiresAtMs: 5000), message(3)])
+            )
             let expired = try await store.expireQueued(nowMs: 1000)
             #expect(expired.map(\.id) == [1])
             let m = try #require(try await store.message(id: 1, account: "acme"))
@@ -324,7 +398,14 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func accessKeysAndTemplates(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            let key = AccessKeyRecord(id: "LTAIx", secret: "s3cr3t-value", account: "acme", name: "n", policy: "{}", createdAtMs: 1)
+            let key = AccessKeyRecord(
+                id: "LTAIx",
+                secret: "s3cr3t-value",
+                account: "acme",
+                name: "n",
+                policy: "{}",
+                createdAtMs: 1
+            )
             try await store.putAccessKey(key)
             #expect(try await store.accessKey(id: "LTAIx") == key)
             #expect(try await store.setAccessKey(id: "LTAIx", enabled: false))
@@ -347,7 +428,14 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func conversions(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            let c = ConversionRecord(account: "acme", messageId: 7, to: "85291234567", delivered: true, conversionTimeMs: 5, receivedAtMs: 6)
+            let c = ConversionRecord(
+                account: "acme",
+                messageId: 7,
+                to: "85291234567",
+                delivered: true,
+                conversionTimeMs: 5,
+                receivedAtMs: 6
+            )
             let d = ConversionDataRecord(account: "acme", rate: 0.25, reportTimeMs: nil, receivedAtMs: 6)
             try await store.commit(WriteBatch(conversions: [c], conversionData: [d]))
             #expect(try await store.conversions(account: "acme") == [c])
@@ -359,12 +447,15 @@ import Testing
 
 @Suite struct SQLiteStoreTests {
     @Test func durableSettingsAndEncryptedSecrets() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
-        #expect(try store.synchronousLevel() == 1)   // NORMAL: WALSync syncs the log before anyone resumes
+        #expect(try store.synchronousLevel() == 1)  // NORMAL: WALSync syncs the log before anyone resumes
         #expect(try store.journalMode() == "wal")
-        try await store.putAccessKey(AccessKeyRecord(id: "k", secret: "plain-secret-xyz", account: "a", name: "n", createdAtMs: 0))
+        try await store.putAccessKey(
+            AccessKeyRecord(id: "k", secret: "plain-secret-xyz", account: "a", name: "n", createdAtMs: 0)
+        )
         try await store.close()
         var bytes = Data()
         for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
@@ -380,7 +471,8 @@ import Testing
     /// `petrel keys` runs in its own process on the server's data directory: a key it adds, disables or deletes
     /// is honoured by the server's next lookup, cached answers ("no such key" included) notwithstanding.
     @Test func keyChangesFromAnotherProcessAreSeenAtOnce() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
         let server = try SQLiteStore(directory: dir, secrets: secrets)
@@ -409,7 +501,8 @@ import Testing
     /// A commit returns only after the log was synced: one commit at a time, each sees a sync it did not see
     /// before it started (a writer that answered first and synced later would return with the count unchanged).
     @Test func commitsReturnOnlyAfterTheLogIsSynced() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-sqlite-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 1, count: 32)))
         for i in 1...50 {
@@ -437,21 +530,44 @@ import Testing
         #expect(try b.open(a.seal("x")) == "x")
         let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/master.key")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let env = try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)])
+        let env = try SecretBox.loadMasterKey(
+            dataDir: dir,
+            environment: ["PETREL_MASTER_KEY": String(repeating: "ab", count: 32)]
+        )
         #expect(throws: (any Error).self) { try env.open(a.seal("x")) }
-        #expect(throws: (any Error).self) { try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": "short"]) }
+        #expect(throws: (any Error).self) {
+            try SecretBox.loadMasterKey(dataDir: dir, environment: ["PETREL_MASTER_KEY": "short"])
+        }
     }
 }
 
 @Suite struct PartsAndReceiptsConformanceTests {
-    func sent(_ store: any MessageStore, _ ids: [Int64], parts: Int = 1, channel: String = "smpp", carrierId: (Int64, Int) -> String) async throws {
-        try await store.commit(WriteBatch(messages: ids.map { var m = message($0); m.segments = parts; return m }))
+    func sent(
+        _ store: any MessageStore,
+        _ ids: [Int64],
+        parts: Int = 1,
+        channel: String = "smpp",
+        carrierId: (Int64, Int) -> String
+    ) async throws {
+        try await store.commit(
+            WriteBatch(
+                messages: ids.map {
+                    var m = message($0)
+                    m.segments = parts
+                    return m
+                }
+            )
+        )
         _ = try await store.claim(limit: 100, nowMs: 1000, leaseMs: 60_000)
         var results = DispatchResults()
         results.sent = ids.map { id in
             SentRecord(
-                id: id, channel: channel, carrierMessageId: carrierId(id, 1), sentAtMs: 1100,
-                parts: (1...parts).map { PartRecord(part: $0, total: parts, carrierId: carrierId(id, $0)) })
+                id: id,
+                channel: channel,
+                carrierMessageId: carrierId(id, 1),
+                sentAtMs: 1100,
+                parts: (1...parts).map { PartRecord(part: $0, total: parts, carrierId: carrierId(id, $0)) }
+            )
         }
         try await store.record(results)
     }
@@ -462,8 +578,12 @@ import Testing
             // Twenty messages with decimal carrier ids; receipts of copies whose submit_sm_resp was lost name ids
             // Petrel never stored, and three of those happen to be hex spellings of stored ids.
             try await sent(store, Array(1...20)) { id, _ in String(id) }
-            var orphans = ["a", "b", "c"].map { CarrierReceipt(channel: "smpp", carrierId: $0, status: .failed, atMs: 2000) }
-            orphans += (1...10).map { CarrierReceipt(channel: "smpp", carrierId: "lost\($0)", status: .delivered, atMs: 2000) }
+            var orphans = ["a", "b", "c"].map {
+                CarrierReceipt(channel: "smpp", carrierId: $0, status: .failed, atMs: 2000)
+            }
+            orphans += (1...10).map {
+                CarrierReceipt(channel: "smpp", carrierId: "lost\($0)", status: .delivered, atMs: 2000)
+            }
             #expect(try await store.applyReceipts(orphans).orphaned == 13)
             let r = try await store.resolveOrphans(beforeMs: 3000)
             #expect(r.matched == 0 && r.readings.isEmpty)
@@ -482,13 +602,26 @@ import Testing
                 CarrierReceipt(channel: "smpp", carrierId: "00a1", status: .delivered, atMs: 2000),
             ])
             #expect(r.matched == 1 && r.orphaned == 1)
-            #expect(try await store.resolveOrphans(beforeMs: 2000).matched == 0)     // too young to reinterpret
+            #expect(try await store.resolveOrphans(beforeMs: 2000).matched == 0)  // too young to reinterpret
             r = try await store.resolveOrphans(beforeMs: 2001)
-            #expect(r.matched == 1 && r.readings["smpp"]?[.decimalForHex] == 1)     // a duplicate: nothing new finishes
+            #expect(r.matched == 1 && r.readings["smpp"]?[.decimalForHex] == 1)  // a duplicate: nothing new finishes
             // A known reading matches at once.
             r = try await store.applyReceipts([
-                CarrierReceipt(channel: "smpp", carrierId: "255", status: .failed, errorCode: "UNDELIV", atMs: 2000, reading: .decimalForHex),
-                CarrierReceipt(channel: "other", carrierId: "161", status: .delivered, atMs: 2000, reading: .decimalForHex),
+                CarrierReceipt(
+                    channel: "smpp",
+                    carrierId: "255",
+                    status: .failed,
+                    errorCode: "UNDELIV",
+                    atMs: 2000,
+                    reading: .decimalForHex
+                ),
+                CarrierReceipt(
+                    channel: "other",
+                    carrierId: "161",
+                    status: .delivered,
+                    atMs: 2000,
+                    reading: .decimalForHex
+                ),
             ])
             #expect(r.matched == 1 && r.orphaned == 1)
             #expect(r.finished.map(\.id) == [2])
@@ -496,7 +629,9 @@ import Testing
             let failed = try #require(try await store.message(id: 2, account: "acme"))
             #expect(failed.status == .failed && failed.errorCode == "UNDELIV")
             // A duplicate receipt changes nothing.
-            r = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "a1", status: .failed, atMs: 3000)])
+            r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "a1", status: .failed, atMs: 3000)
+            ])
             #expect(r.matched == 1 && r.finished.isEmpty)
             #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
         }
@@ -507,21 +642,23 @@ import Testing
     func aBatchOfReceiptsActsAsOneByOne(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             try await sent(store, [1, 2, 3]) { id, _ in "c\(id)" }
-            try await sent(store, [4]) { _, _ in "c1" }                      // the carrier reused message 1's id
+            try await sent(store, [4]) { _, _ in "c1" }  // the carrier reused message 1's id
             try await sent(store, [5], parts: 2) { id, part in "c\(id)-\(part)" }
             let r = try await store.applyReceipts([
                 CarrierReceipt(channel: "smpp", carrierId: "c1", status: .delivered, atMs: 2000),
                 CarrierReceipt(channel: "smpp", carrierId: "c2", status: .failed, errorCode: "UNDELIV", atMs: 2001),
-                CarrierReceipt(channel: "smpp", carrierId: "c2", status: .delivered, atMs: 2002),    // too late: failed stays
+                // too late: failed stays
+                CarrierReceipt(channel: "smpp", carrierId: "c2", status: .delivered, atMs: 2002),
                 CarrierReceipt(channel: "smpp", carrierId: "nobody", status: .delivered, atMs: 2003),
                 CarrierReceipt(channel: "smpp", carrierId: "c5-1", status: .delivered, atMs: 2004),
                 CarrierReceipt(channel: "smpp", carrierId: "c5-2", status: .delivered, atMs: 2005),
-                CarrierReceipt(channel: "other", carrierId: "c3", status: .delivered, atMs: 2006),   // another channel's id
+                // another channel's id
+                CarrierReceipt(channel: "other", carrierId: "c3", status: .delivered, atMs: 2006),
             ])
             #expect(r.matched == 5 && r.orphaned == 2)
             #expect(Set(r.finished.map(\.id)) == [1, 2, 5])
             #expect(try await store.message(id: 1, account: "acme")?.status == .delivered)
-            #expect(try await store.message(id: 4, account: "acme")?.status == .sent)         // the oldest holder took it
+            #expect(try await store.message(id: 4, account: "acme")?.status == .sent)  // the oldest holder took it
             let failed = try #require(try await store.message(id: 2, account: "acme"))
             #expect(failed.status == .failed && failed.errorCode == "UNDELIV" && failed.doneAtMs == 2001)
             #expect(try await store.events(messageId: 2).count == 1)
@@ -542,7 +679,9 @@ import Testing
             #expect(r.finished.map(\.id) == [8])
             #expect(try await store.message(id: 7, account: "acme")?.status == .sent)
             #expect(try await store.message(id: 8, account: "acme")?.status == .failed)
-            r = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "7-3", status: .delivered, atMs: 2500)])
+            r = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "7-3", status: .delivered, atMs: 2500)
+            ])
             #expect(r.finished == [StatusUpdate(id: 7, status: .delivered, atMs: 2500)])
             #expect(try await store.acceptedParts(messageIds: [7, 9]) == [7: [1, 2, 3]])
         }
@@ -551,13 +690,17 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func receiptsThatOvertakeTheirSubmitResponseAreAdopted(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            let early = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "X9", status: .delivered, atMs: 1050)])
+            let early = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "X9", status: .delivered, atMs: 1050)
+            ])
             #expect(early.orphaned == 1)
             try await sent(store, [5]) { _, _ in "x9" }
             let m = try #require(try await store.message(id: 5, account: "acme"))
             #expect(m.status == .delivered && m.doneAtMs == 1050)
             #expect(try await store.dropOrphanReceipts(beforeMs: .max) == 0)
-            _ = try await store.applyReceipts([CarrierReceipt(channel: "smpp", carrierId: "nobody", status: .delivered, atMs: 1)])
+            _ = try await store.applyReceipts([
+                CarrierReceipt(channel: "smpp", carrierId: "nobody", status: .delivered, atMs: 1)
+            ])
             #expect(try await store.dropOrphanReceipts(beforeMs: 10) == 1)
         }
     }
@@ -568,7 +711,15 @@ import Testing
             try await store.commit(WriteBatch(messages: [message(3)]))
             _ = try await store.claim(limit: 10, nowMs: 1000, leaseMs: 60_000)
             var results = DispatchResults()
-            results.acceptedParts = [SentRecord(id: 3, channel: "smpp", carrierMessageId: "p1", sentAtMs: 1000, parts: [PartRecord(part: 1, total: 2, carrierId: "p1")])]
+            results.acceptedParts = [
+                SentRecord(
+                    id: 3,
+                    channel: "smpp",
+                    carrierMessageId: "p1",
+                    sentAtMs: 1000,
+                    parts: [PartRecord(part: 1, total: 2, carrierId: "p1")]
+                )
+            ]
             results.retry = [(3, 5000)]
             try await store.record(results)
             #expect(try await store.message(id: 3, account: "acme")?.status == .queued)

@@ -10,24 +10,46 @@ import Testing
         let claimed = try await store.claim(limit: 1000, nowMs: at, leaseMs: 60_000)
         var results = DispatchResults()
         results.sent = claimed.filter { ids.contains($0.id) }.map {
-            SentRecord(id: $0.id, channel: "c", carrierMessageId: "x\($0.id)", sentAtMs: at, parts: [PartRecord(part: 1, total: 1, carrierId: "x\($0.id)")])
+            SentRecord(
+                id: $0.id,
+                channel: "c",
+                carrierMessageId: "x\($0.id)",
+                sentAtMs: at,
+                parts: [PartRecord(part: 1, total: 1, carrierId: "x\($0.id)")]
+            )
         }
         try await store.record(results)
-        try await store.apply(ids.map { StatusUpdate(id: $0, status: status, errorCode: status == .delivered ? "" : "UNDELIV", atMs: at + 1) })
+        try await store.apply(
+            ids.map {
+                StatusUpdate(id: $0, status: status, errorCode: status == .delivered ? "" : "UNDELIV", atMs: at + 1)
+            }
+        )
     }
 
     @Test(arguments: StoreKind.allCases)
     func finalStatesEnterTheOutboxOnlyForAccountsWithAURL(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            try await store.putAccount(AccountRecord(name: "acme", receiptURL: "http://127.0.0.1:9/r", webhookSecret: "s3cret", updatedAtMs: 1))
-            #expect(try await store.accounts() == [AccountRecord(name: "acme", receiptURL: "http://127.0.0.1:9/r", webhookSecret: "s3cret", updatedAtMs: 1)])
+            try await store.putAccount(
+                AccountRecord(name: "acme", receiptURL: "http://127.0.0.1:9/r", webhookSecret: "s3cret", updatedAtMs: 1)
+            )
+            #expect(
+                try await store.accounts() == [
+                    AccountRecord(
+                        name: "acme",
+                        receiptURL: "http://127.0.0.1:9/r",
+                        webhookSecret: "s3cret",
+                        updatedAtMs: 1
+                    )
+                ]
+            )
             try await store.commit(WriteBatch(messages: [message(1), message(2), message(3, account: "other")]))
             try await finish(store, [1, 3], .delivered, at: 5000)
             #expect(try await store.outboxCounts() == OutboxCounts(pending: 1, parked: 0))
             let due = try await store.dueReceipts(account: "acme", nowMs: 6000, limit: 10)
             #expect(due.map(\.message.id) == [1] && due[0].message.status == .delivered && due[0].attempts == 0)
             #expect(due[0].createdAtMs == 5001 && due[0].message.doneAtMs == 5001)
-            #expect(try await store.dueReceipts(account: "acme", nowMs: 5000, limit: 10).isEmpty)     // not due before it happened
+            // not due before it happened
+            #expect(try await store.dueReceipts(account: "acme", nowMs: 5000, limit: 10).isEmpty)
             #expect(try await store.dueReceipts(account: "other", nowMs: 6000, limit: 10).isEmpty)
             // A later final state (a late receipt) is not reported again.
             try await store.apply([StatusUpdate(id: 1, status: .failed, errorCode: "X", atMs: 7000)])
@@ -40,7 +62,9 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func retriesParkingAndReplay(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            try await store.putAccount(AccountRecord(name: "acme", receiptURL: "http://h/r", webhookSecret: "k", updatedAtMs: 1))
+            try await store.putAccount(
+                AccountRecord(name: "acme", receiptURL: "http://h/r", webhookSecret: "k", updatedAtMs: 1)
+            )
             var batch = WriteBatch(messages: [message(1), message(2), message(3)])
             batch.messages[2].taskId = "T9"
             try await store.commit(batch)
@@ -52,7 +76,10 @@ import Testing
             let later = try await store.dueReceipts(account: "acme", nowMs: 8999, limit: 10)
             #expect(later.map(\.id) == [due[2].id])
             let retried = try await store.dueReceipts(account: "acme", nowMs: 9000, limit: 10)
-            #expect(retried.first { $0.id == due[0].id }?.attempts == 1 && retried.first { $0.id == due[0].id }?.lastError == "HTTP 500")
+            #expect(
+                retried.first { $0.id == due[0].id }?.attempts == 1
+                    && retried.first { $0.id == due[0].id }?.lastError == "HTTP 500"
+            )
             // A push takes its receipts with a lease: not due for anyone else until it ends, taken only once.
             let leaseIds = Set(retried.map(\.id))
             #expect(try await store.leaseReceipts(ids: Array(leaseIds), nowMs: 9000, untilMs: 9500) == leaseIds)

@@ -1,7 +1,8 @@
 import PetrelCore
-@testable import PetrelStore
 import Synchronization
 import Testing
+
+@testable import PetrelStore
 
 /// The PostgreSQL group commit's drain tasks are owned: closing waits for the writes they run.
 @Suite struct PostgresGroupCommitTests {
@@ -16,7 +17,8 @@ import Testing
                 inFlight.subtract(1, ordering: .relaxed)
                 return []
             },
-            single: { _ in })
+            single: { _ in }
+        )
         let commits = Task {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for i in 0..<10 { tasks.addTask { try await group.commit(WriteBatch(messages: [message(Int64(i))])) } }

@@ -13,7 +13,9 @@ import Testing
         ]
         // Rows in any order; receipt 0's id was reused (messages 7 and 5), receipt 2's message is already final.
         let (changes, found) = ReceiptMatcher.singlePart(
-            receipts, rows: [(0, 7, .sent), (2, 8, .delivered), (0, 5, .sent), (9, 1, .sent)])
+            receipts,
+            rows: [(0, 7, .sent), (2, 8, .delivered), (0, 5, .sent), (9, 1, .sent)]
+        )
         #expect(found == [true, false, true])
         #expect(changes == [StatusUpdate(id: 5, status: .delivered, atMs: 9)])
     }
@@ -60,7 +62,13 @@ import Testing
         table.messages = [.init(id: 1, channel: "smpp", carrierId: stored, status: .sent)]
         var matcher = ReceiptMatcher.receipts([
             CarrierReceipt(
-                channel: "smpp", carrierId: quoted, status: .failed, errorCode: "UNDELIV", atMs: 3, reading: reading)
+                channel: "smpp",
+                carrierId: quoted,
+                status: .failed,
+                errorCode: "UNDELIV",
+                atMs: 3,
+                reading: reading
+            )
         ])
         let r = try matcher.run(table)
         #expect(r.finished.map(\.id) == [1] && r.finished.first?.errorCode == "UNDELIV")
@@ -77,7 +85,8 @@ import Testing
         #expect(
             table.orphans.map(\.receipt) == [
                 CarrierReceipt(channel: "smpp", carrierId: "ab", status: .expired, atMs: 2)
-            ])
+            ]
+        )
     }
 
     @Test func orphansResolveExactlyOnceTheirSubmitIsRecorded() throws {
@@ -135,11 +144,18 @@ import Testing
         #expect(table.orphans.isEmpty)
     }
 
-    func orphan(_ key: Int64, _ channel: String, _ id: String, _ status: MessageStatus, code: String = "")
+    func orphan(
+        _ key: Int64,
+        _ channel: String,
+        _ id: String,
+        _ status: MessageStatus,
+        code: String = ""
+    )
         -> ReceiptMatcher.Orphan
     {
         ReceiptMatcher.Orphan(
-            key: key, receipt: CarrierReceipt(channel: channel, carrierId: id, status: status, errorCode: code, atMs: 1)
+            key: key,
+            receipt: CarrierReceipt(channel: channel, carrierId: id, status: status, errorCode: code, atMs: 1)
         )
     }
 }

@@ -13,7 +13,7 @@ import Testing
             #expect(na != nb)
             #expect(try await a.registerNode(name: "a", nowMs: 2000, staleMs: 60_000) == na)
             // b keeps beating, a stops: a third node takes a's number once a is stale, not before.
-            #expect(try await b.heartbeat(nowMs: 70_000, staleMs: 60_000) == 1)     // a last beat at 2000: gone
+            #expect(try await b.heartbeat(nowMs: 70_000, staleMs: 60_000) == 1)  // a last beat at 2000: gone
             let c = try await b.registerNode(name: "c", nowMs: 30_000, staleMs: 60_000)
             #expect(c != na && c != nb)
             #expect(try await b.registerNode(name: "d", nowMs: 70_000, staleMs: 60_000) == na)
@@ -53,7 +53,9 @@ import Testing
         try await withTwoNodes { a, b in
             try await a.commit(WriteBatch(nonce: NonceRecord(hash: 77, expiresAtMs: 10_000), messages: [message(1)]))
             await #expect(throws: StoreError.self) {
-                try await b.commit(WriteBatch(nonce: NonceRecord(hash: 77, expiresAtMs: 10_000), messages: [message(2)]))
+                try await b.commit(
+                    WriteBatch(nonce: NonceRecord(hash: 77, expiresAtMs: 10_000), messages: [message(2)])
+                )
             }
             #expect(try await b.message(id: 2, account: "acme") == nil)
             try await b.commit(WriteBatch(nonce: NonceRecord(hash: 78, expiresAtMs: 10_000), messages: [message(2)]))
@@ -67,10 +69,18 @@ import Testing
             let claimed = try await a.claim(limit: 10, nowMs: 1000, leaseMs: 60_000)
             var r = DispatchResults()
             r.sent = claimed.map {
-                SentRecord(id: $0.id, channel: "smsc", carrierMessageId: "abc", sentAtMs: 1000, parts: [PartRecord(part: 1, total: 1, carrierId: "abc")])
+                SentRecord(
+                    id: $0.id,
+                    channel: "smsc",
+                    carrierMessageId: "abc",
+                    sentAtMs: 1000,
+                    parts: [PartRecord(part: 1, total: 1, carrierId: "abc")]
+                )
             }
             _ = try await a.record(r)
-            let results = try await b.applyReceipts([CarrierReceipt(channel: "smsc", carrierId: "abc", status: .delivered, atMs: 2000)])
+            let results = try await b.applyReceipts([
+                CarrierReceipt(channel: "smsc", carrierId: "abc", status: .delivered, atMs: 2000)
+            ])
             #expect(results.finished.map(\.id) == [1])
             #expect(try await a.message(id: 1, account: "acme")?.status == .delivered)
         }
@@ -99,11 +109,15 @@ import Testing
 
     @Test func aKeyChangedOnOneNodeIsHonouredOnTheOther() async throws {
         try await withTwoNodes { a, b in
-            try await a.putAccessKey(AccessKeyRecord(id: "k1", secret: "s1", account: "acme", name: "ops", createdAtMs: 1))
-            #expect(try await b.accessKey(id: "k1")?.enabled == true)         // b caches it
-            #expect(try await b.accessKey(id: "k2") == nil)                    // and that k2 does not exist
+            try await a.putAccessKey(
+                AccessKeyRecord(id: "k1", secret: "s1", account: "acme", name: "ops", createdAtMs: 1)
+            )
+            #expect(try await b.accessKey(id: "k1")?.enabled == true)  // b caches it
+            #expect(try await b.accessKey(id: "k2") == nil)  // and that k2 does not exist
             #expect(try await a.setAccessKey(id: "k1", enabled: false))
-            try await a.putAccessKey(AccessKeyRecord(id: "k2", secret: "s2", account: "acme", name: "new", createdAtMs: 2))
+            try await a.putAccessKey(
+                AccessKeyRecord(id: "k2", secret: "s2", account: "acme", name: "new", createdAtMs: 2)
+            )
             // b hears of it by notification, within its round trip (polled here for at most two seconds).
             let deadline = ContinuousClock.now + .seconds(2)
             while ContinuousClock.now < deadline {
@@ -116,7 +130,9 @@ import Testing
             #expect(try await b.accessKey(id: "k2")?.secret == "s2")
             #expect(try await a.deleteAccessKey(id: "k2"))
             let gone = ContinuousClock.now + .seconds(2)
-            while try await b.accessKey(id: "k2") != nil, ContinuousClock.now < gone { try await Task.sleep(for: .milliseconds(5)) }
+            while try await b.accessKey(id: "k2") != nil, ContinuousClock.now < gone {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             #expect(try await b.accessKey(id: "k2") == nil)
         }
     }

@@ -1,7 +1,8 @@
 import GRDB
 import PetrelCore
-@testable import PetrelStore
 import Testing
+
+@testable import PetrelStore
 
 /// Statuses in SQL come from `MessageStatus`; the migrations users' databases already ran must read as they did.
 @Suite struct StatusSQLTests {
@@ -17,10 +18,12 @@ import Testing
         let sql = try db.read { db in
             try [String: String](
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL")
-                    .map { ($0[0], $0[1]) })
+                    .map { ($0[0], $0[1]) }
+            )
         }
         #expect(
-            sql["messages_queue"] == "CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0")
+            sql["messages_queue"] == "CREATE INDEX messages_queue ON messages(priority, not_before) WHERE status = 0"
+        )
         #expect(sql["messages_expiry"]?.hasSuffix("WHERE status = 0 AND expires_at IS NOT NULL") == true)
         #expect(sql["messages_leases"]?.hasSuffix("WHERE status = 1") == true)
         #expect(sql["messages_final_receipt"]?.contains("WHEN NEW.status >= 3 AND OLD.status < 3\n") == true)

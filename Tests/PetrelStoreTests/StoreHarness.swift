@@ -13,7 +13,6 @@ struct NoPostgres: Error, CustomStringConvertible {
     var description: String { "PETREL_TEST_POSTGRES is not set: run scripts/test.sh, which starts a PostgreSQL server" }
 }
 
-
 func withStore<T>(_ kind: StoreKind, _ body: (any MessageStore, String) async throws -> T) async throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-store-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -26,7 +25,10 @@ func withStore<T>(_ kind: StoreKind, _ body: (any MessageStore, String) async th
         guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
         let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
         database = (server, name)
-        store = try await PostgresStore(url: try await PostgresStore.createDatabase(url: server, name: name), secrets: secrets)
+        store = try await PostgresStore(
+            url: try await PostgresStore.createDatabase(url: server, name: name),
+            secrets: secrets
+        )
     }
     do {
         let result = try await body(store, dir)
@@ -41,11 +43,29 @@ func withStore<T>(_ kind: StoreKind, _ body: (any MessageStore, String) async th
     }
 }
 
-func message(_ id: Int64, to: String = "85291234567", type: MessageType = .notify, priority: Priority = .normal,
-             account: String = "acme", createdAtMs: Int64 = 1000, expiresAtMs: Int64? = nil, notBeforeMs: Int64? = nil) -> Message {
+func message(
+    _ id: Int64,
+    to: String = "85291234567",
+    type: MessageType = .notify,
+    priority: Priority = .normal,
+    account: String = "acme",
+    createdAtMs: Int64 = 1000,
+    expiresAtMs: Int64? = nil,
+    notBeforeMs: Int64? = nil
+) -> Message {
     Message(
-        id: id, account: account, to: to, from: "Petrel", text: "text \(id)", type: type, taskId: "task", priority: priority,
-        createdAtMs: createdAtMs, notBeforeMs: notBeforeMs, expiresAtMs: expiresAtMs)
+        id: id,
+        account: account,
+        to: to,
+        from: "Petrel",
+        text: "text \(id)",
+        type: type,
+        taskId: "task",
+        priority: priority,
+        createdAtMs: createdAtMs,
+        notBeforeMs: notBeforeMs,
+        expiresAtMs: expiresAtMs
+    )
 }
 
 /// Two stores on one fresh PostgreSQL database: two nodes, as two `petrel serve` processes would have them.

@@ -20,8 +20,12 @@ public struct APIEnvironment: Sendable {
     public var onAccepted: @Sendable (Int) -> Void
 
     public init(
-        store: any GatewayStore, ids: MessageIDGenerator, channels: @escaping @Sendable () -> Set<String>,
-        dateOffsetSeconds: Int = 8 * 3600, defaultValidityMs: Int64? = 48 * 3600 * 1000, maxTextLength: Int = 1600,
+        store: any GatewayStore,
+        ids: MessageIDGenerator,
+        channels: @escaping @Sendable () -> Set<String>,
+        dateOffsetSeconds: Int = 8 * 3600,
+        defaultValidityMs: Int64? = 48 * 3600 * 1000,
+        maxTextLength: Int = 1600,
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.store = store
@@ -55,7 +59,9 @@ public struct ActionResult: Sendable {
 
     /// A business outcome other than OK: HTTP 200, the code in ResponseCode.
     public static func rejected(_ code: ResponseCode, _ extra: [(String, ResponseValue)] = []) -> ActionResult {
-        ActionResult(fields: [("ResponseCode", .string(code.code)), ("ResponseDescription", .string(code.description))] + extra)
+        ActionResult(
+            fields: [("ResponseCode", .string(code.code)), ("ResponseDescription", .string(code.description))] + extra
+        )
     }
 }
 
@@ -85,13 +91,19 @@ enum SendRules {
     }
 
     /// Checks From, Type, TaskId, ValidityPeriod and ChannelId; a business rejection when one is invalid.
-    static func common(_ call: ActionCall, allowedTypes: Set<MessageType>, checkSender: Bool = true) -> Result<Common, ResponseCode> {
+    static func common(
+        _ call: ActionCall,
+        allowedTypes: Set<MessageType>,
+        checkSender: Bool = true
+    ) -> Result<Common, ResponseCode> {
         let p = call.params
         let from = p.optional("From") ?? ""
         if checkSender, !from.isEmpty, !SenderID.isValid(from) {
             return .failure(
                 ResponseCode.invalidSenderID.with(
-                    "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."))
+                    "The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits."
+                )
+            )
         }
         var type = MessageType.notify
         if let t = p.optional("Type") {
@@ -108,7 +120,11 @@ enum SendRules {
         var validityMs = call.env.defaultValidityMs
         if let v = p.optional("ValidityPeriod") {
             guard let seconds = Int64(v), seconds > 0, seconds <= 31_536_000 else {
-                return .failure(ResponseCode.invalidParameters.with("ValidityPeriod must be a whole number of seconds between 1 and 31536000."))
+                return .failure(
+                    ResponseCode.invalidParameters.with(
+                        "ValidityPeriod must be a whole number of seconds between 1 and 31536000."
+                    )
+                )
             }
             validityMs = seconds * 1000
         }
@@ -120,12 +136,29 @@ enum SendRules {
     }
 
     static func message(
-        id: Int64, call: ActionCall, to: String, text: String, common: Common, single: Bool, sms: SMSText
+        id: Int64,
+        call: ActionCall,
+        to: String,
+        text: String,
+        common: Common,
+        single: Bool,
+        sms: SMSText
     ) -> Message {
         Message(
-            id: id, account: call.account, to: to, from: common.from, text: text, type: common.type, taskId: common.taskId,
-            requestedChannel: common.channel, priority: Priority(type: common.type, single: single), segments: sms.segments,
-            encoding: sms.encoding, createdAtMs: call.nowMs, expiresAtMs: common.validityMs.map { call.nowMs + $0 })
+            id: id,
+            account: call.account,
+            to: to,
+            from: common.from,
+            text: text,
+            type: common.type,
+            taskId: common.taskId,
+            requestedChannel: common.channel,
+            priority: Priority(type: common.type, single: single),
+            segments: sms.segments,
+            encoding: sms.encoding,
+            createdAtMs: call.nowMs,
+            expiresAtMs: common.validityMs.map { call.nowMs + $0 }
+        )
     }
 
     static func numberDetail(_ d: NumberDetail) -> ResponseValue {

@@ -20,7 +20,10 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         guard numbers.count <= Self.maxRecipients else {
             return .rejected(
                 ResponseCode.mobileCountOverLimit.with(
-                    "To holds \(numbers.count) numbers; at most \(Self.maxRecipients) are allowed per request."), echo)
+                    "To holds \(numbers.count) numbers; at most \(Self.maxRecipients) are allowed per request."
+                ),
+                echo
+            )
         }
         guard let texts = JSONStringArray.parse(messageParam) else {
             return .rejected(ResponseCode.invalidJSONParam.with("Message must be a JSON array of strings."), echo)
@@ -28,7 +31,10 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         guard texts.count == numbers.count else {
             return .rejected(
                 ResponseCode.invalidParameters.with(
-                    "Message holds \(texts.count) texts for \(numbers.count) numbers in To; they must match one to one."), echo)
+                    "Message holds \(texts.count) texts for \(numbers.count) numbers in To; they must match one to one."
+                ),
+                echo
+            )
         }
         let common: SendRules.Common
         switch SendRules.common(call, allowedTypes: [.notify, .mkt]) {
@@ -47,7 +53,9 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
             }
             let sms = SMSText(text)
             if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
-                tooLong = (count: (tooLong?.count ?? 0) + 1, first: tooLong?.first ?? "The text for \(raw) is too long. \(why)")
+                tooLong = (
+                    count: (tooLong?.count ?? 0) + 1, first: tooLong?.first ?? "The text for \(raw) is too long. \(why)"
+                )
                 failed.append(raw)
                 continue
             }
@@ -76,6 +84,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
                 ("MessageIdList", .string(ResponseEncoder.jsonArrayText(ids.map { String($0) }))),
                 ("FailedList", .string(ResponseEncoder.jsonArrayText(failed))),
             ],
-            writes: WriteBatch(messages: messages))
+            writes: WriteBatch(messages: messages)
+        )
     }
 }

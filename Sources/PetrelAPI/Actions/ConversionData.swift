@@ -15,13 +15,24 @@ public struct ConversionData: ImmediateRPCAction {
         var reportTime: Int64?
         if let t = call.params.optional("ReportTime") {
             guard let ms = Int64(t), ms >= 0 else {
-                return .rejected(ResponseCode.invalidParameters.with("ReportTime must be a time in epoch milliseconds."))
+                return .rejected(
+                    ResponseCode.invalidParameters.with("ReportTime must be a time in epoch milliseconds.")
+                )
             }
             reportTime = ms
         }
-        let record = ConversionDataRecord(account: call.account, rate: rate, reportTimeMs: reportTime, receivedAtMs: call.nowMs)
+        let record = ConversionDataRecord(
+            account: call.account,
+            rate: rate,
+            reportTimeMs: reportTime,
+            receivedAtMs: call.nowMs
+        )
         return ActionResult(
-            fields: [("ResponseCode", .string(ResponseCode.ok.code)), ("ResponseDescription", .string("The conversion data was recorded"))],
-            writes: WriteBatch(conversionData: [record]))
+            fields: [
+                ("ResponseCode", .string(ResponseCode.ok.code)),
+                ("ResponseDescription", .string("The conversion data was recorded")),
+            ],
+            writes: WriteBatch(conversionData: [record])
+        )
     }
 }

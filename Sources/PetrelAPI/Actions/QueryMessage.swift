@@ -11,7 +11,10 @@ public struct QueryMessage: RPCAction {
         let idText = try call.params.required("MessageId")
         // Another account's message answers exactly as an unknown id does.
         guard let id = Int64(idText), let m = try await call.env.store.message(id: id, account: call.account) else {
-            return .rejected(ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."), [("MessageId", .string(idText))])
+            return .rejected(
+                ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."),
+                [("MessageId", .string(idText))]
+            )
         }
         let offset = call.env.dateOffsetSeconds
         let (code, description) = m.outcomeFields

@@ -25,17 +25,31 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
         let number: PhoneNumber
         switch PhoneNumber.parse(to) {
         case .success(let n): number = n
-        case .failure: return .rejected(ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."), echo)
+        case .failure:
+            return .rejected(
+                ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."),
+                echo
+            )
         }
         guard !number.isChineseMainland else {
             return .rejected(
                 ResponseCode.mobileNumberIllegal.with(
-                    "Numbers of the Chinese mainland (+86) are not supported by this operation; use SendMessageWithTemplate."),
-                echo)
+                    "Numbers of the Chinese mainland (+86) are not supported by this operation; use SendMessageWithTemplate."
+                ),
+                echo
+            )
         }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let digits = number.digits
-        let message = SendRules.message(id: id, call: call, to: digits, text: text, common: common, single: true, sms: sms)
+        let message = SendRules.message(
+            id: id,
+            call: call,
+            to: digits,
+            text: text,
+            common: common,
+            single: true,
+            sms: sms
+        )
         return ActionResult(
             fields: [
                 ("ResponseCode", .string(ResponseCode.ok.code)),
@@ -46,6 +60,7 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
                 ("Segments", .string(String(sms.segments))),
                 ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),
             ],
-            writes: WriteBatch(messages: [message]))
+            writes: WriteBatch(messages: [message])
+        )
     }
 }

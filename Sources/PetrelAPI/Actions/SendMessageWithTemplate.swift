@@ -15,7 +15,10 @@ public struct SendMessageWithTemplate: RPCAction {
         let echo: [(String, ResponseValue)] = [("To", .string(to))]
 
         guard from.count <= 32 else {
-            return .rejected(ResponseCode.smsSignNameIllegal.with("From (the signature) is longer than 32 characters."), echo)
+            return .rejected(
+                ResponseCode.smsSignNameIllegal.with("From (the signature) is longer than 32 characters."),
+                echo
+            )
         }
         if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
             return .rejected(ResponseCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."), echo)
@@ -28,7 +31,11 @@ public struct SendMessageWithTemplate: RPCAction {
         let number: PhoneNumber
         switch PhoneNumber.parse(to) {
         case .success(let n): number = n
-        case .failure: return .rejected(ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."), echo)
+        case .failure:
+            return .rejected(
+                ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(to)."),
+                echo
+            )
         }
         guard let template = try await call.env.store.template(account: call.account, code: code) else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
@@ -44,7 +51,10 @@ public struct SendMessageWithTemplate: RPCAction {
         switch Template.render(template.text, values: values) {
         case .success(let text): body = text
         case .failure(.missingValue(let name)):
-            return .rejected(ResponseCode.contentMissingParameters.with("The template variable ${\(name)} has no value."), echo)
+            return .rejected(
+                ResponseCode.contentMissingParameters.with("The template variable ${\(name)} has no value."),
+                echo
+            )
         }
         // A signature that is a valid sender ID travels as the sender; any other (【Brand】) leads the text,
         // as mainland carriers expect.
@@ -62,7 +72,15 @@ public struct SendMessageWithTemplate: RPCAction {
             return .rejected(ResponseCode.paramLengthLimit.with("The rendered template is too long. \(why)"), echo)
         }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
-        let message = SendRules.message(id: id, call: call, to: number.digits, text: text, common: c, single: true, sms: sms)
+        let message = SendRules.message(
+            id: id,
+            call: call,
+            to: number.digits,
+            text: text,
+            common: c,
+            single: true,
+            sms: sms
+        )
         return ActionResult(
             fields: [
                 ("ResponseCode", .string(ResponseCode.ok.code)),
@@ -72,12 +90,15 @@ public struct SendMessageWithTemplate: RPCAction {
                 ("Segments", .string(String(sms.segments))),
                 ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),
             ],
-            writes: WriteBatch(messages: [message]))
+            writes: WriteBatch(messages: [message])
+        )
     }
 
     /// A JSON object's values as strings (numbers and booleans written out); nil if not an object.
     static func values(_ json: String) -> [String: String]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return nil
+        }
         var values: [String: String] = [:]
         for (k, v) in object {
             switch v {

@@ -15,7 +15,9 @@ public struct SmsConversion: RPCAction {
         var conversionTime: Int64?
         if let t = call.params.optional("ConversionTime") {
             guard let ms = Int64(t), ms >= 0 else {
-                return .rejected(ResponseCode.invalidParameters.with("ConversionTime must be a time in epoch milliseconds."))
+                return .rejected(
+                    ResponseCode.invalidParameters.with("ConversionTime must be a time in epoch milliseconds.")
+                )
             }
             conversionTime = ms
         }
@@ -30,7 +32,9 @@ public struct SmsConversion: RPCAction {
         }
         if let number = call.params.optional("To") {
             guard case .success(let n) = PhoneNumber.parse(number) else {
-                return .rejected(ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(number)."))
+                return .rejected(
+                    ResponseCode.mobileNumberIllegal.with("To is not a valid international number: \(number).")
+                )
             }
             to = n.digits
         }
@@ -38,10 +42,19 @@ public struct SmsConversion: RPCAction {
             throw APIError.missingParameter("MessageId")
         }
         let record = ConversionRecord(
-            account: call.account, messageId: messageId, to: to, delivered: delivered, conversionTimeMs: conversionTime,
-            receivedAtMs: call.nowMs)
+            account: call.account,
+            messageId: messageId,
+            to: to,
+            delivered: delivered,
+            conversionTimeMs: conversionTime,
+            receivedAtMs: call.nowMs
+        )
         return ActionResult(
-            fields: [("ResponseCode", .string(ResponseCode.ok.code)), ("ResponseDescription", .string("The conversion was recorded"))],
-            writes: WriteBatch(conversions: [record]))
+            fields: [
+                ("ResponseCode", .string(ResponseCode.ok.code)),
+                ("ResponseDescription", .string("The conversion was recorded")),
+            ],
+            writes: WriteBatch(conversions: [record])
+        )
     }
 }

@@ -22,7 +22,9 @@ public struct Authenticator: Sendable {
     let windowSeconds: Int64
 
     public init(
-        actions: Set<String>, nonces: NonceGuard, windowSeconds: Int64 = 900,
+        actions: Set<String>,
+        nonces: NonceGuard,
+        windowSeconds: Int64 = 900,
         keys: @escaping @Sendable (String) async throws -> AccessKeyRecord?
     ) {
         self.actions = actions
@@ -31,7 +33,10 @@ public struct Authenticator: Sendable {
         self.keys = keys
     }
 
-    enum Style { case v3(SignatureV3.Authorization), v1 }
+    enum Style {
+        case v3(SignatureV3.Authorization)
+        case v1
+    }
 
     /// What a request claims before its key is looked up: checked for form, not yet for truth.
     struct Claims {
@@ -44,7 +49,10 @@ public struct Authenticator: Sendable {
 
     /// `queryPairs` are the decoded query parameters alone (V3 signs those; a form body is in the payload hash).
     public func authenticate(
-        _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)], nowMs: Int64
+        _ request: RPCRequest,
+        _ params: Parameters,
+        queryPairs: [(String, String)],
+        nowMs: Int64
     ) async throws(APIError) -> Caller {
         let claims = try check(request, params, nowMs: nowMs)
         let key: AccessKeyRecord?
@@ -59,7 +67,10 @@ public struct Authenticator: Sendable {
     /// `authenticate` without waiting: nil when the key is not at hand (`cached` answers nil), and then nothing was
     /// done (the nonce is not spent), so the caller can go the waiting way.
     public func authenticateNow(
-        _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)], nowMs: Int64,
+        _ request: RPCRequest,
+        _ params: Parameters,
+        queryPairs: [(String, String)],
+        nowMs: Int64,
         cached: (String) -> AccessKeyRecord??
     ) throws(APIError) -> Caller? {
         let claims = try check(request, params, nowMs: nowMs)
@@ -72,7 +83,9 @@ public struct Authenticator: Sendable {
         let style: Style
         if let header = request.header("authorization") {
             guard let auth = SignatureV3.parseAuthorization(header) else {
-                throw APIError.incompleteSignature("The Authorization header is not ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=….")
+                throw APIError.incompleteSignature(
+                    "The Authorization header is not ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…."
+                )
             }
             style = .v3(auth)
         } else {
@@ -82,8 +95,12 @@ public struct Authenticator: Sendable {
         let action: String
         switch style {
         case .v3:
-            guard let a = request.header("x-acs-action"), !a.isEmpty else { throw APIError.missingCommonParameter("Action") }
-            guard let v = request.header("x-acs-version"), !v.isEmpty else { throw APIError.missingCommonParameter("Version") }
+            guard let a = request.header("x-acs-action"), !a.isEmpty else {
+                throw APIError.missingCommonParameter("Action")
+            }
+            guard let v = request.header("x-acs-version"), !v.isEmpty else {
+                throw APIError.missingCommonParameter("Version")
+            }
             guard v == Self.version else { throw APIError.unsupportedVersion(v) }
             action = a
         case .v1:
@@ -101,7 +118,9 @@ public struct Authenticator: Sendable {
         let keyId: String
         switch style {
         case .v3(let auth):
-            guard let date = request.header("x-acs-date") else { throw APIError.incompleteSignature("x-acs-date is missing.") }
+            guard let date = request.header("x-acs-date") else {
+                throw APIError.incompleteSignature("x-acs-date is missing.")
+            }
             guard let n = request.header("x-acs-signature-nonce"), !n.isEmpty else {
                 throw APIError.incompleteSignature("x-acs-signature-nonce is missing.")
             }
@@ -111,7 +130,9 @@ public struct Authenticator: Sendable {
         case .v1:
             guard params.optional("Signature") != nil else { throw APIError.missingCommonParameter("Signature") }
             guard let t = params.optional("Timestamp") else { throw APIError.missingCommonParameter("Timestamp") }
-            guard let n = params.optional("SignatureNonce") else { throw APIError.missingCommonParameter("SignatureNonce") }
+            guard let n = params.optional("SignatureNonce") else {
+                throw APIError.missingCommonParameter("SignatureNonce")
+            }
             guard let k = params.optional("AccessKeyId") else { throw APIError.missingCommonParameter("AccessKeyId") }
             timestamp = t
             nonce = n
@@ -125,7 +146,11 @@ public struct Authenticator: Sendable {
 
     /// The key, the signature, then the nonce (claimed last, so a forged request cannot spend a real one).
     func verify(
-        _ claims: Claims, key: AccessKeyRecord?, _ request: RPCRequest, _ params: Parameters, queryPairs: [(String, String)],
+        _ claims: Claims,
+        key: AccessKeyRecord?,
+        _ request: RPCRequest,
+        _ params: Parameters,
+        queryPairs: [(String, String)],
         nowMs: Int64
     ) throws(APIError) -> Caller {
         guard let key else { throw APIError.accessKeyNotFound }
@@ -143,7 +168,10 @@ public struct Authenticator: Sendable {
     }
 
     func verifyV3(
-        _ request: RPCRequest, _ queryPairs: [(String, String)], _ auth: SignatureV3.Authorization, secret: String
+        _ request: RPCRequest,
+        _ queryPairs: [(String, String)],
+        _ auth: SignatureV3.Authorization,
+        secret: String
     ) throws(APIError) {
         guard Self.requiredSignedHeaders.allSatisfy(auth.signedHeaders.contains) else {
             let missing = Self.requiredSignedHeaders.filter { !auth.signedHeaders.contains($0) }
@@ -152,11 +180,17 @@ public struct Authenticator: Sendable {
         let payloadHash = SignatureV3.payloadHash(request.body)
         if let declared = request.header("x-acs-content-sha256"), asciiLowercased(declared) != payloadHash {
             throw APIError(
-                status: 400, code: "SignatureDoesNotMatch",
-                message: "x-acs-content-sha256 does not match the SHA-256 of the request body (\(payloadHash)).")
+                status: 400,
+                code: "SignatureDoesNotMatch",
+                message: "x-acs-content-sha256 does not match the SHA-256 of the request body (\(payloadHash))."
+            )
         }
         let canonical = SignatureV3.canonicalBytes(
-            request, queryPairs: queryPairs, signedHeaders: auth.signedHeaders, payloadHash: payloadHash)
+            request,
+            queryPairs: queryPairs,
+            signedHeaders: auth.signedHeaders,
+            payloadHash: payloadHash
+        )
         let stringToSign = SignatureV3.stringToSignBytes(canonicalBytes: canonical)
         let expected = SignatureV3.signature(stringToSignBytes: stringToSign, secret: secret)
         guard constantTimeEquals(expected, asciiLowercased(auth.signature)) else {
@@ -178,4 +212,3 @@ public struct Authenticator: Sendable {
         }
     }
 }
-

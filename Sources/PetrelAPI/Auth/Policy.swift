@@ -75,7 +75,10 @@ public struct Policy: Sendable, Equatable {
     static func matches(pattern: String, _ text: String) -> Bool {
         let p = Array(pattern.lowercased().utf8)
         let t = Array(text.lowercased().utf8)
-        var pi = 0, ti = 0, star = -1, mark = 0
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
             if pi < p.count, p[pi] == UInt8(ascii: "?") || p[pi] == t[ti] {
                 pi += 1
@@ -107,6 +110,8 @@ extension Policy {
     /// Whether `policy` allows everything `other` allows among `actions`, so a key acting on another key never acts
     /// on a stronger one. Include a made-up action in `actions` to compare wildcards beyond the known ones.
     public static func covers(_ policy: String?, _ other: String?, actions: [String], account: String) -> Bool {
-        actions.allSatisfy { !allows(other, action: $0, account: account) || allows(policy, action: $0, account: account) }
+        actions.allSatisfy {
+            !allows(other, action: $0, account: account) || allows(policy, action: $0, account: account)
+        }
     }
 }

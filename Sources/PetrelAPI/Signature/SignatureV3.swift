@@ -1,11 +1,12 @@
 import Crypto
 import PetrelCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// ACS3-HMAC-SHA256, the official SDKs' default signature (`Authorization` header).
 public enum SignatureV3 {
@@ -39,12 +40,15 @@ public enum SignatureV3 {
                     let key = UnsafeBufferPointer(rebasing: bytes[i..<eq])
                     let value = UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<end])
                     switch key.count {
-                    case 10 where "Credential".utf8.elementsEqual(key): credential = String(decoding: value, as: UTF8.self)
+                    case 10 where "Credential".utf8.elementsEqual(key):
+                        credential = String(decoding: value, as: UTF8.self)
                     case 9 where "Signature".utf8.elementsEqual(key): signature = String(decoding: value, as: UTF8.self)
                     case 13 where "SignedHeaders".utf8.elementsEqual(key):
                         var start = 0
                         for j in 0...value.count where j == value.count || value[j] == UInt8(ascii: ";") {
-                            if j > start { signed.append(asciiLowercased(UnsafeBufferPointer(rebasing: value[start..<j]))) }
+                            if j > start {
+                                signed.append(asciiLowercased(UnsafeBufferPointer(rebasing: value[start..<j])))
+                            }
                             start = j + 1
                         }
                     default: break
@@ -52,7 +56,9 @@ public enum SignatureV3 {
                 }
                 i = end + 1
             }
-            guard let credential, !credential.isEmpty, !signed.isEmpty, let signature, !signature.isEmpty else { return nil }
+            guard let credential, !credential.isEmpty, !signed.isEmpty, let signature, !signature.isEmpty else {
+                return nil
+            }
             return Authorization(credential: credential, signedHeaders: signed, signature: signature)
         }
     }
@@ -60,13 +66,27 @@ public enum SignatureV3 {
     /// The canonical request of §2.2: method, path, canonical query (query parameters only; a form body is
     /// covered by the payload hash), the signed headers with their received values, and the payload hash.
     public static func canonicalRequest(
-        _ request: RPCRequest, queryPairs: [(String, String)], signedHeaders: [String], payloadHash: String
+        _ request: RPCRequest,
+        queryPairs: [(String, String)],
+        signedHeaders: [String],
+        payloadHash: String
     ) -> String {
-        String(decoding: canonicalBytes(request, queryPairs: queryPairs, signedHeaders: signedHeaders, payloadHash: payloadHash), as: UTF8.self)
+        String(
+            decoding: canonicalBytes(
+                request,
+                queryPairs: queryPairs,
+                signedHeaders: signedHeaders,
+                payloadHash: payloadHash
+            ),
+            as: UTF8.self
+        )
     }
 
     static func canonicalBytes(
-        _ request: RPCRequest, queryPairs: [(String, String)], signedHeaders: [String], payloadHash: String
+        _ request: RPCRequest,
+        queryPairs: [(String, String)],
+        signedHeaders: [String],
+        payloadHash: String
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512 + request.query.utf8.count * 2)
@@ -137,10 +157,19 @@ public enum SignatureV3 {
     /// Signs a request the way the official SDK does (for clients such as `petrel-bench`): returns the
     /// `Authorization` header value for the request's headers named in `signedHeaders` (lower-case).
     public static func authorization(
-        _ request: RPCRequest, queryPairs: [(String, String)], signedHeaders: [String], accessKeyId: String, secret: String
+        _ request: RPCRequest,
+        queryPairs: [(String, String)],
+        signedHeaders: [String],
+        accessKeyId: String,
+        secret: String
     ) -> String {
         let names = signedHeaders.sorted(by: utf8Precedes)
-        let canonical = canonicalBytes(request, queryPairs: queryPairs, signedHeaders: names, payloadHash: payloadHash(request.body))
+        let canonical = canonicalBytes(
+            request,
+            queryPairs: queryPairs,
+            signedHeaders: names,
+            payloadHash: payloadHash(request.body)
+        )
         let sig = signature(stringToSignBytes: stringToSignBytes(canonicalBytes: canonical), secret: secret)
         return "\(algorithm) Credential=\(accessKeyId),SignedHeaders=\(names.joined(separator: ";")),Signature=\(sig)"
     }
@@ -152,7 +181,9 @@ public enum SignatureV3 {
     static let emptyPayloadHash = hexDigest(SHA256.hash(data: [UInt8]()))
 
     static func trim(_ s: String) -> String {
-        guard let f = s.utf8.first, let l = s.utf8.last, f == 0x20 || f == 0x09 || l == 0x20 || l == 0x09 else { return s }
+        guard let f = s.utf8.first, let l = s.utf8.last, f == 0x20 || f == 0x09 || l == 0x20 || l == 0x09 else {
+            return s
+        }
         var sub = Substring(s)
         while let c = sub.first, c == " " || c == "\t" { sub.removeFirst() }
         while let c = sub.last, c == " " || c == "\t" { sub.removeLast() }

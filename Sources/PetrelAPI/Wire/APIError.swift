@@ -21,44 +21,68 @@ public struct APIError: Error, Sendable, Equatable {
         a.status == b.status && a.code == b.code && a.message == b.message && a.retryAfterMs == b.retryAfterMs
     }
 
-    static let signatureMismatchPrefix = "Specified signature is not matched with our calculation. server string to sign is:"
+    static let signatureMismatchPrefix =
+        "Specified signature is not matched with our calculation. server string to sign is:"
 
     public static func signatureDoesNotMatch(stringToSign: String) -> APIError {
         APIError(status: 400, code: "SignatureDoesNotMatch", message: signatureMismatchPrefix + stringToSign)
     }
     public static func incompleteSignature(_ why: String) -> APIError {
-        APIError(status: 400, code: "IncompleteSignature", message: "The request signature does not conform to Aliyun standards. \(why)")
+        APIError(
+            status: 400,
+            code: "IncompleteSignature",
+            message: "The request signature does not conform to Aliyun standards. \(why)"
+        )
     }
     public static let accessKeyNotFound = APIError(
-        status: 404, code: "InvalidAccessKeyId.NotFound", message: "Specified access key is not found.")
+        status: 404,
+        code: "InvalidAccessKeyId.NotFound",
+        message: "Specified access key is not found."
+    )
     public static let accessKeyInactive = APIError(
-        status: 400, code: "InvalidAccessKeyId.Inactive", message: "Specified access key is disabled.")
+        status: 400,
+        code: "InvalidAccessKeyId.Inactive",
+        message: "Specified access key is disabled."
+    )
     public static let timestampExpired = APIError(
-        status: 400, code: "InvalidTimeStamp.Expired",
-        message: "Specified time stamp or date value is expired (more than 15 minutes from the server's time).")
+        status: 400,
+        code: "InvalidTimeStamp.Expired",
+        message: "Specified time stamp or date value is expired (more than 15 minutes from the server's time)."
+    )
     public static let timestampFormat = APIError(
-        status: 400, code: "InvalidTimeStamp.Format",
-        message: "Specified time stamp or date value is not well formatted (expected yyyy-MM-ddTHH:mm:ssZ in UTC).")
+        status: 400,
+        code: "InvalidTimeStamp.Format",
+        message: "Specified time stamp or date value is not well formatted (expected yyyy-MM-ddTHH:mm:ssZ in UTC)."
+    )
     public static let nonceUsed = APIError(
-        status: 400, code: "SignatureNonceUsed", message: "Specified signature nonce was used already.")
+        status: 400,
+        code: "SignatureNonceUsed",
+        message: "Specified signature nonce was used already."
+    )
 
     public static func missingParameter(_ name: String) -> APIError {
         APIError(status: 400, code: "Missing\(name)", message: "\(name) is mandatory for this action.")
     }
     public static func missingCommonParameter(_ name: String) -> APIError {
         APIError(
-            status: 400, code: "MissingParameter",
-            message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied.")
+            status: 400,
+            code: "MissingParameter",
+            message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied."
+        )
     }
     public static func unknownAction(_ action: String) -> APIError {
         APIError(
-            status: 404, code: "InvalidAction.NotFound",
-            message: "Specified api is not found, please check your url and method. (Action: \(action))")
+            status: 404,
+            code: "InvalidAction.NotFound",
+            message: "Specified api is not found, please check your url and method. (Action: \(action))"
+        )
     }
     public static func unsupportedVersion(_ version: String) -> APIError {
         APIError(
-            status: 400, code: "InvalidVersion",
-            message: "Specified parameter Version is not valid: \(version). This API supports 2018-05-01.")
+            status: 400,
+            code: "InvalidVersion",
+            message: "Specified parameter Version is not valid: \(version). This API supports 2018-05-01."
+        )
     }
     public static func throttled(retryAfterMs: Int) -> APIError {
         var e = APIError(status: 400, code: "Throttling.User", message: "Request was denied due to user flow control.")
@@ -67,8 +91,10 @@ public struct APIError: Error, Sendable, Equatable {
     }
     public static func forbidden(action: String, explicit: Bool, account: String, keyName: String) -> APIError {
         var e = APIError(
-            status: 403, code: "Forbidden.RAM",
-            message: "User not authorized to operate on the specified resource, or this API doesn't support RAM.")
+            status: 403,
+            code: "Forbidden.RAM",
+            message: "User not authorized to operate on the specified resource, or this API doesn't support RAM."
+        )
         e.extra = [
             (
                 "AccessDeniedDetail",
@@ -86,15 +112,29 @@ public struct APIError: Error, Sendable, Equatable {
         return e
     }
     public static let badRequest = APIError(
-        status: 400, code: "InvalidParameter", message: "The request parameters could not be decoded.")
+        status: 400,
+        code: "InvalidParameter",
+        message: "The request parameters could not be decoded."
+    )
     public static func tooManyParameters(_ count: Int, limit: Int) -> APIError {
-        APIError(status: 400, code: "InvalidParameter", message: "The request carries \(count) parameters; at most \(limit) are accepted.")
+        APIError(
+            status: 400,
+            code: "InvalidParameter",
+            message: "The request carries \(count) parameters; at most \(limit) are accepted."
+        )
     }
     public static func bodyTooLarge(limit: Int) -> APIError {
         APIError(status: 413, code: "RequestBodyTooLarge", message: "The request body exceeds \(limit) bytes.")
     }
+    // swift-format-ignore: DontRepeatTypeInStaticProperties
     public static let internalError = APIError(
-        status: 500, code: "InternalError", message: "The request processing has failed due to some unknown error.")
+        status: 500,
+        code: "InternalError",
+        message: "The request processing has failed due to some unknown error."
+    )
     public static let serviceUnavailable = APIError(
-        status: 503, code: "ServiceUnavailable", message: "The request has failed due to a temporary failure of the server.")
+        status: 503,
+        code: "ServiceUnavailable",
+        message: "The request has failed due to a temporary failure of the server."
+    )
 }

@@ -19,10 +19,12 @@ public enum FormEncoding {
             guard end > start else { continue }
             let piece = UnsafeBufferPointer(rebasing: bytes[start..<end])
             if let eq = piece.firstIndex(of: UInt8(ascii: "=")) {
-                pairs.append((
-                    try unescape(UnsafeBufferPointer(rebasing: piece[..<eq])),
-                    try unescape(UnsafeBufferPointer(rebasing: piece[(eq + 1)...]))
-                ))
+                pairs.append(
+                    (
+                        try unescape(UnsafeBufferPointer(rebasing: piece[..<eq])),
+                        try unescape(UnsafeBufferPointer(rebasing: piece[(eq + 1)...]))
+                    )
+                )
             } else {
                 pairs.append((try unescape(piece), ""))
             }
@@ -52,7 +54,9 @@ public enum FormEncoding {
             }
             i += 1
         }
-        guard let s = String(validating: out, as: UTF8.self) else { throw DecodingError(text: String(decoding: bytes, as: UTF8.self)) }
+        guard let s = String(validating: out, as: UTF8.self) else {
+            throw DecodingError(text: String(decoding: bytes, as: UTF8.self))
+        }
         return s
     }
 

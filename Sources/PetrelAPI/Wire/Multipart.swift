@@ -47,7 +47,7 @@ public enum Multipart {
         while true {
             var i = start + delimiter.count
             if i + 2 > body.count { return partial ? parts : nil }
-            if body[i] == 45, body[i + 1] == 45 { break }          // "--": the closing delimiter
+            if body[i] == 45, body[i + 1] == 45 { break }  // "--": the closing delimiter
             guard body[i] == 13, body[i + 1] == 10 else { return nil }
             i += 2
             guard parts.count < maxParts else { return nil }

@@ -14,8 +14,12 @@ public struct RPCRequest: Sendable {
     private var lowercasedNames: [String]
 
     public init(
-        method: String, path: String = "/", query: String, headers: [(name: String, value: String)],
-        authority: String, body: [UInt8] = []
+        method: String,
+        path: String = "/",
+        query: String,
+        headers: [(name: String, value: String)],
+        authority: String,
+        body: [UInt8] = []
     ) {
         self.method = method
         self.path = path

@@ -5,7 +5,9 @@ import Synchronization
 /// Foundation's `UUID()` opens /dev/urandom on every call on Linux; request ids need uniqueness, not secrecy,
 /// so a per-process generator seeded once from the system's random source does the job without a syscall.
 public enum RequestID {
-    private static let state = Mutex<(UInt64, UInt64)>((UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max)))
+    private static let state = Mutex<(UInt64, UInt64)>(
+        (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
+    )
     private static let digits = Array("0123456789ABCDEF".utf8)
 
     public static func make() -> String {

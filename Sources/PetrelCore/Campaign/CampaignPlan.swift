@@ -49,7 +49,9 @@ public struct CampaignPlan: Sendable {
     /// Valid rows by segment count.
     public var segmentsHistogram: [Int: Int] { valid.reduce(into: [:]) { $0[$1.segments, default: 0] += 1 } }
 
-    static let numberColumns: Set<String> = ["number", "phone", "mobile", "to", "msisdn", "phonenumber", "phone_number"]
+    static let numberColumns: Set<String> = [
+        "number", "phone", "mobile", "to", "msisdn", "phonenumber", "phone_number",
+    ]
 
     /// Reads `csv`, fills `text` in for every row and checks each: field count, number (numbering plan, no
     /// Chinese mainland), text length (`maxTextLength` encoded units, at most 255 parts), duplicates.
@@ -71,16 +73,19 @@ public struct CampaignPlan: Sendable {
 
         var plan = CampaignPlan(columns: columns, template: template, valid: [], invalid: [])
         plan.valid.reserveCapacity(records.count)
-        var seen: [UInt64: Int] = [:]     // number → line, keyed by its value (cheaper to hash than its text)
+        var seen: [UInt64: Int] = [:]  // number → line, keyed by its value (cheaper to hash than its text)
         seen.reserveCapacity(records.count)
         let sameText = !template.usesColumns
         var sameTextSMS: SMSText?
         for record in records {
             let raw = numberIndex < record.fields.count ? record.fields[numberIndex].trimmingBlanks : ""
             // People write numbers with spaces, dashes, dots and brackets; the digits are what counts.
-            let digits = raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "+") })
+            let digits =
+                raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "+") })
                 ? raw : raw.filter { !" -().\u{00A0}".contains($0) }
-            func reject(_ reason: String) { plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason)) }
+            func reject(_ reason: String) {
+                plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason))
+            }
             if record.fields.count != columns.count {
                 reject("has \(record.fields.count) fields; the header has \(columns.count)")
                 continue

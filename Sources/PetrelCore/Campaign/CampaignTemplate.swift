@@ -28,8 +28,9 @@ public struct CampaignTemplate: Sendable, Equatable {
             if open.lowerBound > rest.startIndex { pieces.append(.text(String(rest[..<open.lowerBound]))) }
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw .unclosed }
             let name = rest[open.upperBound..<close].trimmingBlanks
-            guard let index = columns.firstIndex(of: name)
-                ?? columns.firstIndex(where: { $0.lowercased() == name.lowercased() })
+            guard
+                let index = columns.firstIndex(of: name)
+                    ?? columns.firstIndex(where: { $0.lowercased() == name.lowercased() })
             else { throw .unknownColumn(name, available: columns) }
             pieces.append(.column(index))
             rest = rest[rest.index(after: close)...]

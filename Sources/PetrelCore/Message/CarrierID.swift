@@ -33,8 +33,8 @@ public enum CarrierID {
     /// How a carrier's receipts quote the ids of its submit_sm_resp.
     public enum Reading: String, Sendable, CaseIterable {
         case same
-        case decimalForHex      // submit_sm_resp in hex, receipt in decimal
-        case hexForDecimal      // submit_sm_resp in decimal, receipt in hex
+        case decimalForHex  // submit_sm_resp in hex, receipt in decimal
+        case hexForDecimal  // submit_sm_resp in decimal, receipt in hex
 
         /// The normalised stored id a receipt id stands for under this reading; nil if it cannot.
         public func storedID(_ raw: some StringProtocol) -> String? {

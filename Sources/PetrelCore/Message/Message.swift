@@ -2,12 +2,12 @@
 public struct Message: Sendable, Equatable {
     public var id: Int64
     public var account: String
-    public var to: String                  // E.164 digits without "+"
+    public var to: String  // E.164 digits without "+"
     public var from: String
     public var text: String
     public var type: MessageType
     public var taskId: String
-    public var requestedChannel: String    // ChannelId asked for by the client, "" for any
+    public var requestedChannel: String  // ChannelId asked for by the client, "" for any
     public var priority: Priority
     public var segments: Int
     public var encoding: SMSText.Encoding
@@ -15,19 +15,35 @@ public struct Message: Sendable, Equatable {
     public var errorCode: String
     public var errorDescription: String
     public var createdAtMs: Int64
-    public var notBeforeMs: Int64          // not handed to a channel before this time
-    public var expiresAtMs: Int64?         // from ValidityPeriod; nil = no limit
-    public var sentAtMs: Int64?            // handed to the carrier
-    public var doneAtMs: Int64?            // reached a final state
-    public var channel: String             // channel that took it, "" while queued
+    public var notBeforeMs: Int64  // not handed to a channel before this time
+    public var expiresAtMs: Int64?  // from ValidityPeriod; nil = no limit
+    public var sentAtMs: Int64?  // handed to the carrier
+    public var doneAtMs: Int64?  // reached a final state
+    public var channel: String  // channel that took it, "" while queued
     public var carrierMessageId: String
 
     public init(
-        id: Int64, account: String, to: String, from: String = "", text: String, type: MessageType = .notify,
-        taskId: String = "", requestedChannel: String = "", priority: Priority = .normal, segments: Int = 1,
-        encoding: SMSText.Encoding = .gsm7, status: MessageStatus = .queued, errorCode: String = "",
-        errorDescription: String = "", createdAtMs: Int64, notBeforeMs: Int64? = nil, expiresAtMs: Int64? = nil,
-        sentAtMs: Int64? = nil, doneAtMs: Int64? = nil, channel: String = "", carrierMessageId: String = ""
+        id: Int64,
+        account: String,
+        to: String,
+        from: String = "",
+        text: String,
+        type: MessageType = .notify,
+        taskId: String = "",
+        requestedChannel: String = "",
+        priority: Priority = .normal,
+        segments: Int = 1,
+        encoding: SMSText.Encoding = .gsm7,
+        status: MessageStatus = .queued,
+        errorCode: String = "",
+        errorDescription: String = "",
+        createdAtMs: Int64,
+        notBeforeMs: Int64? = nil,
+        expiresAtMs: Int64? = nil,
+        sentAtMs: Int64? = nil,
+        doneAtMs: Int64? = nil,
+        channel: String = "",
+        carrierMessageId: String = ""
     ) {
         self.id = id
         self.account = account

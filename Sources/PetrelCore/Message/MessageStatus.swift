@@ -10,9 +10,9 @@
 ///       │          queued (retry, or a lease lost in a crash)
 ///       └──────────────────────────────▶ expired / failed
 public enum MessageStatus: Int, Sendable, Codable, CaseIterable {
-    case queued = 0        // accepted, durable, waiting for a channel
-    case submitting = 1    // claimed by a dispatcher, being handed to a channel
-    case sent = 2          // the carrier accepted it; waiting for its delivery receipt
+    case queued = 0  // accepted, durable, waiting for a channel
+    case submitting = 1  // claimed by a dispatcher, being handed to a channel
+    case sent = 2  // the carrier accepted it; waiting for its delivery receipt
     case delivered = 3
     case failed = 4
     case expired = 5

@@ -11,19 +11,30 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
     public static let ok = ResponseCode("OK", "The SMS Send Request was accepted")
     public static let invalidSenderID = ResponseCode("INVALID_SENDERID", "The sender ID is invalid.")
     public static let smsContentCodeIllegal = ResponseCode(
-        "SMS_CONTENT_CODE_ILLEGAL", "The template does not exist or is not approved.")
+        "SMS_CONTENT_CODE_ILLEGAL",
+        "The template does not exist or is not approved."
+    )
     public static let smsSignNameIllegal = ResponseCode("SMS_SIGN_NAME_ILLEGAL", "The signature is invalid.")
     public static let mobileNumberIllegal = ResponseCode("MOBILE_NUMBER_ILLEGAL", "The phone number format is invalid.")
     public static let mobileCountOverLimit = ResponseCode(
-        "MOBILE_COUNT_OVER_LIMIT", "The number of mobile phone numbers exceeds 1,000.")
+        "MOBILE_COUNT_OVER_LIMIT",
+        "The number of mobile phone numbers exceeds 1,000."
+    )
     public static let contentMissingParameters = ResponseCode(
-        "CONTENT_MISSING_PARAMETERS", "A template variable has no value.")
+        "CONTENT_MISSING_PARAMETERS",
+        "A template variable has no value."
+    )
     public static let invalidParameters = ResponseCode("INVALID_PARAMETERS", "The input parameters are invalid.")
     /// The text is longer than Petrel accepts (its encoded units or parts). Alibaba documents
     /// `isv.PARAM_LENGTH_LIMIT` (44) for a parameter over its length limit.
-    public static let paramLengthLimit = ResponseCode("isv.PARAM_LENGTH_LIMIT", "The parameter exceeds the length limit.")
+    public static let paramLengthLimit = ResponseCode(
+        "isv.PARAM_LENGTH_LIMIT",
+        "The parameter exceeds the length limit."
+    )
     public static let invalidJSONParam = ResponseCode(
-        "INVALID_JSON_PARAM", "The parameter is empty. The JSON string failed to be parsed.")
+        "INVALID_JSON_PARAM",
+        "The parameter is empty. The JSON string failed to be parsed."
+    )
 
     /// The same code with a more precise description.
     public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }

@@ -6,7 +6,7 @@
 /// whole-string match costs a few hundred nanoseconds and can never backtrack exponentially.
 public struct DigitPattern: Sendable {
     indirect enum Node: Sendable {
-        case digits(UInt16)                 // bit d set = digit d allowed
+        case digits(UInt16)  // bit d set = digit d allowed
         case sequence([Node])
         case alternation([Node])
         case repetition(Node, min: Int, max: Int)
@@ -20,12 +20,12 @@ public struct DigitPattern: Sendable {
 
     /// The parsed pattern flattened into plain values, so matching does no reference counting.
     struct Op: Sendable {
-        var kind: UInt8          // 0 digits, 1 sequence, 2 alternation, 3 repetition
-        var mask: UInt16         // digits
-        var min: UInt8           // repetition
-        var max: UInt8           // repetition
-        var first: Int32         // sequence / alternation: first index in `children`; repetition: the child op
-        var count: Int32         // sequence / alternation: number of children
+        var kind: UInt8  // 0 digits, 1 sequence, 2 alternation, 3 repetition
+        var mask: UInt16  // digits
+        var min: UInt8  // repetition
+        var max: UInt8  // repetition
+        var first: Int32  // sequence / alternation: first index in `children`; repetition: the child op
+        var count: Int32  // sequence / alternation: number of children
     }
 
     let ops: [Op]
@@ -50,7 +50,9 @@ public struct DigitPattern: Sendable {
                 ops.append(Op(kind: kind, mask: 0, min: 0, max: 0, first: first, count: Int32(ids.count)))
             case .repetition(let inner, let min, let max):
                 let child = flatten(inner)
-                ops.append(Op(kind: 3, mask: 0, min: UInt8(min), max: UInt8(Swift.min(max, 31)), first: child, count: 0))
+                ops.append(
+                    Op(kind: 3, mask: 0, min: UInt8(min), max: UInt8(Swift.min(max, 31)), first: child, count: 0)
+                )
             }
             return Int32(ops.count - 1)
         }
@@ -80,8 +82,11 @@ public struct DigitPattern: Sendable {
 
     /// Positions reachable after matching op `index`, starting from any position in `start`.
     static func run(
-        _ index: Int32, _ ops: UnsafeBufferPointer<Op>, _ children: UnsafeBufferPointer<Int32>,
-        _ input: UnsafeBufferPointer<UInt8>, _ start: UInt32
+        _ index: Int32,
+        _ ops: UnsafeBufferPointer<Op>,
+        _ children: UnsafeBufferPointer<Int32>,
+        _ input: UnsafeBufferPointer<UInt8>,
+        _ start: UInt32
     ) -> UInt32 {
         if start == 0 { return 0 }
         let op = ops[Int(index)]

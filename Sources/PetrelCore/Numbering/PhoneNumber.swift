@@ -67,7 +67,9 @@ struct CarrierTable: Sendable {
             guard f.count == 3 else { continue }
             if f[0] == "N" {
                 names.append(String(f[2]))
-            } else if f[0] == "K", let index = Int(f[2]), let key = decimalValue(f[1].utf8, maxDigits: 18), f[1].first != "0" {
+            } else if f[0] == "K", let index = Int(f[2]), let key = decimalValue(f[1].utf8, maxDigits: 18),
+                f[1].first != "0"
+            {
                 prefixes[key] = index
                 longest = max(longest, f[1].utf8.count)
             }

@@ -3,7 +3,8 @@ public enum GSM0338 {
     /// The 128 characters of the default alphabet, in septet order. 0x1B is the escape to the extension table.
     static let basic: [Unicode.Scalar] = Array(
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u{1B}ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-            .unicodeScalars)
+            .unicodeScalars
+    )
 
     /// Extension-table characters: each is sent as ESC followed by this septet, so it counts twice.
     static let extended: [Unicode.Scalar: UInt8] = [

@@ -1,8 +1,8 @@
 /// How a text travels as SMS: its encoding and its parts.
 public struct SMSText: Sendable, Equatable {
     public enum Encoding: String, Sendable, Codable {
-        case gsm7 = "GSM"       // GSM 03.38, data_coding 0: 160 septets alone, 153 per part of a long message
-        case ucs2 = "UCS2"      // UTF-16, data_coding 8: 70 units alone, 67 per part
+        case gsm7 = "GSM"  // GSM 03.38, data_coding 0: 160 septets alone, 153 per part of a long message
+        case ucs2 = "UCS2"  // UTF-16, data_coding 8: 70 units alone, 67 per part
 
         public var singleLimit: Int { self == .gsm7 ? 160 : 70 }
         public var partLimit: Int { self == .gsm7 ? 153 : 67 }

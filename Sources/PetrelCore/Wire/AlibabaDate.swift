@@ -1,6 +1,6 @@
 /// Date formats of the Alibaba API.
 public enum AlibabaDate {
-    static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]   // 1970-01-01 was a Thursday
+    static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// `Mon, 24 Dec 2018 16:58:22 +0800`, the form of SendDate / ReceiveDate.
@@ -12,7 +12,8 @@ public enum AlibabaDate {
         let weekday = weekdays[Int(((days % 7) + 7) % 7)]
         let sign = offsetSeconds < 0 ? "-" : "+"
         let off = abs(offsetSeconds) / 60
-        return "\(weekday), \(pad(d)) \(months[m - 1]) \(y) \(pad(Int(secs / 3600))):\(pad(Int(secs % 3600 / 60))):\(pad(Int(secs % 60))) \(sign)\(pad(off / 60))\(pad(off % 60))"
+        return
+            "\(weekday), \(pad(d)) \(months[m - 1]) \(y) \(pad(Int(secs / 3600))):\(pad(Int(secs % 3600 / 60))):\(pad(Int(secs % 60))) \(sign)\(pad(off / 60))\(pad(off % 60))"
     }
 
     /// `2025-06-01T12:00:00Z`, the timestamp of both signature versions. Returns Unix seconds.

@@ -27,8 +27,12 @@ public final class ReceiptProcessor: Service {
     let onFinished: @Sendable ([StatusUpdate]) -> Void
 
     public init(
-        store: any ReceiptLedger, logger: Logger, orphanTTLMs: Int64 = 600_000, orphanGraceMs: Int64 = 10_000,
-        clock: @escaping @Sendable () -> Int64, onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
+        store: any ReceiptLedger,
+        logger: Logger,
+        orphanTTLMs: Int64 = 600_000,
+        orphanGraceMs: Int64 = 10_000,
+        clock: @escaping @Sendable () -> Int64,
+        onFinished: @escaping @Sendable ([StatusUpdate]) -> Void = { _ in }
     ) {
         self.store = store
         self.logger = logger
@@ -53,7 +57,8 @@ public final class ReceiptProcessor: Service {
             counters.withLock { $0.dropped += 1 }
             logger.warning(
                 "receipt refused: its message id is longer than \(CarrierID.maxLength) bytes",
-                metadata: ["channel": "\(receipt.channel)", "bytes": "\(receipt.carrierId.utf8.count)"])
+                metadata: ["channel": "\(receipt.channel)", "bytes": "\(receipt.carrierId.utf8.count)"]
+            )
             ack(true)
             return
         }
@@ -76,9 +81,14 @@ public final class ReceiptProcessor: Service {
                 }
                 if self.clock() - lastDrop > 60_000 {
                     lastDrop = self.clock()
-                    if let dropped = try? await self.store.dropOrphanReceipts(beforeMs: lastDrop - self.orphanTTLMs), dropped > 0 {
+                    if let dropped = try? await self.store.dropOrphanReceipts(beforeMs: lastDrop - self.orphanTTLMs),
+                        dropped > 0
+                    {
                         self.counters.withLock { $0.dropped += dropped }
-                        self.logger.warning("receipts for unknown message ids dropped", metadata: ["count": "\(dropped)"])
+                        self.logger.warning(
+                            "receipts for unknown message ids dropped",
+                            metadata: ["count": "\(dropped)"]
+                        )
                     }
                 }
             }
@@ -88,7 +98,8 @@ public final class ReceiptProcessor: Service {
 
     /// Matches old orphans under other readings and learns a channel's reading from consistent evidence.
     func resolveOrphans() async {
-        guard let results = try? await store.resolveOrphans(beforeMs: clock() - orphanGraceMs), results.matched > 0 else { return }
+        guard let results = try? await store.resolveOrphans(beforeMs: clock() - orphanGraceMs), results.matched > 0
+        else { return }
         if !results.finished.isEmpty { onFinished(results.finished) }
         for (channel, evidence) in results.readings {
             guard evidence.count == 1, let (reading, count) = evidence.first, count >= 3 else { continue }
@@ -97,7 +108,10 @@ public final class ReceiptProcessor: Service {
                 return r[channel] != reading
             }
             if changed {
-                logger.info("receipts quote message ids differently", metadata: ["channel": "\(channel)", "reading": "\(reading.rawValue)"])
+                logger.info(
+                    "receipts quote message ids differently",
+                    metadata: ["channel": "\(channel)", "reading": "\(reading.rawValue)"]
+                )
             }
         }
     }

@@ -42,7 +42,10 @@ public final class ReceiptPusher: Service, Sendable {
     private let busy = Mutex<Set<String>>([])
 
     public init(
-        store: any ReceiptOutbox, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> Int64,
+        store: any ReceiptOutbox,
+        configuration: Configuration,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64,
         client: WebhookClient = WebhookClient()
     ) {
         self.store = store
@@ -68,9 +71,15 @@ public final class ReceiptPusher: Service, Sendable {
                 }
                 for (account, target) in targets where claim(account) {
                     do {
-                        var due = try await store.dueReceipts(account: account, nowMs: now, limit: configuration.batchSize)
+                        var due = try await store.dueReceipts(
+                            account: account,
+                            nowMs: now,
+                            limit: configuration.batchSize
+                        )
                         let oldest = due.map { $0.createdAtMs }.min() ?? now
-                        guard !due.isEmpty, due.count == configuration.batchSize || now - oldest >= configuration.maxWaitMs else {
+                        guard !due.isEmpty,
+                            due.count == configuration.batchSize || now - oldest >= configuration.maxWaitMs
+                        else {
                             release(account)
                             continue
                         }
@@ -97,7 +106,11 @@ public final class ReceiptPusher: Service, Sendable {
     /// dies mid-push leaves them due again after the lease (twice the POST timeout): pushes are at least once.
     func lease(_ due: [OutboxReceipt], nowMs: Int64) async throws -> [OutboxReceipt] {
         guard !due.isEmpty else { return due }
-        let taken = try await store.leaseReceipts(ids: due.map(\.id), nowMs: nowMs, untilMs: nowMs + 2 * configuration.timeoutMs)
+        let taken = try await store.leaseReceipts(
+            ids: due.map(\.id),
+            nowMs: nowMs,
+            untilMs: nowMs + 2 * configuration.timeoutMs
+        )
         return due.filter { taken.contains($0.id) }
     }
 
@@ -107,7 +120,11 @@ public final class ReceiptPusher: Service, Sendable {
     func loadTargets() async throws -> [String: Target] {
         var targets: [String: Target] = [:]
         for a in try await store.accounts() where !a.receiptURL.isEmpty {
-            targets[a.name] = Target(endpoint: WebhookClient.Endpoint(url: a.receiptURL), url: a.receiptURL, secret: a.webhookSecret)
+            targets[a.name] = Target(
+                endpoint: WebhookClient.Endpoint(url: a.receiptURL),
+                url: a.receiptURL,
+                secret: a.webhookSecret
+            )
         }
         return targets
     }
@@ -135,9 +152,14 @@ public final class ReceiptPusher: Service, Sendable {
                     let skip = Set(ids)
                     let now = clock()
                     let due = try await store.dueReceipts(
-                        account: account, nowMs: now, limit: configuration.batchSize * 2)
+                        account: account,
+                        nowMs: now,
+                        limit: configuration.batchSize * 2
+                    )
                     batch = try await lease(
-                        Array(due.filter { !skip.contains($0.id) }.prefix(configuration.batchSize)), nowMs: now)
+                        Array(due.filter { !skip.contains($0.id) }.prefix(configuration.batchSize)),
+                        nowMs: now
+                    )
                 } catch {
                     break
                 }
@@ -161,10 +183,14 @@ public final class ReceiptPusher: Service, Sendable {
         let body = ReceiptReport.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
         do {
             let response = try await client.post(
-                endpoint, body: body,
-                headers: [("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
-                          ("X-Petrel-Account", account)],
-                timeout: .milliseconds(configuration.timeoutMs))
+                endpoint,
+                body: body,
+                headers: [
+                    ("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
+                    ("X-Petrel-Account", account),
+                ],
+                timeout: .milliseconds(configuration.timeoutMs)
+            )
             if ReceiptReport.accepted(status: response.status, body: response.body) { return nil }
             return "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
         } catch {
@@ -184,7 +210,11 @@ public final class ReceiptPusher: Service, Sendable {
             }
         }
         logger.notice(
-            "receipt push not taken", metadata: ["account": "\(account)", "reports": "\(batch.count)", "parked": "\(park.count)", "error": "\(failure)"])
+            "receipt push not taken",
+            metadata: [
+                "account": "\(account)", "reports": "\(batch.count)", "parked": "\(park.count)", "error": "\(failure)",
+            ]
+        )
         do {
             try await store.receiptsRetry(retries)
             try await store.parkReceipts(ids: park, error: failure)

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 public import PetrelCore
 public import PetrelStore
 
@@ -20,8 +20,14 @@ public enum ReceiptReport {
                 ("MessageId", .string(String(m.id))),
                 ("TaskId", .string(m.taskId)),
                 ("SmsSize", .string(String(m.segments))),
-                ("SendDate", .string(AlibabaDate.rfc2822(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: dateOffsetSeconds))),
-                ("ReceiveDate", .string(m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: dateOffsetSeconds) } ?? "")),
+                (
+                    "SendDate",
+                    .string(AlibabaDate.rfc2822(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: dateOffsetSeconds))
+                ),
+                (
+                    "ReceiveDate",
+                    .string(m.doneAtMs.map { AlibabaDate.rfc2822(ms: $0, offsetSeconds: dateOffsetSeconds) } ?? "")
+                ),
                 ("ErrorCode", .string(code)),
                 ("ErrorDescription", .string(description)),
                 ("ReportId", .string(String(r.id))),
@@ -42,7 +48,9 @@ public enum ReceiptReport {
     /// contract), as a number or the string "0". The body is parsed, not searched: a `code` nested deeper (or in a
     /// string) says nothing about the batch.
     public static func accepted(status: Int, body: [UInt8]) -> Bool {
-        guard status == 200, let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(body)) else { return false }
+        guard status == 200, let ack = try? JSONDecoder().decode(Acknowledgement.self, from: Data(body)) else {
+            return false
+        }
         return ack.code.isZero
     }
 

@@ -35,11 +35,14 @@ public struct WebhookClient: Sendable {
             if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
             var host = Substring(authority)
             var port = 80
-            if host.hasPrefix("[") {                                    // [IPv6]:port
+            if host.hasPrefix("[") {  // [IPv6]:port
                 guard let close = host.firstIndex(of: "]") else { return nil }
                 let after = host[host.index(after: close)...]
                 host = host[host.index(after: host.startIndex)..<close]
-                if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { return nil }; port = p }
+                if after.hasPrefix(":") {
+                    guard let p = Int(after.dropFirst()) else { return nil }
+                    port = p
+                }
             } else if let colon = host.lastIndex(of: ":") {
                 guard let p = Int(host[host.index(after: colon)...]) else { return nil }
                 port = p
@@ -59,19 +62,28 @@ public struct WebhookClient: Sendable {
     }
 
     public func post(
-        _ endpoint: Endpoint, body: [UInt8], headers extra: [(String, String)], timeout: TimeAmount
+        _ endpoint: Endpoint,
+        body: [UInt8],
+        headers extra: [(String, String)],
+        timeout: TimeAmount
     ) async throws -> Response {
         try await request(.POST, endpoint, body: body, headers: extra, timeout: timeout)
     }
 
     /// One request on its own connection; `headers` may replace the JSON content type.
     public func request(
-        _ method: HTTPMethod, _ endpoint: Endpoint, body: [UInt8], headers extra: [(String, String)], timeout: TimeAmount,
+        _ method: HTTPMethod,
+        _ endpoint: Endpoint,
+        body: [UInt8],
+        headers extra: [(String, String)],
+        timeout: TimeAmount,
         maxBody: Int = 64 * 1024
     ) async throws -> Response {
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
-        let deadline = loop.scheduleTask(in: timeout) { promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms")) }
+        let deadline = loop.scheduleTask(in: timeout) {
+            promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+        }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
 
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.path)
@@ -90,7 +102,9 @@ public struct WebhookClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, maxBody: maxBody))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ResponseCollector(promise: promise, maxBody: maxBody)
+                    )
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)

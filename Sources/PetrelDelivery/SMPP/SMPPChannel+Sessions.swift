@@ -11,10 +11,15 @@ extension SMPPChannel {
         let mode = machine.sessions[i].mode
         let config = ESMEStateMachine.Configuration(
             bind: Bind(
-                mode: mode, systemID: configuration.systemID, password: configuration.password,
-                systemType: configuration.systemType),
-            window: configuration.window, responseTimeoutMs: configuration.responseTimeoutMs,
-            enquireLinkIntervalMs: configuration.enquireLinkIntervalMs)
+                mode: mode,
+                systemID: configuration.systemID,
+                password: configuration.password,
+                systemType: configuration.systemType
+            ),
+            window: configuration.window,
+            responseTimeoutMs: configuration.responseTimeoutMs,
+            enquireLinkIntervalMs: configuration.enquireLinkIntervalMs
+        )
         let name = links[i].name
         let clock = clock
         ClientBootstrap(group: loop)
@@ -69,13 +74,21 @@ extension SMPPChannel: SMPPClientDelegate {
     public func session(_ handler: SMPPClientHandler, received pdu: PDU) {
         let (tlvs, text, isReceipt): ([TLV], [UInt8], Bool) =
             switch pdu.body {
-            case .deliverSm(let m): (m.tlvs, m.shortMessage.isEmpty ? (m.tlvs[tag: TLV.Tag.messagePayload]?.value ?? []) : m.shortMessage, m.isDeliveryReceipt)
+            case .deliverSm(let m):
+                (
+                    m.tlvs,
+                    m.shortMessage.isEmpty ? (m.tlvs[tag: TLV.Tag.messagePayload]?.value ?? []) : m.shortMessage,
+                    m.isDeliveryReceipt
+                )
             case .dataSm(let d): (d.tlvs, d.tlvs[tag: TLV.Tag.messagePayload]?.value ?? [], d.isDeliveryReceipt)
             default: ([], [], false)
             }
         guard isReceipt, let receipt = DeliveryReceipt.parse(tlvs: tlvs, text: text) else {
             // Mobile-originated messages are not handled yet; acknowledge so the SMSC does not resend forever.
-            logger.debug("ignored a deliver_sm that is not a delivery receipt", metadata: ["session": "\(handler.name)"])
+            logger.debug(
+                "ignored a deliver_sm that is not a delivery receipt",
+                metadata: ["session": "\(handler.name)"]
+            )
             handler.respond(to: pdu)
             return
         }
@@ -90,9 +103,13 @@ extension SMPPChannel: SMPPClientDelegate {
             default: .failed
             }
         let carrierReceipt = CarrierReceipt(
-            channel: id, carrierId: receipt.messageID, status: status,
-            errorCode: receipt.state == .delivered ? "" : receipt.state.rawValue, atMs: clock(),
-            reading: receipts.reading(for: id))
+            channel: id,
+            carrierId: receipt.messageID,
+            status: status,
+            errorCode: receipt.state == .delivered ? "" : receipt.state.rawValue,
+            atMs: clock(),
+            reading: receipts.reading(for: id)
+        )
         // Acknowledge only once the receipt is on disk: if we die first, the SMSC sends it again. The handler is
         // not Sendable: the answer hops back to its loop (ours) with it.
         let answer = NIOLoopBound(handler, eventLoop: loop)

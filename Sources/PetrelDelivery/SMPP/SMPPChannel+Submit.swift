@@ -1,7 +1,7 @@
 import NIOCore
-import Synchronization
 import PetrelCore
 import PetrelSMPP
+import Synchronization
 
 extension SMPPChannel {
     /// Carries out what the machine decided, until it has nothing more to do; then flushes the sessions written to

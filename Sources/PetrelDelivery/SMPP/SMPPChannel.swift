@@ -61,8 +61,11 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     }
 
     public init(
-        configuration: SMPPChannelConfiguration, receipts: ReceiptProcessor, logger: Logger,
-        clock: @escaping @Sendable () -> Int64, onCapacity: @escaping @Sendable () -> Void = {}
+        configuration: SMPPChannelConfiguration,
+        receipts: ReceiptProcessor,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64,
+        onCapacity: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.loop = MultiThreadedEventLoopGroup.singleton.next()
@@ -102,8 +105,10 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     /// Bound sessions and submits awaiting their answer, for metrics and the console.
     public func snapshot() async -> (bound: Int, sessions: Int, inFlight: Int, window: Int) {
         (try? await loop.submit {
-            (self.machine.boundSessions, self.links.count, self.machine.inFlightCount,
-             self.configuration.window * self.configuration.sessions)
+            (
+                self.machine.boundSessions, self.links.count, self.machine.inFlightCount,
+                self.configuration.window * self.configuration.sessions
+            )
         }.get()) ?? (0, 0, 0, 0)
     }
     public var freeCapacity: Int { capacity.load(ordering: .relaxed) }
@@ -117,7 +122,9 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     }
 
     public func enqueue(
-        _ messages: [Message], skipParts: [Int64: Set<Int>], nowMs: Int64,
+        _ messages: [Message],
+        skipParts: [Int64: Set<Int>],
+        nowMs: Int64,
         completion: @escaping @Sendable ([(Message, SubmitOutcome)]) -> Void
     ) {
         // Counted at once, so the dispatcher's next look at freeCapacity sees these messages.

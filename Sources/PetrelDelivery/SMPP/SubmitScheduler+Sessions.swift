@@ -11,7 +11,7 @@ extension SubmitScheduler {
         if isStopping {
             sessions[i].state = .idle
         } else if sessions[i].slot >= allowedSessions {
-            sessions[i].state = .parked         // until `setAllowedSessions` gives it a slot
+            sessions[i].state = .parked  // until `setAllowedSessions` gives it a slot
         } else {
             sessions[i].state = .connecting
             ready.append(.connect(session: i))
@@ -81,7 +81,7 @@ extension SubmitScheduler {
             if sessions[i].slot < n, sessions[i].state == .parked {
                 connect(i)
             } else if sessions[i].slot >= n, sessions[i].state == .connecting || sessions[i].state == .bound {
-                sessions[i].state = .closing       // its close parks it (after the back-off)
+                sessions[i].state = .closing  // its close parks it (after the back-off)
                 ready.append(.unbind(session: i))
             }
         }

@@ -1,4 +1,4 @@
-import NIOCore     // CircularBuffer only: a data structure, no I/O
+import NIOCore  // CircularBuffer only: a data structure, no I/O
 import PetrelCore
 import PetrelSMPP
 import PetrelStore
@@ -234,10 +234,18 @@ struct SubmitScheduler<Reply> {
         }
         return ShortMessage(
             source: Address(
-                ton: alphanumeric ? configuration.sourceTON : 1, npi: alphanumeric ? configuration.sourceNPI : 1,
-                address: sender),
-            destination: .international(m.to), esmClass: part.esmClass, validityPeriod: validity,
-            registeredDelivery: 1, dataCoding: part.dataCoding, shortMessage: part.shortMessage, tlvs: part.tlvs)
+                ton: alphanumeric ? configuration.sourceTON : 1,
+                npi: alphanumeric ? configuration.sourceNPI : 1,
+                address: sender
+            ),
+            destination: .international(m.to),
+            esmClass: part.esmClass,
+            validityPeriod: validity,
+            registeredDelivery: 1,
+            dataCoding: part.dataCoding,
+            shortMessage: part.shortMessage,
+            tlvs: part.tlvs
+        )
     }
 
     // MARK: Messages
@@ -255,12 +263,19 @@ struct SubmitScheduler<Reply> {
         let parts: [MessagePart]
         do {
             parts = try MessageParts.make(
-                m.text, mode: configuration.longMessages, reference: UInt16(truncatingIfNeeded: m.id))
+                m.text,
+                mode: configuration.longMessages,
+                reference: UInt16(truncatingIfNeeded: m.id)
+            )
         } catch {
             // Too long for this channel's long-message mode (it got past the API's bound, or came from an older
             // version): it fails here rather than trap, and another channel of its route may still take it.
             let outcome = SubmitOutcome.failed(
-                code: MessageParts.Problem.code, description: error.description, reroute: true, accepted: [])
+                code: MessageParts.Problem.code,
+                description: error.description,
+                reroute: true,
+                accepted: []
+            )
             ready.append(.report(Report(message: m, outcome: outcome, reply: reply)))
             return
         }
@@ -288,7 +303,9 @@ struct SubmitScheduler<Reply> {
     /// A submit_sm's answer (or its absence). Returns nil for a token it does not know; else how long the answer
     /// took, and whether the window slot is free for the dispatcher (not when the part waits again, throttled).
     mutating func submitted(
-        _ token: UInt64, _ result: ESMEStateMachine.SubmitResult, nowMs: Int64
+        _ token: UInt64,
+        _ result: ESMEStateMachine.SubmitResult,
+        nowMs: Int64
     ) -> (latencyMs: Int64, freed: Bool)? {
         guard var f = inFlight.removeValue(forKey: token) else { return nil }
         sessions[f.session].inFlight -= 1
@@ -381,8 +398,12 @@ struct SubmitScheduler<Reply> {
         } else {
             let parts = job.accepted.sorted { $0.part < $1.part }
             let record = SentRecord(
-                id: job.message.id, channel: configuration.id, carrierMessageId: parts.first?.carrierId ?? "",
-                sentAtMs: nowMs, parts: parts)
+                id: job.message.id,
+                channel: configuration.id,
+                carrierMessageId: parts.first?.carrierId ?? "",
+                sentAtMs: nowMs,
+                parts: parts
+            )
             outcome = .sent(record, nil)
         }
         ready.append(.report(Report(message: job.message, outcome: outcome, reply: job.reply)))

@@ -1,6 +1,6 @@
 /// Submits per second across a channel: tokens refill continuously; a burst of at most a tenth of a second.
 struct TokenBucket {
-    let rate: Double          // per second; 0 = unlimited
+    let rate: Double  // per second; 0 = unlimited
     private var tokens: Double
     private var lastMs: Int64
 

@@ -17,7 +17,10 @@ extension ByteBuffer {
     mutating func readCString(max: Int, field: String) throws(SMPPBodyError) -> String {
         let view = readableBytesView
         guard let nul = view.prefix(max).firstIndex(of: 0) else {
-            throw SMPPBodyError(status: .invalidCommandLength, reason: "\(field) is not a C string of at most \(max) bytes")
+            throw SMPPBodyError(
+                status: .invalidCommandLength,
+                reason: "\(field) is not a C string of at most \(max) bytes"
+            )
         }
         let length = nul - view.startIndex
         let bytes = view.prefix(length)
@@ -73,7 +76,10 @@ extension ByteBuffer {
                 throw SMPPBodyError(status: .invalidOptionalParameter, reason: "a truncated optional parameter header")
             }
             guard let value = readBytes(length: Int(length)) else {
-                throw SMPPBodyError(status: .invalidOptionalParameter, reason: "optional parameter 0x\(String(tag, radix: 16)) is longer than the PDU")
+                throw SMPPBodyError(
+                    status: .invalidOptionalParameter,
+                    reason: "optional parameter 0x\(String(tag, radix: 16)) is longer than the PDU"
+                )
             }
             tlvs.append(TLV(tag: tag, value: value))
         }
@@ -84,7 +90,9 @@ extension ByteBuffer {
         for t in tlvs {
             guard let length = UInt16(exactly: t.value.count) else {
                 throw SMPPEncodingError(
-                    reason: "optional parameter 0x\(String(t.tag, radix: 16)) is \(t.value.count) bytes; at most 65535 fit its length")
+                    reason:
+                        "optional parameter 0x\(String(t.tag, radix: 16)) is \(t.value.count) bytes; at most 65535 fit its length"
+                )
             }
             writeMultipleIntegers(t.tag, length, endianness: .big)
             writeBytes(t.value)

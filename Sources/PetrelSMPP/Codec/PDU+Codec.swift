@@ -45,7 +45,9 @@ extension PDU {
             out.writeCString(m.validityPeriod)
             out.writeMultipleIntegers(m.registeredDelivery, m.replaceIfPresent, m.dataCoding, m.defaultMessageID)
             guard let length = UInt8(exactly: m.shortMessage.count), length <= 254 else {
-                throw SMPPEncodingError(reason: "short_message is \(m.shortMessage.count) bytes; at most 254 fit sm_length")
+                throw SMPPEncodingError(
+                    reason: "short_message is \(m.shortMessage.count) bytes; at most 254 fit sm_length"
+                )
             }
             out.writeInteger(length)
             out.writeBytes(m.shortMessage)
@@ -77,7 +79,10 @@ extension PDU {
 
     /// Reads a body whose header has been read; `body` holds exactly command_length - 16 bytes.
     public static func decode(
-        commandID raw: UInt32, status: CommandStatus, sequence: UInt32, body: inout ByteBuffer
+        commandID raw: UInt32,
+        status: CommandStatus,
+        sequence: UInt32,
+        body: inout ByteBuffer
     ) throws(SMPPBodyError) -> PDU {
         guard let command = CommandID(rawValue: raw) else {
             throw SMPPBodyError(status: .invalidCommandID, reason: "unknown command id 0x\(String(raw, radix: 16))")
@@ -85,12 +90,18 @@ extension PDU {
         let decoded: Body
         switch command {
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
-            let mode: BindMode = command == .bindTransmitter ? .transmitter : command == .bindReceiver ? .receiver : .transceiver
-            decoded = .bind(Bind(
-                mode: mode, systemID: try body.readCString(max: 16, field: "system_id"),
-                password: try body.readCString(max: 9, field: "password"),
-                systemType: try body.readCString(max: 13, field: "system_type"),
-                interfaceVersion: try body.readByte("interface_version"), addressRange: try body.readAddress("addr")))
+            let mode: BindMode =
+                command == .bindTransmitter ? .transmitter : command == .bindReceiver ? .receiver : .transceiver
+            decoded = .bind(
+                Bind(
+                    mode: mode,
+                    systemID: try body.readCString(max: 16, field: "system_id"),
+                    password: try body.readCString(max: 9, field: "password"),
+                    systemType: try body.readCString(max: 13, field: "system_type"),
+                    interfaceVersion: try body.readByte("interface_version"),
+                    addressRange: try body.readAddress("addr")
+                )
+            )
         case .bindTransmitterResp, .bindReceiverResp, .bindTransceiverResp:
             let mode: BindMode =
                 command == .bindTransmitterResp ? .transmitter : command == .bindReceiverResp ? .receiver : .transceiver
@@ -104,11 +115,17 @@ extension PDU {
             let id = body.readableBytes == 0 ? "" : try body.readCString(max: 65, field: "message_id")
             decoded = command == .submitSmResp ? .submitSmResp(messageID: id) : .deliverSmResp(messageID: id)
         case .dataSm:
-            decoded = .dataSm(DataSm(
-                serviceType: try body.readCString(max: 6, field: "service_type"), source: try body.readAddress("source"),
-                destination: try body.readAddress("dest"), esmClass: try body.readByte("esm_class"),
-                registeredDelivery: try body.readByte("registered_delivery"), dataCoding: try body.readByte("data_coding"),
-                tlvs: try body.readTLVs()))
+            decoded = .dataSm(
+                DataSm(
+                    serviceType: try body.readCString(max: 6, field: "service_type"),
+                    source: try body.readAddress("source"),
+                    destination: try body.readAddress("dest"),
+                    esmClass: try body.readByte("esm_class"),
+                    registeredDelivery: try body.readByte("registered_delivery"),
+                    dataCoding: try body.readByte("data_coding"),
+                    tlvs: try body.readTLVs()
+                )
+            )
         case .dataSmResp:
             let id = body.readableBytes == 0 ? "" : try body.readCString(max: 65, field: "message_id")
             decoded = .dataSmResp(messageID: id, tlvs: try body.readTLVs())
@@ -122,7 +139,7 @@ extension PDU {
             switch command {
             case .unbind, .unbindResp, .enquireLink, .enquireLinkResp, .genericNack:
                 throw SMPPBodyError(status: .invalidCommandLength, reason: "\(command) must have no body")
-            default: break    // TLV-bearing bodies consume everything; nothing else can remain
+            default: break  // TLV-bearing bodies consume everything; nothing else can remain
             }
         }
         return PDU(decoded, sequence: sequence, status: status)

@@ -18,14 +18,27 @@ public struct SMPPDecoder: NIOSingleStepByteToMessageDecoder {
     public init() {}
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> SMPPFrame? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else { return nil }
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else {
+            return nil
+        }
         guard length >= PDU.headerLength, length <= PDU.maxLength else { throw SMPPFramingError(commandLength: length) }
         guard buffer.readableBytes >= Int(length) else { return nil }
-        guard let (_, commandID, status, sequence) = buffer.readMultipleIntegers(endianness: .big, as: (UInt32, UInt32, UInt32, UInt32).self),
+        guard
+            let (_, commandID, status, sequence) = buffer.readMultipleIntegers(
+                endianness: .big,
+                as: (UInt32, UInt32, UInt32, UInt32).self
+            ),
             var body = buffer.readSlice(length: Int(length) - PDU.headerLength)
-        else { return nil }     // cannot happen: readableBytes >= length >= 16 was checked above
+        else { return nil }  // cannot happen: readableBytes >= length >= 16 was checked above
         do {
-            return .pdu(try PDU.decode(commandID: commandID, status: CommandStatus(rawValue: status), sequence: sequence, body: &body))
+            return .pdu(
+                try PDU.decode(
+                    commandID: commandID,
+                    status: CommandStatus(rawValue: status),
+                    sequence: sequence,
+                    body: &body
+                )
+            )
         } catch {
             return .malformed(commandID: commandID, sequence: sequence, error: error)
         }

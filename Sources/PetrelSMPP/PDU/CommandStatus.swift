@@ -82,4 +82,3 @@ public struct CommandStatus: RawRepresentable, Hashable, Sendable, CustomStringC
         }
     }
 }
-

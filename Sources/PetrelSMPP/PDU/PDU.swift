@@ -77,7 +77,11 @@ public struct Bind: Sendable, Equatable {
     public var addressRange: Address
 
     public init(
-        mode: BindMode, systemID: String, password: String, systemType: String = "", interfaceVersion: UInt8 = 0x34,
+        mode: BindMode,
+        systemID: String,
+        password: String,
+        systemType: String = "",
+        interfaceVersion: UInt8 = 0x34,
         addressRange: Address = Address()
     ) {
         self.mode = mode
@@ -119,10 +123,20 @@ public struct ShortMessage: Sendable, Equatable {
     public var tlvs: [TLV]
 
     public init(
-        serviceType: String = "", source: Address = Address(), destination: Address = Address(), esmClass: UInt8 = 0,
-        protocolID: UInt8 = 0, priority: UInt8 = 0, scheduleDeliveryTime: String = "", validityPeriod: String = "",
-        registeredDelivery: UInt8 = 0, replaceIfPresent: UInt8 = 0, dataCoding: UInt8 = 0, defaultMessageID: UInt8 = 0,
-        shortMessage: [UInt8] = [], tlvs: [TLV] = []
+        serviceType: String = "",
+        source: Address = Address(),
+        destination: Address = Address(),
+        esmClass: UInt8 = 0,
+        protocolID: UInt8 = 0,
+        priority: UInt8 = 0,
+        scheduleDeliveryTime: String = "",
+        validityPeriod: String = "",
+        registeredDelivery: UInt8 = 0,
+        replaceIfPresent: UInt8 = 0,
+        dataCoding: UInt8 = 0,
+        defaultMessageID: UInt8 = 0,
+        shortMessage: [UInt8] = [],
+        tlvs: [TLV] = []
     ) {
         self.serviceType = serviceType
         self.source = source
@@ -156,8 +170,13 @@ public struct DataSm: Sendable, Equatable {
     public var tlvs: [TLV]
 
     public init(
-        serviceType: String = "", source: Address = Address(), destination: Address = Address(), esmClass: UInt8 = 0,
-        registeredDelivery: UInt8 = 0, dataCoding: UInt8 = 0, tlvs: [TLV] = []
+        serviceType: String = "",
+        source: Address = Address(),
+        destination: Address = Address(),
+        esmClass: UInt8 = 0,
+        registeredDelivery: UInt8 = 0,
+        dataCoding: UInt8 = 0,
+        tlvs: [TLV] = []
     ) {
         self.serviceType = serviceType
         self.source = source

@@ -1,4 +1,3 @@
-
 /// An optional parameter (tag, length, value). Unknown tags are kept as they came.
 public struct TLV: Sendable, Equatable {
     public var tag: UInt16
@@ -22,7 +21,9 @@ public struct TLV: Sendable, Equatable {
 
     public static func cString(_ tag: UInt16, _ s: String) -> TLV { TLV(tag: tag, value: Array(s.utf8) + [0]) }
     public static func uint8(_ tag: UInt16, _ v: UInt8) -> TLV { TLV(tag: tag, value: [v]) }
-    public static func uint16(_ tag: UInt16, _ v: UInt16) -> TLV { TLV(tag: tag, value: [UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]) }
+    public static func uint16(_ tag: UInt16, _ v: UInt16) -> TLV {
+        TLV(tag: tag, value: [UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)])
+    }
 
     /// The value read as a C-Octet string (a missing terminator is tolerated).
     public var stringValue: String {

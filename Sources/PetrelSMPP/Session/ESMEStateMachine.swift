@@ -12,7 +12,12 @@ public struct ESMEStateMachine: Sendable {
         /// Send enquire_link after this long without traffic.
         public var enquireLinkIntervalMs: Int64
 
-        public init(bind: Bind, window: Int = 100, responseTimeoutMs: Int64 = 10_000, enquireLinkIntervalMs: Int64 = 30_000) {
+        public init(
+            bind: Bind,
+            window: Int = 100,
+            responseTimeoutMs: Int64 = 10_000,
+            enquireLinkIntervalMs: Int64 = 30_000
+        ) {
             self.bind = bind
             self.window = window
             self.responseTimeoutMs = responseTimeoutMs
@@ -128,7 +133,9 @@ public struct ESMEStateMachine: Sendable {
         case .pdu(let p):
             pdu = p
         }
-        if pdu.commandID.isResponse, pdu.commandID != .genericNack, let p = pending[pdu.sequence], pdu.commandID != p.response {
+        if pdu.commandID.isResponse, pdu.commandID != .genericNack, let p = pending[pdu.sequence],
+            pdu.commandID != p.response
+        {
             return mismatched(command: pdu.commandID.rawValue, sequence: pdu.sequence)
         }
 
@@ -158,8 +165,16 @@ public struct ESMEStateMachine: Sendable {
             return []
         case .deliverSm, .dataSm:
             guard state == .bound || isUnbinding else {
-                return [.send(PDU(pdu.commandID == .dataSm ? .dataSmResp(messageID: "", tlvs: []) : .deliverSmResp(messageID: ""),
-                    sequence: pdu.sequence, status: .incorrectBindStatus))]
+                return [
+                    .send(
+                        PDU(
+                            pdu.commandID == .dataSm
+                                ? .dataSmResp(messageID: "", tlvs: []) : .deliverSmResp(messageID: ""),
+                            sequence: pdu.sequence,
+                            status: .incorrectBindStatus
+                        )
+                    )
+                ]
             }
             return [.deliver(pdu)]
         case .unbind:

@@ -107,7 +107,9 @@ public final class SMPPClientHandler: ChannelDuplexHandler {
 
     /// Sends a submit_sm when the window has room. Must be called on the event loop.
     public func submit(_ message: ShortMessage, token: UInt64) -> SubmitAttempt {
-        guard let context, case .send(let pdu)? = machine.submit(message, token: token, nowMs: clock()) else { return .noRoom }
+        guard let context, case .send(let pdu)? = machine.submit(message, token: token, nowMs: clock()) else {
+            return .noRoom
+        }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         do {
             try pdu.encode(into: &buffer)
@@ -135,7 +137,7 @@ public final class SMPPClientHandler: ChannelDuplexHandler {
 
     public func read(context: ChannelHandlerContext) {
         guard unanswered < Self.maxUnansweredDeliveries else {
-            readHeld = true         // `respond` reads again once answers catch up
+            readHeld = true  // `respond` reads again once answers catch up
             return
         }
         context.read()

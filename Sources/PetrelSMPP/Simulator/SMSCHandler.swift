@@ -91,7 +91,10 @@ final class SMSCHandler: ChannelInboundHandler {
             } else if let pw = c.password, pw != b.password {
                 status = .invalidPassword
             }
-            send(PDU(.bindResp(BindResp(mode: b.mode, systemID: "petrel-smsc")), sequence: pdu.sequence, status: status), context)
+            send(
+                PDU(.bindResp(BindResp(mode: b.mode, systemID: "petrel-smsc")), sequence: pdu.sequence, status: status),
+                context
+            )
             guard status == .ok else {
                 server.count { $0.bindsRefused += 1 }
                 return
@@ -135,7 +138,9 @@ final class SMSCHandler: ChannelInboundHandler {
             $0.lastSubmitMs = now
             if m.hasUDH || m.tlvs[tag: TLV.Tag.sarTotalSegments] != nil { $0.parts += 1 }
         }
-        switch server.configuration.faults ? SMSCBehaviour.forDestination(m.destination.address) : .accept(receipt: .delivered) {
+        switch server.configuration.faults
+            ? SMSCBehaviour.forDestination(m.destination.address) : .accept(receipt: .delivered)
+        {
         case .silence:
             return
         case .reject(let status):
@@ -158,18 +163,24 @@ final class SMSCHandler: ChannelInboundHandler {
 
     func receiptPDU(for m: ShortMessage, id: String, state: DeliveryReceipt.State) -> ShortMessage {
         let err = state == .delivered ? "000" : "001"
-        let text = "id:\(id) sub:001 dlvrd:\(state == .delivered ? "001" : "000") submit date:2611260000 done date:2611260000 stat:\(state.rawValue) err:\(err) text:"
-        let messageState: UInt8 = switch state {
-        case .delivered: 2
-        case .expired: 3
-        case .deleted: 4
-        case .undeliverable: 5
-        case .rejected: 8
-        default: 7
-        }
+        let text =
+            "id:\(id) sub:001 dlvrd:\(state == .delivered ? "001" : "000") submit date:2611260000 done date:2611260000 stat:\(state.rawValue) err:\(err) text:"
+        let messageState: UInt8 =
+            switch state {
+            case .delivered: 2
+            case .expired: 3
+            case .deleted: 4
+            case .undeliverable: 5
+            case .rejected: 8
+            default: 7
+            }
         return ShortMessage(
-            source: m.destination, destination: m.source, esmClass: 0x04, shortMessage: Array(text.utf8),
-            tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)])
+            source: m.destination,
+            destination: m.source,
+            esmClass: 0x04,
+            shortMessage: Array(text.utf8),
+            tlvs: [.cString(TLV.Tag.receiptedMessageID, id), .uint8(TLV.Tag.messageState, messageState)]
+        )
     }
 
     /// Sends a receipt on this (receiver-capable) session. On its event loop.

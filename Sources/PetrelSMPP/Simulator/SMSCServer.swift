@@ -1,6 +1,6 @@
 public import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 
 /// `petrel smsc`: an SMSC simulator. Accepts binds with the configured credentials, answers submit_sm by the
@@ -108,7 +108,10 @@ public final class SMSCServer: Sendable {
     /// Like a real SMSC, keeps a receipt until a receiver of the same system_id is bound (for up to a minute):
     /// the submitting session first, else any other.
     func deliverReceipt(
-        _ receipt: ShortMessage, systemID: String, preferred: SMSCHandler.Receiver?, on loop: any EventLoop,
+        _ receipt: ShortMessage,
+        systemID: String,
+        preferred: SMSCHandler.Receiver?,
+        on loop: any EventLoop,
         attempt: Int = 0
     ) {
         if let target = (preferred?.isActive == true ? preferred : nil) ?? receiver(for: systemID) {

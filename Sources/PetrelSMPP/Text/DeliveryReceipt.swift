@@ -49,7 +49,9 @@ public struct DeliveryReceipt: Sendable, Equatable {
         guard !id.isEmpty else { return nil }
         var state = tlvs[tag: TLV.Tag.messageState]?.uint8Value.flatMap(State.init(messageState:))
         if state == nil, let stat = fields["stat"]?.uppercased() {
-            state = State(rawValue: stat) ?? (stat.hasPrefix("DELIV") ? .delivered : stat.hasPrefix("UNDEL") ? .undeliverable : .unknown)
+            state =
+                State(rawValue: stat)
+                ?? (stat.hasPrefix("DELIV") ? .delivered : stat.hasPrefix("UNDEL") ? .undeliverable : .unknown)
         }
         var error = fields["err"] ?? ""
         if let net = tlvs[tag: TLV.Tag.networkErrorCode], net.value.count == 3 {
@@ -66,7 +68,9 @@ public struct DeliveryReceipt: Sendable, Equatable {
         var seen = [Bool](repeating: false, count: receiptKeys.count)
         var i = 0
         while i < text.count {
-            if i == 0 || text[i - 1] == 0x20, let k = receiptKeys.indices.first(where: { !seen[$0] && text.hasKey(receiptKeys[$0].bytes, at: i) }) {
+            if i == 0 || text[i - 1] == 0x20,
+                let k = receiptKeys.indices.first(where: { !seen[$0] && text.hasKey(receiptKeys[$0].bytes, at: i) })
+            {
                 seen[k] = true
                 found.append((k, i, i + receiptKeys[k].bytes.count))
                 i += receiptKeys[k].bytes.count

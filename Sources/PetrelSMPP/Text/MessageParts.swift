@@ -12,7 +12,7 @@ public enum LongMessageMode: String, Sendable, CaseIterable {
 
 /// One submit_sm's worth of a message.
 public struct MessagePart: Sendable, Equatable {
-    public var index: Int            // 1-based
+    public var index: Int  // 1-based
     public var total: Int
     public var dataCoding: UInt8
     public var esmClass: UInt8
@@ -47,20 +47,42 @@ public enum MessageParts {
             }
         }
         if sms.parts.count == 1 {
-            return [MessagePart(index: 1, total: 1, dataCoding: dataCoding, esmClass: 0, shortMessage: bytes(sms.parts[0]), tlvs: [])]
+            return [
+                MessagePart(
+                    index: 1,
+                    total: 1,
+                    dataCoding: dataCoding,
+                    esmClass: 0,
+                    shortMessage: bytes(sms.parts[0]),
+                    tlvs: []
+                )
+            ]
         }
         if mode == .payload {
             // Septets are one byte each unpacked, UCS-2 code units two.
             let size = sms.encoding == .gsm7 ? sms.units : sms.units * 2
             guard size <= maxPayloadBytes else {
-                throw Problem(description: "The text is \(size) bytes encoded; one message_payload carries at most \(maxPayloadBytes).")
+                throw Problem(
+                    description:
+                        "The text is \(size) bytes encoded; one message_payload carries at most \(maxPayloadBytes)."
+                )
             }
-            return [MessagePart(
-                index: 1, total: 1, dataCoding: dataCoding, esmClass: 0, shortMessage: [],
-                tlvs: [TLV(tag: TLV.Tag.messagePayload, value: bytes(text[...]))])]
+            return [
+                MessagePart(
+                    index: 1,
+                    total: 1,
+                    dataCoding: dataCoding,
+                    esmClass: 0,
+                    shortMessage: [],
+                    tlvs: [TLV(tag: TLV.Tag.messagePayload, value: bytes(text[...]))]
+                )
+            ]
         }
         guard sms.parts.count <= SMSText.maxParts, let total = UInt8(exactly: sms.parts.count) else {
-            throw Problem(description: "The text needs \(sms.parts.count) parts; a concatenated message has at most \(SMSText.maxParts).")
+            throw Problem(
+                description:
+                    "The text needs \(sms.parts.count) parts; a concatenated message has at most \(SMSText.maxParts)."
+            )
         }
         return sms.parts.enumerated().map { i, part in
             // i < 255 (checked above), so the sequence number fits its octet.
@@ -68,16 +90,26 @@ public enum MessageParts {
             switch mode {
             case .sar:
                 return MessagePart(
-                    index: i + 1, total: Int(total), dataCoding: dataCoding, esmClass: 0, shortMessage: bytes(part),
+                    index: i + 1,
+                    total: Int(total),
+                    dataCoding: dataCoding,
+                    esmClass: 0,
+                    shortMessage: bytes(part),
                     tlvs: [
                         .uint16(TLV.Tag.sarMsgRefNum, reference), .uint8(TLV.Tag.sarTotalSegments, total),
                         .uint8(TLV.Tag.sarSegmentSeqnum, seq),
-                    ])
+                    ]
+                )
             case .udh, .payload:
                 let header: [UInt8] = [0x05, 0x00, 0x03, UInt8(truncatingIfNeeded: reference), total, seq]
                 return MessagePart(
-                    index: i + 1, total: Int(total), dataCoding: dataCoding, esmClass: 0x40, shortMessage: header + bytes(part),
-                    tlvs: [])
+                    index: i + 1,
+                    total: Int(total),
+                    dataCoding: dataCoding,
+                    esmClass: 0x40,
+                    shortMessage: header + bytes(part),
+                    tlvs: []
+                )
             }
         }
     }

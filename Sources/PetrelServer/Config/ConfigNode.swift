@@ -84,7 +84,9 @@ final class ConfigNode {
         default: n = nil
         }
         guard let n, range.contains(n) else {
-            throw Failure(description: "\(key(k)) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw Failure(
+                description: "\(key(k)) must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+            )
         }
         return n
     }

@@ -9,7 +9,9 @@ extension ServerConfiguration {
             let id = try node.string("id") ?? ""
             guard !id.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("id")) is required") }
             guard ids.insert(id).inserted else {
-                throw ConfigNode.Failure(description: "\(node.key("id")): the channel id \(id) is used twice (sandbox is built in)")
+                throw ConfigNode.Failure(
+                    description: "\(node.key("id")): the channel id \(id) is used twice (sandbox is built in)"
+                )
             }
             let type = try node.string("type") ?? ""
             guard type == "smpp" else { throw ConfigNode.Failure(description: "\(node.key("type")) must be smpp") }
@@ -17,9 +19,12 @@ extension ServerConfiguration {
                 throw ConfigNode.Failure(description: "\(node.key("host")) is required")
             }
             var ch = SMPPChannelConfiguration(
-                id: id, host: host, port: try node.int("port", default: 2775, range: 1...65_535),
+                id: id,
+                host: host,
+                port: try node.int("port", default: 2775, range: 1...65_535),
                 systemID: try limited(node, "systemId", max: 15, required: true),
-                password: try limited(node, "password", max: 8, required: false))
+                password: try limited(node, "password", max: 8, required: false)
+            )
             ch.systemType = try limited(node, "systemType", max: 12, required: false)
             let bind = try node.string("bind", default: "transceiver")
             guard let kind = SMPPChannelConfiguration.BindKind(rawValue: bind) else {
@@ -46,9 +51,13 @@ extension ServerConfiguration {
         var routes: [MessageRouter.Route] = []
         for node in try root.list("routes") {
             let channels = try node.strings("channels")
-            guard !channels.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("channels")) must name at least one channel") }
+            guard !channels.isEmpty else {
+                throw ConfigNode.Failure(description: "\(node.key("channels")) must name at least one channel")
+            }
             for ch in channels where !ids.contains(ch) {
-                throw ConfigNode.Failure(description: "\(node.key("channels")) names \(ch), which is not a configured channel")
+                throw ConfigNode.Failure(
+                    description: "\(node.key("channels")) names \(ch), which is not a configured channel"
+                )
             }
             let match = try node.child("match")
             let prefixes = try match.strings("prefixes")
@@ -58,17 +67,27 @@ extension ServerConfiguration {
             var types: [MessageType] = []
             for t in try match.strings("types") {
                 guard let type = MessageType(parameter: t) else {
-                    throw ConfigNode.Failure(description: "\(match.key("types")) must hold OTP, NOTIFY or MKT, got \(t)")
+                    throw ConfigNode.Failure(
+                        description: "\(match.key("types")) must hold OTP, NOTIFY or MKT, got \(t)"
+                    )
                 }
                 types.append(type)
             }
             let countries = try match.strings("countries").map { $0.uppercased() }
             for country in countries where NumberingPlan.shared.region(country) == nil {
-                throw ConfigNode.Failure(description: "\(match.key("countries")) holds \(country), which is not a region code (like SG)")
+                throw ConfigNode.Failure(
+                    description: "\(match.key("countries")) holds \(country), which is not a region code (like SG)"
+                )
             }
-            routes.append(MessageRouter.Route(
-                prefixes: prefixes, countries: countries, types: types, channelIds: try match.strings("channelIds"),
-                channels: channels))
+            routes.append(
+                MessageRouter.Route(
+                    prefixes: prefixes,
+                    countries: countries,
+                    types: types,
+                    channelIds: try match.strings("channelIds"),
+                    channels: channels
+                )
+            )
         }
         if !routes.isEmpty { c.routes = routes }
     }
@@ -76,7 +95,9 @@ extension ServerConfiguration {
     static func limited(_ node: ConfigNode, _ key: String, max: Int, required: Bool) throws -> String {
         let value = try node.string(key) ?? ""
         if required && value.isEmpty { throw ConfigNode.Failure(description: "\(node.key(key)) is required") }
-        guard value.utf8.count <= max else { throw ConfigNode.Failure(description: "\(node.key(key)) must be at most \(max) characters") }
+        guard value.utf8.count <= max else {
+            throw ConfigNode.Failure(description: "\(node.key(key)) must be at most \(max) characters")
+        }
         return value
     }
 }

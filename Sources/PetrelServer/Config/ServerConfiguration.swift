@@ -117,7 +117,9 @@ public struct ServerConfiguration: Sendable {
         }
         c.logFormat = logFormat
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(c.logLevel) else {
-            throw ConfigNode.Failure(description: "logLevel must be one of trace, debug, info, notice, warning, error, critical")
+            throw ConfigNode.Failure(
+                description: "logLevel must be one of trace, debug, info, notice, warning, error, critical"
+            )
         }
 
         let api = try root.child("api")
@@ -152,25 +154,41 @@ public struct ServerConfiguration: Sendable {
         case nil, "true", "authenticated": c.sandboxRetrospection = .authenticated
         case "false", "off": c.sandboxRetrospection = .off
         case "open": c.sandboxRetrospection = .open
-        default: throw ConfigNode.Failure(description: "sandbox.retrospection must be true (an access key's own account), open or false")
+        default:
+            throw ConfigNode.Failure(
+                description: "sandbox.retrospection must be true (an access key's own account), open or false"
+            )
         }
 
         let console = try root.child("console")
         c.consoleEnabled = try console.bool("enabled", default: true)
-        c.consoleMaxUploadBytes = try console.int("maxUploadBytes", default: c.consoleMaxUploadBytes, range: 1024...(1 << 30))
-        c.consoleSessionIdleSeconds = try console.int("sessionIdleSeconds", default: c.consoleSessionIdleSeconds, range: 60...(30 * 86_400))
+        c.consoleMaxUploadBytes = try console.int(
+            "maxUploadBytes",
+            default: c.consoleMaxUploadBytes,
+            range: 1024...(1 << 30)
+        )
+        c.consoleSessionIdleSeconds = try console.int(
+            "sessionIdleSeconds",
+            default: c.consoleSessionIdleSeconds,
+            range: 60...(30 * 86_400)
+        )
         c.consoleSecureCookies = try console.bool("secureCookies", default: false)
         c.campaignChunk = try console.int("campaignChunk", default: c.campaignChunk, range: 1...1000)
         c.campaignMaxBytes = try console.int("maxCampaignBytes", default: c.campaignMaxBytes, range: 1024...(1 << 40))
         c.campaignMaxBytesPerAccount = try console.int(
-            "maxCampaignBytesPerAccount", default: c.campaignMaxBytesPerAccount, range: 1024...(1 << 40))
+            "maxCampaignBytesPerAccount",
+            default: c.campaignMaxBytesPerAccount,
+            range: 1024...(1 << 40)
+        )
 
         let dispatcher = try root.child("dispatcher")
         c.dispatcherEnabled = try dispatcher.bool("enabled", default: true)
         c.dispatcher.batchSize = try dispatcher.int("batchSize", default: 1000, range: 1...50_000)
         c.dispatcher.pollMs = Int64(try dispatcher.int("pollMs", default: 100, range: 1...60_000))
         c.dispatcher.leaseMs = Int64(try dispatcher.int("leaseMs", default: 60_000, range: 1000...3_600_000))
-        c.dispatcher.lingerMs = Int64(try dispatcher.int("lingerMs", default: Int(c.dispatcher.lingerMs), range: 0...1000))
+        c.dispatcher.lingerMs = Int64(
+            try dispatcher.int("lingerMs", default: Int(c.dispatcher.lingerMs), range: 0...1000)
+        )
 
         let receipts = try root.child("receipts")
         c.receipts.batchSize = try receipts.int("batchSize", default: 100, range: 1...10_000)
@@ -187,13 +205,19 @@ public struct ServerConfiguration: Sendable {
             guard !name.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("name")) is required") }
             // Account names are compared by bytes in the store and by Swift in memory: ASCII keeps both the same.
             guard isPlainIdentifier(name, maxLength: 64) else {
-                throw ConfigNode.Failure(description: "\(node.key("name")) must be 1 to 64 printable ASCII characters without spaces")
+                throw ConfigNode.Failure(
+                    description: "\(node.key("name")) must be 1 to 64 printable ASCII characters without spaces"
+                )
             }
             let url = try node.string("receiptUrl", default: "")
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
-                throw ConfigNode.Failure(description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)")
+                throw ConfigNode.Failure(
+                    description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)"
+                )
             }
-            c.accounts.append(AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret")))
+            c.accounts.append(
+                AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret"))
+            )
         }
 
         try readChannels(root, into: &c)
@@ -203,7 +227,8 @@ public struct ServerConfiguration: Sendable {
 
     /// `HOST:PORT`, `:PORT` or `[v6]:PORT`.
     public mutating func setListen(_ text: String) throws {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
         else {
             throw Failure(description: "listen must be HOST:PORT, got \(text)")
         }

@@ -55,15 +55,24 @@ struct CampaignRunner: Service {
         var writes = WriteBatch()
         do {
             let result = try await gateway.prepare(
-                action: BatchSendMessageToGlobe.name, account: c.account, parameters: params, nowMs: now)
+                action: BatchSendMessageToGlobe.name,
+                account: c.account,
+                parameters: params,
+                nowMs: now
+            )
             writes = result.writes
         } catch {
             // A chunk the send path refuses as a whole is counted failed; the campaign goes on.
             logger.warning("campaign chunk refused", metadata: ["campaign": "\(c.id)", "error": "\(error)"])
         }
         writes.campaign = CampaignProgress(
-            campaignId: c.id, from: c.cursor, cursor: c.cursor + rows.count, accepted: writes.messages.count,
-            failed: rows.count - writes.messages.count, atMs: now)
+            campaignId: c.id,
+            from: c.cursor,
+            cursor: c.cursor + rows.count,
+            accepted: writes.messages.count,
+            failed: rows.count - writes.messages.count,
+            atMs: now
+        )
         try await gateway.accept(writes)
         return true
     }

@@ -9,7 +9,9 @@ enum Chart {
     ]
 
     static func statusBars(_ series: [StatusBucket], since: Int64, bucketMs: Int64, buckets: Int) -> HTML {
-        let width = 720, height = 160, left = 40
+        let width = 720
+        let height = 160
+        let left = 40
         let barWidth = Double(width - left) / Double(buckets)
         var byIndex: [Int: [MessageStatus: Int]] = [:]
         for b in series { byIndex[Int((b.startMs - since) / bucketMs)] = b.counts }

@@ -100,7 +100,10 @@ struct Console: Sendable {
     /// A form for keys whose policy allows `needs` (nil: any signed-in key). The session, the policy, the origin and
     /// (for a body over `checkedPrefixBytes`) the CSRF token are checked before the body is read to its end.
     func post(
-        _ path: RouterPath, _ router: Router<PetrelRequestContext>, needs: String?, _ handler: @escaping FormHandler
+        _ path: RouterPath,
+        _ router: Router<PetrelRequestContext>,
+        needs: String?,
+        _ handler: @escaping FormHandler
     ) {
         router.post(path) { request, context in
             guard let session = await self.auth.session(request) else {
@@ -133,7 +136,8 @@ struct Console: Sendable {
     static func crossSite() -> Response {
         text(
             "refused: this request came from another site (Origin / Sec-Fetch-Site); use the console's own pages\n",
-            status: .forbidden)
+            status: .forbidden
+        )
     }
 
     /// The key's policy, to honour in what the console sends on its behalf.
@@ -252,7 +256,9 @@ struct Console: Sendable {
     }
 
     static func text(
-        _ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8"
+        _ text: String,
+        status: HTTPResponse.Status = .ok,
+        type: String = "text/plain; charset=utf-8"
     ) -> Response {
         var headers = securityHeaders
         headers[.contentType] = type
@@ -274,8 +280,10 @@ struct Console: Sendable {
 
     static func asset(_ text: String, type: String) -> Response {
         Response(
-            status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     static func redirect(_ location: String, cookie: String? = nil) -> Response {
@@ -292,4 +300,3 @@ struct Console: Sendable {
         return String(parts[i + 1])
     }
 }
-

@@ -26,7 +26,8 @@ extension Console {
                 <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
                 """
             return Self.html(
-                HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body))
+                HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body)
+            )
         }
         get("/console/fragment/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else {
@@ -43,14 +44,20 @@ extension Console {
         }
         for action in ["start", "pause", "resume", "cancel"] {
             post(RouterPath("/console/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
-                request, s, _ in
+                request,
+                s,
+                _ in
                 let (c, problem) = try await self.act(action, request, s)
-                return c == nil ? self.missingCampaign(s) : problem == nil
-                    ? Self.redirect("/console/campaigns/\(c!.id)")
-                    : try await self.campaignList(s, error: problem)
+                return c == nil
+                    ? self.missingCampaign(s)
+                    : problem == nil
+                        ? Self.redirect("/console/campaigns/\(c!.id)")
+                        : try await self.campaignList(s, error: problem)
             }
             post(RouterPath("/console/api/campaigns/{id}/\(action)"), router, needs: ConsoleAction.campaigns) {
-                request, s, _ in
+                request,
+                s,
+                _ in
                 let (c, problem) = try await self.act(action, request, s)
                 guard let c else {
                     return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
@@ -83,7 +90,9 @@ extension Console {
 
     /// Checks the settings and every row, and stores the campaign as a draft (nothing is sent before start).
     func create(
-        _ s: ConsoleSessions.Session, csv: String, _ f: [String: String]
+        _ s: ConsoleSessions.Session,
+        csv: String,
+        _ f: [String: String]
     ) async -> Result<CampaignRecord, Problem> {
         func value(_ k: String) -> String { (f[k] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
         let text = f["text"] ?? ""
@@ -92,9 +101,13 @@ extension Console {
         }
         let from = value("from")
         guard from.isEmpty || SenderID.isValid(from) else {
-            return .failure(Problem(message: """
-                The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits.
-                """))
+            return .failure(
+                Problem(
+                    message: """
+                        The sender ID must be letters and digits only: at most 11 characters with a letter, 15 if only digits.
+                        """
+                )
+            )
         }
         var validity: Int64?
         if !value("validity").isEmpty {
@@ -121,10 +134,14 @@ extension Console {
         }
         // What the campaign will store as messages, filled in: bounded per campaign and per account.
         guard plan.renderedBytes <= campaignMaxBytes else {
-            return .failure(Problem(message: """
-                The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may \
-                have at most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
-                """))
+            return .failure(
+                Problem(
+                    message: """
+                        The messages of this campaign come to \(plan.renderedBytes) bytes once filled in; a campaign may \
+                        have at most \(campaignMaxBytes) (console.maxCampaignBytes). Split the CSV or shorten the text.
+                        """
+                )
+            )
         }
         let pending: Int
         do {
@@ -134,22 +151,38 @@ extension Console {
             return .failure(Problem(message: "The account's campaigns could not be read; try again."))
         }
         guard pending + plan.renderedBytes <= campaignMaxBytesPerAccount else {
-            return .failure(Problem(message: """
-                This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it \
-                would be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
-                (console.maxCampaignBytesPerAccount). Let them finish, or cancel a draft.
-                """))
+            return .failure(
+                Problem(
+                    message: """
+                        This account's unfinished campaigns already come to \(pending) bytes of messages; with this one it \
+                        would be \(pending + plan.renderedBytes), over the \(campaignMaxBytesPerAccount) allowed \
+                        (console.maxCampaignBytesPerAccount). Let them finish, or cancel a draft.
+                        """
+                )
+            )
         }
         let now = clock()
         let record = CampaignRecord(
-            account: s.account, name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"),
-            text: text, type: type, from: from, validitySeconds: validity, taskId: taskId, startAtMs: startAt,
+            account: s.account,
+            name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"),
+            text: text,
+            type: type,
+            from: from,
+            validitySeconds: validity,
+            taskId: taskId,
+            startAtMs: startAt,
             totalRows: plan.totalRows,
-            validRows: plan.valid.count, invalidRows: plan.invalid.count, parts: plan.parts,
+            validRows: plan.valid.count,
+            invalidRows: plan.invalid.count,
+            parts: plan.parts,
             invalidReport: plan.invalid.map(\.reportLine).joined(separator: "\n"),
             segmentsSummary: plan.segmentsHistogram.sorted { $0.key < $1.key }
                 .map { "\($0.key) part\($0.key == 1 ? "" : "s"): \($0.value)" }.joined(separator: " · "),
-            columns: plan.columns, renderedBytes: plan.renderedBytes, createdAtMs: now, updatedAtMs: now)
+            columns: plan.columns,
+            renderedBytes: plan.renderedBytes,
+            createdAtMs: now,
+            updatedAtMs: now
+        )
         do {
             let rows = plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) }
             let id = try await store.createCampaign(record, rows: rows)
@@ -163,7 +196,9 @@ extension Console {
     }
 
     func act(
-        _ action: String, _ request: Request, _ s: ConsoleSessions.Session
+        _ action: String,
+        _ request: Request,
+        _ s: ConsoleSessions.Session
     ) async throws -> (CampaignRecord?, String?) {
         guard let c = try await campaign(request, s) else { return (nil, nil) }
         let moves: [String: (CampaignStatus, Set<CampaignStatus>)] = [
@@ -191,8 +226,11 @@ extension Console {
 
     func missingCampaign(_ s: ConsoleSessions.Session) -> Response {
         let page = HTML.page(
-            title: "Campaign not found", active: "/console/campaigns", session: s,
-            body: "<p>No such campaign in this account.</p>")
+            title: "Campaign not found",
+            active: "/console/campaigns",
+            session: s,
+            body: "<p>No such campaign in this account.</p>"
+        )
         return Self.html(page, status: .notFound)
     }
 
@@ -202,12 +240,16 @@ extension Console {
         body += HTML.table(
             ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
             all.map { c in
-                ["\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
-                 """
-                 <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
-                 """,
-                 "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))"]
-            }, empty: "No campaigns yet.")
+                [
+                    "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
+                    """
+                    <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
+                    """,
+                    "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))",
+                ]
+            },
+            empty: "No campaigns yet."
+        )
         body += """
             <h2>New campaign</h2>
             <form method="post" action="/console/campaigns" enctype="multipart/form-data" class="grid" \

@@ -26,12 +26,20 @@ extension Console {
             if let type = form["type"], !type.isEmpty { params.append(("Type", type)) }
             do {
                 let result = try await self.gateway.prepare(
-                    action: SendMessageToGlobe.name, account: s.account, policy: await self.policy(s),
-                    parameters: params, nowMs: self.clock())
+                    action: SendMessageToGlobe.name,
+                    account: s.account,
+                    policy: await self.policy(s),
+                    parameters: params,
+                    nowMs: self.clock()
+                )
                 let code = Self.field("ResponseCode", result.fields)
                 guard code == "OK" else {
-                    return try await self.inbox(s, to: Self.number(to), notice: nil,
-                        error: "\(code): \(Self.field("ResponseDescription", result.fields))")
+                    return try await self.inbox(
+                        s,
+                        to: Self.number(to),
+                        notice: nil,
+                        error: "\(code): \(Self.field("ResponseDescription", result.fields))"
+                    )
                 }
                 try await self.gateway.accept(result.writes)
                 return Self.redirect("/console/inbox?to=\(Self.field("To", result.fields))")

@@ -65,7 +65,8 @@ extension Console {
                 return try await self.keys(s, notice: nil, error: why)
             }
             try await self.store.putTemplate(
-                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock()))
+                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock())
+            )
             return Self.redirect("/console/keys")
         }
         post("/console/templates/{code}/delete", router, needs: ConsoleAction.templates) { request, s, _ in
@@ -96,39 +97,51 @@ extension Console {
     typealias Button = (_ path: String, _ label: String, _ confirm: String?) -> HTML
 
     func keyList(_ s: ConsoleSessions.Session, _ keys: [AccessKeyRecord], _ button: Button) -> HTML {
-        "<h2>Access keys</h2>" + HTML.table(
-            ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
-            keys.map { k in
-                let path = "/console/keys/\(k.id)"
-                let actions: HTML =
-                    k.id == s.keyId ? "<span class=\"muted\">signed in with this key</span>"
-                    : !s.covers(policy: k.policy) ? "<span class=\"muted\">has rights this key lacks</span>"
-                    : (k.enabled ? button(path + "/disable", "Disable", nil) : button(path + "/enable", "Enable", nil))
-                        + " " + button(path + "/delete", "Delete", "Delete key \(k.id)?")
-                return ["\(k.id)", "\(k.name)", "\(k.enabled ? "enabled" : "disabled")",
-                        "\(k.policy == nil ? "full rights" : "policy")", "\(HTML.time(k.createdAtMs))", actions]
-            })
-            + """
-            <form method="post" action="/console/keys/create" class="grid" id="key-form">\(HTML.csrfField(s))
-            <label>New key's name <input name="name" id="key-name" required maxlength="64"></label>
-            <button type="submit" id="key-create">Create key</button></form>
-            <p class="muted">A new key gets the same rights as the key you signed in with. Its secret is shown once.</p>
-            """
+        "<h2>Access keys</h2>"
+            + HTML.table(
+                ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
+                keys.map { k in
+                    let path = "/console/keys/\(k.id)"
+                    let actions: HTML =
+                        k.id == s.keyId
+                        ? "<span class=\"muted\">signed in with this key</span>"
+                        : !s.covers(policy: k.policy)
+                            ? "<span class=\"muted\">has rights this key lacks</span>"
+                            : (k.enabled
+                                ? button(path + "/disable", "Disable", nil) : button(path + "/enable", "Enable", nil))
+                                + " " + button(path + "/delete", "Delete", "Delete key \(k.id)?")
+                    return [
+                        "\(k.id)", "\(k.name)", "\(k.enabled ? "enabled" : "disabled")",
+                        "\(k.policy == nil ? "full rights" : "policy")", "\(HTML.time(k.createdAtMs))", actions,
+                    ]
+                }
+            )
+                + """
+                <form method="post" action="/console/keys/create" class="grid" id="key-form">\(HTML.csrfField(s))
+                <label>New key's name <input name="name" id="key-name" required maxlength="64"></label>
+                <button type="submit" id="key-create">Create key</button></form>
+                <p class="muted">A new key gets the same rights as the key you signed in with. Its secret is shown once.</p>
+                """
     }
 
     func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: Button) -> HTML {
-        "<h2>Templates</h2>" + HTML.table(
-            ["TemplateCode", "Text", "Created (UTC)", ""],
-            templates.map {
-                ["\($0.code)", "\($0.text)", "\(HTML.time($0.createdAtMs))",
-                 button("/console/templates/\($0.code)/delete", "Delete", "Delete template \($0.code)?")]
-            }, empty: "No templates.")
-            + """
-            <form method="post" action="/console/templates/add" class="grid" id="template-form">\(HTML.csrfField(s))
-            <label>TemplateCode <input name="code" id="template-code" required maxlength="64"></label>
-            <label class="wide">Text, with ${variable} placeholders \
-            <textarea name="text" id="template-text" required></textarea></label>
-            <button type="submit" id="template-add">Add or replace template</button></form>
-            """
+        "<h2>Templates</h2>"
+            + HTML.table(
+                ["TemplateCode", "Text", "Created (UTC)", ""],
+                templates.map {
+                    [
+                        "\($0.code)", "\($0.text)", "\(HTML.time($0.createdAtMs))",
+                        button("/console/templates/\($0.code)/delete", "Delete", "Delete template \($0.code)?"),
+                    ]
+                },
+                empty: "No templates."
+            )
+                + """
+                <form method="post" action="/console/templates/add" class="grid" id="template-form">\(HTML.csrfField(s))
+                <label>TemplateCode <input name="code" id="template-code" required maxlength="64"></label>
+                <label class="wide">Text, with ${variable} placeholders \
+                <textarea name="text" id="template-text" required></textarea></label>
+                <button type="submit" id="template-add">Add or replace template</button></form>
+                """
     }
 }

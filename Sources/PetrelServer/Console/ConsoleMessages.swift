@@ -70,7 +70,9 @@ extension Console {
                     "\(m.type.rawValue)", "\(m.taskId)", "\(m.segments)", "\(HTML.time(m.createdAtMs))",
                     "\(m.text.prefix(60))",
                 ]
-            }, empty: "No message matches.")
+            },
+            empty: "No message matches."
+        )
     }
 
     func message(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
@@ -78,8 +80,11 @@ extension Console {
         // Another account's message answers exactly like a missing one.
         guard let id = Int64(idText), let m = try await store.message(id: id, account: s.account) else {
             let page = HTML.page(
-                title: "Message not found", active: "/console/messages", session: s,
-                body: "<p>No message \(idText) in this account.</p>")
+                title: "Message not found",
+                active: "/console/messages",
+                session: s,
+                body: "<p>No message \(idText) in this account.</p>"
+            )
             return Self.html(page, status: .notFound)
         }
         let events = try await store.events(messageId: id)
@@ -87,28 +92,37 @@ extension Console {
         var body: HTML = "<div class=\"scroll\"><table>\(Self.fields(of: m))</table></div>"
         body += "<h2>Text</h2><div class=\"bubble\" id=\"message-text\">\(m.text)</div>"
         let sms = SMSText(m.text)
-        body += "<h2>Parts as sent</h2>" + HTML.table(
-            ["Part", "Text", "Channel", "Carrier id", "Receipt", "Sent", "Receipt at"],
-            sms.parts.enumerated().map { i, text in
-                let p = parts.first { $0.part == i + 1 }
-                let receipt = p.map { Self.status($0.status) + ($0.errorCode.isEmpty ? "" : " \($0.errorCode)") } ?? ""
-                return [
-                    "\(i + 1)/\(sms.segments)", "\(text)", "\(p?.channel ?? "")", "\(p?.carrierId ?? "")", receipt,
-                    "\(HTML.time(p?.sentAtMs))", "\(HTML.time(p?.doneAtMs))",
-                ]
-            })
-        body += "<h2>Status changes</h2>" + HTML.table(
-            ["At (UTC)", "Status", "Detail"],
-            [["\(HTML.time(m.createdAtMs))", Self.status(.queued), "accepted"]]
-                + events.map { ["\(HTML.time($0.atMs))", Self.status($0.status), "\($0.detail)"] })
+        body +=
+            "<h2>Parts as sent</h2>"
+            + HTML.table(
+                ["Part", "Text", "Channel", "Carrier id", "Receipt", "Sent", "Receipt at"],
+                sms.parts.enumerated().map { i, text in
+                    let p = parts.first { $0.part == i + 1 }
+                    let receipt =
+                        p.map { Self.status($0.status) + ($0.errorCode.isEmpty ? "" : " \($0.errorCode)") } ?? ""
+                    return [
+                        "\(i + 1)/\(sms.segments)", "\(text)", "\(p?.channel ?? "")", "\(p?.carrierId ?? "")", receipt,
+                        "\(HTML.time(p?.sentAtMs))", "\(HTML.time(p?.doneAtMs))",
+                    ]
+                }
+            )
+        body +=
+            "<h2>Status changes</h2>"
+            + HTML.table(
+                ["At (UTC)", "Status", "Detail"],
+                [["\(HTML.time(m.createdAtMs))", Self.status(.queued), "accepted"]]
+                    + events.map { ["\(HTML.time($0.atMs))", Self.status($0.status), "\($0.detail)"] }
+            )
         return Self.html(HTML.page(title: "Message \(m.id)", active: "/console/messages", session: s, body: body))
     }
 
     /// A message's fields as table rows.
     static func fields(of m: Message) -> HTML {
-        let route = m.channel.isEmpty
+        let route =
+            m.channel.isEmpty
             ? (m.requestedChannel.isEmpty ? "not routed yet" : "requested \(m.requestedChannel)") : m.channel
-        let carrierId = m.carrierMessageId.isEmpty && m.channel == "sandbox"
+        let carrierId =
+            m.carrierMessageId.isEmpty && m.channel == "sandbox"
             ? "none (the sandbox has no carrier ids)" : m.carrierMessageId
         let fields: [(String, String)] = [
             ("MessageId", "\(m.id)"), ("To", m.to), ("From", m.from.isEmpty ? "(default)" : m.from),

@@ -97,8 +97,12 @@ extension Console {
         }
         guard full else { return HTML.table(["Channel", "State"], rows) }
         return HTML.table(
-            ["Channel", "Kind", "Target", "State", "Window in use", "TPS limit",
-             "Submits accepted / refused / unanswered", "Connect failures / sessions lost", "Last error"], rows)
+            [
+                "Channel", "Kind", "Target", "State", "Window in use", "TPS limit",
+                "Submits accepted / refused / unanswered", "Connect failures / sessions lost", "Last error",
+            ],
+            rows
+        )
     }
 
     // MARK: Receipts
@@ -117,12 +121,18 @@ extension Console {
             <p>Receipt URL: <code>\(url)</code> \
             <span class="muted">(set with <code>petrel accounts set-receipt-url</code>)</span></p>
             """
-        body += "<h2>Parked receipts</h2>" + HTML.table(
-            ["MessageId", "To", "Status", "Attempts", "Last error"],
-            parked.map { r in
-                ["<a href=\"/console/messages/\(r.message.id)\">\(r.message.id)</a>", "\(r.message.to)",
-                 Self.status(r.message.status), "\(r.attempts)", "\(r.lastError)"]
-            }, empty: "No parked receipts.")
+        body +=
+            "<h2>Parked receipts</h2>"
+            + HTML.table(
+                ["MessageId", "To", "Status", "Attempts", "Last error"],
+                parked.map { r in
+                    [
+                        "<a href=\"/console/messages/\(r.message.id)\">\(r.message.id)</a>", "\(r.message.to)",
+                        Self.status(r.message.status), "\(r.attempts)", "\(r.lastError)",
+                    ]
+                },
+                empty: "No parked receipts."
+            )
         body += """
             <form method="post" action="/console/receipts/retry" class="inline">\(HTML.csrfField(s))\
             <button type="submit">Retry parked receipts</button></form>

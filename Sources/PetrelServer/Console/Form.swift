@@ -23,7 +23,10 @@ struct Form: Sendable {
     /// accepted the form its first bytes make (every console form has its CSRF field first), so a request
     /// without the token costs no more than `checkAfter` bytes.
     static func read(
-        _ request: Request, limit: Int, checkAfter: Int = .max, allowed: (Form) -> Bool = { _ in true }
+        _ request: Request,
+        limit: Int,
+        checkAfter: Int = .max,
+        allowed: (Form) -> Bool = { _ in true }
     ) async -> Read {
         let type = request.headers[.contentType] ?? ""
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return .tooLarge }

@@ -125,7 +125,7 @@ extension HTML {
     /// `2026-11-26 06:42:47` in UTC.
     static func time(_ ms: Int64?) -> String {
         guard let ms else { return "" }
-        let iso = AlibabaDate.iso8601(seconds: ms / 1000)   // 2026-11-26T06:42:47Z
+        let iso = AlibabaDate.iso8601(seconds: ms / 1000)  // 2026-11-26T06:42:47Z
         return String(iso.replacingOccurrences(of: "T", with: " ").dropLast())
     }
 

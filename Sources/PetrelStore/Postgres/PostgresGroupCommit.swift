@@ -30,7 +30,9 @@ final class PostgresGroupCommit: Sendable {
 
     /// `run` writes a group and returns the nonces it stored; `single` writes one batch on its own.
     init(
-        maxRunning: Int = 4, maxMessages: Int = 5000, run: @escaping @Sendable ([WriteBatch]) async throws -> Set<Int64>,
+        maxRunning: Int = 4,
+        maxMessages: Int = 5000,
+        run: @escaping @Sendable ([WriteBatch]) async throws -> Set<Int64>,
         single: @escaping @Sendable (WriteBatch) async throws -> Void
     ) {
         self.maxRunning = maxRunning
@@ -89,7 +91,9 @@ final class PostgresGroupCommit: Sendable {
             let group = state.withLock { s -> [(batch: WriteBatch, waiter: Waiter)] in
                 var count = 0
                 var taken = 0
-                while taken < s.pending.count, taken == 0 || count + s.pending[taken].batch.messages.count <= maxMessages {
+                while taken < s.pending.count,
+                    taken == 0 || count + s.pending[taken].batch.messages.count <= maxMessages
+                {
                     count += s.pending[taken].batch.messages.count
                     taken += 1
                 }

@@ -54,7 +54,12 @@ final class PostgresKeyCache: Sendable {
                     }
                 }
             } catch {
-                if !Task.isCancelled { logger.warning("key change notifications lost; reading keys from the database", metadata: ["error": "\(error)"]) }
+                if !Task.isCancelled {
+                    logger.warning(
+                        "key change notifications lost; reading keys from the database",
+                        metadata: ["error": "\(error)"]
+                    )
+                }
             }
             invalidate(listening: false)
             try? await Task.sleep(for: .seconds(1))

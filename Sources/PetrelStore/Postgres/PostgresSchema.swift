@@ -11,7 +11,7 @@ enum PostgresSchema {
     private static let finals = MessageStatus.finalList
     private static let finalFloor = MessageStatus.finalFloor
 
-    static let lockKey: Int64 = 0x7065_7472_656c     // "petrel"
+    static let lockKey: Int64 = 0x7065_7472_656c  // "petrel"
 
     /// A migration's statements, one at a time (a prepared statement holds one): split at `;` outside `--`
     /// comments and `$$` bodies.
@@ -48,7 +48,9 @@ enum PostgresSchema {
     }
 
     static let migrations: [(name: String, sql: String)] = [
-        ("v1", """
+        (
+            "v1",
+            """
             CREATE TABLE messages (
                 id BIGINT PRIMARY KEY,
                 account TEXT NOT NULL,
@@ -243,8 +245,11 @@ enum PostgresSchema {
                 name TEXT NOT NULL UNIQUE,
                 heartbeat BIGINT NOT NULL
             );
-            """),
-        ("v2-bind-slots", """
+            """
+        ),
+        (
+            "v2-bind-slots",
+            """
             -- A channel's binds across all nodes: a node binds only with a slot it holds (and renews).
             CREATE TABLE bind_slots (
                 channel TEXT NOT NULL,
@@ -253,21 +258,31 @@ enum PostgresSchema {
                 until BIGINT NOT NULL,
                 PRIMARY KEY (channel, slot)
             );
-            """),
-        ("v3-fewer-message-indexes", """
+            """
+        ),
+        (
+            "v3-fewer-message-indexes",
+            """
             -- A message row is rewritten three times (claimed, sent, final) and none of those updates is HOT (status
             -- is in the partial indexes' predicates), so every index costs an entry per update: the account index
             -- cost more than the console's account searches gain (they walk the primary key by time, as in SQLite).
             DROP INDEX IF EXISTS messages_account;
-            """),
-        ("v4-settings", """
+            """
+        ),
+        (
+            "v4-settings",
+            """
             -- Facts about the store itself, e.g. its master key's fingerprint.
             CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            """),
-        ("v5-campaign-values", """
+            """
+        ),
+        (
+            "v5-campaign-values",
+            """
             -- Rows hold their CSV values, filled into the text when sent (a row's text is no longer stored).
             ALTER TABLE campaigns ADD COLUMN columns TEXT;
             ALTER TABLE campaigns ADD COLUMN rendered_bytes BIGINT NOT NULL DEFAULT 0;
-            """),
+            """
+        ),
     ]
 }

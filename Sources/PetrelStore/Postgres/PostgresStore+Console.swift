@@ -30,9 +30,15 @@ extension PostgresStore {
             """
         ) {
             PartView(
-                part: try $0.get(0), total: try $0.get(1), channel: try $0.get(2), carrierId: try $0.get(3),
-                status: MessageStatus(rawValue: try $0.get(4)) ?? .sent, errorCode: try $0.get(5), sentAtMs: try $0.get(6),
-                doneAtMs: try $0.get(7))
+                part: try $0.get(0),
+                total: try $0.get(1),
+                channel: try $0.get(2),
+                carrierId: try $0.get(3),
+                status: MessageStatus(rawValue: try $0.get(4)) ?? .sent,
+                errorCode: try $0.get(5),
+                sentAtMs: try $0.get(6),
+                doneAtMs: try $0.get(7)
+            )
         }
     }
 
@@ -61,31 +67,53 @@ extension PostgresStore {
 
     static func campaign(_ r: PostgresRandomAccessRow) throws -> CampaignRecord {
         CampaignRecord(
-            id: try r.get(0), account: try r.get(1), name: try r.get(2), text: try r.get(3),
-            type: MessageType(rawValue: try r.get(4)) ?? .mkt, from: try r.get(5), validitySeconds: try r.get(6), taskId: try r.get(7),
-            startAtMs: try r.get(8), status: CampaignStatus(rawValue: try r.get(9)) ?? .draft, totalRows: try r.get(10),
-            validRows: try r.get(11), invalidRows: try r.get(12), parts: try r.get(13), cursor: try r.get(14), accepted: try r.get(15),
-            failed: try r.get(16), invalidReport: try r.get(17), segmentsSummary: try r.get(18),
-            columns: try r.get(21, as: String?.self).map(CampaignRecord.columns(fromLine:)), renderedBytes: Int(try r.get(22, as: Int64.self)),
-            createdAtMs: try r.get(19), updatedAtMs: try r.get(20))
+            id: try r.get(0),
+            account: try r.get(1),
+            name: try r.get(2),
+            text: try r.get(3),
+            type: MessageType(rawValue: try r.get(4)) ?? .mkt,
+            from: try r.get(5),
+            validitySeconds: try r.get(6),
+            taskId: try r.get(7),
+            startAtMs: try r.get(8),
+            status: CampaignStatus(rawValue: try r.get(9)) ?? .draft,
+            totalRows: try r.get(10),
+            validRows: try r.get(11),
+            invalidRows: try r.get(12),
+            parts: try r.get(13),
+            cursor: try r.get(14),
+            accepted: try r.get(15),
+            failed: try r.get(16),
+            invalidReport: try r.get(17),
+            segmentsSummary: try r.get(18),
+            columns: try r.get(21, as: String?.self).map(CampaignRecord.columns(fromLine:)),
+            renderedBytes: Int(try r.get(22, as: Int64.self)),
+            createdAtMs: try r.get(19),
+            updatedAtMs: try r.get(20)
+        )
     }
 
     public func createCampaign(_ c: CampaignRecord, rows: [CampaignRow]) async throws -> Int64 {
         // One transaction: a campaign is never seen with part of its rows.
         try await transaction { t in
-            let id = try await self.first(
-                """
-                INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status, total_rows, valid_rows,
-                    invalid_rows, parts, cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at,
-                    columns, rendered_bytes)
-                VALUES (\(c.account), \(c.name), \(c.text), \(c.type.rawValue), \(c.from), \(c.validitySeconds), \(c.taskId),
-                    \(c.startAtMs), \(c.status.rawValue), \(c.totalRows), \(c.validRows), \(c.invalidRows), \(c.parts), \(c.cursor),
-                    \(c.accepted), \(c.failed), \(CampaignRecord.preview(of: c.invalidReport)), \(c.segmentsSummary), \(c.createdAtMs),
-                    \(c.updatedAtMs), \(c.columns.map(CSV.line)), \(Int64(c.renderedBytes)))
-                RETURNING id
-                """, on: t
-            ) { try $0.get(0, as: Int64.self) } ?? 0
-            try await self.run("INSERT INTO campaign_reports (campaign_id, report) VALUES (\(id), \(c.invalidReport))", on: t)
+            let id =
+                try await self.first(
+                    """
+                    INSERT INTO campaigns (account, name, body, type, sender, validity, task_id, start_at, status, total_rows, valid_rows,
+                        invalid_rows, parts, cursor, accepted, failed, invalid_report, segments_summary, created_at, updated_at,
+                        columns, rendered_bytes)
+                    VALUES (\(c.account), \(c.name), \(c.text), \(c.type.rawValue), \(c.from), \(c.validitySeconds), \(c.taskId),
+                        \(c.startAtMs), \(c.status.rawValue), \(c.totalRows), \(c.validRows), \(c.invalidRows), \(c.parts), \(c.cursor),
+                        \(c.accepted), \(c.failed), \(CampaignRecord.preview(of: c.invalidReport)), \(c.segmentsSummary), \(c.createdAtMs),
+                        \(c.updatedAtMs), \(c.columns.map(CSV.line)), \(Int64(c.renderedBytes)))
+                    RETURNING id
+                    """,
+                    on: t
+                ) { try $0.get(0, as: Int64.self) } ?? 0
+            try await self.run(
+                "INSERT INTO campaign_reports (campaign_id, report) VALUES (\(id), \(c.invalidReport))",
+                on: t
+            )
             // Rows travel in slices of arrays: one statement per 10,000 rows.
             var start = 0
             while start < rows.count {
@@ -94,7 +122,9 @@ extension PostgresStore {
                     """
                     INSERT INTO campaign_rows (campaign_id, row, recipient, body)
                     SELECT \(id), r, t, b FROM unnest(\(slice.indices.map { Int64($0) }), \(slice.map(\.to)), \(slice.map(\.body))) AS u(r, t, b)
-                    """, on: t)
+                    """,
+                    on: t
+                )
                 start += slice.count
             }
             return id
@@ -102,7 +132,9 @@ extension PostgresStore {
     }
 
     public func campaign(id: Int64, account: String) async throws -> CampaignRecord? {
-        try await first("SELECT \(unescaped: Self.campaignColumns) FROM campaigns WHERE id = \(id) AND account = \(account)") {
+        try await first(
+            "SELECT \(unescaped: Self.campaignColumns) FROM campaigns WHERE id = \(id) AND account = \(account)"
+        ) {
             try Self.campaign($0)
         }
     }
@@ -116,19 +148,26 @@ extension PostgresStore {
     }
 
     public func campaigns(account: String) async throws -> [CampaignRecord] {
-        try await rows("SELECT \(unescaped: Self.campaignColumns) FROM campaigns WHERE account = \(account) ORDER BY id DESC") {
+        try await rows(
+            "SELECT \(unescaped: Self.campaignColumns) FROM campaigns WHERE account = \(account) ORDER BY id DESC"
+        ) {
             try Self.campaign($0)
         }
     }
 
     public func setCampaignStatus(
-        id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64
+        id: Int64,
+        account: String,
+        to status: CampaignStatus,
+        from: Set<CampaignStatus>,
+        nowMs: Int64
     ) async throws -> Bool {
         try await run(
             """
             UPDATE campaigns SET status = \(status.rawValue), updated_at = \(nowMs)
             WHERE id = \(id) AND account = \(account) AND status = ANY(\(from.map(\.rawValue))) RETURNING 1
-            """) > 0
+            """
+        ) > 0
     }
 
     public func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord] {
@@ -155,7 +194,8 @@ extension PostgresStore {
                 status = CASE WHEN \(p.cursor) >= valid_rows AND status IN ('running', 'paused') THEN 'done' ELSE status END
             WHERE id = \(p.campaignId) AND (\(p.from)::bigint IS NULL OR cursor = \(p.from))
             RETURNING status
-            """, on: c
+            """,
+            on: c
         ) { try $0.get(0, as: String.self) }
         guard let status else { throw StoreError.conflict("campaign \(p.campaignId) moved past row \(p.from ?? -1)") }
         if status == CampaignStatus.done.rawValue {

@@ -4,12 +4,16 @@ import PostgresNIO
 extension PostgresStore {
     public func claim(limit: Int, nowMs: Int64, leaseMs: Int64) async throws -> [Message] {
         // SKIP LOCKED: nodes claiming at the same moment take different messages instead of waiting on each other.
-        var claimed = try await prepared(ClaimSQL.self, {
-            $0.append(nowMs + leaseMs)
-            $0.append(Int32(nodeNumber))
-            $0.append(nowMs)
-            $0.append(Int64(limit))
-        }) { try Self.message($0) }
+        var claimed = try await prepared(
+            ClaimSQL.self,
+            {
+                $0.append(nowMs + leaseMs)
+                $0.append(Int32(nodeNumber))
+                $0.append(nowMs)
+                $0.append(Int64(limit))
+            },
+            { try Self.message($0) }
+        )
         claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
         return claimed
     }
@@ -34,15 +38,20 @@ extension PostgresStore {
             let group = updates.filter { $0.status == status }
             let from = MessageStatus.allCases.filter { $0.canMove(to: status) }.map(\.rawValue)
             guard !from.isEmpty else { continue }
-            let ids = try await prepared(ApplyStatusSQL.self, on: c, { b in
-                b.append(Int32(status.rawValue))
-                b.append(group.map(\.id))
-                b.append(group.map(\.errorCode))
-                b.append(group.map(\.errorDescription))
-                b.append(group.map(\.atMs))
-                b.append(from.map { Int32($0) })
-                b.append(status.isFinal)
-            }) { try $0.get(0, as: Int64.self) }
+            let ids = try await prepared(
+                ApplyStatusSQL.self,
+                on: c,
+                { b in
+                    b.append(Int32(status.rawValue))
+                    b.append(group.map(\.id))
+                    b.append(group.map(\.errorCode))
+                    b.append(group.map(\.errorDescription))
+                    b.append(group.map(\.atMs))
+                    b.append(from.map { Int32($0) })
+                    b.append(status.isFinal)
+                },
+                { try $0.get(0, as: Int64.self) }
+            )
             done.formUnion(ids)
         }
         let applied = updates.filter { done.contains($0.id) }
@@ -53,7 +62,9 @@ extension PostgresStore {
                 INSERT INTO message_events (message_id, at, status, detail)
                 SELECT * FROM unnest(\(events.map(\.id)), \(events.map(\.atMs)), \(events.map(\.status.rawValue)),
                     \(events.map { $0.errorCode.isEmpty ? $0.errorDescription : "\($0.errorCode): \($0.errorDescription)" }))
-                """, on: c)
+                """,
+                on: c
+            )
         }
         return applied
     }
@@ -73,7 +84,9 @@ extension PostgresStore {
             SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.at
             FROM unnest(\(retry.map(\.id)), \(retry.map(\.notBeforeMs))) AS u(id, at)
             WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
-            """, on: c)
+            """,
+            on: c
+        )
     }
 
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
@@ -81,7 +94,8 @@ extension PostgresStore {
             """
             UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
             WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_until < \(nowMs) RETURNING 1
-            """)
+            """
+        )
     }
 
     public func requeueOwnLeases() async throws -> Int {
@@ -89,7 +103,8 @@ extension PostgresStore {
             """
             UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
             WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_owner = \(nodeNumber) RETURNING 1
-            """)
+            """
+        )
     }
 
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {
@@ -100,12 +115,17 @@ extension PostgresStore {
                 WHERE status = \(unescaped: MessageStatus.queued.sql)
                     AND expires_at IS NOT NULL AND expires_at <= \(nowMs)
                 LIMIT 10000 FOR UPDATE SKIP LOCKED
-                """, on: c
+                """,
+                on: c
             ) { try $0.get(0, as: Int64.self) }
             let updates = ids.map {
                 StatusUpdate(
-                    id: $0, status: .expired, errorCode: "EXPIRED",
-                    errorDescription: "The validity period ended before the message could be sent", atMs: nowMs)
+                    id: $0,
+                    status: .expired,
+                    errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent",
+                    atMs: nowMs
+                )
             }
             return try await self.apply(updates, on: c)
         }
@@ -117,12 +137,16 @@ extension PostgresStore {
                 """
                 SELECT id, receipt_due, receipt_status, receipt_code, receipt_desc FROM messages
                 WHERE receipt_due IS NOT NULL AND receipt_due <= \(nowMs) ORDER BY receipt_due LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, on: c
+                """,
+                on: c
             ) { r in
                 StatusUpdate(
-                    id: try r.get(0), status: MessageStatus(rawValue: try r.get(2)) ?? .delivered,
-                    errorCode: try r.get(3, as: String?.self) ?? "", errorDescription: try r.get(4, as: String?.self) ?? "",
-                    atMs: try r.get(1))
+                    id: try r.get(0),
+                    status: MessageStatus(rawValue: try r.get(2)) ?? .delivered,
+                    errorCode: try r.get(3, as: String?.self) ?? "",
+                    errorDescription: try r.get(4, as: String?.self) ?? "",
+                    atMs: try r.get(1)
+                )
             }
             return try await self.apply(due, on: c)
         }
@@ -130,7 +154,10 @@ extension PostgresStore {
 
     public func counts() async throws -> [MessageStatus: Int] {
         var result: [MessageStatus: Int] = [:]
-        for (status, n) in try await rows("SELECT status, COUNT(*) FROM messages GROUP BY status", { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }) {
+        for (status, n) in try await rows(
+            "SELECT status, COUNT(*) FROM messages GROUP BY status",
+            { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }
+        ) {
             if let s = MessageStatus(rawValue: status) { result[s] = n }
         }
         return result
@@ -143,8 +170,8 @@ extension PostgresStore {
             SELECT priority, COUNT(*) FROM messages WHERE status = \(unescaped: MessageStatus.queued.sql)
             GROUP BY priority
             """,
-            { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) })
-        {
+            { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }
+        ) {
             if let p = Priority(rawValue: p) { result[p] = n }
         }
         return result
@@ -158,8 +185,15 @@ extension PostgresStore {
             """
         ) {
             SandboxEntry(
-                messageId: try $0.get(0), account: try $0.get(1), to: try $0.get(2), from: try $0.get(3), text: try $0.get(4),
-                segments: try $0.get(5), receivedAtMs: try $0.get(6), outcome: try $0.get(7))
+                messageId: try $0.get(0),
+                account: try $0.get(1),
+                to: try $0.get(2),
+                from: try $0.get(3),
+                text: try $0.get(4),
+                segments: try $0.get(5),
+                receivedAtMs: try $0.get(6),
+                outcome: try $0.get(7)
+            )
         }
     }
 
@@ -173,17 +207,29 @@ extension PostgresStore {
         let id: Int = try await transaction { c in
             // One registration at a time (a table lock for an instant at startup), so two nodes never pick one number.
             try await self.run("LOCK TABLE nodes IN EXCLUSIVE MODE", on: c)
-            if let known = try await self.first("SELECT id FROM nodes WHERE name = \(name)", on: c, { try $0.get(0, as: Int.self) }) {
+            if let known = try await self.first(
+                "SELECT id FROM nodes WHERE name = \(name)",
+                on: c,
+                { try $0.get(0, as: Int.self) }
+            ) {
                 try await self.run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(known)", on: c)
                 return known
             }
             if let stale = try await self.first(
-                "SELECT id FROM nodes WHERE heartbeat < \(nowMs - staleMs) ORDER BY id LIMIT 1", on: c, { try $0.get(0, as: Int.self) }) {
+                "SELECT id FROM nodes WHERE heartbeat < \(nowMs - staleMs) ORDER BY id LIMIT 1",
+                on: c,
+                { try $0.get(0, as: Int.self) }
+            ) {
                 try await self.run("UPDATE nodes SET name = \(name), heartbeat = \(nowMs) WHERE id = \(stale)", on: c)
                 return stale
             }
-            let next = try await self.first("SELECT COALESCE(MAX(id) + 1, 0) FROM nodes", on: c) { try $0.get(0, as: Int.self) } ?? 0
-            guard next < 256 else { throw StoreError.conflict("256 nodes are alive on this database; no node number is free") }
+            let next =
+                try await self.first("SELECT COALESCE(MAX(id) + 1, 0) FROM nodes", on: c) {
+                    try $0.get(0, as: Int.self)
+                } ?? 0
+            guard next < 256 else {
+                throw StoreError.conflict("256 nodes are alive on this database; no node number is free")
+            }
             try await self.run("INSERT INTO nodes (id, name, heartbeat) VALUES (\(next), \(name), \(nowMs))", on: c)
             return next
         }
@@ -193,32 +239,45 @@ extension PostgresStore {
     }
 
     public func heartbeat(nowMs: Int64, staleMs: Int64) async throws -> Int {
-        let kept = try await run("UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber) AND name = \(nodeName) RETURNING 1")
+        let kept = try await run(
+            "UPDATE nodes SET heartbeat = \(nowMs) WHERE id = \(nodeNumber) AND name = \(nodeName) RETURNING 1"
+        )
         // Silent for longer than staleMs (the database out of reach), this node's number went to a new node: going
         // on would make message ids both could hand out.
         guard kept > 0 else { throw StoreError.nodeNumberLost(nodeNumber) }
-        return try await first("SELECT COUNT(*) FROM nodes WHERE heartbeat >= \(nowMs - staleMs)") { try $0.get(0, as: Int.self) } ?? 1
+        return try await first("SELECT COUNT(*) FROM nodes WHERE heartbeat >= \(nowMs - staleMs)") {
+            try $0.get(0, as: Int.self)
+        } ?? 1
     }
 
-    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int {
+    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int
+    {
         let me = nodeNumber
         return try await transaction { c in
             // Every node leases every few seconds: a table lock for that instant keeps the arithmetic simple.
             try await self.run("LOCK TABLE bind_slots IN EXCLUSIVE MODE", on: c)
             let held = try await self.rows(
-                "SELECT slot, node FROM bind_slots WHERE channel = \(channel) AND (until >= \(nowMs) OR node = \(me))", on: c
+                "SELECT slot, node FROM bind_slots WHERE channel = \(channel) AND (until >= \(nowMs) OR node = \(me))",
+                on: c
             ) { (try $0.get(0, as: Int.self), try $0.get(1, as: Int.self)) }
             let mine = held.filter { $0.1 == me }.map(\.0).filter { $0 < total }.sorted()
             let taken = Set(held.filter { $0.1 != me }.map(\.0))
             var keep = Array(mine.prefix(want))
-            for slot in 0..<total where keep.count < want && !taken.contains(slot) && !keep.contains(slot) { keep.append(slot) }
-            try await self.run("DELETE FROM bind_slots WHERE channel = \(channel) AND (node = \(me) OR until < \(nowMs))", on: c)
+            for slot in 0..<total where keep.count < want && !taken.contains(slot) && !keep.contains(slot) {
+                keep.append(slot)
+            }
+            try await self.run(
+                "DELETE FROM bind_slots WHERE channel = \(channel) AND (node = \(me) OR until < \(nowMs))",
+                on: c
+            )
             if !keep.isEmpty {
                 try await self.run(
                     """
                     INSERT INTO bind_slots (channel, slot, node, until)
                     SELECT \(channel), s, \(me), \(untilMs) FROM unnest(\(keep)) AS u(s)
-                    """, on: c)
+                    """,
+                    on: c
+                )
             }
             return keep.count
         }

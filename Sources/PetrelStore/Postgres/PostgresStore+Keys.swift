@@ -8,31 +8,42 @@ extension PostgresStore {
 
     func accessKey(_ r: PostgresRandomAccessRow) throws -> AccessKeyRecord {
         AccessKeyRecord(
-            id: try r.get(0), secret: try secrets.open(Array(try r.get(1, as: Data.self))), account: try r.get(2), name: try r.get(3),
-            enabled: try r.get(4), policy: try r.get(5), createdAtMs: try r.get(6))
+            id: try r.get(0),
+            secret: try secrets.open(Array(try r.get(1, as: Data.self))),
+            account: try r.get(2),
+            name: try r.get(3),
+            enabled: try r.get(4),
+            policy: try r.get(5),
+            createdAtMs: try r.get(6)
+        )
     }
 
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
         guard isPlainIdentifier(id) else { return nil }
         let (cached, generation) = keys.lookup(id)
         if let cached { return cached }
-        let key = try await prepared(AccessKeySQL.self, { $0.append(id) }) { try self.accessKey($0) }.first
+        let key = try await prepared(AccessKeySQL.self, { $0.append(id) }, { try self.accessKey($0) }).first
         keys.store(id, key, generation: generation)
         return key
     }
 
     public func masterKeyFingerprint() async throws -> String? {
-        try await first("SELECT value FROM settings WHERE name = 'master_key_fingerprint'") { try $0.get(0, as: String.self) }
+        try await first("SELECT value FROM settings WHERE name = 'master_key_fingerprint'") {
+            try $0.get(0, as: String.self)
+        }
     }
 
     public func recordMasterKeyFingerprint(_ fingerprint: String) async throws -> String {
         _ = try await run(
-            "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', \(fingerprint)) ON CONFLICT (name) DO NOTHING")
+            "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', \(fingerprint)) ON CONFLICT (name) DO NOTHING"
+        )
         return try await masterKeyFingerprint() ?? fingerprint
     }
 
     public func accessKeys() async throws -> [AccessKeyRecord] {
-        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys ORDER BY created_at, id") { try self.accessKey($0) }
+        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys ORDER BY created_at, id") {
+            try self.accessKey($0)
+        }
     }
 
     public func putAccessKey(_ k: AccessKeyRecord) async throws {
@@ -44,7 +55,8 @@ extension PostgresStore {
             ON CONFLICT (id) DO UPDATE SET secret = EXCLUDED.secret, account = EXCLUDED.account, name = EXCLUDED.name,
                 enabled = EXCLUDED.enabled, policy = EXCLUDED.policy, created_at = EXCLUDED.created_at
             RETURNING 1
-            """)
+            """
+        )
     }
 
     /// A key change and its announcement, in one transaction: every node forgets its cached keys when it commits.
@@ -72,7 +84,9 @@ extension PostgresStore {
     }
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {
-        try await first("SELECT account, code, body, created_at FROM templates WHERE account = \(account) AND code = \(code)") {
+        try await first(
+            "SELECT account, code, body, created_at FROM templates WHERE account = \(account) AND code = \(code)"
+        ) {
             try Self.template($0)
         }
     }
@@ -91,7 +105,8 @@ extension PostgresStore {
             """
             INSERT INTO templates (account, code, body, created_at) VALUES (\(t.account), \(t.code), \(t.text), \(t.createdAtMs))
             ON CONFLICT (account, code) DO UPDATE SET body = EXCLUDED.body, created_at = EXCLUDED.created_at
-            """)
+            """
+        )
     }
 
     public func deleteTemplate(account: String, code: String) async throws -> Bool {

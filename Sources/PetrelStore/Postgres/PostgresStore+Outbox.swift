@@ -5,9 +5,14 @@ import PostgresNIO
 extension PostgresStore {
     public func accounts() async throws -> [AccountRecord] {
         let rows = try await rows("SELECT name, receipt_url, webhook_secret, updated_at FROM accounts ORDER BY name") {
-            (try $0.get(0, as: String.self), try $0.get(1, as: String.self), try $0.get(2, as: Data.self), try $0.get(3, as: Int64.self))
+            (
+                try $0.get(0, as: String.self), try $0.get(1, as: String.self), try $0.get(2, as: Data.self),
+                try $0.get(3, as: Int64.self)
+            )
         }
-        return try rows.map { AccountRecord(name: $0.0, receiptURL: $0.1, webhookSecret: try secrets.open(Array($0.2)), updatedAtMs: $0.3) }
+        return try rows.map {
+            AccountRecord(name: $0.0, receiptURL: $0.1, webhookSecret: try secrets.open(Array($0.2)), updatedAtMs: $0.3)
+        }
     }
 
     public func putAccount(_ a: AccountRecord) async throws {
@@ -17,15 +22,21 @@ extension PostgresStore {
             INSERT INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (\(a.name), \(a.receiptURL), \(sealed), \(a.updatedAtMs))
             ON CONFLICT (name) DO UPDATE SET receipt_url = EXCLUDED.receipt_url, webhook_secret = EXCLUDED.webhook_secret,
                 updated_at = EXCLUDED.updated_at
-            """)
+            """
+        )
     }
 
     static let outboxColumns = "o.id, o.account, o.attempts, o.created_at, o.last_error, \(messageColumns("m"))"
 
     static func outboxReceipt(_ r: PostgresRandomAccessRow) throws -> OutboxReceipt {
         OutboxReceipt(
-            id: try r.get(0), account: try r.get(1), message: try message(r, at: 5), attempts: try r.get(2), createdAtMs: try r.get(3),
-            lastError: try r.get(4))
+            id: try r.get(0),
+            account: try r.get(1),
+            message: try message(r, at: 5),
+            attempts: try r.get(2),
+            createdAtMs: try r.get(3),
+            lastError: try r.get(4)
+        )
     }
 
     public func dueReceipts(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxReceipt] {
@@ -40,11 +51,13 @@ extension PostgresStore {
     public func leaseReceipts(ids: [Int64], nowMs: Int64, untilMs: Int64) async throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
         // Under READ COMMITTED a second node's UPDATE of the same rows waits, then sees next_at moved: it gets none.
-        return Set(try await rows(
-            """
-            UPDATE receipt_outbox SET next_at = \(untilMs) WHERE id = ANY(\(ids)) AND state = 0 AND next_at <= \(nowMs) RETURNING id
-            """
-        ) { try $0.get(0, as: Int64.self) })
+        return Set(
+            try await rows(
+                """
+                UPDATE receipt_outbox SET next_at = \(untilMs) WHERE id = ANY(\(ids)) AND state = 0 AND next_at <= \(nowMs) RETURNING id
+                """
+            ) { try $0.get(0, as: Int64.self) }
+        )
     }
 
     public func receiptsPushed(ids: [Int64]) async throws {
@@ -59,12 +72,15 @@ extension PostgresStore {
             UPDATE receipt_outbox o SET attempts = o.attempts + 1, next_at = u.at, last_error = u.err
             FROM unnest(\(retries.map(\.id)), \(retries.map(\.nextAtMs)), \(retries.map(\.error))) AS u(id, at, err)
             WHERE o.id = u.id AND o.state = 0
-            """)
+            """
+        )
     }
 
     public func parkReceipts(ids: [Int64], error: String) async throws {
         guard !ids.isEmpty else { return }
-        try await run("UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = \(error) WHERE id = ANY(\(ids))")
+        try await run(
+            "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = \(error) WHERE id = ANY(\(ids))"
+        )
     }
 
     public func parkedReceipts(account: String?, limit: Int) async throws -> [OutboxReceipt] {
@@ -81,7 +97,8 @@ extension PostgresStore {
             """
             UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = \(nowMs), created_at = \(nowMs)
             WHERE state = 1 AND (\(account)::text IS NULL OR account = \(account)) RETURNING 1
-            """)
+            """
+        )
     }
 
     public func replayReceipts(_ f: ReceiptFilter, nowMs: Int64) async throws -> Int {
@@ -94,11 +111,14 @@ extension PostgresStore {
               AND (\(f.taskId)::text IS NULL OR task_id = \(f.taskId)) AND (\(f.sinceMs)::bigint IS NULL OR done_at >= \(f.sinceMs))
             ORDER BY id
             RETURNING 1
-            """)
+            """
+        )
     }
 
     public func outboxCounts() async throws -> OutboxCounts {
-        try await first("SELECT COUNT(*) FILTER (WHERE state = 0), COUNT(*) FILTER (WHERE state = 1) FROM receipt_outbox") {
+        try await first(
+            "SELECT COUNT(*) FILTER (WHERE state = 0), COUNT(*) FILTER (WHERE state = 1) FROM receipt_outbox"
+        ) {
             OutboxCounts(pending: try $0.get(0), parked: try $0.get(1))
         } ?? OutboxCounts(pending: 0, parked: 0)
     }

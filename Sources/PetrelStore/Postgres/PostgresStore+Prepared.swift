@@ -20,15 +20,21 @@ struct Prepared<S: PreparedSQL>: PostgresPreparedStatement {
 extension PostgresStore {
     /// Runs the prepared statement `S` with the values `bind` appends (in the order of its `$n`), mapping each row.
     func prepared<S: PreparedSQL, T>(
-        _ s: S.Type, on c: PostgresConnection? = nil, _ bind: (inout PostgresBindings) throws -> Void,
+        _ s: S.Type,
+        on c: PostgresConnection? = nil,
+        _ bind: (inout PostgresBindings) throws -> Void,
         _ map: (PostgresRandomAccessRow) throws -> T = { _ in () }
     ) async throws -> [T] {
         try await Self.prepared(s, client: client, on: c, logger: logger, bind, map)
     }
 
     static func prepared<S: PreparedSQL, T>(
-        _ s: S.Type, client: PostgresClient, on c: PostgresConnection? = nil, logger: Logger,
-        _ bind: (inout PostgresBindings) throws -> Void, _ map: (PostgresRandomAccessRow) throws -> T = { _ in () }
+        _ s: S.Type,
+        client: PostgresClient,
+        on c: PostgresConnection? = nil,
+        logger: Logger,
+        _ bind: (inout PostgresBindings) throws -> Void,
+        _ map: (PostgresRandomAccessRow) throws -> T = { _ in () }
     ) async throws -> [T] {
         var bindings = PostgresBindings()
         try bind(&bindings)

@@ -33,7 +33,12 @@ public final class PostgresStore: MessageStore {
 
     /// Connects to `url` (`postgres://USER:PASS@HOST:PORT/DB`, optional `?sslmode=disable|prefer|require`) and
     /// migrates the schema. The URL's password is never logged or put in an error.
-    public init(url: String, secrets: SecretBox, logger: Logger = Logger(label: "petrel.postgres"), maxConnections: Int = 20) async throws {
+    public init(
+        url: String,
+        secrets: SecretBox,
+        logger: Logger = Logger(label: "petrel.postgres"),
+        maxConnections: Int = 20
+    ) async throws {
         var configuration = try Self.configuration(url)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
@@ -49,7 +54,8 @@ public final class PostgresStore: MessageStore {
         self.logger = logger
         group = PostgresGroupCommit(
             run: { [client, logger] batches in try await Self.insert(batches, client: client, logger: logger) },
-            single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) })
+            single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) }
+        )
         do {
             // The pool retries an unreachable server forever: give up after connectTimeout, saying where it looked.
             let host = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
@@ -73,7 +79,8 @@ public final class PostgresStore: MessageStore {
     }
 
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql", let host = c.host, let user = c.user
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql", let host = c.host,
+            let user = c.user
         else { throw StoreError.invalidLocation("a PostgreSQL store is named postgres://USER:PASS@HOST:PORT/DB") }
         let database = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
         // sslmode as libpq reads it: prefer and require encrypt without checking the certificate, verify-full checks
@@ -88,8 +95,13 @@ public final class PostgresStore: MessageStore {
         default: tls = .prefer(unverified)
         }
         return PostgresClient.Configuration(
-            host: host, port: c.port ?? 5432, username: user.removingPercentEncoding ?? user,
-            password: c.password.map { $0.removingPercentEncoding ?? $0 }, database: database.isEmpty ? nil : database, tls: tls)
+            host: host,
+            port: c.port ?? 5432,
+            username: user.removingPercentEncoding ?? user,
+            password: c.password.map { $0.removingPercentEncoding ?? $0 },
+            database: database.isEmpty ? nil : database,
+            tls: tls
+        )
     }
 
     /// Applies the migrations not yet applied, under an advisory lock held by one connection for the whole run.
@@ -97,9 +109,14 @@ public final class PostgresStore: MessageStore {
         try await client.withConnection { c in
             try await c.query("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger: logger)
             do {
-                try await c.query("CREATE TABLE IF NOT EXISTS petrel_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
+                try await c.query(
+                    "CREATE TABLE IF NOT EXISTS petrel_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                    logger: logger
+                )
                 var applied = Set<String>()
-                for try await name in try await c.query("SELECT name FROM petrel_migrations", logger: logger).decode(String.self) {
+                for try await name in try await c.query("SELECT name FROM petrel_migrations", logger: logger).decode(
+                    String.self
+                ) {
                     applied.insert(name)
                 }
                 for m in PostgresSchema.migrations where !applied.contains(m.name) {
@@ -108,7 +125,10 @@ public final class PostgresStore: MessageStore {
                         for statement in PostgresSchema.statements(m.sql) {
                             try await t.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
-                        try await t.query("INSERT INTO petrel_migrations (name, applied_at) VALUES (\(m.name), \(now))", logger: logger)
+                        try await t.query(
+                            "INSERT INTO petrel_migrations (name, applied_at) VALUES (\(m.name), \(now))",
+                            logger: logger
+                        )
                     }
                 }
             } catch {
@@ -130,17 +150,23 @@ public final class PostgresStore: MessageStore {
     /// Creates (or drops) database `name` on the server `url` names, for tests and benchmarks that want a fresh
     /// store each. Returns the URL of the new database.
     public static func createDatabase(url: String, name: String) async throws -> String {
-        try await admin(url) { c, logger in try await c.query("CREATE DATABASE \(unescaped: quoted(name))", logger: logger) }
+        try await admin(url) { c, logger in
+            try await c.query("CREATE DATABASE \(unescaped: quoted(name))", logger: logger)
+        }
         var parts = URLComponents(string: url)!
         parts.path = "/" + name
         return parts.string!
     }
 
     public static func dropDatabase(url: String, name: String) async throws {
-        try await admin(url) { c, logger in try await c.query("DROP DATABASE IF EXISTS \(unescaped: quoted(name)) WITH (FORCE)", logger: logger) }
+        try await admin(url) { c, logger in
+            try await c.query("DROP DATABASE IF EXISTS \(unescaped: quoted(name)) WITH (FORCE)", logger: logger)
+        }
     }
 
-    private static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    private static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
 
     private static func admin(_ url: String, _ body: (PostgresClient, Logger) async throws -> Void) async throws {
         var logger = Logger(label: "petrel.postgres")
@@ -158,7 +184,9 @@ public final class PostgresStore: MessageStore {
 
     /// Runs `q` (on `c`, else on a pooled connection) and maps each row.
     func rows<T>(
-        _ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T
+        _ q: PostgresQuery,
+        on c: PostgresConnection? = nil,
+        _ map: (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] {
         do {
             if let c { return try await Self.collect(try await c.query(q, logger: logger), map) }
@@ -170,7 +198,8 @@ public final class PostgresStore: MessageStore {
 
     /// Every row of a result, mapped.
     static func collect<Rows: AsyncSequence, T>(
-        _ rows: Rows, _ map: (PostgresRandomAccessRow) throws -> T
+        _ rows: Rows,
+        _ map: (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] where Rows.Element == PostgresRow {
         var out: [T] = []
         for try await row in rows { out.append(try map(row.makeRandomAccess())) }
@@ -181,12 +210,18 @@ public final class PostgresStore: MessageStore {
     /// own description hides both, and its reflection carries the statement's values).
     static func storeError(_ error: any Error) -> any Error {
         guard let p = error as? PSQLError else { return error }
-        guard let code = p.serverInfo?[.sqlState] else { return StoreError.database(code: "client", message: "\(p.code)") }
+        guard let code = p.serverInfo?[.sqlState] else {
+            return StoreError.database(code: "client", message: "\(p.code)")
+        }
         if code == "23505", p.serverInfo?[.constraintName] == "nonces_pkey" { return StoreError.nonceUsed }
         return StoreError.database(code: code, message: p.serverInfo?[.message] ?? "")
     }
 
-    func first<T>(_ q: PostgresQuery, on c: PostgresConnection? = nil, _ map: (PostgresRandomAccessRow) throws -> T) async throws -> T? {
+    func first<T>(
+        _ q: PostgresQuery,
+        on c: PostgresConnection? = nil,
+        _ map: (PostgresRandomAccessRow) throws -> T
+    ) async throws -> T? {
         try await rows(q, on: c, map).first
     }
 

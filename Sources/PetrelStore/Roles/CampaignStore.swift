@@ -10,7 +10,11 @@ public protocol CampaignStore: Sendable {
     func campaigns(account: String) async throws -> [CampaignRecord]
     /// Moves a campaign to `status` if its current status is in `from`; returns whether it moved.
     func setCampaignStatus(
-        id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64
+        id: Int64,
+        account: String,
+        to status: CampaignStatus,
+        from: Set<CampaignStatus>,
+        nowMs: Int64
     ) async throws -> Bool
     /// Running campaigns whose start time has come, oldest first.
     func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord]

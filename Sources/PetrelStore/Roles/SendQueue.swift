@@ -14,7 +14,10 @@ public protocol SendQueue: Sendable {
     /// writer thread, to save a second write per round (the sandbox's rate doubles). `sendNow` must therefore be
     /// quick, must not block and must not call the store.
     func claim(
-        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+        limit: Int,
+        nowMs: Int64,
+        leaseMs: Int64,
+        sendNow: @escaping @Sendable ([Message]) -> DispatchResults
     ) async throws -> (claimed: [Message], sentNow: Int)
     /// Records what a dispatch round learned: messages the carrier accepted (`submitting` → `sent`, with their
     /// parts), failures, and retries; also applies orphaned receipts that now match a part. Returns the status
@@ -42,7 +45,10 @@ public protocol SendQueue: Sendable {
 extension SendQueue {
     /// Two writes (claim, then record); a store that can do it in one overrides this.
     public func claim(
-        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+        limit: Int,
+        nowMs: Int64,
+        leaseMs: Int64,
+        sendNow: @escaping @Sendable ([Message]) -> DispatchResults
     ) async throws -> (claimed: [Message], sentNow: Int) {
         let claimed = try await claim(limit: limit, nowMs: nowMs, leaseMs: leaseMs)
         var sent = DispatchResults()

@@ -18,7 +18,9 @@ final class DrainingThread<Item>: @unchecked Sendable {
     /// `take` gets the waiting items (never empty) and answers how many of the first to handle now (at least 1).
     /// `ready` (asked under the lock) may hold waiting items back until a later `poke`; never once stopped.
     init(
-        name: String, take: @escaping ([Item]) -> Int = { $0.count }, ready: @escaping ([Item]) -> Bool = { _ in true },
+        name: String,
+        take: @escaping ([Item]) -> Int = { $0.count },
+        ready: @escaping ([Item]) -> Bool = { _ in true },
         handle: @escaping ([Item]) -> Void
     ) {
         self.take = take
@@ -38,7 +40,7 @@ final class DrainingThread<Item>: @unchecked Sendable {
         defer { condition.unlock() }
         guard !stopped else { return false }
         pending.append(contentsOf: items)
-        if ready(pending) { condition.signal() }   // otherwise a wake-up would only find it must wait on
+        if ready(pending) { condition.signal() }  // otherwise a wake-up would only find it must wait on
         return true
     }
 

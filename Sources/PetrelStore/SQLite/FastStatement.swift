@@ -15,7 +15,10 @@ struct FastStatement {
 
     /// As `run`, for a statement that returns rows: `row` reads each one from the handle (`sqlite3_column_…`).
     static func query(
-        _ statement: Statement, _ db: Database, _ bind: (inout FastStatement) -> Void, row: (SQLiteStatement) -> Void
+        _ statement: Statement,
+        _ db: Database,
+        _ bind: (inout FastStatement) -> Void,
+        row: (SQLiteStatement) -> Void
     ) throws {
         var s = FastStatement(handle: statement.sqliteStatement)
         sqlite3_reset(s.handle)
@@ -28,8 +31,10 @@ struct FastStatement {
             }
             guard rc == SQLITE_DONE else {
                 throw DatabaseError(
-                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
-                    sql: statement.sql)
+                    resultCode: ResultCode(rawValue: rc),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                    sql: statement.sql
+                )
             }
             break
         }
@@ -61,7 +66,7 @@ struct FastStatement {
         let index = self.index
         v.withUTF8 { bytes in
             guard let base = bytes.baseAddress, bytes.count > 0 else {
-                sqlite3_bind_text(handle, index, "", 0, sqliteTransient)   // "" is not NULL
+                sqlite3_bind_text(handle, index, "", 0, sqliteTransient)  // "" is not NULL
                 return
             }
             base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in

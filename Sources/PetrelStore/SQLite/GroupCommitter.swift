@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +49,8 @@ final class GroupCommitter: @unchecked Sendable {
                 return take
             },
             ready: { [durability] pending in !durability.isSyncing || Self.weighs(pending, atLeast: Self.holdBelow) },
-            handle: { [self] jobs in commit(jobs) })
+            handle: { [self] jobs in commit(jobs) }
+        )
         durability.afterEachSync = { [thread] in thread!.poke() }
     }
 
@@ -79,7 +81,9 @@ final class GroupCommitter: @unchecked Sendable {
     /// `run` for a caller that does not wait in a task: `then` gets the result once the transaction is durable, on
     /// the event loop `home` (see `WALSync.Finish`: one hop per loop per sync), or on the sync thread when nil.
     func submit<T: Sendable>(
-        weight: Int = 1, _ work: @escaping @Sendable (Database) throws -> T, home: (any EventLoop)?,
+        weight: Int = 1,
+        _ work: @escaping @Sendable (Database) throws -> T,
+        home: (any EventLoop)?,
         then: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         let slot = Slot<T>()
@@ -88,7 +92,8 @@ final class GroupCommitter: @unchecked Sendable {
             work: { db in slot.value = try work(db) },
             finish: WALSync.Finish(home: home) { result in
                 then(result.map { slot.value! })
-            })
+            }
+        )
         if !thread.add(CollectionOfOne(job)) { then(.failure(StoreError.closed)) }
     }
 
@@ -144,7 +149,9 @@ public enum StoreError: Error, CustomStringConvertible {
         case .conflict(let why): return "conflicting write: \(why)"
         case .nonceUsed: return "the nonce was already used"
         case .database(let code, let message): return "PostgreSQL \(code): \(message)"
-        case .nodeNumberLost(let n): return "node number \(n) was given to another node while this one could not reach the database; restart this node"
+        case .nodeNumberLost(let n):
+            return
+                "node number \(n) was given to another node while this one could not reach the database; restart this node"
         }
     }
 }

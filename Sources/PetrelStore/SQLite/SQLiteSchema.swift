@@ -104,7 +104,8 @@ enum SQLiteSchema {
                         received_at INTEGER NOT NULL,
                         outcome TEXT NOT NULL
                     );
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v2-parts") { db in
             try db.execute(
@@ -133,7 +134,8 @@ enum SQLiteSchema {
                         received_at INTEGER NOT NULL
                     );
                     CREATE INDEX orphan_receipts_carrier ON orphan_receipts(channel, carrier_id);
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v3-carrier-index") { db in
             // Single-part messages (most) carry their carrier id on the row: a receipt is one indexed UPDATE.
@@ -173,7 +175,8 @@ enum SQLiteSchema {
                         SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)
                         WHERE EXISTS (SELECT 1 FROM accounts WHERE name = NEW.account AND receipt_url != '');
                     END;
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v5-campaigns") { db in
             try db.execute(
@@ -214,7 +217,8 @@ enum SQLiteSchema {
                         body TEXT NOT NULL,
                         PRIMARY KEY (campaign_id, row)
                     ) WITHOUT ROWID;
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v6-receipt-trigger-ranges") { db in
             // Same trigger, ranges instead of IN lists: SQLite builds an ephemeral b-tree for each `IN (…)` every
@@ -229,7 +233,8 @@ enum SQLiteSchema {
                         SELECT NEW.account, NEW.id, COALESCE(NEW.done_at, 0), COALESCE(NEW.done_at, 0)
                         WHERE EXISTS (SELECT 1 FROM accounts WHERE name = NEW.account AND receipt_url != '');
                     END;
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v7-settings") { db in
             // Facts about the store itself, e.g. its master key's fingerprint.

@@ -17,10 +17,16 @@ extension SQLiteStore {
                     c.status.rawValue, c.totalRows, c.validRows, c.invalidRows, c.parts, c.cursor, c.accepted, c.failed,
                     CampaignRecord.preview(of: c.invalidReport), c.segmentsSummary, c.createdAtMs, c.updatedAtMs,
                     c.columns.map(CSV.line), c.renderedBytes,
-                ])
+                ]
+            )
             let id = db.lastInsertedRowID
-            try db.execute(sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)", arguments: [id, c.invalidReport])
-            let insert = try db.cachedStatement(sql: "INSERT INTO campaign_rows (campaign_id, row, recipient, body) VALUES (?, ?, ?, ?)")
+            try db.execute(
+                sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)",
+                arguments: [id, c.invalidReport]
+            )
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO campaign_rows (campaign_id, row, recipient, body) VALUES (?, ?, ?, ?)"
+            )
             for (i, r) in rows.enumerated() {
                 try FastStatement.run(insert, db) { s in
                     s.bind(id)
@@ -35,7 +41,8 @@ extension SQLiteStore {
 
     public func campaign(id: Int64, account: String) async throws -> CampaignRecord? {
         try readNow { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ? AND account = ?", arguments: [id, account]).map(Self.campaign)
+            try Row.fetchOne(db, sql: "SELECT * FROM campaigns WHERE id = ? AND account = ?", arguments: [id, account])
+                .map(Self.campaign)
         }
     }
 
@@ -47,18 +54,27 @@ extension SQLiteStore {
                     SELECT r.report FROM campaign_reports r JOIN campaigns c ON c.id = r.campaign_id
                     WHERE c.id = ? AND c.account = ?
                     """,
-                arguments: [id, account])
+                arguments: [id, account]
+            )
         }
     }
 
     public func campaigns(account: String) async throws -> [CampaignRecord] {
         try readNow { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM campaigns WHERE account = ? ORDER BY id DESC", arguments: [account]).map(Self.campaign)
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM campaigns WHERE account = ? ORDER BY id DESC",
+                arguments: [account]
+            ).map(Self.campaign)
         }
     }
 
     public func setCampaignStatus(
-        id: Int64, account: String, to status: CampaignStatus, from: Set<CampaignStatus>, nowMs: Int64
+        id: Int64,
+        account: String,
+        to status: CampaignStatus,
+        from: Set<CampaignStatus>,
+        nowMs: Int64
     ) async throws -> Bool {
         let allowed = from.map(\.rawValue)
         return try await committer.run { db in
@@ -66,8 +82,10 @@ extension SQLiteStore {
             var args: StatementArguments = [status.rawValue, nowMs, id, account]
             _ = args.append(contentsOf: StatementArguments(allowed))
             try db.execute(
-                sql: "UPDATE campaigns SET status = ?, updated_at = ? WHERE id = ? AND account = ? AND status IN (\(marks))",
-                arguments: args)
+                sql:
+                    "UPDATE campaigns SET status = ?, updated_at = ? WHERE id = ? AND account = ? AND status IN (\(marks))",
+                arguments: args
+            )
             return db.changesCount > 0
         }
     }
@@ -75,7 +93,8 @@ extension SQLiteStore {
     public func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord] {
         try readNow { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM campaigns WHERE status = 'running' AND COALESCE(start_at, 0) <= ? ORDER BY id",
+                db,
+                sql: "SELECT * FROM campaigns WHERE status = 'running' AND COALESCE(start_at, 0) <= ? ORDER BY id",
                 arguments: [nowMs]
             ).map(Self.campaign)
         }
@@ -84,7 +103,9 @@ extension SQLiteStore {
     public func campaignRows(id: Int64, from: Int, limit: Int) async throws -> [CampaignRow] {
         try readNow { db in
             try Row.fetchAll(
-                db, sql: "SELECT recipient, body FROM campaign_rows WHERE campaign_id = ? AND row >= ? ORDER BY row LIMIT ?",
+                db,
+                sql:
+                    "SELECT recipient, body FROM campaign_rows WHERE campaign_id = ? AND row >= ? ORDER BY row LIMIT ?",
                 arguments: [id, from, limit]
             ).map { CampaignRow(to: $0[0], body: $0[1]) }
         }
@@ -98,11 +119,18 @@ extension SQLiteStore {
                     status = CASE WHEN ? >= valid_rows AND status IN ('running', 'paused') THEN 'done' ELSE status END
                 WHERE id = ? AND (? IS NULL OR cursor = ?)
                 """,
-            arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId, p.from, p.from])
-        guard db.changesCount > 0 else { throw StoreError.conflict("campaign \(p.campaignId) moved past row \(p.from ?? -1)") }
+            arguments: [p.cursor, p.accepted, p.failed, p.atMs, p.cursor, p.campaignId, p.from, p.from]
+        )
+        guard db.changesCount > 0 else {
+            throw StoreError.conflict("campaign \(p.campaignId) moved past row \(p.from ?? -1)")
+        }
         // Rows already sent are not needed again: a finished campaign keeps only its figures. (Checked first: a
         // DELETE with the status test in its WHERE would evaluate it for every row of the campaign.)
-        let status = try String.fetchOne(db, sql: "SELECT status FROM campaigns WHERE id = ?", arguments: [p.campaignId])
+        let status = try String.fetchOne(
+            db,
+            sql: "SELECT status FROM campaigns WHERE id = ?",
+            arguments: [p.campaignId]
+        )
         if status == CampaignStatus.done.rawValue {
             try db.execute(sql: "DELETE FROM campaign_rows WHERE campaign_id = ?", arguments: [p.campaignId])
         }
@@ -110,11 +138,29 @@ extension SQLiteStore {
 
     static func campaign(_ row: Row) -> CampaignRecord {
         CampaignRecord(
-            id: row["id"], account: row["account"], name: row["name"], text: row["body"],
-            type: MessageType(rawValue: row["type"]) ?? .mkt, from: row["sender"], validitySeconds: row["validity"],
-            taskId: row["task_id"], startAtMs: row["start_at"], status: CampaignStatus(rawValue: row["status"]) ?? .draft,
-            totalRows: row["total_rows"], validRows: row["valid_rows"], invalidRows: row["invalid_rows"], parts: row["parts"],
-            cursor: row["cursor"], accepted: row["accepted"], failed: row["failed"], invalidReport: row["invalid_report"], segmentsSummary: row["segments_summary"],
-            columns: (row["columns"] as String?).map(CampaignRecord.columns(fromLine:)), renderedBytes: row["rendered_bytes"], createdAtMs: row["created_at"], updatedAtMs: row["updated_at"])
+            id: row["id"],
+            account: row["account"],
+            name: row["name"],
+            text: row["body"],
+            type: MessageType(rawValue: row["type"]) ?? .mkt,
+            from: row["sender"],
+            validitySeconds: row["validity"],
+            taskId: row["task_id"],
+            startAtMs: row["start_at"],
+            status: CampaignStatus(rawValue: row["status"]) ?? .draft,
+            totalRows: row["total_rows"],
+            validRows: row["valid_rows"],
+            invalidRows: row["invalid_rows"],
+            parts: row["parts"],
+            cursor: row["cursor"],
+            accepted: row["accepted"],
+            failed: row["failed"],
+            invalidReport: row["invalid_report"],
+            segmentsSummary: row["segments_summary"],
+            columns: (row["columns"] as String?).map(CampaignRecord.columns(fromLine:)),
+            renderedBytes: row["rendered_bytes"],
+            createdAtMs: row["created_at"],
+            updatedAtMs: row["updated_at"]
+        )
     }
 }

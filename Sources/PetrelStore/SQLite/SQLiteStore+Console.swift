@@ -48,8 +48,15 @@ extension SQLiteStore {
                 arguments: [messageId]
             ).map {
                 PartView(
-                    part: $0[0], total: $0[1], channel: $0[2], carrierId: $0[3], status: MessageStatus(rawValue: $0[4]) ?? .sent,
-                    errorCode: $0[5], sentAtMs: $0[6], doneAtMs: $0[7])
+                    part: $0[0],
+                    total: $0[1],
+                    channel: $0[2],
+                    carrierId: $0[3],
+                    status: MessageStatus(rawValue: $0[4]) ?? .sent,
+                    errorCode: $0[5],
+                    sentAtMs: $0[6],
+                    doneAtMs: $0[7]
+                )
             }
         }
     }
@@ -63,7 +70,8 @@ extension SQLiteStore {
                     SELECT (created_at - ?) / ? AS b, status, COUNT(*) FROM messages
                     WHERE id >= ? AND account = ? AND created_at >= ? GROUP BY b, status ORDER BY b
                     """,
-                arguments: [sinceMs, bucket, MessageIDGenerator.firstId(atMs: sinceMs), account, sinceMs])
+                arguments: [sinceMs, bucket, MessageIDGenerator.firstId(atMs: sinceMs), account, sinceMs]
+            )
         }
         var buckets: [Int64: [MessageStatus: Int]] = [:]
         for row in rows {

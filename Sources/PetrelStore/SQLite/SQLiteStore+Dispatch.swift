@@ -12,7 +12,10 @@ extension SQLiteStore {
     /// One write for what the sandbox takes: its messages go from queued to sent in one row change, where the
     /// two-step path (claim, then record) changes each row twice in two transactions.
     public func claim(
-        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: @escaping @Sendable ([Message]) -> DispatchResults
+        limit: Int,
+        nowMs: Int64,
+        leaseMs: Int64,
+        sendNow: @escaping @Sendable ([Message]) -> DispatchResults
     ) async throws -> (claimed: [Message], sentNow: Int) {
         try await committer.run(weight: limit * 2) { db in
             try Self.claim(limit: limit, nowMs: nowMs, leaseMs: leaseMs, sendNow: sendNow, db)
@@ -20,7 +23,11 @@ extension SQLiteStore {
     }
 
     static func claim(
-        limit: Int, nowMs: Int64, leaseMs: Int64, sendNow: (([Message]) -> DispatchResults)?, _ db: Database
+        limit: Int,
+        nowMs: Int64,
+        leaseMs: Int64,
+        sendNow: (([Message]) -> DispatchResults)?,
+        _ db: Database
     ) throws -> (claimed: [Message], sentNow: Int) {
         // Select through the queue index, then mark them by primary key, set-based (see ValuesList).
         var claimed: [Message] = []
@@ -30,8 +37,10 @@ extension SQLiteStore {
                 sql: """
                     SELECT \(Self.messageColumns) FROM messages
                     WHERE status = \(MessageStatus.queued.sql) AND not_before <= ? ORDER BY priority, not_before LIMIT ?
-                    """),
-            arguments: [nowMs, limit])
+                    """
+            ),
+            arguments: [nowMs, limit]
+        )
         while let row = try rows.next() { claimed.append(Self.message(row)) }
         guard !claimed.isEmpty else { return ([], 0) }
         var sentNow = 0
@@ -49,12 +58,14 @@ extension SQLiteStore {
         for i in claimed.indices { claimed[i].status = .submitting }
         let leaseUntil = nowMs + leaseMs
         try ValuesList.run(
-            claimed, db,
+            claimed,
+            db,
             sql: Self.claimMarkSQL,
             bind: { s, m in
                 s.bind(m.id)
                 s.bind(leaseUntil)
-            })
+            }
+        )
         claimed.sort { ($0.priority, $0.notBeforeMs, $0.id) < ($1.priority, $1.notBeforeMs, $1.id) }
         return (claimed, sentNow)
     }
@@ -82,7 +93,8 @@ extension SQLiteStore {
         }
         var changed = Set<Int64>()
         try ValuesList.run(
-            masked, db,
+            masked,
+            db,
             sql: Self.applySQL,
             bind: { s, row in
                 let (u, from) = row
@@ -93,7 +105,8 @@ extension SQLiteStore {
                 s.bind(u.atMs)
                 s.bind(from)
             },
-            result: { changed.insert(sqlite3_column_int64($0, 0)) })
+            result: { changed.insert(sqlite3_column_int64($0, 0)) }
+        )
         let applied = updates.filter { changed.contains($0.id) }
         try recordEvents(applied, db)
         return applied
@@ -101,7 +114,9 @@ extension SQLiteStore {
 
     /// Failures and expiries get an event with their reason.
     static func recordEvents(_ applied: [StatusUpdate], _ db: Database) throws {
-        let event = try db.cachedStatement(sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)")
+        let event = try db.cachedStatement(
+            sql: "INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)"
+        )
         for u in applied where u.status == .failed || u.status == .expired {
             try FastStatement.run(event, db) { s in
                 s.bind(u.id)
@@ -125,7 +140,8 @@ extension SQLiteStore {
             sql: """
                 UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL, not_before = ?
                 WHERE id = ? AND status = \(MessageStatus.submitting.sql)
-                """)
+                """
+        )
         for (id, at) in retry {
             try FastStatement.run(requeue, db) {
                 $0.bind(at)
@@ -141,7 +157,8 @@ extension SQLiteStore {
                     UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL
                     WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
                     """,
-                arguments: [nowMs])
+                arguments: [nowMs]
+            )
             return db.changesCount
         }
     }
@@ -156,7 +173,8 @@ extension SQLiteStore {
     public func heartbeat(nowMs: Int64, staleMs: Int64) async throws -> Int { 1 }
 
     /// The only node: every slot is free for it.
-    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int {
+    public func leaseBindSlots(channel: String, want: Int, total: Int, nowMs: Int64, untilMs: Int64) async throws -> Int
+    {
         max(0, min(want, total))
     }
 
@@ -171,11 +189,16 @@ extension SQLiteStore {
                     WHERE status = \(MessageStatus.queued.sql) AND expires_at IS NOT NULL AND expires_at <= ?
                     LIMIT 10000
                     """,
-                arguments: [nowMs])
+                arguments: [nowMs]
+            )
             let updates = ids.map {
                 StatusUpdate(
-                    id: $0, status: .expired, errorCode: "EXPIRED",
-                    errorDescription: "The validity period ended before the message could be sent", atMs: nowMs)
+                    id: $0,
+                    status: .expired,
+                    errorCode: "EXPIRED",
+                    errorDescription: "The validity period ended before the message could be sent",
+                    atMs: nowMs
+                )
             }
             return try Self.apply(updates, db)
         }
@@ -191,9 +214,15 @@ extension SQLiteStore {
             let changed = try Row.fetchCursor(db.cachedStatement(sql: Self.applyDueSQL), arguments: [nowMs, limit])
             var applied: [StatusUpdate] = []
             while let row = try changed.next() {
-                applied.append(StatusUpdate(
-                    id: row[0], status: MessageStatus(rawValue: row[1]) ?? .delivered, errorCode: row[2], errorDescription: row[3],
-                    atMs: row[4] ?? nowMs))
+                applied.append(
+                    StatusUpdate(
+                        id: row[0],
+                        status: MessageStatus(rawValue: row[1]) ?? .delivered,
+                        errorCode: row[2],
+                        errorDescription: row[3],
+                        atMs: row[4] ?? nowMs
+                    )
+                )
             }
             try Self.recordEvents(applied, db)
             applied.sort { ($0.atMs, $0.id) < ($1.atMs, $1.id) }
@@ -202,9 +231,14 @@ extension SQLiteStore {
     }
 
     /// For each status, the states it may be reached from as a bit mask (bit n = raw value n; 0: from none).
-    static let reachableFrom = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { target in
-        (target, MessageStatus.allCases.filter { $0.canMove(to: target) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue })
-    })
+    static let reachableFrom = Dictionary(
+        uniqueKeysWithValues: MessageStatus.allCases.map { target in
+            (
+                target,
+                MessageStatus.allCases.filter { $0.canMove(to: target) }.reduce(Int64(0)) { $0 | 1 << $1.rawValue }
+            )
+        }
+    )
 
     /// The states each final outcome may be reached from, as bit masks (see `apply`), spelled out as a CASE.
     static let applyDueSQL: String = {
@@ -261,12 +295,21 @@ extension SQLiteStore {
             arguments.append(limit)
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM sandbox_inbox \(filter) ORDER BY received_at DESC, rowid DESC LIMIT ?",
-                arguments: StatementArguments(arguments))
+                db,
+                sql: "SELECT * FROM sandbox_inbox \(filter) ORDER BY received_at DESC, rowid DESC LIMIT ?",
+                arguments: StatementArguments(arguments)
+            )
             return rows.map {
                 SandboxEntry(
-                    messageId: $0["message_id"], account: $0["account"], to: $0["recipient"], from: $0["sender"],
-                    text: $0["body"], segments: $0["segments"], receivedAtMs: $0["received_at"], outcome: $0["outcome"])
+                    messageId: $0["message_id"],
+                    account: $0["account"],
+                    to: $0["recipient"],
+                    from: $0["sender"],
+                    text: $0["body"],
+                    segments: $0["segments"],
+                    receivedAtMs: $0["received_at"],
+                    outcome: $0["outcome"]
+                )
             }
         }
     }

@@ -20,15 +20,20 @@ extension SQLiteStore {
     }
 
     public func masterKeyFingerprint() async throws -> String? {
-        try readNow { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'") }
+        try readNow { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'")
+        }
     }
 
     public func recordMasterKeyFingerprint(_ fingerprint: String) async throws -> String {
         try await committer.run { db in
             try db.execute(
-                sql: "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', ?) ON CONFLICT (name) DO NOTHING",
-                arguments: [fingerprint])
-            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'") ?? fingerprint
+                sql:
+                    "INSERT INTO settings (name, value) VALUES ('master_key_fingerprint', ?) ON CONFLICT (name) DO NOTHING",
+                arguments: [fingerprint]
+            )
+            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'master_key_fingerprint'")
+                ?? fingerprint
         }
     }
 
@@ -40,8 +45,14 @@ extension SQLiteStore {
     func accessKey(_ row: Row) throws -> AccessKeyRecord {
         let sealed: [UInt8] = Array(row["secret"] as Data)
         return AccessKeyRecord(
-            id: row["id"], secret: try secrets.open(sealed), account: row["account"], name: row["name"],
-            enabled: row["enabled"], policy: row["policy"], createdAtMs: row["created_at"])
+            id: row["id"],
+            secret: try secrets.open(sealed),
+            account: row["account"],
+            name: row["name"],
+            enabled: row["enabled"],
+            policy: row["policy"],
+            createdAtMs: row["created_at"]
+        )
     }
 
     public func putAccessKey(_ key: AccessKeyRecord) async throws {
@@ -52,7 +63,8 @@ extension SQLiteStore {
                     INSERT OR REPLACE INTO access_keys (id, secret, account, name, enabled, policy, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [key.id, sealed, key.account, key.name, key.enabled, key.policy, key.createdAtMs])
+                arguments: [key.id, sealed, key.account, key.name, key.enabled, key.policy, key.createdAtMs]
+            )
         }
         keyCache.invalidate()
     }
@@ -77,16 +89,24 @@ extension SQLiteStore {
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {
         try readNow { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM templates WHERE account = ? AND code = ?", arguments: [account, code])
-                .map(Self.template)
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM templates WHERE account = ? AND code = ?",
+                arguments: [account, code]
+            )
+            .map(Self.template)
         }
     }
 
     public func templates(account: String?) async throws -> [TemplateRecord] {
         try readNow { db in
             if let account {
-                return try Row.fetchAll(db, sql: "SELECT * FROM templates WHERE account = ? ORDER BY code", arguments: [account])
-                    .map(Self.template)
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM templates WHERE account = ? ORDER BY code",
+                    arguments: [account]
+                )
+                .map(Self.template)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM templates ORDER BY account, code").map(Self.template)
         }
@@ -96,7 +116,8 @@ extension SQLiteStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO templates (account, code, body, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [t.account, t.code, t.text, t.createdAtMs])
+                arguments: [t.account, t.code, t.text, t.createdAtMs]
+            )
         }
     }
 

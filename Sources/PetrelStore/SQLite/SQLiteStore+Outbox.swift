@@ -7,8 +7,11 @@ extension SQLiteStore {
         let rows = try readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY name") }
         return try rows.map { row in
             AccountRecord(
-                name: row["name"], receiptURL: row["receipt_url"],
-                webhookSecret: try secrets.open(Array(row["webhook_secret"] as Data)), updatedAtMs: row["updated_at"])
+                name: row["name"],
+                receiptURL: row["receipt_url"],
+                webhookSecret: try secrets.open(Array(row["webhook_secret"] as Data)),
+                updatedAtMs: row["updated_at"]
+            )
         }
     }
 
@@ -16,8 +19,10 @@ extension SQLiteStore {
         let sealed = Data(try secrets.seal(account.webhookSecret))
         try await committer.run(weight: 1) { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (?, ?, ?, ?)",
-                arguments: [account.name, account.receiptURL, sealed, account.updatedAtMs])
+                sql:
+                    "INSERT OR REPLACE INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [account.name, account.receiptURL, sealed, account.updatedAtMs]
+            )
         }
     }
 
@@ -30,8 +35,10 @@ extension SQLiteStore {
                         FROM receipt_outbox o JOIN messages m ON m.id = o.message_id
                         WHERE o.state = 0 AND o.account = ? AND o.next_at <= ?
                         ORDER BY o.next_at, o.id LIMIT ?
-                        """),
-                arguments: [account, nowMs, limit])
+                        """
+                ),
+                arguments: [account, nowMs, limit]
+            )
             var out: [OutboxReceipt] = []
             while let row = try rows.next() { out.append(Self.outboxReceipt(row)) }
             return out
@@ -41,7 +48,9 @@ extension SQLiteStore {
     public func leaseReceipts(ids: [Int64], nowMs: Int64, untilMs: Int64) async throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
         return try await committer.run(weight: ids.count) { db in
-            let lease = try db.cachedStatement(sql: "UPDATE receipt_outbox SET next_at = ? WHERE id = ? AND state = 0 AND next_at <= ?")
+            let lease = try db.cachedStatement(
+                sql: "UPDATE receipt_outbox SET next_at = ? WHERE id = ? AND state = 0 AND next_at <= ?"
+            )
             var taken = Set<Int64>()
             for id in ids {
                 try lease.execute(arguments: [untilMs, id, nowMs])
@@ -63,7 +72,9 @@ extension SQLiteStore {
         guard !retries.isEmpty else { return }
         try await committer.run(weight: retries.count) { db in
             let update = try db.cachedStatement(
-                sql: "UPDATE receipt_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 0")
+                sql:
+                    "UPDATE receipt_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 0"
+            )
             for r in retries { try update.execute(arguments: [r.nextAtMs, r.error, r.id]) }
         }
     }
@@ -72,7 +83,8 @@ extension SQLiteStore {
         guard !ids.isEmpty else { return }
         try await committer.run(weight: ids.count) { db in
             let park = try db.cachedStatement(
-                sql: "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = ? WHERE id = ?")
+                sql: "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = ? WHERE id = ?"
+            )
             for id in ids { try park.execute(arguments: [error, id]) }
         }
     }
@@ -98,7 +110,8 @@ extension SQLiteStore {
                     UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = ?, created_at = ?
                     WHERE state = 1 AND (? IS NULL OR account = ?)
                     """,
-                arguments: [nowMs, nowMs, account, account])
+                arguments: [nowMs, nowMs, account, account]
+            )
             return db.changesCount
         }
     }
@@ -114,7 +127,11 @@ extension SQLiteStore {
                       AND (? IS NULL OR done_at >= ?)
                     ORDER BY id
                     """,
-                arguments: [nowMs, nowMs, f.account, f.account, f.messageId, f.messageId, f.taskId, f.taskId, f.sinceMs, f.sinceMs])
+                arguments: [
+                    nowMs, nowMs, f.account, f.account, f.messageId, f.messageId, f.taskId, f.taskId, f.sinceMs,
+                    f.sinceMs,
+                ]
+            )
             return db.changesCount
         }
     }
@@ -122,7 +139,9 @@ extension SQLiteStore {
     public func outboxCounts() async throws -> OutboxCounts {
         try await readAside { db in
             let row = try Row.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox")
+                db,
+                sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox"
+            )
             return OutboxCounts(pending: row?[0] ?? 0, parked: row?[1] ?? 0)
         }
     }
@@ -130,8 +149,11 @@ extension SQLiteStore {
     public func outboxCounts(account: String) async throws -> OutboxCounts {
         try await readAside { db in
             let row = try Row.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox WHERE account = ?",
-                arguments: [account])
+                db,
+                sql:
+                    "SELECT COALESCE(SUM(state = 0), 0), COALESCE(SUM(state = 1), 0) FROM receipt_outbox WHERE account = ?",
+                arguments: [account]
+            )
             return OutboxCounts(pending: row?[0] ?? 0, parked: row?[1] ?? 0)
         }
     }
@@ -141,7 +163,12 @@ extension SQLiteStore {
     /// Five outbox columns, then the message's columns.
     static func outboxReceipt(_ row: Row) -> OutboxReceipt {
         OutboxReceipt(
-            id: row[0], account: row[1], message: message(row, at: 5),
-            attempts: row[2], createdAtMs: row[3], lastError: row[4])
+            id: row[0],
+            account: row[1],
+            message: message(row, at: 5),
+            attempts: row[2],
+            createdAtMs: row[3],
+            lastError: row[4]
+        )
     }
 }

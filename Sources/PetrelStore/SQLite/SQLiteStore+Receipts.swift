@@ -20,11 +20,13 @@ extension SQLiteStore {
 
     /// The single-part messages each receipt names exactly (receipt index, message id, status).
     static func singlePartMessages(
-        _ receipts: [CarrierReceipt], _ db: Database
+        _ receipts: [CarrierReceipt],
+        _ db: Database
     ) throws -> [(index: Int, id: Int64, status: MessageStatus?)] {
         var rows: [(index: Int, id: Int64, status: MessageStatus?)] = []
         try ValuesList.run(
-            receipts.indices, db,
+            receipts.indices,
+            db,
             sql: Self.receiptLookupSQL,
             bind: { s, i in
                 s.bind(i)
@@ -32,10 +34,14 @@ extension SQLiteStore {
                 s.bind(CarrierID.normalize(receipts[i].carrierId))
             },
             result: { row in
-                rows.append((
-                    Int(sqlite3_column_int64(row, 0)), sqlite3_column_int64(row, 1),
-                    MessageStatus(rawValue: Int(sqlite3_column_int64(row, 2)))))
-            })
+                rows.append(
+                    (
+                        Int(sqlite3_column_int64(row, 0)), sqlite3_column_int64(row, 1),
+                        MessageStatus(rawValue: Int(sqlite3_column_int64(row, 2)))
+                    )
+                )
+            }
+        )
         return rows
     }
 
@@ -60,7 +66,8 @@ extension SQLiteStore {
             sql: """
                 SELECT rowid, channel, carrier_id, status, error_code, received_at FROM orphan_receipts
                 WHERE channel = ? AND carrier_id = ?
-                """)
+                """
+        )
         var orphans: [ReceiptMatcher.Orphan] = []
         for record in records {
             for p in record.parts {
@@ -78,8 +85,13 @@ extension SQLiteStore {
         ReceiptMatcher.Orphan(
             key: row[0],
             receipt: CarrierReceipt(
-                channel: row[1], carrierId: row[2], status: MessageStatus(rawValue: row[3]) ?? .failed,
-                errorCode: row[4], atMs: row[5]))
+                channel: row[1],
+                carrierId: row[2],
+                status: MessageStatus(rawValue: row[3]) ?? .failed,
+                errorCode: row[4],
+                atMs: row[5]
+            )
+        )
     }
 
     static let receiptLookupSQL = ValuesList.SQL { k in
@@ -101,7 +113,8 @@ struct SQLiteReceiptLookups: ReceiptLookups {
             sql: """
                 SELECT id, status FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != ''
                 ORDER BY id LIMIT 1
-                """)
+                """
+        )
         return try Row.fetchOne(lookup, arguments: [channel, storedID]).map { ($0[0], MessageStatus(rawValue: $0[1])) }
     }
 
@@ -110,7 +123,8 @@ struct SQLiteReceiptLookups: ReceiptLookups {
             sql: """
                 SELECT message_id, part, total FROM message_parts WHERE channel = ? AND carrier_id = ?
                 ORDER BY sent_at DESC LIMIT 1
-                """)
+                """
+        )
         return try Row.fetchOne(lookup, arguments: [channel, storedID]).map {
             ReceiptMatcher.StoredPart(messageId: $0[0], part: $0[1], total: $0[2])
         }
@@ -122,7 +136,8 @@ struct SQLiteReceiptLookups: ReceiptLookups {
                 sql: """
                     UPDATE message_parts SET status = ?, error_code = ?, done_at = ?
                     WHERE message_id = ? AND part = ? AND status = \(MessageStatus.sent.rawValue)
-                    """),
+                    """
+            ),
             db
         ) { s in
             s.bind(r.status.rawValue)
@@ -151,8 +166,10 @@ struct SQLiteReceiptLookups: ReceiptLookups {
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM messages WHERE channel = ? AND carrier_id = ? AND carrier_id != '')
                         OR EXISTS (SELECT 1 FROM message_parts WHERE channel = ? AND carrier_id = ?)
-                    """),
-            arguments: [channel, storedID, channel, storedID]) == true
+                    """
+            ),
+            arguments: [channel, storedID, channel, storedID]
+        ) == true
     }
 
     func keepOrphan(_ r: CarrierReceipt) throws {

@@ -24,7 +24,8 @@ extension SQLiteStore {
         guard !records.isEmpty else { return }
         // Single-part messages (most) set-based; the id goes on the message row (indexed for receipts).
         try ValuesList.run(
-            records.lazy.filter { $0.parts.count <= 1 }, db,
+            records.lazy.filter { $0.parts.count <= 1 },
+            db,
             sql: Self.markSentSQL[from]!,
             bind: { s, r in
                 let receipt = r.scheduledReceipt
@@ -36,7 +37,8 @@ extension SQLiteStore {
                 s.bind(receipt.map { Int64($0.status.rawValue) })
                 s.bind(receipt?.errorCode)
                 s.bind(receipt?.errorDescription)
-            })
+            }
+        )
         // Several parts: each part has its row, written only if the message was still being submitted.
         let update = try db.cachedStatement(
             sql: """
@@ -44,7 +46,8 @@ extension SQLiteStore {
                 SET status = \(MessageStatus.sent.sql), sent_at = ?, channel = ?, carrier_id = '', lease_until = NULL,
                     receipt_due = ?, receipt_status = ?, receipt_code = ?, receipt_desc = ?
                 WHERE id = ? AND status = \(from.rawValue)
-                """)
+                """
+        )
         for r in records where r.parts.count > 1 {
             let receipt = r.scheduledReceipt
             try FastStatement.run(update, db) { s in
@@ -67,7 +70,8 @@ extension SQLiteStore {
             sql: """
                 INSERT OR REPLACE INTO message_parts (message_id, part, total, channel, carrier_id, status, sent_at)
                 VALUES (?, ?, ?, ?, ?, 2, ?)
-                """)
+                """
+        )
         for p in r.parts {
             try FastStatement.run(insert, db) { s in
                 s.bind(r.id)
@@ -82,7 +86,8 @@ extension SQLiteStore {
 
     static func insertInbox(_ entries: [SandboxEntry], _ db: Database) throws {
         try ValuesList.run(
-            entries, db,
+            entries,
+            db,
             sql: Self.insertInboxSQL,
             bind: { s, e in
                 s.bind(e.messageId)
@@ -93,7 +98,8 @@ extension SQLiteStore {
                 s.bind(e.segments)
                 s.bind(e.receivedAtMs)
                 s.bind(e.outcome)
-            })
+            }
+        )
     }
 
     public func acceptedParts(messageIds: [Int64]) async throws -> [Int64: Set<Int>] {
@@ -117,19 +123,24 @@ extension SQLiteStore {
     }
 
     /// By the state the messages are marked sent from.
-    static let markSentSQL = Dictionary(uniqueKeysWithValues: MessageStatus.allCases.map { from in
-        (from, ValuesList.SQL { k in
-            """
-            WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
-                VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
-            UPDATE messages SET status = \(MessageStatus.sent.sql), sent_at = r.sent_at, channel = r.channel,
-                carrier_id = r.carrier_id,
-                lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
-                receipt_desc = r.due_desc
-            FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)
-            """
-        })
-    })
+    static let markSentSQL = Dictionary(
+        uniqueKeysWithValues: MessageStatus.allCases.map { from in
+            (
+                from,
+                ValuesList.SQL { k in
+                    """
+                    WITH r(id, sent_at, channel, carrier_id, due, due_status, due_code, due_desc) AS (
+                        VALUES \(ValuesList.placeholders(rows: k, columns: 8)))
+                    UPDATE messages SET status = \(MessageStatus.sent.sql), sent_at = r.sent_at, channel = r.channel,
+                        carrier_id = r.carrier_id,
+                        lease_until = NULL, receipt_due = r.due, receipt_status = r.due_status, receipt_code = r.due_code,
+                        receipt_desc = r.due_desc
+                    FROM r WHERE messages.id = r.id AND messages.status = \(from.rawValue)
+                    """
+                }
+            )
+        }
+    )
 
     static let insertInboxSQL = ValuesList.SQL { k in
         """

@@ -16,7 +16,10 @@ public final class SQLiteStore: MessageStore {
     /// Opens (creating if needed) `petrel.sqlite` in `directory` and migrates it.
     public init(directory: String, secrets: SecretBox) throws {
         try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            atPath: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = false
@@ -85,20 +88,27 @@ public final class SQLiteStore: MessageStore {
         // answers for one loop go in one hop), or on the sync thread for a caller on no event loop. Kept for speed:
         // a task per request costs the door more than the write.
         committer.submit(
-            weight: batch.messages.count + 1, { db in try Self.write(batch, db) },
-            home: MultiThreadedEventLoopGroup.currentEventLoop, then: then)
+            weight: batch.messages.count + 1,
+            { db in try Self.write(batch, db) },
+            home: MultiThreadedEventLoopGroup.currentEventLoop,
+            then: then
+        )
     }
 
     static func write(_ batch: WriteBatch, _ db: Database) throws {
         if let nonce = batch.nonce {
-            try FastStatement.run(try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"), db) {
+            try FastStatement.run(
+                try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"),
+                db
+            ) {
                 $0.bind(nonce.hash)
                 $0.bind(nonce.expiresAtMs)
             }
         }
         // Several rows per INSERT (a quarter cheaper per row than one statement each).
         try ValuesList.run(
-            batch.messages, db,
+            batch.messages,
+            db,
             sql: Self.insertMessagesSQL,
             bind: { s, m in
                 s.bind(m.id)
@@ -118,19 +128,22 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.createdAtMs)
                 s.bind(m.notBeforeMs)
                 s.bind(m.expiresAtMs)
-            })
+            }
+        )
         for c in batch.conversions {
             try db.execute(
                 sql: """
                     INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [c.account, c.messageId, c.to, c.delivered, c.conversionTimeMs, c.receivedAtMs])
+                arguments: [c.account, c.messageId, c.to, c.delivered, c.conversionTimeMs, c.receivedAtMs]
+            )
         }
         for d in batch.conversionData {
             try db.execute(
                 sql: "INSERT INTO conversion_data (account, rate, report_time, received_at) VALUES (?, ?, ?, ?)",
-                arguments: [d.account, d.rate, d.reportTimeMs, d.receivedAtMs])
+                arguments: [d.account, d.rate, d.reportTimeMs, d.receivedAtMs]
+            )
         }
         if let progress = batch.campaign { try write(progress, db) }
     }
@@ -147,11 +160,16 @@ public final class SQLiteStore: MessageStore {
     public func events(messageId: Int64) async throws -> [MessageEvent] {
         try readNow { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM message_events WHERE message_id = ? ORDER BY at, rowid", arguments: [messageId]
+                db,
+                sql: "SELECT * FROM message_events WHERE message_id = ? ORDER BY at, rowid",
+                arguments: [messageId]
             ).map { row in
                 MessageEvent(
-                    messageId: row["message_id"], status: MessageStatus(rawValue: row["status"]) ?? .queued,
-                    atMs: row["at"], detail: row["detail"])
+                    messageId: row["message_id"],
+                    status: MessageStatus(rawValue: row["status"]) ?? .queued,
+                    atMs: row["at"],
+                    detail: row["detail"]
+                )
             }
         }
     }
@@ -176,18 +194,36 @@ public final class SQLiteStore: MessageStore {
 
     public func conversions(account: String) async throws -> [ConversionRecord] {
         try readNow { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM conversions WHERE account = ? ORDER BY rowid", arguments: [account]).map {
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM conversions WHERE account = ? ORDER BY rowid",
+                arguments: [account]
+            ).map {
                 ConversionRecord(
-                    account: $0["account"], messageId: $0["message_id"], to: $0["recipient"], delivered: $0["delivered"],
-                    conversionTimeMs: $0["conversion_time"], receivedAtMs: $0["received_at"])
+                    account: $0["account"],
+                    messageId: $0["message_id"],
+                    to: $0["recipient"],
+                    delivered: $0["delivered"],
+                    conversionTimeMs: $0["conversion_time"],
+                    receivedAtMs: $0["received_at"]
+                )
             }
         }
     }
 
     public func conversionData(account: String) async throws -> [ConversionDataRecord] {
         try readNow { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM conversion_data WHERE account = ? ORDER BY rowid", arguments: [account]).map {
-                ConversionDataRecord(account: $0["account"], rate: $0["rate"], reportTimeMs: $0["report_time"], receivedAtMs: $0["received_at"])
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM conversion_data WHERE account = ? ORDER BY rowid",
+                arguments: [account]
+            ).map {
+                ConversionDataRecord(
+                    account: $0["account"],
+                    rate: $0["rate"],
+                    reportTimeMs: $0["report_time"],
+                    receivedAtMs: $0["received_at"]
+                )
             }
         }
     }
@@ -197,13 +233,28 @@ public final class SQLiteStore: MessageStore {
 
     static func message(_ row: Row, at o: Int = 0) -> Message {
         Message(
-            id: row[o], account: row[o + 1], to: row[o + 2], from: row[o + 3], text: row[o + 4],
-            type: MessageType(rawValue: row[o + 5]) ?? .notify, taskId: row[o + 6], requestedChannel: row[o + 7],
-            priority: Priority(rawValue: row[o + 8]) ?? .normal, segments: row[o + 9],
-            encoding: SMSText.Encoding(rawValue: row[o + 10]) ?? .gsm7, status: MessageStatus(rawValue: row[o + 11]) ?? .queued,
-            errorCode: row[o + 12], errorDescription: row[o + 13], createdAtMs: row[o + 14], notBeforeMs: row[o + 15],
-            expiresAtMs: row[o + 16], sentAtMs: row[o + 17], doneAtMs: row[o + 18], channel: row[o + 19],
-            carrierMessageId: row[o + 20])
+            id: row[o],
+            account: row[o + 1],
+            to: row[o + 2],
+            from: row[o + 3],
+            text: row[o + 4],
+            type: MessageType(rawValue: row[o + 5]) ?? .notify,
+            taskId: row[o + 6],
+            requestedChannel: row[o + 7],
+            priority: Priority(rawValue: row[o + 8]) ?? .normal,
+            segments: row[o + 9],
+            encoding: SMSText.Encoding(rawValue: row[o + 10]) ?? .gsm7,
+            status: MessageStatus(rawValue: row[o + 11]) ?? .queued,
+            errorCode: row[o + 12],
+            errorDescription: row[o + 13],
+            createdAtMs: row[o + 14],
+            notBeforeMs: row[o + 15],
+            expiresAtMs: row[o + 16],
+            sentAtMs: row[o + 17],
+            doneAtMs: row[o + 18],
+            channel: row[o + 19],
+            carrierMessageId: row[o + 20]
+        )
     }
 }
 
@@ -227,7 +278,10 @@ extension SQLiteStore {
     public static func statusCounts(directory: String) throws -> [MessageStatus: Int] {
         var config = Configuration()
         config.readonly = true
-        let queue = try DatabaseQueue(path: (directory as NSString).appendingPathComponent("petrel.sqlite"), configuration: config)
+        let queue = try DatabaseQueue(
+            path: (directory as NSString).appendingPathComponent("petrel.sqlite"),
+            configuration: config
+        )
         defer { try? queue.close() }
         return try queue.read { db in
             var result: [MessageStatus: Int] = [:]

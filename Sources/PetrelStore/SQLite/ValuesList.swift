@@ -46,15 +46,23 @@ enum ValuesList {
     /// Runs `sql(k)` once per chunk of `rows`, `bind` filling each chunk's parameters in order; `result` reads
     /// each row the statements return (a SELECT, or an UPDATE … RETURNING).
     static func run<Row>(
-        _ rows: some Collection<Row>, _ db: Database, sql: SQL, bind: (inout FastStatement, Row) -> Void,
+        _ rows: some Collection<Row>,
+        _ db: Database,
+        sql: SQL,
+        bind: (inout FastStatement, Row) -> Void,
         result: (SQLiteStatement) -> Void = { _ in }
     ) throws {
         var next = rows.startIndex
         for k in chunks(rows.count) {
             let end = rows.index(next, offsetBy: k)
-            try FastStatement.query(try db.cachedStatement(sql: sql(k)), db, { s in
-                for row in rows[next..<end] { bind(&s, row) }
-            }, row: result)
+            try FastStatement.query(
+                try db.cachedStatement(sql: sql(k)),
+                db,
+                { s in
+                    for row in rows[next..<end] { bind(&s, row) }
+                },
+                row: result
+            )
             next = end
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,7 +96,9 @@ final class WALSync: @unchecked Sendable {
         if let failure { return .failure(failure) }
         do {
             try openLog()
-            guard fdatasync(fd) == 0 else { throw StoreError.corrupt("fdatasync of \(path) failed: \(String(cString: strerror(errno)))") }
+            guard fdatasync(fd) == 0 else {
+                throw StoreError.corrupt("fdatasync of \(path) failed: \(String(cString: strerror(errno)))")
+            }
             return .success(())
         } catch {
             failure = error
@@ -106,11 +109,15 @@ final class WALSync: @unchecked Sendable {
     /// Opens the log file, again if it was replaced (SQLite deletes it when the last connection closes).
     private func openLog() throws {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw StoreError.corrupt("the write-ahead log \(path) is missing: \(String(cString: strerror(errno)))") }
+        guard stat(path, &st) == 0 else {
+            throw StoreError.corrupt("the write-ahead log \(path) is missing: \(String(cString: strerror(errno)))")
+        }
         if fd >= 0, st.st_ino == inode { return }
         if fd >= 0 { close(fd) }
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.corrupt("cannot open the write-ahead log \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw StoreError.corrupt("cannot open the write-ahead log \(path): \(String(cString: strerror(errno)))")
+        }
         inode = st.st_ino
     }
 }
