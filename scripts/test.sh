@@ -9,6 +9,10 @@ REPO=$(pwd)
 WORK=${PETREL_TEST_WORK:-$REPO/.test-work}
 VENV=$WORK/venv
 
+# Formatting first (seconds): the toolchain's swift-format with .swift-format; `scripts/format.sh` fixes it.
+echo "== swift format lint"
+scripts/format.sh --lint
+
 # System packages: SQLite headers for GRDB (present on this machine kind; installed if missing).
 if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq libsqlite3-dev
