@@ -154,7 +154,7 @@ final class BenchReceiver: Sendable {
         }
     }
 
-    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+    final class Handler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let receiver: BenchReceiver
@@ -182,3 +182,7 @@ final class BenchReceiver: Sendable {
         }
     }
 }
+
+/// Lives on its channel's event loop only (added with `syncOperations`).
+@available(*, unavailable)
+extension BenchReceiver.Handler: Sendable {}
