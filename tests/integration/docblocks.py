@@ -12,6 +12,8 @@ default. An HTML comment right above the fence changes that; it is visible in th
                                                          or $DOCS_MASTER_KEY)
     <!-- docs-test: skip-line PREFIX (why) -->          lines starting with PREFIX are not run
 
+A ```python block runs with the test's Python (the official SDKs installed) after the blocks above it, with `AK`
+and `SECRET` set to the access key `serve` was given; `<!-- docs-test: expect TEXT -->` asks for TEXT in its output.
 A ```yaml block is a config file: `petrel config check` must accept it. `<!-- docs-test: with-previous -->` checks
 it appended to the file's yaml block before it (an example that names a channel the one above defines).
 
@@ -25,6 +27,8 @@ from pathlib import Path
 
 SHELL_TAGS = {"sh", "bash", "shell", "console"}
 CONFIG_TAGS = {"yaml", "yml"}
+PYTHON_TAGS = {"python", "py"}
+PYTHON_PRELUDE = 'import os; AK, SECRET = os.environ["PETREL_ACCESS_KEY_ID"], os.environ["PETREL_ACCESS_KEY_SECRET"]'
 FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)")
 DIRECTIVE = re.compile(r"<!--\s*docs-test:(.*?)-->", re.S)
 LONG_RUNNING = {"serve": "http", "smsc": "port"}
@@ -42,6 +46,7 @@ class Block:
     replacements: list = field(default_factory=list)
     skip_lines: list = field(default_factory=list)   # (prefix, reason)
     with_previous: bool = False
+    expect: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
     @property
@@ -80,7 +85,7 @@ def blocks_of(text, name):
             i += 1
         i += 1
         is_commands = tag in SHELL_TAGS or (tag == "" and any(t.startswith("$ ") for _, t in body))
-        if is_commands or tag in CONFIG_TAGS:
+        if is_commands or tag in CONFIG_TAGS or tag in PYTHON_TAGS:
             block = Block(name, start + 1, tag or "console", body)
             apply_directives(block, directives_above(lines, start))
             blocks.append(block)
@@ -112,6 +117,8 @@ def apply_directives(block, directives):
                 block.errors.append("`skip` needs a reason in parentheses")
         elif word == "synopsis":
             block.mode = "synopsis"
+        elif word == "expect" and rest:
+            block.expect.append(rest)
         elif word == "with-previous":
             block.with_previous = True
         elif word == "alone":
@@ -224,6 +231,9 @@ def script_for(blocks, ports, logs):
     failure names the doc's file, line and command; servers started by a block run until the script ends."""
     out = [PRELUDE, f"DOCS_LOGS={shlex.quote(str(logs))}"]
     for block in blocks:
+        if block.tag in PYTHON_TAGS:
+            out += python_step(block, ports)
+            continue
         for c in commands_of(block):
             shown = c.text.split("\n", 1)[0]
             out.append(f"DOCS_AT={shlex.quote(f'{block.file}:{c.line}')}; DOCS_CMD={shlex.quote(shown)}")
@@ -251,6 +261,17 @@ def script_for(blocks, ports, logs):
                 out.append(text)
         out.append(f"echo 'docs-test: done {block.where}'")
     return "\n".join(out) + "\n"
+
+
+def python_step(block, ports):
+    source = PYTHON_PRELUDE + "\n" + rewrite(block.text, block, ports)
+    return [f"DOCS_AT={shlex.quote(block.where)}; DOCS_CMD='the python block'",
+            f"\"$DOCS_PYTHON\" - > \"$DOCS_LOGS/out\" 2>&1 <<'DOCS_PYTHON_END' || "
+            '{ docs_rc=$?; cat "$DOCS_LOGS/out"; docs_fail $docs_rc; exit $docs_rc; }',
+            source + "DOCS_PYTHON_END",
+            'cat "$DOCS_LOGS/out"',
+            'docs_expect "$DOCS_LOGS/out" ' + " ".join(shlex.quote(e) for e in block.expect),
+            f"echo 'docs-test: done {block.where}'"]
 
 
 def synopsis_of(block):

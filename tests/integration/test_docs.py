@@ -11,6 +11,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -115,6 +116,7 @@ def run_blocks(blocks, tmp_path, bin_dir):
         "PETREL_ACCESS_KEY_ID": "docsAccessKeyId",
         "PETREL_ACCESS_KEY_SECRET": "docsAccessKeySecret0123",
         "DOCS_MASTER_KEY": secrets.token_hex(32),
+        "DOCS_PYTHON": sys.executable,
     })
     database = None
     if any("$DOCS_POSTGRES" in new for b in blocks for _, new in b.replacements):
