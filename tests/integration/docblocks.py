@@ -11,6 +11,8 @@ default. An HTML comment right above the fence changes that; it is visible in th
                                                          $DOCS_POSTGRES, a fresh database on the suite's PostgreSQL,
                                                          or $DOCS_MASTER_KEY)
     <!-- docs-test: skip-line PREFIX (why) -->          lines starting with PREFIX are not run
+    <!-- docs-test: fails PREFIX -->                    commands starting with PREFIX must exit non-zero (a
+                                                         refusal the doc shows); their output is still checked
 
 A ```python block runs with the test's Python (the official SDKs installed) after the blocks above it, with `AK`
 and `SECRET` set to the access key `serve` was given; `<!-- docs-test: expect TEXT -->` asks for TEXT in its output.
@@ -47,6 +49,7 @@ class Block:
     skip_lines: list = field(default_factory=list)   # (prefix, reason)
     with_previous: bool = False
     expect: list = field(default_factory=list)
+    fails: list = field(default_factory=list)        # prefixes of commands that must exit non-zero
     errors: list = field(default_factory=list)
 
     @property
@@ -117,6 +120,8 @@ def apply_directives(block, directives):
                 block.errors.append("`skip` needs a reason in parentheses")
         elif word == "synopsis":
             block.mode = "synopsis"
+        elif word == "fails" and rest:
+            block.fails.append(rest)
         elif word == "expect" and rest:
             block.expect.append(rest)
         elif word == "with-previous":
@@ -251,10 +256,15 @@ def script_for(blocks, ports, logs):
                 log = f'"$DOCS_LOGS/{c.line}.log"'
                 out.append(f"{text} > {log} 2>&1 &")
                 out.append(f"DOCS_PIDS+=($!); docs_wait {kind} {address} $! {log}")
-            elif c.expected:
+            elif c.expected or any(c.text.lstrip().startswith(f) for f in block.fails):
                 pieces = [p.strip() for e in c.expected for p in re.split(r"…|\.\.\.", e) if p.strip()]
-                out.append(f"{{ {text}\n}} > \"$DOCS_LOGS/out\" 2>&1 || "
-                           '{ docs_rc=$?; cat "$DOCS_LOGS/out"; docs_fail $docs_rc; exit $docs_rc; }')
+                if any(c.text.lstrip().startswith(f) for f in block.fails):
+                    out.append(f"{{ {text}\n}} > \"$DOCS_LOGS/out\" 2>&1 && "
+                               '{ cat "$DOCS_LOGS/out"; echo "docs-test: $DOCS_AT: exited 0, but the doc shows it '
+                               'refused: $DOCS_CMD" >&2; exit 1; } || true')
+                else:
+                    out.append(f"{{ {text}\n}} > \"$DOCS_LOGS/out\" 2>&1 || "
+                               '{ docs_rc=$?; cat "$DOCS_LOGS/out"; docs_fail $docs_rc; exit $docs_rc; }')
                 out.append('cat "$DOCS_LOGS/out"')
                 out.append('docs_expect "$DOCS_LOGS/out" ' + " ".join(shlex.quote(p) for p in pieces))
             else:

@@ -98,6 +98,20 @@ def test_console_output_the_doc_shows_is_checked(tmp_path, bin_dir):
     assert 'docs-test: bad.md:2: the output lacks "c.yaml: FINE (listen 127.0.0.1:9,"' in output
 
 
+def test_a_refusal_the_doc_shows_must_happen(tmp_path, bin_dir):
+    doc = "<!-- docs-test: fails petrel config check -->\n```console\n$ petrel config check {}\n{}\n```\n"
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "scratch" / "bad.yaml").write_text("nope: 1\n")
+    (tmp_path / "scratch" / "good.yaml").write_text("listen: 127.0.0.1:9\n")
+    refused = doc.format("bad.yaml", "unknown config key nope")
+    code, output = run_blocks(docblocks.blocks_of(refused, "a.md"), tmp_path, bin_dir)
+    assert code == 0, output
+    accepted = doc.format("good.yaml", "")
+    code, output = run_blocks(docblocks.blocks_of(accepted, "b.md"), tmp_path, bin_dir)
+    assert code != 0
+    assert "docs-test: b.md:3: exited 0, but the doc shows it refused: petrel config check good.yaml" in output
+
+
 def run_blocks(blocks, tmp_path, bin_dir):
     """Runs the blocks as one bash script in tmp_path/scratch; (exit code, output)."""
     built(bin_dir / "petrel")
