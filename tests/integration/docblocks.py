@@ -25,7 +25,6 @@ after one are output the command must print (`…` stands for anything: each pie
 import re
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
 
 SHELL_TAGS = {"sh", "bash", "shell", "console"}
 CONFIG_TAGS = {"yaml", "yml"}
@@ -221,7 +220,7 @@ docs_wait() {  # KIND ADDRESS PID LOG: until the server answers (GET /healthz, o
     done
     echo "docs-test: $DOCS_AT: did not answer on $2 within 60 s: $DOCS_CMD" >&2; cat "$4" >&2; return 1
 }
-docs_expect() {  # OUTPUT-FILE PIECE…: the doc's output, in order of the pieces on its line
+docs_expect() {  # OUTPUT-FILE PIECE…: each piece of the output the doc shows must be in the file
     local out=$1; shift
     for piece in "$@"; do
         grep -qF -- "$piece" "$out" && continue
@@ -242,35 +241,35 @@ def script_for(blocks, ports, logs):
         for c in commands_of(block):
             shown = c.text.split("\n", 1)[0]
             out.append(f"DOCS_AT={shlex.quote(f'{block.file}:{c.line}')}; DOCS_CMD={shlex.quote(shown)}")
-            skipped = [why for prefix, why in block.skip_lines if c.text.lstrip().startswith(prefix)]
-            if skipped:
-                out.append(f'echo "docs-test: $DOCS_AT: not run ({skipped[0]}): $DOCS_CMD"')
-                continue
-            text = rewrite(c.text, block, ports)
-            server = long_running(text, ports)
-            if server:
-                kind, address = server
-                text = re.sub(r"\s+#[^'\"]*$", "", text)
-                if "--listen" not in text.split():
-                    text = text.replace(" serve", f" serve --listen {address}", 1)
-                log = f'"$DOCS_LOGS/{c.line}.log"'
-                out.append(f"{text} > {log} 2>&1 &")
-                out.append(f"DOCS_PIDS+=($!); docs_wait {kind} {address} $! {log}")
-            elif c.expected or any(c.text.lstrip().startswith(f) for f in block.fails):
-                pieces = [p.strip() for e in c.expected for p in re.split(r"…|\.\.\.", e) if p.strip()]
-                if any(c.text.lstrip().startswith(f) for f in block.fails):
-                    out.append(f"{{ {text}\n}} > \"$DOCS_LOGS/out\" 2>&1 && "
-                               '{ cat "$DOCS_LOGS/out"; echo "docs-test: $DOCS_AT: exited 0, but the doc shows it '
-                               'refused: $DOCS_CMD" >&2; exit 1; } || true')
-                else:
-                    out.append(f"{{ {text}\n}} > \"$DOCS_LOGS/out\" 2>&1 || "
-                               '{ docs_rc=$?; cat "$DOCS_LOGS/out"; docs_fail $docs_rc; exit $docs_rc; }')
-                out.append('cat "$DOCS_LOGS/out"')
-                out.append('docs_expect "$DOCS_LOGS/out" ' + " ".join(shlex.quote(p) for p in pieces))
-            else:
-                out.append(text)
+            out += command_step(c, block, ports)
         out.append(f"echo 'docs-test: done {block.where}'")
     return "\n".join(out) + "\n"
+
+
+def command_step(c, block, ports):
+    skipped = [why for prefix, why in block.skip_lines if c.text.lstrip().startswith(prefix)]
+    if skipped:
+        return [f'echo "docs-test: $DOCS_AT: not run ({skipped[0]}): $DOCS_CMD"']
+    text = rewrite(c.text, block, ports)
+    server = long_running(text, ports)
+    if server:
+        kind, address = server
+        text = re.sub(r"\s+#[^'\"]*$", "", text)   # the doc's comment, which would swallow the redirection
+        if "--listen" not in text.split():
+            text = text.replace(" serve", f" serve --listen {address}", 1)
+        log = f'"$DOCS_LOGS/{c.line}.log"'
+        return [f"{text} > {log} 2>&1 &", f"DOCS_PIDS+=($!); docs_wait {kind} {address} $! {log}"]
+    refused = any(c.text.lstrip().startswith(f) for f in block.fails)
+    if not c.expected and not refused:
+        return [text]
+    pieces = [p.strip() for e in c.expected for p in re.split(r"…|\.\.\.", e) if p.strip()]
+    captured = f'{{ {text}\n}} > "$DOCS_LOGS/out" 2>&1'
+    if refused:
+        run = (captured + ' && { cat "$DOCS_LOGS/out"; echo "docs-test: $DOCS_AT: exited 0, but the doc shows it '
+               'refused: $DOCS_CMD" >&2; exit 1; } || true')
+    else:
+        run = captured + ' || { docs_rc=$?; cat "$DOCS_LOGS/out"; docs_fail $docs_rc; exit $docs_rc; }'
+    return [run, 'cat "$DOCS_LOGS/out"', 'docs_expect "$DOCS_LOGS/out" ' + " ".join(map(shlex.quote, pieces))]
 
 
 def python_step(block, ports):
