@@ -78,6 +78,13 @@ def test_command_blocks_run(group, tmp_path, bin_dir):
     assert done == [b.where for b in blocks]
 
 
+def test_a_mistyped_or_unexplained_directive_is_an_error():
+    doc = "<!-- docs-test: skipp (typo) -->\n```sh\ntrue\n```\n\n<!-- docs-test: skip -->\n```sh\ntrue\n```\n"
+    typo, bare = docblocks.blocks_of(doc, "x.md")
+    assert typo.errors == ["unknown docs-test directive: skipp (typo)"] and typo.mode == "run"
+    assert bare.errors == ["`skip` needs a reason in parentheses"]
+
+
 def test_a_failing_block_names_its_file_line_and_command(tmp_path, bin_dir):
     doc = "Intro\n\n```sh\npetrel smsc --listen 127.0.0.1:2775\npetrel config check missing.yaml\n```\n"
     code, output = run_blocks(docblocks.blocks_of(doc, "x.md"), tmp_path, bin_dir)
