@@ -20,7 +20,7 @@ struct Petrel: AsyncParsableCommand {
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
         subcommands: [
             Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
-            SMSC.self, CampaignCommand.self, BenchMoved.self,
+            SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self, BenchMoved.self,
         ]
     )
 }
