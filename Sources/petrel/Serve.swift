@@ -8,7 +8,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080).")
     var listen: String?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory (default ./petrel-data).")
+    @Option(
+        name: .customLong("data-dir"),
+        help:
+            "Data directory, made if missing (default $PETREL_DATA_DIR, else dataDir of --config, else ./petrel-data)."
+    )
     var dataDir: String?
 
     @Option(help: "Config file (YAML or JSON).")
@@ -41,9 +45,10 @@ struct Serve: AsyncParsableCommand {
             c.logFormat = format
         }
         c.logFormat.bootstrap()
+        // The flag, then the environment, then the file, then the default: as every other command finds it.
         if let dataDir {
             c.dataDir = dataDir
-        } else if config == nil, let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] {
+        } else if let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"], !env.isEmpty {
             c.dataDir = env
         }
         if let store {
