@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import PetrelDelivery
 import PetrelServer
 
 struct Serve: AsyncParsableCommand {
@@ -57,6 +59,10 @@ struct Serve: AsyncParsableCommand {
             c.store = env
         }
         if let nodeName { c.nodeName = nodeName }
-        try await PetrelServer.run(configuration: c)
+        do {
+            try await PetrelServer.run(configuration: c)
+        } catch let error as IOError where "\(error)".hasPrefix("bind(") {
+            throw CLIError(description: NetworkErrorText.listening(error, host: c.host, port: c.port))
+        }
     }
 }

@@ -7,7 +7,7 @@ import subprocess
 
 import requests
 
-from conftest import PETREL, REPO
+from conftest import PETREL, REPO, wait_for
 
 
 def petrel(*args, env=None, cwd=None):
@@ -174,3 +174,35 @@ def test_a_command_naming_an_unknown_account_refuses_it(server):
     assert "acme\tOTP" in server.cli("templates", "list", "--account", "acme").stdout
     server.cli("accounts", "set-receipt-url", "other", "http://127.0.0.1:9/r", "--create-account")
     assert json.loads(server.cli("receipts", "retry", "--account", "other").stdout) == {"Retried": 0}
+
+
+def test_a_port_in_use_is_said_in_a_sentence(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for args in (["serve", "--data-dir", str(tmp_path / "d")], ["smsc"]):
+            r = petrel(*args, "--listen", f"127.0.0.1:{port}")
+            assert r.returncode != 0, r.stdout
+            assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in r.stderr, r.stderr
+            assert "errno" not in r.stderr and "IOError" not in r.stderr, r.stderr
+
+
+def test_a_channel_that_cannot_connect_says_why_in_the_console(make_server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]      # nothing listens once this socket is closed
+    config = {"channels": [{"id": "carrier-a", "type": "smpp", "host": "127.0.0.1", "port": closed,
+                            "systemId": "petrel", "password": "secret"}],
+              "routes": [{"channels": ["carrier-a"]}]}
+    server = make_server(config)
+    console = requests.Session()
+    r = console.post(server.url("/console/api/session"), data={"key_id": server.ak, "key_secret": server.sk}, timeout=10)
+    assert r.status_code == 200, r.text
+    sentence = f"connect failed: the SMSC refused the connection at 127.0.0.1:{closed}"
+
+    def page():
+        text = console.get(server.url("/console/channels"), timeout=10).text
+        return text if sentence in text else None
+    text = wait_for(page, timeout=20)
+    assert "errno" not in text and "NIOConnectionError" not in text
