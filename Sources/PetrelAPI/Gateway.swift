@@ -9,6 +9,22 @@ public struct RPCResponse: Sendable {
     public var action: String
     public var code: String
     public var requestId: String
+
+    public init(
+        status: Int,
+        headers: [(String, String)],
+        body: [UInt8],
+        action: String,
+        code: String,
+        requestId: String
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.action = action
+        self.code = code
+        self.requestId = requestId
+    }
 }
 
 /// The RPC door: decodes parameters, authenticates, authorises, throttles, runs the action, commits its writes

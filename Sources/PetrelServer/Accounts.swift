@@ -2,6 +2,17 @@ public import PetrelStore
 
 /// Account settings: where receipts go and the secret that signs them.
 public enum Accounts {
+    /// The accounts a store knows: "default" (every store's first account) and every account with a key, receipt
+    /// settings or a template (messages are not searched: SQLite has no index by account). Commands that name an
+    /// account refuse others unless told to create one, so that a mistyped name does not become a new, empty one.
+    public static func known(in store: any KeyStore & ReceiptOutbox & TemplateStore) async throws -> Set<String> {
+        var names: Set<String> = ["default"]
+        for key in try await store.accessKeys() { names.insert(key.account) }
+        for account in try await store.accounts() { names.insert(account.name) }
+        for template in try await store.templates(account: nil) { names.insert(template.account) }
+        return names
+    }
+
     /// Sets an account's receipt URL ("" stops pushes). Keeps the account's webhook secret unless `secret` is
     /// given; makes one when the account has none. Returns the account as stored.
     @discardableResult

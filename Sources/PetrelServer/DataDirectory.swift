@@ -4,12 +4,30 @@ public import PetrelStore
 /// Opens the data directory every command shares: the master key, and the store (SQLite inside it, or the
 /// PostgreSQL database `storeURL` names).
 public enum DataDirectory {
+    /// What opening does when there is no store yet. Only `petrel serve` and the commands told to (`keys create
+    /// --init-store`) create one: a mistyped `--data-dir` must not quietly become a second store with its own
+    /// master key.
+    public enum Opening: Sendable {
+        case createIfMissing
+        case existingOnly
+    }
+
+    /// No store where a command looked, said in a sentence that names the place.
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static func openStore(
         path: String,
         storeURL: String? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        opening: Opening = .createIfMissing
     ) async throws -> any MessageStore {
-        try makeDirectory(path)
+        if opening == .existingOnly {
+            try checkExisting(path: path, storeURL: storeURL, environment: environment)
+        } else {
+            try makeDirectory(path)
+        }
         // Twice at most: a second process may write master.key between our look and our write.
         for _ in 0..<2 {
             let key = try MasterKey.find(dataDir: path, environment: environment)
@@ -18,6 +36,15 @@ public enum DataDirectory {
                     try SQLiteStore(directory: path, secrets: key.box)
                 }
             do {
+                // A PostgreSQL database no server has opened yet has no master-key fingerprint.
+                if opening == .existingOnly, storeURL != nil, try await store.masterKeyFingerprint() == nil {
+                    throw Missing(
+                        description: """
+                            the PostgreSQL store (--store or PETREL_STORE) has not been set up by a server yet: \
+                            start `petrel serve` on it once
+                            """
+                    )
+                }
                 if try await key.adopt(by: store) { return store }
                 try await store.close()
             } catch {
@@ -26,6 +53,52 @@ public enum DataDirectory {
             }
         }
         throw MasterKey.Mismatch(description: "\(path)/master.key changed while this process was starting; try again")
+    }
+
+    /// Refuses, naming the path, a data directory without a store or without the store's master key.
+    static func checkExisting(path: String, storeURL: String?, environment: [String: String]) throws {
+        let shown = describe(path)
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if storeURL == nil {
+            guard exists, isDirectory.boolValue else {
+                throw Missing(
+                    description: """
+                        no data directory at \(shown) (from --data-dir, else PETREL_DATA_DIR, else ./petrel-data). \
+                        Give the directory `petrel serve` uses, or start `petrel serve --data-dir \(path)` once to \
+                        make a store there
+                        """
+                )
+            }
+            let file = (path as NSString).appendingPathComponent(SQLiteStore.fileName)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw Missing(
+                    description: """
+                        no Petrel store in \(shown): it has no \(SQLiteStore.fileName) (the directory comes from \
+                        --data-dir, else PETREL_DATA_DIR, else ./petrel-data). Give the directory `petrel serve` \
+                        uses, or start `petrel serve --data-dir \(path)` once to make a store there
+                        """
+                )
+            }
+        }
+        let hasKeyFile = FileManager.default.fileExists(
+            atPath: (path as NSString).appendingPathComponent("master.key")
+        )
+        guard hasKeyFile || !(environment["PETREL_MASTER_KEY"] ?? "").isEmpty else {
+            throw Missing(
+                description: """
+                    no master key: \(shown) has no master.key and PETREL_MASTER_KEY is not set (the data directory \
+                    comes from --data-dir, else PETREL_DATA_DIR, else ./petrel-data). Set PETREL_MASTER_KEY to the \
+                    store's key (64 hex digits), or give the data directory that holds it
+                    """
+            )
+        }
+    }
+
+    /// The path as given, and where it resolves when it is relative (the usual surprise is the working directory).
+    static func describe(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return absolute == path ? path : "\(path) (\(absolute))"
     }
 
     /// Creates the data directory for the service's user alone (0700). An existing directory is left as it is: it

@@ -47,6 +47,7 @@ struct HTTPRoutes {
 
     /// The gateway's answer, counted and logged (both HTTP paths to the RPC door come here).
     func handle(_ rpc: RPCRequest) async -> RPCResponse {
+        if configuration.consoleEnabled, let redirect = Self.consoleRedirect(rpc) { return redirect }
         let answer = await gateway.handle(rpc)
         record(answer)
         return answer
@@ -54,10 +55,28 @@ struct HTTPRoutes {
 
     /// `handle` for the RPC door on the event loop (see `Gateway.handle(_:answer:)`).
     func handle(_ rpc: RPCRequest, answer: @escaping @Sendable (RPCResponse) -> Void) {
+        if configuration.consoleEnabled, let redirect = Self.consoleRedirect(rpc) { return answer(redirect) }
         gateway.handle(rpc) { [self] response in
             record(response)
             answer(response)
         }
+    }
+
+    /// A browser opening the server's address (`GET /` asking for HTML, without an `Action`) goes to the console.
+    /// An SDK's request costs one comparison here: its method is POST, or it does not ask for text/html.
+    static func consoleRedirect(_ rpc: RPCRequest) -> RPCResponse? {
+        guard rpc.method == "GET", let accept = rpc.header("accept"),
+            accept.contains("text/html"), rpc.header("x-acs-action") == nil,
+            !rpc.query.split(separator: "&").contains(where: { $0.hasPrefix("Action=") })
+        else { return nil }
+        return RPCResponse(
+            status: 303,
+            headers: [("Location", "/console"), ("Content-Type", "text/plain; charset=utf-8")],
+            body: Array("See /console\n".utf8),
+            action: "",
+            code: "",
+            requestId: ""
+        )
     }
 
     private func record(_ answer: RPCResponse) {

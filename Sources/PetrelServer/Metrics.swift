@@ -80,6 +80,8 @@ struct MetricsSampler: Service {
             let outbox = try await store.outboxCounts()
             ServerMetrics.gauge("petrel_receipt_outbox", outbox.pending, [("state", "pending")])
             ServerMetrics.gauge("petrel_receipt_outbox", outbox.parked, [("state", "parked")])
+        } catch is CancellationError {
+            // Shutting down: not worth a warning.
         } catch {
             logger.warning("cannot sample store metrics", metadata: ["error": "\(error)"])
         }

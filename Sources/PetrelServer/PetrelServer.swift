@@ -42,11 +42,20 @@ public enum PetrelServer {
         logger: Logger
     ) async throws {
         let clock: @Sendable () -> Int64 = { PetrelServer.now() }
-        if let key = try await AccessKeys.bootstrap(store: store, environment: environment, nowMs: clock()) {
+        let created = try await AccessKeys.bootstrap(store: store, environment: environment, nowMs: clock())
+        if let key = created {
             // Printed once, on the terminal of whoever started the first server; never logged.
             print("Created access key (shown once, keep the secret safe):")
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
         }
+        let signIn =
+            if created != nil {
+                "sign in with the AccessKeyId and AccessKeySecret printed above"
+            } else if !(environment["PETREL_ACCESS_KEY_ID"] ?? "").isEmpty {
+                "sign in with PETREL_ACCESS_KEY_ID and PETREL_ACCESS_KEY_SECRET"
+            } else {
+                "sign in with an access key; `petrel keys create --name NAME` makes one"
+            }
 
         ServerMetrics.bootstrap
         try await Accounts.apply(c.accounts, store: store, nowMs: clock())
@@ -216,6 +225,11 @@ public enum PetrelServer {
                 let port = channel.localAddress?.port ?? c.port
                 let host = c.host.contains(":") ? "[\(c.host)]" : c.host
                 print("Petrel listening on http://\(host):\(port) (data in \(c.dataDir))")
+                if c.consoleEnabled {
+                    // A browser cannot open the wildcard address: show the loopback one instead.
+                    let local = c.host == "0.0.0.0" ? "127.0.0.1" : c.host == "::" ? "[::1]" : host
+                    print("Console: http://\(local):\(port)/console (\(signIn))")
+                }
                 fflush(nil)
             },
             logger: logger

@@ -23,6 +23,8 @@ struct AccountsCommand: AsyncParsableCommand {
         @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
         @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret:
             String?
+        @Flag(name: .customLong("create-account"), help: "Make the account if the store does not have it yet.")
+        var createAccount = false
 
         func run() async throws {
             guard isPlainIdentifier(account, maxLength: 64) else {
@@ -34,8 +36,15 @@ struct AccountsCommand: AsyncParsableCommand {
             if let secret, secret.count < 16 {
                 throw CLIError(description: "--secret must have at least 16 characters")
             }
-            let record = try await withStore(data) {
-                try await Accounts.setReceiptURL(store: $0, account: account, url: url, secret: secret, nowMs: nowMs())
+            let record = try await withStore(data) { store in
+                try await checkAccount(account, in: store, createFlag: createAccount)
+                return try await Accounts.setReceiptURL(
+                    store: store,
+                    account: account,
+                    url: url,
+                    secret: secret,
+                    nowMs: nowMs()
+                )
             }
             print(
                 #"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#
@@ -99,7 +108,10 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 }
                 filter.sinceMs = ms
             }
-            let count = try await withStore(data) { try await $0.replayReceipts(filter, nowMs: nowMs()) }
+            let count = try await withStore(data) { store in
+                if let account { try await checkAccount(account, in: store, createFlag: nil) }
+                return try await store.replayReceipts(filter, nowMs: nowMs())
+            }
             print(#"{"Replayed":\#(count)}"#)
         }
     }
@@ -111,7 +123,11 @@ struct ReceiptsCommand: AsyncParsableCommand {
         @Option(help: "At most this many.") var limit = 1000
 
         func run() async throws {
-            for r in try await withStore(data, { try await $0.parkedReceipts(account: account, limit: limit) }) {
+            let parked = try await withStore(data) { store in
+                if let account { try await checkAccount(account, in: store, createFlag: nil) }
+                return try await store.parkedReceipts(account: account, limit: limit)
+            }
+            for r in parked {
                 print(
                     #"{"ReportId":"\#(r.id)","Account":\#(json(r.account)),"MessageId":"\#(r.message.id)","Attempts":\#(r.attempts),"LastError":\#(json(r.lastError))}"#
                 )
@@ -125,7 +141,10 @@ struct ReceiptsCommand: AsyncParsableCommand {
         @Option(help: "Only this account's.") var account: String?
 
         func run() async throws {
-            let count = try await withStore(data) { try await $0.retryParked(account: account, nowMs: nowMs()) }
+            let count = try await withStore(data) { store in
+                if let account { try await checkAccount(account, in: store, createFlag: nil) }
+                return try await store.retryParked(account: account, nowMs: nowMs())
+            }
             print(#"{"Retried":\#(count)}"#)
         }
     }

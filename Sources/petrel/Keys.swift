@@ -17,6 +17,13 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "A name to recognise the key by.") var name: String
         @Option(help: "The account the key acts for.") var account = "default"
         @Option(help: "A RAM-style policy file (JSON); without one the key has full rights.") var policy: String?
+        @Flag(name: .customLong("create-account"), help: "Make --account if the store does not have it yet.")
+        var createAccount = false
+        @Flag(
+            name: .customLong("init-store"),
+            help: "Make the data directory, store and master key if there are none yet (as `petrel serve` would)."
+        )
+        var initStore = false
 
         func run() async throws {
             var policyText: String?
@@ -36,7 +43,14 @@ struct Keys: AsyncParsableCommand {
                 throw CLIError(description: "--account must be 1 to 64 printable ASCII characters without spaces")
             }
             let key = AccessKeys.make(name: name, account: account, policy: policyText, nowMs: nowMs())
-            try await withStore(data) { try await $0.putAccessKey(key) }
+            do {
+                try await withStore(data, creating: initStore) { store in
+                    try await checkAccount(account, in: store, createFlag: createAccount)
+                    try await store.putAccessKey(key)
+                }
+            } catch let missing as DataDirectory.Missing {
+                throw CLIError(description: "\(missing); or pass --init-store to make a new store there")
+            }
             print(#"{"AccessKeyId":"\#(key.id)","AccessKeySecret":"\#(key.secret)"}"#)
         }
     }
@@ -98,18 +112,5 @@ struct Keys: AsyncParsableCommand {
             guard found else { throw CLIError(description: "no key \(id)") }
             print("deleted \(id)")
         }
-    }
-}
-
-/// Opens the store for one command and always closes it.
-func withStore<T>(_ data: DataDirOption, _ body: (any MessageStore) async throws -> T) async throws -> T {
-    let store = try await DataDirectory.openStore(path: data.path, storeURL: data.storeURL)
-    do {
-        let result = try await body(store)
-        try await store.close()
-        return result
-    } catch {
-        try? await store.close()
-        throw error
     }
 }

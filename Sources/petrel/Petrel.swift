@@ -18,6 +18,7 @@ struct Petrel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
+        version: PetrelVersion.current,
         subcommands: [
             Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
             SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self, BenchMoved.self,
@@ -38,7 +39,8 @@ struct DataDirOption: ParsableArguments {
     var store: String?
 
     var path: String {
-        dataDir ?? ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] ?? "./petrel-data"
+        dataDir ?? ProcessInfo.processInfo.environment["PETREL_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "./petrel-data"
     }
 
     var storeURL: String? {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import PetrelDelivery
 import PetrelSMPP
 import ServiceLifecycle
 import UnixSignals
@@ -45,7 +47,12 @@ struct SMSC: AsyncParsableCommand {
         c.hexIDs = hexIDs
         c.faults = !noFaults
         let server = SMSCServer(configuration: c, logger: Logger(label: "petrel-smsc"))
-        let bound = try await server.start()
+        let bound: Int
+        do {
+            bound = try await server.start()
+        } catch let error as IOError {
+            throw CLIError(description: NetworkErrorText.listening(error, host: c.host, port: port))
+        }
         print("Petrel SMSC listening on \(c.host):\(bound)")
         fflush(nil)
         let service = SMSCService(server: server, summary: summary)

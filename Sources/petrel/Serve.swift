@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import PetrelDelivery
 import PetrelServer
 
 struct Serve: AsyncParsableCommand {
@@ -8,7 +10,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080).")
     var listen: String?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory (default ./petrel-data).")
+    @Option(
+        name: .customLong("data-dir"),
+        help:
+            "Data directory, made if missing (default $PETREL_DATA_DIR, else dataDir of --config, else ./petrel-data)."
+    )
     var dataDir: String?
 
     @Option(help: "Config file (YAML or JSON).")
@@ -41,9 +47,10 @@ struct Serve: AsyncParsableCommand {
             c.logFormat = format
         }
         c.logFormat.bootstrap()
+        // The flag, then the environment, then the file, then the default: as every other command finds it.
         if let dataDir {
             c.dataDir = dataDir
-        } else if config == nil, let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"] {
+        } else if let env = ProcessInfo.processInfo.environment["PETREL_DATA_DIR"], !env.isEmpty {
             c.dataDir = env
         }
         if let store {
@@ -52,6 +59,10 @@ struct Serve: AsyncParsableCommand {
             c.store = env
         }
         if let nodeName { c.nodeName = nodeName }
-        try await PetrelServer.run(configuration: c)
+        do {
+            try await PetrelServer.run(configuration: c)
+        } catch let error as IOError where "\(error)".hasPrefix("bind(") {
+            throw CLIError(description: NetworkErrorText.listening(error, host: c.host, port: c.port))
+        }
     }
 }

@@ -17,6 +17,8 @@ struct Templates: AsyncParsableCommand {
         @Argument(help: "The TemplateCode clients will use.") var code: String
         @Option(help: "The text, with ${variable} placeholders.") var text: String
         @Option(help: "The account the template belongs to.") var account = "default"
+        @Flag(name: .customLong("create-account"), help: "Make --account if the store does not have it yet.")
+        var createAccount = false
 
         func run() async throws {
             guard isPlainIdentifier(code, maxLength: 64) else {
@@ -29,7 +31,10 @@ struct Templates: AsyncParsableCommand {
             }
             guard !text.isEmpty else { throw CLIError(description: "--text must not be empty") }
             let record = TemplateRecord(account: account, code: code, text: text, createdAtMs: nowMs())
-            try await withStore(data) { try await $0.putTemplate(record) }
+            try await withStore(data) { store in
+                try await checkAccount(account, in: store, createFlag: createAccount)
+                try await store.putTemplate(record)
+            }
             let vars = Template.variables(in: text)
             print(
                 "template \(code) saved for account \(account)"
@@ -44,7 +49,11 @@ struct Templates: AsyncParsableCommand {
         @Option(help: "Only this account's templates.") var account: String?
 
         func run() async throws {
-            for t in try await withStore(data, { try await $0.templates(account: account) }) {
+            let templates = try await withStore(data) { store in
+                if let account { try await checkAccount(account, in: store, createFlag: nil) }
+                return try await store.templates(account: account)
+            }
+            for t in templates {
                 print("\(t.account)\t\(t.code)\t\(t.text)")
             }
         }
@@ -57,7 +66,10 @@ struct Templates: AsyncParsableCommand {
         @Option var account = "default"
 
         func run() async throws {
-            let found = try await withStore(data) { try await $0.deleteTemplate(account: account, code: code) }
+            let found = try await withStore(data) { store in
+                try await checkAccount(account, in: store, createFlag: nil)
+                return try await store.deleteTemplate(account: account, code: code)
+            }
             guard found else { throw CLIError(description: "no template \(code) for account \(account)") }
             print("deleted \(code)")
         }

@@ -169,3 +169,34 @@ final class PartRecorder: ChannelInboundHandler {
         if case .head(let head) = unwrapInboundIn(data) { heads.append(head.uri) }
     }
 }
+
+/// A browser opening the server's address goes to the console; SDK requests at `/` are the gateway's, as before.
+@Suite struct ConsoleRedirectTests {
+    func request(_ method: String, query: String = "", headers: [(name: String, value: String)]) -> RPCRequest {
+        RPCRequest(method: method, query: query, headers: headers, authority: "127.0.0.1:8080")
+    }
+
+    let browser = ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+
+    @Test func aBrowserIsSentToTheConsole() throws {
+        let answer = try #require(HTTPRoutes.consoleRedirect(request("GET", headers: [browser])))
+        #expect(answer.status == 303)
+        #expect(answer.headers.contains { $0.0 == "Location" && $0.1 == "/console" })
+        #expect(HTTPRoutes.consoleRedirect(request("GET", query: "utm=x", headers: [("accept", "text/html")])) != nil)
+    }
+
+    @Test func anRPCRequestIsNotRedirected() {
+        // An Action in the query or the V3 header, a POST, or no HTML asked for: the gateway answers.
+        #expect(
+            HTTPRoutes.consoleRedirect(request("GET", query: "Action=QueryMessage&To=1", headers: [browser])) == nil
+        )
+        #expect(HTTPRoutes.consoleRedirect(request("GET", query: "To=1&Action=Q", headers: [browser])) == nil)
+        #expect(
+            HTTPRoutes.consoleRedirect(request("GET", headers: [browser, ("x-acs-action", "SendMessageToGlobe")]))
+                == nil
+        )
+        #expect(HTTPRoutes.consoleRedirect(request("POST", headers: [browser])) == nil)
+        #expect(HTTPRoutes.consoleRedirect(request("GET", headers: [("Accept", "application/json")])) == nil)
+        #expect(HTTPRoutes.consoleRedirect(request("GET", headers: [])) == nil)
+    }
+}

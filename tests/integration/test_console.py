@@ -32,7 +32,7 @@ def sign_in(server, ak=None, sk=None):
 
 def new_key(server, account):
     import json
-    r = server.cli("keys", "create", "--name", f"k-{account}", "--account", account)
+    r = server.cli("keys", "create", "--name", f"k-{account}", "--account", account, "--create-account")
     key = json.loads(r.stdout.strip().splitlines()[-1])
     return key["AccessKeyId"], key["AccessKeySecret"]
 

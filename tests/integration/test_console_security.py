@@ -12,7 +12,7 @@ from test_console import sign_in
 
 def key_with(server, tmp_path, account, actions, name="limited"):
     """A key of `account` whose policy allows exactly `actions` (None: no policy, full rights)."""
-    args = ["keys", "create", "--name", name, "--account", account]
+    args = ["keys", "create", "--name", name, "--account", account, "--create-account"]
     if actions is not None:
         path = tmp_path / f"{name}-{account}.json"
         path.write_text(json.dumps({"Version": "1", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))

@@ -139,7 +139,7 @@ def test_sandbox_outcomes_through_query_message(server):
 def test_query_unknown_and_other_accounts_answer_alike(server):
     c = server.client()
     mine = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message="mine")).body.message_id
-    created = json.loads(server.cli("keys", "create", "--name", "other", "--account", "other").stdout)
+    created = json.loads(server.cli("keys", "create", "--name", "other", "--account", "other", "--create-account").stdout)
     other = server.client(created["AccessKeyId"], created["AccessKeySecret"])
     theirs = query(other, mine)
     unknown = query(other, "123456789")

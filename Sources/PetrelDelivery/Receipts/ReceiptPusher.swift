@@ -192,7 +192,8 @@ public final class ReceiptPusher: Service, Sendable {
                 timeout: .milliseconds(configuration.timeoutMs)
             )
             if ReceiptReport.accepted(status: response.status, body: response.body) { return nil }
-            return "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
+            return "the receiver answered HTTP \(response.status): "
+                + String(decoding: response.body.prefix(200), as: UTF8.self)
         } catch {
             return "\(error)"
         }

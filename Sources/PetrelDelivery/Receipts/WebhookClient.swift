@@ -108,7 +108,10 @@ public struct WebhookClient: Sendable {
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
-        connect.whenFailure { promise.fail(Failure(description: "cannot connect: \($0)")) }
+        connect.whenFailure {
+            let text = NetworkErrorText.connecting($0, host: endpoint.host, port: endpoint.port, peer: "the receiver")
+            promise.fail(Failure(description: text))
+        }
         connect.whenSuccess { channel in
             promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
             var buffer = channel.allocator.buffer(capacity: body.count)
@@ -155,7 +158,8 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(WebhookClient.Failure(description: "\(error)"))
+        let reason = NetworkErrorText.errnoCode(error).map { String(cString: strerror($0)) } ?? "\(type(of: error))"
+        promise.fail(WebhookClient.Failure(description: "the connection to the receiver failed: \(reason)"))
         context.close(promise: nil)
     }
 }

@@ -40,9 +40,16 @@ extension SMPPChannel {
                 case .success(let channel):
                     self.links[i].channel = channel
                 case .failure(let error):
-                    self.logger.warning("connect failed", metadata: ["session": "\(name)", "error": "\(error)"])
+                    let text = NetworkErrorText.connecting(
+                        error,
+                        host: self.configuration.host,
+                        port: self.configuration.port,
+                        peer: "the SMSC"
+                    )
+                    self.logger.warning("connect failed", metadata: ["session": "\(name)", "reason": "\(text)"])
+                    self.logger.debug("connect failed", metadata: ["session": "\(name)", "error": "\(error)"])
                     self.links[i].handler = nil
-                    self.machine.connectFailed(i, error: "\(error)", nowMs: self.clock(), jitter: .random(in: 0...1))
+                    self.machine.connectFailed(i, error: text, nowMs: self.clock(), jitter: .random(in: 0...1))
                     self.run()
                 }
             }

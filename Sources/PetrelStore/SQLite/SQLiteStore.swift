@@ -13,6 +13,9 @@ public final class SQLiteStore: MessageStore {
     let walSync: WALSync
     private let checkpointer: Checkpointer
 
+    /// The database file's name in the data directory.
+    public static let fileName = "petrel.sqlite"
+
     /// Opens (creating if needed) `petrel.sqlite` in `directory` and migrates it.
     public init(directory: String, secrets: SecretBox) throws {
         try FileManager.default.createDirectory(
@@ -34,7 +37,7 @@ public final class SQLiteStore: MessageStore {
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA mmap_size = 0")
         }
-        let path = (directory as NSString).appendingPathComponent("petrel.sqlite")
+        let path = (directory as NSString).appendingPathComponent(Self.fileName)
         let pool = try DatabasePool(path: path, configuration: config)
         // NORMAL: commits write the log without waiting for the disk; WALSync syncs it before anyone is answered.
         // (GRDB sets NORMAL on the writer after prepareDatabase anyway; say it here, where it matters.)
@@ -279,7 +282,7 @@ extension SQLiteStore {
         var config = Configuration()
         config.readonly = true
         let queue = try DatabaseQueue(
-            path: (directory as NSString).appendingPathComponent("petrel.sqlite"),
+            path: (directory as NSString).appendingPathComponent(Self.fileName),
             configuration: config
         )
         defer { try? queue.close() }
