@@ -4,6 +4,10 @@ import Testing
 
 @testable import PetrelSMPP
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct SMPPClientHandlerTests {
     final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
         typealias OutboundIn = ByteBuffer
@@ -20,7 +24,24 @@ import Testing
         func sessionBindRejected(_ handler: SMPPClientHandler, status: CommandStatus) {}
         func session(_ handler: SMPPClientHandler, submitted token: UInt64, result: ESMEStateMachine.SubmitResult) {}
         func session(_ handler: SMPPClientHandler, received pdu: PDU) { held.append(pdu) }
-        func sessionClosed(_ handler: SMPPClientHandler, reason: String) {}
+        var closed: [String] = []
+        func sessionClosed(_ handler: SMPPClientHandler, reason: String) { closed.append(reason) }
+    }
+
+    /// A connection error closes the session with the system's sentence, not NIO's "read(…) (errno: 104)".
+    @Test func aConnectionErrorIsSaidInWords() throws {
+        let holder = Holder()
+        let handler = SMPPClientHandler(
+            configuration: .init(bind: Bind(mode: .transceiver, systemID: "p", password: "s")),
+            name: "t",
+            clock: { 0 }
+        )
+        handler.delegate = holder
+        let channel = EmbeddedChannel(handlers: [handler])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2775)).wait()
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)"))
+        _ = try channel.finish(acceptAlreadyClosed: true)
+        #expect(holder.closed == ["Connection reset by peer"])
     }
 
     /// Issue 20: a flood of deliver_sm waiting for the store stops the reads (TCP pushes back on the SMSC) instead

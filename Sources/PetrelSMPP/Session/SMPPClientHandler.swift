@@ -1,5 +1,9 @@
 public import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a bound session reports to its owner. Called on the channel's event loop.
 public protocol SMPPClientDelegate: AnyObject, Sendable {
     func sessionBound(_ handler: SMPPClientHandler)
@@ -93,7 +97,10 @@ public final class SMPPClientHandler: ChannelDuplexHandler {
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        closedReason = closedReason ?? "\(error)"
+        // Said for people (the console's channel "last error"): the system's words for an errno, not NIO's text.
+        closedReason =
+            closedReason ?? (error as? IOError).map { "\(String(cString: strerror($0.errnoCode)))" }
+            ?? "connection error (\(type(of: error)))"
         context.close(promise: nil)
     }
 
