@@ -107,6 +107,11 @@ import Testing
         try Data("not a database at all".utf8).write(to: URL(fileURLWithPath: dir + "/text"))
         #expect(refusal(dir + "/text").contains("not a SQLite database"))
         #expect(refusal(dir + "/nothing").contains("cannot read"))
+        // A SQLite header over junk: refused in a sentence, not with SQLite's own error text.
+        try (Data("SQLite format 3\0".utf8) + Data(repeating: 0xA5, count: 3000))
+            .write(to: URL(fileURLWithPath: dir + "/damaged"))
+        let damaged = refusal(dir + "/damaged")
+        #expect(damaged.contains("is not a usable SQLite database") && !damaged.contains("while executing"))
 
         let other = try DatabaseQueue(path: dir + "/other.sqlite")
         try await other.write { try $0.execute(sql: "CREATE TABLE t (x)") }

@@ -111,7 +111,13 @@ public enum SQLiteBackup {
         do {
             try source.seek(toOffset: 0)
             try copy(source, to: temp)
-            let queue = try DatabaseQueue(path: temp)
+            let queue: DatabaseQueue
+            do {
+                queue = try DatabaseQueue(path: temp)
+            } catch let error as DatabaseError {
+                // SQLite reads the schema on open: a damaged file fails here, and its raw error is not a sentence.
+                throw Failure("\(file) is not a usable SQLite database (\(error.message ?? "\(error.resultCode)"))")
+            }
             var summary = try queue.read { db in try check(db, name: file, thorough: true) }
             try queue.close()
             summary.bytes = fileSize(temp)
