@@ -26,6 +26,8 @@ public enum PetrelServer {
         let lock = try DataDirectory.lockForServing(path: c.dataDir)
         defer { close(lock) }
         let store = try await DataDirectory.openStore(path: c.dataDir, storeURL: c.store, environment: environment)
+        // The address file is written once listening; gone with the server (a crash leaves it: see ServerAddressFile).
+        defer { ServerAddressFile.remove(dataDir: c.dataDir) }
         do {
             try await serve(c, store: store, environment: environment, logger: logger)
         } catch {
@@ -225,11 +227,14 @@ public enum PetrelServer {
                 let port = channel.localAddress?.port ?? c.port
                 let host = c.host.contains(":") ? "[\(c.host)]" : c.host
                 print("Petrel listening on http://\(host):\(port) (data in \(c.dataDir))")
-                if c.consoleEnabled {
-                    // A browser cannot open the wildcard address: show the loopback one instead.
-                    let local = c.host == "0.0.0.0" ? "127.0.0.1" : c.host == "::" ? "[::1]" : host
-                    print("Console: http://\(local):\(port)/console (\(signIn))")
+                // A browser or a command cannot open the wildcard address: they get the loopback one instead.
+                let local = ServerAddressFile.url(host: c.host, port: port)
+                do {
+                    try ServerAddressFile.write(url: local, dataDir: c.dataDir)
+                } catch {
+                    logger.warning("\(error); `petrel campaign send` will need --server")
                 }
+                if c.consoleEnabled { print("Console: \(local)/console (\(signIn))") }
                 fflush(nil)
             },
             logger: logger

@@ -20,7 +20,9 @@ struct CampaignCommand: AsyncParsableCommand {
             discussion: """
                 The CSV has a number column (named number, phone, mobile, to or msisdn, or the first column) and any \
                 other columns, used as ${column} in the text. A file without a header is a list of numbers.
-                The key comes from --key-id/--key-secret or PETREL_ACCESS_KEY_ID/PETREL_ACCESS_KEY_SECRET.
+                The server is the one running on the data directory (--data-dir, else PETREL_DATA_DIR, else \
+                ./petrel-data), or --server. It signs in with --key-id/--key-secret (or PETREL_ACCESS_KEY_ID and \
+                PETREL_ACCESS_KEY_SECRET), else with a key of --account read from the store.
                 """
         )
 
@@ -33,25 +35,29 @@ struct CampaignCommand: AsyncParsableCommand {
         @Option(help: "Campaign name.") var name: String?
         @Option(name: .customLong("task-id"), help: "TaskId on every message (default campaign-ID).") var taskId:
             String?
-        @Option(help: "The server's URL.") var server = "http://127.0.0.1:8080"
+        @OptionGroup var data: DataDirOption
+        @Option(help: "The server's URL (default: the server running on the data directory).") var server: String?
         @Option(name: .customLong("key-id")) var keyId: String?
         @Option(name: .customLong("key-secret")) var keySecret: String?
+        @Option(help: "Without a key: send as this account, with a key of it from the store (default: the only one).")
+        var account: String?
         @Flag(help: "Only upload and preview; leave the campaign as a draft.") var dryRun = false
         @Flag(help: "Start it and return without following its progress.") var noWait = false
 
         func run() async throws {
-            let env = ProcessInfo.processInfo.environment
-            guard let id = keyId ?? env["PETREL_ACCESS_KEY_ID"],
-                let secret = keySecret ?? env["PETREL_ACCESS_KEY_SECRET"]
-            else {
-                throw CLIError(
-                    description: "give --key-id and --key-secret (or PETREL_ACCESS_KEY_ID and PETREL_ACCESS_KEY_SECRET)"
-                )
-            }
-            guard let data = FileManager.default.contents(atPath: csv) else {
+            guard let rows = FileManager.default.contents(atPath: csv) else {
                 throw CLIError(description: "cannot read \(csv)")
             }
-            let console = try await ConsoleClient.signIn(server: server, keyId: id, secret: secret)
+            let address = try ServerAddress.find(flag: self.server, data: data)
+            let server = address.url
+            let key = try await CommandKey.find(
+                id: keyId,
+                secret: keySecret,
+                account: account,
+                action: "dysms:BatchSendMessageToGlobe",
+                data: data
+            )
+            let console = try await ConsoleClient.signIn(server: address, keyId: key.id, secret: key.secret)
 
             var query: [(String, String)] = [("text", text), ("type", type)]
             if let from { query.append(("from", from)) }
@@ -63,7 +69,7 @@ struct CampaignCommand: AsyncParsableCommand {
             let created = try await console.call(
                 .POST,
                 "/console/api/campaigns?" + FormEncoding.canonicalQuery(query),
-                body: Array(data),
+                body: Array(rows),
                 type: "text/csv"
             )
             let campaign = created["Id"] ?? ""
@@ -114,66 +120,5 @@ struct CampaignCommand: AsyncParsableCommand {
             print("\r[\(bar)] \(done)/\(total) \(pct)% \(Int(rate))/s \(status)   ", terminator: "")
             fflush(nil)
         }
-    }
-}
-
-/// A signed-in console session, for scripts.
-struct ConsoleClient {
-    let endpoint: WebhookClient.Endpoint
-    let cookie: String
-    let csrf: String
-    let client = WebhookClient()
-
-    static func signIn(server: String, keyId: String, secret: String) async throws -> ConsoleClient {
-        guard let endpoint = WebhookClient.Endpoint(url: server.hasSuffix("/") ? server : server + "/") else {
-            throw CLIError(description: "--server must be an http://host:port URL")
-        }
-        let body = Array(FormEncoding.canonicalQuery([("key_id", keyId), ("key_secret", secret)]).utf8)
-        let r = try await WebhookClient().request(
-            .POST,
-            WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: "/console/api/session"),
-            body: body,
-            headers: [("Content-Type", "application/x-www-form-urlencoded")],
-            timeout: .seconds(10)
-        )
-        let fields = try Self.decode(r)
-        guard let setCookie = r.headers.first(where: { $0.0.lowercased() == "set-cookie" })?.1,
-            let cookie = setCookie.split(separator: ";").first, let csrf = fields["Csrf"]
-        else { throw CLIError(description: "the server did not open a console session") }
-        return ConsoleClient(endpoint: endpoint, cookie: String(cookie), csrf: csrf)
-    }
-
-    func call(
-        _ method: HTTPMethod,
-        _ path: String,
-        body: [UInt8] = [],
-        type: String = "application/x-www-form-urlencoded"
-    ) async throws -> [String: String] {
-        let r = try await client.request(
-            method,
-            WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: path),
-            body: body,
-            headers: [("Content-Type", type), ("Cookie", cookie), ("X-CSRF-Token", csrf)],
-            timeout: .seconds(300),
-            maxBody: 1 << 20
-        )
-        return try Self.decode(r)
-    }
-
-    static func decode(_ r: WebhookClient.Response) throws -> [String: String] {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
-            throw CLIError(
-                description: "unexpected answer \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
-            )
-        }
-        var fields: [String: String] = [:]
-        for (k, v) in object { fields[k] = v as? String ?? "\(v)" }
-        guard r.status == 200 else {
-            throw CLIError(
-                description:
-                    "\(r.status) \(fields["Code"] ?? ""): \(fields["Message"] ?? String(decoding: r.body, as: UTF8.self))"
-            )
-        }
-        return fields
     }
 }

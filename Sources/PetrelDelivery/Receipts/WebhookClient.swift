@@ -70,14 +70,16 @@ public struct WebhookClient: Sendable {
         try await request(.POST, endpoint, body: body, headers: extra, timeout: timeout)
     }
 
-    /// One request on its own connection; `headers` may replace the JSON content type.
+    /// One request on its own connection; `headers` may replace the JSON content type. `peer` names what should be
+    /// listening, in the sentence a failed connect gives.
     public func request(
         _ method: HTTPMethod,
         _ endpoint: Endpoint,
         body: [UInt8],
         headers extra: [(String, String)],
         timeout: TimeAmount,
-        maxBody: Int = 64 * 1024
+        maxBody: Int = 64 * 1024,
+        peer: String = "the receiver"
     ) async throws -> Response {
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
@@ -109,7 +111,7 @@ public struct WebhookClient: Sendable {
             }
             .connect(host: endpoint.host, port: endpoint.port)
         connect.whenFailure {
-            let text = NetworkErrorText.connecting($0, host: endpoint.host, port: endpoint.port, peer: "the receiver")
+            let text = NetworkErrorText.connecting($0, host: endpoint.host, port: endpoint.port, peer: peer)
             promise.fail(Failure(description: text))
         }
         connect.whenSuccess { channel in
