@@ -31,12 +31,12 @@ struct Housekeeping: Service {
                 } catch let error as StoreError {
                     if case .nodeNumberLost = error {
                         // Stop the whole server (the supervisor restarts it with a number of its own).
-                        logger.critical("stopping", metadata: ["error": "\(error)"])
+                        logger.storeFailure("stopping", error, level: .critical)
                         throw error
                     }
-                    logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+                    logger.storeFailure("heartbeat failed", error)
                 } catch {
-                    logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+                    logger.storeFailure("heartbeat failed", error)
                 }
                 for carrier in carriers where carrier.configuration.maxBinds > 0 {
                     do {
@@ -51,10 +51,7 @@ struct Housekeeping: Service {
                     } catch {
                         // Without a renewed lease another node may take the slots: stop binding rather than exceed.
                         carrier.setAllowedSessions(0)
-                        logger.warning(
-                            "cannot lease bind slots",
-                            metadata: ["channel": "\(carrier.id)", "error": "\(error)"]
-                        )
+                        logger.storeFailure("cannot lease bind slots", error, metadata: ["channel": "\(carrier.id)"])
                     }
                 }
                 if now - prunedAt >= pruneEveryMs {
@@ -63,7 +60,7 @@ struct Housekeeping: Service {
                         let pruned = try await store.pruneNonces(nowMs: now)
                         if pruned > 0 { logger.debug("pruned nonces", metadata: ["count": "\(pruned)"]) }
                     } catch {
-                        logger.warning("cannot prune nonces", metadata: ["error": "\(error)"])
+                        logger.storeFailure("cannot prune nonces", error)
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(heartbeatMs))

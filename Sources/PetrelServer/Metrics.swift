@@ -83,7 +83,7 @@ struct MetricsSampler: Service {
         } catch is CancellationError {
             // Shutting down: not worth a warning.
         } catch {
-            logger.warning("cannot sample store metrics", metadata: ["error": "\(error)"])
+            logger.storeFailure("cannot sample store metrics", error)
         }
         for c in carriers {
             let s = await c.snapshot()

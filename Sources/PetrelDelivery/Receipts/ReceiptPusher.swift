@@ -66,7 +66,7 @@ public final class ReceiptPusher: Service, Sendable {
                         targets = try await loadTargets()
                         refreshedAt = now
                     } catch {
-                        logger.warning("cannot read receipt settings", metadata: ["error": "\(error)"])
+                        logger.storeFailure("cannot read receipt settings", error)
                     }
                 }
                 for (account, target) in targets where claim(account) {
@@ -94,7 +94,7 @@ public final class ReceiptPusher: Service, Sendable {
                         }
                     } catch {
                         release(account)
-                        logger.warning("cannot read the receipt outbox", metadata: ["error": "\(error)"])
+                        logger.storeFailure("cannot read the receipt outbox", error)
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(configuration.pollMs))
@@ -173,7 +173,7 @@ public final class ReceiptPusher: Service, Sendable {
             try await store.receiptsPushed(ids: ids)
         } catch {
             // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
-            logger.warning("cannot record pushed receipts", metadata: ["error": "\(error)"])
+            logger.storeFailure("cannot record pushed receipts", error)
         }
     }
 
@@ -220,7 +220,7 @@ public final class ReceiptPusher: Service, Sendable {
             try await store.receiptsRetry(retries)
             try await store.parkReceipts(ids: park, error: failure)
         } catch {
-            logger.warning("cannot reschedule receipts", metadata: ["error": "\(error)"])
+            logger.storeFailure("cannot reschedule receipts", error)
         }
     }
 

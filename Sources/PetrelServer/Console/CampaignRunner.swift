@@ -26,7 +26,7 @@ struct CampaignRunner: Service {
                         worked = try await step(c) || worked
                     }
                 } catch {
-                    logger.warning("campaign round failed", metadata: ["error": "\(error)"])
+                    logger.storeFailure("campaign round failed", error)
                     try? await Task.sleep(for: .seconds(1))
                 }
                 if !worked { await wake.wait(timeoutMs: 500) }

@@ -191,7 +191,7 @@ extension Console {
             stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)
             return .success(stored)
         } catch {
-            return .failure(Problem(message: "The campaign could not be stored: \(error)"))
+            return .failure(Problem(message: "The campaign could not be stored: \(StoreErrorText.sentence(error))."))
         }
     }
 

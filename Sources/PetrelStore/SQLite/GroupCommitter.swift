@@ -148,7 +148,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .invalidLocation(let why): return why
         case .conflict(let why): return "conflicting write: \(why)"
         case .nonceUsed: return "the nonce was already used"
-        case .database(let code, let message): return "PostgreSQL \(code): \(message)"
+        case .database(let code, let message): return StoreErrorText.postgres(code: code, message: message)
         case .nodeNumberLost(let n):
             return
                 "node number \(n) was given to another node while this one could not reach the database; restart this node"
