@@ -23,7 +23,9 @@ final class ConfigNode {
         do {
             loaded = try Yams.load(yaml: yaml)
         } catch {
-            throw Failure(description: "the config file is not valid YAML: \(error)")
+            throw Failure(
+                description: "the config file is not valid YAML: \(YAMLErrorText.sentence(error, yaml: yaml))"
+            )
         }
         if loaded != nil, !(loaded is [String: Any]) {
             throw Failure(description: "the config file must hold a mapping of keys at its top level")
