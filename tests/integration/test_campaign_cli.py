@@ -97,3 +97,15 @@ def test_a_store_of_several_accounts_asks_which_one(make_server, tmp_path):
     assert session.get(server.url(f"/console/api/campaigns/{sent.group(1)}"), timeout=10).status_code == 404
     r = campaign(audience(tmp_path), "--data-dir", server.data_dir, "--account", "nobody", "--dry-run")
     assert r.returncode != 0 and "account nobody has no enabled key" in r.stderr, r.stderr
+
+
+def test_a_campaign_the_store_cannot_take_is_refused_in_a_sentence(make_server, tmp_path):
+    import sqlite3
+    server = make_server()
+    # A store that fails the write (its campaign rows' table gone): SQLite's raw error must not reach the person.
+    with sqlite3.connect(Path(server.data_dir) / "petrel.sqlite") as db:
+        db.execute("DROP TABLE campaign_rows")
+    r = campaign(audience(tmp_path), "--data-dir", server.data_dir, "--dry-run")
+    assert r.returncode != 0 and "The campaign could not be stored: the SQLite store failed" in r.stderr, r.stderr
+    for raw in ("SQLite error", "while executing", "no such table", "INSERT"):
+        assert raw not in r.stderr, r.stderr
