@@ -31,19 +31,26 @@ public enum DataDirectory {
         // Twice at most: a second process may write master.key between our look and our write.
         for _ in 0..<2 {
             let key = try MasterKey.find(dataDir: path, environment: environment)
-            let store: any MessageStore =
-                if let storeURL { try await PostgresStore(url: storeURL, secrets: key.box) } else {
-                    try SQLiteStore(directory: path, secrets: key.box)
-                }
+            let store: any MessageStore
             do {
-                // A PostgreSQL database no server has opened yet has no master-key fingerprint.
+                store =
+                    if let storeURL {
+                        try await PostgresStore(
+                            url: storeURL,
+                            secrets: key.box,
+                            schema: opening == .existingOnly ? .existingOnly : .create
+                        )
+                    } else {
+                        try SQLiteStore(directory: path, secrets: key.box)
+                    }
+            } catch is PostgresStore.NotSetUp {
+                // Refused before the schema was made: the database is left as it was.
+                throw notSetUp
+            }
+            do {
+                // A database whose schema a server made but never finished starting has no master-key fingerprint.
                 if opening == .existingOnly, storeURL != nil, try await store.masterKeyFingerprint() == nil {
-                    throw Missing(
-                        description: """
-                            the PostgreSQL store (--store or PETREL_STORE) has not been set up by a server yet: \
-                            start `petrel serve` on it once
-                            """
-                    )
+                    throw notSetUp
                 }
                 if try await key.adopt(by: store) { return store }
                 try await store.close()
@@ -54,6 +61,13 @@ public enum DataDirectory {
         }
         throw MasterKey.Mismatch(description: "\(path)/master.key changed while this process was starting; try again")
     }
+
+    static let notSetUp = Missing(
+        description: """
+            the PostgreSQL store (--store or PETREL_STORE) has not been set up by a server yet: start `petrel serve` \
+            on it once
+            """
+    )
 
     /// Refuses, naming the path, a data directory without a store or without the store's master key.
     static func checkExisting(path: String, storeURL: String?, environment: [String: String]) throws {

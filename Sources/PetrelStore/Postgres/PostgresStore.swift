@@ -31,13 +31,28 @@ public final class PostgresStore: MessageStore {
         set { node.withLock { $0.name = newValue } }
     }
 
+    /// What opening does with a database that has no Petrel schema yet.
+    public enum Schema: Sendable {
+        /// Creates it (a server).
+        case create
+        /// Refuses with `NotSetUp` before writing anything (a command must not set up a database by accident).
+        case existingOnly
+    }
+
+    /// The database has no Petrel schema, and opening was told not to create one.
+    public struct NotSetUp: Error, CustomStringConvertible {
+        public var description: String { "the PostgreSQL database has no Petrel store: no server has set it up yet" }
+    }
+
     /// Connects to `url` (`postgres://USER:PASS@HOST:PORT/DB`, optional `?sslmode=disable|prefer|require`) and
-    /// migrates the schema. The URL's password is never logged or put in an error.
+    /// migrates the schema (with `.existingOnly`, only one that exists). The URL's password is never logged or put
+    /// in an error.
     public init(
         url: String,
         secrets: SecretBox,
         logger: Logger = Logger(label: "petrel.postgres"),
-        maxConnections: Int = 20
+        maxConnections: Int = 20,
+        schema: Schema = .create
     ) async throws {
         var configuration = try Self.configuration(url)
         configuration.options.maximumConnections = maxConnections
@@ -61,7 +76,7 @@ public final class PostgresStore: MessageStore {
             let host = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
             let timeout = configuration.options.connectTimeout
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.migrate() }
+                group.addTask { try await self.migrate(creating: schema == .create) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     throw StoreError.invalidLocation("cannot reach PostgreSQL at \(host) within \(timeout)")
@@ -105,8 +120,15 @@ public final class PostgresStore: MessageStore {
     }
 
     /// Applies the migrations not yet applied, under an advisory lock held by one connection for the whole run.
-    func migrate() async throws {
+    /// Without `creating`, a database without the migrations table is refused before anything is written.
+    func migrate(creating: Bool = true) async throws {
         try await client.withConnection { c in
+            if !creating {
+                let rows = try await c.query("SELECT to_regclass('petrel_migrations') IS NOT NULL", logger: logger)
+                var exists = false
+                for try await found in rows.decode(Bool.self) { exists = found }
+                guard exists else { throw NotSetUp() }
+            }
             try await c.query("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger: logger)
             do {
                 try await c.query(
