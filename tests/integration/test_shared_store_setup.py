@@ -2,6 +2,7 @@
 stays empty, as a mistyped --data-dir leaves no SQLite store behind (issue 22)."""
 import os
 import subprocess
+import time
 
 from conftest import PETREL
 from test_shared_store import database, psql  # noqa: F401 (a fixture)
@@ -30,3 +31,20 @@ def test_a_command_leaves_an_empty_database_empty(tmp_path, database):  # noqa: 
     r = subprocess.run([PETREL, "keys", "list", "--data-dir", str(tmp_path / "node")], capture_output=True, text=True,
                        env=env, timeout=60)
     assert r.returncode == 0 and "first" in r.stdout, r.stderr
+
+
+def test_a_wrong_database_name_or_password_is_said_at_once(tmp_path, database):  # noqa: F811
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PETREL_")}
+    env["PETREL_MASTER_KEY"] = "cd" * 32
+    base, name = database.rsplit("/", 1)
+    wrong_password = database.replace("://petrel:petrel@", "://petrel:not-the-password@")
+    assert wrong_password != database
+    for url, said in [(f"{base}/{name}x", f'database "{name}x" does not exist'),
+                      (wrong_password, "refused the user name or password")]:
+        started = time.monotonic()
+        r = subprocess.run([PETREL, "keys", "list", "--data-dir", str(tmp_path), "--store", url], capture_output=True,
+                           text=True, env=env, timeout=60)
+        # It used to wait out the pool's 10 s and then say "cannot reach PostgreSQL".
+        assert r.returncode != 0 and said in r.stderr and "cannot reach" not in r.stderr, r.stderr
+        assert time.monotonic() - started < 5
+        assert "not-the-password" not in r.stderr and "PSQLError" not in r.stderr, r.stderr

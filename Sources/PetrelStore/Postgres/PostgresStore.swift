@@ -55,6 +55,7 @@ public final class PostgresStore: MessageStore {
         schema: Schema = .create
     ) async throws {
         var configuration = try Self.configuration(url)
+        try await Self.probe(configuration, url: url, logger: logger)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         // The pool logs every connection it opens or closes at info; only its errors belong in Petrel's log.
