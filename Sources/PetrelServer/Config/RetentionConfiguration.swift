@@ -32,7 +32,7 @@ public struct RetentionConfiguration: Sendable, Equatable {
     static let maxDays: Int64 = 36_500
 
     /// `45s`, `2m`, `12h`, `30d`: greater than 0, at most `maxDays` days.
-    static func parseDuration(_ text: String) -> Int64? {
+    public static func parseDuration(_ text: String) -> Int64? {
         guard let unit = text.last, let n = Int64(text.dropLast()), n > 0 else { return nil }
         let ms: Int64
         switch unit {
