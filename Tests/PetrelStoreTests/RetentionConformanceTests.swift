@@ -47,6 +47,10 @@ import Testing
             #expect(try await store.events(messageId: 2).count == 1)
             #expect(try await store.retentionAccounts() == ["acme", "other"])
 
+            // One of the two old receipts is parked: both kinds go with their messages.
+            let waiting = try await store.dueReceipts(account: "acme", nowMs: 6000, limit: 10)
+            try await store.parkReceipts(ids: waiting.filter { $0.message.id == 2 }.map(\.id), error: "gone")
+            #expect(try await store.outboxCounts() == OutboxCounts(pending: 2, parked: 1))
             let due = try await store.purgeableCounts(account: "acme", finishedBeforeMs: 6000)
             #expect(due == PurgeCounts(messages: 2, parts: 4, events: 1, receipts: 2))
             #expect(try await store.purgeMessages(account: "acme", finishedBeforeMs: 6000, limit: 1).messages == 1)

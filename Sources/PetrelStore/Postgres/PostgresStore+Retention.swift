@@ -50,14 +50,19 @@ extension PostgresStore {
     }
 
     public func purgeOutbox(account: String, createdBeforeMs: Int64, limit: Int) async throws -> Int {
-        try await run(
-            """
-            DELETE FROM receipt_outbox WHERE id IN (
-                SELECT id FROM receipt_outbox WHERE account = \(account) AND created_at < \(createdBeforeMs)
-                ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """
-        )
+        // Waiting and parked rows by the outbox's partial indexes on account (as in SQLite).
+        var deleted = 0
+        for state in ["0", "1"] {
+            deleted += try await run(
+                """
+                DELETE FROM receipt_outbox WHERE id IN (
+                    SELECT id FROM receipt_outbox WHERE account = \(account) AND state = \(unescaped: state)
+                        AND created_at < \(createdBeforeMs) LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING 1
+                """
+            )
+        }
+        return deleted
     }
 
     public func purgeableCounts(account: String, finishedBeforeMs: Int64) async throws -> PurgeCounts {

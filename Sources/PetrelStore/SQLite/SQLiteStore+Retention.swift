@@ -50,15 +50,20 @@ extension SQLiteStore {
 
     public func purgeOutbox(account: String, createdBeforeMs: Int64, limit: Int) async throws -> Int {
         try await committer.run(weight: limit) { db in
-            // The outbox holds receipts not yet pushed (pushed ones are deleted): small unless a receiver is down.
-            try db.execute(
-                sql: """
-                    DELETE FROM receipt_outbox WHERE id IN (
-                        SELECT id FROM receipt_outbox WHERE account = ? AND created_at < ? ORDER BY id LIMIT ?)
-                    """,
-                arguments: [account, createdBeforeMs, limit]
-            )
-            return db.changesCount
+            // Waiting and parked rows by the outbox's partial indexes on account (a receiver down for days fills
+            // the outbox; each account then walks only its own rows).
+            var deleted = 0
+            for state in [0, 1] {
+                try db.execute(
+                    sql: """
+                        DELETE FROM receipt_outbox WHERE id IN (
+                            SELECT id FROM receipt_outbox WHERE account = ? AND state = \(state) AND created_at < ? LIMIT ?)
+                        """,
+                    arguments: [account, createdBeforeMs, limit]
+                )
+                deleted += db.changesCount
+            }
+            return deleted
         }
     }
 
