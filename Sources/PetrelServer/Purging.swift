@@ -1,5 +1,6 @@
 import CoreMetrics
 public import Logging
+import PetrelCore
 public import PetrelStore
 import ServiceLifecycle
 
@@ -57,20 +58,14 @@ public struct Purge: Sendable {
         for account in try await store.retentionAccounts() {
             let r = c.rules(for: account)
             total = total + (try await messages(account: account, finishedBeforeMs: nowMs - r.messagesMs))
-            if r.textsMs < r.messagesMs {
-                let cutoff = nowMs - r.textsMs
+            // Texts past `texts` (when that is sooner than the message goes), then those of the types redacted
+            // once final.
+            let textCutoffs: [(MessageType, Int64)] =
+                (r.textsMs < r.messagesMs ? MessageType.allCases.map { ($0, nowMs - r.textsMs) } : [])
+                + r.redactOnFinal.map { ($0, .max) }
+            for (type, cutoff) in textCutoffs {
                 _ = try await drain {
-                    try await store.redactTexts(account: account, finishedBeforeMs: cutoff, types: nil, limit: $0)
-                }
-            }
-            if !r.redactOnFinal.isEmpty {
-                _ = try await drain {
-                    try await store.redactTexts(
-                        account: account,
-                        finishedBeforeMs: .max,
-                        types: r.redactOnFinal,
-                        limit: $0
-                    )
+                    try await store.redactTexts(account: account, type: type, finishedBeforeMs: cutoff, limit: $0)
                 }
             }
             _ = try await drain {

@@ -88,17 +88,19 @@ import Testing
             try await finish(store, [1, 2], .delivered, at: 5000)
             try await finish(store, [4], .delivered, at: 8000)
             let before = try #require(try await store.message(id: 1, account: "acme"))
-            #expect(try await store.redactTexts(account: "acme", finishedBeforeMs: 9000, types: [.otp], limit: 10) == 1)
+            #expect(try await store.redactTexts(account: "acme", type: .otp, finishedBeforeMs: 9000, limit: 10) == 1)
             let redacted = try #require(try await store.message(id: 1, account: "acme"))
             #expect(redacted.text == "" && redacted.segments == before.segments && redacted.status == .delivered)
             // Queued OTP 3 keeps its text; so does the NOTIFY.
             #expect(try await store.message(id: 3, account: "acme")?.text == "text 3")
             #expect(try await store.message(id: 2, account: "acme")?.text == "text 2")
-            #expect(try await store.redactTexts(account: "acme", finishedBeforeMs: 4000, types: nil, limit: 10) == 0)
-            #expect(try await store.redactTexts(account: "acme", finishedBeforeMs: 6000, types: nil, limit: 10) == 1)
+            #expect(try await store.redactTexts(account: "acme", type: .notify, finishedBeforeMs: 4000, limit: 10) == 0)
+            #expect(try await store.redactTexts(account: "acme", type: .notify, finishedBeforeMs: 6000, limit: 10) == 1)
             #expect(try await store.message(id: 2, account: "acme")?.text == "")
             #expect(try await store.message(id: 4, account: "acme")?.text == "text 4")
-            #expect(try await store.redactTexts(account: "other", finishedBeforeMs: .max, types: nil, limit: 10) == 0)
+            #expect(
+                try await store.redactTexts(account: "other", type: .notify, finishedBeforeMs: .max, limit: 10) == 0
+            )
             // A redacted message still goes when it is purged.
             #expect(try await store.purgeMessages(account: "acme", finishedBeforeMs: 6000, limit: 10).messages == 2)
         }

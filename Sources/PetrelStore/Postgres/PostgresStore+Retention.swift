@@ -87,21 +87,13 @@ extension PostgresStore {
         return counts ?? PurgeCounts()
     }
 
-    public func redactTexts(
-        account: String,
-        finishedBeforeMs: Int64,
-        types: [MessageType]?,
-        limit: Int
-    ) async throws -> Int {
-        // Types are the enum's own names, never input, so they go in as text.
-        let typeFilter = types.map { list in
-            "AND type IN (\(list.map { "'\($0.rawValue)'" }.joined(separator: ",")))"
-        }
-        return try await run(
+    public func redactTexts(account: String, type: MessageType, finishedBeforeMs: Int64, limit: Int) async throws -> Int
+    {
+        try await run(
             """
             UPDATE messages SET body = '' WHERE id IN (
-                SELECT id FROM messages WHERE account = \(account) AND status >= \(unescaped: Self.final)
-                    AND body <> '' AND done_at < \(finishedBeforeMs) \(unescaped: typeFilter ?? "")
+                SELECT id FROM messages WHERE account = \(account) AND type = \(type.rawValue)
+                    AND status >= \(unescaped: Self.final) AND body <> '' AND done_at < \(finishedBeforeMs)
                 ORDER BY done_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING 1
             """

@@ -19,9 +19,10 @@ public protocol Retention: Sendable {
     /// What purging every final message of `account` finished before `finishedBeforeMs` (and its outbox rows)
     /// would delete, for a dry run.
     func purgeableCounts(account: String, finishedBeforeMs: Int64) async throws -> PurgeCounts
-    /// Empties the text of up to `limit` final messages of `account` finished before `finishedBeforeMs` (only of
-    /// `types` when given); length and segments stay. Returns how many were redacted.
-    func redactTexts(account: String, finishedBeforeMs: Int64, types: [MessageType]?, limit: Int) async throws -> Int
+    /// Empties the text of up to `limit` final messages of `account` and `type` finished before `finishedBeforeMs`;
+    /// length and segments stay. Returns how many were redacted. (By type, so that redacting one type as soon as
+    /// it is final walks only that type's unredacted rows.)
+    func redactTexts(account: String, type: MessageType, finishedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Deletes up to `limit` sandbox inbox rows of `account` received before `receivedBeforeMs`.
     func purgeSandbox(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Deletes up to `limit` finished (done or cancelled) campaigns of `account` last changed before

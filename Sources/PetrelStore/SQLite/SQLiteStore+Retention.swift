@@ -89,24 +89,17 @@ extension SQLiteStore {
         }
     }
 
-    public func redactTexts(
-        account: String,
-        finishedBeforeMs: Int64,
-        types: [MessageType]?,
-        limit: Int
-    ) async throws -> Int {
-        let typeFilter = types.map { list in
-            "AND type IN (\(list.map { "'\($0.rawValue)'" }.joined(separator: ",")))"
-        }
-        return try await committer.run(weight: limit) { db in
+    public func redactTexts(account: String, type: MessageType, finishedBeforeMs: Int64, limit: Int) async throws -> Int
+    {
+        try await committer.run(weight: limit) { db in
             try db.execute(
                 sql: """
                     UPDATE messages SET body = '' WHERE id IN (
                         SELECT id FROM messages INDEXED BY messages_unredacted
-                        WHERE account = ? AND status >= \(Self.final) AND body != '' AND done_at < ? \(typeFilter ?? "")
+                        WHERE account = ? AND type = ? AND status >= \(Self.final) AND body != '' AND done_at < ?
                         ORDER BY done_at LIMIT ?)
                     """,
-                arguments: [account, finishedBeforeMs, limit]
+                arguments: [account, type.rawValue, finishedBeforeMs, limit]
             )
             return db.changesCount
         }
