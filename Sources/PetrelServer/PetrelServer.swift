@@ -257,6 +257,7 @@ public enum PetrelServer {
                 clock: clock
             ),
             Housekeeping(store: store, throttle: throttle, carriers: carriers, logger: logger, clock: clock),
+            Purging(store: store, configuration: c.retention, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
         )
         do {

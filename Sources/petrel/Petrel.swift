@@ -21,7 +21,8 @@ struct Petrel: AsyncParsableCommand {
         version: PetrelVersion.current,
         subcommands: [
             Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
-            SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self, BenchMoved.self,
+            SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self, PurgeCommand.self,
+            BenchMoved.self,
         ]
     )
 }

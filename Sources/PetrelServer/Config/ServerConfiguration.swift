@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     // receipts pushed to customers, and accounts set in the file
     public var receipts = ReceiptPusher.Configuration()
     public var accounts: [AccountSetting] = []
+    /// How long finished messages, texts, sandbox rows and campaigns are kept (docs/configuration.md, `retention`).
+    public var retention = RetentionConfiguration()
 
     public struct AccountSetting: Sendable, Equatable {
         public var name: String
@@ -200,6 +202,7 @@ public struct ServerConfiguration: Sendable {
         c.receipts.maxAttempts = try receipts.int("maxAttempts", default: 25, range: 1...1000)
         c.receipts.maxAgeMs = Int64(try receipts.int("maxAgeSeconds", default: 86_400, range: 1...31_536_000)) * 1000
         c.receipts.dateOffsetSeconds = c.dateOffsetSeconds
+        var accountNodes: [(name: String, node: ConfigNode)] = []
         for node in try root.list("accounts") {
             let name = try node.string("name") ?? ""
             guard !name.isEmpty else { throw ConfigNode.Failure(description: "\(node.key("name")) is required") }
@@ -218,7 +221,9 @@ public struct ServerConfiguration: Sendable {
             c.accounts.append(
                 AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret"))
             )
+            accountNodes.append((name, node))
         }
+        c.retention = try RetentionConfiguration.read(root, accounts: accountNodes)
 
         try readChannels(root, into: &c)
         try root.finish()

@@ -284,5 +284,15 @@ enum PostgresSchema {
             ALTER TABLE campaigns ADD COLUMN rendered_bytes BIGINT NOT NULL DEFAULT 0;
             """
         ),
+        (
+            "v6-retention",
+            """
+            -- Purging and redaction find rows by account (and type) and finish time (as SQLite's v9-retention): partial on final
+            -- rows, so a message enters them once, when it becomes final; claim and sent updates skip them.
+            CREATE INDEX messages_final_done ON messages(account, done_at) WHERE status >= \(finalFloor);
+            CREATE INDEX messages_unredacted ON messages(account, type, done_at) WHERE status >= \(finalFloor) AND body <> '';
+            CREATE INDEX sandbox_inbox_account_time ON sandbox_inbox(account, received_at);
+            """
+        ),
     ]
 }

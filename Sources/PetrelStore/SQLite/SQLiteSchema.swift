@@ -245,6 +245,19 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN columns TEXT")
             try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN rendered_bytes INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v9-retention") { db in
+            try db.execute(sql: SQLiteSchema.retentionIndexes)
+        }
         return migrator
     }
+
+    /// Purging and redaction find rows by account (and type, for `redactOnFinal`) and finish time. Both message
+    /// indexes are partial on final rows, so a message enters them once, when it becomes final (and leaves the
+    /// second when redacted): the accept, claim and sent updates never touch them. The sandbox inbox is written
+    /// once per sandbox delivery.
+    static let retentionIndexes = """
+        CREATE INDEX messages_final_done ON messages(account, done_at) WHERE status >= \(finalFloor);
+        CREATE INDEX messages_unredacted ON messages(account, type, done_at) WHERE status >= \(finalFloor) AND body != '';
+        CREATE INDEX sandbox_inbox_account_time ON sandbox_inbox(account, received_at);
+        """
 }

@@ -1,0 +1,109 @@
+import CoreMetrics
+public import Logging
+import PetrelCore
+public import PetrelStore
+import ServiceLifecycle
+
+/// The background purge: every `retention.every` a round visits each account and deletes (or redacts) what is past
+/// its retention, in transactions of `retention.batch` rows, yielding between them, until nothing is left. Every
+/// node of a shared store runs it; the store makes sure two nodes never take the same rows.
+struct Purging: Service {
+    let store: any Retention
+    let configuration: RetentionConfiguration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let counts = try await Purge(store: store, batch: configuration.batch).round(
+                        configuration,
+                        nowMs: clock()
+                    )
+                    if counts.messages > 0 {
+                        logger.info(
+                            "purged messages past their retention",
+                            metadata: ["messages": "\(counts.messages)", "receipts": "\(counts.receipts)"]
+                        )
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("cannot purge", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(configuration.everyMs))
+            }
+        }
+    }
+}
+
+/// Purging in batches, for the background rounds and `petrel purge`.
+public struct Purge: Sendable {
+    let store: any Retention
+    let batch: Int
+
+    /// Counts messages purged on `/metrics` (made once, after the metrics system is bootstrapped).
+    private static let purgedCounter = CoreMetrics.Counter(label: "petrel_messages_purged_total")
+
+    public init(store: any Retention, batch: Int) {
+        self.store = store
+        self.batch = batch
+    }
+
+    /// One round: for each account, outbox rows and messages past `messages`, texts past `texts` and of the
+    /// `redactOnFinal` types, sandbox rows and finished campaigns. Returns the messages and receipts purged.
+    func round(_ c: RetentionConfiguration, nowMs: Int64) async throws -> PurgeCounts {
+        var total = PurgeCounts()
+        for account in try await store.retentionAccounts() {
+            let r = c.rules(for: account)
+            total = total + (try await messages(account: account, finishedBeforeMs: nowMs - r.messagesMs))
+            // Texts past `texts` (when that is sooner than the message goes), then those of the types redacted
+            // once final.
+            let textCutoffs: [(MessageType, Int64)] =
+                (r.textsMs < r.messagesMs ? MessageType.allCases.map { ($0, nowMs - r.textsMs) } : [])
+                + r.redactOnFinal.map { ($0, .max) }
+            for (type, cutoff) in textCutoffs {
+                _ = try await drain {
+                    try await store.redactTexts(account: account, type: type, finishedBeforeMs: cutoff, limit: $0)
+                }
+            }
+            _ = try await drain {
+                try await store.purgeSandbox(account: account, receivedBeforeMs: nowMs - r.sandboxInboxMs, limit: $0)
+            }
+            _ = try await drain {
+                try await store.purgeCampaigns(account: account, updatedBeforeMs: nowMs - r.campaignsMs, limit: $0)
+            }
+        }
+        return total
+    }
+
+    /// Deletes every final message of `account` finished before `finishedBeforeMs` with its parts, events and
+    /// outbox rows (the outbox first, so the receipt pusher never meets a row whose message is gone).
+    public func messages(account: String, finishedBeforeMs: Int64) async throws -> PurgeCounts {
+        var counts = PurgeCounts()
+        counts.receipts = try await drain {
+            try await store.purgeOutbox(account: account, createdBeforeMs: finishedBeforeMs, limit: $0)
+        }
+        while true {
+            let done = try await store.purgeMessages(account: account, finishedBeforeMs: finishedBeforeMs, limit: batch)
+            counts = counts + done
+            Self.purgedCounter.increment(by: done.messages)
+            if done.messages < batch { return counts }
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+    }
+
+    /// Calls `step` with the batch size until it changes fewer rows than that; returns the rows changed.
+    private func drain(_ step: (Int) async throws -> Int) async throws -> Int {
+        var total = 0
+        while true {
+            let n = try await step(batch)
+            total += n
+            if n < batch { return total }
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+    }
+}
