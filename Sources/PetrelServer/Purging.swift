@@ -30,7 +30,7 @@ struct Purging: Service {
                 } catch is CancellationError {
                     return
                 } catch {
-                    logger.warning("cannot purge", metadata: ["error": "\(error)"])
+                    logger.storeFailure("cannot purge", error)
                 }
                 try? await Task.sleep(for: .milliseconds(configuration.everyMs))
             }
@@ -89,10 +89,15 @@ public struct Purge: Sendable {
             let done = try await store.purgeMessages(account: account, finishedBeforeMs: finishedBeforeMs, limit: batch)
             counts = counts + done
             Self.purgedCounter.increment(by: done.messages)
-            if done.messages < batch { return counts }
+            if done.messages < batch { break }
             try Task.checkCancellation()
             await Task.yield()
         }
+        // Conversion reports are about messages: they go with them.
+        counts.conversions = try await drain {
+            try await store.purgeConversions(account: account, receivedBeforeMs: finishedBeforeMs, limit: $0)
+        }
+        return counts
     }
 
     /// Calls `step` with the batch size until it changes fewer rows than that; returns the rows changed.

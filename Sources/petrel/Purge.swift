@@ -48,8 +48,9 @@ struct PurgeCommand: AsyncParsableCommand {
         }
         let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(cutoff) / 1000))
         let what =
-            "\(counts.messages) messages, \(counts.parts) parts, \(counts.events) events and \(counts.receipts) "
-            + "unsent receipts of messages finished before \(when)"
+            "\(counts.messages) messages, \(counts.parts) parts, \(counts.events) events, \(counts.receipts) "
+            + "unsent receipts and \(counts.conversions) conversion reports of messages finished (or reported) "
+            + "before \(when)"
         print(dryRun ? "Would purge \(what) (dry run: nothing deleted)." : "Purged \(what).")
     }
 }

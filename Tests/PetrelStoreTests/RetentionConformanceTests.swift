@@ -169,6 +169,35 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func purgesConversionReportsByAccountAndAge(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let reports = (1...5).map { i in
+                ConversionRecord(
+                    account: i == 5 ? "other" : "acme",
+                    messageId: Int64(i),
+                    to: "85291234567",
+                    delivered: true,
+                    conversionTimeMs: nil,
+                    receivedAtMs: Int64(i) * 1000
+                )
+            }
+            let rates = [1, 4].map {
+                ConversionDataRecord(account: "acme", rate: 0.5, reportTimeMs: nil, receivedAtMs: Int64($0) * 1000)
+            }
+            try await store.commit(WriteBatch(conversions: reports, conversionData: rates))
+            #expect(try await store.retentionAccounts() == ["acme", "other"])
+            // Before 3.5 s: acme's reports 1-3 and its rate at 1 s; not the later ones, not another account's.
+            #expect(try await store.purgeableCounts(account: "acme", finishedBeforeMs: 3500).conversions == 4)
+            #expect(try await store.purgeConversions(account: "acme", receivedBeforeMs: 3500, limit: 2) == 3)
+            #expect(try await store.purgeConversions(account: "acme", receivedBeforeMs: 3500, limit: 2) == 1)
+            #expect(try await store.purgeConversions(account: "acme", receivedBeforeMs: 3500, limit: 2) == 0)
+            #expect(try await store.conversions(account: "acme").map(\.messageId) == [4])
+            #expect(try await store.conversionData(account: "acme").map(\.receivedAtMs) == [4000])
+            #expect(try await store.conversions(account: "other").count == 1)
+        }
+    }
+
     @Test func twoNodesPurgingAtOnceDeleteEachMessageOnce() async throws {
         try await withTwoNodes { a, b in
             let ids = Array(Int64(1)...400)

@@ -49,7 +49,7 @@ def test_purge_command_while_the_server_runs(server):
         wait_for(lambda: query(c, i).get("Status") == "1")
     time.sleep(1.2)
     dry = server.cli("purge", "--before", "1s", "--dry-run").stdout
-    assert dry.startswith("Would purge 3 messages, 0 parts, 0 events and 0 unsent receipts of messages finished before ")
+    assert dry.startswith("Would purge 3 messages, 0 parts, 0 events, 0 unsent receipts and 0 conversion reports of messages finished (or reported) before ")
     assert all(query(c, i).get("Status") == "1" for i in ids)
     done = server.cli("purge", "--before", "1s", "--account", "default").stdout
     assert done.startswith("Purged 3 messages, "), done

@@ -292,6 +292,8 @@ enum PostgresSchema {
             CREATE INDEX messages_final_done ON messages(account, done_at) WHERE status >= \(finalFloor);
             CREATE INDEX messages_unredacted ON messages(account, type, done_at) WHERE status >= \(finalFloor) AND body <> '';
             CREATE INDEX sandbox_inbox_account_time ON sandbox_inbox(account, received_at);
+            CREATE INDEX conversions_account_time ON conversions(account, received_at);
+            CREATE INDEX conversion_data_account_time ON conversion_data(account, received_at);
             """
         ),
     ]

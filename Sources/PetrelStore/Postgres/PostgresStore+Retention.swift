@@ -11,7 +11,8 @@ extension PostgresStore {
         var accounts = Set<String>()
         // A skip scan: one index seek per account, however many rows each has.
         for (table, filter) in [
-            ("messages", "status >= \(Self.final) AND"), ("sandbox_inbox", ""), ("campaigns", ""),
+            ("messages", "status >= \(Self.final) AND"), ("sandbox_inbox", ""), ("campaigns", ""), ("conversions", ""),
+            ("conversion_data", ""),
         ] {
             var last = ""
             while let next = try await first(
@@ -74,14 +75,18 @@ extension PostgresStore {
             SELECT (SELECT COUNT(*) FROM chosen),
                 (SELECT COUNT(*) FROM message_parts WHERE message_id IN (SELECT id FROM chosen)),
                 (SELECT COUNT(*) FROM message_events WHERE message_id IN (SELECT id FROM chosen)),
-                (SELECT COUNT(*) FROM receipt_outbox WHERE account = \(account) AND created_at < \(finishedBeforeMs))
+                (SELECT COUNT(*) FROM receipt_outbox WHERE account = \(account) AND created_at < \(finishedBeforeMs)),
+                (SELECT COUNT(*) FROM conversions WHERE account = \(account) AND received_at < \(finishedBeforeMs))
+                    + (SELECT COUNT(*) FROM conversion_data WHERE account = \(account)
+                        AND received_at < \(finishedBeforeMs))
             """
         ) {
             PurgeCounts(
                 messages: Int(try $0.get(0, as: Int64.self)),
                 parts: Int(try $0.get(1, as: Int64.self)),
                 events: Int(try $0.get(2, as: Int64.self)),
-                receipts: Int(try $0.get(3, as: Int64.self))
+                receipts: Int(try $0.get(3, as: Int64.self)),
+                conversions: Int(try $0.get(4, as: Int64.self))
             )
         }
         return counts ?? PurgeCounts()
@@ -98,6 +103,21 @@ extension PostgresStore {
             RETURNING 1
             """
         )
+    }
+
+    public func purgeConversions(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int {
+        var deleted = 0
+        for table in ["conversions", "conversion_data"] {
+            deleted += try await run(
+                """
+                DELETE FROM \(unescaped: table) WHERE seq IN (
+                    SELECT seq FROM \(unescaped: table) WHERE account = \(account) AND received_at < \(receivedBeforeMs)
+                    ORDER BY received_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING 1
+                """
+            )
+        }
+        return deleted
     }
 
     public func purgeSandbox(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int {

@@ -1,6 +1,7 @@
 public import PetrelCore
 
-/// Forgetting what is past its retention: final messages (with their parts, events and outbox rows), their texts,
+/// Forgetting what is past its retention: final messages (with their parts, events and outbox rows) and the
+/// conversion reports about them, their texts,
 /// the sandbox inbox and finished campaigns (receipts that matched nothing go after minutes, see
 /// `dropOrphanReceipts`). Only final messages are ever touched
 /// (queued, submitting and sent ones are not, whatever their age). Every call changes at most `limit` rows of its
@@ -23,6 +24,9 @@ public protocol Retention: Sendable {
     /// length and segments stay. Returns how many were redacted. (By type, so that redacting one type as soon as
     /// it is final walks only that type's unredacted rows.)
     func redactTexts(account: String, type: MessageType, finishedBeforeMs: Int64, limit: Int) async throws -> Int
+    /// Deletes up to `limit` conversion reports (SmsConversion) and up to `limit` conversion rates (ConversionData)
+    /// of `account` received before `receivedBeforeMs`; returns the rows deleted.
+    func purgeConversions(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Deletes up to `limit` sandbox inbox rows of `account` received before `receivedBeforeMs`.
     func purgeSandbox(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Deletes up to `limit` finished (done or cancelled) campaigns of `account` last changed before
@@ -36,12 +40,14 @@ public struct PurgeCounts: Sendable, Equatable {
     public var parts = 0
     public var events = 0
     public var receipts = 0
+    public var conversions = 0
 
-    public init(messages: Int = 0, parts: Int = 0, events: Int = 0, receipts: Int = 0) {
+    public init(messages: Int = 0, parts: Int = 0, events: Int = 0, receipts: Int = 0, conversions: Int = 0) {
         self.messages = messages
         self.parts = parts
         self.events = events
         self.receipts = receipts
+        self.conversions = conversions
     }
 
     public static func + (a: PurgeCounts, b: PurgeCounts) -> PurgeCounts {
@@ -49,7 +55,8 @@ public struct PurgeCounts: Sendable, Equatable {
             messages: a.messages + b.messages,
             parts: a.parts + b.parts,
             events: a.events + b.events,
-            receipts: a.receipts + b.receipts
+            receipts: a.receipts + b.receipts,
+            conversions: a.conversions + b.conversions
         )
     }
 }

@@ -14,6 +14,8 @@ extension SQLiteStore {
                 "SELECT account FROM messages WHERE status >= \(Self.final) AND account > ? ORDER BY account LIMIT 1",
                 "SELECT account FROM sandbox_inbox WHERE account > ? ORDER BY account LIMIT 1",
                 "SELECT account FROM campaigns WHERE account > ? ORDER BY account LIMIT 1",
+                "SELECT account FROM conversions WHERE account > ? ORDER BY account LIMIT 1",
+                "SELECT account FROM conversion_data WHERE account > ? ORDER BY account LIMIT 1",
             ] {
                 var last = ""
                 while let next = try String.fetchOne(db, sql: sql, arguments: [last]) {
@@ -84,6 +86,13 @@ extension SQLiteStore {
                 receipts: try count(
                     "SELECT COUNT(*) FROM receipt_outbox WHERE account = ? AND created_at < ?",
                     arguments
+                ),
+                conversions: try count(
+                    """
+                    SELECT (SELECT COUNT(*) FROM conversions WHERE account = ?1 AND received_at < ?2)
+                        + (SELECT COUNT(*) FROM conversion_data WHERE account = ?1 AND received_at < ?2)
+                    """,
+                    arguments
                 )
             )
         }
@@ -102,6 +111,24 @@ extension SQLiteStore {
                 arguments: [account, type.rawValue, finishedBeforeMs, limit]
             )
             return db.changesCount
+        }
+    }
+
+    public func purgeConversions(account: String, receivedBeforeMs: Int64, limit: Int) async throws -> Int {
+        try await committer.run(weight: limit) { db in
+            var deleted = 0
+            for table in ["conversions", "conversion_data"] {
+                try db.execute(
+                    sql: """
+                        DELETE FROM \(table) WHERE rowid IN (
+                            SELECT rowid FROM \(table) WHERE account = ? AND received_at < ? ORDER BY received_at
+                            LIMIT ?)
+                        """,
+                    arguments: [account, receivedBeforeMs, limit]
+                )
+                deleted += db.changesCount
+            }
+            return deleted
         }
     }
 
