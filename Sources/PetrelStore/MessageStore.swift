@@ -2,7 +2,8 @@
 /// conformance suite; each consumer takes only the roles it uses (the dispatcher a `SendQueue`, the receipt pusher a
 /// `ReceiptOutbox`, …), and only the composition root (`petrel serve`, the CLI) holds the whole store.
 public protocol MessageStore:
-    AcceptLog, MessageLookup, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger, ReceiptOutbox,
+    AcceptLog, MessageLookup, MessageHistory, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger,
+    ReceiptOutbox,
     OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry
 {
     /// Closes connections; the store is unusable afterwards.
