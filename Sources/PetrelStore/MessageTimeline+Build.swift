@@ -98,22 +98,34 @@ extension MessageTimeline {
                 return WaitReason(text: "queued", sinceMs: max(m.notBeforeMs, m.createdAtMs))
             }
             if let last = entries.last(where: { $0.kind == .retried }), last.untilMs == m.notBeforeMs {
-                return WaitReason(text: "retry after \(last.detail)", untilMs: m.notBeforeMs)
+                return WaitReason(text: "retry", untilMs: m.notBeforeMs, after: last.detail)
             }
             return WaitReason(text: "scheduled", untilMs: m.notBeforeMs)
         }
     }
 }
 
-/// Why a message waits: a sentence, and the time it waits until or has waited since.
+/// Why a message waits: what it waits for, the time it waits until or has waited since, and what it waits after.
 public struct WaitReason: Sendable, Equatable {
     public var text: String
     public var sinceMs: Int64?
     public var untilMs: Int64?
+    /// What happened before, for a retry: its reason.
+    public var after: String?
 
-    public init(text: String, sinceMs: Int64? = nil, untilMs: Int64? = nil) {
+    public init(text: String, sinceMs: Int64? = nil, untilMs: Int64? = nil, after: String? = nil) {
         self.text = text
         self.sinceMs = sinceMs
         self.untilMs = untilMs
+        self.after = after
+    }
+
+    /// "scheduled until T", "retry at T after <reason>", "queued since T", with times written by `time`.
+    public func sentence(_ time: (Int64) -> String) -> String {
+        var s = text
+        if let untilMs { s += after == nil ? " until \(time(untilMs))" : " at \(time(untilMs))" }
+        if let sinceMs { s += " since \(time(sinceMs))" }
+        if let after { s += " after \(after)" }
+        return s
     }
 }

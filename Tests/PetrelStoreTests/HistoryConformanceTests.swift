@@ -79,7 +79,9 @@ import Testing
             try await store.record(r)
             // Waiting, the store says why and until when.
             let waiting = try #require(try await store.history(messageId: 3, account: "acme"))
-            #expect(waiting.storeWaitReason(nowMs: 2000) == WaitReason(text: "retry after \(reason)", untilMs: 6150))
+            let why = try #require(waiting.storeWaitReason(nowMs: 2000))
+            #expect(why == WaitReason(text: "retry", untilMs: 6150, after: reason))
+            #expect(why.sentence { "t\($0)" } == "retry at t6150 after \(reason)")
             // A lease that ran out is recorded too.
             _ = try await store.claim(limit: 10, nowMs: 6200, leaseMs: 100)
             #expect(try await store.requeueExpiredLeases(nowMs: 6400) == 1)
