@@ -13,6 +13,11 @@ public enum HistoryEventKind: Int, Sendable, CaseIterable {
     case receiptParked = 5
     /// An operator sent its receipt again (a parked one retried, or a replay).
     case receiptReplayed = 6
+
+    /// Retries and lease requeues kept per message: past this many, the newest row of its kind is rewritten, so a
+    /// message retried every second for days (a route whose channels are down) keeps a bounded history that still
+    /// ends with the latest reason.
+    public static let maxRowsPerMessage = 20
 }
 
 /// One recorded event, as the store keeps it.

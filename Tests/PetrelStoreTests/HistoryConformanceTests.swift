@@ -184,4 +184,36 @@ import Testing
             #expect(try await store.events(messageId: 7).isEmpty)
         }
     }
+
+    /// A message retried every second for days keeps a bounded history that still ends with the latest reason.
+    @Test(arguments: StoreKind.allCases)
+    func retriesKeepABoundedNumberOfRows(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(8)]))
+            let cap = HistoryEventKind.maxRowsPerMessage
+            for i in 1...(cap + 5) {
+                let at = Int64(1000 * i)
+                _ = try await store.claim(limit: 10, nowMs: at, leaseMs: 60_000)
+                var r = DispatchResults()
+                r.retry = [RetryRecord(id: 8, atMs: at, notBeforeMs: at + 1000, reason: "retry \(i)")]
+                try await store.record(r)
+            }
+            let t = try #require(try await store.history(messageId: 8, account: "acme"))
+            let retries = t.entries.filter { $0.kind == .retried }
+            #expect(retries.count == cap)
+            #expect(
+                retries.last?.detail == "retry \(cap + 5)" && retries.last?.untilMs == Int64(1000 * (cap + 5) + 1000)
+            )
+            #expect(retries[cap - 2].detail == "retry \(cap - 1)")
+            #expect(t.storeWaitReason(nowMs: Int64(1000 * (cap + 5)))?.after == "retry \(cap + 5)")
+            // Lease requeues are bounded the same way.
+            for i in 1...(cap + 3) {
+                let at = Int64(100_000 + 1000 * i)
+                _ = try await store.claim(limit: 10, nowMs: at, leaseMs: 10)
+                #expect(try await store.requeueExpiredLeases(nowMs: at + 100) == 1)
+            }
+            let requeues = try #require(try await store.history(messageId: 8, account: "acme")).entries
+            #expect(requeues.filter { $0.kind == .requeued }.count == cap)
+        }
+    }
 }

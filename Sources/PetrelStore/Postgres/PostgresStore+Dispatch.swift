@@ -80,6 +80,8 @@ extension PostgresStore {
     /// the message's history: no column holds it.
     func requeue(_ retry: [RetryRecord], on c: PostgresConnection? = nil) async throws {
         guard !retry.isEmpty else { return }
+        let kind = String(HistoryEventKind.retried.rawValue)
+        let cap = String(HistoryEventKind.maxRowsPerMessage)
         try await run(
             """
             WITH u AS (
@@ -90,10 +92,19 @@ extension PostgresStore {
                 SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.nb
                 FROM u WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
                 RETURNING m.id
+            ), counted AS (
+                SELECT u.*, (SELECT COUNT(*) FROM message_events e WHERE e.message_id = u.id AND e.kind = \(unescaped: kind)) AS n
+                FROM u JOIN moved ON moved.id = u.id WHERE u.reason <> ''
+            ), rewritten AS (
+                -- Past the bound, the newest retry row is rewritten instead (see HistoryEventKind.maxRowsPerMessage).
+                UPDATE message_events e SET at = c.at, until = c.nb, detail = c.reason
+                FROM counted c
+                WHERE c.n >= \(unescaped: cap) AND e.seq = (
+                    SELECT MAX(seq) FROM message_events WHERE message_id = c.id AND kind = \(unescaped: kind))
             )
             INSERT INTO message_events (message_id, at, status, detail, kind, until)
-            SELECT u.id, u.at, \(unescaped: MessageStatus.queued.sql), u.reason, \(unescaped: String(HistoryEventKind.retried.rawValue)), u.nb
-            FROM u JOIN moved ON moved.id = u.id WHERE u.reason <> ''
+            SELECT id, at, \(unescaped: MessageStatus.queued.sql), reason, \(unescaped: kind), nb
+            FROM counted WHERE n < \(unescaped: cap)
             """,
             on: c
         )
@@ -117,17 +128,22 @@ extension PostgresStore {
 
     /// Returns claims matching `condition` (SQL over numbers only) to the queue, each with an event saying why.
     private func requeueLeases(_ condition: String, atMs: Int64, reason: String) async throws -> Int {
-        try await run(
+        let kind = String(HistoryEventKind.requeued.rawValue)
+        let cap = String(HistoryEventKind.maxRowsPerMessage)
+        return try await first(
             """
             WITH moved AS (
                 UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
                 WHERE status = \(unescaped: MessageStatus.submitting.sql) AND \(unescaped: condition) RETURNING id
+            ), recorded AS (
+                INSERT INTO message_events (message_id, at, status, detail, kind)
+                SELECT id, \(atMs), \(unescaped: MessageStatus.queued.sql), \(reason), \(unescaped: kind) FROM moved
+                WHERE (SELECT COUNT(*) FROM message_events WHERE message_id = moved.id AND kind = \(unescaped: kind))
+                    < \(unescaped: cap)
             )
-            INSERT INTO message_events (message_id, at, status, detail, kind)
-            SELECT id, \(atMs), \(unescaped: MessageStatus.queued.sql), \(reason), \(unescaped: String(HistoryEventKind.requeued.rawValue))
-            FROM moved RETURNING 1
+            SELECT COUNT(*) FROM moved
             """
-        )
+        ) { try $0.get(0, as: Int.self) } ?? 0
     }
 
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {

@@ -147,12 +147,20 @@ extension SQLiteStore {
                 """
         )
         let event = try db.cachedStatement(sql: Self.insertEventSQL)
+        let rewrite = try db.cachedStatement(sql: Self.rewriteRetrySQL)
         for r in retry {
             try FastStatement.run(requeue, db) {
                 $0.bind(r.notBeforeMs)
                 $0.bind(r.id)
             }
             guard !r.reason.isEmpty, db.changesCount > 0 else { continue }
+            try FastStatement.run(rewrite, db) { s in
+                s.bind(r.atMs)
+                s.bind(r.notBeforeMs)
+                s.bind(r.reason)
+                s.bind(r.id)
+            }
+            guard db.changesCount == 0 else { continue }
             try FastStatement.run(event, db) { s in
                 s.bind(r.id)
                 s.bind(r.atMs)
@@ -163,6 +171,16 @@ extension SQLiteStore {
             }
         }
     }
+
+    /// A message with `maxRowsPerMessage` retries recorded has its newest one rewritten instead of a row added.
+    static let rewriteRetrySQL = """
+        UPDATE message_events SET at = ?1, until = ?2, detail = ?3
+        WHERE rowid = (
+                SELECT rowid FROM message_events WHERE message_id = ?4 AND kind = \(HistoryEventKind.retried.rawValue)
+                ORDER BY rowid DESC LIMIT 1)
+            AND (SELECT COUNT(*) FROM message_events WHERE message_id = ?4 AND kind = \(HistoryEventKind.retried.rawValue))
+                >= \(HistoryEventKind.maxRowsPerMessage)
+        """
 
     static let insertEventSQL =
         "INSERT INTO message_events (message_id, at, status, detail, kind, until) VALUES (?, ?, ?, ?, ?, ?)"
@@ -182,6 +200,9 @@ extension SQLiteStore {
                 INSERT INTO message_events (message_id, at, status, detail, kind)
                 SELECT id, ?, \(MessageStatus.queued.sql), ?, \(HistoryEventKind.requeued.rawValue) FROM messages
                 WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
+                    AND (SELECT COUNT(*) FROM message_events
+                        WHERE message_id = messages.id AND kind = \(HistoryEventKind.requeued.rawValue))
+                        < \(HistoryEventKind.maxRowsPerMessage)
                 """,
             arguments: [atMs, reason, before]
         )

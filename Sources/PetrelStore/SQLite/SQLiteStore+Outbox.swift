@@ -62,17 +62,36 @@ extension SQLiteStore {
 
     public func receiptsPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await committer.run(weight: ids.count * 2) { db in
-            // The push's time and attempt go in the history before the outbox row goes: no column holds them.
-            let event = try db.cachedStatement(
-                sql: Self.outboxEventSQL(.receiptPushed, "'on attempt ' || (attempts + 1)")
+        try await committer.run(weight: ids.count) { db in
+            // The push's time and attempt go in the history as the outbox row goes (no column holds them): the
+            // DELETE returns what the event needs, and the events go in with one statement per chunk.
+            let delete = try db.cachedStatement(
+                sql: "DELETE FROM receipt_outbox WHERE id = ? RETURNING message_id, attempts"
             )
-            let delete = try db.cachedStatement(sql: "DELETE FROM receipt_outbox WHERE id = ?")
+            var pushed: [(messageId: Int64, attempts: Int64)] = []
+            pushed.reserveCapacity(ids.count)
             for id in ids {
-                try event.execute(arguments: [nowMs, id])
-                try delete.execute(arguments: [id])
+                if let row = try Row.fetchOne(delete, arguments: [id]) { pushed.append((row[0], row[1])) }
             }
+            try ValuesList.run(
+                pushed,
+                db,
+                sql: Self.insertPushedSQL,
+                bind: { s, p in
+                    s.bind(p.messageId)
+                    s.bind(nowMs)
+                    s.bind(p.attempts + 1)
+                }
+            )
         }
+    }
+
+    static let insertPushedSQL = ValuesList.SQL { k in
+        """
+        WITH p(message_id, at, attempt) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 3)))
+        INSERT INTO message_events (message_id, at, status, detail, kind)
+        SELECT message_id, at, 0, 'on attempt ' || attempt, \(HistoryEventKind.receiptPushed.rawValue) FROM p
+        """
     }
 
     /// An event for outbox row `?2` at `?1`, its detail the SQL expression `detail` over the row.
