@@ -139,6 +139,7 @@ import Testing
         #expect(h.reports.isEmpty)  // not an outcome: it waits and goes again
         #expect(h.submits.count == 1)  // paused: message 2 waits too
         #expect(h.timers.last?.timer == .pump && h.timers.last?.atMs == h.now + 200)
+        #expect(h.m.throttledUntilMs == h.now + 200)  // what a message's page says it waits for
         h.advance(to: h.now + 199)
         #expect(h.submits.count == 1)
         h.advance(to: h.now + 1)
