@@ -5,8 +5,9 @@ public import PetrelStore
 public enum SubmitOutcome: Sendable, Equatable {
     /// The carrier took every part; `record` holds the ids (and, for simulated channels, the receipt to come).
     case sent(SentRecord, SandboxEntry?)
-    /// Try again later (throttled, temporary error, no answer); `accepted` parts need not be sent again.
-    case retry(afterMs: Int64, accepted: [PartRecord])
+    /// Try again later (throttled, temporary error, no answer); `accepted` parts need not be sent again. `reason`
+    /// goes in the message's history.
+    case retry(afterMs: Int64, accepted: [PartRecord], reason: String)
     /// The carrier refused it for good. With `reroute`, another channel of the route may still take it.
     case failed(code: String, description: String, reroute: Bool, accepted: [PartRecord])
     /// Its validity ended before it could be handed over.
@@ -31,6 +32,13 @@ public protocol Channel: AnyObject, Sendable {
     )
     /// Finishes outstanding work (drains windows, unbinds) before shutdown.
     func shutdown() async
+    /// Why a message handed over now would wait, while it would (throttled until a time, window full); nil when
+    /// it would go at once. Read-only, for a message's page.
+    func waitReason(nowMs: Int64) -> String?
+}
+
+extension Channel {
+    public func waitReason(nowMs: Int64) -> String? { nil }
 }
 
 /// A channel inside the process (the sandbox) that answers at once. The dispatcher sends to it while it claims,

@@ -144,7 +144,15 @@ public final class Dispatcher: Service {
             switch place(m, nowMs: nowMs, exclude: []) {
             case .channel(let c): byChannel[c, default: []].append(m)
             case .done(let update): results.failed.append(update)
-            case .wait: results.retry.append((m.id, nowMs + configuration.waitForChannelMs))
+            case .wait:
+                results.retry.append(
+                    RetryRecord(
+                        id: m.id,
+                        atMs: nowMs,
+                        notBeforeMs: nowMs + configuration.waitForChannelMs,
+                        reason: "no channel of its route is bound"
+                    )
+                )
             }
         }
         let multipart = messages.filter { $0.segments > 1 }.map(\.id)
@@ -168,6 +176,19 @@ public final class Dispatcher: Service {
             if let entry { results.inbox.append(entry) }
         }
         return results
+    }
+
+    /// Why a queued message waits, as this process sees it now: no channel of its route bound, a window full, a
+    /// throttle. Nil when nothing here holds it back (it goes with the next round) or it is not queued.
+    public func waitReason(for m: Message, nowMs: Int64) -> String? {
+        guard m.status == .queued, m.notBeforeMs <= nowMs else { return nil }
+        let candidates = router.channels(for: m).compactMap { channels[$0] }
+        guard !candidates.isEmpty else { return "no configured channel can take it" }
+        let available = candidates.filter(\.isAvailable)
+        guard let first = available.first else {
+            return "no channel of its route is bound (\(candidates.map(\.id).joined(separator: ", ")))"
+        }
+        return first.waitReason(nowMs: nowMs)
     }
 
     enum Placement {
@@ -220,9 +241,11 @@ public final class Dispatcher: Service {
             case .sent(let record, let entry):
                 results.sent.append(record)
                 if let entry { results.inbox.append(entry) }
-            case .retry(let after, let accepted):
+            case .retry(let after, let accepted, let reason):
                 if !accepted.isEmpty { results.acceptedParts.append(partial(m, channelId, accepted, now)) }
-                results.retry.append((m.id, now + after))
+                let why =
+                    reason.isEmpty ? "channel \(channelId) asked for a retry" : "\(reason) on channel \(channelId)"
+                results.retry.append(RetryRecord(id: m.id, atMs: now, notBeforeMs: now + after, reason: why))
             case .expired:
                 results.failed.append(
                     StatusUpdate(

@@ -177,7 +177,10 @@ public enum PetrelServer {
                 secureCookies: c.consoleSecureCookies,
                 campaignMaxBytes: c.campaignMaxBytes,
                 campaignMaxBytesPerAccount: c.campaignMaxBytesPerAccount,
-                clock: clock
+                clock: clock,
+                waitReason: { [dispatcherEnabled = c.dispatcherEnabled] m, now in
+                    dispatcherEnabled ? dispatcher.waitReason(for: m, nowMs: now) : nil
+                }
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and

@@ -2,8 +2,8 @@
 /// conformance suite; each consumer takes only the roles it uses (the dispatcher a `SendQueue`, the receipt pusher a
 /// `ReceiptOutbox`, …), and only the composition root (`petrel serve`, the CLI) holds the whole store.
 public protocol MessageStore:
-    AcceptLog, MessageLookup, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger, ReceiptOutbox,
-    OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention
+    AcceptLog, MessageLookup, MessageHistory, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger,
+    ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

@@ -56,11 +56,14 @@ public struct ReceiptFilter: Sendable, Equatable {
 /// A retry to schedule for a receipt that was not taken.
 public struct ReceiptRetry: Sendable, Equatable {
     public var id: Int64
+    /// When the attempt failed.
+    public var atMs: Int64
     public var nextAtMs: Int64
     public var error: String
 
-    public init(id: Int64, nextAtMs: Int64, error: String) {
+    public init(id: Int64, atMs: Int64, nextAtMs: Int64, error: String) {
         self.id = id
+        self.atMs = atMs
         self.nextAtMs = nextAtMs
         self.error = error
     }

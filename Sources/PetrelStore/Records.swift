@@ -164,6 +164,22 @@ public struct SentRecord: Sendable, Equatable {
     }
 }
 
+/// A message its channel could not settle, back to the queue until `notBeforeMs`.
+public struct RetryRecord: Sendable, Equatable {
+    public var id: Int64
+    public var atMs: Int64
+    public var notBeforeMs: Int64
+    /// Why, in a sentence fragment: "throttled by the carrier (ESME_RTHROTTLED)".
+    public var reason: String
+
+    public init(id: Int64, atMs: Int64, notBeforeMs: Int64, reason: String) {
+        self.id = id
+        self.atMs = atMs
+        self.notBeforeMs = notBeforeMs
+        self.reason = reason
+    }
+}
+
 /// Everything one dispatch round learned, recorded in one transaction.
 public struct DispatchResults: Sendable, Equatable {
     public var sent: [SentRecord] = []
@@ -171,15 +187,10 @@ public struct DispatchResults: Sendable, Equatable {
     /// Parts accepted of messages that go back to the queue (their other parts will be tried again).
     public var acceptedParts: [SentRecord] = []
     public var failed: [StatusUpdate] = []
-    /// Messages to try again, and from when.
-    public var retry: [(id: Int64, notBeforeMs: Int64)] = []
+    /// Messages to try again, from when and why (the why goes in their history).
+    public var retry: [RetryRecord] = []
 
     public init() {}
-
-    public static func == (a: DispatchResults, b: DispatchResults) -> Bool {
-        a.sent == b.sent && a.inbox == b.inbox && a.acceptedParts == b.acceptedParts && a.failed == b.failed
-            && a.retry.map(\.id) == b.retry.map(\.id) && a.retry.map(\.notBeforeMs) == b.retry.map(\.notBeforeMs)
-    }
 
     public var isEmpty: Bool {
         sent.isEmpty && inbox.isEmpty && acceptedParts.isEmpty && failed.isEmpty && retry.isEmpty

@@ -20,9 +20,9 @@ struct Petrel: AsyncParsableCommand {
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
         version: PetrelVersion.current,
         subcommands: [
-            Serve.self, Keys.self, AccountsCommand.self, Templates.self, ReceiptsCommand.self, ConfigCommand.self,
-            SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self, PurgeCommand.self,
-            BenchMoved.self,
+            Serve.self, Keys.self, AccountsCommand.self, MessagesCommand.self, Templates.self, ReceiptsCommand.self,
+            ConfigCommand.self, SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self,
+            PurgeCommand.self, BenchMoved.self,
         ]
     )
 }

@@ -154,4 +154,28 @@ import Testing
             #expect(first.heldIds.isEmpty && second.heldIds.isEmpty)
         }
     }
+
+    /// A message's page asks the dispatcher why a queued message waits; the answer is what this process sees now.
+    @Test func theDispatcherSaysWhyAQueuedMessageWaits() async throws {
+        let first = HeldChannel("hk-1", available: false)
+        let second = HeldChannel("hk-2", available: false)
+        try await withDispatcher([first, second], routes: [Route(prefixes: ["852"], channels: ["hk-1", "hk-2"])]) {
+            d in
+            let hk = Self.msg(1, to: "85291234567")
+            #expect(d.waitReason(for: hk, nowMs: 1000) == "no channel of its route is bound (hk-1, hk-2)")
+            #expect(
+                d.waitReason(for: Self.msg(2, to: "6591234567"), nowMs: 1000) == "no configured channel can take it"
+            )
+            // Not due yet, or no longer queued: the store's answer stands.
+            var later = hk
+            later.notBeforeMs = 5000
+            #expect(d.waitReason(for: later, nowMs: 1000) == nil)
+            var sent = hk
+            sent.status = .sent
+            #expect(d.waitReason(for: sent, nowMs: 1000) == nil)
+            // A bound channel with room: nothing holds it back.
+            second.setAvailable(true)
+            #expect(d.waitReason(for: hk, nowMs: 1000) == nil)
+        }
+    }
 }

@@ -139,6 +139,7 @@ import Testing
         #expect(h.reports.isEmpty)  // not an outcome: it waits and goes again
         #expect(h.submits.count == 1)  // paused: message 2 waits too
         #expect(h.timers.last?.timer == .pump && h.timers.last?.atMs == h.now + 200)
+        #expect(h.m.throttledUntilMs == h.now + 200)  // what a message's page says it waits for
         h.advance(to: h.now + 199)
         #expect(h.submits.count == 1)
         h.advance(to: h.now + 1)
@@ -162,7 +163,8 @@ import Testing
             h.advance(to: h.now + Machine.maxThrottlePauseMs)
         }
         #expect(h.submits.count == Machine.maxThrottles + 1)
-        #expect(h.reports.map(\.outcome) == [.retry(afterMs: Machine.carrierRetryMs, accepted: [])])
+        let reason = "throttled by the carrier 21 times in a row (ESME_RTHROTTLED, command_status 0x00000058)"
+        #expect(h.reports.map(\.outcome) == [.retry(afterMs: Machine.carrierRetryMs, accepted: [], reason: reason)])
         #expect(h.m.health.refused == Machine.maxThrottles + 1)
     }
 
@@ -251,7 +253,9 @@ import Testing
         h.run()
         #expect(h.reports.map(\.id) == [1])
         let part1 = PartRecord(part: 1, total: 2, carrierId: "P1")
-        #expect(h.reports.first?.outcome == .retry(afterMs: 1000, accepted: [part1]))
+        #expect(
+            h.reports.first?.outcome == .retry(afterMs: 1000, accepted: [part1], reason: "no submit_sm_resp in time")
+        )
         #expect(h.m.inFlightCount == 1 && h.m.boundTransmitters == 1)
         #expect(h.timers.contains { $0.timer == .reconnect(session: 1) })
         // A late answer for the lost part changes nothing.
@@ -267,7 +271,7 @@ import Testing
         h.add(Self.msg(1))
         _ = h.m.submitted(h.submits[0].token, .noResponse, nowMs: h.now)
         h.run()
-        #expect(h.reports.map(\.outcome) == [.retry(afterMs: 1000, accepted: [])])
+        #expect(h.reports.map(\.outcome) == [.retry(afterMs: 1000, accepted: [], reason: "no submit_sm_resp in time")])
         #expect(h.m.health.noResponse == 1)
     }
 
@@ -288,7 +292,11 @@ import Testing
                     reroute: false,
                     accepted: []
                 ),
-                .retry(afterMs: Machine.carrierRetryMs, accepted: []),
+                .retry(
+                    afterMs: Machine.carrierRetryMs,
+                    accepted: [],
+                    reason: "the carrier refused it for now (ESME_RSYSERR, command_status 0x00000008)"
+                ),
             ]
         )
     }
@@ -348,7 +356,12 @@ import Testing
         h.advance(to: h.now + Machine.drainMs)  // two in flight, one queued at the deadline
         #expect(h.stopped && h.unbinds == [0])
         #expect(h.reports.map(\.id).sorted() == [1, 2, 3, 4])
-        #expect(h.reports.dropFirst().allSatisfy { $0.outcome == .retry(afterMs: 1000, accepted: []) })
+        #expect(
+            h.reports.dropFirst().allSatisfy {
+                guard case .retry(1000, [], let reason) = $0.outcome else { return false }
+                return reason.hasPrefix("the channel shut down before")
+            }
+        )
         #expect(h.m.inFlightCount == 0 && h.m.queuedCount == 0)
         // Handed over after the drain (a reroute): reported at once, not lost.
         h.add(Self.msg(5))

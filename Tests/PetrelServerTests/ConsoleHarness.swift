@@ -25,6 +25,7 @@ struct ConsoleHarness: Sendable {
     static func run<T>(
         retrospection: ServerConfiguration.Retrospection = .authenticated,
         channels: [ChannelState] = [],
+        waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil },
         _ body: (ConsoleHarness) async throws -> T
     ) async throws -> T {
         let dir = FileManager.default.temporaryDirectory
@@ -32,7 +33,9 @@ struct ConsoleHarness: Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 5, count: 32)))
         do {
-            let result = try await body(try await make(store, retrospection: retrospection, channels: channels))
+            let result = try await body(
+                try await make(store, retrospection: retrospection, channels: channels, waitReason: waitReason)
+            )
             try await store.close()
             return result
         } catch {
@@ -44,7 +47,8 @@ struct ConsoleHarness: Sendable {
     static func make(
         _ store: SQLiteStore,
         retrospection: ServerConfiguration.Retrospection,
-        channels: [ChannelState]
+        channels: [ChannelState],
+        waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil }
     ) async throws -> ConsoleHarness {
         let clock: @Sendable () -> Int64 = { ConsoleHarness.now }
         try await store.putAccessKey(
@@ -61,7 +65,8 @@ struct ConsoleHarness: Sendable {
             campaignWake: WakeSignal(),
             maxUploadBytes: 1 << 20,
             secureCookies: false,
-            clock: clock
+            clock: clock,
+            waitReason: waitReason
         )
         let sandbox = SandboxRoutes(store: store, auth: auth, mode: retrospection)
         return ConsoleHarness(store: store, console: console, sandbox: sandbox)

@@ -720,7 +720,7 @@ import Testing
                     parts: [PartRecord(part: 1, total: 2, carrierId: "p1")]
                 )
             ]
-            results.retry = [(3, 5000)]
+            results.retry = [RetryRecord(id: 3, atMs: 1000, notBeforeMs: 5000, reason: "throttled")]
             try await store.record(results)
             #expect(try await store.message(id: 3, account: "acme")?.status == .queued)
             #expect(try await store.acceptedParts(messageIds: [3]) == [3: [1]])

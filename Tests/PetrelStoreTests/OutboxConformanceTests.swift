@@ -54,7 +54,7 @@ import Testing
             // A later final state (a late receipt) is not reported again.
             try await store.apply([StatusUpdate(id: 1, status: .failed, errorCode: "X", atMs: 7000)])
             #expect(try await store.outboxCounts().pending == 1)
-            try await store.receiptsPushed(ids: due.map(\.id))
+            try await store.receiptsPushed(ids: due.map(\.id), nowMs: 9000)
             #expect(try await store.outboxCounts() == OutboxCounts(pending: 0, parked: 0))
         }
     }
@@ -71,8 +71,8 @@ import Testing
             try await finish(store, [1, 2, 3], .failed, at: 5000)
             let due = try await store.dueReceipts(account: "acme", nowMs: 6000, limit: 10)
             #expect(due.count == 3 && due.allSatisfy { $0.message.errorCode == "UNDELIV" })
-            try await store.receiptsRetry([ReceiptRetry(id: due[0].id, nextAtMs: 9000, error: "HTTP 500")])
-            try await store.parkReceipts(ids: [due[1].id], error: "gone")
+            try await store.receiptsRetry([ReceiptRetry(id: due[0].id, atMs: 8000, nextAtMs: 9000, error: "HTTP 500")])
+            try await store.parkReceipts(ids: [due[1].id], error: "gone", nowMs: 8000)
             let later = try await store.dueReceipts(account: "acme", nowMs: 8999, limit: 10)
             #expect(later.map(\.id) == [due[2].id])
             let retried = try await store.dueReceipts(account: "acme", nowMs: 9000, limit: 10)
@@ -92,7 +92,7 @@ import Testing
             #expect(try await store.outboxCounts() == OutboxCounts(pending: 2, parked: 1))
             #expect(try await store.retryParked(account: nil, nowMs: 10_000) == 1)
             #expect(try await store.outboxCounts() == OutboxCounts(pending: 3, parked: 0))
-            try await store.receiptsPushed(ids: due.map(\.id))
+            try await store.receiptsPushed(ids: due.map(\.id), nowMs: 9000)
 
             // Replay: by message, by task, by time; queued messages have nothing to report.
             try await store.commit(WriteBatch(messages: [message(4)]))

@@ -18,7 +18,9 @@ import Testing
                 parts: [1, 2].map { PartRecord(part: $0, total: 2, carrierId: "x\(m.id)-\($0)") }
             )
         }
-        results.retry = claimed.map(\.id).filter { !ids.contains($0) }.map { (id: $0, notBeforeMs: 0) }
+        results.retry = claimed.map(\.id).filter { !ids.contains($0) }.map {
+            RetryRecord(id: $0, atMs: at, notBeforeMs: 0, reason: "test")
+        }
         try await store.record(results)
         let updates = ids.map {
             StatusUpdate(id: $0, status: status, errorCode: status == .delivered ? "" : "E", atMs: at)
@@ -42,17 +44,24 @@ import Testing
             let claimed = try await store.claim(limit: 10, nowMs: 9500, leaseMs: 60_000)
             var sent = DispatchResults()
             sent.sent = [SentRecord(id: 5, channel: "c", carrierMessageId: "x5", sentAtMs: 9500)]
-            sent.retry = claimed.map(\.id).filter { $0 != 5 }.map { (id: $0, notBeforeMs: 0) }
+            sent.retry = claimed.map(\.id).filter { $0 != 5 }.map {
+                RetryRecord(id: $0, atMs: 9500, notBeforeMs: 0, reason: "test")
+            }
             try await store.record(sent)
             #expect(try await store.events(messageId: 2).count == 1)
             #expect(try await store.retentionAccounts() == ["acme", "other"])
 
             // One of the two old receipts is parked: both kinds go with their messages.
             let waiting = try await store.dueReceipts(account: "acme", nowMs: 6000, limit: 10)
-            try await store.parkReceipts(ids: waiting.filter { $0.message.id == 2 }.map(\.id), error: "gone")
+            try await store.parkReceipts(
+                ids: waiting.filter { $0.message.id == 2 }.map(\.id),
+                error: "gone",
+                nowMs: 6000
+            )
             #expect(try await store.outboxCounts() == OutboxCounts(pending: 2, parked: 1))
             let due = try await store.purgeableCounts(account: "acme", finishedBeforeMs: 6000)
-            #expect(due == PurgeCounts(messages: 2, parts: 4, events: 1, receipts: 2))
+            // Message 2's events: its retry while 1 was finished, its failure, its receipt parked.
+            #expect(due == PurgeCounts(messages: 2, parts: 4, events: 3, receipts: 2))
             #expect(try await store.purgeMessages(account: "acme", finishedBeforeMs: 6000, limit: 1).messages == 1)
             let rest = try await store.purgeMessages(account: "acme", finishedBeforeMs: 6000, limit: 10)
             #expect(rest.messages == 1)

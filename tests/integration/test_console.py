@@ -255,7 +255,7 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     b.save_screenshot(str(SHOTS / "messages.png"))
     rows[0].find_element(By.TAG_NAME, "a").click()
     wait.until(EC.title_contains("Message "))
-    assert "Status changes" in b.page_source and "Parts as sent" in b.page_source
+    assert "Timeline" in b.page_source and "Parts as sent" in b.page_source
     b.save_screenshot(str(SHOTS / "message.png"))
 
     # Receipts, channels, keys: the account's own, no secrets.

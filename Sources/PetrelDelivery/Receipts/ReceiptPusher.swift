@@ -146,7 +146,7 @@ public final class ReceiptPusher: Service, Sendable {
                 DeliveryMetrics.receiptsPushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
                 await removals.next()
                 let ids = batch.map(\.id)
-                removals.addTask { await self.recordPushed(ids) }
+                removals.addTask { await self.recordPushed(ids, nowMs: now) }
                 guard batch.count == configuration.batchSize, !Task.isShuttingDownGracefully else { break }
                 do {
                     let skip = Set(ids)
@@ -168,9 +168,9 @@ public final class ReceiptPusher: Service, Sendable {
     }
 
     /// Removes receipts the receiver took from the outbox.
-    func recordPushed(_ ids: [Int64]) async {
+    func recordPushed(_ ids: [Int64], nowMs: Int64) async {
         do {
-            try await store.receiptsPushed(ids: ids)
+            try await store.receiptsPushed(ids: ids, nowMs: nowMs)
         } catch {
             // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
             logger.storeFailure("cannot record pushed receipts", error)
@@ -207,7 +207,9 @@ public final class ReceiptPusher: Service, Sendable {
             if r.attempts + 1 >= configuration.maxAttempts || now - r.createdAtMs >= configuration.maxAgeMs {
                 park.append(r.id)
             } else {
-                retries.append(ReceiptRetry(id: r.id, nextAtMs: now + backoff(attempts: r.attempts), error: failure))
+                retries.append(
+                    ReceiptRetry(id: r.id, atMs: now, nextAtMs: now + backoff(attempts: r.attempts), error: failure)
+                )
             }
         }
         logger.notice(
@@ -218,7 +220,7 @@ public final class ReceiptPusher: Service, Sendable {
         )
         do {
             try await store.receiptsRetry(retries)
-            try await store.parkReceipts(ids: park, error: failure)
+            try await store.parkReceipts(ids: park, error: failure, nowMs: now)
         } catch {
             logger.storeFailure("cannot reschedule receipts", error)
         }

@@ -43,6 +43,7 @@ extension SMPPChannel {
         }
         capacity.store(machine.capacity, ordering: .relaxed)
         boundCount.store(machine.boundTransmitters, ordering: .relaxed)
+        pausedUntil.store(machine.throttledUntilMs, ordering: .relaxed)
     }
 
     private func write(_ submit: SubmitScheduler<Completion>.Submit, nowMs: Int64) {

@@ -31,6 +31,7 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     // Mirrors for other threads.
     let boundCount = Atomic<Int>(0)
     let capacity = Atomic<Int>(0)
+    let pausedUntil = Atomic<Int64>(0)
 
     // Event-loop state.
     var machine: SubmitScheduler<Completion>
@@ -112,6 +113,14 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         }.get()) ?? (0, 0, 0, 0)
     }
     public var freeCapacity: Int { capacity.load(ordering: .relaxed) }
+
+    public func waitReason(nowMs: Int64) -> String? {
+        let paused = pausedUntil.load(ordering: .relaxed)
+        if paused > nowMs { return "channel \(id) is throttled by the carrier for \(paused - nowMs) ms" }
+        if !isAvailable { return "channel \(id) has no bound session" }
+        if freeCapacity <= 0 { return "channel \(id)'s window is full" }
+        return nil
+    }
 
     /// Opens the binds; they reconnect on their own until `shutdown`.
     public func start() {

@@ -91,6 +91,7 @@ struct SubmitScheduler<Reply> {
         var remaining = 0
         var accepted: [PartRecord] = []
         var retryAfterMs: Int64?
+        var retryReason = ""
         var failure: (code: String, description: String, reroute: Bool)?
         var expired = false
     }
@@ -148,6 +149,8 @@ struct SubmitScheduler<Reply> {
     }
 
     var isStopping: Bool { drainDeadlineMs != nil }
+    /// Until when a throttle pause holds every part back (a past time when none does).
+    var throttledUntilMs: Int64 { pausedUntilMs }
     var inFlightCount: Int { inFlight.count }
     var boundSessions: Int { sessions.count(where: { $0.state == .bound }) }
     var boundTransmitters: Int { sessions.count(where: { $0.state == .bound && $0.mode.canSubmit }) }
@@ -256,7 +259,11 @@ struct SubmitScheduler<Reply> {
     mutating func add(_ m: Message, skipParts: Set<Int>, reply: Reply, nowMs: Int64) {
         guard !isStopped else {
             // Handed over after the drain (a reroute while shutting down): back to the queue, not lost.
-            let outcome = SubmitOutcome.retry(afterMs: Self.noAnswerRetryMs, accepted: [])
+            let outcome = SubmitOutcome.retry(
+                afterMs: Self.noAnswerRetryMs,
+                accepted: [],
+                reason: "the channel was shutting down when it was handed over"
+            )
             ready.append(.report(Report(message: m, outcome: outcome, reply: reply)))
             return
         }
@@ -315,7 +322,7 @@ struct SubmitScheduler<Reply> {
             // Unknown outcome: send again later (at least once).
             health.noResponse += 1
             health.lastError = "no submit_sm_resp in time"
-            retry(job, afterMs: Self.noAnswerRetryMs, nowMs: nowMs)
+            retry(job, afterMs: Self.noAnswerRetryMs, reason: "no submit_sm_resp in time", nowMs: nowMs)
             return (latency, true)
         }
         if status.handling == .accepted {
@@ -339,9 +346,11 @@ struct SubmitScheduler<Reply> {
                 requeueFirst(f.queued)
                 return (latency, false)
             }
-            retry(job, afterMs: Self.carrierRetryMs, nowMs: nowMs)
+            let reason = "throttled by the carrier \(f.queued.throttled) times in a row (\(Self.code(status)))"
+            retry(job, afterMs: Self.carrierRetryMs, reason: reason, nowMs: nowMs)
         case .retry:
-            retry(job, afterMs: Self.carrierRetryMs, nowMs: nowMs)
+            let reason = "the carrier refused it for now (\(Self.code(status)))"
+            retry(job, afterMs: Self.carrierRetryMs, reason: reason, nowMs: nowMs)
         case .reroute, .fail:
             jobs[job]?.failure = (
                 status.name, "The carrier refused the message: \(status.name)", status.handling == .reroute
@@ -374,8 +383,14 @@ struct SubmitScheduler<Reply> {
         queuedCount += 1
     }
 
-    private mutating func retry(_ job: Int, afterMs: Int64, nowMs: Int64) {
-        noteRetry(job, afterMs: afterMs)
+    /// A command_status as the history shows it: its name and number.
+    static func code(_ status: CommandStatus) -> String {
+        let hex = String(status.rawValue, radix: 16, uppercase: true)
+        return "\(status.name), command_status 0x" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+    }
+
+    private mutating func retry(_ job: Int, afterMs: Int64, reason: String, nowMs: Int64) {
+        noteRetry(job, afterMs: afterMs, reason: reason)
         if let left = jobs[job]?.remaining, left <= 0 { finish(job, nowMs: nowMs) }
     }
 
@@ -394,7 +409,7 @@ struct SubmitScheduler<Reply> {
         } else if let f = job.failure {
             outcome = .failed(code: f.code, description: f.description, reroute: f.reroute, accepted: job.accepted)
         } else if let after = job.retryAfterMs {
-            outcome = .retry(afterMs: after, accepted: job.accepted)
+            outcome = .retry(afterMs: after, accepted: job.accepted, reason: job.retryReason)
         } else {
             let parts = job.accepted.sorted { $0.part < $1.part }
             let record = SentRecord(
@@ -432,10 +447,12 @@ struct SubmitScheduler<Reply> {
     /// Every message still queued or in flight is reported for a retry (a late answer is ignored: at least once),
     /// and every session unbinds.
     private mutating func finishDrain(nowMs: Int64) {
-        for f in inFlight.values { noteRetry(f.queued.job) }
+        for f in inFlight.values {
+            noteRetry(f.queued.job, reason: "the channel shut down before the carrier answered")
+        }
         inFlight.removeAll()
         for lane in queues.indices {
-            for q in queues[lane] { noteRetry(q.job) }
+            for q in queues[lane] { noteRetry(q.job, reason: "the channel shut down before it was sent") }
             queues[lane].removeAll()
         }
         queuedCount = 0
@@ -452,9 +469,11 @@ struct SubmitScheduler<Reply> {
     }
 
     /// One part done without an answer that settles it: the message goes again after `afterMs` at the earliest.
-    private mutating func noteRetry(_ job: Int, afterMs: Int64 = Self.noAnswerRetryMs) {
+    private mutating func noteRetry(_ job: Int, afterMs: Int64 = Self.noAnswerRetryMs, reason: String) {
         let after = max(jobs[job]?.retryAfterMs ?? 0, afterMs)
         jobs[job]?.retryAfterMs = after
+        // The first reason of a message's parts stands for them all.
+        if jobs[job]?.retryReason.isEmpty == true { jobs[job]?.retryReason = reason }
         jobs[job]?.remaining -= 1
     }
 }

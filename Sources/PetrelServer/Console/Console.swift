@@ -27,7 +27,8 @@ struct ChannelState: Sendable {
 
 /// The store roles the console shows and acts on (everything but the dispatch queue, receipts and nodes).
 typealias ConsoleStore =
-    MessageLookup & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations & CampaignStore
+    MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
+    & CampaignStore
     & SandboxInbox
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
@@ -45,6 +46,9 @@ struct Console: Sendable {
     var campaignMaxBytes = 256 << 20
     var campaignMaxBytesPerAccount = 1 << 30
     let clock: @Sendable () -> Int64
+    /// Why a queued message waits, as this process's dispatcher sees it now (nil: nothing here holds it back, or
+    /// this node does not dispatch).
+    var waitReason: @Sendable (Message, Int64) -> String? = { _, _ in nil }
 
     var sessions: ConsoleSessions { auth.sessions }
 

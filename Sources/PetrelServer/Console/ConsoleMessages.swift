@@ -3,7 +3,7 @@ import Hummingbird
 import PetrelCore
 import PetrelStore
 
-/// The message search and a message's page: its fields, its parts as sent and its status changes.
+/// The message search and a message's page: its fields, its parts as sent, its timeline and why it waits.
 extension Console {
     func messages(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
         let q = request.uri.queryParameters
@@ -78,7 +78,7 @@ extension Console {
     func message(_ request: Request, _ s: ConsoleSessions.Session) async throws -> Response {
         let idText = Self.pathComponent(request, after: "messages")
         // Another account's message answers exactly like a missing one.
-        guard let id = Int64(idText), let m = try await store.message(id: id, account: s.account) else {
+        guard let id = Int64(idText), let timeline = try await store.history(messageId: id, account: s.account) else {
             let page = HTML.page(
                 title: "Message not found",
                 active: "/console/messages",
@@ -87,9 +87,10 @@ extension Console {
             )
             return Self.html(page, status: .notFound)
         }
-        let events = try await store.events(messageId: id)
+        let m = timeline.message
         let parts = try await store.parts(messageId: id)
         var body: HTML = "<div class=\"scroll\"><table>\(Self.fields(of: m))</table></div>"
+        if let waiting = waitingLine(timeline) { body += "<p id=\"waiting\"><strong>Waiting:</strong> \(waiting)</p>" }
         body += "<h2>Text</h2><div class=\"bubble\" id=\"message-text\">\(m.text)</div>"
         let sms = SMSText(m.text)
         body +=
@@ -106,14 +107,29 @@ extension Console {
                     ]
                 }
             )
-        body +=
-            "<h2>Status changes</h2>"
-            + HTML.table(
-                ["At (UTC)", "Status", "Detail"],
-                [["\(HTML.time(m.createdAtMs))", Self.status(.queued), "accepted"]]
-                    + events.map { ["\(HTML.time($0.atMs))", Self.status($0.status), "\($0.detail)"] }
-            )
+        body += "<h2>Timeline</h2>" + Self.timelineTable(timeline.entries)
         return Self.html(HTML.page(title: "Message \(m.id)", active: "/console/messages", session: s, body: body))
+    }
+
+    /// Every step of a message, oldest first.
+    static func timelineTable(_ entries: [TimelineEntry]) -> HTML {
+        HTML.table(
+            ["At (UTC)", "Event", "Detail", "Until (UTC)"],
+            entries.map { e in
+                ["\(HTML.time(e.atMs))", "\(e.kind.rawValue)", "\(e.detail)", "\(HTML.time(e.untilMs))"]
+            },
+            empty: "No history."
+        )
+    }
+
+    /// Why a message that is not final waits: the store's reason, and for a due queued message what this
+    /// process's dispatcher sees now (no channel bound, a window full, a throttle).
+    func waitingLine(_ timeline: MessageTimeline) -> String? {
+        let now = clock()
+        guard let stored = timeline.storeWaitReason(nowMs: now) else { return nil }
+        let sentence = stored.sentence { HTML.time($0) + " UTC" }
+        guard let live = waitReason(timeline.message, now) else { return sentence }
+        return "\(sentence): \(live)"
     }
 
     /// A message's fields as table rows.

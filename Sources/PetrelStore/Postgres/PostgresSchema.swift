@@ -296,5 +296,14 @@ enum PostgresSchema {
             CREATE INDEX conversion_data_account_time ON conversion_data(account, received_at);
             """
         ),
+        (
+            "v7-history",
+            """
+            -- Events for what no column holds (retries, lease requeues, receipt pushes): kind is a HistoryEventKind
+            -- (0, the default, is a failure or expiry as recorded before), until is when it goes on.
+            ALTER TABLE message_events ADD COLUMN kind INT NOT NULL DEFAULT 0;
+            ALTER TABLE message_events ADD COLUMN until BIGINT;
+            """
+        ),
     ]
 }

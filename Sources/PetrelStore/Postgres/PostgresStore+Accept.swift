@@ -81,7 +81,7 @@ extension PostgresStore {
 
     public func events(messageId: Int64) async throws -> [MessageEvent] {
         try await rows(
-            "SELECT message_id, status, at, detail FROM message_events WHERE message_id = \(messageId) ORDER BY at, seq"
+            "SELECT message_id, status, at, detail FROM message_events WHERE message_id = \(messageId) AND kind = 0 ORDER BY at, seq"
         ) {
             MessageEvent(
                 messageId: try $0.get(0),

@@ -1,3 +1,4 @@
+import Foundation
 import PetrelCore
 import PostgresNIO
 
@@ -71,40 +72,78 @@ extension PostgresStore {
 
     public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await requeue(ids.map { ($0, notBeforeMs) })
+        try await requeue(ids.map { RetryRecord(id: $0, atMs: 0, notBeforeMs: notBeforeMs, reason: "") })
     }
 
     /// Messages still being submitted go back to the queue, each due again at its time (the one requeue
-    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`).
-    func requeue(_ retry: [(id: Int64, notBeforeMs: Int64)], on c: PostgresConnection? = nil) async throws {
+    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`). A retry with a reason is recorded in
+    /// the message's history: no column holds it.
+    func requeue(_ retry: [RetryRecord], on c: PostgresConnection? = nil) async throws {
         guard !retry.isEmpty else { return }
+        let kind = String(HistoryEventKind.retried.rawValue)
+        let cap = String(HistoryEventKind.maxRowsPerMessage)
         try await run(
             """
-            UPDATE messages m
-            SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.at
-            FROM unnest(\(retry.map(\.id)), \(retry.map(\.notBeforeMs))) AS u(id, at)
-            WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
+            WITH u AS (
+                SELECT * FROM unnest(\(retry.map(\.id)), \(retry.map(\.atMs)), \(retry.map(\.notBeforeMs)),
+                    \(retry.map(\.reason))) AS u(id, at, nb, reason)
+            ), moved AS (
+                UPDATE messages m
+                SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL, not_before = u.nb
+                FROM u WHERE m.id = u.id AND m.status = \(unescaped: MessageStatus.submitting.sql)
+                RETURNING m.id
+            ), counted AS (
+                SELECT u.*, (SELECT COUNT(*) FROM message_events e WHERE e.message_id = u.id AND e.kind = \(unescaped: kind)) AS n
+                FROM u JOIN moved ON moved.id = u.id WHERE u.reason <> ''
+            ), rewritten AS (
+                -- Past the bound, the newest retry row is rewritten instead (see HistoryEventKind.maxRowsPerMessage).
+                UPDATE message_events e SET at = c.at, until = c.nb, detail = c.reason
+                FROM counted c
+                WHERE c.n >= \(unescaped: cap) AND e.seq = (
+                    SELECT MAX(seq) FROM message_events WHERE message_id = c.id AND kind = \(unescaped: kind))
+            )
+            INSERT INTO message_events (message_id, at, status, detail, kind, until)
+            SELECT id, at, \(unescaped: MessageStatus.queued.sql), reason, \(unescaped: kind), nb
+            FROM counted WHERE n < \(unescaped: cap)
             """,
             on: c
         )
     }
 
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
-        try await run(
-            """
-            UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
-            WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_until < \(nowMs) RETURNING 1
-            """
+        try await requeueLeases(
+            "lease_until < \(nowMs)",
+            atMs: nowMs,
+            reason: "the claim's lease ended before its channel answered (a stopped node or a lost answer)"
         )
     }
 
     public func requeueOwnLeases() async throws -> Int {
-        try await run(
-            """
-            UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
-            WHERE status = \(unescaped: MessageStatus.submitting.sql) AND lease_owner = \(nodeNumber) RETURNING 1
-            """
+        try await requeueLeases(
+            "lease_owner = \(nodeNumber)",
+            atMs: Int64(Date().timeIntervalSince1970 * 1000),
+            reason: "claimed before a restart, queued again"
         )
+    }
+
+    /// Returns claims matching `condition` (SQL over numbers only) to the queue, each with an event saying why.
+    private func requeueLeases(_ condition: String, atMs: Int64, reason: String) async throws -> Int {
+        let kind = String(HistoryEventKind.requeued.rawValue)
+        let cap = String(HistoryEventKind.maxRowsPerMessage)
+        return try await first(
+            """
+            WITH moved AS (
+                UPDATE messages SET status = \(unescaped: MessageStatus.queued.sql), lease_until = NULL, lease_owner = NULL
+                WHERE status = \(unescaped: MessageStatus.submitting.sql) AND \(unescaped: condition) RETURNING id
+            ), recorded AS (
+                INSERT INTO message_events (message_id, at, status, detail, kind)
+                SELECT id, \(atMs), \(unescaped: MessageStatus.queued.sql), \(reason), \(unescaped: kind) FROM moved
+                WHERE (SELECT COUNT(*) FROM message_events WHERE message_id = moved.id AND kind = \(unescaped: kind))
+                    < \(unescaped: cap)
+            )
+            SELECT COUNT(*) FROM moved
+            """
+        ) { try $0.get(0, as: Int.self) } ?? 0
     }
 
     public func expireQueued(nowMs: Int64) async throws -> [StatusUpdate] {

@@ -60,26 +60,52 @@ extension PostgresStore {
         )
     }
 
-    public func receiptsPushed(ids: [Int64]) async throws {
+    /// The push's time and attempt go in the history as the outbox row goes: no column holds them.
+    public func receiptsPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await run("DELETE FROM receipt_outbox WHERE id = ANY(\(ids))")
+        try await run(
+            """
+            WITH gone AS (DELETE FROM receipt_outbox WHERE id = ANY(\(ids)) RETURNING message_id, attempts)
+            INSERT INTO message_events (message_id, at, status, detail, kind)
+            SELECT message_id, \(nowMs), 0, 'on attempt ' || (attempts + 1), \(unescaped: Self.kind(.receiptPushed)) FROM gone
+            """
+        )
     }
+
+    static func kind(_ k: HistoryEventKind) -> String { String(k.rawValue) }
 
     public func receiptsRetry(_ retries: [ReceiptRetry]) async throws {
         guard !retries.isEmpty else { return }
         try await run(
             """
-            UPDATE receipt_outbox o SET attempts = o.attempts + 1, next_at = u.at, last_error = u.err
-            FROM unnest(\(retries.map(\.id)), \(retries.map(\.nextAtMs)), \(retries.map(\.error))) AS u(id, at, err)
-            WHERE o.id = u.id AND o.state = 0
+            WITH u AS (
+                SELECT * FROM unnest(\(retries.map(\.id)), \(retries.map(\.atMs)), \(retries.map(\.nextAtMs)),
+                    \(retries.map(\.error))) AS u(id, at, next, err)
+            ), changed AS (
+                UPDATE receipt_outbox o SET attempts = o.attempts + 1, next_at = u.next, last_error = u.err
+                FROM u WHERE o.id = u.id AND o.state = 0
+                RETURNING o.message_id, o.attempts, u.at, u.next, u.err
+            )
+            INSERT INTO message_events (message_id, at, status, detail, kind, until)
+            SELECT message_id, at, 0, 'attempt ' || attempts || ' failed: ' || err, \(unescaped: Self.kind(.receiptRetry)), next
+            FROM changed
             """
         )
     }
 
-    public func parkReceipts(ids: [Int64], error: String) async throws {
+    public func parkReceipts(ids: [Int64], error: String, nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
         try await run(
-            "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = \(error) WHERE id = ANY(\(ids))"
+            """
+            WITH parked AS (
+                UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = \(error)
+                WHERE id = ANY(\(ids)) RETURNING message_id, attempts
+            )
+            INSERT INTO message_events (message_id, at, status, detail, kind)
+            SELECT message_id, \(nowMs), 0, 'parked after attempt ' || attempts || ': ' || \(error),
+                \(unescaped: Self.kind(.receiptParked))
+            FROM parked
+            """
         )
     }
 
@@ -95,8 +121,13 @@ extension PostgresStore {
     public func retryParked(account: String?, nowMs: Int64) async throws -> Int {
         try await run(
             """
-            UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = \(nowMs), created_at = \(nowMs)
-            WHERE state = 1 AND (\(account)::text IS NULL OR account = \(account)) RETURNING 1
+            WITH sent AS (
+                UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = \(nowMs), created_at = \(nowMs)
+                WHERE state = 1 AND (\(account)::text IS NULL OR account = \(account)) RETURNING message_id
+            )
+            INSERT INTO message_events (message_id, at, status, detail, kind)
+            SELECT message_id, \(nowMs), 0, 'a parked receipt sent again', \(unescaped: Self.kind(.receiptReplayed))
+            FROM sent RETURNING 1
             """
         )
     }
@@ -104,12 +135,17 @@ extension PostgresStore {
     public func replayReceipts(_ f: ReceiptFilter, nowMs: Int64) async throws -> Int {
         try await run(
             """
+            WITH replayed AS (
             INSERT INTO receipt_outbox (account, message_id, created_at, next_at)
             SELECT account, id, \(nowMs), \(nowMs) FROM messages
             WHERE status IN (\(unescaped: MessageStatus.finalList))
               AND (\(f.account)::text IS NULL OR account = \(f.account)) AND (\(f.messageId)::bigint IS NULL OR id = \(f.messageId))
               AND (\(f.taskId)::text IS NULL OR task_id = \(f.taskId)) AND (\(f.sinceMs)::bigint IS NULL OR done_at >= \(f.sinceMs))
             ORDER BY id
+            RETURNING message_id
+            )
+            INSERT INTO message_events (message_id, at, status, detail, kind)
+            SELECT message_id, \(nowMs), 0, 'receipt replayed', \(unescaped: Self.kind(.receiptReplayed)) FROM replayed
             RETURNING 1
             """
         )

@@ -3,6 +3,7 @@ public import PetrelCore
 /// Reading back what was accepted, as the API's query actions do.
 public protocol MessageLookup: Sendable {
     func message(id: Int64, account: String) async throws -> Message?
+    /// Its failures and expiries with their reasons (the whole history is `MessageHistory`'s).
     func events(messageId: Int64) async throws -> [MessageEvent]
     func conversions(account: String) async throws -> [ConversionRecord]
     func conversionData(account: String) async throws -> [ConversionDataRecord]

@@ -11,12 +11,12 @@ public protocol ReceiptOutbox: Sendable {
     /// Takes receipts (from `dueReceipts`) for one push: those still due at `nowMs` are not due again before
     /// `untilMs`, so no other node pushes them meanwhile. Returns the ids taken.
     func leaseReceipts(ids: [Int64], nowMs: Int64, untilMs: Int64) async throws -> Set<Int64>
-    /// Receipts the customer took: they leave the outbox.
-    func receiptsPushed(ids: [Int64]) async throws
+    /// Receipts the customer took at `nowMs`: they leave the outbox (the push stays in the message's history).
+    func receiptsPushed(ids: [Int64], nowMs: Int64) async throws
     /// Receipts to try again later (attempts + 1).
     func receiptsRetry(_ retries: [ReceiptRetry]) async throws
     /// Receipts given up on for now: kept, listed by `parkedReceipts`, sent again by `retryParked`.
-    func parkReceipts(ids: [Int64], error: String) async throws
+    func parkReceipts(ids: [Int64], error: String, nowMs: Int64) async throws
 }
 
 /// What an operator does with the outbox: parked receipts, replays, totals.

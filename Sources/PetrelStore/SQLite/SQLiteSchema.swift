@@ -248,6 +248,12 @@ enum SQLiteSchema {
         migrator.registerMigration("v9-retention") { db in
             try db.execute(sql: SQLiteSchema.retentionIndexes)
         }
+        migrator.registerMigration("v10-history") { db in
+            // Events for what no column holds (retries, lease requeues, receipt pushes): `kind` is a
+            // HistoryEventKind (0, the default, is a failure or expiry as recorded before), `until` when it goes on.
+            try db.execute(sql: "ALTER TABLE message_events ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "ALTER TABLE message_events ADD COLUMN until INTEGER")
+        }
         return migrator
     }
 

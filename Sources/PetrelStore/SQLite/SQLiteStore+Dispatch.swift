@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 public import PetrelCore
@@ -129,12 +130,15 @@ extension SQLiteStore {
 
     public func requeue(ids: [Int64], notBeforeMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await committer.run(weight: ids.count) { db in try Self.requeue(ids.map { ($0, notBeforeMs) }, db) }
+        try await committer.run(weight: ids.count) { db in
+            try Self.requeue(ids.map { RetryRecord(id: $0, atMs: 0, notBeforeMs: notBeforeMs, reason: "") }, db)
+        }
     }
 
     /// Messages still being submitted go back to the queue, each due again at its time (the one requeue
-    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`).
-    static func requeue(_ retry: [(id: Int64, notBeforeMs: Int64)], _ db: Database) throws {
+    /// statement: dispatch results' retries and `requeue(ids:notBeforeMs:)`). A retry with a reason is recorded in
+    /// the message's history: no column holds it.
+    static func requeue(_ retry: [RetryRecord], _ db: Database) throws {
         guard !retry.isEmpty else { return }
         let requeue = try db.cachedStatement(
             sql: """
@@ -142,30 +146,82 @@ extension SQLiteStore {
                 WHERE id = ? AND status = \(MessageStatus.submitting.sql)
                 """
         )
-        for (id, at) in retry {
+        let event = try db.cachedStatement(sql: Self.insertEventSQL)
+        let rewrite = try db.cachedStatement(sql: Self.rewriteRetrySQL)
+        for r in retry {
             try FastStatement.run(requeue, db) {
-                $0.bind(at)
-                $0.bind(id)
+                $0.bind(r.notBeforeMs)
+                $0.bind(r.id)
+            }
+            guard !r.reason.isEmpty, db.changesCount > 0 else { continue }
+            try FastStatement.run(rewrite, db) { s in
+                s.bind(r.atMs)
+                s.bind(r.notBeforeMs)
+                s.bind(r.reason)
+                s.bind(r.id)
+            }
+            guard db.changesCount == 0 else { continue }
+            try FastStatement.run(event, db) { s in
+                s.bind(r.id)
+                s.bind(r.atMs)
+                s.bind(MessageStatus.queued.rawValue)
+                s.bind(r.reason)
+                s.bind(HistoryEventKind.retried.rawValue)
+                s.bind(r.notBeforeMs)
             }
         }
     }
 
+    /// A message with `maxRowsPerMessage` retries recorded has its newest one rewritten instead of a row added.
+    static let rewriteRetrySQL = """
+        UPDATE message_events SET at = ?1, until = ?2, detail = ?3
+        WHERE rowid = (
+                SELECT rowid FROM message_events WHERE message_id = ?4 AND kind = \(HistoryEventKind.retried.rawValue)
+                ORDER BY rowid DESC LIMIT 1)
+            AND (SELECT COUNT(*) FROM message_events WHERE message_id = ?4 AND kind = \(HistoryEventKind.retried.rawValue))
+                >= \(HistoryEventKind.maxRowsPerMessage)
+        """
+
+    static let insertEventSQL =
+        "INSERT INTO message_events (message_id, at, status, detail, kind, until) VALUES (?, ?, ?, ?, ?, ?)"
+
     public func requeueExpiredLeases(nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 100) { db in
-            try db.execute(
-                sql: """
-                    UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL
-                    WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
-                    """,
-                arguments: [nowMs]
-            )
-            return db.changesCount
+            try Self.requeueLeases(before: nowMs, atMs: nowMs, reason: Self.leaseEnded, db)
         }
+    }
+
+    static let leaseEnded = "the claim's lease ended before its channel answered (a stopped node or a lost answer)"
+
+    /// Returns claims whose lease ended before `before` to the queue, each with an event saying so.
+    static func requeueLeases(before: Int64, atMs: Int64, reason: String, _ db: Database) throws -> Int {
+        try db.execute(
+            sql: """
+                INSERT INTO message_events (message_id, at, status, detail, kind)
+                SELECT id, ?, \(MessageStatus.queued.sql), ?, \(HistoryEventKind.requeued.rawValue) FROM messages
+                WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
+                    AND (SELECT COUNT(*) FROM message_events
+                        WHERE message_id = messages.id AND kind = \(HistoryEventKind.requeued.rawValue))
+                        < \(HistoryEventKind.maxRowsPerMessage)
+                """,
+            arguments: [atMs, reason, before]
+        )
+        try db.execute(
+            sql: """
+                UPDATE messages SET status = \(MessageStatus.queued.sql), lease_until = NULL
+                WHERE status = \(MessageStatus.submitting.sql) AND lease_until < ?
+                """,
+            arguments: [before]
+        )
+        return db.changesCount
     }
 
     /// One process serves a SQLite file (serve.lock): every claim is its own.
     public func requeueOwnLeases() async throws -> Int {
-        try await requeueExpiredLeases(nowMs: .max)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return try await committer.run(weight: 100) { db in
+            try Self.requeueLeases(before: .max, atMs: now, reason: "claimed before a restart, queued again", db)
+        }
     }
 
     public func registerNode(name: String, nowMs: Int64, staleMs: Int64) async throws -> Int { 0 }

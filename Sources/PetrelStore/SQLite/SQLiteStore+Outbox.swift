@@ -60,32 +60,82 @@ extension SQLiteStore {
         }
     }
 
-    public func receiptsPushed(ids: [Int64]) async throws {
+    public func receiptsPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
         try await committer.run(weight: ids.count) { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM receipt_outbox WHERE id = ?")
-            for id in ids { try delete.execute(arguments: [id]) }
+            // The push's time and attempt go in the history as the outbox row goes (no column holds them): the
+            // DELETE returns what the event needs, and the events go in with one statement per chunk.
+            let delete = try db.cachedStatement(
+                sql: "DELETE FROM receipt_outbox WHERE id = ? RETURNING message_id, attempts"
+            )
+            var pushed: [(messageId: Int64, attempts: Int64)] = []
+            pushed.reserveCapacity(ids.count)
+            for id in ids {
+                if let row = try Row.fetchOne(delete, arguments: [id]) { pushed.append((row[0], row[1])) }
+            }
+            try ValuesList.run(
+                pushed,
+                db,
+                sql: Self.insertPushedSQL,
+                bind: { s, p in
+                    s.bind(p.messageId)
+                    s.bind(nowMs)
+                    s.bind(p.attempts + 1)
+                }
+            )
         }
+    }
+
+    static let insertPushedSQL = ValuesList.SQL { k in
+        """
+        WITH p(message_id, at, attempt) AS (VALUES \(ValuesList.placeholders(rows: k, columns: 3)))
+        INSERT INTO message_events (message_id, at, status, detail, kind)
+        SELECT message_id, at, 0, 'on attempt ' || attempt, \(HistoryEventKind.receiptPushed.rawValue) FROM p
+        """
+    }
+
+    /// An event for outbox row `?2` at `?1`, its detail the SQL expression `detail` over the row.
+    static func outboxEventSQL(_ kind: HistoryEventKind, _ detail: String, until: String = "NULL") -> String {
+        """
+        INSERT INTO message_events (message_id, at, status, detail, kind, until)
+        SELECT message_id, ?1, 0, \(detail), \(kind.rawValue), \(until) FROM receipt_outbox WHERE id = ?2
+        """
     }
 
     public func receiptsRetry(_ retries: [ReceiptRetry]) async throws {
         guard !retries.isEmpty else { return }
-        try await committer.run(weight: retries.count) { db in
+        try await committer.run(weight: retries.count * 2) { db in
+            let event = try db.cachedStatement(
+                sql: Self.outboxEventSQL(
+                    .receiptRetry,
+                    "'attempt ' || (attempts + 1) || ' failed: ' || ?3",
+                    until: "?4"
+                )
+            )
             let update = try db.cachedStatement(
                 sql:
                     "UPDATE receipt_outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ? AND state = 0"
             )
-            for r in retries { try update.execute(arguments: [r.nextAtMs, r.error, r.id]) }
+            for r in retries {
+                try event.execute(arguments: [r.atMs, r.id, r.error, r.nextAtMs])
+                try update.execute(arguments: [r.nextAtMs, r.error, r.id])
+            }
         }
     }
 
-    public func parkReceipts(ids: [Int64], error: String) async throws {
+    public func parkReceipts(ids: [Int64], error: String, nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await committer.run(weight: ids.count) { db in
+        try await committer.run(weight: ids.count * 2) { db in
+            let event = try db.cachedStatement(
+                sql: Self.outboxEventSQL(.receiptParked, "'parked after attempt ' || (attempts + 1) || ': ' || ?3")
+            )
             let park = try db.cachedStatement(
                 sql: "UPDATE receipt_outbox SET state = 1, attempts = attempts + 1, last_error = ? WHERE id = ?"
             )
-            for id in ids { try park.execute(arguments: [error, id]) }
+            for id in ids {
+                try event.execute(arguments: [nowMs, id, error])
+                try park.execute(arguments: [error, id])
+            }
         }
     }
 
@@ -105,6 +155,14 @@ extension SQLiteStore {
 
     public func retryParked(account: String?, nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 100) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO message_events (message_id, at, status, detail, kind)
+                    SELECT message_id, ?, 0, 'a parked receipt sent again', \(HistoryEventKind.receiptReplayed.rawValue)
+                    FROM receipt_outbox WHERE state = 1 AND (? IS NULL OR account = ?)
+                    """,
+                arguments: [nowMs, account, account]
+            )
             try db.execute(
                 sql: """
                     UPDATE receipt_outbox SET state = 0, attempts = 0, next_at = ?, created_at = ?
@@ -132,7 +190,17 @@ extension SQLiteStore {
                     f.sinceMs,
                 ]
             )
-            return db.changesCount
+            let replayed = db.changesCount
+            // The rows just inserted are the outbox's newest.
+            try db.execute(
+                sql: """
+                    INSERT INTO message_events (message_id, at, status, detail, kind)
+                    SELECT message_id, ?, 0, 'receipt replayed', \(HistoryEventKind.receiptReplayed.rawValue)
+                    FROM receipt_outbox ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [nowMs, replayed]
+            )
+            return replayed
         }
     }
 

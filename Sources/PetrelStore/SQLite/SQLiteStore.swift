@@ -164,7 +164,7 @@ public final class SQLiteStore: MessageStore {
         try readNow { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM message_events WHERE message_id = ? ORDER BY at, rowid",
+                sql: "SELECT * FROM message_events WHERE message_id = ? AND kind = 0 ORDER BY at, rowid",
                 arguments: [messageId]
             ).map { row in
                 MessageEvent(
