@@ -205,6 +205,8 @@ public final class Gateway: Sendable {
         }
         switch outcome {
         case .failure(let error): spendNonce(error)
+        case .success(let result) where result.limited != nil:
+            finishLimited(result, caller, exchange, answer: answer, spendNonce: spendNonce)
         case .success(let result):
             env.store.commit(writes(result, caller)) { [self] committed in
                 switch committed {
@@ -215,6 +217,29 @@ public final class Gateway: Sendable {
                     answer(failure(APIError.nonceUsed, exchange))
                 case .failure(let error): spendNonce(error)
                 }
+            }
+        }
+    }
+
+    /// A send under `limits.perNumber`: the store checks and counts as it commits, and the answer is rewritten
+    /// from its refusals (only the messages it kept are announced to the dispatcher).
+    func finishLimited(
+        _ result: ActionResult,
+        _ caller: Caller,
+        _ exchange: Exchange,
+        answer: @escaping @Sendable (RPCResponse) -> Void,
+        spendNonce: @escaping @Sendable (any Error) -> Void
+    ) {
+        guard let limited = result.limited else { return }
+        env.store.commit(writes(result, caller), limits: limited.limits) { [self] committed in
+            switch committed {
+            case .success(let refusals):
+                var answered = result
+                answered.fields = limited.answer(refusals)
+                answered.writes.messages = zip(result.writes.messages, refusals).filter { $0.1 == nil }.map(\.0)
+                answer(success(answered, exchange))
+            case .failure(StoreError.nonceUsed): answer(failure(APIError.nonceUsed, exchange))
+            case .failure(let error): spendNonce(error)
             }
         }
     }

@@ -64,6 +64,10 @@ public struct ServerConfiguration: Sendable {
         public var webhookSecret: String?
     }
 
+    // sending limits (`limits:`), top-level and per account
+    public var limits = LimitsSetting()
+    public var accountLimits: [String: LimitsSetting] = [:]
+
     // console and campaigns
     public var consoleEnabled = true
     public var consoleMaxUploadBytes = 128 * 1024 * 1024
@@ -218,8 +222,10 @@ public struct ServerConfiguration: Sendable {
             c.accounts.append(
                 AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret"))
             )
+            c.accountLimits[name] = try readLimits(try node.child("limits"))
         }
 
+        c.limits = try readLimits(try root.child("limits"))
         try readChannels(root, into: &c)
         try root.finish()
         return c

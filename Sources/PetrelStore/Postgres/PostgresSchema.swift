@@ -284,5 +284,18 @@ enum PostgresSchema {
             ALTER TABLE campaigns ADD COLUMN rendered_bytes BIGINT NOT NULL DEFAULT 0;
             """
         ),
+        (
+            "v8-limits",
+            """
+            -- Sends counted by limits.perNumber, per account and recipient, for the last day (pruned past it).
+            CREATE TABLE send_counts (
+                account TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                type TEXT NOT NULL,
+                at BIGINT NOT NULL
+            );
+            CREATE INDEX send_counts_number ON send_counts (account, recipient, at);
+            """
+        ),
     ]
 }
