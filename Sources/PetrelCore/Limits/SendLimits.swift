@@ -123,7 +123,8 @@ public struct NumberLimits: Sendable, Equatable {
     ) -> ResponseCode? {
         for (name, ms) in WindowCounts.windows {
             guard let limit = limits.limit(name) else { continue }
-            let count = recent.reduce(0) { $0 + ($1.atMs > nowMs - ms && $1.atMs <= nowMs ? 1 : 0) }
+            // A send stamped later than this one (another node's clock) counts too: the limit holds whatever the order.
+            let count = recent.reduce(0) { $0 + ($1.atMs > nowMs - ms ? 1 : 0) }
             guard count >= limit else { continue }
             let code: ResponseCode
             switch name {
