@@ -334,6 +334,19 @@ public final class Gateway: Sendable {
         if !writes.messages.isEmpty { env.onAccepted(writes.messages.count) }
     }
 
+    /// Commits a send `prepare` produced, under the account's `limits.perNumber` when it has them; returns the
+    /// answer's fields as committed (the refusal when a limit refused the message).
+    public func accept(_ result: ActionResult) async throws -> [(String, ResponseValue)] {
+        guard let limited = result.limited else {
+            try await accept(result.writes)
+            return result.fields
+        }
+        let refusals = try await env.store.commit(result.writes, limits: limited.limits)
+        let kept = refusals.count { $0 == nil }
+        if kept > 0 { env.onAccepted(kept) }
+        return limited.answer(refusals)
+    }
+
     func perform(_ caller: Caller, _ params: Parameters, _ call: ActionCall) async throws -> ActionResult {
         try authorize(caller, nowMs: call.nowMs)
         guard let handler = actions[caller.action] else { throw APIError.unknownAction(caller.action) }

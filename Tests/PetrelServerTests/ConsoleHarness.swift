@@ -25,6 +25,7 @@ struct ConsoleHarness: Sendable {
     static func run<T>(
         retrospection: ServerConfiguration.Retrospection = .authenticated,
         channels: [ChannelState] = [],
+        sendLimits: SendLimits? = nil,
         _ body: (ConsoleHarness) async throws -> T
     ) async throws -> T {
         let dir = FileManager.default.temporaryDirectory
@@ -32,7 +33,9 @@ struct ConsoleHarness: Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 5, count: 32)))
         do {
-            let result = try await body(try await make(store, retrospection: retrospection, channels: channels))
+            let result = try await body(
+                try await make(store, retrospection: retrospection, channels: channels, sendLimits: sendLimits)
+            )
             try await store.close()
             return result
         } catch {
@@ -44,13 +47,19 @@ struct ConsoleHarness: Sendable {
     static func make(
         _ store: SQLiteStore,
         retrospection: ServerConfiguration.Retrospection,
-        channels: [ChannelState]
+        channels: [ChannelState],
+        sendLimits: SendLimits? = nil
     ) async throws -> ConsoleHarness {
         let clock: @Sendable () -> Int64 = { ConsoleHarness.now }
         try await store.putAccessKey(
             AccessKeyRecord(id: keyId, secret: secret, account: "acme", name: "admin", createdAtMs: now - 86_400_000)
         )
-        let env = APIEnvironment(store: store, ids: MessageIDGenerator(node: 1, floor: 0), channels: { ["sandbox"] })
+        let env = APIEnvironment(
+            store: store,
+            ids: MessageIDGenerator(node: 1, floor: 0),
+            channels: { ["sandbox"] },
+            limits: { _ in sendLimits }
+        )
         let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: clock)
         let auth = KeyAuth(store: store, sessions: ConsoleSessions(), throttle: SignInThrottle(), clock: clock)
         let console = Console(
