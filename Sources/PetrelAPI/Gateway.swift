@@ -328,6 +328,9 @@ public final class Gateway: Sendable {
     /// Longest accepted text, in characters.
     public var maxTextLength: Int { env.maxTextLength }
 
+    /// The account's `limits:` (nil when none).
+    public func sendLimits(account: String) -> SendLimits? { env.limits(account) }
+
     /// Commits what `prepare` produced and wakes the dispatcher.
     public func accept(_ writes: WriteBatch) async throws {
         try await env.store.commit(writes)
