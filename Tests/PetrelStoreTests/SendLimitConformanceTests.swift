@@ -159,3 +159,30 @@ func withReopenedStore(_ kind: StoreKind, _ body: (any MessageStore, Int) async 
         }
     }
 }
+
+extension SendLimitConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func aCampaignChunksRefusedRowsAreCountedFailed(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let rows = (0..<3).map { CampaignRow(to: "8529123456\($0)", body: "Hi \($0)") }
+            let id = try await store.createCampaign(ConsoleConformanceTests().campaign(rows: 3), rows: rows)
+            #expect(try await store.setCampaignStatus(id: id, account: "acme", to: .running, from: [.draft], nowMs: 20))
+            let limits = NumberLimits(byType: [.notify: WindowCounts(day: 1)])
+            let outcome = try await store.commit(
+                WriteBatch(
+                    messages: [
+                        message(1, to: "85291234560", createdAtMs: Self.t0),
+                        message(2, to: "85291234560", createdAtMs: Self.t0),
+                        message(3, to: "85291234561", createdAtMs: Self.t0),
+                    ],
+                    campaign: CampaignProgress(campaignId: id, from: 0, cursor: 3, accepted: 3, failed: 0, atMs: 30)
+                ),
+                limits: limits
+            )
+            #expect(outcome.map { $0?.code } == [nil, "isv.BUSINESS_LIMIT_DAY", nil])
+            let stored = try #require(try await store.campaign(id: id, account: "acme"))
+            #expect(stored.cursor == 3 && stored.accepted == 2 && stored.failed == 1)
+            #expect(try await store.message(id: 2, account: "acme") == nil)
+        }
+    }
+}

@@ -61,6 +61,7 @@ extension PostgresStore {
             }
             let outcome = SendLimitCheck.decide(batch, limits, history: history)
             try await Self.insert(outcome.kept, client: self.client, on: c, logger: self.logger)
+            if let p = outcome.kept.campaign { try await self.write(p, on: c) }
             if !outcome.counted.isEmpty {
                 try await self.run(
                     """

@@ -5,7 +5,8 @@ public import PetrelCore
 /// shared store (PostgreSQL serialises the accepts of one account and recipient).
 public protocol SendLimitLog: Sendable {
     /// `AcceptLog.commit` with the limits applied: returns, per message of `batch` (in order), nil when it was
-    /// stored or the refusal when it was not. The nonce and everything else in `batch` is written either way.
+    /// stored or the refusal when it was not. The nonce (and a campaign's progress, its refused rows counted
+    /// failed) is written either way.
     func commit(
         _ batch: WriteBatch,
         limits: NumberLimits,
@@ -52,6 +53,13 @@ enum SendLimitCheck {
             out.refusals.append(nil)
             out.kept.messages.append(m)
             out.counted.append(m)
+        }
+        // A campaign's chunk: what a limit refused is counted failed in the same transaction.
+        let refused = batch.messages.count - out.kept.messages.count
+        if refused > 0, var progress = out.kept.campaign {
+            progress.accepted -= refused
+            progress.failed += refused
+            out.kept.campaign = progress
         }
         return out
     }
