@@ -205,6 +205,8 @@ public final class Gateway: Sendable {
         }
         switch outcome {
         case .failure(let error): spendNonce(error)
+        case .success(let result) where result.limited != nil:
+            finishLimited(result, caller, exchange, answer: answer, spendNonce: spendNonce)
         case .success(let result):
             env.store.commit(writes(result, caller)) { [self] committed in
                 switch committed {
@@ -215,6 +217,29 @@ public final class Gateway: Sendable {
                     answer(failure(APIError.nonceUsed, exchange))
                 case .failure(let error): spendNonce(error)
                 }
+            }
+        }
+    }
+
+    /// A send under `limits.perNumber`: the store checks and counts as it commits, and the answer is rewritten
+    /// from its refusals (only the messages it kept are announced to the dispatcher).
+    func finishLimited(
+        _ result: ActionResult,
+        _ caller: Caller,
+        _ exchange: Exchange,
+        answer: @escaping @Sendable (RPCResponse) -> Void,
+        spendNonce: @escaping @Sendable (any Error) -> Void
+    ) {
+        guard let limited = result.limited else { return }
+        env.store.commit(writes(result, caller), limits: limited.limits) { [self] committed in
+            switch committed {
+            case .success(let refusals):
+                var answered = result
+                answered.fields = limited.answer(refusals)
+                answered.writes.messages = zip(result.writes.messages, refusals).filter { $0.1 == nil }.map(\.0)
+                answer(success(answered, exchange))
+            case .failure(StoreError.nonceUsed): answer(failure(APIError.nonceUsed, exchange))
+            case .failure(let error): spendNonce(error)
             }
         }
     }
@@ -303,10 +328,26 @@ public final class Gateway: Sendable {
     /// Longest accepted text, in characters.
     public var maxTextLength: Int { env.maxTextLength }
 
+    /// The account's `limits:` (nil when none).
+    public func sendLimits(account: String) -> SendLimits? { env.limits(account) }
+
     /// Commits what `prepare` produced and wakes the dispatcher.
     public func accept(_ writes: WriteBatch) async throws {
         try await env.store.commit(writes)
         if !writes.messages.isEmpty { env.onAccepted(writes.messages.count) }
+    }
+
+    /// Commits a send `prepare` produced, under the account's `limits.perNumber` when it has them; returns the
+    /// answer's fields as committed (the refusal when a limit refused the message).
+    public func accept(_ result: ActionResult) async throws -> [(String, ResponseValue)] {
+        guard let limited = result.limited else {
+            try await accept(result.writes)
+            return result.fields
+        }
+        let refusals = try await env.store.commit(result.writes, limits: limited.limits)
+        let kept = refusals.count { $0 == nil }
+        if kept > 0 { env.onAccepted(kept) }
+        return limited.answer(refusals)
     }
 
     func perform(_ caller: Caller, _ params: Parameters, _ call: ActionCall) async throws -> ActionResult {

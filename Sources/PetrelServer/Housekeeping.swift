@@ -1,5 +1,6 @@
 import Logging
 import PetrelAPI
+import PetrelCore
 import PetrelDelivery
 import PetrelStore
 import ServiceLifecycle
@@ -11,7 +12,7 @@ struct Housekeeping: Service {
     static let nodeStaleMs: Int64 = 30_000
     /// A bind slot not renewed for this long is free for another node.
     static let bindSlotLeaseMs: Int64 = 20_000
-    let store: any NodeRegistry & AcceptLog
+    let store: any NodeRegistry & AcceptLog & SendLimitLog
     let throttle: Throttle
     let carriers: [SMPPChannel]
     let logger: Logger
@@ -61,6 +62,12 @@ struct Housekeeping: Service {
                         if pruned > 0 { logger.debug("pruned nonces", metadata: ["count": "\(pruned)"]) }
                     } catch {
                         logger.storeFailure("cannot prune nonces", error)
+                    }
+                    do {
+                        // Sends older than a day count against no limit (a no-op without limits.perNumber).
+                        _ = try await store.pruneSendCounts(beforeMs: now - NumberLimits.horizonMs)
+                    } catch {
+                        logger.warning("cannot prune send counts", metadata: ["error": "\(error)"])
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(heartbeatMs))

@@ -103,7 +103,8 @@ public enum PetrelServer {
             onAccepted: { count in
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
-            }
+            },
+            limits: c.sendLimitsLookup()
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(

@@ -41,6 +41,7 @@ import Testing
         _ door: Door,
         limits: [String: Double] = [:],
         policy: String? = nil,
+        sendLimits: SendLimits? = nil,
         _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
@@ -55,7 +56,12 @@ import Testing
                 )
             )
             let clock = Clock(Self.nowMs)
-            let env = APIEnvironment(store: store, ids: MessageIDGenerator(), channels: { ["sandbox"] })
+            let env = APIEnvironment(
+                store: store,
+                ids: MessageIDGenerator(),
+                channels: { ["sandbox"] },
+                limits: { _ in sendLimits }
+            )
             let nonces = NonceGuard()
             let gateway = Gateway(
                 env: env,

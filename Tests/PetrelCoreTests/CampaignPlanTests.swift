@@ -54,6 +54,16 @@ import Testing
 
     /// Issue 20 F5: the bound counted grapheme clusters, so one letter with 40,000 combining marks (40,001
     /// UCS-2 units, 598 parts) passed as one character.
+    @Test func rowsOutsideTheAccountsCountriesAreInvalidWithTheReason() throws {
+        let csv = "number\n85291234567\n6581234567\n60123456789\n"
+        let plan = try CampaignPlan.build(csv: csv, text: "hi", countries: .allow(["HK", "MY"]))
+        #expect(plan.valid.map(\.to) == ["85291234567", "60123456789"])
+        #expect(plan.invalid.map(\.reason) == ["its country (SG) is not allowed by limits.countries"])
+        #expect(plan.invalid.map(\.line) == [3])
+        let denied = try CampaignPlan.build(csv: csv, text: "hi", countries: .deny(["HK"]))
+        #expect(denied.valid.map(\.to) == ["6581234567", "60123456789"])
+    }
+
     @Test func rowsAreBoundedByEncodedUnitsAndParts() throws {
         let marks = "e" + String(repeating: "\u{301}", count: 40_000)
         let csv = "number,v\n85291234567,\(marks)\n85291234568,ok\n85291234569,\(String(repeating: "€", count: 801))\n"

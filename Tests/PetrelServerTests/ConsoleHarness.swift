@@ -26,6 +26,7 @@ struct ConsoleHarness: Sendable {
         retrospection: ServerConfiguration.Retrospection = .authenticated,
         channels: [ChannelState] = [],
         waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil },
+        sendLimits: SendLimits? = nil,
         _ body: (ConsoleHarness) async throws -> T
     ) async throws -> T {
         let dir = FileManager.default.temporaryDirectory
@@ -34,7 +35,13 @@ struct ConsoleHarness: Sendable {
         let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 5, count: 32)))
         do {
             let result = try await body(
-                try await make(store, retrospection: retrospection, channels: channels, waitReason: waitReason)
+                try await make(
+                    store,
+                    retrospection: retrospection,
+                    channels: channels,
+                    waitReason: waitReason,
+                    sendLimits: sendLimits
+                )
             )
             try await store.close()
             return result
@@ -48,13 +55,19 @@ struct ConsoleHarness: Sendable {
         _ store: SQLiteStore,
         retrospection: ServerConfiguration.Retrospection,
         channels: [ChannelState],
-        waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil }
+        waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil },
+        sendLimits: SendLimits? = nil
     ) async throws -> ConsoleHarness {
         let clock: @Sendable () -> Int64 = { ConsoleHarness.now }
         try await store.putAccessKey(
             AccessKeyRecord(id: keyId, secret: secret, account: "acme", name: "admin", createdAtMs: now - 86_400_000)
         )
-        let env = APIEnvironment(store: store, ids: MessageIDGenerator(node: 1, floor: 0), channels: { ["sandbox"] })
+        let env = APIEnvironment(
+            store: store,
+            ids: MessageIDGenerator(node: 1, floor: 0),
+            channels: { ["sandbox"] },
+            limits: { _ in sendLimits }
+        )
         let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: clock)
         let auth = KeyAuth(store: store, sessions: ConsoleSessions(), throttle: SignInThrottle(), clock: clock)
         let console = Console(

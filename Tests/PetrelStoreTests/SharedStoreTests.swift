@@ -137,3 +137,33 @@ import Testing
         }
     }
 }
+
+/// `limits.perNumber` across nodes: the accepts of one number are serialised on the database.
+@Suite struct SharedSendLimitTests {
+    @Test func twentyConcurrentOTPsThroughTwoNodesAcceptExactlyTheDayLimit() async throws {
+        try await withTwoNodes { a, b in
+            let limits = NumberLimits(byType: [.otp: WindowCounts(day: 10)])
+            let now: Int64 = 1_800_000_000_000
+            let outcomes = try await withThrowingTaskGroup(of: ResponseCode?.self) { group in
+                for i in 0..<20 {
+                    let store = i % 2 == 0 ? a : b
+                    group.addTask {
+                        let batch = WriteBatch(
+                            nonce: NonceRecord(hash: Int64(i + 1), expiresAtMs: now + 900_000),
+                            messages: [message(Int64(i + 1), type: .otp, createdAtMs: now + Int64(i))]
+                        )
+                        return try await store.commit(batch, limits: limits)[0]
+                    }
+                }
+                var all: [ResponseCode?] = []
+                for try await o in group { all.append(o) }
+                return all
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 10)
+            #expect(outcomes.compactMap { $0?.code } == Array(repeating: "isv.BUSINESS_LIMIT_DAY", count: 10))
+            var stored = 0
+            for id in Int64(1)...20 where try await a.message(id: id, account: "acme") != nil { stored += 1 }
+            #expect(stored == 10)
+        }
+    }
+}

@@ -2,7 +2,7 @@ public import PetrelCore
 public import PetrelStore
 
 /// The store roles the gateway and its actions use: the accept path, read-backs, keys and templates.
-public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore
+public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore & SendLimitLog
 
 /// What actions need from the rest of Petrel.
 public struct APIEnvironment: Sendable {
@@ -18,6 +18,8 @@ public struct APIEnvironment: Sendable {
     public var maxTextLength: Int
     /// Called after messages were committed, to wake the dispatcher.
     public var onAccepted: @Sendable (Int) -> Void
+    /// An account's `limits:`; nil when it has none (its accepts then cost nothing more).
+    public var limits: @Sendable (String) -> SendLimits?
 
     public init(
         store: any GatewayStore,
@@ -26,7 +28,8 @@ public struct APIEnvironment: Sendable {
         dateOffsetSeconds: Int = 8 * 3600,
         defaultValidityMs: Int64? = 48 * 3600 * 1000,
         maxTextLength: Int = 1600,
-        onAccepted: @escaping @Sendable (Int) -> Void = { _ in }
+        onAccepted: @escaping @Sendable (Int) -> Void = { _ in },
+        limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil }
     ) {
         self.store = store
         self.ids = ids
@@ -35,6 +38,7 @@ public struct APIEnvironment: Sendable {
         self.defaultValidityMs = defaultValidityMs
         self.maxTextLength = maxTextLength
         self.onAccepted = onAccepted
+        self.limits = limits
     }
 }
 
@@ -51,10 +55,19 @@ public struct ActionCall: Sendable {
 public struct ActionResult: Sendable {
     public var fields: [(String, ResponseValue)]
     public var writes: WriteBatch
+    /// Set by a send whose account has `limits.perNumber`: the store checks its messages as it commits them, and
+    /// this rewrites the answer from the refusals (one per message of `writes`, nil for one stored).
+    public var limited: Limited?
 
-    public init(fields: [(String, ResponseValue)], writes: WriteBatch = WriteBatch()) {
+    public struct Limited: Sendable {
+        public var limits: NumberLimits
+        public var answer: @Sendable ([ResponseCode?]) -> [(String, ResponseValue)]
+    }
+
+    public init(fields: [(String, ResponseValue)], writes: WriteBatch = WriteBatch(), limited: Limited? = nil) {
         self.fields = fields
         self.writes = writes
+        self.limited = limited
     }
 
     /// A business outcome other than OK: HTTP 200, the code in ResponseCode.
@@ -159,6 +172,24 @@ enum SendRules {
             createdAtMs: call.nowMs,
             expiresAtMs: common.validityMs.map { call.nowMs + $0 }
         )
+    }
+
+    /// A single send under `limits.perNumber`: refused by the store, it answers the refusal and stores nothing.
+    static func limitedSingle(
+        _ result: ActionResult,
+        limits: SendLimits?,
+        echo: [(String, ResponseValue)]
+    ) -> ActionResult {
+        guard let limits, let m = result.writes.messages.first, limits.perNumber.counts(to: m.to, type: m.type) else {
+            return result
+        }
+        var limited = result
+        let fields = result.fields
+        limited.limited = ActionResult.Limited(limits: limits.perNumber) { refusals in
+            guard let refusal = refusals.first ?? nil else { return fields }
+            return ActionResult.rejected(refusal, echo).fields
+        }
+        return limited
     }
 
     static func numberDetail(_ d: NumberDetail) -> ResponseValue {

@@ -42,49 +42,100 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         case .failure(let code): return .rejected(code, echo)
         }
 
-        var failed: [String] = []
-        var tooLong: (count: Int, first: String)?
+        let limits = call.env.limits(call.account)
+        var answer = Answer(from: from)
         var accepted: [(to: String, text: String, sms: SMSText)] = []
         accepted.reserveCapacity(numbers.count)
-        for (raw, text) in zip(numbers, texts) {
+        for (i, (raw, text)) in zip(numbers, texts).enumerated() {
             guard !text.isEmpty, case .success(let number) = PhoneNumber.parse(raw), !number.isChineseMainland else {
-                failed.append(raw)
+                answer.failed.append((i, raw))
+                continue
+            }
+            if let refusal = limits?.countryRefusal(number) {
+                answer.refuse(at: i, raw, refusal)
                 continue
             }
             let sms = SMSText(text)
             if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
-                tooLong = (
-                    count: (tooLong?.count ?? 0) + 1, first: tooLong?.first ?? "The text for \(raw) is too long. \(why)"
+                answer.tooLong = (
+                    count: (answer.tooLong?.count ?? 0) + 1,
+                    first: answer.tooLong?.first ?? "The text for \(raw) is too long. \(why)"
                 )
-                failed.append(raw)
+                answer.failed.append((i, raw))
                 continue
             }
+            answer.accepted.append((i, raw))
             accepted.append((number.digits, text, sms))
         }
 
         let ids = call.env.ids.next(accepted.count, nowMs: call.nowMs)
+        answer.ids = ids
         let messages = zip(ids, accepted).map { id, a in
             SendRules.message(id: id, call: call, to: a.to, text: a.text, common: common, single: false, sms: a.sms)
         }
-        // Nothing accepted: the answer names the reason when every failure was a text too long.
-        let code: ResponseCode
-        if !messages.isEmpty {
-            code = .ok
-        } else if let tooLong, tooLong.count == failed.count {
-            code = ResponseCode.paramLengthLimit.with(tooLong.first)
-        } else {
-            code = ResponseCode.mobileNumberIllegal.with("No number could be accepted; see FailedList.")
+        let plain = [ResponseCode?](repeating: nil, count: messages.count)
+        let writes = WriteBatch(messages: messages)
+        guard let perNumber = limits?.perNumber,
+            messages.contains(where: { perNumber.counts(to: $0.to, type: $0.type) })
+        else {
+            return ActionResult(fields: answer.fields(plain), writes: writes)
         }
         return ActionResult(
-            fields: [
+            fields: answer.fields(plain),
+            writes: writes,
+            limited: ActionResult.Limited(limits: perNumber) { [answer] in answer.fields($0) }
+        )
+    }
+
+    /// The answer, from what the action decided and what the store refused (`limits.perNumber`).
+    struct Answer: Sendable {
+        var from: String
+        /// By the recipient's position in To, so FailedList keeps the request's order.
+        var failed: [(index: Int, raw: String)] = []
+        var accepted: [(index: Int, raw: String)] = []
+        var ids: [Int64] = []
+        var tooLong: (count: Int, first: String)?
+        var firstRefusal: (index: Int, code: ResponseCode)?
+
+        mutating func refuse(at index: Int, _ raw: String, _ code: ResponseCode) {
+            failed.append((index, raw))
+            if firstRefusal == nil { firstRefusal = (index, code) }
+        }
+
+        /// `refusals`: one per accepted recipient, nil where the store kept the message.
+        func fields(_ refusals: [ResponseCode?]) -> [(String, ResponseValue)] {
+            var all = self
+            var kept: [Int64] = []
+            for (i, refusal) in refusals.enumerated() {
+                if let refusal {
+                    let (index, raw) = accepted[i]
+                    all.failed.append((index, raw))
+                    if all.firstRefusal.map({ index < $0.index }) ?? true { all.firstRefusal = (index, refusal) }
+                } else {
+                    kept.append(ids[i])
+                }
+            }
+            let failedList = all.failed.sorted { $0.index < $1.index }.map(\.raw)
+            // Nothing accepted: the answer names a limit that refused one, or the reason when every failure was a
+            // text too long.
+            let code: ResponseCode
+            if !kept.isEmpty {
+                code = .ok
+            } else if let refusal = all.firstRefusal {
+                code = refusal.code
+            } else if let tooLong, tooLong.count == failedList.count {
+                code = ResponseCode.paramLengthLimit.with(tooLong.first)
+            } else {
+                code = ResponseCode.mobileNumberIllegal.with("No number could be accepted; see FailedList.")
+            }
+            return [
                 ("ResponseCode", .string(code.code)),
                 ("ResponseDescription", .string(code.description)),
                 ("From", .string(from)),
-                ("SuccessCount", .string(String(messages.count))),
-                ("MessageIdList", .string(ResponseEncoder.jsonArrayText(ids.map { String($0) }))),
-                ("FailedList", .string(ResponseEncoder.jsonArrayText(failed))),
-            ],
-            writes: WriteBatch(messages: messages)
-        )
+                ("SuccessCount", .string(String(kept.count))),
+                ("MessageIdList", .string(ResponseEncoder.jsonArrayText(kept.map { String($0) }))),
+                ("FailedList", .string(ResponseEncoder.jsonArrayText(failedList))),
+            ]
+        }
     }
 }

@@ -39,6 +39,8 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
                 echo
             )
         }
+        let limits = call.env.limits(call.account)
+        if let refusal = limits?.countryRefusal(number) { return .rejected(refusal, echo) }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let digits = number.digits
         let message = SendRules.message(
@@ -50,7 +52,7 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
             single: true,
             sms: sms
         )
-        return ActionResult(
+        let result = ActionResult(
             fields: [
                 ("ResponseCode", .string(ResponseCode.ok.code)),
                 ("ResponseDescription", .string(ResponseCode.ok.description)),
@@ -62,5 +64,6 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
             ],
             writes: WriteBatch(messages: [message])
         )
+        return SendRules.limitedSingle(result, limits: limits, echo: echo)
     }
 }

@@ -37,6 +37,8 @@ public struct SendMessageWithTemplate: RPCAction {
                 echo
             )
         }
+        let limits = call.env.limits(call.account)
+        if let refusal = limits?.countryRefusal(number) { return .rejected(refusal, echo) }
         guard let template = try await call.env.store.template(account: call.account, code: code) else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }
@@ -81,7 +83,7 @@ public struct SendMessageWithTemplate: RPCAction {
             single: true,
             sms: sms
         )
-        return ActionResult(
+        let result = ActionResult(
             fields: [
                 ("ResponseCode", .string(ResponseCode.ok.code)),
                 ("ResponseDescription", .string(ResponseCode.ok.description)),
@@ -92,6 +94,7 @@ public struct SendMessageWithTemplate: RPCAction {
             ],
             writes: WriteBatch(messages: [message])
         )
+        return SendRules.limitedSingle(result, limits: limits, echo: echo)
     }
 
     /// A JSON object's values as strings (numbers and booleans written out); nil if not an object.

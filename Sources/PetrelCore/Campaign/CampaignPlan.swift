@@ -54,8 +54,14 @@ public struct CampaignPlan: Sendable {
     ]
 
     /// Reads `csv`, fills `text` in for every row and checks each: field count, number (numbering plan, no
-    /// Chinese mainland), text length (`maxTextLength` encoded units, at most 255 parts), duplicates.
-    public static func build(csv: String, text: String, maxTextLength: Int = 1600) throws(Problem) -> CampaignPlan {
+    /// Chinese mainland), the account's `limits.countries` (`countries`), text length (`maxTextLength` encoded
+    /// units, at most 255 parts), duplicates.
+    public static func build(
+        csv: String,
+        text: String,
+        maxTextLength: Int = 1600,
+        countries: CountryRule? = nil
+    ) throws(Problem) -> CampaignPlan {
         guard !text.isEmpty else { throw .emptyText }
         var records = CSV.parse(csv)
         guard let first = records.first else { throw .empty }
@@ -99,6 +105,10 @@ public struct CampaignPlan: Sendable {
             }
             if number.isChineseMainland {
                 reject("numbers of the Chinese mainland (+86) cannot be sent to")
+                continue
+            }
+            if let countries, !countries.permits(number.region) {
+                reject("its country (\(number.region)) is not allowed by limits.countries")
                 continue
             }
             let to = number.digits

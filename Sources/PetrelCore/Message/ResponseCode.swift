@@ -36,6 +36,25 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
         "The parameter is empty. The JSON string failed to be parsed."
     )
 
+    /// `limits.perNumber`: the number received its limit of messages in the last minute, hour or day.
+    public static let businessLimitMinute = ResponseCode(
+        "BUSINESS_LIMIT_CONTROL_MINUTE",
+        "The number reached its limit of messages per minute."
+    )
+    public static let businessLimitHour = ResponseCode(
+        "isv.BUSINESS_LIMIT_HOUR",
+        "The number reached its limit of messages per hour."
+    )
+    public static let businessLimitDay = ResponseCode(
+        "isv.BUSINESS_LIMIT_DAY",
+        "The number reached its limit of messages per day."
+    )
+    /// `limits.countries`: the recipient's country is not allowed for the account.
+    public static let notSupportedCountry = ResponseCode(
+        "isv.NOT_SUPPORTED_COUNTRY",
+        "The recipient's country is not supported."
+    )
+
     /// The same code with a more precise description.
     public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }
 }

@@ -66,6 +66,10 @@ public struct ServerConfiguration: Sendable {
         public var webhookSecret: String?
     }
 
+    // sending limits (`limits:`), top-level and per account
+    public var limits = LimitsSetting()
+    public var accountLimits: [String: LimitsSetting] = [:]
+
     // console and campaigns
     public var consoleEnabled = true
     public var consoleMaxUploadBytes = 128 * 1024 * 1024
@@ -222,9 +226,11 @@ public struct ServerConfiguration: Sendable {
                 AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret"))
             )
             accountNodes.append((name, node))
+            c.accountLimits[name] = try readLimits(try node.child("limits"))
         }
         c.retention = try RetentionConfiguration.read(root, accounts: accountNodes)
 
+        c.limits = try readLimits(try root.child("limits"))
         try readChannels(root, into: &c)
         try root.finish()
         return c

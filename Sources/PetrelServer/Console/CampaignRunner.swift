@@ -53,6 +53,7 @@ struct CampaignRunner: Service {
         if !c.from.isEmpty { params.append(("From", c.from)) }
         if let v = c.validitySeconds { params.append(("ValidityPeriod", String(v))) }
         var writes = WriteBatch()
+        var prepared: ActionResult?
         do {
             let result = try await gateway.prepare(
                 action: BatchSendMessageToGlobe.name,
@@ -61,6 +62,7 @@ struct CampaignRunner: Service {
                 nowMs: now
             )
             writes = result.writes
+            prepared = result
         } catch {
             // A chunk the send path refuses as a whole is counted failed; the campaign goes on.
             logger.warning("campaign chunk refused", metadata: ["campaign": "\(c.id)", "error": "\(error)"])
@@ -73,7 +75,13 @@ struct CampaignRunner: Service {
             failed: rows.count - writes.messages.count,
             atMs: now
         )
-        try await gateway.accept(writes)
+        // Under limits.perNumber the store refuses rows over a limit and counts them failed with the chunk.
+        if var limited = prepared, limited.limited != nil {
+            limited.writes = writes
+            _ = try await gateway.accept(limited)
+        } else {
+            try await gateway.accept(writes)
+        }
         return true
     }
 }

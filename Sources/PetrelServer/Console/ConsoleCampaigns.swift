@@ -128,7 +128,12 @@ extension Console {
         guard taskId.count <= 255 else { return .failure(Problem(message: "TaskId must be at most 255 characters.")) }
         let plan: CampaignPlan
         do {
-            plan = try CampaignPlan.build(csv: csv, text: text, maxTextLength: gateway.maxTextLength)
+            plan = try CampaignPlan.build(
+                csv: csv,
+                text: text,
+                maxTextLength: gateway.maxTextLength,
+                countries: gateway.sendLimits(account: s.account)?.countries
+            )
         } catch {
             return .failure(Problem(message: error.description))
         }

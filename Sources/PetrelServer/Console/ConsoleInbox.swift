@@ -32,17 +32,19 @@ extension Console {
                     parameters: params,
                     nowMs: self.clock()
                 )
-                let code = Self.field("ResponseCode", result.fields)
+                // Committed only when the action accepted it; a per-number limit may still refuse it then.
+                var fields = result.fields
+                if Self.field("ResponseCode", fields) == "OK" { fields = try await self.gateway.accept(result) }
+                let code = Self.field("ResponseCode", fields)
                 guard code == "OK" else {
                     return try await self.inbox(
                         s,
                         to: Self.number(to),
                         notice: nil,
-                        error: "\(code): \(Self.field("ResponseDescription", result.fields))"
+                        error: "\(code): \(Self.field("ResponseDescription", fields))"
                     )
                 }
-                try await self.gateway.accept(result.writes)
-                return Self.redirect("/console/inbox?to=\(Self.field("To", result.fields))")
+                return Self.redirect("/console/inbox?to=\(Self.field("To", fields))")
             } catch let e as APIError {
                 return try await self.inbox(s, to: Self.number(to), notice: nil, error: "\(e.code): \(e.message)")
             }

@@ -305,5 +305,18 @@ enum PostgresSchema {
             ALTER TABLE message_events ADD COLUMN until BIGINT;
             """
         ),
+        (
+            "v8-limits",
+            """
+            -- Sends counted by limits.perNumber, per account and recipient, for the last day (pruned past it).
+            CREATE TABLE send_counts (
+                account TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                type TEXT NOT NULL,
+                at BIGINT NOT NULL
+            );
+            CREATE INDEX send_counts_number ON send_counts (account, recipient, at);
+            """
+        ),
     ]
 }

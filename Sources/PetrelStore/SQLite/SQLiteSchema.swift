@@ -254,6 +254,16 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE message_events ADD COLUMN kind INTEGER NOT NULL DEFAULT 0")
             try db.execute(sql: "ALTER TABLE message_events ADD COLUMN until INTEGER")
         }
+        migrator.registerMigration("v11-limits") { db in
+            // Sends counted by limits.perNumber, per account and recipient, for the last day (pruned past it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE send_counts (account TEXT NOT NULL, recipient TEXT NOT NULL, type TEXT NOT NULL,
+                        at INTEGER NOT NULL);
+                    CREATE INDEX send_counts_number ON send_counts (account, recipient, at);
+                    """
+            )
+        }
         return migrator
     }
 

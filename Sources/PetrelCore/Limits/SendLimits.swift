@@ -1,0 +1,141 @@
+/// The `limits:` of one account, resolved from the config (the account's own keys over the top-level ones).
+public struct SendLimits: Sendable, Equatable {
+    public var perNumber: NumberLimits
+    /// nil: every country.
+    public var countries: CountryRule?
+
+    public init(perNumber: NumberLimits = NumberLimits(), countries: CountryRule? = nil) {
+        self.perNumber = perNumber
+        self.countries = countries
+    }
+
+    /// The refusal for a recipient in `region` (ISO 3166 alpha-2), or nil when its country may receive.
+    public func countryRefusal(_ number: PhoneNumber) -> ResponseCode? {
+        guard let countries, !countries.permits(number.region) else { return nil }
+        let name = number.region.isEmpty ? "+\(number.callingCode)" : number.region
+        return ResponseCode.notSupportedCountry.with(
+            "This account may not send to \(number.digits): its country (\(name)) is not allowed by limits.countries."
+        )
+    }
+}
+
+/// `limits.countries`: an allow-list or a deny-list of ISO 3166 alpha-2 codes.
+public enum CountryRule: Sendable, Equatable {
+    case allow(Set<String>)
+    case deny(Set<String>)
+
+    public func permits(_ region: String) -> Bool {
+        switch self {
+        case .allow(let set): return set.contains(region)
+        case .deny(let set): return !set.contains(region)
+        }
+    }
+}
+
+/// Most messages one number may receive in each rolling window; nil: no limit for that window.
+public struct WindowCounts: Sendable, Equatable {
+    public var minute: Int?
+    public var hour: Int?
+    public var day: Int?
+
+    public init(minute: Int? = nil, hour: Int? = nil, day: Int? = nil) {
+        self.minute = minute
+        self.hour = hour
+        self.day = day
+    }
+
+    public static let windows: [(name: String, ms: Int64)] = [
+        ("minute", 60_000), ("hour", 3_600_000), ("day", 86_400_000),
+    ]
+
+    func limit(_ window: String) -> Int? {
+        switch window {
+        case "minute": return minute
+        case "hour": return hour
+        default: return day
+        }
+    }
+}
+
+/// One accepted message that counts against a number's limits.
+public struct LimitedSend: Sendable, Equatable {
+    public var type: MessageType
+    public var atMs: Int64
+
+    public init(type: MessageType, atMs: Int64) {
+        self.type = type
+        self.atMs = atMs
+    }
+}
+
+/// `limits.perNumber` and `limits.allowNumbers`: per account and recipient, counted in rolling windows (the last
+/// 60 s, 3600 s, 86400 s before the accept) over the messages accepted.
+public struct NumberLimits: Sendable, Equatable {
+    public var byType: [MessageType: WindowCounts]
+    /// The `"*"` entry: every message to the number, whatever its Type.
+    public var anyType: WindowCounts?
+    public var allowNumbers: Set<String>
+
+    /// The longest window: older sends never count and may be forgotten.
+    public static let horizonMs: Int64 = 86_400_000
+
+    public init(byType: [MessageType: WindowCounts] = [:], anyType: WindowCounts? = nil, allowNumbers: Set<String> = [])
+    {
+        self.byType = byType
+        self.anyType = anyType
+        self.allowNumbers = allowNumbers
+    }
+
+    public var isEmpty: Bool { byType.isEmpty && anyType == nil }
+
+    /// Whether a message of `type` to `to` is checked and, once accepted, counted.
+    public func counts(to: String, type: MessageType) -> Bool {
+        (anyType != nil || byType[type] != nil) && !allowNumbers.contains(to)
+    }
+
+    /// The refusal of one more message of `type` to `to` at `nowMs`, given the sends `recent` already counted for
+    /// that number (any order, any age); nil when it may go.
+    public func refusal(to: String, type: MessageType, recent: [LimitedSend], nowMs: Int64) -> ResponseCode? {
+        guard counts(to: to, type: type) else { return nil }
+        if let typed = byType[type],
+            let code = Self.refusal(
+                typed,
+                to: to,
+                what: "\(type.rawValue) messages",
+                recent.filter { $0.type == type },
+                nowMs
+            )
+        {
+            return code
+        }
+        if let any = anyType, let code = Self.refusal(any, to: to, what: "messages", recent, nowMs) {
+            return code
+        }
+        return nil
+    }
+
+    private static func refusal(
+        _ limits: WindowCounts,
+        to: String,
+        what: String,
+        _ recent: [LimitedSend],
+        _ nowMs: Int64
+    ) -> ResponseCode? {
+        for (name, ms) in WindowCounts.windows {
+            guard let limit = limits.limit(name) else { continue }
+            // A send stamped later than this one (another node's clock) counts too: the limit holds whatever the order.
+            let count = recent.reduce(0) { $0 + ($1.atMs > nowMs - ms ? 1 : 0) }
+            guard count >= limit else { continue }
+            let code: ResponseCode
+            switch name {
+            case "minute": code = .businessLimitMinute
+            case "hour": code = .businessLimitHour
+            default: code = .businessLimitDay
+            }
+            return code.with(
+                "\(to) already received \(count) \(what) from this account in the last \(name); the limit is \(limit)."
+            )
+        }
+        return nil
+    }
+}

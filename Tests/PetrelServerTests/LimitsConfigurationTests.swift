@@ -1,0 +1,75 @@
+import PetrelCore
+import Testing
+
+@testable import PetrelServer
+
+/// `limits:` in the config: the issue's shape, per-account overrides, and errors that name the key.
+@Suite struct LimitsConfigurationTests {
+    func failure(_ yaml: String) -> String {
+        do {
+            _ = try ServerConfiguration.parse(yaml: yaml)
+            return "accepted"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func noLimitsMeansNoneForAnyAccount() throws {
+        let c = try ServerConfiguration.parse(yaml: "accounts: [{name: acme}]")
+        #expect(c.sendLimits(account: "acme") == nil)
+        #expect(c.sendLimitsLookup()("anyone") == nil)
+    }
+
+    @Test func theIssuesShapeIsReadAndAccountsOverrideKeyByKey() throws {
+        let c = try ServerConfiguration.parse(
+            yaml: """
+                limits:
+                  perNumber:
+                    OTP:    {minute: 1, hour: 5, day: 10}
+                    NOTIFY: {minute: 10, day: 100}
+                    "*":    {day: 200}
+                  allowNumbers: ["85291234567"]
+                  countries: {allow: [HK, sg, MY]}
+                accounts:
+                  - name: acme
+                    limits:
+                      perNumber: {OTP: {day: 3}}
+                      countries: {deny: [ID]}
+                  - name: plain
+                """
+        )
+        let plain = try #require(c.sendLimitsLookup()("plain"))
+        #expect(plain.perNumber.byType[.otp] == WindowCounts(minute: 1, hour: 5, day: 10))
+        #expect(plain.perNumber.byType[.notify] == WindowCounts(minute: 10, day: 100))
+        #expect(plain.perNumber.byType[.mkt] == nil && plain.perNumber.anyType == WindowCounts(day: 200))
+        #expect(plain.perNumber.allowNumbers == ["85291234567"])
+        #expect(plain.countries == .allow(["HK", "SG", "MY"]))
+        #expect(c.sendLimitsLookup()("not-in-the-file") == plain)
+        let acme = try #require(c.sendLimits(account: "acme"))
+        #expect(acme.perNumber.byType[.otp] == WindowCounts(day: 3))
+        #expect(acme.perNumber.byType[.notify] == WindowCounts(minute: 10, day: 100))
+        #expect(acme.perNumber.allowNumbers == ["85291234567"] && acme.countries == .deny(["ID"]))
+    }
+
+    @Test func badLimitsNameTheirKey() {
+        #expect(failure("limits: {perNumber: {SPAM: {day: 1}}}").contains("limits.perNumber.SPAM: unknown Type SPAM"))
+        #expect(
+            failure("limits: {perNumber: {OTP: {day: 0}}}").contains(
+                "limits.perNumber.OTP.day must be a whole number from 1"
+            )
+        )
+        #expect(failure("limits: {perNumber: {OTP: {hour: -5}}}").contains("limits.perNumber.OTP.hour must be"))
+        #expect(failure("limits: {perNumber: {OTP: {}}}").contains("limits.perNumber.OTP must set minute, hour or day"))
+        #expect(failure("limits: {perNumber: {OTP: {week: 3}}}").contains("limits.perNumber.OTP"))
+        #expect(failure("limits: {perNumber: {OTP: 3}}").contains("limits.perNumber.OTP must be a mapping"))
+        #expect(failure("limits: {countries: {allow: [HK], deny: [SG]}}").contains("limits.countries must have either"))
+        #expect(failure("limits: {countries: {}}").contains("limits.countries must have either"))
+        #expect(failure("limits: {countries: {deny: [XX]}}").contains("limits.countries.deny: XX is not an ISO 3166"))
+        #expect(failure("limits: {allowNumbers: [\"12\"]}").contains("limits.allowNumbers: 12 is not an international"))
+        #expect(failure("limits: {caps: []}").contains("unknown config key limits.caps"))
+        #expect(
+            failure("accounts: [{name: acme, limits: {perNumber: {otp: {day: -1}}}}]")
+                .contains("accounts[0].limits.perNumber.otp.day must be")
+        )
+    }
+}

@@ -1,0 +1,60 @@
+"""`limits:` through the official SDK: per-number limits and countries refused with Alibaba's codes, counts that
+survive kill -9, and exact limits across two nodes of a shared PostgreSQL store."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from alibabacloud_dysmsapi20180501 import models as m
+
+from conftest import FAST_SANDBOX, HK, SG
+from test_shared_store import database, node, psql  # noqa: F401  (the fixture is used by name)
+
+LIMITS = {"perNumber": {"OTP": {"minute": 1, "day": 3}, "*": {"day": 5}}, "countries": {"deny": ["SG"]}}
+
+
+def single(client, to, text="code 1234", type_="OTP"):
+    return client.send_message_to_globe(m.SendMessageToGlobeRequest(to=to, message=text, type=type_)).body
+
+
+def test_per_number_limits_and_countries_through_the_sdk_survive_kill9(make_server, tmp_path):
+    s = make_server(dict(FAST_SANDBOX, limits=LIMITS), data_dir=tmp_path / "data")
+    c = s.client()
+    assert single(c, HK).response_code == "OK"
+    refused = single(c, HK)
+    assert refused.response_code == "BUSINESS_LIMIT_CONTROL_MINUTE", refused
+    assert "the limit is 1" in refused.response_description and refused.message_id is None
+    country = single(c, SG)
+    assert country.response_code == "isv.NOT_SUPPORTED_COUNTRY" and "(SG)" in country.response_description
+
+    # A batch (NOTIFY): "*" allows 5 a day to HK, one is used; the SG recipient is refused by its country.
+    to = [HK, SG, HK, HK, HK, HK, "85291234568"]
+    r = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+        to=json.dumps(to), message=json.dumps([f"t{i}" for i in range(len(to))]), type="NOTIFY")).body
+    assert r.response_code == "OK" and r.success_count == "5", r
+    assert json.loads(r.failed_list) == [SG, HK]
+    assert len(json.loads(r.message_id_list)) == 5
+
+    # kill -9 and a restart: the counts are in the store, written with the accepts.
+    s.kill9()
+    s.start()
+    c = s.client()
+    r = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+        to=json.dumps([HK, SG]), message=json.dumps(["a", "b"]), type="NOTIFY")).body
+    assert r.response_code == "isv.BUSINESS_LIMIT_DAY" and r.success_count == "0", r
+    assert json.loads(r.failed_list) == [HK, SG]
+    # Another number has its own count (the one it received in the batch).
+    assert single(c, "85291234568").response_code == "OK"
+
+
+def test_twenty_concurrent_otps_through_two_nodes_accept_exactly_the_day_limit(tmp_path, database):  # noqa: F811
+    config = {"dispatcher": {"pollMs": 50}, "limits": {"perNumber": {"OTP": {"day": 10}}}}
+    a = node(tmp_path, "a", database, config)
+    b = node(tmp_path, "b", database, config)
+    try:
+        clients = [a.client(), b.client()]
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            codes = list(pool.map(lambda i: single(clients[i % 2], HK, f"code {i}").response_code, range(20)))
+        assert codes.count("OK") == 10 and codes.count("isv.BUSINESS_LIMIT_DAY") == 10, codes
+        assert psql(database, f"SELECT COUNT(*) FROM messages WHERE recipient = '{HK}'") == [["10"]]
+    finally:
+        a.stop()
+        b.stop()
