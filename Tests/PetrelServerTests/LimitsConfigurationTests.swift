@@ -66,10 +66,66 @@ import Testing
         #expect(failure("limits: {countries: {}}").contains("limits.countries must have either"))
         #expect(failure("limits: {countries: {deny: [XX]}}").contains("limits.countries.deny: XX is not an ISO 3166"))
         #expect(failure("limits: {allowNumbers: [\"12\"]}").contains("limits.allowNumbers: 12 is not an international"))
-        #expect(failure("limits: {caps: []}").contains("unknown config key limits.caps"))
+        #expect(failure("accounts: [{name: acme, limits: {caps: []}}]").contains("accounts[0].limits.caps"))
         #expect(
             failure("accounts: [{name: acme, limits: {perNumber: {otp: {day: -1}}}}]")
                 .contains("accounts[0].limits.perNumber.otp.day must be")
         )
+    }
+
+    @Test func capsAreReadPerAccountAndCountry() throws {
+        let c = try ServerConfiguration.parse(
+            yaml: """
+                limits:
+                  caps:
+                    - {account: acme, day: 100000, month: 2000000, warnAt: 0.8}
+                    - {account: acme, country: id, hour: 500}
+                accounts: [{name: acme}, {name: plain}]
+                """
+        )
+        let acme = try #require(c.sendLimits(account: "acme"))
+        #expect(
+            acme.caps.caps == [
+                SendCap(account: "acme", day: 100_000, month: 2_000_000, warnAt: 0.8),
+                SendCap(account: "acme", country: "ID", hour: 500),
+            ]
+        )
+        #expect(acme.perNumber.isEmpty)
+        #expect(c.sendLimits(account: "plain") == nil)
+        #expect(c.sendLimitsLookup()("acme")?.caps.caps.count == 2)
+    }
+
+    @Test func badCapsNameTheirKey() {
+        let accounts = "accounts: [{name: acme}]\n"
+        #expect(
+            failure(accounts + "limits: {caps: [{account: nobody, day: 1}]}").contains(
+                "limits.caps[0].account must name an account listed under accounts: (acme)"
+            )
+        )
+        #expect(failure(accounts + "limits: {caps: [{day: 1}]}").contains("limits.caps[0].account must name"))
+        #expect(failure(accounts + "limits: {caps: [{account: acme}]}").contains("limits.caps[0] must set hour, day"))
+        #expect(failure(accounts + "limits: {caps: [{account: acme, day: 0}]}").contains("limits.caps[0].day must be"))
+        #expect(
+            failure(accounts + "limits: {caps: [{account: acme, day: 1, warnAt: 1}]}").contains(
+                "limits.caps[0].warnAt must be between 0 and 1"
+            )
+        )
+        #expect(
+            failure(accounts + "limits: {caps: [{account: acme, day: 1, warnAt: 0}]}").contains(
+                "limits.caps[0].warnAt must be between 0 and 1"
+            )
+        )
+        #expect(
+            failure(accounts + "limits: {caps: [{account: acme, country: XX, day: 1}]}").contains(
+                "limits.caps[0].country: XX is not an ISO 3166"
+            )
+        )
+        #expect(
+            failure(accounts + "limits: {caps: [{account: acme, day: 1}, {account: acme, month: 5}]}").contains(
+                "limits.caps[1]: a second cap for account acme"
+            )
+        )
+        #expect(failure(accounts + "limits: {caps: [{account: acme, week: 5}]}").contains("limits.caps[0]"))
+        #expect(failure(accounts + "limits: {caps: {account: acme}}").contains("limits.caps must be a list"))
     }
 }

@@ -166,4 +166,32 @@ import Testing
             #expect(stored == 10)
         }
     }
+
+    @Test func twentyConcurrentSendsToManyNumbersThroughTwoNodesStopAtTheCap() async throws {
+        try await withTwoNodes { a, b in
+            // 2 parts each, a day's cap of 21 parts: exactly 10 fit, whichever node takes them.
+            let limits = SendLimits(caps: SendCaps([SendCap(account: "acme", day: 21)]))
+            let now: Int64 = 1_800_000_000_000
+            let outcomes = try await withThrowingTaskGroup(of: ResponseCode?.self) { group in
+                for i in 0..<20 {
+                    let store = i % 2 == 0 ? a : b
+                    group.addTask {
+                        var m = message(Int64(i + 1), to: "8529123\(4000 + i)", type: .notify, createdAtMs: now)
+                        m.segments = 2
+                        let batch = WriteBatch(
+                            nonce: NonceRecord(hash: Int64(i + 1), expiresAtMs: now + 900_000),
+                            messages: [m]
+                        )
+                        return try await store.commit(batch, limits: limits)[0]
+                    }
+                }
+                var all: [ResponseCode?] = []
+                for try await o in group { all.append(o) }
+                return all
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 10)
+            #expect(outcomes.compactMap { $0?.code } == Array(repeating: "OUT_OF_SERVICE", count: 10))
+            #expect(try await b.capCounters(account: "acme", nowMs: now).map(\.parts) == [20])
+        }
+    }
 }

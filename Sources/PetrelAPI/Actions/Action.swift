@@ -55,12 +55,12 @@ public struct ActionCall: Sendable {
 public struct ActionResult: Sendable {
     public var fields: [(String, ResponseValue)]
     public var writes: WriteBatch
-    /// Set by a send whose account has `limits.perNumber`: the store checks its messages as it commits them, and
+    /// Set by a send whose account has `limits.perNumber` or `limits.caps`: the store checks its messages as it commits them, and
     /// this rewrites the answer from the refusals (one per message of `writes`, nil for one stored).
     public var limited: Limited?
 
     public struct Limited: Sendable {
-        public var limits: NumberLimits
+        public var limits: SendLimits
         public var answer: @Sendable ([ResponseCode?]) -> [(String, ResponseValue)]
     }
 
@@ -174,18 +174,18 @@ enum SendRules {
         )
     }
 
-    /// A single send under `limits.perNumber`: refused by the store, it answers the refusal and stores nothing.
+    /// A single send under `limits.perNumber` or `limits.caps`: refused by the store, it answers the refusal and stores nothing.
     static func limitedSingle(
         _ result: ActionResult,
         limits: SendLimits?,
         echo: [(String, ResponseValue)]
     ) -> ActionResult {
-        guard let limits, let m = result.writes.messages.first, limits.perNumber.counts(to: m.to, type: m.type) else {
+        guard let limits, let m = result.writes.messages.first, limits.checks(to: m.to, type: m.type) else {
             return result
         }
         var limited = result
         let fields = result.fields
-        limited.limited = ActionResult.Limited(limits: limits.perNumber) { refusals in
+        limited.limited = ActionResult.Limited(limits: limits) { refusals in
             guard let refusal = refusals.first ?? nil else { return fields }
             return ActionResult.rejected(refusal, echo).fields
         }

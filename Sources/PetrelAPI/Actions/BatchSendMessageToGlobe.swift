@@ -75,15 +75,14 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         }
         let plain = [ResponseCode?](repeating: nil, count: messages.count)
         let writes = WriteBatch(messages: messages)
-        guard let perNumber = limits?.perNumber,
-            messages.contains(where: { perNumber.counts(to: $0.to, type: $0.type) })
+        guard let limits, messages.contains(where: { limits.checks(to: $0.to, type: $0.type) })
         else {
             return ActionResult(fields: answer.fields(plain), writes: writes)
         }
         return ActionResult(
             fields: answer.fields(plain),
             writes: writes,
-            limited: ActionResult.Limited(limits: perNumber) { [answer] in answer.fields($0) }
+            limited: ActionResult.Limited(limits: limits) { [answer] in answer.fields($0) }
         )
     }
 

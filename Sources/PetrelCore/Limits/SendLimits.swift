@@ -3,10 +3,18 @@ public struct SendLimits: Sendable, Equatable {
     public var perNumber: NumberLimits
     /// nil: every country.
     public var countries: CountryRule?
+    /// `limits.caps` entries for this account.
+    public var caps: SendCaps
 
-    public init(perNumber: NumberLimits = NumberLimits(), countries: CountryRule? = nil) {
+    public init(perNumber: NumberLimits = NumberLimits(), countries: CountryRule? = nil, caps: SendCaps = SendCaps()) {
         self.perNumber = perNumber
         self.countries = countries
+        self.caps = caps
+    }
+
+    /// Whether the store must check (and count) a message of `type` to `to` as it commits it.
+    public func checks(to: String, type: MessageType) -> Bool {
+        !caps.isEmpty || perNumber.counts(to: to, type: type)
     }
 
     /// The refusal for a recipient in `region` (ISO 3166 alpha-2), or nil when its country may receive.

@@ -55,6 +55,9 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
         "The recipient's country is not supported."
     )
 
+    /// `limits.caps`: the account (or the account in a country) reached its cap for the window.
+    public static let outOfService = ResponseCode("OUT_OF_SERVICE", "SMS service suspended.")
+
     /// The same code with a more precise description.
     public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }
 }

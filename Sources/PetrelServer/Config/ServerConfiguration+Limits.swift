@@ -9,6 +9,8 @@ extension ServerConfiguration {
         /// Normalised to digits; nil when not set.
         public var allowNumbers: Set<String>?
         public var countries: CountryRule?
+        /// `limits.caps` (top level only: each entry names its account).
+        public var caps: [SendCap] = []
 
         public init() {}
     }
@@ -26,8 +28,9 @@ extension ServerConfiguration {
             }
         }
         let countries = own.countries ?? limits.countries
-        guard !numbers.isEmpty || countries != nil else { return nil }
-        return SendLimits(perNumber: numbers, countries: countries)
+        let caps = SendCaps(limits.caps.filter { $0.account == account })
+        guard !numbers.isEmpty || countries != nil || !caps.isEmpty else { return nil }
+        return SendLimits(perNumber: numbers, countries: countries, caps: caps)
     }
 
     /// `sendLimits(account:)` for every account, resolved once (it is asked on every send).
@@ -38,6 +41,53 @@ extension ServerConfiguration {
             if let own = byAccount[account] { return own }
             return others
         }
+    }
+
+    /// `limits.caps`: a list of `{account, country?, hour?, day?, month?, warnAt?}`; the account must be one of
+    /// `accounts:`.
+    static func readCaps(_ node: ConfigNode, accounts: Set<String>) throws -> [SendCap] {
+        var caps: [SendCap] = []
+        var seen = Set<String>()
+        for entry in try node.list("caps") {
+            guard let account = try entry.string("account"), accounts.contains(account) else {
+                throw ConfigNode.Failure(
+                    description:
+                        "\(entry.key("account")) must name an account listed under accounts: (\(accounts.sorted().joined(separator: ", ")))"
+                )
+            }
+            var cap = SendCap(account: account)
+            if let raw = try entry.string("country") {
+                let code = raw.uppercased()
+                guard code.count == 2, NumberingPlan.shared.region(code) != nil else {
+                    throw ConfigNode.Failure(
+                        description:
+                            "\(entry.key("country")): \(raw) is not an ISO 3166 alpha-2 country code Petrel knows"
+                    )
+                }
+                cap.country = code
+            }
+            let range = 1...1_000_000_000
+            if entry.has("hour") { cap.hour = try entry.int("hour", default: 0, range: range) }
+            if entry.has("day") { cap.day = try entry.int("day", default: 0, range: range) }
+            if entry.has("month") { cap.month = try entry.int("month", default: 0, range: range) }
+            guard cap.hour != nil || cap.day != nil || cap.month != nil else {
+                throw ConfigNode.Failure(description: "\(entry.path) must set hour, day or month")
+            }
+            if entry.has("warnAt") {
+                let warnAt = try entry.double("warnAt", default: 0, range: 0...1)
+                guard warnAt > 0, warnAt < 1 else {
+                    throw ConfigNode.Failure(description: "\(entry.key("warnAt")) must be between 0 and 1 (exclusive)")
+                }
+                cap.warnAt = warnAt
+            }
+            guard seen.insert("\(account) \(cap.country ?? "")").inserted else {
+                throw ConfigNode.Failure(
+                    description: "\(entry.path): a second cap for account \(account) and the same country; merge them"
+                )
+            }
+            caps.append(cap)
+        }
+        return caps
     }
 
     static func readLimits(_ node: ConfigNode) throws -> LimitsSetting {

@@ -230,7 +230,9 @@ public struct ServerConfiguration: Sendable {
         }
         c.retention = try RetentionConfiguration.read(root, accounts: accountNodes)
 
-        c.limits = try readLimits(try root.child("limits"))
+        let limits = try root.child("limits")
+        c.limits = try readLimits(limits)
+        c.limits.caps = try readCaps(limits, accounts: Set(c.accounts.map(\.name)))
         try readChannels(root, into: &c)
         try root.finish()
         return c

@@ -318,5 +318,20 @@ enum PostgresSchema {
             CREATE INDEX send_counts_number ON send_counts (account, recipient, at);
             """
         ),
+        (
+            "v9-caps",
+            """
+            -- limits.caps: parts accepted per account, country ('' = all), calendar window and period.
+            CREATE TABLE cap_counts (
+                account TEXT NOT NULL,
+                country TEXT NOT NULL,
+                span TEXT NOT NULL,
+                start BIGINT NOT NULL,
+                ends BIGINT NOT NULL,
+                parts BIGINT NOT NULL,
+                PRIMARY KEY (account, country, span, start)
+            );
+            """
+        ),
     ]
 }

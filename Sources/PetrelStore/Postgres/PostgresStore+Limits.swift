@@ -5,7 +5,7 @@ extension PostgresStore {
     /// Not in the group commit: its own transaction, in a task the group commit owns (as conversions).
     public func commit(
         _ batch: WriteBatch,
-        limits: NumberLimits,
+        limits: SendLimits,
         then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
     ) {
         let started = group.perform {
@@ -22,11 +22,38 @@ extension PostgresStore {
     /// end, taken in sorted order so two transactions cannot wait on each other), so the accepts of one number
     /// run one after another everywhere; then it reads that number's counted sends, stores what may go and
     /// counts it before the lock is let go.
-    public func commit(_ batch: WriteBatch, limits: NumberLimits) async throws -> [ResponseCode?] {
+    public func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
         let since = (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs
-        let recipients = SendLimitCheck.recipients(batch, limits)
+        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        let keys = Array(SendLimitCheck.capKeys(batch, limits.caps))
         return try await transaction { c in
+            var used: [CapKey: Int] = [:]
+            if !keys.isEmpty {
+                // An account with caps: its accepts run one after another on every node (this lock first, then
+                // the numbers', always in that order).
+                try await self.run("SELECT pg_advisory_xact_lock(hashtextextended('caps ' || \(account), 0))", on: c)
+                let rows = try await self.rows(
+                    """
+                    SELECT x.c, x.s, x.t, COALESCE(k.parts, 0)
+                    FROM unnest(\(keys.map(\.country))::text[], \(keys.map(\.window.rawValue))::text[],
+                        \(keys.map(\.start))::bigint[]) AS x(c, s, t)
+                    LEFT JOIN cap_counts k ON k.account = \(account) AND k.country = x.c AND k.span = x.s
+                        AND k.start = x.t
+                    """,
+                    on: c
+                ) { row in
+                    (
+                        try row.get(0, as: String.self), try row.get(1, as: String.self),
+                        try row.get(2, as: Int64.self),
+                        try row.get(3, as: Int64.self)
+                    )
+                }
+                for (country, span, start, parts) in rows {
+                    guard let window = CapWindow(rawValue: span) else { continue }
+                    used[CapKey(country: country, window: window, start: start)] = Int(parts)
+                }
+            }
             var history: [String: [LimitedSend]] = [:]
             if !recipients.isEmpty {
                 try await self.run(
@@ -59,7 +86,7 @@ extension PostgresStore {
                     }
                 }
             }
-            let outcome = SendLimitCheck.decide(batch, limits, history: history)
+            let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used)
             try await Self.insert(outcome.kept, client: self.client, on: c, logger: self.logger)
             if let p = outcome.kept.campaign { try await self.write(p, on: c) }
             if !outcome.counted.isEmpty {
@@ -73,11 +100,49 @@ extension PostgresStore {
                     on: c
                 )
             }
+            if !outcome.parts.isEmpty {
+                let added = Array(outcome.parts)
+                try await self.run(
+                    """
+                    INSERT INTO cap_counts (account, country, span, start, ends, parts)
+                    SELECT \(account), c, s, t, e, p FROM unnest(\(added.map(\.key.country))::text[],
+                        \(added.map(\.key.window.rawValue))::text[], \(added.map(\.key.start))::bigint[],
+                        \(added.map(\.value.end))::bigint[], \(added.map { Int64($0.value.parts) })::bigint[])
+                        AS x(c, s, t, e, p)
+                    ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
+                    """,
+                    on: c
+                )
+            }
             return outcome.refusals
         }
     }
 
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
         try await run("DELETE FROM send_counts WHERE at <= \(beforeMs) RETURNING 1")
+            + run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1")
+    }
+
+    public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {
+        try await rows(
+            """
+            SELECT account, country, span, start, ends, parts FROM cap_counts
+            WHERE ends > \(nowMs) AND (\(account)::text IS NULL OR account = \(account))
+            ORDER BY account, country, span, start
+            """
+        ) { row in
+            let window = CapWindow(rawValue: try row.get(2, as: String.self))
+            let key = try window.map {
+                CapKey(country: try row.get(1, as: String.self), window: $0, start: try row.get(3, as: Int64.self))
+            }
+            return try key.map {
+                CapCounter(
+                    account: try row.get(0, as: String.self),
+                    key: $0,
+                    end: try row.get(4, as: Int64.self),
+                    parts: Int(try row.get(5, as: Int64.self))
+                )
+            }
+        }.compactMap { $0 }
     }
 }

@@ -1,27 +1,47 @@
 public import PetrelCore
 
-/// The accept path under `limits.perNumber`: each message is checked against the sends already counted for its
-/// recipient and, when it may go, stored and counted, all in the accept's transaction. Exact across nodes of a
-/// shared store (PostgreSQL serialises the accepts of one account and recipient).
+/// The accept path under `limits.perNumber` and `limits.caps`: each message is checked against the sends already
+/// counted for its recipient and the parts counted for its account's caps and, when it may go, stored and counted,
+/// all in the accept's transaction. Exact across nodes of a shared store (PostgreSQL serialises the accepts of one
+/// account and recipient, and of one account with caps).
 public protocol SendLimitLog: Sendable {
     /// `AcceptLog.commit` with the limits applied: returns, per message of `batch` (in order), nil when it was
     /// stored or the refusal when it was not. The nonce (and a campaign's progress, its refused rows counted
     /// failed) is written either way.
     func commit(
         _ batch: WriteBatch,
-        limits: NumberLimits,
+        limits: SendLimits,
         then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
     )
-    func commit(_ batch: WriteBatch, limits: NumberLimits) async throws -> [ResponseCode?]
-    /// Forgets counted sends at or before `beforeMs` (older than every window); returns how many.
+    func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?]
+    /// Forgets counted sends at or before `beforeMs` (older than every window), and cap counters whose period
+    /// ended by then; returns how many.
     func pruneSendCounts(beforeMs: Int64) async throws -> Int
+    /// The cap counters of periods not ended at `nowMs` (of one account, or of all when nil), by account.
+    func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter]
+}
+
+extension SendLimitLog {
+    /// Under `limits.perNumber` alone.
+    public func commit(
+        _ batch: WriteBatch,
+        limits: NumberLimits,
+        then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
+    ) {
+        commit(batch, limits: SendLimits(perNumber: limits), then: then)
+    }
+
+    public func commit(_ batch: WriteBatch, limits: NumberLimits) async throws -> [ResponseCode?] {
+        try await commit(batch, limits: SendLimits(perNumber: limits))
+    }
 }
 
 /// The decision both backends take inside their transaction, from the sends counted for the batch's recipients.
 enum SendLimitCheck {
     /// The recipients whose history the check needs, sorted (PostgreSQL locks them in this order).
     static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
-        Array(Set(batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to))).sorted()
+        guard !limits.isEmpty else { return [] }
+        return Array(Set(batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to))).sorted()
     }
 
     struct Outcome {
@@ -30,28 +50,58 @@ enum SendLimitCheck {
         var kept: WriteBatch
         /// The kept messages that count, to be recorded.
         var counted: [Message]
+        /// Parts to add to the cap counters (with the end of each counter's period).
+        var parts: [CapKey: (end: Int64, parts: Int)] = [:]
     }
 
-    static func decide(_ batch: WriteBatch, _ limits: NumberLimits, history: [String: [LimitedSend]]) -> Outcome {
+    /// The cap counters the batch's messages are checked against.
+    static func capKeys(_ batch: WriteBatch, _ caps: SendCaps) -> Set<CapKey> {
+        guard !caps.isEmpty else { return [] }
+        var keys = Set<CapKey>()
+        for m in batch.messages {
+            for c in caps.counters(to: m.to, atMs: m.createdAtMs) { keys.insert(c.key) }
+        }
+        return keys
+    }
+
+    static func decide(
+        _ batch: WriteBatch,
+        _ all: SendLimits,
+        history: [String: [LimitedSend]],
+        used: [CapKey: Int] = [:]
+    ) -> Outcome {
+        let limits = all.perNumber
         var history = history
+        var used = used
         var out = Outcome(refusals: [], kept: batch, counted: [])
         out.kept.messages = []
         out.refusals.reserveCapacity(batch.messages.count)
         for m in batch.messages {
-            guard limits.counts(to: m.to, type: m.type) else {
-                out.refusals.append(nil)
-                out.kept.messages.append(m)
-                continue
-            }
-            let recent = history[m.to, default: []]
-            if let refusal = limits.refusal(to: m.to, type: m.type, recent: recent, nowMs: m.createdAtMs) {
+            let counts = limits.counts(to: m.to, type: m.type)
+            if counts,
+                let refusal = limits.refusal(
+                    to: m.to,
+                    type: m.type,
+                    recent: history[m.to, default: []],
+                    nowMs: m.createdAtMs
+                )
+            {
                 out.refusals.append(refusal)
                 continue
             }
-            // Later messages of the same batch to the same number count this one.
-            history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs))
+            if let refusal = all.caps.refusal(to: m.to, parts: m.segments, atMs: m.createdAtMs, used: used) {
+                out.refusals.append(refusal)
+                continue
+            }
+            for c in all.caps.counters(to: m.to, atMs: m.createdAtMs) {
+                used[c.key, default: 0] += m.segments
+                out.parts[c.key, default: (c.end, 0)].parts += m.segments
+            }
             out.refusals.append(nil)
             out.kept.messages.append(m)
+            guard counts else { continue }
+            // Later messages of the same batch to the same number count this one.
+            history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs))
             out.counted.append(m)
         }
         // A campaign's chunk: what a limit refused is counted failed in the same transaction.

@@ -264,6 +264,16 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v12-caps") { db in
+            // limits.caps: parts accepted per account, country ("" = all), calendar window and period.
+            try db.execute(
+                sql: """
+                    CREATE TABLE cap_counts (account TEXT NOT NULL, country TEXT NOT NULL, span TEXT NOT NULL,
+                        start INTEGER NOT NULL, ends INTEGER NOT NULL, parts INTEGER NOT NULL,
+                        PRIMARY KEY (account, country, span, start));
+                    """
+            )
+        }
         return migrator
     }
 

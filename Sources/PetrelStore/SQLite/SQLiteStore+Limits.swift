@@ -5,7 +5,7 @@ public import PetrelCore
 extension SQLiteStore {
     public func commit(
         _ batch: WriteBatch,
-        limits: NumberLimits,
+        limits: SendLimits,
         then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
     ) {
         // Checked and counted on the writer thread inside the group-commit transaction: one writer, so exact.
@@ -17,7 +17,7 @@ extension SQLiteStore {
         )
     }
 
-    public func commit(_ batch: WriteBatch, limits: NumberLimits) async throws -> [ResponseCode?] {
+    public func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?] {
         try await committer.run(weight: batch.messages.count * 2 + 1) { db in try Self.writeLimited(batch, limits, db) }
     }
 
@@ -39,11 +39,39 @@ extension SQLiteStore {
                 return db.changesCount
             }
             pruned += n
-            if n < window { return pruned }
+            if n < window { break }
+        }
+        // A counter per account, country, window and period: few rows, one statement.
+        return try await pruned
+            + committer.run(weight: 10) { db in
+                try db.execute(sql: "DELETE FROM cap_counts WHERE ends <= ?", arguments: [beforeMs])
+                return db.changesCount
+            }
+    }
+
+    public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {
+        try await readAside { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT account, country, span, start, ends, parts FROM cap_counts
+                    WHERE ends > ? AND (? IS NULL OR account = ?) ORDER BY account, country, span, start
+                    """,
+                arguments: [nowMs, account, account]
+            ).compactMap { row in
+                CapWindow(rawValue: row[2]).map { window in
+                    CapCounter(
+                        account: row[0],
+                        key: CapKey(country: row[1], window: window, start: row[3]),
+                        end: row[4],
+                        parts: row[5]
+                    )
+                }
+            }
         }
     }
 
-    static func writeLimited(_ batch: WriteBatch, _ limits: NumberLimits, _ db: Database) throws -> [ResponseCode?] {
+    static func writeLimited(_ batch: WriteBatch, _ limits: SendLimits, _ db: Database) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
         let now = batch.messages.map(\.createdAtMs).max() ?? 0
         let select = try db.cachedStatement(
@@ -53,7 +81,7 @@ extension SQLiteStore {
             sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
         )
         var history: [String: [LimitedSend]] = [:]
-        for to in SendLimitCheck.recipients(batch, limits) {
+        for to in SendLimitCheck.recipients(batch, limits.perNumber) {
             // What is older than the longest window never counts again: forgotten as the number is touched.
             try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
             let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
@@ -61,8 +89,29 @@ extension SQLiteStore {
                 MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
             }
         }
-        let outcome = SendLimitCheck.decide(batch, limits, history: history)
+        var used: [CapKey: Int] = [:]
+        let keys = SendLimitCheck.capKeys(batch, limits.caps)
+        if !keys.isEmpty {
+            let read = try db.cachedStatement(
+                sql: "SELECT parts FROM cap_counts WHERE account = ? AND country = ? AND span = ? AND start = ?"
+            )
+            for k in keys {
+                used[k] = try Int.fetchOne(read, arguments: [account, k.country, k.window.rawValue, k.start]) ?? 0
+            }
+        }
+        let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used)
         try write(outcome.kept, db)
+        if !outcome.parts.isEmpty {
+            let add = try db.cachedStatement(
+                sql: """
+                    INSERT INTO cap_counts (account, country, span, start, ends, parts) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (account, country, span, start) DO UPDATE SET parts = parts + excluded.parts
+                    """
+            )
+            for (k, v) in outcome.parts {
+                try add.execute(arguments: [account, k.country, k.window.rawValue, k.start, v.end, v.parts])
+            }
+        }
         let insert = try db.cachedStatement(
             sql: "INSERT INTO send_counts (account, recipient, type, at) VALUES (?, ?, ?, ?)"
         )
