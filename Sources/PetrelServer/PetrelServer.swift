@@ -264,6 +264,9 @@ public enum PetrelServer {
             Purging(store: store, configuration: c.retention, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
         )
+        if !c.limits.caps.isEmpty {
+            app.addServices(CapWatch(store: store, caps: c.limits.caps, logger: logger, clock: clock))
+        }
         do {
             try await app.runService()
         } catch {

@@ -5,7 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from alibabacloud_dysmsapi20180501 import models as m
 
-from conftest import FAST_SANDBOX, HK, SG
+import requests
+
+from conftest import FAST_SANDBOX, HK, SG, wait_for
 from test_shared_store import database, node, psql  # noqa: F401  (the fixture is used by name)
 
 LIMITS = {"perNumber": {"OTP": {"minute": 1, "day": 3}, "*": {"day": 5}}, "countries": {"deny": ["SG"]}}
@@ -58,3 +60,31 @@ def test_twenty_concurrent_otps_through_two_nodes_accept_exactly_the_day_limit(t
     finally:
         a.stop()
         b.stop()
+
+
+def test_caps_count_parts_refuse_with_out_of_service_and_survive_kill9(make_server, tmp_path):
+    caps = [{"account": "default", "day": 4, "warnAt": 0.5}, {"account": "default", "country": "SG", "hour": 1}]
+    config = dict(FAST_SANDBOX, accounts=[{"name": "default"}], limits={"caps": caps})
+    s = make_server(config, data_dir=tmp_path / "data")
+    c = s.client()
+    # 200 GSM characters are two parts: twice is the day's cap of 4.
+    assert single(c, HK, "a" * 200, "NOTIFY").response_code == "OK"
+    r = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+        to=json.dumps([SG, SG]), message=json.dumps(["x", "y"]), type="NOTIFY")).body
+    assert r.response_code == "OK" and r.success_count == "1" and json.loads(r.failed_list) == [SG], r
+    s.kill9()
+    s.start()
+    c = s.client()
+    assert single(c, HK, "b", "NOTIFY").response_code == "OK"
+    refused = single(c, HK, "c", "NOTIFY")
+    assert refused.response_code == "OUT_OF_SERVICE", refused
+    assert "cap of 4 parts per calendar day" in refused.response_description and refused.message_id is None
+
+    # On /metrics (sampled every 5 s) and in the log, once.
+    reached = 'petrel_cap_reached{account="default",country="all",window="day"} 1'
+    assert wait_for(lambda: reached in requests.get(s.url("/metrics"), timeout=5).text, timeout=20)
+    text = requests.get(s.url("/metrics"), timeout=5).text
+    assert 'petrel_cap_used_ratio{account="default",country="SG",window="hour"} 1' in text, text
+    assert single(c, HK, "d", "NOTIFY").response_code == "OUT_OF_SERVICE"
+    log = "".join(s.output)
+    assert log.count("account default reached its cap of 4 parts this day") == 1, log
