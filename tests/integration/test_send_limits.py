@@ -1,13 +1,14 @@
 """`limits:` through the official SDK: per-number limits and countries refused with Alibaba's codes, counts that
 survive kill -9, and exact limits across two nodes of a shared PostgreSQL store."""
 import json
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from alibabacloud_dysmsapi20180501 import models as m
 
 import requests
 
-from conftest import FAST_SANDBOX, HK, SG, wait_for
+from conftest import FAST_SANDBOX, HK, PETREL, SG, wait_for
 from test_shared_store import database, node, psql  # noqa: F401  (the fixture is used by name)
 
 LIMITS = {"perNumber": {"OTP": {"minute": 1, "day": 3}, "*": {"day": 5}}, "countries": {"deny": ["SG"]}}
@@ -88,3 +89,16 @@ def test_caps_count_parts_refuse_with_out_of_service_and_survive_kill9(make_serv
     assert single(c, HK, "d", "NOTIFY").response_code == "OUT_OF_SERVICE"
     log = "".join(s.output)
     assert log.count("account default reached its cap of 4 parts this day") == 1, log
+
+    # The counters from the store while the server runs; lift says a cap is no halt.
+    shown = json.loads(s.cli("limits", "show", "--json").stdout)
+    counted = {(r["account"], r["country"], r["window"]): r["parts"] for r in shown["caps"]}
+    assert counted == {("default", "all", "day"): 4, ("default", "SG", "hour"): 1}, shown
+    assert shown["halts"] == []
+    assert "default\tall\tday\t" in s.cli("limits", "show", "--account", "default").stdout
+    lift = s.cli("limits", "lift", "--account", "default").stdout
+    assert "Nothing to lift for account default" in lift and "day all 4 parts until" in lift, lift
+    assert "no account nobody" in s.cli("limits", "show", "--account", "nobody", check=False).stderr
+    missing = subprocess.run([PETREL, "limits", "show", "--data-dir", str(tmp_path / "nothing-here")],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "nothing-here" in missing.stderr, missing
