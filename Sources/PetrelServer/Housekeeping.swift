@@ -64,7 +64,8 @@ struct Housekeeping: Service {
                         logger.storeFailure("cannot prune nonces", error)
                     }
                     do {
-                        // Sends older than a day count against no limit (a no-op without limits.perNumber).
+                        // Sends older than a day count against no limit, nor do caps' periods that ended (a
+                        // no-op without limits.perNumber and limits.caps).
                         _ = try await store.pruneSendCounts(beforeMs: now - NumberLimits.horizonMs)
                     } catch {
                         logger.warning("cannot prune send counts", metadata: ["error": "\(error)"])

@@ -137,7 +137,16 @@ public struct SendCaps: Sendable, Equatable {
 
     /// The refusal of `parts` more parts to `to` at `atMs`, given the parts `used` per counter; nil when it may go.
     public func refusal(to: String, parts: Int, atMs: Int64, used: [CapKey: Int]) -> ResponseCode? {
-        for c in counters(to: to, atMs: atMs) {
+        Self.refusal(counters(to: to, atMs: atMs), parts: parts, used: used)
+    }
+
+    /// The refusal of `parts` more parts against `counters` (what `counters(to:atMs:)` gave for the message).
+    public static func refusal(
+        _ counters: [(key: CapKey, end: Int64, limit: Int)],
+        parts: Int,
+        used: [CapKey: Int]
+    ) -> ResponseCode? {
+        for c in counters {
             let have = used[c.key, default: 0]
             guard have + parts > c.limit else { continue }
             let scope = c.key.country.isEmpty ? "This account" : "This account's sends to \(c.key.country)"

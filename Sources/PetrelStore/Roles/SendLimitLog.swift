@@ -89,11 +89,13 @@ enum SendLimitCheck {
                 out.refusals.append(refusal)
                 continue
             }
-            if let refusal = all.caps.refusal(to: m.to, parts: m.segments, atMs: m.createdAtMs, used: used) {
+            // The number is parsed once for its country (not once to check and once to count).
+            let counters = all.caps.counters(to: m.to, atMs: m.createdAtMs)
+            if let refusal = SendCaps.refusal(counters, parts: m.segments, used: used) {
                 out.refusals.append(refusal)
                 continue
             }
-            for c in all.caps.counters(to: m.to, atMs: m.createdAtMs) {
+            for c in counters {
                 used[c.key, default: 0] += m.segments
                 out.parts[c.key, default: (c.end, 0)].parts += m.segments
             }
