@@ -28,7 +28,7 @@ sent = [0]; errors = [0]; stop = time.time() + minutes * 60
 def load():
     n = 0; t = time.time()
     while time.time() < stop:
-        to = [f"852{91000000 + (n + i) % 1000000}" for i in range(per)]
+        to = [f"852{92000000 + (n + i) % 1000000}" for i in range(per)]  # a valid HK mobile range
         body = {"To": json.dumps(to), "Message": json.dumps([f"Soak message {n + i}, code {(n + i) % 999999:06d}" for i in range(per)])}
         from urllib.parse import urlencode
         r = signer.send(signer.v3_request(endpoint, ak, sk, "BatchSendMessageToGlobe", {}, body=urlencode(body).encode()))
