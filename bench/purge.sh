@@ -5,6 +5,7 @@
 # old half in the background (`purge`) or with nothing to purge (`none`: retention of 3650 days); the two alternate,
 # RUNS times each. Prints each run's rate and p99, how long the purge took, and the medians' ratios.
 # A DURATION near the purge's own time (printed) measures acceptance during the purge alone.
+# Environment: PURGE_BATCH (retention.batch, default 1000), SCENARIOS (default "batch single").
 # Usage: bench/purge.sh [N=2000000] [RUNS=3] [DURATION=40]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,8 @@ export PETREL_ACCESS_KEY_ID=benchPurgeKey PETREL_ACCESS_KEY_SECRET=benchPurgeSec
 start_server() { # DIR [CONFIG]
     "$BIN" serve --data-dir "$1" ${2:+--config "$2"} --listen 127.0.0.1:0 > "$1.log" 2>&1 &
     SERVER=$!
-    for _ in $(seq 300); do grep -q "listening on" "$1.log" && break; sleep 0.1; done
-    URL=$(grep -o "http://[0-9.:]*" "$1.log" | head -1)
+    for _ in $(seq 600); do grep -q "listening on" "$1.log" && break; sleep 0.1; done
+    URL=$(grep -o "http://[0-9.:]*" "$1.log" | head -1) || { echo "the server did not start:" >&2; cat "$1.log" >&2; exit 1; }
 }
 stop_server() { kill -INT $SERVER; wait $SERVER 2>/dev/null || true; SERVER=; }
 
@@ -49,7 +50,8 @@ echo "seeded $N messages: $(du -m "$WORK/seed/petrel.sqlite" | cut -f1) MB"
 
 for mode in purge none; do
     days=$([ $mode = purge ] && echo 30d || echo 3650d)
-    printf 'dispatcher: {enabled: false}\nretention: {messages: %s, every: 1s}\n' "$days" > "$WORK/$mode.yaml"
+    printf 'dispatcher: {enabled: false}\nretention: {messages: %s, every: 1s, batch: %s}\n' "$days" \
+        "${PURGE_BATCH:-1000}" > "$WORK/$mode.yaml"
 done
 
 run() { # SCENARIO MODE I
@@ -72,12 +74,12 @@ run() { # SCENARIO MODE I
     echo "$1 $2 run $3: purge finished after ${purged} s"
 }
 for i in $(seq "$RUNS"); do
-    for scenario in batch single; do run $scenario purge $i; run $scenario none $i; done
+    for scenario in ${SCENARIOS:-batch single}; do run $scenario purge $i; run $scenario none $i; done
 done
 python3 - "$WORK" "$RUNS" "$DURATION" <<'PY'
 import json, glob, statistics, sys, os
 work, runs, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-for scenario in ("batch", "single"):
+for scenario in [x for x in ("batch", "single") if glob.glob(f"{work}/{x}.*.json")]:
     med = {}
     for mode in ("purge", "none"):
         rows = [json.load(open(f)) for f in glob.glob(f"{work}/{scenario}.{mode}.*.json")]
