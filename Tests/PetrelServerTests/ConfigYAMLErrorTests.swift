@@ -5,15 +5,6 @@ import Testing
 /// A config file that is not valid YAML is refused with its line and column in plain words, without the parser's
 /// own jargon ("scanner", "parser", Yams' wording) that reached people before (issue 22).
 @Suite struct ConfigYAMLErrorTests {
-    func failure(_ yaml: String) -> String {
-        do {
-            _ = try ServerConfiguration.parse(yaml: yaml)
-            return "accepted"
-        } catch {
-            return "\(error)"
-        }
-    }
-
     static let jargon = ["Yams", "YamlError", "scanner", "parser", "composer", "Parser:", "Context:", "error:"]
 
     @Test(arguments: [

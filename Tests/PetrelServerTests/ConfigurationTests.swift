@@ -4,17 +4,18 @@ import Testing
 
 @testable import PetrelServer
 
+/// What `ServerConfiguration.parse` says of `yaml`: "accepted", or its error (the config suites' one helper).
+func failure(_ yaml: String) -> String {
+    do {
+        _ = try ServerConfiguration.parse(yaml: yaml)
+        return "accepted"
+    } catch {
+        return "\(error)"
+    }
+}
+
 /// `petrel serve --config`: defaults, values, and errors that name the key.
 @Suite struct ConfigurationTests {
-    func failure(_ yaml: String) -> String {
-        do {
-            _ = try ServerConfiguration.parse(yaml: yaml)
-            return "accepted"
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func anEmptyFileGivesTheDefaults() throws {
         let c = try ServerConfiguration.parse(yaml: "")
         #expect(c.host == "127.0.0.1" && c.port == 8080 && c.dataDir == "./petrel-data" && c.store == nil)

@@ -5,15 +5,6 @@ import Testing
 
 /// `limits:` in the config: the shape, per-account overrides, and errors that name the key.
 @Suite struct LimitsConfigurationTests {
-    func failure(_ yaml: String) -> String {
-        do {
-            _ = try ServerConfiguration.parse(yaml: yaml)
-            return "accepted"
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func noLimitsMeansNoneForAnyAccount() throws {
         let c = try ServerConfiguration.parse(yaml: "accounts: [{name: acme}]")
         #expect(c.sendLimits(account: "acme") == nil)

@@ -5,15 +5,6 @@ import Testing
 
 /// `retention:` and the accounts' own blocks: defaults, inheritance, and errors that name the key.
 @Suite struct RetentionConfigurationTests {
-    func failure(_ yaml: String) -> String {
-        do {
-            _ = try ServerConfiguration.parse(yaml: yaml)
-            return "accepted"
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func defaultsAreThirtyDaysEveryMinuteInThousands() throws {
         let r = try ServerConfiguration.parse(yaml: "").retention
         let day: Int64 = 86_400_000

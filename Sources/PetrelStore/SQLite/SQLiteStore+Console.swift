@@ -38,26 +38,29 @@ extension SQLiteStore {
     }
 
     public func parts(messageId: Int64) async throws -> [PartView] {
-        try readNow { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT part, total, channel, carrier_id, status, error_code, sent_at, done_at
-                    FROM message_parts WHERE message_id = ? ORDER BY part
-                    """,
-                arguments: [messageId]
-            ).map {
-                PartView(
-                    part: $0[0],
-                    total: $0[1],
-                    channel: $0[2],
-                    carrierId: $0[3],
-                    status: MessageStatus(rawValue: $0[4]) ?? .sent,
-                    errorCode: $0[5],
-                    sentAtMs: $0[6],
-                    doneAtMs: $0[7]
-                )
-            }
+        try readNow { db in try Self.parts(messageId: messageId, db) }
+    }
+
+    /// A message's parts as carriers accepted them (the console's parts table and the timeline).
+    static func parts(messageId: Int64, _ db: Database) throws -> [PartView] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT part, total, channel, carrier_id, status, error_code, sent_at, done_at
+                FROM message_parts WHERE message_id = ? ORDER BY part
+                """,
+            arguments: [messageId]
+        ).map {
+            PartView(
+                part: $0[0],
+                total: $0[1],
+                channel: $0[2],
+                carrierId: $0[3],
+                status: MessageStatus(rawValue: $0[4]) ?? .sent,
+                errorCode: $0[5],
+                sentAtMs: $0[6],
+                doneAtMs: $0[7]
+            )
         }
     }
 

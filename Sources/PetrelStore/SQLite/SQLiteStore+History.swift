@@ -11,25 +11,7 @@ extension SQLiteStore {
                     arguments: [messageId, account]
                 ).map({ Self.message($0) })
             else { return nil }
-            let parts = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT part, total, channel, carrier_id, status, error_code, sent_at, done_at
-                    FROM message_parts WHERE message_id = ? ORDER BY part
-                    """,
-                arguments: [messageId]
-            ).map {
-                PartView(
-                    part: $0[0],
-                    total: $0[1],
-                    channel: $0[2],
-                    carrierId: $0[3],
-                    status: MessageStatus(rawValue: $0[4]) ?? .sent,
-                    errorCode: $0[5],
-                    sentAtMs: $0[6],
-                    doneAtMs: $0[7]
-                )
-            }
+            let parts = try Self.parts(messageId: messageId, db)
             let events = try Row.fetchAll(
                 db,
                 sql:
