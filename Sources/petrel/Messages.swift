@@ -26,7 +26,7 @@ struct MessagesCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let messageId = Int64(id), messageId > 0 else {
-                throw CLIError(description: "the MessageId must be digits, got \(id)")
+                throw CLIError(description: "the MessageId must be digits (at most 19), got \(id)")
             }
             let timeline = try await withStore(data) { store -> MessageTimeline? in
                 if let account {
