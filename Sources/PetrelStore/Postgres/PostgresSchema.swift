@@ -333,5 +333,12 @@ enum PostgresSchema {
             );
             """
         ),
+        (
+            "v10-send-counts-at",
+            """
+            -- The prune of send_counts finds its old rows by time, in batches, instead of scanning the table.
+            CREATE INDEX send_counts_at ON send_counts (at);
+            """
+        ),
     ]
 }

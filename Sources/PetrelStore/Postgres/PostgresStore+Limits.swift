@@ -119,8 +119,26 @@ extension PostgresStore {
     }
 
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
-        try await run("DELETE FROM send_counts WHERE at <= \(beforeMs) RETURNING 1")
-            + run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1")
+        // In batches by the index on `at` (a busy day leaves millions of rows: one statement would hold their
+        // locks and send a row back for each), counted on the server.
+        let batch = 5000
+        var pruned = 0
+        while true {
+            let n =
+                try await first(
+                    """
+                    WITH gone AS (
+                        DELETE FROM send_counts WHERE ctid = ANY(ARRAY(
+                            SELECT ctid FROM send_counts WHERE at <= \(beforeMs) LIMIT \(batch)))
+                        RETURNING 1)
+                    SELECT count(*) FROM gone
+                    """
+                ) { Int(try $0.get(0, as: Int64.self)) } ?? 0
+            pruned += n
+            if n < batch { break }
+        }
+        // A counter per account, country, window and period: few rows, one statement.
+        return pruned + (try await run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1"))
     }
 
     public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {
