@@ -27,7 +27,7 @@ PY
 export PETREL_ACCESS_KEY_ID=benchCampaignKey PETREL_ACCESS_KEY_SECRET=benchCampaignSecret
 $BIN serve --data-dir "$WORK/data" --listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "listening on http://" "$WORK/serve.log" && break; sleep 0.1; done
 URL=$(grep -o "http://[0-9.:]*" "$WORK/serve.log" | head -1)
 START=$(date +%s.%N)
 $BIN campaign send --server "$URL" --csv "$WORK/audience.csv" --text 'Hi ${name}, our spring sale starts today.' \

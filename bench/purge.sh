@@ -21,7 +21,7 @@ export PETREL_ACCESS_KEY_ID=benchPurgeKey PETREL_ACCESS_KEY_SECRET=benchPurgeSec
 start_server() { # DIR [CONFIG]
     "$BIN" serve --data-dir "$1" ${2:+--config "$2"} --listen 127.0.0.1:0 > "$1.log" 2>&1 &
     SERVER=$!
-    for _ in $(seq 600); do grep -q "listening on" "$1.log" && break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q "listening on http://" "$1.log" && break; sleep 0.1; done
     URL=$(grep -o "http://[0-9.:]*" "$1.log" | head -1) || { echo "the server did not start:" >&2; cat "$1.log" >&2; exit 1; }
 }
 stop_server() { kill -INT $SERVER; wait $SERVER 2>/dev/null || true; SERVER=; }

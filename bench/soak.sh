@@ -15,7 +15,7 @@ export PETREL_ACCESS_KEY_ID=benchSoakKey PETREL_ACCESS_KEY_SECRET=benchSoakSecre
 printf 'retention: {messages: %s, every: 10s}\n' "$RET" > "$WORK/soak.yaml"
 "$BIN" serve --data-dir "$WORK/data" --config "$WORK/soak.yaml" --listen 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 300); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "listening on http://" "$WORK/serve.log" && break; sleep 0.1; done
 ENDPOINT=$(grep -o "http://[0-9.:]*" "$WORK/serve.log" | head -1 | sed 's|http://||')
 PYTHONPATH=tests/integration python3 - "$ENDPOINT" "$RATE" "$MINUTES" "$WORK/data" "$SERVER" <<'PY'
 import json, os, sqlite3, sys, time, threading
