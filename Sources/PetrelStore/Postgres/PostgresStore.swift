@@ -74,16 +74,16 @@ public final class PostgresStore: MessageStore {
         )
         do {
             // The pool retries an unreachable server forever: give up after connectTimeout, saying where it looked.
+            // Then the schema: on a loaded machine creating it can take longer than a connection, so it has its
+            // own, longer bound and its own sentence.
             let host = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
             let timeout = configuration.options.connectTimeout
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.migrate(creating: schema == .create) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw StoreError.invalidLocation("cannot reach PostgreSQL at \(host) within \(timeout)")
-                }
-                try await group.next()
-                group.cancelAll()
+            try await Self.within(timeout, "cannot reach PostgreSQL at \(host) within \(timeout)") {
+                try await self.run("SELECT 1")
+            }
+            try await Self.within(.seconds(120), "PostgreSQL at \(host) did not finish opening the store within 120 s")
+            {
+                try await self.migrate(creating: schema == .create)
             }
         } catch {
             listener.cancel()
@@ -91,6 +91,23 @@ public final class PostgresStore: MessageStore {
             runner.cancel()
             await runner.value
             throw error
+        }
+    }
+
+    /// Runs `work`, failing with `why` when it takes longer than `limit`.
+    static func within(
+        _ limit: Duration,
+        _ why: String,
+        _ work: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw StoreError.invalidLocation(why)
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 
