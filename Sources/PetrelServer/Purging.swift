@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 public import Logging
 import PetrelCore
 public import PetrelStore
@@ -42,11 +43,14 @@ struct Purging: Service {
 public struct Purge: Sendable {
     let store: any Retention
     let batch: Int
-    /// After each batch the purge rests this many times as long as the batch took: at 3 it works a quarter of the
-    /// time, leaving the writer (SQLite's one thread) and the CPU to the accept path. At full speed, purging a
-    /// million messages took batch accept to 0.70 of its rate while it ran (bench/purge.sh); paced, it finishes a
-    /// few times later and accept keeps its rate.
+    /// After each batch the purge rests this many times as long as the batch took: at 3 it works at most a quarter
+    /// of the time, leaving the writer (SQLite's one thread) and the CPU to the accept path. At full speed, purging
+    /// a million messages took batch accept to 0.70 of its rate while it ran (bench/purge.sh).
     static let restFactor = 3.0
+    /// When the store has one writer, the purge then rests up to this many times longer again, in proportion to
+    /// the share of the first rest that writer spent on other work: under load the purge yields (a twentieth of the
+    /// time at most when the writer was busy throughout); idle, it keeps its pace.
+    static let busyRestFactor = 16.0
 
     /// Counts messages purged on `/metrics` (made once, after the metrics system is bootstrapped).
     private static let purgedCounter = CoreMetrics.Counter(label: "petrel_messages_purged_total")
@@ -117,8 +121,31 @@ public struct Purge: Sendable {
         }
     }
 
-    /// Rests `restFactor` times as long as the batch begun at `started` took (throws when cancelled).
+    /// Rests `restFactor` times as long as the batch begun at `started` took, then longer the busier the store's
+    /// writer was meanwhile (throws when cancelled).
     private func rest(after started: ContinuousClock.Instant) async throws {
-        try await Task.sleep(for: (ContinuousClock.now - started) * Self.restFactor)
+        let took = ContinuousClock.now - started
+        let busyBefore = store.writerBusyNanoseconds
+        let resting = ContinuousClock.now
+        try await Task.sleep(for: took * Self.restFactor)
+        guard let busyBefore, let busyAfter = store.writerBusyNanoseconds else { return }
+        try await Task.sleep(
+            for: Self.busyRest(took: took, busy: busyAfter &- busyBefore, of: ContinuousClock.now - resting)
+        )
+    }
+
+    /// The rest after the first one: `busyRestFactor` times the batch's time, scaled by the share of `rested` that
+    /// the writer spent `busy` (nanoseconds) on other work.
+    static func busyRest(took: Duration, busy: UInt64, of rested: Duration) -> Duration {
+        let wall = rested.nanoseconds
+        guard wall > 0 else { return .zero }
+        return took * (busyRestFactor * min(1, Double(busy) / Double(wall)))
+    }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -81,4 +81,16 @@ import Testing
             #expect(try await Purge(store: store, batch: 3).round(config, nowMs: now).messages == 0)
         }
     }
+
+    @Test func thePurgeYieldsInProportionToTheWritersOtherWork() {
+        let took = Duration.milliseconds(10)
+        // Idle writer: no rest beyond the first (three times the batch's time).
+        #expect(Purge.busyRest(took: took, busy: 0, of: .milliseconds(30)) == .zero)
+        // Busy half of the first rest: eight times the batch's time more; busy throughout (or more, counted across
+        // the edges of a transaction): sixteen, so the purge works one part in twenty.
+        #expect(Purge.busyRest(took: took, busy: 15_000_000, of: .milliseconds(30)) == .milliseconds(80))
+        #expect(Purge.busyRest(took: took, busy: 30_000_000, of: .milliseconds(30)) == .milliseconds(160))
+        #expect(Purge.busyRest(took: took, busy: 90_000_000, of: .milliseconds(30)) == .milliseconds(160))
+        #expect(Purge.busyRest(took: took, busy: 5, of: .zero) == .zero)
+    }
 }

@@ -10,7 +10,7 @@ import Testing
         let day: Int64 = 86_400_000
         #expect(r.defaults.messagesMs == 30 * day && r.defaults.textsMs == 30 * day && r.defaults.redactOnFinal.isEmpty)
         #expect(r.defaults.sandboxInboxMs == 30 * day && r.defaults.campaignsMs == 30 * day)
-        #expect(r.everyMs == 60_000 && r.batch == 1000 && r.accounts.isEmpty)
+        #expect(r.everyMs == 60_000 && r.batch == 200 && r.accounts.isEmpty)
     }
 
     @Test func valuesAndAccountOverridesAreRead() throws {

@@ -8,7 +8,7 @@ public struct RetentionConfiguration: Sendable, Equatable {
     /// How often a node runs a purge round.
     public var everyMs: Int64 = 60_000
     /// Rows per transaction.
-    public var batch = 1000
+    public var batch = 200
 
     /// How long one account's finished data is kept, in milliseconds.
     public struct Rules: Sendable, Equatable {

@@ -131,6 +131,9 @@ extension PostgresStore {
         )
     }
 
+    /// Writes run side by side on the server's connections: no one writer to yield to.
+    public var writerBusyNanoseconds: UInt64? { nil }
+
     public func purgeCampaigns(account: String, updatedBeforeMs: Int64, limit: Int) async throws -> Int {
         let finished = CampaignStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
         let purged = try await first(

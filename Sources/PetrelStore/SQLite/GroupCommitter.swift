@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +31,9 @@ final class GroupCommitter: @unchecked Sendable {
 
     private let writer: DatabasePool
     private let durability: WALSync
+    /// Nanoseconds the writer thread has spent in transactions: how busy the one writer is, for the purge's pacing.
+    private let busy = Atomic<UInt64>(0)
+    var busyNanoseconds: UInt64 { busy.load(ordering: .relaxed) }
     private var thread: DrainingThread<Job>!
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
     private static let maxWeightPerCommit = 20_000
@@ -103,6 +107,8 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private func commit(_ jobs: [Job]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { busy.add(DispatchTime.now().uptimeNanoseconds &- started, ordering: .relaxed) }
         do {
             // BEGIN and COMMIT as cached statements: GRDB's `write` parses its BEGIN text on every transaction
             // (3-4% of this thread when the sandbox delivers while singles arrive).

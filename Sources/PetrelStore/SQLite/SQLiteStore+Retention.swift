@@ -146,6 +146,8 @@ extension SQLiteStore {
         }
     }
 
+    public var writerBusyNanoseconds: UInt64? { committer.busyNanoseconds }
+
     public func purgeCampaigns(account: String, updatedBeforeMs: Int64, limit: Int) async throws -> Int {
         try await committer.run(weight: limit) { db in
             let ids = try Int64.fetchAll(
