@@ -122,6 +122,25 @@ import Testing
         }
     }
 
+    @Test func aCampaignPreviewCountsRowsPastTheCapAsInvalid() async throws {
+        try await H.run(sendLimits: Self.limits) { h in
+            try await h.test { client in
+                let (cookie, csrf) = try await H.signIn(client)
+                try await Self.send(client, cookie, csrf, to: "85291234567")
+                let csv = "number\n85291234501\n85291234502\n6581234567\n"
+                let form = [("csv_text", csv), ("text", "Sale"), ("type", "MKT")]
+                let r = try await H.post(client, "/console/campaigns", cookie: cookie, csrf: csrf, form)
+                #expect(r.status == .seeOther)
+                let c = try #require(try await h.store.campaigns(account: "acme").first)
+                // One of the day's two parts is used: one row fits, the others are past the cap.
+                #expect(c.validRows == 1 && c.invalidRows == 2 && c.parts == 1)
+                #expect(c.invalidReport.hasPrefix("line 3: 85291234502: OUT_OF_SERVICE: This account reached its cap"))
+                let rows = try await h.store.campaignRows(id: c.id, from: 0, limit: 10)
+                #expect(rows.map(\.to) == ["85291234501"])
+            }
+        }
+    }
+
     @Test func capUseLevelsAndShare() {
         let caps = [SendCap(account: "a", country: "HK", hour: 10, day: 100, warnAt: 0.8)]
         let now = H.now

@@ -1,11 +1,13 @@
 """The console under `limits:`: the Limits page and the cap banner in a real browser as a cap fills through the
-official SDK."""
+official SDK, and a campaign's preview counting the rows the limits would refuse as invalid."""
+import re
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import FAST_SANDBOX, HK, SG
-from test_console import SHOTS, browser  # noqa: F401  (the fixture is used by name)
+from test_console import SHOTS, browser, sign_in  # noqa: F401  (the fixture is used by name)
 from test_send_limits import single
 
 CAPS = [{"account": "default", "day": 3, "warnAt": 0.5}, {"account": "default", "country": "SG", "hour": 10}]
@@ -58,3 +60,21 @@ def test_in_a_browser_the_limits_page_and_a_banner_on_every_page_as_a_cap_fills(
     SHOTS.mkdir(parents=True, exist_ok=True)
     b.save_screenshot(str(SHOTS / "limits.png"))
 
+
+def test_a_campaign_preview_counts_rows_past_a_cap_or_outside_the_countries_as_invalid(make_server):
+    s = make_server(CONFIG)
+    assert single(s.client(), HK, "before", "NOTIFY").response_code == "OK"
+    session, csrf = sign_in(s)
+    csv = "number,name\n85291230001,Ann\n6591230002,Bo\n60123456789,Cy\n85291230004,Di\n85291230005,Ed\n"
+    r = session.post(s.url("/console/campaigns"), files={"csv": ("a.csv", csv)},
+                     data={"text": "Hi ${name}", "type": "NOTIFY", "csrf": csrf}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    page = session.get(s.url(r.headers["Location"]), timeout=10).text
+    figures = dict(re.findall(r'data-field="([^"]+)">([^<]*)<', page))
+    # One part of the day's 3 is used: two rows fit; Malaysia is not allowed; the last two are past the cap.
+    assert figures["Valid rows"] == "2" and figures["Invalid rows"] == "3" and figures["Parts (segments) to send"] == "2"
+    report = session.get(s.url(r.headers["Location"] + "/invalid.csv"), timeout=10).text.splitlines()
+    assert report[0] == "line 4: 60123456789: its country (MY) is not allowed by limits.countries", report
+    assert report[1].startswith("line 5: 85291230004: OUT_OF_SERVICE: This account reached its cap of 3 parts per "
+                                "calendar day (UTC) in limits.caps (3 used, this message has 1)"), report
+    assert report[2].startswith("line 6: 85291230005: OUT_OF_SERVICE:"), report

@@ -126,16 +126,28 @@ extension Console {
         }
         let taskId = value("task_id")
         guard taskId.count <= 255 else { return .failure(Problem(message: "TaskId must be at most 255 characters.")) }
-        let plan: CampaignPlan
+        let limits = gateway.sendLimits(account: s.account)
+        var plan: CampaignPlan
         do {
             plan = try CampaignPlan.build(
                 csv: csv,
                 text: text,
                 maxTextLength: gateway.maxTextLength,
-                countries: gateway.sendLimits(account: s.account)?.countries
+                countries: limits?.countries
             )
         } catch {
             return .failure(Problem(message: error.description))
+        }
+        if let limits, !limits.caps.isEmpty {
+            // The caps as the campaign would find them at its start (now, when it has none or it has passed).
+            let at = max(startAt ?? 0, clock())
+            do {
+                let counters = try await store.capCounters(account: s.account, nowMs: at)
+                let used = Dictionary(counters.map { ($0.key, $0.parts) }) { a, b in max(a, b) }
+                plan.applyLimits(limits, type: type, atMs: at, used: used)
+            } catch {
+                return .failure(Problem(message: "The account's cap counters could not be read; try again."))
+            }
         }
         // What the campaign will store as messages, filled in: bounded per campaign and per account.
         guard plan.renderedBytes <= campaignMaxBytes else {
