@@ -10,24 +10,28 @@ import ServiceLifecycle
 /// The accept path does no work for it.
 struct CapWatch: Service {
     let store: any SendLimitLog
-    let caps: [SendCap]
+    /// Read each round: a reload (SIGHUP) may change them.
+    let caps: @Sendable () -> [SendCap]
     let logger: Logger
     let clock: @Sendable () -> Int64
     var intervalMs: Int64 = 5000
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var state = CapWatchState(caps: caps)
+            var state = CapWatchState(caps: caps())
             while !Task.isCancelled {
-                do {
-                    let now = clock()
-                    let counters = try await store.capCounters(account: nil, nowMs: now)
-                    for line in state.sample(counters, nowMs: now) {
-                        line.record()
-                        if let warning = line.warning { logger.warning("\(warning)") }
+                state.caps = caps()
+                if !state.caps.isEmpty {
+                    do {
+                        let now = clock()
+                        let counters = try await store.capCounters(account: nil, nowMs: now)
+                        for line in state.sample(counters, nowMs: now) {
+                            line.record()
+                            if let warning = line.warning { logger.warning("\(warning)") }
+                        }
+                    } catch {
+                        logger.storeFailure("cannot read the cap counters", error)
                     }
-                } catch {
-                    logger.storeFailure("cannot read the cap counters", error)
                 }
                 try? await Task.sleep(for: .milliseconds(intervalMs))
             }
@@ -37,7 +41,7 @@ struct CapWatch: Service {
 
 /// What `CapWatch` decides from the counters: the gauges and which warnings are new (kept apart to be tested).
 struct CapWatchState {
-    let caps: [SendCap]
+    var caps: [SendCap]
     /// Counters already warned about: "account country window start level".
     private(set) var warned = Set<String>()
 
