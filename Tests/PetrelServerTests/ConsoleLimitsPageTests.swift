@@ -141,6 +141,30 @@ import Testing
         }
     }
 
+    @Test func aCampaignPreviewCountsNumbersOverTheirPerNumberLimitAsInvalid() async throws {
+        let limits = SendLimits(perNumber: NumberLimits(byType: [.notify: WindowCounts(day: 1)]))
+        try await H.run(sendLimits: limits) { h in
+            try await h.test { client in
+                let (cookie, csrf) = try await H.signIn(client)
+                try await Self.send(client, cookie, csrf, to: "85291234567")
+                let csv = "number\n85291234567\n85291234568\n"
+                for type in ["NOTIFY", "MKT"] {
+                    let form = [("csv_text", csv), ("text", "Sale"), ("type", type)]
+                    let r = try await H.post(client, "/console/campaigns", cookie: cookie, csrf: csrf, form)
+                    #expect(r.status == .seeOther)
+                }
+                let made = try await h.store.campaigns(account: "acme").sorted { $0.id < $1.id }
+                // NOTIFY: the number that had its NOTIFY today is invalid; MKT has no per-number limit.
+                #expect(made.map(\.validRows) == [1, 2])
+                #expect(
+                    made.first?.invalidReport
+                        == "line 2: 85291234567: isv.BUSINESS_LIMIT_DAY: 85291234567 already received 1 NOTIFY "
+                        + "messages from this account in the last day; the limit is 1."
+                )
+            }
+        }
+    }
+
     @Test func capUseLevelsAndShare() {
         let caps = [SendCap(account: "a", country: "HK", hour: 10, day: 100, warnAt: 0.8)]
         let now = H.now
