@@ -21,17 +21,16 @@ struct CapWatch: Service {
             var state = CapWatchState(caps: caps())
             while !Task.isCancelled {
                 state.caps = caps()
-                if !state.caps.isEmpty {
-                    do {
-                        let now = clock()
-                        let counters = try await store.capCounters(account: nil, nowMs: now)
-                        for line in state.sample(counters, nowMs: now) {
-                            line.record()
-                            if let warning = line.warning { logger.warning("\(warning)") }
-                        }
-                    } catch {
-                        logger.storeFailure("cannot read the cap counters", error)
+                do {
+                    let now = clock()
+                    // Without caps there is nothing to read (only the gauges of caps a reload took away to clear).
+                    let counters = state.caps.isEmpty ? [] : try await store.capCounters(account: nil, nowMs: now)
+                    for line in state.sample(counters, nowMs: now) {
+                        line.record()
+                        if let warning = line.warning { logger.warning("\(warning)") }
                     }
+                } catch {
+                    logger.storeFailure("cannot read the cap counters", error)
                 }
                 try? await Task.sleep(for: .milliseconds(intervalMs))
             }
@@ -44,6 +43,14 @@ struct CapWatchState {
     var caps: [SendCap]
     /// Counters already warned about: "account country window start level".
     private(set) var warned = Set<String>()
+    /// The gauges set last round: one a reload took away is set to 0 once.
+    private(set) var shown = Set<Gauge>()
+
+    struct Gauge: Hashable {
+        var account: String
+        var country: String
+        var window: CapWindow
+    }
 
     init(caps: [SendCap]) { self.caps = caps }
 
@@ -99,6 +106,11 @@ struct CapWatchState {
                 lines.append(line)
             }
         }
+        let now = Set(lines.map { Gauge(account: $0.account, country: $0.country, window: $0.window) })
+        for gone in shown.subtracting(now) {
+            lines.append(Line(account: gone.account, country: gone.country, window: gone.window, used: 0, limit: 1))
+        }
+        shown = now
         // Forget the periods that ended (the set stays as small as the caps).
         warned = warned.filter { entry in
             caps.contains { cap in
