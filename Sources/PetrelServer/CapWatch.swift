@@ -10,18 +10,21 @@ import ServiceLifecycle
 /// The accept path does no work for it.
 struct CapWatch: Service {
     let store: any SendLimitLog
-    let caps: [SendCap]
+    /// Read each round: a reload (SIGHUP) may change them.
+    let caps: @Sendable () -> [SendCap]
     let logger: Logger
     let clock: @Sendable () -> Int64
     var intervalMs: Int64 = 5000
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var state = CapWatchState(caps: caps)
+            var state = CapWatchState(caps: caps())
             while !Task.isCancelled {
+                state.caps = caps()
                 do {
                     let now = clock()
-                    let counters = try await store.capCounters(account: nil, nowMs: now)
+                    // Without caps there is nothing to read (only the gauges of caps a reload took away to clear).
+                    let counters = state.caps.isEmpty ? [] : try await store.capCounters(account: nil, nowMs: now)
                     for line in state.sample(counters, nowMs: now) {
                         line.record()
                         if let warning = line.warning { logger.warning("\(warning)") }
@@ -37,9 +40,17 @@ struct CapWatch: Service {
 
 /// What `CapWatch` decides from the counters: the gauges and which warnings are new (kept apart to be tested).
 struct CapWatchState {
-    let caps: [SendCap]
+    var caps: [SendCap]
     /// Counters already warned about: "account country window start level".
     private(set) var warned = Set<String>()
+    /// The gauges set last round: one a reload took away is set to 0 once.
+    private(set) var shown = Set<Gauge>()
+
+    struct Gauge: Hashable {
+        var account: String
+        var country: String
+        var window: CapWindow
+    }
 
     init(caps: [SendCap]) { self.caps = caps }
 
@@ -95,6 +106,11 @@ struct CapWatchState {
                 lines.append(line)
             }
         }
+        let now = Set(lines.map { Gauge(account: $0.account, country: $0.country, window: $0.window) })
+        for gone in shown.subtracting(now) {
+            lines.append(Line(account: gone.account, country: gone.country, window: gone.window, used: 0, limit: 1))
+        }
+        shown = now
         // Forget the periods that ended (the set stays as small as the caps).
         warned = warned.filter { entry in
             caps.contains { cap in

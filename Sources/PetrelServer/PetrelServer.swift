@@ -9,6 +9,7 @@ import PetrelCore
 import PetrelDelivery
 import PetrelStore
 import ServiceLifecycle
+import UnixSignals
 
 /// `petrel serve`: wires the store, the RPC gateway, the dispatcher and the HTTP server, and runs them until
 /// SIGTERM or SIGINT.
@@ -93,6 +94,9 @@ public enum PetrelServer {
             clock: clock
         )
         let channelIds = Set([sandbox.id] + carriers.map(\.id))
+        // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
+        let sendLimits = LimitsHolder(c)
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let env = APIEnvironment(
             store: store,
             ids: ids,
@@ -104,7 +108,7 @@ public enum PetrelServer {
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
             },
-            limits: c.sendLimitsLookup()
+            limits: { sendLimits.limits(account: $0) }
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
@@ -264,9 +268,13 @@ public enum PetrelServer {
             Purging(store: store, configuration: c.retention, logger: logger, clock: clock),
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
         )
-        if !c.limits.caps.isEmpty {
-            app.addServices(CapWatch(store: store, caps: c.limits.caps, logger: logger, clock: clock))
-        }
+        app.addServices(
+            CapWatch(store: store, caps: { sendLimits.caps }, logger: logger, clock: clock),
+            LimitsReload(
+                reloader: LimitsReloader(path: c.configPath, holder: sendLimits, logger: logger),
+                hangups: hangups
+            )
+        )
         do {
             try await app.runService()
         } catch {

@@ -45,4 +45,24 @@ import Testing
         #expect(state.sample([counter(10)], nowMs: Self.t0)[0].warning?.contains("reached") == true)
         #expect(state.sample([counter(10)], nowMs: Self.t0 + 1)[0].warning == nil)
     }
+
+    /// After a reload (SIGHUP) took a cap away, its gauges are set to 0 once, not left at their last value.
+    @Test func aCapTakenAwayHasItsGaugesClearedOnce() {
+        var state = CapWatchState(caps: [
+            SendCap(account: "acme", day: 10), SendCap(account: "acme", country: "SG", hour: 4),
+        ])
+        let before = state.sample([counter(4, country: "SG", window: .hour)], nowMs: Self.t0)
+        #expect(before.map(\.country) == ["all", "SG"] && before[1].ratio == 1)
+        state.caps = [SendCap(account: "acme", day: 10)]
+        let after = state.sample([counter(4, country: "SG", window: .hour)], nowMs: Self.t0 + 1)
+        #expect(
+            after.map { "\($0.country) \($0.window.rawValue) \($0.ratio) \($0.used >= $0.limit)" } == [
+                "all day 0.0 false", "SG hour 0.0 false",
+            ]
+        )
+        #expect(state.sample([], nowMs: Self.t0 + 2).count == 1)
+        state.caps = []
+        #expect(state.sample([], nowMs: Self.t0 + 3).map(\.country) == ["all"])
+        #expect(state.sample([], nowMs: Self.t0 + 4).isEmpty)
+    }
 }

@@ -203,4 +203,33 @@ extension SendLimitConformanceTests {
             #expect(try await store.message(id: 2, account: "acme") == nil)
         }
     }
+
+    /// What a campaign's preview reads: the sends counted per number, of one account, since a time.
+    @Test(arguments: StoreKind.allCases)
+    func countedSendsAreReadByNumberAndAccount(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let t0 = Self.t0
+            let any = NumberLimits(anyType: WindowCounts(day: 100))
+            #expect(try await store.commit(send(1, .otp, at: t0), limits: any) == [nil])
+            #expect(try await store.commit(send(2, .notify, at: t0 + 10), limits: any) == [nil])
+            #expect(try await store.commit(send(3, .mkt, to: "85291234568", at: t0 + 20), limits: any) == [nil])
+            var other = send(4, .otp, to: "85291234568", at: t0 + 30)
+            other.messages[0].account = "other"
+            #expect(try await store.commit(other, limits: any) == [nil])
+            // 600 numbers: more than one chunk of the SQLite statement.
+            let numbers = ["85291234567", "85291234568"] + (0..<600).map { "8529000\(1000 + $0)" }
+            let found = try await store.countedSends(account: "acme", recipients: numbers, sinceMs: t0 - 1)
+            #expect(Set(found.keys) == ["85291234567", "85291234568"])
+            #expect(
+                found["85291234567"]?.sorted { $0.atMs < $1.atMs } == [
+                    LimitedSend(type: .otp, atMs: t0), LimitedSend(type: .notify, atMs: t0 + 10),
+                ]
+            )
+            #expect(found["85291234568"] == [LimitedSend(type: .mkt, atMs: t0 + 20)])
+            // Only after sinceMs; nothing asked, nothing read.
+            let later = try await store.countedSends(account: "acme", recipients: numbers, sinceMs: t0)
+            #expect(later["85291234567"] == [LimitedSend(type: .notify, atMs: t0 + 10)])
+            #expect(try await store.countedSends(account: "acme", recipients: [], sinceMs: 0).isEmpty)
+        }
+    }
 }

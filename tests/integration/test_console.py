@@ -45,7 +45,7 @@ def campaign_messages(server, task_id):
         db.close()
 
 
-PAGES = ["/console", "/console/messages", "/console/inbox", "/console/campaigns", "/console/channels", "/console/receipts",
+PAGES = ["/console", "/console/messages", "/console/inbox", "/console/campaigns", "/console/channels", "/console/receipts", "/console/limits",
          "/console/keys", "/console/messages/1", "/console/campaigns/1"]
 
 

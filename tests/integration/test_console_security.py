@@ -69,7 +69,7 @@ def test_console_pages_follow_the_key_policy(server, tmp_path):
     s, csrf = sign_in(server, ak, sk)
     home = s.get(server.url("/console"), timeout=10).text
     for hidden in ["/console/messages", "/console/inbox", "/console/campaigns", "/console/channels", "/console/receipts",
-                   "/console/keys"]:
+                   "/console/keys", "/console/limits"]:
         assert f'href="{hidden}"' not in home, hidden
         r = s.get(server.url(hidden), timeout=10)
         assert r.status_code == 403 and "does not allow" in r.text, hidden

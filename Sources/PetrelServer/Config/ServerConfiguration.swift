@@ -69,6 +69,8 @@ public struct ServerConfiguration: Sendable {
     // sending limits (`limits:`), top-level and per account
     public var limits = LimitsSetting()
     public var accountLimits: [String: LimitsSetting] = [:]
+    /// The file `load(path:)` read (a SIGHUP re-reads its `limits:`); nil when none.
+    public var configPath: String?
 
     // console and campaigns
     public var consoleEnabled = true
@@ -99,7 +101,9 @@ public struct ServerConfiguration: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure(description: "cannot read the config file \(path)")
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self))
+        var c = try parse(yaml: String(decoding: data, as: UTF8.self))
+        c.configPath = path
+        return c
     }
 
     public static func parse(yaml: String) throws -> ServerConfiguration {

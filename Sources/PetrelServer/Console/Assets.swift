@@ -43,6 +43,7 @@ enum Assets {
         .empty, .muted { color:var(--muted); }
         .error { background:#ffebe9; border:1px solid #ffcecb; padding:.6rem; border-radius:6px; }
         .notice { background:#dafbe1; border:1px solid #aceebb; padding:.6rem; border-radius:6px; }
+        .banner { margin-bottom:1rem; } .banner ul { margin:0; padding-left:1.2rem; }
         .login { max-width:380px; margin:3rem auto; }
         .login form { display:flex; flex-direction:column; gap:.75rem; background:#fff; padding:1rem; \
         border:1px solid var(--line); border-radius:8px; }

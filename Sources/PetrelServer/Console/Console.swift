@@ -29,7 +29,7 @@ struct ChannelState: Sendable {
 typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
-    & SandboxInbox
+    & SandboxInbox & SendLimitLog
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
@@ -83,6 +83,7 @@ struct Console: Sendable {
         registerKeys(router)
         registerInbox(router)
         registerCampaigns(router)
+        registerLimits(router)
     }
 
     // MARK: Sessions, rights and CSRF
@@ -97,7 +98,7 @@ struct Console: Sendable {
                 return Self.redirect("/console/login")
             }
             if let needs, !session.may(needs) { return Self.forbidden(request, session, needs) }
-            return try await handler(request, session)
+            return try await self.withBanner(request, session) { try await handler(request, session) }
         }
     }
 
@@ -129,8 +130,18 @@ struct Console: Sendable {
             case .refused: return Self.csrfRefused()
             }
             guard ConsoleSessions.same(header ?? form["csrf"] ?? "", session.csrf) else { return Self.csrfRefused() }
-            return try await handler(request, session, form)
+            return try await self.withBanner(request, session) { try await handler(request, session, form) }
         }
+    }
+
+    /// Runs `render` with the cap banner set for the page it may render.
+    func withBanner(
+        _ request: Request,
+        _ session: ConsoleSessions.Session,
+        _ render: () async throws -> Response
+    ) async throws -> Response {
+        guard Self.showsBanner(request.uri.path) else { return try await render() }
+        return try await Self.$banner.withValue(await capBanner(session)) { try await render() }
     }
 
     static func csrfRefused() -> Response {

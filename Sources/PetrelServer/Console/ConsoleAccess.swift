@@ -14,6 +14,8 @@ enum ConsoleAction {
     static let templates = "petrel:ManageTemplates"
     static let receipts = "petrel:ManageReceipts"
     static let channels = "petrel:ViewChannels"
+    /// The Limits page: the account's `limits:`, its caps' counters and halts.
+    static let limits = "petrel:ManageLimits"
     /// Every carrier's host, port and system id, and the whole queue (all accounts).
     static let operate = "petrel:Operate"
 
@@ -22,7 +24,7 @@ enum ConsoleAction {
     static let all = [
         "dysms:SendMessageToGlobe", "dysms:BatchSendMessageToGlobe", "dysms:SendMessageWithTemplate",
         "dysms:QueryMessage", "dysms:SmsConversion", "dysms:ConversionData", keys, templates, receipts, channels,
-        operate, "petrel:ZzUnlistedAction",
+        limits, operate, "petrel:ZzUnlistedAction",
     ]
 }
 

@@ -126,16 +126,41 @@ extension Console {
         }
         let taskId = value("task_id")
         guard taskId.count <= 255 else { return .failure(Problem(message: "TaskId must be at most 255 characters.")) }
-        let plan: CampaignPlan
+        let limits = gateway.sendLimits(account: s.account)
+        var plan: CampaignPlan
         do {
             plan = try CampaignPlan.build(
                 csv: csv,
                 text: text,
                 maxTextLength: gateway.maxTextLength,
-                countries: gateway.sendLimits(account: s.account)?.countries
+                countries: limits?.countries
             )
         } catch {
             return .failure(Problem(message: error.description))
+        }
+        if let limits {
+            // The limits as the campaign would find them at its start (now, when it has none or it has passed),
+            // from what the store has counted so far.
+            let at = max(startAt ?? 0, clock())
+            let numbers = plan.valid.lazy.map(\.to).filter { limits.perNumber.counts(to: $0, type: type) }
+            do {
+                var used: [CapKey: Int] = [:]
+                if !limits.caps.isEmpty {
+                    let counters = try await store.capCounters(account: s.account, nowMs: at)
+                    used = Dictionary(counters.map { ($0.key, $0.parts) }) { a, b in max(a, b) }
+                }
+                let recent =
+                    numbers.isEmpty
+                    ? [:]
+                    : try await store.countedSends(
+                        account: s.account,
+                        recipients: Array(numbers),
+                        sinceMs: at - NumberLimits.horizonMs
+                    )
+                plan.applyLimits(limits, type: type, atMs: at, used: used, recent: recent)
+            } catch {
+                return .failure(Problem(message: "The account's counted sends could not be read; try again."))
+            }
         }
         // What the campaign will store as messages, filled in: bounded per campaign and per account.
         guard plan.renderedBytes <= campaignMaxBytes else {

@@ -84,10 +84,12 @@ extension HTML {
         ("/console/campaigns", "Campaigns", [ConsoleAction.campaigns]),
         ("/console/channels", "Channels", [ConsoleAction.channels]),
         ("/console/receipts", "Receipts", [ConsoleAction.receipts]),
+        ("/console/limits", "Limits", [ConsoleAction.limits]),
         ("/console/keys", "Keys & templates", [ConsoleAction.keys, ConsoleAction.templates]),
     ]
 
-    /// A whole page: navigation, the account, sign-out (a form with the CSRF token) and `body`.
+    /// A whole page: navigation, the account, sign-out (a form with the CSRF token), the cap banner (signed in)
+    /// and `body`.
     static func page(title: String, active: String, session: ConsoleSessions.Session?, body: HTML) -> HTML {
         var nav: HTML = ""
         if let session {
@@ -109,7 +111,7 @@ extension HTML {
             <script src="/console/static/console.js" defer></script>
             </head><body>
             <header><a class="brand" href="/console">Petrel</a>\(nav)</header>
-            <main><h1>\(title)</h1>
+            <main>\(session == nil ? "" : Console.banner)<h1>\(title)</h1>
             \(body)
             </main></body></html>
             """

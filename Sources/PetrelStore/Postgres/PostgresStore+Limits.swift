@@ -141,6 +141,34 @@ extension PostgresStore {
         return pruned + (try await run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1"))
     }
 
+    public func countedSends(
+        account: String,
+        recipients: [String],
+        sinceMs: Int64
+    ) async throws -> [String: [LimitedSend]] {
+        var out: [String: [LimitedSend]] = [:]
+        // In chunks, so no one query carries a million numbers.
+        var start = 0
+        while start < recipients.count {
+            let chunk = Array(recipients[start..<min(start + 10_000, recipients.count)])
+            start += chunk.count
+            let rows = try await self.rows(
+                """
+                SELECT recipient, type, at FROM send_counts
+                WHERE account = \(account) AND recipient = ANY(\(chunk)::text[]) AND at > \(sinceMs)
+                """
+            ) { row in
+                (try row.get(0, as: String.self), try row.get(1, as: String.self), try row.get(2, as: Int64.self))
+            }
+            for (to, type, at) in rows {
+                if let type = MessageType(rawValue: type) {
+                    out[to, default: []].append(LimitedSend(type: type, atMs: at))
+                }
+            }
+        }
+        return out
+    }
+
     public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {
         try await rows(
             """

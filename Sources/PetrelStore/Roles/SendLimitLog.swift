@@ -19,6 +19,10 @@ public protocol SendLimitLog: Sendable {
     func pruneSendCounts(beforeMs: Int64) async throws -> Int
     /// The cap counters of periods not ended at `nowMs` (of one account, or of all when nil), by account.
     func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter]
+    /// The sends counted after `sinceMs` for each of `recipients` (digits) of `account`, by recipient (one with none
+    /// is absent): what `limits.perNumber` would check them against now. A campaign's preview reads it; it takes no
+    /// lock and counts nothing.
+    func countedSends(account: String, recipients: [String], sinceMs: Int64) async throws -> [String: [LimitedSend]]
 }
 
 extension SendLimitLog {

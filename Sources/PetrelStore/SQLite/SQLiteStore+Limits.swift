@@ -71,6 +71,37 @@ extension SQLiteStore {
         }
     }
 
+    public func countedSends(
+        account: String,
+        recipients: [String],
+        sinceMs: Int64
+    ) async throws -> [String: [LimitedSend]] {
+        guard !recipients.isEmpty else { return [:] }
+        return try await readAside { db in
+            var out: [String: [LimitedSend]] = [:]
+            // In chunks: a statement takes a bounded number of parameters (and a campaign may have a million rows).
+            var start = 0
+            while start < recipients.count {
+                let chunk = recipients[start..<min(start + 500, recipients.count)]
+                start += chunk.count
+                var arguments: StatementArguments = [account, sinceMs]
+                arguments += StatementArguments(Array(chunk))
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql:
+                        "SELECT recipient, type, at FROM send_counts WHERE account = ? AND at > ? AND recipient IN (\(marks))",
+                    arguments: arguments
+                )
+                while let row = try rows.next() {
+                    guard let type = MessageType(rawValue: row[1]) else { continue }
+                    out[row[0], default: []].append(LimitedSend(type: type, atMs: row[2]))
+                }
+            }
+            return out
+        }
+    }
+
     static func writeLimited(_ batch: WriteBatch, _ limits: SendLimits, _ db: Database) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
         let now = batch.messages.map(\.createdAtMs).max() ?? 0

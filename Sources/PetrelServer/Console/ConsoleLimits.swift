@@ -1,0 +1,162 @@
+import Hummingbird
+import PetrelAPI
+import PetrelCore
+import PetrelStore
+
+/// The Limits page (an account's `limits:` and its caps' counters) and the cap banner every page shows. Keys see
+/// their own account; `petrel:Operate` keys see every account.
+extension Console {
+    func registerLimits(_ router: Router<PetrelRequestContext>) {
+        get("/console/limits", router, needs: ConsoleAction.limits) { _, s in
+            let body = try await self.limitsPage(s)
+            return Self.html(HTML.page(title: "Limits", active: "/console/limits", session: s, body: body))
+        }
+    }
+
+    func limitsPage(_ s: ConsoleSessions.Session) async throws -> HTML {
+        let now = clock()
+        let all = s.may(ConsoleAction.operate)
+        let counters = try await store.capCounters(account: all ? nil : s.account, nowMs: now)
+        var accounts = Set([s.account])
+        if all {
+            accounts.formUnion(try await store.accounts().map(\.name))
+            accounts.formUnion(counters.map(\.account))
+        }
+        var body: HTML = """
+            <p class="muted">Set in the config's <code>limits:</code> (docs/configuration.md, "Sending limits"). \
+            Per-number windows are rolling; caps count parts per calendar hour, day and month in UTC, across all \
+            nodes.</p>
+            """
+        for account in accounts.sorted() {
+            let mine = counters.filter { $0.account == account }
+            body += Self.limitsSection(account, gateway.sendLimits(account: account), mine, nowMs: now)
+        }
+        return body
+    }
+
+    static func limitsSection(_ account: String, _ limits: SendLimits?, _ counters: [CapCounter], nowMs: Int64) -> HTML
+    {
+        var out: HTML = "<section class=\"limits\" data-account=\"\(account)\"><h2>Account \(account)</h2>"
+        guard let limits else {
+            return out + "<p class=\"empty\">No limits: this account's sends are not limited.</p></section>"
+        }
+        let numbers = limits.perNumber
+        var rows = numbers.byType.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+            windowRow($0.key.rawValue, $0.value)
+        }
+        if let any = numbers.anyType { rows.append(windowRow("* (any Type)", any)) }
+        out += "<h3>Per number (rolling windows)</h3>"
+        out += HTML.table(["Type", "Minute", "Hour", "Day"], rows, empty: "No per-number limits.")
+        out += allowNumbers(numbers.allowNumbers)
+        out += "<h3>Countries</h3><p class=\"countries\">\(countries(limits.countries))</p>"
+        out += "<h3>Caps (parts)</h3>"
+        out += capTable(CapUse.of(limits.caps.caps, counters: counters, nowMs: nowMs))
+        out += halts(account)
+        return out + "</section>"
+    }
+
+    static func windowRow(_ type: String, _ counts: WindowCounts) -> [HTML] {
+        func cell(_ n: Int?) -> HTML { n.map { "\($0)" } ?? "<span class=\"muted\">–</span>" }
+        return ["\(type)", cell(counts.minute), cell(counts.hour), cell(counts.day)]
+    }
+
+    /// At most 50 numbers are listed: a list of thousands would drown the page.
+    static func allowNumbers(_ numbers: Set<String>) -> HTML {
+        guard !numbers.isEmpty else { return "" }
+        let shown = numbers.sorted().prefix(50)
+        let more = numbers.count > shown.count ? " and \(numbers.count - shown.count) more" : ""
+        return "<p>Never limited per number (allowNumbers): \(shown.joined(separator: ", "))\(more)</p>"
+    }
+
+    static func countries(_ rule: CountryRule?) -> String {
+        switch rule {
+        case nil: return "Every country."
+        case .allow(let set): return "Only to: \(set.sorted().joined(separator: ", "))."
+        case .deny(let set): return "Every country but: \(set.sorted().joined(separator: ", "))."
+        }
+    }
+
+    static func capTable(_ uses: [CapUse]) -> HTML {
+        let rows = uses.map { u -> [HTML] in
+            [
+                "\(u.country ?? "all")", "\(u.window.rawValue)", "\(u.used) / \(u.limit)", bar(u),
+                "\(u.warnAt.map { "\($0)" } ?? "–")", "\(HTML.time(u.end))", levelBadge(u.level),
+            ]
+        }
+        return HTML.table(
+            ["Country", "Window", "Used / cap", "", "warnAt", "Starts again (UTC)", "State"],
+            rows,
+            empty: "No caps."
+        )
+    }
+
+    /// Inline SVG: the console's Content-Security-Policy allows no inline style to size an element.
+    static func bar(_ u: CapUse) -> HTML {
+        let width = 120
+        let color = u.level == .reached ? "#cf222e" : u.level == .warning ? "#9a6700" : "#0b6bcb"
+        return """
+            <svg width="\(width)" height="12" role="img" aria-label="\(Int(u.share * 100))% used">\
+            <rect width="\(width)" height="12" rx="3" fill="#e3e7ee"/>\
+            <rect width="\(Int((u.share * Double(width)).rounded()))" height="12" rx="3" fill="\(color)"/></svg>
+            """
+    }
+
+    static func levelBadge(_ level: CapUse.Level) -> HTML {
+        switch level {
+        case .ok: return "<span class=\"status s-delivered\">ok</span>"
+        case .warning: return "<span class=\"status s-queued\">past warnAt</span>"
+        case .reached: return "<span class=\"status s-failed\">reached</span>"
+        }
+    }
+
+    /// Where halts are listed. Caps have none: a reached cap refuses until its window rolls over by itself.
+    /// (The pumping guard's halts, and the form to lift them, belong here.)
+    static func halts(_ account: String) -> HTML {
+        "<h3>Halts</h3><p class=\"empty\">No halts.</p>"
+    }
+
+    // MARK: The banner
+
+    /// Set by `get` and `post` for the page they render (`HTML.page` shows it).
+    @TaskLocal static var banner: HTML = ""
+
+    /// Whether `path` renders a whole page (fragments and the JSON API have no banner, and are polled).
+    static func showsBanner(_ path: String) -> Bool {
+        !path.hasPrefix("/console/fragment/") && !path.hasPrefix("/console/api/")
+    }
+
+    /// One line per cap window of the session's account (every account's, for operators) past its warnAt or
+    /// reached; empty when there is none (or no caps), without reading the store for an account without caps.
+    func capBanner(_ s: ConsoleSessions.Session) async -> HTML {
+        let all = s.may(ConsoleAction.operate)
+        guard all || !(gateway.sendLimits(account: s.account)?.caps.isEmpty ?? true) else { return "" }
+        let now = clock()
+        let counters: [CapCounter]
+        do {
+            counters = try await store.capCounters(account: all ? nil : s.account, nowMs: now)
+        } catch {
+            return
+                "<div class=\"banner error\">The caps' counters could not be read: \(StoreErrorText.sentence(error)).</div>"
+        }
+        let accounts = Set(counters.map(\.account)).union([s.account]).sorted()
+        let caps = accounts.flatMap { gateway.sendLimits(account: $0)?.caps.caps ?? [] }
+        let alerts = CapUse.of(caps, counters: counters, nowMs: now).filter { $0.level != .ok }
+            .sorted { $0.level > $1.level }
+        guard !alerts.isEmpty else { return "" }
+        let link: HTML = s.may(ConsoleAction.limits) ? " <a href=\"/console/limits\">Limits</a>" : ""
+        let lines = alerts.map { "<li>\(Self.bannerLine($0))</li>" as HTML }
+        return "<div class=\"banner error\" id=\"cap-banner\"><ul>\(lines.joined())</ul>\(link)</div>"
+    }
+
+    static func bannerLine(_ u: CapUse) -> String {
+        let scope = "account \(u.account), \(u.country ?? "all countries"), this \(u.window.rawValue) (UTC)"
+        let figures = "\(u.used) of \(u.limit) parts"
+        switch u.level {
+        case .reached:
+            return "Cap reached: \(scope): \(figures). Sends are refused with OUT_OF_SERVICE until "
+                + "\(HTML.time(u.end)) UTC."
+        default:
+            return "Cap warning: \(scope): \(figures) (\(Int(u.share * 100))%), past warnAt \(u.warnAt ?? 0)."
+        }
+    }
+}
