@@ -93,6 +93,7 @@ public enum PetrelServer {
             clock: clock
         )
         let channelIds = Set([sandbox.id] + carriers.map(\.id))
+        let halts = PumpingHaltBoard()
         let env = APIEnvironment(
             store: store,
             ids: ids,
@@ -104,7 +105,8 @@ public enum PetrelServer {
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
             },
-            limits: c.sendLimitsLookup()
+            limits: c.sendLimitsLookup(),
+            halts: halts
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
@@ -266,6 +268,19 @@ public enum PetrelServer {
         )
         if !c.limits.caps.isEmpty {
             app.addServices(CapWatch(store: store, caps: c.limits.caps, logger: logger, clock: clock))
+        }
+        let guards = c.pumpingGuards
+        if !guards.isEmpty {
+            let watch = PumpingWatch(
+                store: store,
+                board: halts,
+                guards: { guards },
+                limits: env.limits,
+                logger: logger,
+                clock: clock,
+                everyMs: c.limits.pumpingGuardEveryMs
+            )
+            app.addServices(watch)
         }
         do {
             try await app.runService()

@@ -114,6 +114,7 @@ extension PostgresStore {
                     on: c
                 )
             }
+            try await self.addPumpingSends(account, outcome.guarded, on: c)
             return outcome.refusals
         }
     }
@@ -121,6 +122,10 @@ extension PostgresStore {
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
         try await run("DELETE FROM send_counts WHERE at <= \(beforeMs) RETURNING 1")
             + run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1")
+            + run(
+                "DELETE FROM pumping_counts WHERE type = ANY(\(MessageType.allCases.map(\.rawValue))::text[]) AND start < \(beforeMs) RETURNING 1"
+            )
+            + run("DELETE FROM pumping_halts WHERE lifted_at < \(beforeMs) RETURNING 1")
     }
 
     public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {

@@ -45,7 +45,18 @@ extension SQLiteStore {
         return try await pruned
             + committer.run(weight: 10) { db in
                 try db.execute(sql: "DELETE FROM cap_counts WHERE ends <= ?", arguments: [beforeMs])
-                return db.changesCount
+                var n = db.changesCount
+                // The guard's buckets, one Type's range at a time (the key starts with the Type), and lifts older
+                // than every window (their pairs count from the window's start anyway).
+                for type in MessageType.allCases {
+                    try db.execute(
+                        sql: "DELETE FROM pumping_counts WHERE type = ? AND start < ?",
+                        arguments: [type.rawValue, beforeMs]
+                    )
+                    n += db.changesCount
+                }
+                try db.execute(sql: "DELETE FROM pumping_halts WHERE lifted_at < ?", arguments: [beforeMs])
+                return n + db.changesCount
             }
     }
 
@@ -112,6 +123,7 @@ extension SQLiteStore {
                 try add.execute(arguments: [account, k.country, k.window.rawValue, k.start, v.end, v.parts])
             }
         }
+        try addPumpingSends(account, outcome.guarded, db)
         let insert = try db.cachedStatement(
             sql: "INSERT INTO send_counts (account, recipient, type, at) VALUES (?, ?, ?, ?)"
         )
