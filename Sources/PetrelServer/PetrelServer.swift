@@ -271,6 +271,8 @@ public enum PetrelServer {
         }
         let guards = c.pumpingGuards
         if !guards.isEmpty {
+            // The halts in force before the first request (a restart while halted stays halted from the start).
+            halts.replace(try await store.pumpingHalts(account: nil))
             let watch = PumpingWatch(
                 store: store,
                 board: halts,

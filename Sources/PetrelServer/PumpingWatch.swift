@@ -22,10 +22,10 @@ struct PumpingWatch: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var gauges = PumpingGauges()
-            var evaluatedAt = Int64.min
+            var evaluatedAt: Int64?
             while !Task.isCancelled {
                 let now = clock()
-                if now - evaluatedAt >= everyMs {
+                if evaluatedAt.map({ now - $0 >= everyMs }) ?? true {
                     evaluatedAt = now
                     await evaluate(nowMs: now)
                 }
