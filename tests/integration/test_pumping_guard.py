@@ -1,6 +1,7 @@
 """limits.pumpingGuard through the official SDK on the sandbox carrier: many OTPs to one country with few reported
 conversions halt that account's OTPs to that country (OUT_OF_SERVICE) while other countries and Types go; the halt
-is on /metrics, in the log and in `petrel limits show`, survives kill -9, and `petrel limits lift` lifts it."""
+is on /metrics, in the log and in `petrel limits show`, survives kill -9, and `petrel limits lift` lifts it; on a
+shared PostgreSQL store two nodes make one halt and both refuse."""
 import json
 import time
 
@@ -9,6 +10,7 @@ from alibabacloud_dysmsapi20180501 import models as m
 import requests
 
 from conftest import FAST_SANDBOX, SG, wait_for
+from test_shared_store import database, node, psql  # noqa: F401  (the fixture is used by name)
 
 GUARD = {"type": "OTP", "window": "1h", "minSent": 6, "minConversionRate": 0.5, "every": "1s"}
 HALTED = 'petrel_pumping_halted{account="default",country="HK"}'
@@ -75,3 +77,29 @@ def test_otps_without_conversions_halt_their_country_until_lifted(make_server, t
     assert json.loads(s.cli("limits", "show", "--json").stdout)["halts"] == []
     assert wait_for(lambda: f"{HALTED} 0" in metrics(s), timeout=10), metrics(s)
     assert "Nothing to lift for account default" in s.cli("limits", "lift", "--account", "default").stdout
+
+
+def test_two_nodes_of_a_shared_store_make_one_halt_and_both_refuse_until_lifted(tmp_path, database):  # noqa: F811
+    config = {"dispatcher": {"pollMs": 50}, "limits": {"pumpingGuard": dict(GUARD, minSent=4)}}
+    a = node(tmp_path, "a", database, config)
+    b = node(tmp_path, "b", database, config)
+    try:
+        clients = [a.client(), b.client()]
+        for i in range(4):
+            assert single(clients[i % 2], f"8529123460{i}").response_code == "OK"
+        # Both nodes sum every second; one makes the halt, both refuse within a second or so.
+        assert wait_for(lambda: f"{HALTED} 1" in metrics(a) and f"{HALTED} 1" in metrics(b), timeout=20)
+        assert [single(c, "85291234699").response_code for c in clients] == ["OUT_OF_SERVICE"] * 2
+        time.sleep(2.5)
+        logs = "".join(a.output) + "".join(b.output)
+        assert logs.count("halted account default's OTP messages to HK: 4 sent") == 1, logs
+        made = [line for s in (a, b) for line in metrics(s).splitlines()
+                if line.startswith('petrel_pumping_halts_total{account="default",country="HK"}')]
+        assert made == ['petrel_pumping_halts_total{account="default",country="HK"} 1'], made
+        assert psql(database, "SELECT country, sent, converted FROM pumping_halts") == [["HK", "4", "0"]]
+
+        assert "Lifted 1 pumping guard halt" in b.cli("limits", "lift", "--account", "default").stdout
+        assert wait_for(lambda: all(single(c, "85291234698").response_code == "OK" for c in clients), timeout=10)
+    finally:
+        a.stop()
+        b.stop()
