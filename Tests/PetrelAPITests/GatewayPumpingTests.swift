@@ -29,6 +29,18 @@ extension GatewayTests {
             #expect(why.contains("limits.pumpingGuard halted") && why.contains("OTP messages to HK"))
             #expect(why.contains("40 sent, 2 reported converted (rate 0.05)"))
             #expect(refused["MessageId"] == nil)
+            // A template's OTP too.
+            try await h.store.putTemplate(
+                TemplateRecord(account: "acme", code: "SMS_7", text: "Code ${code}", createdAtMs: 0)
+            )
+            let template = await h.send(
+                "SendMessageWithTemplate",
+                [
+                    ("To", "85291234567"), ("From", "Acme"), ("TemplateCode", "SMS_7"),
+                    ("TemplateParam", #"{"code":"1"}"#), ("Type", "OTP"),
+                ]
+            )
+            #expect(template["ResponseCode"] == "OUT_OF_SERVICE")
             // Another country, another Type: they go.
             #expect(await h.send("SendMessageToGlobe", otp("6581234567"))["ResponseCode"] == "OK")
             let notify = [("To", "85291234567"), ("Message", "hello"), ("Type", "NOTIFY")]
