@@ -85,19 +85,23 @@ extension SQLiteStore {
     static func writeLimited(_ batch: WriteBatch, _ limits: SendLimits, _ db: Database) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
         let now = batch.messages.map(\.createdAtMs).max() ?? 0
-        let select = try db.cachedStatement(
-            sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
-        )
-        let forget = try db.cachedStatement(
-            sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
-        )
         var history: [String: [LimitedSend]] = [:]
-        for to in SendLimitCheck.recipients(batch, limits.perNumber) {
-            // What is older than the longest window never counts again: forgotten as the number is touched.
-            try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
-            let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
-            history[to] = rows.compactMap { row in
-                MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
+        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        // (Prepared only when used: caps or a pumping guard alone need none of these.)
+        if !recipients.isEmpty {
+            let select = try db.cachedStatement(
+                sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
+            )
+            let forget = try db.cachedStatement(
+                sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
+            )
+            for to in recipients {
+                // What is older than the longest window never counts again: forgotten as the number is touched.
+                try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
+                let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
+                history[to] = rows.compactMap { row in
+                    MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
+                }
             }
         }
         var used: [CapKey: Int] = [:]
@@ -124,6 +128,7 @@ extension SQLiteStore {
             }
         }
         try addPumpingSends(account, outcome.guarded, db)
+        guard !outcome.counted.isEmpty else { return outcome.refusals }
         let insert = try db.cachedStatement(
             sql: "INSERT INTO send_counts (account, recipient, type, at) VALUES (?, ?, ?, ?)"
         )

@@ -11,7 +11,16 @@ extension SQLiteStore {
                 ON CONFLICT (type, start, account, country) DO UPDATE SET sent = sent + excluded.sent
                 """
         )
-        for (b, n) in sends { try add.execute(arguments: [b.type.rawValue, b.start, account, b.country, n]) }
+        for (b, n) in sends {
+            // Raw binds (as the accept's own inserts): this runs for every guarded message.
+            try FastStatement.run(add, db) {
+                $0.bind(b.type.rawValue)
+                $0.bind(b.start)
+                $0.bind(account)
+                $0.bind(b.country)
+                $0.bind(n)
+            }
+        }
     }
 
     /// A conversion report the guard counts (`pumping` set): added to its message's bucket unless that message was
