@@ -64,8 +64,9 @@ struct Housekeeping: Service {
                         logger.storeFailure("cannot prune nonces", error)
                     }
                     do {
-                        // Sends older than a day count against no limit, nor do caps' periods that ended (a
-                        // no-op without limits.perNumber and limits.caps).
+                        // Sends older than a day count against no limit, nor do caps' periods that ended, nor
+                        // the pumping guard's buckets and lifts (its window is at most a day); a no-op without
+                        // limits.
                         _ = try await store.pruneSendCounts(beforeMs: now - NumberLimits.horizonMs)
                     } catch {
                         logger.warning("cannot prune send counts", metadata: ["error": "\(error)"])

@@ -97,6 +97,7 @@ public enum PetrelServer {
         // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
         let sendLimits = LimitsHolder(c)
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let halts = PumpingHaltBoard()
         let env = APIEnvironment(
             store: store,
             ids: ids,
@@ -108,7 +109,8 @@ public enum PetrelServer {
                 ServerMetrics.accepted(count)
                 dispatcher.notify()
             },
-            limits: { sendLimits.limits(account: $0) }
+            limits: { sendLimits.limits(account: $0) },
+            halts: halts
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
@@ -275,6 +277,21 @@ public enum PetrelServer {
                 hangups: hangups
             )
         )
+        let guards = c.pumpingGuards
+        if !guards.isEmpty {
+            // The halts in force before the first request (a restart while halted stays halted from the start).
+            halts.replace(try await store.pumpingHalts(account: nil))
+            let watch = PumpingWatch(
+                store: store,
+                board: halts,
+                guards: { guards },
+                limits: env.limits,
+                logger: logger,
+                clock: clock,
+                everyMs: c.limits.pumpingGuardEveryMs
+            )
+            app.addServices(watch)
+        }
         do {
             try await app.runService()
         } catch {

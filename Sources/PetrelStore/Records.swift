@@ -62,6 +62,9 @@ public struct ConversionRecord: Sendable, Equatable {
     public var delivered: Bool
     public var conversionTimeMs: Int64?
     public var receivedAtMs: Int64
+    /// Set when `limits.pumpingGuard` counts this report (Delivered true for a message of its Type): the bucket of
+    /// the message's send. The store adds it once per message. Not stored with the report.
+    public var pumping: PumpingBucket?
 
     public init(
         account: String,
@@ -69,8 +72,10 @@ public struct ConversionRecord: Sendable, Equatable {
         to: String,
         delivered: Bool,
         conversionTimeMs: Int64?,
-        receivedAtMs: Int64
+        receivedAtMs: Int64,
+        pumping: PumpingBucket? = nil
     ) {
+        self.pumping = pumping
         self.account = account
         self.messageId = messageId
         self.to = to

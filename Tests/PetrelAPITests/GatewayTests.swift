@@ -42,6 +42,7 @@ import Testing
         limits: [String: Double] = [:],
         policy: String? = nil,
         sendLimits: SendLimits? = nil,
+        halts: PumpingHaltBoard = PumpingHaltBoard(),
         _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
@@ -60,7 +61,8 @@ import Testing
                 store: store,
                 ids: MessageIDGenerator(),
                 channels: { ["sandbox"] },
-                limits: { _ in sendLimits }
+                limits: { _ in sendLimits },
+                halts: halts
             )
             let nonces = NonceGuard()
             let gateway = Gateway(

@@ -119,4 +119,65 @@ import Testing
         #expect(failure(accounts + "limits: {caps: [{account: acme, week: 5}]}").contains("limits.caps[0]"))
         #expect(failure(accounts + "limits: {caps: {account: acme}}").contains("limits.caps must be a list"))
     }
+
+    @Test func thePumpingGuardIsReadWithDefaultsAndAnAccountsOwnReplacesIt() throws {
+        let c = try ServerConfiguration.parse(
+            yaml: """
+                limits:
+                  pumpingGuard: {type: OTP, window: 1h, minSent: 200, minConversionRate: 0.2, every: 2s}
+                accounts:
+                  - name: acme
+                    limits: {pumpingGuard: {type: notify, window: 30m, minSent: 5}}
+                  - name: plain
+                """
+        )
+        let plain = try #require(c.sendLimitsLookup()("plain"))
+        #expect(
+            plain.pumpingGuard == PumpingGuard(type: .otp, windowMs: 3_600_000, minSent: 200, minConversionRate: 0.2)
+        )
+        #expect(c.sendLimitsLookup()("not-in-the-file") == plain)
+        #expect(plain.checks(to: "85291234567", type: .otp) && !plain.checks(to: "85291234567", type: .notify))
+        let acme = try #require(c.sendLimits(account: "acme"))
+        // Keys the account leaves out take the guard's defaults (not the top level's).
+        #expect(acme.pumpingGuard == PumpingGuard(type: .notify, windowMs: 1_800_000, minSent: 5))
+        #expect(c.limits.pumpingGuardEveryMs == 2000)
+        #expect(Set(c.pumpingGuards) == [plain.pumpingGuard, acme.pumpingGuard])
+        let defaults = try ServerConfiguration.parse(yaml: "limits: {pumpingGuard: {}}")
+        #expect(defaults.sendLimits(account: "x")?.pumpingGuard == PumpingGuard())
+        #expect(defaults.limits.pumpingGuardEveryMs == 10_000)
+        #expect(try ServerConfiguration.parse(yaml: "limits: {}").pumpingGuards.isEmpty)
+    }
+
+    @Test func badPumpingGuardsNameTheirKey() {
+        #expect(
+            failure("limits: {pumpingGuard: {type: SPAM}}").contains(
+                "limits.pumpingGuard.type: unknown Type SPAM; use OTP, NOTIFY or MKT"
+            )
+        )
+        for window in ["0h", "-1h", "1w", "3600", "2d"] {
+            #expect(
+                failure("limits: {pumpingGuard: {window: \(window)}}").contains("limits.pumpingGuard.window must be")
+            )
+        }
+        #expect(failure("limits: {pumpingGuard: {minSent: 0}}").contains("limits.pumpingGuard.minSent must be"))
+        #expect(
+            failure("limits: {pumpingGuard: {minConversionRate: 1.5}}").contains(
+                "limits.pumpingGuard.minConversionRate must be a number from 0.0 to 1.0"
+            )
+        )
+        #expect(failure("limits: {pumpingGuard: {minConversionRate: -0.1}}").contains("minConversionRate must be"))
+        #expect(failure("limits: {pumpingGuard: {every: 0s}}").contains("limits.pumpingGuard.every must be"))
+        #expect(failure("limits: {pumpingGuard: {limit: 3}}").contains("unknown config key limits.pumpingGuard.limit"))
+        #expect(
+            failure("accounts: [{name: acme, limits: {pumpingGuard: {every: 1s}}}]").contains(
+                "unknown config key accounts[0].limits.pumpingGuard.every"
+            )
+        )
+        #expect(
+            failure("accounts: [{name: acme, limits: {pumpingGuard: {minSent: 0}}}]").contains(
+                "accounts[0].limits.pumpingGuard.minSent must be"
+            )
+        )
+        #expect(failure("limits: {pumpingGuard: 3}").contains("limits.pumpingGuard must be a mapping"))
+    }
 }

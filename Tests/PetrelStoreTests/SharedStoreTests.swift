@@ -194,4 +194,33 @@ import Testing
             #expect(try await b.capCounters(account: "acme", nowMs: now).map(\.parts) == [20])
         }
     }
+
+    @Test func twoNodesHaltingTheSamePairAtOnceMakeOneHaltAndCountEverySend() async throws {
+        try await withTwoNodes { a, b in
+            let limits = SendLimits(pumpingGuard: PumpingGuard(minSent: 1))
+            let now: Int64 = 1_800_000_000_000
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<20 {
+                    let store = i % 2 == 0 ? a : b
+                    group.addTask {
+                        let batch = WriteBatch(messages: [message(Int64(i + 1), type: .otp, createdAtMs: now)])
+                        _ = try await store.commit(batch, limits: limits)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await a.pumpingCounts(type: .otp, sinceMs: now - 1).map(\.sent) == [20])
+            let halt = PumpingHalt(account: "acme", country: "HK", type: .otp, haltedAtMs: now, sent: 20, converted: 0)
+            let made = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<10 {
+                    group.addTask { try await (i % 2 == 0 ? a : b).haltPumping(halt, countedFromMs: nil) }
+                }
+                var made = 0
+                for try await m in group where m { made += 1 }
+                return made
+            }
+            #expect(made == 1)
+            #expect(try await b.pumpingHalts(account: nil) == [halt])
+        }
+    }
 }

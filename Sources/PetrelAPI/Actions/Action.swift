@@ -20,6 +20,8 @@ public struct APIEnvironment: Sendable {
     public var onAccepted: @Sendable (Int) -> Void
     /// An account's `limits:`; nil when it has none (its accepts then cost nothing more).
     public var limits: @Sendable (String) -> SendLimits?
+    /// The `limits.pumpingGuard` halts in force, refreshed from the store in the background.
+    public var halts: PumpingHaltBoard
 
     public init(
         store: any GatewayStore,
@@ -29,8 +31,10 @@ public struct APIEnvironment: Sendable {
         defaultValidityMs: Int64? = 48 * 3600 * 1000,
         maxTextLength: Int = 1600,
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in },
-        limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil }
+        limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil },
+        halts: PumpingHaltBoard = PumpingHaltBoard()
     ) {
+        self.halts = halts
         self.store = store
         self.ids = ids
         self.channels = channels

@@ -51,7 +51,9 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
                 answer.failed.append((i, raw))
                 continue
             }
-            if let refusal = limits?.countryRefusal(number) {
+            if let refusal = limits?.countryRefusal(number)
+                ?? limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts)
+            {
                 answer.refuse(at: i, raw, refusal)
                 continue
             }

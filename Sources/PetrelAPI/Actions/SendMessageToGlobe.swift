@@ -41,6 +41,9 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
         }
         let limits = call.env.limits(call.account)
         if let refusal = limits?.countryRefusal(number) { return .rejected(refusal, echo) }
+        if let refusal = limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts) {
+            return .rejected(refusal, echo)
+        }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let digits = number.digits
         let message = SendRules.message(

@@ -39,6 +39,9 @@ public struct SendMessageWithTemplate: RPCAction {
         }
         let limits = call.env.limits(call.account)
         if let refusal = limits?.countryRefusal(number) { return .rejected(refusal, echo) }
+        if let refusal = limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts) {
+            return .rejected(refusal, echo)
+        }
         guard let template = try await call.env.store.template(account: call.account, code: code) else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }

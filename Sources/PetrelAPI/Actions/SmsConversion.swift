@@ -23,12 +23,19 @@ public struct SmsConversion: RPCAction {
         }
         var messageId: Int64?
         var to = ""
+        var pumping: PumpingBucket?
         if let idText = call.params.optional("MessageId") {
             guard let id = Int64(idText), let m = try await call.env.store.message(id: id, account: call.account) else {
                 return .rejected(ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."))
             }
             messageId = id
             to = m.to
+            // limits.pumpingGuard counts the message converted in its send's bucket (a report naming only To
+            // cannot be tied to one send, and does not count).
+            if delivered, let g = call.env.limits(call.account)?.pumpingGuard, g.type == m.type {
+                let country = (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+                pumping = PumpingBucket(country: country, type: m.type, start: g.bucket(m.createdAtMs))
+            }
         }
         if let number = call.params.optional("To") {
             guard case .success(let n) = PhoneNumber.parse(number) else {
@@ -47,7 +54,8 @@ public struct SmsConversion: RPCAction {
             to: to,
             delivered: delivered,
             conversionTimeMs: conversionTime,
-            receivedAtMs: call.nowMs
+            receivedAtMs: call.nowMs,
+            pumping: pumping
         )
         return ActionResult(
             fields: [

@@ -5,16 +5,36 @@ public struct SendLimits: Sendable, Equatable {
     public var countries: CountryRule?
     /// `limits.caps` entries for this account.
     public var caps: SendCaps
+    /// `limits.pumpingGuard` (the account's own or the top-level one).
+    public var pumpingGuard: PumpingGuard?
 
-    public init(perNumber: NumberLimits = NumberLimits(), countries: CountryRule? = nil, caps: SendCaps = SendCaps()) {
+    public init(
+        perNumber: NumberLimits = NumberLimits(),
+        countries: CountryRule? = nil,
+        caps: SendCaps = SendCaps(),
+        pumpingGuard: PumpingGuard? = nil
+    ) {
         self.perNumber = perNumber
         self.countries = countries
         self.caps = caps
+        self.pumpingGuard = pumpingGuard
     }
 
     /// Whether the store must check (and count) a message of `type` to `to` as it commits it.
     public func checks(to: String, type: MessageType) -> Bool {
-        !caps.isEmpty || perNumber.counts(to: to, type: type)
+        !caps.isEmpty || pumpingGuard?.type == type || perNumber.counts(to: to, type: type)
+    }
+
+    /// The refusal of a message of `type` to `number` from `account` while `limits.pumpingGuard` halts it (asked
+    /// in memory, of the halts this node last read); nil when it may go or no guard covers `type`.
+    public func haltRefusal(
+        account: String,
+        _ number: PhoneNumber,
+        type: MessageType,
+        halts: PumpingHaltBoard
+    ) -> ResponseCode? {
+        guard pumpingGuard?.type == type else { return nil }
+        return halts.halt(account: account, country: number.region, type: type)?.refusal
     }
 
     /// The refusal for a recipient in `region` (ISO 3166 alpha-2), or nil when its country may receive.

@@ -11,6 +11,9 @@ extension ServerConfiguration {
         public var countries: CountryRule?
         /// `limits.caps` (top level only: each entry names its account).
         public var caps: [SendCap] = []
+        public var pumpingGuard: PumpingGuard?
+        /// `limits.pumpingGuard.every` (top level only): how often the guard sums its counters.
+        public var pumpingGuardEveryMs: Int64 = 10_000
 
         public init() {}
     }
@@ -29,8 +32,9 @@ extension ServerConfiguration {
         }
         let countries = own.countries ?? limits.countries
         let caps = SendCaps(limits.caps.filter { $0.account == account })
-        guard !numbers.isEmpty || countries != nil || !caps.isEmpty else { return nil }
-        return SendLimits(perNumber: numbers, countries: countries, caps: caps)
+        let pumping = own.pumpingGuard ?? limits.pumpingGuard
+        guard !numbers.isEmpty || countries != nil || !caps.isEmpty || pumping != nil else { return nil }
+        return SendLimits(perNumber: numbers, countries: countries, caps: caps, pumpingGuard: pumping)
     }
 
     /// `sendLimits(account:)` for every account, resolved once (it is asked on every send).
@@ -90,8 +94,45 @@ extension ServerConfiguration {
         return caps
     }
 
-    static func readLimits(_ node: ConfigNode) throws -> LimitsSetting {
+    /// The distinct guards in force (the top level's and the accounts' own), for the watch that sums them.
+    public var pumpingGuards: [PumpingGuard] {
+        Array(Set(([limits.pumpingGuard] + accountLimits.values.map(\.pumpingGuard)).compactMap { $0 }))
+    }
+
+    /// `limits.pumpingGuard: {type, window, minSent, minConversionRate}` (each optional: OTP, 1h, 200, 0.2), and
+    /// at the top level `every` (how often the watch sums the counters, 10s).
+    static func readPumpingGuard(_ parent: ConfigNode, into s: inout LimitsSetting, topLevel: Bool) throws {
+        guard parent.has("pumpingGuard") else { return }
+        let node = try parent.child("pumpingGuard")
+        var g = PumpingGuard()
+        if let name = try node.string("type") {
+            guard let type = MessageType(parameter: name) else {
+                throw ConfigNode.Failure(
+                    description: "\(node.key("type")): unknown Type \(name); use OTP, NOTIFY or MKT"
+                )
+            }
+            g.type = type
+        }
+        func duration(_ key: String, max: Int64) throws -> Int64? {
+            guard let text = try node.string(key) else { return nil }
+            guard let ms = RetentionConfiguration.parseDuration(text), ms <= max else {
+                throw ConfigNode.Failure(
+                    description: "\(node.key(key)) must be a duration like 30s, 10m or 1h (above 0, at most "
+                        + "\(max / 3_600_000 > 0 ? "\(max / 3_600_000)h" : "\(max / 1000)s")), got \(text)"
+                )
+            }
+            return ms
+        }
+        if let window = try duration("window", max: PumpingGuard.maxWindowMs) { g.windowMs = window }
+        g.minSent = try node.int("minSent", default: g.minSent, range: 1...1_000_000_000)
+        g.minConversionRate = try node.double("minConversionRate", default: g.minConversionRate, range: 0...1)
+        if topLevel, let every = try duration("every", max: 3_600_000) { s.pumpingGuardEveryMs = every }
+        s.pumpingGuard = g
+    }
+
+    static func readLimits(_ node: ConfigNode, topLevel: Bool = false) throws -> LimitsSetting {
         var s = LimitsSetting()
+        try readPumpingGuard(node, into: &s, topLevel: topLevel)
         let perNumber = try node.child("perNumber")
         for type in perNumber.keys() {
             guard type == "*" || MessageType(parameter: type) != nil else {

@@ -235,7 +235,7 @@ public struct ServerConfiguration: Sendable {
         c.retention = try RetentionConfiguration.read(root, accounts: accountNodes)
 
         let limits = try root.child("limits")
-        c.limits = try readLimits(limits)
+        c.limits = try readLimits(limits, topLevel: true)
         c.limits.caps = try readCaps(limits, accounts: Set(c.accounts.map(\.name)))
         try readChannels(root, into: &c)
         try root.finish()

@@ -340,5 +340,33 @@ enum PostgresSchema {
             CREATE INDEX send_counts_at ON send_counts (at);
             """
         ),
+        (
+            "v11-pumping",
+            """
+            -- limits.pumpingGuard: sends and conversions per Type, bucket, account and country (keyed in that order:
+            -- the watch reads one Type's buckets since a time); halts per account, country and Type, kept after a
+            -- lift (lifted_at: the pair counts again from then); conversions found by message to count one once.
+            CREATE TABLE pumping_counts (
+                type TEXT NOT NULL,
+                start BIGINT NOT NULL,
+                account TEXT NOT NULL,
+                country TEXT NOT NULL,
+                sent BIGINT NOT NULL DEFAULT 0,
+                converted BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (type, start, account, country)
+            );
+            CREATE TABLE pumping_halts (
+                account TEXT NOT NULL,
+                country TEXT NOT NULL,
+                type TEXT NOT NULL,
+                halted_at BIGINT NOT NULL,
+                sent BIGINT NOT NULL,
+                converted BIGINT NOT NULL,
+                lifted_at BIGINT,
+                PRIMARY KEY (account, country, type)
+            );
+            CREATE INDEX conversions_message ON conversions (account, message_id);
+            """
+        ),
     ]
 }

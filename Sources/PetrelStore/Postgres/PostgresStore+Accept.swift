@@ -18,6 +18,8 @@ extension PostgresStore {
         try await transaction { c in
             try await Self.insert(batch, client: self.client, on: c, logger: self.logger)
             for x in batch.conversions {
+                // Before the report is stored: a message reported converted before counts once.
+                try await self.countConversion(x, on: c)
                 try await self.run(
                     """
                     INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)

@@ -114,6 +114,7 @@ extension PostgresStore {
                     on: c
                 )
             }
+            try await self.addPumpingSends(account, outcome.guarded, on: c)
             return outcome.refusals
         }
     }
@@ -137,8 +138,12 @@ extension PostgresStore {
             pruned += n
             if n < batch { break }
         }
-        // A counter per account, country, window and period: few rows, one statement.
-        return pruned + (try await run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1"))
+        // Counters per account, country, window and period (caps) or bucket (the pumping guard): few rows.
+        return try await pruned + run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1")
+            + run(
+                "DELETE FROM pumping_counts WHERE type = ANY(\(MessageType.allCases.map(\.rawValue))::text[]) AND start < \(beforeMs) RETURNING 1"
+            )
+            + run("DELETE FROM pumping_halts WHERE lifted_at < \(beforeMs) RETURNING 1")
     }
 
     public func countedSends(

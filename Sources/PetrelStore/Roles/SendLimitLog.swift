@@ -56,6 +56,8 @@ enum SendLimitCheck {
         var counted: [Message]
         /// Parts to add to the cap counters (with the end of each counter's period).
         var parts: [CapKey: (end: Int64, parts: Int)] = [:]
+        /// Messages to add to the pumping guard's send counters.
+        var guarded: [PumpingBucket: Int] = [:]
     }
 
     /// The cap counters the batch's messages are checked against.
@@ -105,6 +107,14 @@ enum SendLimitCheck {
             }
             out.refusals.append(nil)
             out.kept.messages.append(m)
+            if let g = all.pumpingGuard, g.type == m.type {
+                let country = (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+                out.guarded[
+                    PumpingBucket(country: country, type: m.type, start: g.bucket(m.createdAtMs)),
+                    default: 0
+                ] +=
+                    1
+            }
             guard counts else { continue }
             // Later messages of the same batch to the same number count this one.
             history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs))

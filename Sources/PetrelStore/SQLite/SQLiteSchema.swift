@@ -274,6 +274,23 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v13-pumping") { db in
+            // limits.pumpingGuard: sends and conversions per Type, bucket, account and country (keyed in that
+            // order: the watch reads one Type's buckets since a time); halts per account, country and Type, kept
+            // after a lift (lifted_at: the pair counts again from then); conversions found by message to count a
+            // message converted once.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pumping_counts (type TEXT NOT NULL, start INTEGER NOT NULL, account TEXT NOT NULL,
+                        country TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0, converted INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (type, start, account, country)) WITHOUT ROWID;
+                    CREATE TABLE pumping_halts (account TEXT NOT NULL, country TEXT NOT NULL, type TEXT NOT NULL,
+                        halted_at INTEGER NOT NULL, sent INTEGER NOT NULL, converted INTEGER NOT NULL, lifted_at INTEGER,
+                        PRIMARY KEY (account, country, type));
+                    CREATE INDEX conversions_message ON conversions (account, message_id);
+                    """
+            )
+        }
         return migrator
     }
 

@@ -45,7 +45,18 @@ extension SQLiteStore {
         return try await pruned
             + committer.run(weight: 10) { db in
                 try db.execute(sql: "DELETE FROM cap_counts WHERE ends <= ?", arguments: [beforeMs])
-                return db.changesCount
+                var n = db.changesCount
+                // The guard's buckets, one Type's range at a time (the key starts with the Type), and lifts older
+                // than every window (their pairs count from the window's start anyway).
+                for type in MessageType.allCases {
+                    try db.execute(
+                        sql: "DELETE FROM pumping_counts WHERE type = ? AND start < ?",
+                        arguments: [type.rawValue, beforeMs]
+                    )
+                    n += db.changesCount
+                }
+                try db.execute(sql: "DELETE FROM pumping_halts WHERE lifted_at < ?", arguments: [beforeMs])
+                return n + db.changesCount
             }
     }
 
@@ -105,19 +116,23 @@ extension SQLiteStore {
     static func writeLimited(_ batch: WriteBatch, _ limits: SendLimits, _ db: Database) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
         let now = batch.messages.map(\.createdAtMs).max() ?? 0
-        let select = try db.cachedStatement(
-            sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
-        )
-        let forget = try db.cachedStatement(
-            sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
-        )
         var history: [String: [LimitedSend]] = [:]
-        for to in SendLimitCheck.recipients(batch, limits.perNumber) {
-            // What is older than the longest window never counts again: forgotten as the number is touched.
-            try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
-            let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
-            history[to] = rows.compactMap { row in
-                MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
+        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        // (Prepared only when used: caps or a pumping guard alone need none of these.)
+        if !recipients.isEmpty {
+            let select = try db.cachedStatement(
+                sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
+            )
+            let forget = try db.cachedStatement(
+                sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
+            )
+            for to in recipients {
+                // What is older than the longest window never counts again: forgotten as the number is touched.
+                try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
+                let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
+                history[to] = rows.compactMap { row in
+                    MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
+                }
             }
         }
         var used: [CapKey: Int] = [:]
@@ -143,6 +158,8 @@ extension SQLiteStore {
                 try add.execute(arguments: [account, k.country, k.window.rawValue, k.start, v.end, v.parts])
             }
         }
+        try addPumpingSends(account, outcome.guarded, db)
+        guard !outcome.counted.isEmpty else { return outcome.refusals }
         let insert = try db.cachedStatement(
             sql: "INSERT INTO send_counts (account, recipient, type, at) VALUES (?, ?, ?, ?)"
         )

@@ -134,6 +134,8 @@ public final class SQLiteStore: MessageStore {
             }
         )
         for c in batch.conversions {
+            // Before the report is stored: a message reported converted before counts once.
+            try countConversion(c, db)
             try db.execute(
                 sql: """
                     INSERT INTO conversions (account, message_id, recipient, delivered, conversion_time, received_at)
