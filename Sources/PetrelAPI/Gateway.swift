@@ -331,6 +331,9 @@ public final class Gateway: Sendable {
     /// The account's `limits:` (nil when none).
     public func sendLimits(account: String) -> SendLimits? { env.limits(account) }
 
+    /// The `limits.pumpingGuard` halts this node refuses by (refreshed from the store every second).
+    public var pumpingHalts: PumpingHaltBoard { env.halts }
+
     /// Commits what `prepare` produced and wakes the dispatcher.
     public func accept(_ writes: WriteBatch) async throws {
         try await env.store.commit(writes)

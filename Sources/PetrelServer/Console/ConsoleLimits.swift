@@ -11,6 +11,24 @@ extension Console {
             let body = try await self.limitsPage(s)
             return Self.html(HTML.page(title: "Limits", active: "/console/limits", session: s, body: body))
         }
+        post("/console/limits/lift", router, needs: ConsoleAction.limits) { _, s, form in
+            let account = form["account"] ?? ""
+            guard account == s.account || s.may(ConsoleAction.operate) else {
+                return Self.text("this key may lift halts of its own account only\n", status: .forbidden)
+            }
+            let country = form["country"].flatMap { $0.isEmpty ? nil : $0 }
+            let lifted = try await self.store.liftPumpingHalts(account: account, country: country, nowMs: self.clock())
+            // This node refuses by its copy of the halts: refreshed now, not at the next second.
+            self.gateway.pumpingHalts.replace(try await self.store.pumpingHalts(account: nil))
+            let what =
+                lifted.isEmpty
+                ? "No halt was in force there." : "Lifted: \(lifted.map(Self.haltName).joined(separator: "; "))."
+            let body = "<div class=\"notice\" id=\"lift-notice\">\(what)</div>" as HTML + (try await self.limitsPage(s))
+            // The banner was read before the lift.
+            return try await Self.$banner.withValue(await self.capBanner(s)) {
+                Self.html(HTML.page(title: "Limits", active: "/console/limits", session: s, body: body))
+            }
+        }
     }
 
     func limitsPage(_ s: ConsoleSessions.Session) async throws -> HTML {
@@ -27,18 +45,35 @@ extension Console {
             Per-number windows are rolling; caps count parts per calendar hour, day and month in UTC, across all \
             nodes.</p>
             """
+        let halts = try await store.pumpingHalts(account: all ? nil : s.account)
+        accounts.formUnion(halts.map(\.account))
         for account in accounts.sorted() {
             let mine = counters.filter { $0.account == account }
-            body += Self.limitsSection(account, gateway.sendLimits(account: account), mine, nowMs: now)
+            body += Self.limitsSection(
+                account,
+                gateway.sendLimits(account: account),
+                mine,
+                halts: halts.filter { $0.account == account },
+                session: s,
+                nowMs: now
+            )
         }
         return body
     }
 
-    static func limitsSection(_ account: String, _ limits: SendLimits?, _ counters: [CapCounter], nowMs: Int64) -> HTML
-    {
+    static func limitsSection(
+        _ account: String,
+        _ limits: SendLimits?,
+        _ counters: [CapCounter],
+        halts: [PumpingHalt] = [],
+        session: ConsoleSessions.Session? = nil,
+        nowMs: Int64
+    ) -> HTML {
         var out: HTML = "<section class=\"limits\" data-account=\"\(account)\"><h2>Account \(account)</h2>"
         guard let limits else {
-            return out + "<p class=\"empty\">No limits: this account's sends are not limited.</p></section>"
+            // Halts outlive the guard that made them (taken out of the config): still listed, to be lifted.
+            let none: HTML = "<p class=\"empty\">No limits: this account's sends are not limited.</p>"
+            return out + none + (halts.isEmpty ? "" : haltList(account, halts, session)) + "</section>"
         }
         let numbers = limits.perNumber
         var rows = numbers.byType.sorted { $0.key.rawValue < $1.key.rawValue }.map {
@@ -51,7 +86,8 @@ extension Console {
         out += "<h3>Countries</h3><p class=\"countries\">\(countries(limits.countries))</p>"
         out += "<h3>Caps (parts)</h3>"
         out += capTable(CapUse.of(limits.caps.caps, counters: counters, nowMs: nowMs))
-        out += halts(account)
+        out += pumpingGuard(limits)
+        out += haltList(account, halts, session)
         return out + "</section>"
     }
 
@@ -109,11 +145,53 @@ extension Console {
         }
     }
 
-    /// Where halts are listed. Caps have none: a reached cap refuses until its window rolls over by itself.
-    /// (The pumping guard's halts, and the form to lift them, belong here.)
-    static func halts(_ account: String) -> HTML {
-        "<h3>Halts</h3><p class=\"empty\">No halts.</p>"
+    static func pumpingGuard(_ limits: SendLimits) -> HTML {
+        guard let g = limits.pumpingGuard else {
+            return "<h3>Pumping guard</h3><p class=\"muted\">None: no conversion rate halts this account's sends.</p>"
+        }
+        let rate = Int((g.minConversionRate * 100).rounded())
+        return """
+            <h3>Pumping guard</h3><p class="guard">\(g.type.rawValue) to one country is halted when at least \
+            \(g.minSent) were sent within \(Self.span(g.windowMs)) and under \(rate)% of them were \
+            reported converted (SmsConversion).</p>
+            """
     }
+
+    /// A window as the config writes it (`1h`, `30m`, `45s`).
+    static func span(_ ms: Int64) -> String {
+        if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
+        if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
+        return "\(Double(ms) / 1000)s"
+    }
+
+    /// The pumping guard's halts of one account, each with a form to lift it (a reached cap has none: it rolls
+    /// over by itself).
+    static func haltList(_ account: String, _ halts: [PumpingHalt], _ s: ConsoleSessions.Session?) -> HTML {
+        let rows = halts.sorted { $0.country < $1.country }.map { h -> [HTML] in
+            var lift: HTML = ""
+            if let s {
+                lift = """
+                    <form method="post" action="/console/limits/lift" class="inline" \
+                    data-confirm="Lift the halt of \(h.type.rawValue) to \(h.place)? Its sends go again at once.">\
+                    \(HTML.csrfField(s))<input type="hidden" name="account" value="\(account)">\
+                    <input type="hidden" name="country" value="\(h.country)">\
+                    <button type="submit" class="secondary">Lift</button></form>
+                    """
+            }
+            return [
+                "\(h.place)", "\(h.type.rawValue)", "\(HTML.time(h.haltedAtMs))", "\(h.sent)", "\(h.converted)",
+                "\(Int((h.rate * 100).rounded()))%", lift,
+            ]
+        }
+        return "<h3>Halts</h3>"
+            + HTML.table(
+                ["Country", "Type", "Halted (UTC)", "Sent", "Converted", "Rate", ""],
+                rows,
+                empty: "No halts."
+            )
+    }
+
+    static func haltName(_ h: PumpingHalt) -> String { "\(h.type.rawValue) to \(h.place) from \(h.account)" }
 
     // MARK: The banner
 
@@ -129,7 +207,13 @@ extension Console {
     /// reached; empty when there is none (or no caps), without reading the store for an account without caps.
     func capBanner(_ s: ConsoleSessions.Session) async -> HTML {
         let all = s.may(ConsoleAction.operate)
-        guard all || !(gateway.sendLimits(account: s.account)?.caps.isEmpty ?? true) else { return "" }
+        // The pumping guard's halts from this node's copy (no store read per page).
+        let halts = gateway.pumpingHalts.all.filter { all || $0.account == s.account }
+            .sorted { ($0.account, $0.country) < ($1.account, $1.country) }
+        let haltLines = halts.map { "<li>\(Self.haltLine($0))</li>" as HTML }
+        guard all || !(gateway.sendLimits(account: s.account)?.caps.isEmpty ?? true) else {
+            return banner(haltLines, s)
+        }
         let now = clock()
         let counters: [CapCounter]
         do {
@@ -142,10 +226,18 @@ extension Console {
         let caps = accounts.flatMap { gateway.sendLimits(account: $0)?.caps.caps ?? [] }
         let alerts = CapUse.of(caps, counters: counters, nowMs: now).filter { $0.level != .ok }
             .sorted { $0.level > $1.level }
-        guard !alerts.isEmpty else { return "" }
+        return banner(haltLines + alerts.map { "<li>\(Self.bannerLine($0))</li>" as HTML }, s)
+    }
+
+    func banner(_ lines: [HTML], _ s: ConsoleSessions.Session) -> HTML {
+        guard !lines.isEmpty else { return "" }
         let link: HTML = s.may(ConsoleAction.limits) ? " <a href=\"/console/limits\">Limits</a>" : ""
-        let lines = alerts.map { "<li>\(Self.bannerLine($0))</li>" as HTML }
         return "<div class=\"banner error\" id=\"cap-banner\"><ul>\(lines.joined())</ul>\(link)</div>"
+    }
+
+    static func haltLine(_ h: PumpingHalt) -> String {
+        "Pumping guard: \(haltName(h)) halted since \(HTML.time(h.haltedAtMs)) UTC (\(h.sent) sent, \(h.converted) "
+            + "reported converted). Sends are refused with OUT_OF_SERVICE until an operator lifts it."
     }
 
     static func bannerLine(_ u: CapUse) -> String {
