@@ -97,6 +97,28 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func concurrentRequestsUnderLimitsCountEachOther(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let limits = NumberLimits(byType: [.otp: WindowCounts(day: 5)])
+            let t0 = Self.t0
+            // Twelve requests at once to one number (grouped into shared transactions on PostgreSQL): five go.
+            let outcomes = try await withThrowingTaskGroup(of: ResponseCode?.self) { group in
+                for i in 0..<12 {
+                    group.addTask {
+                        let batch = WriteBatch(
+                            nonce: NonceRecord(hash: Int64(100 + i), expiresAtMs: t0 + 900_000),
+                            messages: [message(Int64(i + 1), type: .otp, createdAtMs: t0 + Int64(i))]
+                        )
+                        return try await store.commit(batch, limits: limits)[0]
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 5)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func oldSendsArePruned(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             let limits = NumberLimits(byType: [.otp: WindowCounts(day: 5)])

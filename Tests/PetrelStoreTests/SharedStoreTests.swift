@@ -167,6 +167,38 @@ import Testing
         }
     }
 
+    @Test func copiesOfOneRequestUnderLimitsThroughTwoNodesAtOnceStoreOnce() async throws {
+        try await withTwoNodes { a, b in
+            // A replay under limits (grouped on each node): one copy is stored, the others refused as used.
+            let limits = NumberLimits(byType: [.otp: WindowCounts(day: 5)])
+            let now: Int64 = 1_800_000_000_000
+            let stored = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<8 {
+                    let store = i % 2 == 0 ? a : b
+                    group.addTask {
+                        let batch = WriteBatch(
+                            nonce: NonceRecord(hash: 999, expiresAtMs: now + 900_000),
+                            messages: [message(Int64(50 + i), to: "8529200\(1000 + i)", type: .otp, createdAtMs: now)]
+                        )
+                        do {
+                            return try await store.commit(batch, limits: limits) == [nil]
+                        } catch StoreError.nonceUsed {
+                            return false
+                        } catch {
+                            Issue.record("\(error)")
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(stored == 1)
+            var found = 0
+            for id in Int64(50)..<58 where try await a.message(id: id, account: "acme") != nil { found += 1 }
+            #expect(found == 1)
+        }
+    }
+
     @Test func twentyConcurrentSendsToManyNumbersThroughTwoNodesStopAtTheCap() async throws {
         try await withTwoNodes { a, b in
             // 2 parts each, a day's cap of 21 parts: exactly 10 fit, whichever node takes them.

@@ -7,15 +7,23 @@ import Synchronization
 /// connections. Each request keeps its own outcome: a nonce another request (or node) already used refuses only
 /// that request's messages, and if the shared statement fails for any other reason each request is tried alone.
 ///
+/// Accepts under `limits:` go in groups too, each group in one transaction of their own (`runLimited`): one set of
+/// locks, reads and writes, and one WAL flush, for every request of the group (alone, each took a transaction and
+/// a flush, and an account's caps lock made them take turns).
+///
 /// The statements run in drain tasks, started by the request that finds fewer than `maxRunning` running (a request
 /// must not wait for a scheduler hop before its group can form). They are owned: kept in the state until they end,
 /// and `close` refuses new requests and awaits them, so no write is left running when the store closes.
 final class PostgresGroupCommit: Sendable {
     /// Called once with the request's outcome, from a drain task (no thread to hop back to: the caller chose).
     typealias Waiter = @Sendable (Result<Void, any Error>) -> Void
+    /// A request under limits: per message, nil when stored or the refusal.
+    typealias LimitedWaiter = @Sendable (Result<[ResponseCode?], any Error>) -> Void
+    typealias Limited = (batch: WriteBatch, limits: SendLimits, waiter: LimitedWaiter)
 
     private struct State {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
+        var limited: [Limited] = []
         var running = 0
         var drains: [Int: Task<Void, Never>] = [:]
         var nextDrain = 0
@@ -27,6 +35,10 @@ final class PostgresGroupCommit: Sendable {
     private let maxMessages: Int
     private let run: @Sendable ([WriteBatch]) async throws -> Set<Int64>
     private let single: @Sendable (WriteBatch) async throws -> Void
+    typealias RunLimited = @Sendable ([(WriteBatch, SendLimits)]) async throws -> [[ResponseCode?]]
+    typealias SingleLimited = @Sendable (WriteBatch, SendLimits) async throws -> [ResponseCode?]
+    /// Set once by the store, after its own init (they call back into it).
+    private let limitedHandlers = Mutex<(run: RunLimited, single: SingleLimited)?>(nil)
 
     /// `run` writes a group and returns the nonces it stored; `single` writes one batch on its own.
     init(
@@ -41,6 +53,12 @@ final class PostgresGroupCommit: Sendable {
         self.single = single
     }
 
+    /// How requests under limits are written: a group in one transaction (`run`, each request's refusals in
+    /// order), or one alone (`single`).
+    func handleLimited(run: @escaping RunLimited, single: @escaping SingleLimited) {
+        limitedHandlers.withLock { $0 = (run, single) }
+    }
+
     func commit(_ batch: WriteBatch) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             commit(batch) { c.resume(with: $0) }
@@ -49,9 +67,19 @@ final class PostgresGroupCommit: Sendable {
 
     /// `commit` for a caller on an event loop that must not wait in a task (the RPC door): no task per request.
     func commit(_ batch: WriteBatch, then waiter: @escaping Waiter) {
-        let taken = state.withLock { s -> Bool in
+        if !enqueue({ $0.pending.append((batch, waiter)) }) { waiter(.failure(StoreError.closed)) }
+    }
+
+    /// A request under limits, grouped with the others that arrive with it.
+    func commit(_ batch: WriteBatch, limits: SendLimits, then waiter: @escaping LimitedWaiter) {
+        if !enqueue({ $0.limited.append((batch, limits, waiter)) }) { waiter(.failure(StoreError.closed)) }
+    }
+
+    /// Adds a request and starts a drain if fewer than `maxRunning` run; false once closed.
+    private func enqueue(_ add: (inout State) -> Void) -> Bool {
+        state.withLock { s -> Bool in
             guard !s.closed else { return false }
-            s.pending.append((batch, waiter))
+            add(&s)
             guard s.running < maxRunning else { return true }
             s.running += 1
             // Made under the lock, so the drain is in `drains` before it can end and remove itself.
@@ -60,7 +88,6 @@ final class PostgresGroupCommit: Sendable {
             s.drains[id] = Task { await self.drain(id) }
             return true
         }
-        if !taken { waiter(.failure(StoreError.closed)) }
     }
 
     /// Runs `work` in a task owned like the drains (`close` awaits it); false once closed, and `work` does not run.
@@ -88,38 +115,73 @@ final class PostgresGroupCommit: Sendable {
 
     private func drain(_ id: Int) async {
         while true {
-            let group = state.withLock { s -> [(batch: WriteBatch, waiter: Waiter)] in
+            let (group, limited) = state.withLock { s -> ([(batch: WriteBatch, waiter: Waiter)], [Limited]) in
                 var count = 0
-                var taken = 0
-                while taken < s.pending.count,
-                    taken == 0 || count + s.pending[taken].batch.messages.count <= maxMessages
-                {
-                    count += s.pending[taken].batch.messages.count
-                    taken += 1
+                let taken = Self.prefix(s.pending, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
+                let takenLimited = Self.prefix(s.limited, upTo: maxMessages, counted: &count) {
+                    $0.batch.messages.count
                 }
-                if taken == 0 {
+                if taken == 0 && takenLimited == 0 {
                     s.running -= 1
                     s.drains[id] = nil
                 }
-                defer { s.pending.removeFirst(taken) }
-                return Array(s.pending.prefix(taken))
+                defer {
+                    s.pending.removeFirst(taken)
+                    s.limited.removeFirst(takenLimited)
+                }
+                return (Array(s.pending.prefix(taken)), Array(s.limited.prefix(takenLimited)))
             }
-            if group.isEmpty { return }
-            await write(group)
+            if group.isEmpty && limited.isEmpty { return }
+            if !group.isEmpty { await write(group) }
+            if !limited.isEmpty { await write(limited) }
+        }
+    }
+
+    /// How many of `items` from the start fit in `limit` messages with the `count` already taken (at least one
+    /// when none is taken yet).
+    private static func prefix<T>(_ items: [T], upTo limit: Int, counted count: inout Int, _ size: (T) -> Int) -> Int {
+        var taken = 0
+        while taken < items.count, count == 0 || count + size(items[taken]) <= limit {
+            count += size(items[taken])
+            taken += 1
+        }
+        return taken
+    }
+
+    /// A nonce twice in one group: the later request is a replay (refused); one statement would store the nonce
+    /// once and both requests' messages.
+    private static func withoutReplays<T>(_ all: [T], _ batch: KeyPath<T, WriteBatch>, refuse: (T) -> Void) -> [T] {
+        var seen = Set<Int64>()
+        return all.filter { m in
+            guard let hash = m[keyPath: batch].nonce?.hash, !seen.insert(hash).inserted else { return true }
+            refuse(m)
+            return false
+        }
+    }
+
+    private func write(_ all: [Limited]) async {
+        guard let (runLimited, singleLimited) = limitedHandlers.withLock({ $0 }) else {
+            for m in all { m.waiter(.failure(StoreError.closed)) }
+            return
+        }
+        let group = Self.withoutReplays(all, \.batch) { $0.waiter(.failure(StoreError.nonceUsed)) }
+        do {
+            let outcomes = try await runLimited(group.map { ($0.batch, $0.limits) })
+            for (m, outcome) in zip(group, outcomes) { m.waiter(.success(outcome)) }
+        } catch {
+            // A nonce used before (a replay) or any other failure: the transaction rolled back, each alone.
+            for m in group {
+                do {
+                    m.waiter(.success(try await singleLimited(m.batch, m.limits)))
+                } catch {
+                    m.waiter(.failure(error))
+                }
+            }
         }
     }
 
     private func write(_ group: [(batch: WriteBatch, waiter: Waiter)]) async {
-        // A nonce twice in one group: the later request is a replay.
-        var seen = Set<Int64>()
-        var members: [(batch: WriteBatch, waiter: Waiter)] = []
-        for m in group {
-            if let hash = m.batch.nonce?.hash, !seen.insert(hash).inserted {
-                m.waiter(.failure(StoreError.nonceUsed))
-            } else {
-                members.append(m)
-            }
-        }
+        let members = Self.withoutReplays(group, \.batch) { $0.waiter(.failure(StoreError.nonceUsed)) }
         do {
             let stored = try await run(members.map(\.batch))
             for m in members {

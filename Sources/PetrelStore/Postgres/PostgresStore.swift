@@ -72,6 +72,16 @@ public final class PostgresStore: MessageStore {
             run: { [client, logger] batches in try await Self.insert(batches, client: client, logger: logger) },
             single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) }
         )
+        group.handleLimited(
+            run: { [weak self] items in
+                guard let self else { throw StoreError.closed }
+                return try await self.commitGroup(items)
+            },
+            single: { [weak self] batch, limits in
+                guard let self else { throw StoreError.closed }
+                return try await self.commitAlone(batch, limits: limits)
+            }
+        )
         do {
             // The pool retries an unreachable server forever: give up after connectTimeout, saying where it looked.
             // Then the schema: on a loaded machine creating it can take longer than a connection, so it has its

@@ -1,0 +1,168 @@
+import PetrelCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Requests under limits, grouped by the group commit (or one alone), in one transaction: the locks of every account with
+    /// caps and of every account and number counted (in the one order every transaction takes them: caps by
+    /// account, then numbers by account and number, so none waits on another), one read of their counters, the
+    /// decisions in arrival order (a later request counts an earlier one's sends), then one write of each kind.
+    /// Exact across nodes as `commitAlone` is. A nonce used before fails the group (rolled back): the group commit
+    /// then writes each request alone, and only the replay is refused.
+    func commitGroup(_ items: [(WriteBatch, SendLimits)]) async throws -> [[ResponseCode?]] {
+        var capKeys: [String: Set<CapKey>] = [:]
+        var numbers = Set<[String]>()
+        var since = Int64.max
+        for (batch, limits) in items {
+            let account = batch.messages.first?.account ?? ""
+            let keys = SendLimitCheck.capKeys(batch, limits.caps)
+            if !keys.isEmpty { capKeys[account, default: []].formUnion(keys) }
+            for to in SendLimitCheck.recipients(batch, limits.perNumber) { numbers.insert([account, to]) }
+            since = min(since, (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs)
+        }
+        let capAccounts = capKeys.keys.sorted()
+        let pairs = numbers.sorted { $0.lexicographicallyPrecedes($1) }
+        let (accounts, recipients) = (pairs.map { $0[0] }, pairs.map { $0[1] })
+        return try await transaction { c in
+            var used: [String: [CapKey: Int]] = [:]
+            if !capAccounts.isEmpty {
+                try await self.run(
+                    """
+                    SELECT pg_advisory_xact_lock(hashtextextended('caps ' || a, 0))
+                    FROM unnest(\(capAccounts)::text[]) WITH ORDINALITY AS x(a, i) ORDER BY i
+                    """,
+                    on: c
+                )
+                used = try await self.capsUsed(capKeys, on: c)
+            }
+            var history: [String: [String: [LimitedSend]]] = [:]
+            if !pairs.isEmpty {
+                try await self.run(
+                    """
+                    SELECT pg_advisory_xact_lock(hashtextextended(a || ' ' || r, 0))
+                    FROM unnest(\(accounts)::text[], \(recipients)::text[]) WITH ORDINALITY AS x(a, r, i) ORDER BY i
+                    """,
+                    on: c
+                )
+                // What is older than the longest window never counts again: forgotten as the number is touched.
+                try await self.run(
+                    """
+                    DELETE FROM send_counts s USING unnest(\(accounts)::text[], \(recipients)::text[]) AS x(a, r)
+                    WHERE s.account = x.a AND s.recipient = x.r AND s.at <= \(since) RETURNING 1
+                    """,
+                    on: c
+                )
+                let rows = try await self.rows(
+                    """
+                    SELECT s.account, s.recipient, s.type, s.at
+                    FROM send_counts s JOIN unnest(\(accounts)::text[], \(recipients)::text[]) AS x(a, r)
+                        ON s.account = x.a AND s.recipient = x.r
+                    WHERE s.at > \(since)
+                    """,
+                    on: c
+                ) { row in
+                    (
+                        try row.get(0, as: String.self), try row.get(1, as: String.self),
+                        try row.get(2, as: String.self), try row.get(3, as: Int64.self)
+                    )
+                }
+                for (account, to, type, at) in rows {
+                    if let type = MessageType(rawValue: type) {
+                        history[account, default: [:]][to, default: []].append(LimitedSend(type: type, atMs: at))
+                    }
+                }
+            }
+            var outcomes: [SendLimitCheck.Outcome] = []
+            var counted: [Message] = []
+            var parts: [String: [CapKey: (end: Int64, parts: Int)]] = [:]
+            var guarded: [String: [PumpingBucket: Int]] = [:]
+            for (batch, limits) in items {
+                let account = batch.messages.first?.account ?? ""
+                let o = SendLimitCheck.decide(
+                    batch,
+                    limits,
+                    history: history[account] ?? [:],
+                    used: used[account] ?? [:]
+                )
+                // The requests after this one count what it stored.
+                for m in o.counted {
+                    history[account, default: [:]][m.to, default: []].append(
+                        LimitedSend(type: m.type, atMs: m.createdAtMs)
+                    )
+                }
+                for (key, value) in o.parts {
+                    used[account, default: [:]][key, default: 0] += value.parts
+                    parts[account, default: [:]][key, default: (value.end, 0)].parts += value.parts
+                }
+                for (bucket, n) in o.guarded { guarded[account, default: [:]][bucket, default: 0] += n }
+                counted += o.counted
+                outcomes.append(o)
+            }
+            let stored = try await Self.insert(outcomes.map(\.kept), client: self.client, on: c, logger: self.logger)
+            if outcomes.contains(where: { o in o.kept.nonce.map { !stored.contains($0.hash) } ?? false }) {
+                throw StoreError.nonceUsed
+            }
+            for o in outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
+            if !counted.isEmpty {
+                try await self.run(
+                    """
+                    INSERT INTO send_counts (account, recipient, type, at)
+                    SELECT a, r, t, at FROM unnest(\(counted.map(\.account))::text[], \(counted.map(\.to))::text[],
+                        \(counted.map(\.type.rawValue))::text[], \(counted.map(\.createdAtMs))::bigint[]) AS x(a, r, t, at)
+                    """,
+                    on: c
+                )
+            }
+            for (account, added) in parts { try await self.addCapParts(account, added, on: c) }
+            for (account, sends) in guarded { try await self.addPumpingSends(account, sends, on: c) }
+            return outcomes.map(\.refusals)
+        }
+    }
+
+    /// The parts counted so far against `keys`, by account (under the accounts' caps locks).
+    func capsUsed(_ keys: [String: Set<CapKey>], on c: PostgresConnection) async throws -> [String: [CapKey: Int]] {
+        let all = keys.flatMap { account, keys in keys.map { (account, $0) } }
+        let rows = try await self.rows(
+            """
+            SELECT x.a, x.c, x.s, x.t, COALESCE(k.parts, 0)
+            FROM unnest(\(all.map(\.0))::text[], \(all.map(\.1.country))::text[], \(all.map(\.1.window.rawValue))::text[],
+                \(all.map(\.1.start))::bigint[]) AS x(a, c, s, t)
+            LEFT JOIN cap_counts k ON k.account = x.a AND k.country = x.c AND k.span = x.s AND k.start = x.t
+            """,
+            on: c
+        ) { row in
+            (
+                try row.get(0, as: String.self), try row.get(1, as: String.self), try row.get(2, as: String.self),
+                try row.get(3, as: Int64.self), try row.get(4, as: Int64.self)
+            )
+        }
+        var used: [String: [CapKey: Int]] = [:]
+        for (account, country, span, start, parts) in rows {
+            guard let window = CapWindow(rawValue: span) else { continue }
+            used[account, default: [:]][CapKey(country: country, window: window, start: start)] = Int(parts)
+        }
+        return used
+    }
+
+    /// Adds parts to an account's cap counters (made at their first part).
+    func addCapParts(
+        _ account: String,
+        _ parts: [CapKey: (end: Int64, parts: Int)],
+        on c: PostgresConnection
+    )
+        async throws
+    {
+        guard !parts.isEmpty else { return }
+        let added = Array(parts)
+        try await run(
+            """
+            INSERT INTO cap_counts (account, country, span, start, ends, parts)
+            SELECT \(account), c, s, t, e, p FROM unnest(\(added.map(\.key.country))::text[],
+                \(added.map(\.key.window.rawValue))::text[], \(added.map(\.key.start))::bigint[],
+                \(added.map(\.value.end))::bigint[], \(added.map { Int64($0.value.parts) })::bigint[])
+                AS x(c, s, t, e, p)
+            ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
+            """,
+            on: c
+        )
+    }
+}
