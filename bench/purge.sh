@@ -5,7 +5,8 @@
 # old half in the background (`purge`) or with nothing to purge (`none`: retention of 3650 days); the two alternate,
 # RUNS times each. Prints each run's rate and p99, how long the purge took, and the medians' ratios.
 # A DURATION near the purge's own time (printed) measures acceptance during the purge alone.
-# Environment: PURGE_BATCH (retention.batch, default 1000), SCENARIOS (default "batch single").
+# Environment: PURGE_BATCH (retention.batch, default 200), SCENARIOS (default "batch single"), WAIT_QUIET=1 (start
+# each pair only while no compiler or test runs on the machine: other work's I/O slows fsyncs and skews the ratio).
 # Usage: bench/purge.sh [N=2000000] [RUNS=3] [DURATION=40]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,7 @@ echo "seeded $N messages: $(du -m "$WORK/seed/petrel.sqlite" | cut -f1) MB"
 for mode in purge none; do
     days=$([ $mode = purge ] && echo 30d || echo 3650d)
     printf 'dispatcher: {enabled: false}\nretention: {messages: %s, every: 1s, batch: %s}\n' "$days" \
-        "${PURGE_BATCH:-1000}" > "$WORK/$mode.yaml"
+        "${PURGE_BATCH:-200}" > "$WORK/$mode.yaml"
 done
 
 run() { # SCENARIO MODE I
@@ -73,8 +74,9 @@ run() { # SCENARIO MODE I
     local purged="-"; [ -f "$WORK/purged.$1.$2.$3" ] && purged=$(cat "$WORK/purged.$1.$2.$3")
     echo "$1 $2 run $3: purge finished after ${purged} s"
 }
+quiet() { [ -z "${WAIT_QUIET:-}" ] || while pgrep -f "swift-frontend|swift-build|pytest" >/dev/null; do sleep 5; done; }
 for i in $(seq "$RUNS"); do
-    for scenario in ${SCENARIOS:-batch single}; do run $scenario purge $i; run $scenario none $i; done
+    for scenario in ${SCENARIOS:-batch single}; do quiet; run $scenario purge $i; run $scenario none $i; done
 done
 python3 - "$WORK" "$RUNS" "$DURATION" <<'PY'
 import json, glob, statistics, sys, os
