@@ -123,7 +123,11 @@ public struct SendCaps: Sendable, Equatable {
     /// The counters a message to `to` at `atMs` is checked against (and adds its parts to), with their limits.
     public func counters(to: String, atMs: Int64) -> [(key: CapKey, end: Int64, limit: Int)] {
         guard !caps.isEmpty else { return [] }
-        let region = (try? PhoneNumber.parse(to).get())?.region ?? ""
+        return counters(region: (try? PhoneNumber.parse(to).get())?.region ?? "", atMs: atMs)
+    }
+
+    /// `counters(to:atMs:)` for a number whose country (`region`, "" when unknown) is known already.
+    public func counters(region: String, atMs: Int64) -> [(key: CapKey, end: Int64, limit: Int)] {
         var out: [(key: CapKey, end: Int64, limit: Int)] = []
         for cap in caps where cap.country == nil || cap.country == region {
             for window in CapWindow.allCases {

@@ -12,9 +12,10 @@ extension PostgresStore {
         var capKeys: [String: Set<CapKey>] = [:]
         var numbers = Set<[String]>()
         var since = Int64.max
-        for (batch, limits) in items {
+        let plans = items.map { SendLimitCheck.plan($0.0, $0.1) }
+        for ((batch, limits), plan) in zip(items, plans) {
             let account = batch.messages.first?.account ?? ""
-            let keys = SendLimitCheck.capKeys(batch, limits.caps)
+            let keys = plan.capKeys
             if !keys.isEmpty { capKeys[account, default: []].formUnion(keys) }
             for to in SendLimitCheck.recipients(batch, limits.perNumber) { numbers.insert([account, to]) }
             since = min(since, (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs)
@@ -75,13 +76,14 @@ extension PostgresStore {
             var counted: [Message] = []
             var parts: [String: [CapKey: (end: Int64, parts: Int)]] = [:]
             var guarded: [String: [PumpingBucket: Int]] = [:]
-            for (batch, limits) in items {
+            for ((batch, limits), plan) in zip(items, plans) {
                 let account = batch.messages.first?.account ?? ""
                 let o = SendLimitCheck.decide(
                     batch,
                     limits,
                     history: history[account] ?? [:],
-                    used: used[account] ?? [:]
+                    used: used[account] ?? [:],
+                    plan: plan
                 )
                 // The requests after this one count what it stored.
                 for m in o.counted {

@@ -60,29 +60,48 @@ enum SendLimitCheck {
         var guarded: [PumpingBucket: Int] = [:]
     }
 
-    /// The cap counters the batch's messages are checked against.
-    static func capKeys(_ batch: WriteBatch, _ caps: SendCaps) -> Set<CapKey> {
-        guard !caps.isEmpty else { return [] }
-        var keys = Set<CapKey>()
+    /// What the check needs of each message that the store does not hold: its cap counters and, under a pumping
+    /// guard of its Type, its country (each number parsed once). Worked out before the transaction, so the parsing
+    /// is not done on SQLite's one writer thread.
+    struct Plan: Sendable {
+        var counters: [[(key: CapKey, end: Int64, limit: Int)]] = []
+        /// The guarded messages' countries ("" when unknown), nil for the others.
+        var regions: [String?] = []
+        /// Every counter the batch is checked against.
+        var capKeys = Set<CapKey>()
+    }
+
+    static func plan(_ batch: WriteBatch, _ limits: SendLimits) -> Plan {
+        var plan = Plan()
+        let guarded = limits.pumpingGuard?.type
+        guard !limits.caps.isEmpty || guarded != nil else { return plan }
+        plan.counters.reserveCapacity(batch.messages.count)
+        plan.regions.reserveCapacity(batch.messages.count)
         for m in batch.messages {
-            for c in caps.counters(to: m.to, atMs: m.createdAtMs) { keys.insert(c.key) }
+            let region = (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+            let counters = limits.caps.isEmpty ? [] : limits.caps.counters(region: region, atMs: m.createdAtMs)
+            for c in counters { plan.capKeys.insert(c.key) }
+            plan.counters.append(counters)
+            plan.regions.append(m.type == guarded ? region : nil)
         }
-        return keys
+        return plan
     }
 
     static func decide(
         _ batch: WriteBatch,
         _ all: SendLimits,
         history: [String: [LimitedSend]],
-        used: [CapKey: Int] = [:]
+        used: [CapKey: Int] = [:],
+        plan given: Plan? = nil
     ) -> Outcome {
+        let plan = given ?? Self.plan(batch, all)
         let limits = all.perNumber
         var history = history
         var used = used
         var out = Outcome(refusals: [], kept: batch, counted: [])
         out.kept.messages = []
         out.refusals.reserveCapacity(batch.messages.count)
-        for m in batch.messages {
+        for (index, m) in batch.messages.enumerated() {
             let counts = limits.counts(to: m.to, type: m.type)
             if counts,
                 let refusal = limits.refusal(
@@ -95,8 +114,7 @@ enum SendLimitCheck {
                 out.refusals.append(refusal)
                 continue
             }
-            // The number is parsed once for its country (not once to check and once to count).
-            let counters = all.caps.counters(to: m.to, atMs: m.createdAtMs)
+            let counters = plan.counters.isEmpty ? [] : plan.counters[index]
             if let refusal = SendCaps.refusal(counters, parts: m.segments, used: used) {
                 out.refusals.append(refusal)
                 continue
@@ -107,8 +125,7 @@ enum SendLimitCheck {
             }
             out.refusals.append(nil)
             out.kept.messages.append(m)
-            if let g = all.pumpingGuard, g.type == m.type {
-                let country = (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+            if let g = all.pumpingGuard, !plan.regions.isEmpty, let country = plan.regions[index] {
                 out.guarded[
                     PumpingBucket(country: country, type: m.type, start: g.bucket(m.createdAtMs)),
                     default: 0

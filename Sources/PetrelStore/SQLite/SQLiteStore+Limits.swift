@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import NIOPosix
 public import PetrelCore
 
@@ -9,16 +10,23 @@ extension SQLiteStore {
         then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
     ) {
         // Checked and counted on the writer thread inside the group-commit transaction: one writer, so exact.
+        // What needs no store (numbers parsed, recipients sorted) is worked out here, off that one thread.
+        let plan = SendLimitCheck.plan(batch, limits)
+        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
         committer.submit(
             weight: batch.messages.count * 2 + 1,
-            { db in try Self.writeLimited(batch, limits, db) },
+            { db in try Self.writeLimited(batch, limits, plan, recipients, db) },
             home: MultiThreadedEventLoopGroup.currentEventLoop,
             then: then
         )
     }
 
     public func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?] {
-        try await committer.run(weight: batch.messages.count * 2 + 1) { db in try Self.writeLimited(batch, limits, db) }
+        let plan = SendLimitCheck.plan(batch, limits)
+        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        return try await committer.run(weight: batch.messages.count * 2 + 1) { db in
+            try Self.writeLimited(batch, limits, plan, recipients, db)
+        }
     }
 
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
@@ -113,30 +121,44 @@ extension SQLiteStore {
         }
     }
 
-    static func writeLimited(_ batch: WriteBatch, _ limits: SendLimits, _ db: Database) throws -> [ResponseCode?] {
+    static func writeLimited(
+        _ batch: WriteBatch,
+        _ limits: SendLimits,
+        _ plan: SendLimitCheck.Plan,
+        _ recipients: [String],
+        _ db: Database
+    ) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
-        let now = batch.messages.map(\.createdAtMs).max() ?? 0
+        let since = (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs
         var history: [String: [LimitedSend]] = [:]
-        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
-        // (Prepared only when used: caps or a pumping guard alone need none of these.)
+        // (Prepared only when used: caps or a pumping guard alone need none of these.) Sends older than every
+        // window are not read; Housekeeping prunes them (`pruneSendCounts`).
         if !recipients.isEmpty {
             let select = try db.cachedStatement(
                 sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
             )
-            let forget = try db.cachedStatement(
-                sql: "DELETE FROM send_counts WHERE account = ? AND recipient = ? AND at <= ?"
-            )
             for to in recipients {
-                // What is older than the longest window never counts again: forgotten as the number is touched.
-                try forget.execute(arguments: [account, to, now - NumberLimits.horizonMs])
-                let rows = try Row.fetchAll(select, arguments: [account, to, now - NumberLimits.horizonMs])
-                history[to] = rows.compactMap { row in
-                    MessageType(rawValue: row[0]).map { LimitedSend(type: $0, atMs: row[1]) }
-                }
+                var sends: [LimitedSend] = []
+                try FastStatement.query(
+                    select,
+                    db,
+                    {
+                        $0.bind(account)
+                        $0.bind(to)
+                        $0.bind(since)
+                    },
+                    row: { row in
+                        let type = String(cString: sqlite3_column_text(row, 0))
+                        if let type = MessageType(rawValue: type) {
+                            sends.append(LimitedSend(type: type, atMs: sqlite3_column_int64(row, 1)))
+                        }
+                    }
+                )
+                if !sends.isEmpty { history[to] = sends }
             }
         }
         var used: [CapKey: Int] = [:]
-        let keys = SendLimitCheck.capKeys(batch, limits.caps)
+        let keys = plan.capKeys
         if !keys.isEmpty {
             let read = try db.cachedStatement(
                 sql: "SELECT parts FROM cap_counts WHERE account = ? AND country = ? AND span = ? AND start = ?"
@@ -145,7 +167,7 @@ extension SQLiteStore {
                 used[k] = try Int.fetchOne(read, arguments: [account, k.country, k.window.rawValue, k.start]) ?? 0
             }
         }
-        let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used)
+        let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
         try write(outcome.kept, db)
         if !outcome.parts.isEmpty {
             let add = try db.cachedStatement(
