@@ -5,7 +5,8 @@
 # (4 connections of 1,000-recipient NOTIFY batches, or 64 connections of single OTPs, to distinct numbers: the
 # limits are checked and counted, none refuses). Prints each run, the messages each stored, and the medians' ratios.
 # STORE=postgres runs on a throwaway PostgreSQL server (scripts/postgres.sh), a fresh database per run.
-# Environment: SCENARIOS (default "batch single"), STORE (sqlite|postgres), PETREL_BIN, PETREL_BENCH_BIN.
+# Environment: SCENARIOS (default "batch single"), STORE (sqlite|postgres), PETREL_BIN, PETREL_BENCH_BIN, WAIT_QUIET=1
+# (start each pair only while no compiler or test runs on the machine).
 # Usage: bench/limits.sh [RUNS=3] [DURATION=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,8 +68,9 @@ run() { # SCENARIO MODE I
     echo "$1 $2 run $3: ${accepted:-0} messages stored"
     rm -rf "$dir"
 }
+quiet() { [ -z "${WAIT_QUIET:-}" ] || while pgrep -f "swift-frontend|swift-build|pytest" >/dev/null; do sleep 5; done; }
 for i in $(seq "$RUNS"); do
-    for scenario in ${SCENARIOS:-batch single}; do run $scenario limits $i; run $scenario none $i; done
+    for scenario in ${SCENARIOS:-batch single}; do quiet; run $scenario limits $i; run $scenario none $i; done
 done
 python3 - "$WORK" "$RUNS" "$STORE" <<'PY'
 import json, glob, statistics, sys
