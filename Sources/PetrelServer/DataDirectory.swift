@@ -21,7 +21,8 @@ public enum DataDirectory {
         path: String,
         storeURL: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        opening: Opening = .createIfMissing
+        opening: Opening = .createIfMissing,
+        trackedSends: Int? = nil
     ) async throws -> any MessageStore {
         if opening == .existingOnly {
             try checkExisting(path: path, storeURL: storeURL, environment: environment)
@@ -41,7 +42,11 @@ public enum DataDirectory {
                             schema: opening == .existingOnly ? .existingOnly : .create
                         )
                     } else {
-                        try SQLiteStore(directory: path, secrets: key.box)
+                        try SQLiteStore(
+                            directory: path,
+                            secrets: key.box,
+                            trackedSends: trackedSends ?? SQLiteStore.defaultTrackedSends
+                        )
                     }
             } catch is PostgresStore.NotSetUp {
                 // Refused before the schema was made: the database is left as it was.

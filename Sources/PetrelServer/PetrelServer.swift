@@ -26,7 +26,12 @@ public enum PetrelServer {
         // One server per data directory, also on a shared store (where the directory names the node).
         let lock = try DataDirectory.lockForServing(path: c.dataDir)
         defer { close(lock) }
-        let store = try await DataDirectory.openStore(path: c.dataDir, storeURL: c.store, environment: environment)
+        let store = try await DataDirectory.openStore(
+            path: c.dataDir,
+            storeURL: c.store,
+            environment: environment,
+            trackedSends: c.limits.trackedSends
+        )
         // The address file is written once listening; gone with the server (a crash leaves it: see ServerAddressFile).
         defer { ServerAddressFile.remove(dataDir: c.dataDir) }
         do {

@@ -14,6 +14,9 @@ extension ServerConfiguration {
         public var pumpingGuard: PumpingGuard?
         /// `limits.pumpingGuard.every` (top level only): how often the guard sums its counters.
         public var pumpingGuardEveryMs: Int64 = 10_000
+        /// `limits.trackedSends` (top level only): most per-number sends the SQLite store keeps in memory; nil:
+        /// its default.
+        public var trackedSends: Int?
 
         public init() {}
     }
@@ -133,6 +136,9 @@ extension ServerConfiguration {
     static func readLimits(_ node: ConfigNode, topLevel: Bool = false) throws -> LimitsSetting {
         var s = LimitsSetting()
         try readPumpingGuard(node, into: &s, topLevel: topLevel)
+        if topLevel, node.has("trackedSends") {
+            s.trackedSends = try node.int("trackedSends", default: 0, range: 0...1_000_000_000)
+        }
         let perNumber = try node.child("perNumber")
         for type in perNumber.keys() {
             guard type == "*" || MessageType(parameter: type) != nil else {

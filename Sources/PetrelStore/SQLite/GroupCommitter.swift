@@ -31,6 +31,7 @@ final class GroupCommitter: @unchecked Sendable {
 
     private let writer: DatabasePool
     private let durability: WALSync
+    private let hooks: (any TransactionHooks)?
     /// Nanoseconds the writer thread has spent in transactions: how busy the one writer is, for the purge's pacing.
     private let busy = Atomic<UInt64>(0)
     var busyNanoseconds: UInt64 { busy.load(ordering: .relaxed) }
@@ -38,9 +39,10 @@ final class GroupCommitter: @unchecked Sendable {
     /// Upper bound of rows per transaction, so one commit never holds the writer for long.
     private static let maxWeightPerCommit = 20_000
 
-    init(writer: DatabasePool, durability: WALSync) {
+    init(writer: DatabasePool, durability: WALSync, hooks: (any TransactionHooks)? = nil) {
         self.writer = writer
         self.durability = durability
+        self.hooks = hooks
         thread = DrainingThread(
             name: "petrel-commit",
             take: { pending in
@@ -116,11 +118,14 @@ final class GroupCommitter: @unchecked Sendable {
                 try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
                 do {
                     for job in jobs { try job.work(db) }
+                    try hooks?.beforeCommit(db)
                     try db.cachedStatement(sql: "COMMIT").execute()
                 } catch {
                     if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    hooks?.afterRollback()
                     throw error
                 }
+                hooks?.afterCommit()
             }
             durability.afterSync(jobs.map(\.finish))
         } catch {

@@ -291,6 +291,14 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v14-send-log") { db in
+            // limits.perNumber's sends as counted in memory (LimitMemory): one row per account and transaction, its
+            // sends packed in a blob, read back at start; in arrival order, pruned from the front. send_counts
+            // (indexed by number) now holds only what memory had no room for.
+            try db.execute(
+                sql: "CREATE TABLE send_log (at INTEGER NOT NULL, account TEXT NOT NULL, sends BLOB NOT NULL)"
+            )
+        }
         return migrator
     }
 

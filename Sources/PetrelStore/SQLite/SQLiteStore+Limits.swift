@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import NIOPosix
@@ -15,7 +16,7 @@ extension SQLiteStore {
         let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
         committer.submit(
             weight: batch.messages.count * 2 + 1,
-            { db in try Self.writeLimited(batch, limits, plan, recipients, db) },
+            { db in try self.writeLimited(batch, limits, plan, recipients, db) },
             home: MultiThreadedEventLoopGroup.currentEventLoop,
             then: then
         )
@@ -25,29 +26,38 @@ extension SQLiteStore {
         let plan = SendLimitCheck.plan(batch, limits)
         let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
         return try await committer.run(weight: batch.messages.count * 2 + 1) { db in
-            try Self.writeLimited(batch, limits, plan, recipients, db)
+            try self.writeLimited(batch, limits, plan, recipients, db)
         }
     }
 
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
+        // Memory a shard at a time, each in its own short job on the writer thread.
+        var pruned = 0
+        for shard in 0..<SendMemory.shardCount {
+            pruned += try await committer.run(weight: 10) { [limitMemory] _ in
+                limitMemory.sweep(shard: shard, before: beforeMs)
+            }
+        }
         // Rows are in arrival order, so the old ones come first: each transaction reads at most `window` rows from
         // the start (never the whole table, which a busy day makes millions of rows, on the writer thread) and
         // deletes the old among them; a window that was all old means there may be more.
         let window = 5000
-        var pruned = 0
-        while true {
-            let n = try await committer.run(weight: 100) { db in
-                try db.execute(
-                    sql: """
-                        DELETE FROM send_counts WHERE rowid IN (
-                            SELECT rowid FROM (SELECT rowid, at FROM send_counts ORDER BY rowid LIMIT ?) WHERE at <= ?)
-                        """,
-                    arguments: [window, beforeMs]
-                )
-                return db.changesCount
+        for table in ["send_counts", "send_log"] {
+            while true {
+                let n = try await committer.run(weight: 100) { db in
+                    try db.execute(
+                        sql: """
+                            DELETE FROM \(table) WHERE rowid IN (
+                                SELECT rowid FROM (SELECT rowid, at FROM \(table) ORDER BY rowid LIMIT ?) WHERE at <= ?)
+                            """,
+                        arguments: [window, beforeMs]
+                    )
+                    return db.changesCount
+                }
+                // Log rows are storage, not sends: what was forgotten is counted in memory above.
+                if table == "send_counts" { pruned += n }
+                if n < window { break }
             }
-            pruned += n
-            if n < window { break }
         }
         // A counter per account, country, window and period: few rows, one statement.
         return try await pruned
@@ -96,8 +106,15 @@ extension SQLiteStore {
         sinceMs: Int64
     ) async throws -> [String: [LimitedSend]] {
         guard !recipients.isEmpty else { return [:] }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if !limitMemory.isLoaded {
+            try await committer.run(weight: 1) { [limitMemory] db in try limitMemory.load(db, nowMs: now) }
+        }
+        guard let memory = limitMemory.counted(account: account, recipients: recipients, sinceMs: sinceMs, nowMs: now)
+        else { return [:] }
+        guard memory.disk else { return memory.sends }
         return try await readAside { db in
-            var out: [String: [LimitedSend]] = [:]
+            var out = memory.sends
             // In chunks: a statement takes a bounded number of parameters (and a campaign may have a million rows).
             var start = 0
             while start < recipients.count {
@@ -121,7 +138,7 @@ extension SQLiteStore {
         }
     }
 
-    static func writeLimited(
+    func writeLimited(
         _ batch: WriteBatch,
         _ limits: SendLimits,
         _ plan: SendLimitCheck.Plan,
@@ -129,65 +146,24 @@ extension SQLiteStore {
         _ db: Database
     ) throws -> [ResponseCode?] {
         let account = batch.messages.first?.account ?? ""
-        let since = (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs
+        let now = batch.messages.map(\.createdAtMs).max() ?? 0
+        let memory = limitMemory
         var history: [String: [LimitedSend]] = [:]
-        // (Prepared only when used: caps or a pumping guard alone need none of these.) Sends older than every
-        // window are not read; Housekeeping prunes them (`pruneSendCounts`).
         if !recipients.isEmpty {
-            let select = try db.cachedStatement(
-                sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
+            try memory.load(db, nowMs: now)
+            history = try memory.history(
+                account: account,
+                recipients: recipients,
+                since: now - NumberLimits.horizonMs,
+                nowMs: now,
+                db
             )
-            for to in recipients {
-                var sends: [LimitedSend] = []
-                try FastStatement.query(
-                    select,
-                    db,
-                    {
-                        $0.bind(account)
-                        $0.bind(to)
-                        $0.bind(since)
-                    },
-                    row: { row in
-                        let type = String(cString: sqlite3_column_text(row, 0))
-                        if let type = MessageType(rawValue: type) {
-                            sends.append(LimitedSend(type: type, atMs: sqlite3_column_int64(row, 1)))
-                        }
-                    }
-                )
-                if !sends.isEmpty { history[to] = sends }
-            }
         }
-        var used: [CapKey: Int] = [:]
-        let keys = plan.capKeys
-        if !keys.isEmpty {
-            let read = try db.cachedStatement(
-                sql: "SELECT parts FROM cap_counts WHERE account = ? AND country = ? AND span = ? AND start = ?"
-            )
-            for k in keys {
-                used[k] = try Int.fetchOne(read, arguments: [account, k.country, k.window.rawValue, k.start]) ?? 0
-            }
-        }
+        let used = plan.capKeys.isEmpty ? [:] : try memory.capsUsed(account: account, keys: plan.capKeys, db)
         let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
-        try write(outcome.kept, db)
-        if !outcome.parts.isEmpty {
-            let add = try db.cachedStatement(
-                sql: """
-                    INSERT INTO cap_counts (account, country, span, start, ends, parts) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (account, country, span, start) DO UPDATE SET parts = parts + excluded.parts
-                    """
-            )
-            for (k, v) in outcome.parts {
-                try add.execute(arguments: [account, k.country, k.window.rawValue, k.start, v.end, v.parts])
-            }
-        }
-        try addPumpingSends(account, outcome.guarded, db)
-        guard !outcome.counted.isEmpty else { return outcome.refusals }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO send_counts (account, recipient, type, at) VALUES (?, ?, ?, ?)"
-        )
-        for m in outcome.counted {
-            try insert.execute(arguments: [m.account, m.to, m.type.rawValue, m.createdAtMs])
-        }
+        try Self.write(outcome.kept, db)
+        if !outcome.counted.isEmpty { try memory.load(db, nowMs: now) }
+        try memory.record(account: account, outcome, nowMs: now, db)
         return outcome.refusals
     }
 }

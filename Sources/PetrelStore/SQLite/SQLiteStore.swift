@@ -11,13 +11,19 @@ public final class SQLiteStore: MessageStore {
     let keyCache: KeyCache
     let committer: GroupCommitter
     let walSync: WALSync
+    let limitMemory: LimitMemory
     private let checkpointer: Checkpointer
+
+    /// `limits.trackedSends` when not set: about 70 MB at most.
+    public static let defaultTrackedSends = 1_000_000
 
     /// The database file's name in the data directory.
     public static let fileName = "petrel.sqlite"
 
     /// Opens (creating if needed) `petrel.sqlite` in `directory` and migrates it.
-    public init(directory: String, secrets: SecretBox) throws {
+    /// `trackedSends`: most sends counted by `limits.perNumber` held in memory (`LimitMemory`); beyond, they are
+    /// counted on disk.
+    public init(directory: String, secrets: SecretBox, trackedSends: Int = SQLiteStore.defaultTrackedSends) throws {
         try FileManager.default.createDirectory(
             atPath: directory,
             withIntermediateDirectories: true,
@@ -55,7 +61,9 @@ public final class SQLiteStore: MessageStore {
         self.secrets = secrets
         self.keyCache = KeyCache(directory: directory)
         self.walSync = WALSync(walPath: path + "-wal")
-        self.committer = GroupCommitter(writer: pool, durability: walSync)
+        let limitMemory = LimitMemory(capacity: trackedSends)
+        self.limitMemory = limitMemory
+        self.committer = GroupCommitter(writer: pool, durability: walSync, hooks: limitMemory)
         self.checkpointer = try Checkpointer(path: path)
     }
 
