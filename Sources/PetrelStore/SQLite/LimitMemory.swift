@@ -71,7 +71,7 @@ final class LimitMemory: Sendable, TransactionHooks {
                 try Self.countOnDisk(account: s.account, recipient: s.recipient, send, db)
             }
             var log: [String: (at: Int64, bytes: [UInt8])] = [:]
-            memory.forEach { key, packed in
+            memory.eachSend { key, packed in
                 var entry = log[key.account] ?? (at: 0, bytes: [])
                 entry.at = max(entry.at, SendMemory.atMs(packed))
                 Self.encode(Array(key.recipient.utf8), packed, into: &entry.bytes)

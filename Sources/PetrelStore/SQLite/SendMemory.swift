@@ -144,7 +144,7 @@ struct SendMemory {
     }
 
     /// Every send held, in no particular order.
-    func forEach(_ body: (Key, UInt64) -> Void) {
+    func eachSend(_ body: (Key, UInt64) -> Void) {
         for shard in shards {
             for (key, s) in shard {
                 body(key, s.first)
