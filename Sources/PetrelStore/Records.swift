@@ -108,14 +108,19 @@ public struct WriteBatch: Sendable {
     /// Set when the messages are a campaign's chunk: its cursor moves in the same transaction, so a restart
     /// resumes exactly after the last chunk committed.
     public var campaign: CampaignProgress?
+    /// The recipients' countries (ISO 3166 alpha-2, "" when unknown), one per message, when the action parsed the
+    /// numbers already: the store's limit check uses them instead of parsing every number again.
+    public var regions: [String]?
 
     public init(
         nonce: NonceRecord? = nil,
         messages: [Message] = [],
         conversions: [ConversionRecord] = [],
         conversionData: [ConversionDataRecord] = [],
-        campaign: CampaignProgress? = nil
+        campaign: CampaignProgress? = nil,
+        regions: [String]? = nil
     ) {
+        self.regions = regions
         self.nonce = nonce
         self.messages = messages
         self.conversions = conversions

@@ -44,7 +44,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
 
         let limits = call.env.limits(call.account)
         var answer = Answer(from: from)
-        var accepted: [(to: String, text: String, sms: SMSText)] = []
+        var accepted: [(to: String, text: String, sms: SMSText, region: String)] = []
         accepted.reserveCapacity(numbers.count)
         for (i, (raw, text)) in zip(numbers, texts).enumerated() {
             guard !text.isEmpty, case .success(let number) = PhoneNumber.parse(raw), !number.isChineseMainland else {
@@ -67,7 +67,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
                 continue
             }
             answer.accepted.append((i, raw))
-            accepted.append((number.digits, text, sms))
+            accepted.append((number.digits, text, sms, number.region))
         }
 
         let ids = call.env.ids.next(accepted.count, nowMs: call.nowMs)
@@ -76,11 +76,12 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
             SendRules.message(id: id, call: call, to: a.to, text: a.text, common: common, single: false, sms: a.sms)
         }
         let plain = [ResponseCode?](repeating: nil, count: messages.count)
-        let writes = WriteBatch(messages: messages)
+        var writes = WriteBatch(messages: messages)
         guard let limits, messages.contains(where: { limits.checks(to: $0.to, type: $0.type) })
         else {
             return ActionResult(fields: answer.fields(plain), writes: writes)
         }
+        writes.regions = accepted.map(\.region)
         return ActionResult(
             fields: answer.fields(plain),
             writes: writes,

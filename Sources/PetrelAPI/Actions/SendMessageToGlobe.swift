@@ -65,7 +65,7 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
                 ("Segments", .string(String(sms.segments))),
                 ("NumberDetail", SendRules.numberDetail(NumberDetail(number))),
             ],
-            writes: WriteBatch(messages: [message])
+            writes: WriteBatch(messages: [message], regions: [number.region])
         )
         return SendRules.limitedSingle(result, limits: limits, echo: echo)
     }

@@ -77,10 +77,22 @@ enum SendLimitCheck {
         guard !limits.caps.isEmpty || guarded != nil else { return plan }
         plan.counters.reserveCapacity(batch.messages.count)
         plan.regions.reserveCapacity(batch.messages.count)
-        for m in batch.messages {
-            let region = (try? PhoneNumber.parse(m.to).get())?.region ?? ""
-            let counters = limits.caps.isEmpty ? [] : limits.caps.counters(region: region, atMs: m.createdAtMs)
-            for c in counters { plan.capKeys.insert(c.key) }
+        let known = batch.regions.flatMap { $0.count == batch.messages.count ? $0 : nil }
+        // A batch's messages share their accept time: each country's counters are worked out once.
+        var memo: (atMs: Int64, byRegion: [String: [(key: CapKey, end: Int64, limit: Int)]]) = (0, [:])
+        for (i, m) in batch.messages.enumerated() {
+            let region = known?[i] ?? (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+            var counters: [(key: CapKey, end: Int64, limit: Int)] = []
+            if !limits.caps.isEmpty {
+                if memo.atMs != m.createdAtMs { memo = (m.createdAtMs, [:]) }
+                if let c = memo.byRegion[region] {
+                    counters = c
+                } else {
+                    counters = limits.caps.counters(region: region, atMs: m.createdAtMs)
+                    memo.byRegion[region] = counters
+                    for c in counters { plan.capKeys.insert(c.key) }
+                }
+            }
             plan.counters.append(counters)
             plan.regions.append(m.type == guarded ? region : nil)
         }
@@ -100,6 +112,7 @@ enum SendLimitCheck {
         var used = used
         var out = Outcome(refusals: [], kept: batch, counted: [])
         out.kept.messages = []
+        out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
         for (index, m) in batch.messages.enumerated() {
             let counts = limits.counts(to: m.to, type: m.type)

@@ -74,7 +74,7 @@ final class LimitMemory: Sendable, TransactionHooks {
             memory.eachSend { key, packed in
                 var entry = log[key.account] ?? (at: 0, bytes: [])
                 entry.at = max(entry.at, SendMemory.atMs(packed))
-                Self.encode(Array(key.recipient.utf8), packed, into: &entry.bytes)
+                Self.encode(key.recipient.utf8, packed, into: &entry.bytes)
                 log[key.account] = entry
             }
             try db.execute(sql: "DELETE FROM send_log")
@@ -169,18 +169,19 @@ final class LimitMemory: Sendable, TransactionHooks {
         state.withLock { s in
             for m in outcome.counted {
                 let packed = SendMemory.pack(m.type, m.createdAtMs)
-                let digits = Array(m.to.utf8)
-                guard digits.count <= 255,
+                guard m.to.utf8.count <= 255,
                     s.memory.add(account: account, recipient: m.to, packed: packed, forgetMs: forget)
                 else {
                     spilled.append(m)
                     continue
                 }
                 s.pending.added.append((SendMemory.Key(account: account, recipient: m.to), packed))
-                var entry = s.pending.log[account] ?? (at: 0, bytes: [])
-                entry.at = max(entry.at, m.createdAtMs)
-                Self.encode(digits, packed, into: &entry.bytes)
-                s.pending.log[account] = entry
+                // In place: the account's blob grows by one send (a copy out and back would copy it whole).
+                s.pending.log[account, default: (at: 0, bytes: [])].at = max(
+                    s.pending.log[account]?.at ?? 0,
+                    m.createdAtMs
+                )
+                Self.encode(m.to.utf8, packed, into: &s.pending.log[account, default: (at: 0, bytes: [])].bytes)
             }
             for (k, v) in outcome.parts {
                 s.pending.caps[account, default: [:]][k, default: (v.end, 0)].parts += v.parts
@@ -292,7 +293,7 @@ final class LimitMemory: Sendable, TransactionHooks {
 
     /// A `send_log` blob: per send, the recipient's length (one byte) and digits, then the packed send (8 bytes,
     /// little-endian).
-    static func encode(_ digits: [UInt8], _ packed: UInt64, into bytes: inout [UInt8]) {
+    static func encode(_ digits: some Collection<UInt8>, _ packed: UInt64, into bytes: inout [UInt8]) {
         bytes.append(UInt8(truncatingIfNeeded: digits.count))
         bytes.append(contentsOf: digits)
         withUnsafeBytes(of: packed.littleEndian) { bytes.append(contentsOf: $0) }
