@@ -255,12 +255,9 @@ public final class Gateway: Sendable {
     }
 
     func writes(_ result: ActionResult, _ caller: Caller) -> WriteBatch {
-        WriteBatch(
-            nonce: caller.nonce,
-            messages: result.writes.messages,
-            conversions: result.writes.conversions,
-            conversionData: result.writes.conversionData
-        )
+        var batch = result.writes
+        batch.nonce = caller.nonce
+        return batch
     }
 
     func success(_ result: ActionResult, _ exchange: Exchange) -> RPCResponse {
