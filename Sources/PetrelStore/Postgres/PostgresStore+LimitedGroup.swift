@@ -73,7 +73,7 @@ extension PostgresStore {
                     plan: plan
                 )
                 // The requests after this one count what it stored.
-                for m in o.counted {
+                for m in o.counted.map({ batch.messages[$0] }) {
                     history[account, default: [:]][m.to, default: []].append(
                         LimitedSend(type: m.type, atMs: m.createdAtMs)
                     )
@@ -83,7 +83,7 @@ extension PostgresStore {
                     parts[account, default: [:]][key, default: (value.end, 0)].parts += value.parts
                 }
                 for (bucket, n) in o.guarded { guarded[account, default: [:]][bucket, default: 0] += n }
-                counted += o.counted
+                counted += o.counted.map { batch.messages[$0] }
                 outcomes.append(o)
             }
             let stored = try await Self.insert(outcomes.map(\.kept), client: self.client, on: c, logger: self.logger)

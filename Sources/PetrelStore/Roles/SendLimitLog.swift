@@ -42,18 +42,18 @@ extension SendLimitLog {
 
 /// The decision both backends take inside their transaction, from the sends counted for the batch's recipients.
 enum SendLimitCheck {
-    /// The recipients whose history the check needs, sorted (PostgreSQL locks them in this order).
+    /// The recipients whose history the check needs, each once.
     static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
-        return Array(Set(batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to))).sorted()
+        return Array(Set(batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to)))
     }
 
     struct Outcome {
         var refusals: [ResponseCode?]
         /// `batch` without the refused messages.
         var kept: WriteBatch
-        /// The kept messages that count, to be recorded.
-        var counted: [Message]
+        /// The kept messages that count, to be recorded: their indexes in the batch.
+        var counted: [Int]
         /// Parts to add to the cap counters (with the end of each counter's period).
         var parts: [CapKey: (end: Int64, parts: Int)] = [:]
         /// Messages to add to the pumping guard's send counters.
@@ -111,9 +111,11 @@ enum SendLimitCheck {
         var history = history
         var used = used
         var out = Outcome(refusals: [], kept: batch, counted: [])
-        out.kept.messages = []
         out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
+        // Later messages to a number count the earlier ones of the batch: only needed when a number comes twice.
+        let repeats = !limits.isEmpty && Set(batch.messages.lazy.map(\.to)).count < batch.messages.count
+        var anyRefused = false
         for (index, m) in batch.messages.enumerated() {
             let counts = limits.counts(to: m.to, type: m.type)
             if counts,
@@ -125,11 +127,13 @@ enum SendLimitCheck {
                 )
             {
                 out.refusals.append(refusal)
+                anyRefused = true
                 continue
             }
             let counters = plan.counters.isEmpty ? [] : plan.counters[index]
             if let refusal = SendCaps.refusal(counters, parts: m.segments, used: used) {
                 out.refusals.append(refusal)
+                anyRefused = true
                 continue
             }
             for c in counters {
@@ -137,7 +141,6 @@ enum SendLimitCheck {
                 out.parts[c.key, default: (c.end, 0)].parts += m.segments
             }
             out.refusals.append(nil)
-            out.kept.messages.append(m)
             if let g = all.pumpingGuard, !plan.regions.isEmpty, let country = plan.regions[index] {
                 out.guarded[
                     PumpingBucket(country: country, type: m.type, start: g.bucket(m.createdAtMs)),
@@ -146,9 +149,12 @@ enum SendLimitCheck {
                     1
             }
             guard counts else { continue }
-            // Later messages of the same batch to the same number count this one.
-            history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs))
-            out.counted.append(m)
+            if repeats { history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs)) }
+            out.counted.append(index)
+        }
+        // Kept whole unless something was refused (no copy of every message).
+        if anyRefused {
+            out.kept.messages = zip(batch.messages, out.refusals).compactMap { $1 == nil ? $0 : nil }
         }
         // A campaign's chunk: what a limit refused is counted failed in the same transaction.
         let refused = batch.messages.count - out.kept.messages.count

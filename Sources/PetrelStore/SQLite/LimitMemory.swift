@@ -14,7 +14,9 @@ import Synchronization
 /// reads from any thread: hence the lock.
 final class LimitMemory: Sendable, TransactionHooks {
     struct Pending {
-        var added: [(key: SendMemory.Key, packed: UInt64)] = []
+        /// Sends were added to memory (a rollback unloads it; it is read again from the log, which the rollback
+        /// left as it was: rare, and cheaper than remembering each send to take it back).
+        var counted = false
         /// `send_log` blobs by account, and the latest send in each.
         var log: [String: (at: Int64, bytes: [UInt8])] = [:]
         var caps: [String: [CapKey: (end: Int64, parts: Int)]] = [:]
@@ -22,7 +24,7 @@ final class LimitMemory: Sendable, TransactionHooks {
         /// Memory was loaded in this transaction (a rollback unloads it: it may hold rows the rollback undid).
         var loaded = false
 
-        var isEmpty: Bool { added.isEmpty && log.isEmpty && caps.isEmpty && pumping.isEmpty && !loaded }
+        var isEmpty: Bool { !counted && log.isEmpty && caps.isEmpty && pumping.isEmpty && !loaded }
     }
 
     struct State {
@@ -163,11 +165,18 @@ final class LimitMemory: Sendable, TransactionHooks {
     }
 
     /// Counts what `outcome` kept: its sends (in memory, or on disk when memory is full), cap parts and guard sends.
-    func record(account: String, _ outcome: SendLimitCheck.Outcome, nowMs: Int64, _ db: Database) throws {
+    func record(
+        account: String,
+        _ outcome: SendLimitCheck.Outcome,
+        of messages: [Message],
+        nowMs: Int64,
+        _ db: Database
+    ) throws {
         let forget = nowMs - NumberLimits.horizonMs
         var spilled: [Message] = []
         state.withLock { s in
-            for m in outcome.counted {
+            for i in outcome.counted {
+                let m = messages[i]
                 let packed = SendMemory.pack(m.type, m.createdAtMs)
                 guard m.to.utf8.count <= 255,
                     s.memory.add(account: account, recipient: m.to, packed: packed, forgetMs: forget)
@@ -175,7 +184,7 @@ final class LimitMemory: Sendable, TransactionHooks {
                     spilled.append(m)
                     continue
                 }
-                s.pending.added.append((SendMemory.Key(account: account, recipient: m.to), packed))
+                s.pending.counted = true
                 // In place: the account's blob grows by one send (a copy out and back would copy it whole).
                 s.pending.log[account, default: (at: 0, bytes: [])].at = max(
                     s.pending.log[account]?.at ?? 0,
@@ -232,14 +241,10 @@ final class LimitMemory: Sendable, TransactionHooks {
     func afterRollback() {
         state.withLock { s in
             guard !s.pending.isEmpty else { return }
-            if s.pending.loaded {
+            if s.pending.loaded || s.pending.counted {
                 s.memory = SendMemory(capacity: s.memory.capacity)
                 s.loaded = false
                 s.diskUntilMs = 0
-            } else {
-                for a in s.pending.added.reversed() {
-                    s.memory.remove(account: a.key.account, recipient: a.key.recipient, packed: a.packed)
-                }
             }
             s.pending = Pending()
         }

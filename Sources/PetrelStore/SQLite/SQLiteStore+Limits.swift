@@ -163,7 +163,7 @@ extension SQLiteStore {
         let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
         try Self.write(outcome.kept, db)
         if !outcome.counted.isEmpty { try memory.load(db, nowMs: now) }
-        try memory.record(account: account, outcome, nowMs: now, db)
+        try memory.record(account: account, outcome, of: batch.messages, nowMs: now, db)
         return outcome.refusals
     }
 }

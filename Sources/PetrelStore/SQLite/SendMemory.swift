@@ -109,27 +109,6 @@ struct SendMemory {
         return true
     }
 
-    /// Takes back the last send added with `packed` (a transaction that rolled back).
-    mutating func remove(account: String, recipient: String, packed: UInt64) {
-        let key = Key(account: account, recipient: recipient)
-        let shard = Self.shard(recipient)
-        guard var s = shards[shard][key] else { return }
-        if let i = s.more.lastIndex(of: packed) {
-            s.more.remove(at: i)
-            shards[shard][key] = s
-        } else if s.first == packed {
-            if s.more.isEmpty {
-                shards[shard][key] = nil
-            } else {
-                s.first = s.more.removeFirst()
-                shards[shard][key] = s
-            }
-        } else {
-            return
-        }
-        count -= 1
-    }
-
     /// Forgets the sends of one shard at or before `beforeMs`; returns how many.
     mutating func sweep(shard: Int, before beforeMs: Int64) -> Int {
         guard shards.indices.contains(shard) else { return 0 }
