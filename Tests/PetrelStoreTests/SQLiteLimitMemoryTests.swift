@@ -15,7 +15,7 @@ import Testing
         WriteBatch(messages: [message(id, to: to, type: .otp, createdAtMs: at)])
     }
 
-    @Test func memoryHoldsSendsByAccountAndNumberUpToItsCapacity() {
+    @Test func memoryHoldsSendsByAccountAndNumberUpToItsCapacity() throws {
         var m = SendMemory(capacity: 3)
         let a = SendMemory.pack(.otp, Self.t0)
         let first = m.add(account: "acme", recipient: "85291234567", packed: a, forgetMs: 0)
@@ -46,12 +46,34 @@ import Testing
         #expect(m.count == 2)
         #expect(m.sends(account: "acme", recipient: "85291234567", after: 0).map(\.atMs) == [Self.t0 + 9])
         // A sweep forgets one shard's old sends.
-        let shard = SendMemory.shard("85291234567")
+        let shard = SendMemory.shard(try #require(SendMemory.numberKey("85291234567")))
         let swept = m.sweep(shard: shard, before: Self.t0 + 9)
         #expect(swept == 2)
         #expect(m.count == 0)
         let noShard = m.sweep(shard: 1_000, before: Self.t0)
         #expect(noShard == 0)
+    }
+
+    @Test func numbersAreKeyedExactlyAndTextAsText() throws {
+        #expect(SendMemory.numberKey("0123") != SendMemory.numberKey("123"))
+        #expect(SendMemory.recipient(try #require(SendMemory.numberKey("0085291234567"))) == "0085291234567")
+        #expect(SendMemory.numberKey("12345678901234567") != nil)
+        #expect(SendMemory.numberKey("123456789012345678") == nil)
+        #expect(SendMemory.numberKey("+85291234567") == nil && SendMemory.numberKey("") == nil)
+        var m = SendMemory(capacity: 10)
+        for to in ["0123", "123", "not a number", "123456789012345678"] {
+            let added = m.add(account: "acme", recipient: to, packed: SendMemory.pack(.otp, Self.t0), forgetMs: 0)
+            #expect(added)
+        }
+        for to in ["0123", "123", "not a number", "123456789012345678"] {
+            #expect(m.sends(account: "acme", recipient: to, after: 0).count == 1, "\(to)")
+        }
+        var all: [String] = []
+        m.eachSend { key, _ in all.append(key.recipient) }
+        #expect(all.sorted() == ["0123", "123", "123456789012345678", "not a number"])
+        let swept = m.sweep(shard: 0, before: Self.t0)
+        // Shard 0 holds the text keys (and none of these numbers ends in 00).
+        #expect(swept == 2 && m.count == 2)
     }
 
     @Test func logBlobsRoundTripAndStopAtGarbage() {

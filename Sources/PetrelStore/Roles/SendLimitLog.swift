@@ -64,11 +64,14 @@ enum SendLimitCheck {
     /// guard of its Type, its country (each number parsed once). Worked out before the transaction, so the parsing
     /// is not done on SQLite's one writer thread.
     struct Plan: Sendable {
-        var counters: [[(key: CapKey, end: Int64, limit: Int)]] = []
+        /// Every cap counter the batch is checked against, each once ("slots").
+        var slots: [(key: CapKey, end: Int64, limit: Int)] = []
+        /// Per message, the slots of its counters (empty without caps).
+        var counters: [[Int]] = []
         /// The guarded messages' countries ("" when unknown), nil for the others.
         var regions: [String?] = []
-        /// Every counter the batch is checked against.
-        var capKeys = Set<CapKey>()
+
+        var capKeys: Set<CapKey> { Set(slots.map(\.key)) }
     }
 
     static func plan(_ batch: WriteBatch, _ limits: SendLimits) -> Plan {
@@ -79,21 +82,29 @@ enum SendLimitCheck {
         plan.regions.reserveCapacity(batch.messages.count)
         let known = batch.regions.flatMap { $0.count == batch.messages.count ? $0 : nil }
         // A batch's messages share their accept time: each country's counters are worked out once.
-        var memo: (atMs: Int64, byRegion: [String: [(key: CapKey, end: Int64, limit: Int)]]) = (0, [:])
+        var memo: (atMs: Int64, byRegion: [String: [Int]]) = (0, [:])
+        var slotOf: [CapKey: Int] = [:]
         for (i, m) in batch.messages.enumerated() {
             let region = known?[i] ?? (try? PhoneNumber.parse(m.to).get())?.region ?? ""
-            var counters: [(key: CapKey, end: Int64, limit: Int)] = []
+            var slots: [Int] = []
             if !limits.caps.isEmpty {
                 if memo.atMs != m.createdAtMs { memo = (m.createdAtMs, [:]) }
-                if let c = memo.byRegion[region] {
-                    counters = c
+                if let known = memo.byRegion[region] {
+                    slots = known
                 } else {
-                    counters = limits.caps.counters(region: region, atMs: m.createdAtMs)
-                    memo.byRegion[region] = counters
-                    for c in counters { plan.capKeys.insert(c.key) }
+                    for c in limits.caps.counters(region: region, atMs: m.createdAtMs) {
+                        if let slot = slotOf[c.key] {
+                            slots.append(slot)
+                        } else {
+                            slotOf[c.key] = plan.slots.count
+                            slots.append(plan.slots.count)
+                            plan.slots.append(c)
+                        }
+                    }
+                    memo.byRegion[region] = slots
                 }
             }
-            plan.counters.append(counters)
+            plan.counters.append(slots)
             plan.regions.append(m.type == guarded ? region : nil)
         }
         return plan
@@ -109,12 +120,14 @@ enum SendLimitCheck {
         let plan = given ?? Self.plan(batch, all)
         let limits = all.perNumber
         var history = history
-        var used = used
         var out = Outcome(refusals: [], kept: batch, counted: [])
         out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
         // Later messages to a number count the earlier ones of the batch: only needed when a number comes twice.
         let repeats = !limits.isEmpty && Set(batch.messages.lazy.map(\.to)).count < batch.messages.count
+        // Cap counters by slot (an array, not a dictionary, on the way through the batch).
+        var slotUsed = plan.slots.map { used[$0.key, default: 0] }
+        let slotStart = slotUsed
         var anyRefused = false
         for (index, m) in batch.messages.enumerated() {
             let counts = limits.counts(to: m.to, type: m.type)
@@ -130,15 +143,10 @@ enum SendLimitCheck {
                 anyRefused = true
                 continue
             }
-            let counters = plan.counters.isEmpty ? [] : plan.counters[index]
-            if let refusal = SendCaps.refusal(counters, parts: m.segments, used: used) {
+            if !plan.counters.isEmpty, let refusal = capRefusal(plan, plan.counters[index], m.segments, &slotUsed) {
                 out.refusals.append(refusal)
                 anyRefused = true
                 continue
-            }
-            for c in counters {
-                used[c.key, default: 0] += m.segments
-                out.parts[c.key, default: (c.end, 0)].parts += m.segments
             }
             out.refusals.append(nil)
             if let g = all.pumpingGuard, !plan.regions.isEmpty, let country = plan.regions[index] {
@@ -152,6 +160,9 @@ enum SendLimitCheck {
             if repeats { history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs)) }
             out.counted.append(index)
         }
+        for (slot, c) in plan.slots.enumerated() where slotUsed[slot] > slotStart[slot] {
+            out.parts[c.key] = (c.end, slotUsed[slot] - slotStart[slot])
+        }
         // Kept whole unless something was refused (no copy of every message).
         if anyRefused {
             out.kept.messages = zip(batch.messages, out.refusals).compactMap { $1 == nil ? $0 : nil }
@@ -164,5 +175,14 @@ enum SendLimitCheck {
             out.kept.campaign = progress
         }
         return out
+    }
+
+    /// The refusal of `parts` more against the counters in `slots`, or nil (and the parts counted).
+    private static func capRefusal(_ plan: Plan, _ slots: [Int], _ parts: Int, _ used: inout [Int]) -> ResponseCode? {
+        for slot in slots where used[slot] + parts > plan.slots[slot].limit {
+            return SendCaps.refusal([plan.slots[slot]], parts: parts, used: [plan.slots[slot].key: used[slot]])
+        }
+        for slot in slots { used[slot] += parts }
+        return nil
     }
 }

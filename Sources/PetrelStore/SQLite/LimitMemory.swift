@@ -174,6 +174,9 @@ final class LimitMemory: Sendable, TransactionHooks {
     ) throws {
         let forget = nowMs - NumberLimits.horizonMs
         var spilled: [Message] = []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(outcome.counted.count * 24)
+        var latest: Int64 = 0
         state.withLock { s in
             for i in outcome.counted {
                 let m = messages[i]
@@ -184,13 +187,14 @@ final class LimitMemory: Sendable, TransactionHooks {
                     spilled.append(m)
                     continue
                 }
+                latest = max(latest, m.createdAtMs)
+                Self.encode(m.to.utf8, packed, into: &bytes)
+            }
+            if !bytes.isEmpty {
                 s.pending.counted = true
-                // In place: the account's blob grows by one send (a copy out and back would copy it whole).
-                s.pending.log[account, default: (at: 0, bytes: [])].at = max(
-                    s.pending.log[account]?.at ?? 0,
-                    m.createdAtMs
-                )
-                Self.encode(m.to.utf8, packed, into: &s.pending.log[account, default: (at: 0, bytes: [])].bytes)
+                // In place: the account's blob grows (a copy out and back would copy it whole).
+                s.pending.log[account, default: (at: 0, bytes: [])].at = max(s.pending.log[account]?.at ?? 0, latest)
+                s.pending.log[account, default: (at: 0, bytes: [])].bytes.append(contentsOf: bytes)
             }
             for (k, v) in outcome.parts {
                 s.pending.caps[account, default: [:]][k, default: (v.end, 0)].parts += v.parts

@@ -17,10 +17,17 @@ struct SendMemory {
         var more: [UInt64] = []
     }
 
-    /// Shards by the recipient's last two digits: a sweep takes one shard at a time, so it never holds the writer
-    /// for the whole index.
+    /// One account's numbers: shards by the number's last two digits (a sweep takes one shard at a time, so it never
+    /// holds the writer for the whole index), each keyed by the number as an integer (`numberKey`: hashing a
+    /// string cost more than the rest of a lookup). A recipient that is not a number of up to 17 digits (never
+    /// from the API, which stores digits) is keyed by its text.
+    struct Numbers {
+        var shards: [[UInt64: Sends]] = Array(repeating: [:], count: SendMemory.shardCount)
+        var other: [String: Sends] = [:]
+    }
+
     static let shardCount = 100
-    private(set) var shards: [[Key: Sends]] = Array(repeating: [:], count: shardCount)
+    private(set) var accounts: [String: Numbers] = [:]
     /// Sends held.
     private(set) var count = 0
     let capacity: Int
@@ -29,10 +36,39 @@ struct SendMemory {
         self.capacity = max(0, capacity)
     }
 
-    static func shard(_ recipient: String) -> Int {
-        var n = 0
-        for b in recipient.utf8.suffix(2) { n = n * 10 + Int(b % 10) }
-        return n
+    /// The digits as an integer with their count in the top bits ("0123" and "123" differ); nil for anything else.
+    static func numberKey(_ recipient: String) -> UInt64? {
+        var value: UInt64 = 0
+        var n: UInt64 = 0
+        for b in recipient.utf8 {
+            guard b >= 48, b <= 57, n < 17 else { return nil }
+            value = value &* 10 &+ UInt64(b - 48)
+            n += 1
+        }
+        return n == 0 ? nil : n << 57 | value
+    }
+
+    static func recipient(_ key: UInt64) -> String {
+        let digits = Int(key >> 57)
+        let text = String(key & ((1 << 57) - 1))
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+
+    static func shard(_ key: UInt64) -> Int { Int((key & ((1 << 57) - 1)) % 100) }
+
+    private func find(_ account: String, _ recipient: String) -> Sends? {
+        guard let numbers = accounts[account] else { return nil }
+        guard let key = Self.numberKey(recipient) else { return numbers.other[recipient] }
+        return numbers.shards[Self.shard(key)][key]
+    }
+
+    /// Sets (or removes, with nil) a number's sends.
+    private mutating func set(_ account: String, _ recipient: String, _ sends: Sends?) {
+        if let key = Self.numberKey(recipient) {
+            accounts[account, default: Numbers()].shards[Self.shard(key)][key] = sends
+        } else {
+            accounts[account, default: Numbers()].other[recipient] = sends
+        }
     }
 
     // MARK: Packing
@@ -71,7 +107,7 @@ struct SendMemory {
 
     /// The sends to `recipient` of `account` after `sinceMs`, in no particular order.
     func sends(account: String, recipient: String, after sinceMs: Int64) -> [LimitedSend] {
-        guard let s = shards[Self.shard(recipient)][Key(account: account, recipient: recipient)] else { return [] }
+        guard let s = find(account, recipient) else { return [] }
         var out: [LimitedSend] = []
         if Self.atMs(s.first) > sinceMs, let send = Self.unpack(s.first) { out.append(send) }
         for p in s.more where Self.atMs(p) > sinceMs {
@@ -83,14 +119,12 @@ struct SendMemory {
     /// Adds a send, first forgetting the number's sends at or before `forgetMs`; false (nothing added) when memory
     /// holds `capacity` sends.
     mutating func add(account: String, recipient: String, packed: UInt64, forgetMs: Int64) -> Bool {
-        let key = Key(account: account, recipient: recipient)
-        let shard = Self.shard(recipient)
-        if var s = shards[shard][key] {
+        if var s = find(account, recipient) {
             if Self.atMs(s.first) <= forgetMs || s.more.contains(where: { Self.atMs($0) <= forgetMs }) {
                 let kept = Self.keep(s, after: forgetMs)
                 count -= 1 + s.more.count - (kept.map { 1 + $0.more.count } ?? 0)
                 guard let kept else {
-                    shards[shard][key] = nil
+                    set(account, recipient, nil)
                     return add(account: account, recipient: recipient, packed: packed, forgetMs: forgetMs)
                 }
                 s = kept
@@ -100,23 +134,30 @@ struct SendMemory {
                 s.more.append(packed)
                 count += 1
             }
-            shards[shard][key] = s
+            set(account, recipient, s)
             return room
         }
         guard count < capacity else { return false }
-        shards[shard][key] = Sends(first: packed)
+        set(account, recipient, Sends(first: packed))
         count += 1
         return true
     }
 
     /// Forgets the sends of one shard at or before `beforeMs`; returns how many.
     mutating func sweep(shard: Int, before beforeMs: Int64) -> Int {
-        guard shards.indices.contains(shard) else { return 0 }
+        guard (0..<Self.shardCount).contains(shard) else { return 0 }
         var forgotten = 0
-        shards[shard] = shards[shard].compactMapValues { s in
+        func keep(_ s: Sends) -> Sends? {
             let kept = Self.keep(s, after: beforeMs)
             forgotten += 1 + s.more.count - (kept.map { 1 + $0.more.count } ?? 0)
             return kept
+        }
+        for account in Array(accounts.keys) {
+            guard var numbers = accounts.removeValue(forKey: account) else { continue }
+            numbers.shards[shard] = numbers.shards[shard].compactMapValues(keep)
+            // Text-keyed recipients go with shard 0.
+            if shard == 0 { numbers.other = numbers.other.compactMapValues(keep) }
+            if !numbers.other.isEmpty || !numbers.shards.allSatisfy(\.isEmpty) { accounts[account] = numbers }
         }
         count -= forgotten
         return forgotten
@@ -124,11 +165,16 @@ struct SendMemory {
 
     /// Every send held, in no particular order.
     func eachSend(_ body: (Key, UInt64) -> Void) {
-        for shard in shards {
-            for (key, s) in shard {
-                body(key, s.first)
-                for p in s.more { body(key, p) }
+        func each(_ account: String, _ recipient: String, _ s: Sends) {
+            let key = Key(account: account, recipient: recipient)
+            body(key, s.first)
+            for p in s.more { body(key, p) }
+        }
+        for (account, numbers) in accounts {
+            for shard in numbers.shards {
+                for (key, s) in shard { each(account, Self.recipient(key), s) }
             }
+            for (recipient, s) in numbers.other { each(account, recipient, s) }
         }
     }
 
