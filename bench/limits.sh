@@ -5,7 +5,8 @@
 # (4 connections of 1,000-recipient NOTIFY batches, or 64 connections of single OTPs, to distinct numbers: the
 # limits are checked and counted, none refuses). Prints each run, the messages each stored, and the medians' ratios.
 # STORE=postgres runs on a throwaway PostgreSQL server (scripts/postgres.sh), a fresh database per run.
-# Environment: SCENARIOS (default "batch single"), STORE (sqlite|postgres), PETREL_BIN, PETREL_BENCH_BIN, WAIT_QUIET=1
+# Environment: SCENARIOS (default "batch single"), STORE (sqlite|postgres), TRACKED (limits.trackedSends, default
+# 10,000,000), PETREL_BIN, PETREL_BENCH_BIN, WAIT_QUIET=1
 # (start each pair only while no compiler or test runs on the machine).
 # Usage: bench/limits.sh [RUNS=3] [DURATION=20]
 set -euo pipefail
@@ -33,6 +34,9 @@ cat > "$WORK/limits.yaml" <<YAML
 dispatcher: {enabled: false}
 accounts: [{name: default}]
 limits:
+  # Memory for every send a run counts (a run sends a few million distinct numbers; the default 1,000,000 would spill
+  # the rest to the slower on-disk count, which TRACKED=1000000 measures).
+  trackedSends: ${TRACKED:-10000000}
   perNumber:
     OTP:    {minute: 1, hour: 5, day: 10}
     NOTIFY: {minute: 10, day: 100}
