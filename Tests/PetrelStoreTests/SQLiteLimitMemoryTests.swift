@@ -116,6 +116,28 @@ import Testing
         }
     }
 
+    /// A server with limits reads the day's sends when it starts, not at its first limited accept.
+    @Test func loadingAtStartReadsTheLog() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-mem-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
+        let first = try SQLiteStore(directory: dir, secrets: secrets)
+        #expect(try await first.commit(send(1, to: "85291230001", at: Self.t0), limits: day2) == [nil])
+        try await first.close()
+        let store = try SQLiteStore(directory: dir, secrets: secrets)
+        #expect(!store.limitMemory.isLoaded)
+        try await store.loadSendCounts(nowMs: Self.t0 + 1)
+        #expect(store.limitMemory.isLoaded)
+        let counted = store.limitMemory.counted(
+            account: "acme",
+            recipients: ["85291230001"],
+            sinceMs: Self.t0 - 1,
+            nowMs: Self.t0 + 1
+        )
+        #expect(counted?.sends["85291230001"]?.count == 1)
+        try await store.close()
+    }
+
     /// What a transaction counted is taken back when it rolls back (memory is read again from the log).
     @Test func aRollbackTakesBackWhatTheTransactionCounted() throws {
         let db = try DatabaseQueue()

@@ -14,6 +14,9 @@ public protocol SendLimitLog: Sendable {
         then: @escaping @Sendable (Result<[ResponseCode?], any Error>) -> Void
     )
     func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?]
+    /// Reads what the accept path keeps in memory (SQLite: the day's counted sends) now, so the first accept under
+    /// limits does not wait for it; a no-op where nothing is kept.
+    func loadSendCounts(nowMs: Int64) async throws
     /// Forgets counted sends at or before `beforeMs` (older than every window), and cap counters whose period
     /// ended by then; returns how many.
     func pruneSendCounts(beforeMs: Int64) async throws -> Int
@@ -26,6 +29,8 @@ public protocol SendLimitLog: Sendable {
 }
 
 extension SendLimitLog {
+    public func loadSendCounts(nowMs: Int64) async throws {}
+
     /// Under `limits.perNumber` alone.
     public func commit(
         _ batch: WriteBatch,

@@ -100,6 +100,10 @@ extension SQLiteStore {
         }
     }
 
+    public func loadSendCounts(nowMs: Int64) async throws {
+        try await committer.run(weight: 1) { [limitMemory] db in try limitMemory.load(db, nowMs: nowMs) }
+    }
+
     public func countedSends(
         account: String,
         recipients: [String],
