@@ -25,6 +25,10 @@ final class PostgresGroupCommit: Sendable {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
         var limited: [Limited] = []
         var running = 0
+        /// A drain is writing a limited group: the others leave `limited` to it, so requests under limits gather
+        /// into one group per transaction (their account locks would make parallel groups take turns anyway, each
+        /// holding the lock for a smaller group).
+        var limitedTaken = false
         var drains: [Int: Task<Void, Never>] = [:]
         var nextDrain = 0
         var closed = false
@@ -118,9 +122,11 @@ final class PostgresGroupCommit: Sendable {
             let (group, limited) = state.withLock { s -> ([(batch: WriteBatch, waiter: Waiter)], [Limited]) in
                 var count = 0
                 let taken = Self.prefix(s.pending, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
-                let takenLimited = Self.prefix(s.limited, upTo: maxMessages, counted: &count) {
-                    $0.batch.messages.count
-                }
+                let takenLimited =
+                    s.limitedTaken
+                    ? 0
+                    : Self.prefix(s.limited, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
+                if takenLimited > 0 { s.limitedTaken = true }
                 if taken == 0 && takenLimited == 0 {
                     s.running -= 1
                     s.drains[id] = nil
@@ -133,7 +139,10 @@ final class PostgresGroupCommit: Sendable {
             }
             if group.isEmpty && limited.isEmpty { return }
             if !group.isEmpty { await write(group) }
-            if !limited.isEmpty { await write(limited) }
+            if !limited.isEmpty {
+                await write(limited)
+                state.withLock { $0.limitedTaken = false }
+            }
         }
     }
 

@@ -26,6 +26,13 @@ extension PostgresStore {
         let (accounts, recipients) = (pairs.map { $0[0] }, pairs.map { $0[1] })
         let locked = Set(capKeys.keys).union(accounts).sorted()
         return try await transaction { c in
+            // Every message first, before any lock: the heaviest write does not hold the account's turn. Those a
+            // limit refuses are deleted below, in this transaction, so no one ever sees them.
+            let batches = items.map(\.0)
+            let stored = try await Self.insert(batches, client: self.client, on: c, logger: self.logger)
+            if batches.contains(where: { b in b.nonce.map { !stored.contains($0.hash) } ?? false }) {
+                throw StoreError.nonceUsed
+            }
             if !locked.isEmpty {
                 try await self.run(
                     """
@@ -86,9 +93,12 @@ extension PostgresStore {
                 counted += o.counted.map { batch.messages[$0] }
                 outcomes.append(o)
             }
-            let stored = try await Self.insert(outcomes.map(\.kept), client: self.client, on: c, logger: self.logger)
-            if outcomes.contains(where: { o in o.kept.nonce.map { !stored.contains($0.hash) } ?? false }) {
-                throw StoreError.nonceUsed
+            var refused: [Int64] = []
+            for ((batch, _), o) in zip(items, outcomes) {
+                for (m, refusal) in zip(batch.messages, o.refusals) where refusal != nil { refused.append(m.id) }
+            }
+            if !refused.isEmpty {
+                try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
             }
             for o in outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
             if !counted.isEmpty {
