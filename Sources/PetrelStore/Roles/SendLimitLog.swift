@@ -50,6 +50,9 @@ enum SendLimitCheck {
     /// The recipients whose history the check needs, each once.
     static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
+        if batch.messages.count == 1, let m = batch.messages.first {
+            return limits.counts(to: m.to, type: m.type) ? [m.to] : []
+        }
         return Array(Set(batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to)))
     }
 
@@ -76,7 +79,8 @@ enum SendLimitCheck {
         /// The guarded messages' countries ("" when unknown), nil for the others.
         var regions: [String?] = []
 
-        var capKeys: Set<CapKey> { Set(slots.map(\.key)) }
+        /// The slots' keys.
+        var capKeys = Set<CapKey>()
     }
 
     static func plan(_ batch: WriteBatch, _ limits: SendLimits) -> Plan {
@@ -104,6 +108,7 @@ enum SendLimitCheck {
                             slotOf[c.key] = plan.slots.count
                             slots.append(plan.slots.count)
                             plan.slots.append(c)
+                            plan.capKeys.insert(c.key)
                         }
                     }
                     memo.byRegion[region] = slots
@@ -129,7 +134,9 @@ enum SendLimitCheck {
         out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
         // Later messages to a number count the earlier ones of the batch: only needed when a number comes twice.
-        let repeats = !limits.isEmpty && Set(batch.messages.lazy.map(\.to)).count < batch.messages.count
+        let repeats =
+            !limits.isEmpty && batch.messages.count > 1
+            && Set(batch.messages.lazy.map(\.to)).count < batch.messages.count
         // Cap counters by slot (an array, not a dictionary, on the way through the batch).
         var slotUsed = plan.slots.map { used[$0.key, default: 0] }
         let slotStart = slotUsed
