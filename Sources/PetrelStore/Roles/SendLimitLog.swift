@@ -143,13 +143,9 @@ enum SendLimitCheck {
         var anyRefused = false
         for (index, m) in batch.messages.enumerated() {
             let counts = limits.counts(to: m.to, type: m.type)
-            if counts,
-                let refusal = limits.refusal(
-                    to: m.to,
-                    type: m.type,
-                    recent: history[m.to, default: []],
-                    nowMs: m.createdAtMs
-                )
+            // (A number with no counted send is never refused: every limit is at least 1.)
+            if counts, !history.isEmpty, let recent = history[m.to],
+                let refusal = limits.refusal(to: m.to, type: m.type, recent: recent, nowMs: m.createdAtMs)
             {
                 out.refusals.append(refusal)
                 anyRefused = true

@@ -103,9 +103,11 @@ final class LimitMemory: Sendable, TransactionHooks {
     {
         var history: [String: [LimitedSend]] = [:]
         let disk = state.withLock { s in
-            for to in recipients {
-                let sends = s.memory.sends(account: account, recipient: to, after: since)
-                if !sends.isEmpty { history[to] = sends }
+            if let slot = s.memory.slot(of: account) {
+                for to in recipients {
+                    let sends = s.memory.sends(slot: slot, recipient: to, after: since)
+                    if !sends.isEmpty { history[to] = sends }
+                }
             }
             return s.diskUntilMs > nowMs
         }
@@ -178,11 +180,12 @@ final class LimitMemory: Sendable, TransactionHooks {
         bytes.reserveCapacity(outcome.counted.count * 24)
         var latest: Int64 = 0
         state.withLock { s in
+            let slot = outcome.counted.isEmpty ? 0 : s.memory.slotMaking(account)
             for i in outcome.counted {
                 let m = messages[i]
                 let packed = SendMemory.pack(m.type, m.createdAtMs)
                 guard m.to.utf8.count <= 255,
-                    s.memory.add(account: account, recipient: m.to, packed: packed, forgetMs: forget)
+                    s.memory.add(slot: slot, recipient: m.to, packed: packed, forgetMs: forget)
                 else {
                     spilled.append(m)
                     continue

@@ -13,7 +13,7 @@ extension SQLiteStore {
         // Checked and counted on the writer thread inside the group-commit transaction: one writer, so exact.
         // What needs no store (numbers parsed, recipients sorted) is worked out here, off that one thread.
         let plan = SendLimitCheck.plan(batch, limits)
-        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        let recipients = Self.recipients(batch, limits.perNumber)
         committer.submit(
             weight: batch.messages.count * 2 + 1,
             { db in try self.writeLimited(batch, limits, plan, recipients, db) },
@@ -24,7 +24,7 @@ extension SQLiteStore {
 
     public func commit(_ batch: WriteBatch, limits: SendLimits) async throws -> [ResponseCode?] {
         let plan = SendLimitCheck.plan(batch, limits)
-        let recipients = SendLimitCheck.recipients(batch, limits.perNumber)
+        let recipients = Self.recipients(batch, limits.perNumber)
         return try await committer.run(weight: batch.messages.count * 2 + 1) { db in
             try self.writeLimited(batch, limits, plan, recipients, db)
         }
@@ -98,6 +98,12 @@ extension SQLiteStore {
                 }
             }
         }
+    }
+
+    /// The numbers whose history the check needs (a number twice is read twice, cheaper than a set of them all).
+    static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
+        guard !limits.isEmpty else { return [] }
+        return batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to)
     }
 
     public func loadSendCounts(nowMs: Int64) async throws {

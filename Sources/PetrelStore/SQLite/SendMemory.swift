@@ -27,7 +27,10 @@ struct SendMemory {
     }
 
     static let shardCount = 100
-    private(set) var accounts: [String: Numbers] = [:]
+    /// By account: an array indexed by the account's slot (resolved once per batch, not hashed per message).
+    private(set) var accounts: [Numbers] = []
+    private(set) var names: [String] = []
+    private var slots: [String: Int] = [:]
     /// Sends held.
     private(set) var count = 0
     let capacity: Int
@@ -56,18 +59,28 @@ struct SendMemory {
 
     static func shard(_ key: UInt64) -> Int { Int((key & ((1 << 57) - 1)) % 100) }
 
-    private func find(_ account: String, _ recipient: String) -> Sends? {
-        guard let numbers = accounts[account] else { return nil }
-        guard let key = Self.numberKey(recipient) else { return numbers.other[recipient] }
-        return numbers.shards[Self.shard(key)][key]
+    /// The account's slot, nil when memory holds nothing of it.
+    func slot(of account: String) -> Int? { slots[account] }
+
+    mutating func slotMaking(_ account: String) -> Int {
+        if let slot = slots[account] { return slot }
+        slots[account] = accounts.count
+        names.append(account)
+        accounts.append(Numbers())
+        return accounts.count - 1
+    }
+
+    private func find(_ slot: Int, _ recipient: String) -> Sends? {
+        guard let key = Self.numberKey(recipient) else { return accounts[slot].other[recipient] }
+        return accounts[slot].shards[Self.shard(key)][key]
     }
 
     /// Sets (or removes, with nil) a number's sends.
-    private mutating func set(_ account: String, _ recipient: String, _ sends: Sends?) {
+    private mutating func set(_ slot: Int, _ recipient: String, _ sends: Sends?) {
         if let key = Self.numberKey(recipient) {
-            accounts[account, default: Numbers()].shards[Self.shard(key)][key] = sends
+            accounts[slot].shards[Self.shard(key)][key] = sends
         } else {
-            accounts[account, default: Numbers()].other[recipient] = sends
+            accounts[slot].other[recipient] = sends
         }
     }
 
@@ -107,7 +120,12 @@ struct SendMemory {
 
     /// The sends to `recipient` of `account` after `sinceMs`, in no particular order.
     func sends(account: String, recipient: String, after sinceMs: Int64) -> [LimitedSend] {
-        guard let s = find(account, recipient) else { return [] }
+        guard let slot = slot(of: account) else { return [] }
+        return sends(slot: slot, recipient: recipient, after: sinceMs)
+    }
+
+    func sends(slot: Int, recipient: String, after sinceMs: Int64) -> [LimitedSend] {
+        guard let s = find(slot, recipient) else { return [] }
         var out: [LimitedSend] = []
         if Self.atMs(s.first) > sinceMs, let send = Self.unpack(s.first) { out.append(send) }
         for p in s.more where Self.atMs(p) > sinceMs {
@@ -119,13 +137,17 @@ struct SendMemory {
     /// Adds a send, first forgetting the number's sends at or before `forgetMs`; false (nothing added) when memory
     /// holds `capacity` sends.
     mutating func add(account: String, recipient: String, packed: UInt64, forgetMs: Int64) -> Bool {
-        if var s = find(account, recipient) {
+        add(slot: slotMaking(account), recipient: recipient, packed: packed, forgetMs: forgetMs)
+    }
+
+    mutating func add(slot: Int, recipient: String, packed: UInt64, forgetMs: Int64) -> Bool {
+        if var s = find(slot, recipient) {
             if Self.atMs(s.first) <= forgetMs || s.more.contains(where: { Self.atMs($0) <= forgetMs }) {
                 let kept = Self.keep(s, after: forgetMs)
                 count -= 1 + s.more.count - (kept.map { 1 + $0.more.count } ?? 0)
                 guard let kept else {
-                    set(account, recipient, nil)
-                    return add(account: account, recipient: recipient, packed: packed, forgetMs: forgetMs)
+                    set(slot, recipient, nil)
+                    return add(slot: slot, recipient: recipient, packed: packed, forgetMs: forgetMs)
                 }
                 s = kept
             }
@@ -134,11 +156,11 @@ struct SendMemory {
                 s.more.append(packed)
                 count += 1
             }
-            set(account, recipient, s)
+            set(slot, recipient, s)
             return room
         }
         guard count < capacity else { return false }
-        set(account, recipient, Sends(first: packed))
+        set(slot, recipient, Sends(first: packed))
         count += 1
         return true
     }
@@ -152,12 +174,11 @@ struct SendMemory {
             forgotten += 1 + s.more.count - (kept.map { 1 + $0.more.count } ?? 0)
             return kept
         }
-        for account in Array(accounts.keys) {
-            guard var numbers = accounts.removeValue(forKey: account) else { continue }
-            numbers.shards[shard] = numbers.shards[shard].compactMapValues(keep)
+        // (An account's slot stays once made: accounts are few, named by the configuration.)
+        for slot in accounts.indices {
+            accounts[slot].shards[shard] = accounts[slot].shards[shard].compactMapValues(keep)
             // Text-keyed recipients go with shard 0.
-            if shard == 0 { numbers.other = numbers.other.compactMapValues(keep) }
-            if !numbers.other.isEmpty || !numbers.shards.allSatisfy(\.isEmpty) { accounts[account] = numbers }
+            if shard == 0 { accounts[slot].other = accounts[slot].other.compactMapValues(keep) }
         }
         count -= forgotten
         return forgotten
@@ -170,7 +191,7 @@ struct SendMemory {
             body(key, s.first)
             for p in s.more { body(key, p) }
         }
-        for (account, numbers) in accounts {
+        for (account, numbers) in zip(names, accounts) {
             for shard in numbers.shards {
                 for (key, s) in shard { each(account, Self.recipient(key), s) }
             }
