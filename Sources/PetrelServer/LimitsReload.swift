@@ -10,12 +10,13 @@ final class LimitsHolder: Sendable {
     private struct Current: Sendable {
         var lookup: @Sendable (String) -> SendLimits?
         var caps: [SendCap]
+        var guards: [PumpingGuard]
     }
 
     private let current: Mutex<Current>
 
     init(_ c: ServerConfiguration) {
-        current = Mutex(Current(lookup: c.sendLimitsLookup(), caps: c.limits.caps))
+        current = Mutex(Current(lookup: c.sendLimitsLookup(), caps: c.limits.caps, guards: c.pumpingGuards))
     }
 
     /// The account's limits (nil when none): asked on every send.
@@ -24,8 +25,11 @@ final class LimitsHolder: Sendable {
     /// Every account's `limits.caps`.
     var caps: [SendCap] { current.withLock { $0.caps } }
 
+    /// The distinct `limits.pumpingGuard`s in force (top level and accounts').
+    var guards: [PumpingGuard] { current.withLock { $0.guards } }
+
     func replace(with c: ServerConfiguration) {
-        let next = Current(lookup: c.sendLimitsLookup(), caps: c.limits.caps)
+        let next = Current(lookup: c.sendLimitsLookup(), caps: c.limits.caps, guards: c.pumpingGuards)
         current.withLock { $0 = next }
     }
 }

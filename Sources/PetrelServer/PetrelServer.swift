@@ -286,21 +286,22 @@ public enum PetrelServer {
                 hangups: hangups
             )
         )
-        let guards = c.pumpingGuards
-        if !guards.isEmpty {
+        if !c.pumpingGuards.isEmpty {
             // The halts in force before the first request (a restart while halted stays halted from the start).
             halts.replace(try await store.pumpingHalts(account: nil))
-            let watch = PumpingWatch(
+        }
+        // Always watching: a reload may add a guard (the watch reads nothing while there is none).
+        app.addServices(
+            PumpingWatch(
                 store: store,
                 board: halts,
-                guards: { guards },
+                guards: { sendLimits.guards },
                 limits: env.limits,
                 logger: logger,
                 clock: clock,
                 everyMs: c.limits.pumpingGuardEveryMs
             )
-            app.addServices(watch)
-        }
+        )
         do {
             try await app.runService()
         } catch {

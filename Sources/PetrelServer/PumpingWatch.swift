@@ -25,6 +25,14 @@ struct PumpingWatch: Service {
             var evaluatedAt: Int64?
             while !Task.isCancelled {
                 let now = clock()
+                // No guard in force (none configured, or a reload took them away): nothing to read or halt; the
+                // board is emptied so a guard added later starts from the store's halts.
+                if guards().isEmpty {
+                    if !board.all.isEmpty { board.replace([]) }
+                    gauges.record([])
+                    try? await Task.sleep(for: .milliseconds(refreshMs))
+                    continue
+                }
                 if evaluatedAt.map({ now - $0 >= everyMs }) ?? true {
                     evaluatedAt = now
                     await evaluate(nowMs: now)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PetrelCore
 import PetrelStore
+import Synchronization
 import Testing
 
 @testable import PetrelServer
@@ -96,6 +97,53 @@ import Testing
         _ = try await store.liftPumpingHalts(account: "acme", country: "HK", nowMs: Self.t0 + 3000)
         await watch.evaluate(nowMs: Self.t0 + 4000)
         #expect(try await store.pumpingHalts(account: nil).isEmpty)
+        try await store.close()
+    }
+    /// A guard a reload adds to a server started without one is watched: the watch runs whatever the config.
+    @Test func aGuardAddedAfterStartIsWatched() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-watch-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(directory: dir, secrets: try SecretBox(key: Array(repeating: 4, count: 32)))
+        let limits = SendLimits(pumpingGuard: Self.guardHK)
+        for i in Int64(1)...3 {
+            let m = Message(
+                id: i,
+                account: "acme",
+                to: "8529123456\(i)",
+                from: "Petrel",
+                text: "code",
+                type: .otp,
+                taskId: "",
+                priority: .urgent,
+                createdAtMs: Self.t0 + i
+            )
+            _ = try await store.commit(WriteBatch(messages: [m]), limits: limits)
+        }
+        let guards = Mutex<[PumpingGuard]>([])
+        let board = PumpingHaltBoard()
+        let watch = PumpingWatch(
+            store: store,
+            board: board,
+            guards: { guards.withLock { $0 } },
+            limits: { _ in limits },
+            logger: Logger(label: "test"),
+            clock: { Self.t0 + 1000 },
+            everyMs: 10,
+            refreshMs: 10
+        )
+        let running = Task { try await watch.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await store.pumpingHalts(account: nil).isEmpty)
+        guards.withLock { $0 = [Self.guardHK] }
+        var halted = false
+        for _ in 0..<200 where !halted {
+            try await Task.sleep(for: .milliseconds(20))
+            halted = board.halt(account: "acme", country: "HK", type: .otp) != nil
+        }
+        #expect(halted)
+        running.cancel()
+        _ = await running.result
         try await store.close()
     }
 }

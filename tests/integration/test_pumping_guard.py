@@ -103,3 +103,22 @@ def test_two_nodes_of_a_shared_store_make_one_halt_and_both_refuse_until_lifted(
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_guard_added_by_a_reload_is_watched(make_server, tmp_path):
+    """A server started without a guard halts once a SIGHUP adds one (the watch runs whatever the config)."""
+    import signal
+    from pathlib import Path
+
+    base = dict(FAST_SANDBOX, accounts=[{"name": "default"}])
+    s = make_server(dict(base, limits={"perNumber": {"MKT": {"day": 100}}}), data_dir=tmp_path / "data")
+    path = Path(s.data_dir + ".yaml")
+    path.write_text(json.dumps(dict(base, limits={"pumpingGuard": GUARD})))
+    s.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: any("limits reloaded from" in line for line in s.output), timeout=10), "".join(s.output)
+    c = s.client()
+    for i in range(6):
+        assert single(c, f"8529123450{i}").response_code == "OK"
+    # The watch sums every 10 s (its `every` is read at start): halted within two rounds.
+    assert wait_for(lambda: f"{HALTED} 1" in metrics(s), timeout=30), metrics(s)
+    assert single(c, "85291234599").response_code == "OUT_OF_SERVICE"
