@@ -50,13 +50,20 @@ struct LimitsCommand: AsyncParsableCommand {
         )
         @OptionGroup var data: DataDirOption
         @Option(help: "The account.") var account: String
-        @Option(help: "Only its halt in this country (ISO 3166 alpha-2).") var country: String?
+        @Option(
+            help: """
+                Only its halt in this country (ISO 3166 alpha-2), or `unknown` for numbers whose country Petrel \
+                cannot tell.
+                """
+        ) var country: String?
 
         func run() async throws {
-            let code = country?.uppercased()
-            if let code, code.count != 2 || NumberingPlan.shared.region(code) == nil {
+            // "" is how the store keeps the country of numbers Petrel cannot place.
+            let code = country.map { $0.lowercased() == "unknown" ? "" : $0.uppercased() }
+            if let code, !code.isEmpty, code.count != 2 || NumberingPlan.shared.region(code) == nil {
                 throw CLIError(
-                    description: "--country must be an ISO 3166 alpha-2 code Petrel knows, got \(country ?? "")"
+                    description:
+                        "--country must be an ISO 3166 alpha-2 code Petrel knows or unknown, got \(country ?? "")"
                 )
             }
             let now = nowMs()
@@ -67,7 +74,8 @@ struct LimitsCommand: AsyncParsableCommand {
                     try await store.capCounters(account: account, nowMs: now)
                 )
             }
-            let scope = code.map { "account \(account) in \($0)" } ?? "account \(account)"
+            let scope =
+                code.map { "account \(account) in \($0.isEmpty ? "no known country" : $0)" } ?? "account \(account)"
             if !lifted.isEmpty {
                 print(
                     "Lifted \(lifted.count) pumping guard halt\(lifted.count == 1 ? "" : "s") of \(scope): "

@@ -75,4 +75,27 @@ import Testing
             }
         }
     }
+    /// The halt of numbers with no known country is lifted alone from its own row, not with the account's others.
+    @Test func theUnknownCountryHaltIsLiftedAlone() async throws {
+        try await H.run(sendLimits: Self.limits) { h in
+            var unknown = Self.halt
+            unknown.country = ""
+            #expect(try await h.store.haltPumping(Self.halt, countedFromMs: nil))
+            #expect(try await h.store.haltPumping(unknown, countedFromMs: nil))
+            try await h.test { client in
+                let (cookie, csrf) = try await H.signIn(client)
+                let limits = try await H.get(client, "/console/limits", cookie: cookie).text
+                #expect(limits.contains("name=\"country\" value=\"unknown\""))
+                let lifted = try await H.post(
+                    client,
+                    "/console/limits/lift",
+                    cookie: cookie,
+                    csrf: csrf,
+                    [("account", "acme"), ("country", "unknown")]
+                )
+                #expect(lifted.status == .ok)
+                #expect(try await h.store.pumpingHalts(account: "acme").map(\.country) == ["ID"])
+            }
+        }
+    }
 }

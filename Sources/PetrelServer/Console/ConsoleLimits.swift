@@ -16,7 +16,9 @@ extension Console {
             guard account == s.account || s.may(ConsoleAction.operate) else {
                 return Self.text("this key may lift halts of its own account only\n", status: .forbidden)
             }
-            let country = form["country"].flatMap { $0.isEmpty ? nil : $0 }
+            // "unknown": the halt of numbers whose country Petrel cannot tell (stored as ""); absent or empty: every
+            // halt of the account.
+            let country = form["country"].flatMap { $0.isEmpty ? nil : $0.lowercased() == "unknown" ? "" : $0 }
             let lifted = try await self.store.liftPumpingHalts(account: account, country: country, nowMs: self.clock())
             // This node refuses by its copy of the halts: refreshed now, not at the next second.
             self.gateway.pumpingHalts.replace(try await self.store.pumpingHalts(account: nil))
@@ -174,7 +176,7 @@ extension Console {
                     <form method="post" action="/console/limits/lift" class="inline" \
                     data-confirm="Lift the halt of \(h.type.rawValue) to \(h.place)? Its sends go again at once.">\
                     \(HTML.csrfField(s))<input type="hidden" name="account" value="\(account)">\
-                    <input type="hidden" name="country" value="\(h.country)">\
+                    <input type="hidden" name="country" value="\(h.country.isEmpty ? "unknown" : h.country)">\
                     <button type="submit" class="secondary">Lift</button></form>
                     """
             }
