@@ -81,7 +81,7 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(
             status: 400,
             code: "InvalidVersion",
-            message: "Specified parameter Version is not valid: \(version). This API supports 2018-05-01."
+            message: "Specified parameter Version is not valid: \(version). Petrel supports 2018-05-01 and 2017-05-25."
         )
     }
     public static func throttled(retryAfterMs: Int) -> APIError {

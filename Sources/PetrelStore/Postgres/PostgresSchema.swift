@@ -368,5 +368,14 @@ enum PostgresSchema {
             CREATE INDEX conversions_message ON conversions (account, message_id);
             """
         ),
+        (
+            "v12-api-version",
+            """
+            -- The API a message came through (APIVersion: 0 is 2018-05-01, as every message before) and the
+            -- 2017-05-25 template it was rendered from, for QuerySendDetails and that version's receipts.
+            ALTER TABLE messages ADD COLUMN api SMALLINT NOT NULL DEFAULT 0;
+            ALTER TABLE messages ADD COLUMN template_code TEXT NOT NULL DEFAULT '';
+            """
+        ),
     ]
 }
