@@ -10,10 +10,11 @@ import Testing
     static let day: Int64 = 86_400_000
     static let offsetMs: Int64 = 8 * 3_600_000
 
-    func classic(_ id: Int64, to: String, account: String = "acme", at: Int64) -> Message {
+    func classic(_ id: Int64, to: String, account: String = "acme", at: Int64, biz: Int64 = 7) -> Message {
         var m = message(id, to: to, account: account, createdAtMs: at)
         m.api = .classic
         m.templateCode = "SMS_1"
+        m.bizId = biz
         return m
     }
 
@@ -28,7 +29,7 @@ import Testing
                     classic(base + 3, to: "85291234567", at: Self.t0),
                     message(base + 4, to: a, createdAtMs: Self.t0),  // 2018-05-01: not QuerySendDetails'
                     classic(base + 5, to: a, account: "other", at: Self.t0),
-                    classic(base + 6, to: a, at: Self.t0),
+                    classic(base + 6, to: a, at: Self.t0, biz: 9),
                 ])
             )
             let day = base...(MessageIDGenerator.firstId(atMs: Self.t0 + 60_000))
@@ -38,17 +39,14 @@ import Testing
             #expect(page1.messages.map(\.id) == [base + 1, base + 2])
             #expect(page1.messages.first?.api == .classic)
             #expect(page1.messages.first?.templateCode == "SMS_1")
+            #expect(page1.messages.first?.bizId == 7)
             q.offset = 2
             #expect(try await store.sendDetails(q).messages.map(\.id) == [base + 6])
-            // A BizId's range and node.
+            // One request's messages (its BizId).
             q.offset = 0
-            q.ids = (base + 2)...(base + 5)
-            q.node = 0
-            #expect(
-                try await store.sendDetails(q)
-                    == SendDetailsPage(total: 1, messages: [try #require(page1.messages.last)])
-            )
-            q.node = 1
+            q.bizId = 9
+            #expect(try await store.sendDetails(q).messages.map(\.id) == [base + 6])
+            q.bizId = 8
             #expect(try await store.sendDetails(q).total == 0)
         }
     }

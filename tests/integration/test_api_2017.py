@@ -19,6 +19,7 @@ from alibabacloud_tea_openapi import models as open_api_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from conftest import FAST_SANDBOX, HK, HK_FAIL, SG, wait_for
+from receiver import Receiver
 
 PG = os.environ.get("PETREL_TEST_POSTGRES")
 MAINLAND = "13800138000"          # no country code: a mainland China number, as Alibaba reads it
@@ -30,22 +31,35 @@ def psql(url, sql):
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def server(request, make_server):
-    """A node on SQLite, or on a fresh PostgreSQL database, with the template SMS_1 of the default account."""
-    env = None
-    name = None
-    if request.param == "postgres":
-        if not PG:
-            pytest.fail("PETREL_TEST_POSTGRES is not set: run scripts/test.sh, which starts a PostgreSQL server")
-        name = "petrel_2017_" + uuid.uuid4().hex[:8]
-        psql(PG, f"CREATE DATABASE {name}")
-        env = {"PETREL_STORE": PG.rsplit("/", 1)[0] + "/" + name, "PETREL_MASTER_KEY": "ab" * 32}
-    s = make_server(config=FAST_SANDBOX, env=env)
-    if name:
-        # The node stops before its database goes (dropped under it, it would wait out its shutdown).
-        request.addfinalizer(lambda: (s.stop(), psql(PG, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+def store_env(request):
+    """Nothing for SQLite; for PostgreSQL, the environment of a node on a fresh database (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    if not PG:
+        pytest.fail("PETREL_TEST_POSTGRES is not set: run scripts/test.sh, which starts a PostgreSQL server")
+    name = "petrel_2017_" + uuid.uuid4().hex[:8]
+    psql(PG, f"CREATE DATABASE {name}")
+    nodes = []
+    yield {"PETREL_STORE": PG.rsplit("/", 1)[0] + "/" + name, "PETREL_MASTER_KEY": "ab" * 32, "_nodes": nodes}
+    # The nodes stop before their database goes (dropped under them, they would wait out their shutdown).
+    for s in nodes:
+        s.stop()
+    psql(PG, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def start(make_server, store_env, config=FAST_SANDBOX):
+    """A node on the store of `store_env`, with the template SMS_1 of the default account."""
+    env = {k: v for k, v in store_env.items() if not k.startswith("_")}
+    s = make_server(config=config, env=env or None)
+    store_env.get("_nodes", []).append(s)
     s.cli("templates", "add", "SMS_1", "--text", TEMPLATE)
     return s
+
+
+@pytest.fixture
+def server(make_server, store_env):
+    return start(make_server, store_env)
 
 
 def client17(server, algo="v3"):
@@ -93,8 +107,10 @@ def test_send_sms_to_many_numbers_with_and_without_country_codes(server):
     numbers = [MAINLAND, "8613900139000", HK, SG, "+" + HK_FAIL]
     body = send_sms(client17(server), ",".join(numbers))
     assert body.code == "OK", body.to_map()
-    first, span = body.biz_id.split("^")
-    assert int(span) >= len(numbers) - 1
+    # One BizId for the send: every number's message carries it.
+    assert body.biz_id.endswith("^0")
+    assert [len(dtos(details(client17(server), n, biz_id=body.biz_id))) for n in
+            ["8613800138000", "8613900139000", HK, SG, HK_FAIL]] == [1] * 5
 
 
 def test_send_sms_legacy_v1_get(server):
@@ -209,3 +225,109 @@ def test_query_send_details_validation(server):
     with pytest.raises(ClientException) as e:
         c.query_send_details(m17.QuerySendDetailsRequest(phone_number=MAINLAND, page_size=1, current_page=1))
     assert e.value.code == "MissingSendDate"
+
+
+def batch_sms(c, numbers, signs, params=None, code="SMS_1", **kw):
+    return c.send_batch_sms(m17.SendBatchSmsRequest(
+        phone_number_json=json.dumps(numbers), sign_name_json=json.dumps(signs, ensure_ascii=False),
+        template_param_json=json.dumps(params) if params is not None else None, template_code=code, **kw)).body
+
+
+@pytest.mark.parametrize("algo", ["v3", "v2"])
+def test_send_batch_sms_each_number_with_its_sign_and_values(server, algo):
+    c = client17(server, algo)
+    body = batch_sms(c, [MAINLAND, HK], ["阿里云", "Petrel"], [{"code": "1"}, {"code": 2}], out_id="b-1")
+    assert body.code == "OK" and body.biz_id, body.to_map()
+    got = wait_for(lambda: dtos(details(c, MAINLAND, biz_id=body.biz_id)) and dtos(details(c, HK, biz_id=body.biz_id)))
+    assert got
+    assert dtos(details(c, MAINLAND, biz_id=body.biz_id))[0].content == "【阿里云】Your code is 1"
+    hk = dtos(details(c, HK, biz_id=body.biz_id))[0]
+    assert hk.content == "Your code is 2" and hk.out_id == "b-1"
+
+
+def test_send_batch_sms_rejections(server):
+    c = client17(server)
+    assert batch_sms(c, [HK, SG], ["Petrel"]).code == "isv.INVALID_PARAMETERS"
+    assert batch_sms(c, [HK], ["Petrel"], [{"code": "1"}, {"code": "2"}]).code == "isv.INVALID_PARAMETERS"
+    assert batch_sms(c, [HK], ["Petrel"], [{}]).code == "isv.TEMPLATE_MISSING_PARAMETERS"
+    assert batch_sms(c, [HK, "123"], ["Petrel"] * 2, [{"code": "1"}] * 2).code == "isv.MOBILE_NUMBER_ILLEGAL"
+    assert batch_sms(c, [HK] * 1001, ["Petrel"] * 1001).code == "isv.MOBILE_COUNT_OVER_LIMIT"
+    r = c.send_batch_sms(m17.SendBatchSmsRequest(phone_number_json="not json", sign_name_json="[]", template_code="SMS_1"))
+    assert r.body.code == "isv.INVALID_JSON_PARAM"
+
+
+def statistics(c, globe, start=None, end=None, page=1, size=10):
+    return c.query_send_statistics(m17.QuerySendStatisticsRequest(
+        is_globe=globe, start_date=start or today(), end_date=end or today(), page_index=page, page_size=size)).body
+
+
+def test_query_send_statistics_totals_what_was_sent(server):
+    c = client17(server)
+    fail = "13800138666"
+    assert send_sms(c, f"{MAINLAND},{fail},13900139000").code == "OK"
+    assert send_sms(c, f"{HK},{HK_FAIL}").code == "OK"
+    assert server.client().send_message_to_globe(m18.SendMessageToGlobeRequest(to=SG, message="intl")).body \
+        .response_code == "OK"
+
+    def settled(globe, total):
+        d = statistics(c, globe).data
+        t = d.target_list[0] if d.target_list else None
+        return t if t and t.total_count == total and t.no_responded_count == 0 else None
+    mainland = wait_for(lambda: settled(1, 3))
+    assert mainland and mainland.send_date == today(), statistics(c, 1).to_map()
+    assert (mainland.responded_success_count, mainland.responded_fail_count) == (2, 1)
+    intl = wait_for(lambda: settled(2, 3))
+    assert intl and (intl.responded_success_count, intl.responded_fail_count) == (2, 1), statistics(c, 2).to_map()
+    body = statistics(c, 2)
+    assert body.code == "OK" and body.data.total_size == 1
+    assert statistics(c, 2, page=2).data.target_list == []
+    assert statistics(c, 1, start="20200101", end="20200131").data.total_size == 0
+
+
+def test_query_send_statistics_validation(server):
+    c = client17(server)
+    assert statistics(c, 3).code == "isv.INVALID_PARAMETERS"
+    assert statistics(c, 1, size=51).code == "isv.INVALID_PARAMETERS"
+    assert statistics(c, 1, start="20250301", end="20250201").code == "isv.QUERY_DATE_ILLEGAL"
+    assert statistics(c, 1, start="20250101", end="20250301").code == "isv.QUERY_DATE_ILLEGAL"
+    assert statistics(c, 1, start="2025013").code == "isv.INVALID_PARAMETERS"
+
+
+@pytest.mark.parametrize("algo", ["v3", "v2"])
+def test_other_2017_operations_say_petrel_does_not_provide_them(server, algo):
+    c = client17(server, algo)
+    with pytest.raises(ClientException) as e:
+        c.send_card_sms(m17.SendCardSmsRequest(sign_name="Petrel", card_objects="[]", card_template_code="CARD_1"))
+    assert e.value.code == "UnsupportedOperation"
+    assert "SendCardSms is an operation of dysmsapi 2017-05-25 that Petrel does not provide" in e.value.message
+    with pytest.raises(ClientException) as e:
+        c.query_sms_sign_list(m17.QuerySmsSignListRequest())
+    assert e.value.code == "UnsupportedOperation"
+
+
+def test_receipts_of_2017_messages_are_pushed_as_smsreport(make_server, store_env):
+    receiver = Receiver(secret="receipt-secret-2017").start()
+    try:
+        config = {**FAST_SANDBOX, "receipts": {"maxWaitMs": 100, "pollMs": 50},
+                  "accounts": [{"name": "default", "receiptUrl": receiver.url,
+                                "webhookSecret": "receipt-secret-2017"}]}
+        server = start(make_server, store_env, config)
+        fail = "13800138666"
+        sent = send_sms(client17(server), f"{MAINLAND},{fail}", out_id="order-9")
+        assert sent.code == "OK"
+        intl = server.client().send_message_to_globe(m18.SendMessageToGlobeRequest(to=HK, message="intl")).body
+        reports = wait_for(lambda: receiver.reports() if len(receiver.reports()) == 3 else None)
+        assert reports, receiver.reports()
+        receiver.check_signatures()
+        by_phone = {r.get("phone_number") or r.get("To"): r for r in reports}
+        ok, failed = by_phone["8613800138000"], by_phone["8613800138666"]
+        assert set(ok) == {"phone_number", "send_time", "report_time", "success", "err_code", "err_msg", "sms_size",
+                           "biz_id", "out_id", "ReportId"}
+        assert ok["success"] is True and ok["err_code"] == "DELIVERED" and ok["sms_size"] == "1"
+        assert ok["biz_id"] == sent.biz_id and ok["out_id"] == "order-9"
+        assert len(ok["send_time"]) == 19 and ok["report_time"] >= ok["send_time"]
+        assert failed["success"] is False and failed["err_code"] and failed["biz_id"] == sent.biz_id
+        # A 2018-05-01 message of the same account keeps its own format.
+        assert by_phone[HK]["MessageId"] == intl.message_id and by_phone[HK]["Status"] == "1"
+    finally:
+        receiver.stop()

@@ -121,6 +121,9 @@ public struct Authenticator: Sendable {
         // Action names and key ids are ASCII: anything else is refused before a table or a cache is asked (Swift
         // compares strings by canonical equivalence, the store by bytes).
         guard isPlainIdentifier(action), actions.contains(ActionKey.make(version, action)) else {
+            if version == .classic, ClassicActions.notProvided.contains(action) {
+                throw APIError.notProvided(action, version: version)
+            }
             throw APIError.unknownAction(action)
         }
 

@@ -70,6 +70,15 @@ public struct APIError: Error, Sendable, Equatable {
             message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied."
         )
     }
+    /// An operation of the SDK that Petrel does not serve (rather than a name no SDK has).
+    public static func notProvided(_ action: String, version: APIVersion) -> APIError {
+        APIError(
+            status: 400,
+            code: "UnsupportedOperation",
+            message: "\(action) is an operation of dysmsapi \(version.name) that Petrel does not provide."
+        )
+    }
+
     public static func unknownAction(_ action: String) -> APIError {
         APIError(
             status: 404,

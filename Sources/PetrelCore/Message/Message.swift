@@ -25,6 +25,8 @@ public struct Message: Sendable, Equatable {
     public var api: APIVersion
     /// The template it was rendered from (2017-05-25's `TemplateCode`), "" for none.
     public var templateCode: String
+    /// 2017-05-25: the first message id of the request that sent it, which its `BizId` names; 0 for none.
+    public var bizId: Int64
 
     public init(
         id: Int64,
@@ -49,7 +51,8 @@ public struct Message: Sendable, Equatable {
         channel: String = "",
         carrierMessageId: String = "",
         api: APIVersion = .intl,
-        templateCode: String = ""
+        templateCode: String = "",
+        bizId: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -74,6 +77,7 @@ public struct Message: Sendable, Equatable {
         self.carrierMessageId = carrierMessageId
         self.api = api
         self.templateCode = templateCode
+        self.bizId = bizId
     }
 }
 

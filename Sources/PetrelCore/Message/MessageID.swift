@@ -52,12 +52,6 @@ public final class MessageIDGenerator: Sendable {
         max(ms - epochMs, 0) << (sequenceBits + nodeBits)
     }
 
-    /// The node that generated an id (`(id >> nodeShift) & 255` in SQL).
-    public static func node(of id: Int64) -> Int { Int((id >> sequenceBits) & ((1 << nodeBits) - 1)) }
-
-    /// Where the node's bits start in an id.
-    public static let nodeShift = Int(sequenceBits)
-
     /// Acceptance time encoded in an id, in Unix milliseconds.
     public static func timestampMs(of id: Int64) -> Int64 {
         (id >> (sequenceBits + nodeBits)) + epochMs

@@ -7,12 +7,15 @@ public indirect enum ResponseValue: Sendable, Equatable {
     case number(Int64)
     /// A JSON array; in XML each item is an element named as the array's key (Alibaba's lists).
     case array([ResponseValue])
+    /// A JSON boolean (2017-05-25's receipts: `success`).
+    case bool(Bool)
 
     public static func == (a: ResponseValue, b: ResponseValue) -> Bool {
         switch (a, b) {
         case (.string(let x), .string(let y)): return x == y
         case (.number(let x), .number(let y)): return x == y
         case (.array(let x), .array(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
         case (.object(let x), .object(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
@@ -62,6 +65,8 @@ public enum ResponseEncoder {
             out.append(UInt8(ascii: "}"))
         case .number(let n):
             out.append(contentsOf: String(n).utf8)
+        case .bool(let b):
+            out.append(contentsOf: (b ? "true" : "false").utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, v) in items.enumerated() {
@@ -148,6 +153,8 @@ public enum ResponseEncoder {
             for (key, v) in fields { xml(key, v, into: &out) }
         case .number(let n):
             out.append(contentsOf: String(n).utf8)
+        case .bool(let b):
+            out.append(contentsOf: (b ? "true" : "false").utf8)
         case .array:
             break  // written above, one element per item
         }

@@ -167,7 +167,8 @@ extension PostgresStore {
             channel: try r.get(o + 19),
             carrierMessageId: try r.get(o + 20),
             api: APIVersion(rawValue: Int(try r.get(o + 21, as: Int16.self))) ?? .intl,
-            templateCode: try r.get(o + 22)
+            templateCode: try r.get(o + 22),
+            bizId: try r.get(o + 23)
         )
     }
 }

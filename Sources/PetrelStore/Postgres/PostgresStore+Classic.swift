@@ -10,9 +10,9 @@ extension PostgresStore {
         binds.append(q.ids.lowerBound)
         binds.append(q.ids.upperBound)
         var filter = "account = $1 AND recipient = $2 AND api = \(ClassicSQL.classic) AND id BETWEEN $3 AND $4"
-        if let node = q.node {
-            binds.append(Int64(node))
-            filter += " AND ((id >> \(ClassicSQL.nodeShift)) & 255) = $5"
+        if let biz = q.bizId {
+            binds.append(biz)
+            filter += " AND biz_id = $5"
         }
         let total = try await rows(
             PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM messages WHERE \(filter)", binds: binds)

@@ -13,18 +13,18 @@ public struct SendDetailsQuery: Sendable, Equatable {
     public var account: String
     /// E.164 digits without "+".
     public var to: String
-    /// Ids the messages may have: a day's (ids begin with their acceptance time) narrowed by a BizId's.
+    /// Ids the messages may have: a day's (ids begin with their acceptance time).
     public var ids: ClosedRange<Int64>
-    /// Only the ids of this node (a BizId is one node's reservation of ids), nil for any.
-    public var node: Int?
+    /// Only the messages of this request (`Message.bizId`), nil for any.
+    public var bizId: Int64?
     public var offset: Int
     public var limit: Int
 
-    public init(account: String, to: String, ids: ClosedRange<Int64>, node: Int? = nil, offset: Int, limit: Int) {
+    public init(account: String, to: String, ids: ClosedRange<Int64>, bizId: Int64? = nil, offset: Int, limit: Int) {
         self.account = account
         self.to = to
         self.ids = ids
-        self.node = node
+        self.bizId = bizId
         self.offset = offset
         self.limit = limit
     }
@@ -75,7 +75,6 @@ public struct DayTotals: Sendable, Equatable {
 
 enum ClassicSQL {
     static let classic = APIVersion.classic.rawValue
-    static let nodeShift = MessageIDGenerator.nodeShift
     static let delivered = MessageStatus.delivered.sql
     static let failed = "\(MessageStatus.failed.sql), \(MessageStatus.expired.sql)"
 }

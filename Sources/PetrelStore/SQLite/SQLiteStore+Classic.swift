@@ -6,9 +6,9 @@ extension SQLiteStore {
         // The ids' range comes from SendDate (one day), so the primary key bounds the scan.
         var filter = "account = ? AND recipient = ? AND api = \(ClassicSQL.classic) AND id BETWEEN ? AND ?"
         var args: StatementArguments = [q.account, q.to, q.ids.lowerBound, q.ids.upperBound]
-        if let node = q.node {
-            filter += " AND ((id >> \(ClassicSQL.nodeShift)) & 255) = ?"
-            _ = args.append(contentsOf: [node])
+        if let biz = q.bizId {
+            filter += " AND biz_id = ?"
+            _ = args.append(contentsOf: [biz])
         }
         let where_ = filter
         let countArgs = args

@@ -133,6 +133,7 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.expiresAtMs)
                 s.bind(m.api.rawValue)
                 s.bind(m.templateCode)
+                s.bind(m.bizId)
             }
         )
         for c in batch.conversions {
@@ -262,7 +263,8 @@ public final class SQLiteStore: MessageStore {
             channel: row[o + 19],
             carrierMessageId: row[o + 20],
             api: APIVersion(rawValue: row[o + 21]) ?? .intl,
-            templateCode: row[o + 22]
+            templateCode: row[o + 22],
+            bizId: row[o + 23]
         )
     }
 }
@@ -304,8 +306,9 @@ extension SQLiteStore {
     static let insertMessagesSQL = ValuesList.SQL { k in
         """
         INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code)
-        VALUES \(ValuesList.placeholders(rows: k, columns: 19))
+            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code,
+            biz_id)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 20))
         """
     }
 }

@@ -80,7 +80,9 @@ struct ClassicSend {
             }
         }
         let ids = call.env.ids.next(kept.count, nowMs: call.nowMs)
-        answer.bizId = ids.first.map { "\($0)^\(ids[ids.count - 1] - $0)" } ?? ""
+        // Alibaba's form, `…^0`; the number is the first message's id, which every message of the send keeps.
+        let bizId = ids.first ?? 0
+        answer.bizId = ids.isEmpty ? "" : QuerySendDetails.bizIdText(bizId)
         let single = recipients.count == 1
         let messages = zip(ids, kept).map { id, k in
             var m = SendRules.message(
@@ -100,6 +102,7 @@ struct ClassicSend {
             )
             m.api = .classic
             m.templateCode = templateCode
+            m.bizId = bizId
             return m
         }
         let none = [ResponseCode?](repeating: nil, count: messages.count)

@@ -36,25 +36,21 @@ public struct QuerySendDetails: RPCAction {
         }
         let offsetMs = Int64(call.env.dateOffsetSeconds) * 1000
         let startMs = day * 86_400_000 - offsetMs
-        var ids =
+        let ids =
             MessageIDGenerator.firstId(atMs: startMs)...(MessageIDGenerator.firstId(atMs: startMs + 86_400_000) - 1)
-        var node: Int?
-        if let biz = call.params.optional("BizId") {
-            guard let range = Self.bizIds(biz) else {
-                return ClassicSend.rejected(ClassicCode.invalidParameters.with("BizId \(biz) is not one Petrel gave."))
+        var bizId: Int64?
+        if let text = call.params.optional("BizId") {
+            guard let parsed = Self.bizId(text) else {
+                return ClassicSend.rejected(ClassicCode.invalidParameters.with("BizId \(text) is not one Petrel gave."))
             }
-            guard ids.overlaps(range) else {
-                return Self.answer(total: 0, [], offsetSeconds: call.env.dateOffsetSeconds)
-            }
-            ids = ids.clamped(to: range)
-            node = MessageIDGenerator.node(of: range.lowerBound)
+            bizId = parsed
         }
         let found = try await call.env.store.sendDetails(
             SendDetailsQuery(
                 account: call.account,
                 to: number.digits,
                 ids: ids,
-                node: node,
+                bizId: bizId,
                 offset: (page - 1) * pageSize,
                 limit: pageSize
             )
@@ -62,14 +58,14 @@ public struct QuerySendDetails: RPCAction {
         return Self.answer(total: found.total, found.messages, offsetSeconds: call.env.dateOffsetSeconds)
     }
 
-    /// The ids a BizId (`first^span`, as SendSms answers) covers; nil when it is not of that form.
-    static func bizIds(_ biz: String) -> ClosedRange<Int64>? {
-        let parts = biz.split(separator: "^", omittingEmptySubsequences: false)
-        guard parts.count == 2, let first = Int64(parts[0]), let span = Int64(parts[1]), first >= 0, span >= 0 else {
-            return nil
-        }
-        let (last, overflow) = first.addingReportingOverflow(span)
-        return overflow ? nil : first...last
+    /// A send's BizId as it answers it: its first message's id and `^0`, the form of Alibaba's.
+    static func bizIdText(_ id: Int64) -> String { "\(id)^0" }
+
+    /// The id a BizId names (`ID^0`); nil when it is not of that form.
+    static func bizId(_ text: String) -> Int64? {
+        let parts = text.split(separator: "^", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1] == "0", let id = Int64(parts[0]), id > 0 else { return nil }
+        return id
     }
 
     static func answer(total: Int, _ messages: [Message], offsetSeconds: Int) -> ActionResult {
