@@ -30,10 +30,11 @@ public struct RPCResponse: Sendable {
 /// The RPC door: decodes parameters, authenticates, authorises, throttles, runs the action, commits its writes
 /// together with the nonce, and encodes the answer.
 public final class Gateway: Sendable {
-    public static let actions: [any RPCAction] = [
-        BatchSendMessageToGlobe(), SendMessageToGlobe(), QueryMessage(), SendMessageWithTemplate(), SmsConversion(),
-        ConversionData(),
-    ]
+    public static let actions: [any RPCAction] =
+        [
+            BatchSendMessageToGlobe(), SendMessageToGlobe(), QueryMessage(), SendMessageWithTemplate(), SmsConversion(),
+            ConversionData(),
+        ] + ClassicActions.all
 
     let env: APIEnvironment
     let authenticator: Authenticator
@@ -60,7 +61,7 @@ public final class Gateway: Sendable {
         self.maxParameters = maxParameters
         self.env = env
         var byName: [String: any RPCAction] = [:]
-        for a in Self.actions { byName[type(of: a).name] = a }
+        for a in Self.actions { byName[ActionKey.of(a)] = a }
         self.actions = byName
         self.immediate = byName.compactMapValues { $0 as? any ImmediateRPCAction }
         let store = env.store
@@ -82,6 +83,8 @@ public final class Gateway: Sendable {
         let authority: String
         var format = ResponseFormat.json
         var action = ""
+        /// `action`'s `ActionKey` (its version and name).
+        var key = ""
         let nowMs: Int64
     }
 
@@ -112,7 +115,7 @@ public final class Gateway: Sendable {
         let params: Parameters
         do {
             let (p, queryPairs) = try decode(request, &exchange)
-            guard immediate[exchange.action] != nil,
+            guard immediate[exchange.key] != nil,
                 let c = try authenticator.authenticateNow(
                     request,
                     p,
@@ -129,7 +132,7 @@ public final class Gateway: Sendable {
         } catch {
             return answer(failure(error, exchange))
         }
-        guard let handler = immediate[caller.action] else {
+        guard let handler = immediate[caller.actionKey] else {
             waiting.run { [exchange] in answer(await self.serve(caller, params, exchange)) }
             return
         }
@@ -175,7 +178,12 @@ public final class Gateway: Sendable {
         let params = Parameters(pairs)
         if let f = params["Format"], asciiLowercased(f) == "xml" { exchange.format = .xml }
         let claimed = request.header("x-acs-action") ?? params["Action"] ?? ""
-        if actions[claimed] != nil { exchange.action = claimed }
+        let version = APIVersion(name: request.header("x-acs-version") ?? params["Version"] ?? "") ?? .intl
+        let key = ActionKey.make(version, claimed)
+        if actions[key] != nil {
+            exchange.action = claimed
+            exchange.key = key
+        }
         return (params, queryPairs)
     }
 
@@ -267,7 +275,10 @@ public final class Gateway: Sendable {
         fields.append(("RequestId", .string(exchange.requestId)))
         fields.append(contentsOf: result.fields)
         var code = "OK"
-        if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" })?.1 { code = c }
+        // 2018-05-01 answers in ResponseCode, 2017-05-25 in Code.
+        if case .string(let c)? = result.fields.first(where: { $0.0 == "ResponseCode" || $0.0 == "Code" })?.1 {
+            code = c
+        }
         return RPCResponse(
             status: 200,
             headers: [("Content-Type", exchange.format.contentType)],
@@ -352,7 +363,7 @@ public final class Gateway: Sendable {
 
     func perform(_ caller: Caller, _ params: Parameters, _ call: ActionCall) async throws -> ActionResult {
         try authorize(caller, nowMs: call.nowMs)
-        guard let handler = actions[caller.action] else { throw APIError.unknownAction(caller.action) }
+        guard let handler = actions[caller.actionKey] else { throw APIError.unknownAction(caller.action) }
         return try await handler.run(call)
     }
 

@@ -7,7 +7,8 @@ enum StoreSQL {
     /// copy per column).
     static let messageColumns = """
         id, account, recipient, sender, body, type, task_id, requested_channel, priority, segments, encoding, status,
-        error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id
+        error_code, error_desc, created_at, not_before, expires_at, sent_at, done_at, channel, carrier_id, api,
+        template_code, biz_id
         """
 
     /// `messageColumns`, each prefixed with a table alias.

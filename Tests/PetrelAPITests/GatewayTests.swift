@@ -331,8 +331,11 @@ import Testing
             #expect(r["Code"] == "IncompleteSignature")
             r = await h.call(h.signer.v3("NoSuchAction", [], date: Self.date))
             #expect(r.status == 404 && r["Code"] == "InvalidAction.NotFound")
-            r = await h.call(h.signer.v3("QueryMessage", [], date: Self.date, version: "2017-05-25"))
+            r = await h.call(h.signer.v3("QueryMessage", [], date: Self.date, version: "2016-01-01"))
             #expect(r["Code"] == "InvalidVersion")
+            // Actions are found by version: QueryMessage is not one of 2017-05-25's.
+            r = await h.call(h.signer.v3("QueryMessage", [], date: Self.date, version: "2017-05-25"))
+            #expect(r.status == 404 && r["Code"] == "InvalidAction.NotFound")
 
             let replay = h.signer.v3("QueryMessage", [("MessageId", "1")], date: Self.date, nonce: "n-1")
             #expect(await h.call(replay)["ResponseCode"] == "INVALID_PARAMETERS")

@@ -35,6 +35,49 @@ import Testing
         )
     }
 
+    @Test func messagesOf2017AreReportedAsThatVersionsSmsReport() throws {
+        var m = Message(
+            id: 78,
+            account: "a",
+            to: "8613800138000",
+            text: "t",
+            taskId: "order-1",
+            segments: 2,
+            createdAtMs: 1_700_000_000_000,
+            api: .classic,
+            bizId: 70
+        )
+        m.status = .delivered
+        m.sentAtMs = 1_700_000_001_000
+        m.doneAtMs = 1_700_000_060_000
+        let intl = Message(id: 79, account: "a", to: "6581234567", text: "t", createdAtMs: 1_700_000_000_000)
+        let body = ReceiptReport.body(
+            [
+                OutboxReceipt(id: 6, account: "a", message: m, attempts: 0, createdAtMs: 0),
+                OutboxReceipt(id: 7, account: "a", message: intl, attempts: 0, createdAtMs: 0),
+            ],
+            dateOffsetSeconds: 8 * 3600
+        )
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
+        #expect(parsed.count == 2)
+        let classic = parsed[0]
+        #expect(classic["phone_number"] as? String == "8613800138000")
+        #expect(classic["send_time"] as? String == "2023-11-15 06:13:21")
+        #expect(classic["report_time"] as? String == "2023-11-15 06:14:20")
+        #expect(classic["success"] as? Bool == true)
+        #expect(classic["err_code"] as? String == "DELIVERED")
+        #expect(classic["err_msg"] as? String == "success")
+        #expect(classic["sms_size"] as? String == "2")
+        #expect(classic["biz_id"] as? String == "70^0")
+        #expect(classic["out_id"] as? String == "order-1")
+        #expect(classic["ReportId"] as? String == "6")
+        #expect(classic["To"] == nil)
+        // The 2018-05-01 message beside it keeps its own form.
+        #expect(parsed[1]["MessageId"] as? String == "79")
+        #expect(parsed[1]["phone_number"] == nil)
+        #expect(String(decoding: body, as: UTF8.self).contains(#""success":true"#))
+    }
+
     @Test func onlyCodeZeroWithHTTP200CountsAsTaken() {
         func ok(_ status: Int, _ body: String) -> Bool {
             ReceiptReport.accepted(status: status, body: Array(body.utf8))

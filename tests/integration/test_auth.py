@@ -80,7 +80,10 @@ def test_timestamps(server):
 def test_unknown_action_and_version(server):
     r = signer.send(signer.v3_request(server.endpoint, server.ak, server.sk, "SendSms", {}))
     assert r.status_code == 404 and r.json()["Code"] == "InvalidAction.NotFound"
+    # QueryMessage is an action of 2018-05-01 only; 2016-01-01 is no version Petrel speaks.
     r = signer.send(signer.v3_request(server.endpoint, server.ak, server.sk, "QueryMessage", {"MessageId": "1"}, version="2017-05-25"))
+    assert r.status_code == 404 and r.json()["Code"] == "InvalidAction.NotFound"
+    r = signer.send(signer.v3_request(server.endpoint, server.ak, server.sk, "QueryMessage", {"MessageId": "1"}, version="2016-01-01"))
     assert r.status_code == 400 and r.json()["Code"] == "InvalidVersion"
     body = r.json()
     assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}

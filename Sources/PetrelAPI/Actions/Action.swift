@@ -2,7 +2,7 @@ public import PetrelCore
 public import PetrelStore
 
 /// The store roles the gateway and its actions use: the accept path, read-backs, keys and templates.
-public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore & SendLimitLog
+public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore & SendLimitLog & ClassicQueries
 
 /// What actions need from the rest of Petrel.
 public struct APIEnvironment: Sendable {
@@ -84,7 +84,26 @@ public struct ActionResult: Sendable {
 
 public protocol RPCAction: Sendable {
     static var name: String { get }
+    /// The API version it belongs to; 2018-05-01 unless it says otherwise.
+    static var version: APIVersion { get }
     func run(_ call: ActionCall) async throws -> ActionResult
+}
+
+extension RPCAction {
+    public static var version: APIVersion { .intl }
+}
+
+/// Actions are found by version and name: 2018-05-01's by their name alone (as the console and campaigns ask for
+/// them), the others' as "2017-05-25/SendSms".
+enum ActionKey {
+    static func make(_ version: APIVersion, _ name: String) -> String {
+        version == .intl ? name : version.name + "/" + name
+    }
+
+    static func of(_ action: any RPCAction) -> String {
+        let type = type(of: action)
+        return make(type.version, type.name)
+    }
 }
 
 /// An action that reads nothing from the store: the gateway runs it on the request's event loop, without a task

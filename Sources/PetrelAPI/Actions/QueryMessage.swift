@@ -9,8 +9,11 @@ public struct QueryMessage: RPCAction {
 
     public func run(_ call: ActionCall) async throws -> ActionResult {
         let idText = try call.params.required("MessageId")
-        // Another account's message answers exactly as an unknown id does.
-        guard let id = Int64(idText), let m = try await call.env.store.message(id: id, account: call.account) else {
+        // Another account's message answers exactly as an unknown id does, and so does one sent through 2017-05-25
+        // (QuerySendDetails shows those).
+        guard let id = Int64(idText), let m = try await call.env.store.message(id: id, account: call.account),
+            m.api == .intl
+        else {
             return .rejected(
                 ResponseCode.invalidParameters.with("No message has the MessageId \(idText)."),
                 [("MessageId", .string(idText))]

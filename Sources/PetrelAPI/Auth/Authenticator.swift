@@ -1,4 +1,4 @@
-import PetrelCore
+public import PetrelCore
 public import PetrelStore
 
 /// Who is calling, once the signature checked out.
@@ -6,11 +6,15 @@ public struct Caller: Sendable {
     public var key: AccessKeyRecord
     public var action: String
     public var nonce: NonceRecord
+    /// The API version the request named (`x-acs-version` or `Version`).
+    public var version: APIVersion = .intl
+
+    /// Where the gateway finds its action (`ActionKey`).
+    var actionKey: String { ActionKey.make(version, action) }
 }
 
 /// Checks a request's action, version, timestamp, access key, signature (V3 or V1) and nonce, in that order.
 public struct Authenticator: Sendable {
-    public static let version = "2018-05-01"
     /// Headers a V3 signature must cover, whatever else the SDK signs.
     static let requiredSignedHeaders = [
         "host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version",
@@ -18,6 +22,7 @@ public struct Authenticator: Sendable {
 
     let keys: @Sendable (String) async throws -> AccessKeyRecord?
     let nonces: NonceGuard
+    /// `ActionKey`s: the action names of each version.
     let actions: Set<String>
     let windowSeconds: Int64
 
@@ -42,6 +47,7 @@ public struct Authenticator: Sendable {
     struct Claims {
         var style: Style
         var action: String
+        var version: APIVersion
         var keyId: String
         var nonce: String
         var timestampSeconds: Int64
@@ -93,6 +99,7 @@ public struct Authenticator: Sendable {
         }
 
         let action: String
+        let version: APIVersion
         switch style {
         case .v3:
             guard let a = request.header("x-acs-action"), !a.isEmpty else {
@@ -101,17 +108,24 @@ public struct Authenticator: Sendable {
             guard let v = request.header("x-acs-version"), !v.isEmpty else {
                 throw APIError.missingCommonParameter("Version")
             }
-            guard v == Self.version else { throw APIError.unsupportedVersion(v) }
+            guard let known = APIVersion(name: v) else { throw APIError.unsupportedVersion(v) }
             action = a
+            version = known
         case .v1:
             guard let a = params.optional("Action") else { throw APIError.missingCommonParameter("Action") }
             guard let v = params.optional("Version") else { throw APIError.missingCommonParameter("Version") }
-            guard v == Self.version else { throw APIError.unsupportedVersion(v) }
+            guard let known = APIVersion(name: v) else { throw APIError.unsupportedVersion(v) }
             action = a
+            version = known
         }
         // Action names and key ids are ASCII: anything else is refused before a table or a cache is asked (Swift
         // compares strings by canonical equivalence, the store by bytes).
-        guard isPlainIdentifier(action), actions.contains(action) else { throw APIError.unknownAction(action) }
+        guard isPlainIdentifier(action), actions.contains(ActionKey.make(version, action)) else {
+            if version == .classic, ClassicActions.notProvided.contains(action) {
+                throw APIError.notProvided(action, version: version)
+            }
+            throw APIError.unknownAction(action)
+        }
 
         let timestamp: String
         let nonce: String
@@ -141,7 +155,14 @@ public struct Authenticator: Sendable {
         guard isPlainIdentifier(keyId) else { throw APIError.accessKeyNotFound }
         guard let seconds = AlibabaDate.parseISO8601(timestamp) else { throw APIError.timestampFormat }
         guard abs(seconds * 1000 - nowMs) <= windowSeconds * 1000 else { throw APIError.timestampExpired }
-        return Claims(style: style, action: action, keyId: keyId, nonce: nonce, timestampSeconds: seconds)
+        return Claims(
+            style: style,
+            action: action,
+            version: version,
+            keyId: keyId,
+            nonce: nonce,
+            timestampSeconds: seconds
+        )
     }
 
     /// The key, the signature, then the nonce (claimed last, so a forged request cannot spend a real one).
@@ -164,7 +185,12 @@ public struct Authenticator: Sendable {
         let digest = NonceGuard.digest(accessKeyId: key.id, nonce: claims.nonce)
         let expires = (claims.timestampSeconds + windowSeconds) * 1000
         guard nonces.claim(digest, expiresAtMs: expires, nowMs: nowMs) else { throw APIError.nonceUsed }
-        return Caller(key: key, action: claims.action, nonce: NonceRecord(hash: digest, expiresAtMs: expires))
+        return Caller(
+            key: key,
+            action: claims.action,
+            nonce: NonceRecord(hash: digest, expiresAtMs: expires),
+            version: claims.version
+        )
     }
 
     func verifyV3(

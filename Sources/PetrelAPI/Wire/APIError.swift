@@ -70,6 +70,15 @@ public struct APIError: Error, Sendable, Equatable {
             message: "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied."
         )
     }
+    /// An operation of the SDK that Petrel does not serve (rather than a name no SDK has).
+    public static func notProvided(_ action: String, version: APIVersion) -> APIError {
+        APIError(
+            status: 400,
+            code: "UnsupportedOperation",
+            message: "\(action) is an operation of dysmsapi \(version.name) that Petrel does not provide."
+        )
+    }
+
     public static func unknownAction(_ action: String) -> APIError {
         APIError(
             status: 404,
@@ -81,7 +90,7 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(
             status: 400,
             code: "InvalidVersion",
-            message: "Specified parameter Version is not valid: \(version). This API supports 2018-05-01."
+            message: "Specified parameter Version is not valid: \(version). Petrel supports 2018-05-01 and 2017-05-25."
         )
     }
     public static func throttled(retryAfterMs: Int) -> APIError {

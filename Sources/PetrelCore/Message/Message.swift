@@ -21,6 +21,12 @@ public struct Message: Sendable, Equatable {
     public var doneAtMs: Int64?  // reached a final state
     public var channel: String  // channel that took it, "" while queued
     public var carrierMessageId: String
+    /// The API it was sent through (`QueryMessage` sees 2018's, `QuerySendDetails` 2017's).
+    public var api: APIVersion
+    /// The template it was rendered from (2017-05-25's `TemplateCode`), "" for none.
+    public var templateCode: String
+    /// 2017-05-25: the first message id of the request that sent it, which its `BizId` names; 0 for none.
+    public var bizId: Int64
 
     public init(
         id: Int64,
@@ -43,7 +49,10 @@ public struct Message: Sendable, Equatable {
         sentAtMs: Int64? = nil,
         doneAtMs: Int64? = nil,
         channel: String = "",
-        carrierMessageId: String = ""
+        carrierMessageId: String = "",
+        api: APIVersion = .intl,
+        templateCode: String = "",
+        bizId: Int64 = 0
     ) {
         self.id = id
         self.account = account
@@ -66,6 +75,9 @@ public struct Message: Sendable, Equatable {
         self.doneAtMs = doneAtMs
         self.channel = channel
         self.carrierMessageId = carrierMessageId
+        self.api = api
+        self.templateCode = templateCode
+        self.bizId = bizId
     }
 }
 

@@ -75,3 +75,35 @@ public enum AlibabaDate {
         return era * 146_097 + doe - 719_468
     }
 }
+
+/// The forms of dysmsapi 2017-05-25.
+extension AlibabaDate {
+    /// `2019-01-08 16:44:10`: SendDate / ReceiveDate of QuerySendDetails, in the zone `offsetSeconds` east of UTC.
+    public static func plain(ms: Int64, offsetSeconds: Int) -> String {
+        let local = floorDiv(ms, 1000) + Int64(offsetSeconds)
+        let days = floorDiv(local, 86_400)
+        let secs = local - days * 86_400
+        let (y, m, d) = civil(days)
+        return "\(y)-\(pad(m))-\(pad(d)) \(pad(Int(secs / 3600))):\(pad(Int(secs % 3600 / 60))):\(pad(Int(secs % 60)))"
+    }
+
+    /// `20190108` (yyyyMMdd, a calendar date that exists) as days since 1970-01-01; nil otherwise.
+    public static func parseDay(_ text: some StringProtocol) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count == 8, b.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        var v = 0
+        for d in b { v = v * 10 + Int(d - UInt8(ascii: "0")) }
+        let (y, m, d) = (v / 10000, v / 100 % 100, v % 100)
+        guard y >= 1970, (1...12).contains(m), (1...31).contains(d) else { return nil }
+        let day = days(y, m, d)
+        // 20190231 would roll over into March: only dates that exist are accepted.
+        guard civil(day) == (y, m, d) else { return nil }
+        return day
+    }
+
+    /// `20190108`: the calendar day `days` since 1970-01-01.
+    public static func day(_ days: Int64) -> String {
+        let (y, m, d) = civil(days)
+        return "\(y)\(pad(m))\(pad(d))"
+    }
+}

@@ -3,10 +3,19 @@
 public indirect enum ResponseValue: Sendable, Equatable {
     case string(String)
     case object([(String, ResponseValue)])
+    /// A JSON number (2017-05-25 types a few fields so, e.g. SendStatus).
+    case number(Int64)
+    /// A JSON array; in XML each item is an element named as the array's key (Alibaba's lists).
+    case array([ResponseValue])
+    /// A JSON boolean (2017-05-25's receipts: `success`).
+    case bool(Bool)
 
     public static func == (a: ResponseValue, b: ResponseValue) -> Bool {
         switch (a, b) {
         case (.string(let x), .string(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
         case (.object(let x), .object(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
@@ -54,6 +63,17 @@ public enum ResponseEncoder {
                 json(v, into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        case .number(let n):
+            out.append(contentsOf: String(n).utf8)
+        case .bool(let b):
+            out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, v) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                json(v, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         }
     }
 
@@ -110,6 +130,10 @@ public enum ResponseEncoder {
 
     @inlinable
     static func xml(_ name: String, _ value: ResponseValue, into out: inout [UInt8]) {
+        if case .array(let items) = value {
+            for item in items { xml(name, item, into: &out) }
+            return
+        }
         out.append(UInt8(ascii: "<"))
         out.append(contentsOf: name.utf8)
         out.append(UInt8(ascii: ">"))
@@ -127,6 +151,12 @@ public enum ResponseEncoder {
             }
         case .object(let fields):
             for (key, v) in fields { xml(key, v, into: &out) }
+        case .number(let n):
+            out.append(contentsOf: String(n).utf8)
+        case .bool(let b):
+            out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .array:
+            break  // written above, one element per item
         }
         out.append(contentsOf: Array("</".utf8))
         out.append(contentsOf: name.utf8)

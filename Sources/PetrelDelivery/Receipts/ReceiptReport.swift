@@ -14,6 +14,14 @@ public enum ReceiptReport {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             let m = r.message
             let (code, description) = m.outcomeFields
+            if m.api == .classic {
+                out += ResponseEncoder.encode(
+                    classicFields(r, code: code, description: description, dateOffsetSeconds: dateOffsetSeconds),
+                    root: "",
+                    format: .json
+                )
+                continue
+            }
             let fields: [(String, ResponseValue)] = [
                 ("To", .string(m.to)),
                 ("Status", .string(m.receiptStatus ?? "2")),
@@ -36,6 +44,35 @@ public enum ReceiptReport {
         }
         out.append(UInt8(ascii: "]"))
         return out
+    }
+
+    /// A receipt of a message sent through dysmsapi 2017-05-25, in that version's SmsReport form (snake_case,
+    /// `success` a boolean, times `yyyy-MM-dd HH:mm:ss`, `biz_id` as SendSms answered it, `out_id` its OutId).
+    static func classicFields(
+        _ r: OutboxReceipt,
+        code: String,
+        description: String,
+        dateOffsetSeconds: Int
+    ) -> [(String, ResponseValue)] {
+        let m = r.message
+        return [
+            ("phone_number", .string(m.to)),
+            (
+                "send_time",
+                .string(AlibabaDate.plain(ms: m.sentAtMs ?? m.createdAtMs, offsetSeconds: dateOffsetSeconds))
+            ),
+            (
+                "report_time",
+                .string(m.doneAtMs.map { AlibabaDate.plain(ms: $0, offsetSeconds: dateOffsetSeconds) } ?? "")
+            ),
+            ("success", .bool(m.status == .delivered)),
+            ("err_code", .string(code)),
+            ("err_msg", .string(description)),
+            ("sms_size", .string(String(m.segments))),
+            ("biz_id", .string("\(m.bizId)^0")),
+            ("out_id", .string(m.taskId)),
+            ("ReportId", .string(String(r.id))),
+        ]
     }
 
     /// `X-Petrel-Signature`: `sha256=` and the hex HMAC-SHA256 of the body under the account's webhook secret.

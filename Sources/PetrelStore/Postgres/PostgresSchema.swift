@@ -368,5 +368,16 @@ enum PostgresSchema {
             CREATE INDEX conversions_message ON conversions (account, message_id);
             """
         ),
+        (
+            "v12-api-version",
+            """
+            -- The API a message came through (APIVersion: 0 is 2018-05-01, as every message before), and for
+            -- 2017-05-25 the template it was rendered from and its request's BizId, for QuerySendDetails and that
+            -- version's receipts.
+            ALTER TABLE messages ADD COLUMN api SMALLINT NOT NULL DEFAULT 0;
+            ALTER TABLE messages ADD COLUMN template_code TEXT NOT NULL DEFAULT '';
+            ALTER TABLE messages ADD COLUMN biz_id BIGINT NOT NULL DEFAULT 0;
+            """
+        ),
     ]
 }

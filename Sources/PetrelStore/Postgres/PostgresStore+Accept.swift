@@ -165,7 +165,10 @@ extension PostgresStore {
             sentAtMs: try r.get(o + 17),
             doneAtMs: try r.get(o + 18),
             channel: try r.get(o + 19),
-            carrierMessageId: try r.get(o + 20)
+            carrierMessageId: try r.get(o + 20),
+            api: APIVersion(rawValue: Int(try r.get(o + 21, as: Int16.self))) ?? .intl,
+            templateCode: try r.get(o + 22),
+            bizId: try r.get(o + 23)
         )
     }
 }

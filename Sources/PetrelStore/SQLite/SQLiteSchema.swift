@@ -299,6 +299,14 @@ enum SQLiteSchema {
                 sql: "CREATE TABLE send_log (at INTEGER NOT NULL, account TEXT NOT NULL, sends BLOB NOT NULL)"
             )
         }
+        migrator.registerMigration("v15-api-version") { db in
+            // The API a message came through (APIVersion: 0 is 2018-05-01, as every message before), and for
+            // 2017-05-25 the template it was rendered from and its request's BizId, for QuerySendDetails and that
+            // version's receipts.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN api INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN template_code TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN biz_id INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -139,6 +139,9 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.createdAtMs)
                 s.bind(m.notBeforeMs)
                 s.bind(m.expiresAtMs)
+                s.bind(m.api.rawValue)
+                s.bind(m.templateCode)
+                s.bind(m.bizId)
             }
         )
         for c in batch.conversions {
@@ -266,7 +269,10 @@ public final class SQLiteStore: MessageStore {
             sentAtMs: row[o + 17],
             doneAtMs: row[o + 18],
             channel: row[o + 19],
-            carrierMessageId: row[o + 20]
+            carrierMessageId: row[o + 20],
+            api: APIVersion(rawValue: row[o + 21]) ?? .intl,
+            templateCode: row[o + 22],
+            bizId: row[o + 23]
         )
     }
 }
@@ -308,8 +314,9 @@ extension SQLiteStore {
     static let insertMessagesSQL = ValuesList.SQL { k in
         """
         INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at)
-        VALUES \(ValuesList.placeholders(rows: k, columns: 17))
+            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code,
+            biz_id)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 20))
         """
     }
 }

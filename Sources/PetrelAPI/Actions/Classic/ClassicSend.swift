@@ -1,0 +1,142 @@
+import PetrelCore
+import PetrelStore
+
+/// What SendSms and SendBatchSms share: one template, rendered per recipient with its signature and values, checked
+/// all or nothing (Alibaba answers one Code for the request), then stored through the same accept path as the
+/// 2018-05-01 sends, limits included.
+struct ClassicSend {
+    static let maxRecipients = 1000
+
+    struct Recipient {
+        var raw: String
+        var sign: String
+        var values: [String: String]
+    }
+
+    /// The answer of a send that failed before anything was stored.
+    static func rejected(_ code: ResponseCode) -> ActionResult {
+        ActionResult(fields: [("Code", .string(code.code)), ("Message", .string(code.description))])
+    }
+
+    /// Renders and checks every recipient, then the messages for the store (a business rejection, in 2017-05-25's
+    /// codes, for the first that cannot go).
+    static func send(_ call: ActionCall, templateCode: String, _ recipients: [Recipient]) async throws -> ActionResult {
+        guard recipients.count <= maxRecipients else {
+            return rejected(
+                ClassicCode.mobileCountOverLimit.with(
+                    "\(recipients.count) numbers were given; at most \(maxRecipients) are allowed per request."
+                )
+            )
+        }
+        let outId = call.params.optional("OutId") ?? ""
+        if outId.count > 255 {
+            return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
+        }
+        if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
+            return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
+        }
+        guard let template = try await call.env.store.template(account: call.account, code: templateCode) else {
+            return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
+        }
+        let limits = call.env.limits(call.account)
+        var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        pending.reserveCapacity(recipients.count)
+        for r in recipients {
+            guard case .success(let number) = PhoneNumber.parseClassic(r.raw) else {
+                return rejected(ClassicCode.mobileNumberIllegal.with("\(r.raw) is not a valid mobile number."))
+            }
+            guard !r.sign.isEmpty, r.sign.count <= 32 else {
+                return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+            }
+            let body: String
+            switch Template.render(template.text, values: r.values) {
+            case .success(let text): body = text
+            case .failure(.missingValue(let name)):
+                return rejected(
+                    ClassicCode.templateMissingParameters.with("The template variable ${\(name)} has no value.")
+                )
+            }
+            // A signature that is a valid sender ID travels as the sender; any other (【Brand】) leads the text,
+            // as mainland carriers expect (as SendMessageWithTemplate does).
+            let (from, text) = SenderID.isValid(r.sign) ? (r.sign, body) : ("", "【\(r.sign)】" + body)
+            let sms = SMSText(text)
+            if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
+                return rejected(ClassicCode.paramLengthLimit.with("The rendered template is too long. \(why)"))
+            }
+            pending.append((number, text, from, sms))
+        }
+
+        // Limits that need no store (countries, pumping halts) refuse a recipient as the store's would.
+        var answer = Answer(count: pending.count)
+        var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        kept.reserveCapacity(pending.count)
+        for p in pending {
+            if let refusal = limits?.countryRefusal(p.number)
+                ?? limits?.haltRefusal(account: call.account, p.number, type: .notify, halts: call.env.halts)
+            {
+                answer.refused(refusal)
+            } else {
+                kept.append(p)
+            }
+        }
+        let ids = call.env.ids.next(kept.count, nowMs: call.nowMs)
+        // Alibaba's form, `…^0`; the number is the first message's id, which every message of the send keeps.
+        let bizId = ids.first ?? 0
+        answer.bizId = ids.isEmpty ? "" : QuerySendDetails.bizIdText(bizId)
+        let single = recipients.count == 1
+        let messages = zip(ids, kept).map { id, k in
+            var m = SendRules.message(
+                id: id,
+                call: call,
+                to: k.number.digits,
+                text: k.text,
+                common: SendRules.Common(
+                    from: k.from,
+                    type: .notify,
+                    taskId: outId,
+                    channel: "",
+                    validityMs: call.env.defaultValidityMs
+                ),
+                single: single,
+                sms: k.sms
+            )
+            m.api = .classic
+            m.templateCode = templateCode
+            m.bizId = bizId
+            return m
+        }
+        let none = [ResponseCode?](repeating: nil, count: messages.count)
+        let writes = WriteBatch(messages: messages)
+        guard let limits, messages.contains(where: { limits.checks(to: $0.to, type: $0.type) }) else {
+            return ActionResult(fields: answer.fields(none), writes: writes)
+        }
+        return ActionResult(
+            fields: answer.fields(none),
+            writes: writes,
+            limited: ActionResult.Limited(limits: limits) { [answer] in answer.fields($0) }
+        )
+    }
+
+    /// `{Code, Message, BizId}` from the recipients the limits refused, before the store and in it.
+    struct Answer: Sendable {
+        var count: Int
+        var bizId = ""
+        var refusals: [ResponseCode] = []
+
+        mutating func refused(_ code: ResponseCode) { refusals.append(code) }
+
+        func fields(_ store: [ResponseCode?]) -> [(String, ResponseValue)] {
+            let all = refusals + store.compactMap { $0 }
+            guard let first = all.first else {
+                return [("Code", .string("OK")), ("Message", .string("OK")), ("BizId", .string(bizId))]
+            }
+            let code = ClassicCode.from(first)
+            guard all.count < count else {
+                return [("Code", .string(code.code)), ("Message", .string(code.description))]
+            }
+            // Some went: the request is accepted (its BizId finds them); the message says which limit held the others.
+            let note = "OK: \(all.count) of \(count) numbers were refused by limits (\(code.code): \(code.description))"
+            return [("Code", .string("OK")), ("Message", .string(note)), ("BizId", .string(bizId))]
+        }
+    }
+}
