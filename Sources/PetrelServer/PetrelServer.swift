@@ -74,11 +74,13 @@ public enum PetrelServer {
 
         let wake = WakeSignal()
         let receipts = ReceiptProcessor(store: store, logger: logger, clock: clock)
+        let inbound = InboundProcessor(store: store, configuration: c.inbound, logger: logger, clock: clock)
         let sandbox = SandboxChannel(configuration: c.sandbox)
         let carriers = c.smppChannels.map {
             SMPPChannel(
                 configuration: $0,
                 receipts: receipts,
+                inbound: inbound,
                 logger: logger,
                 clock: clock,
                 onCapacity: { wake.signal() }
@@ -254,7 +256,9 @@ public enum PetrelServer {
             app.addServices(
                 dispatcher,
                 receipts,
-                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock)
+                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock),
+                inbound,
+                OutboxPusher(feed: InboundFeed(store: store), configuration: c.receipts, logger: logger, clock: clock)
             )
         }
         app.addServices(

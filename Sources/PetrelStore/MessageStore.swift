@@ -3,7 +3,9 @@
 /// `ReceiptOutbox`, …), and only the composition root (`petrel serve`, the CLI) holds the whole store.
 public protocol MessageStore:
     AcceptLog, MessageLookup, MessageHistory, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger,
-    ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention, SendLimitLog, PumpingGuardLog
+    ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention, SendLimitLog,
+    PumpingGuardLog,
+    InboundLog
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws
