@@ -135,7 +135,7 @@ public enum PetrelServer {
             throttle: SignInThrottle(),
             clock: clock
         )
-        SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection).register(on: router)
+        SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection, inbound: inbound).register(on: router)
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
@@ -257,11 +257,12 @@ public enum PetrelServer {
                 dispatcher,
                 receipts,
                 ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock),
-                inbound,
                 OutboxPusher(feed: InboundFeed(store: store), configuration: c.receipts, logger: logger, clock: clock)
             )
         }
         app.addServices(
+            // Stores what carriers and the sandbox deliver, on every node (an accept-only node's sandbox too).
+            inbound,
             CampaignRunner(
                 store: store,
                 gateway: gateway,

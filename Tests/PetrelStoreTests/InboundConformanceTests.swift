@@ -186,6 +186,22 @@ import Testing
         }
     }
 
+    /// Kept for `inbound.keepDays`, then deleted with their outbox rows, the oldest first, a batch at a time.
+    @Test(arguments: StoreKind.allCases)
+    func oldMessagesArePurged(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await withMoURL(store)
+            let parts = (0..<5).map { part("m\($0)", at: 1000 + Int64($0) * 1000) }
+            _ = try await store.storeInbound(parts, rules: InboundRules(), nowMs: 9000)
+            #expect(try await store.purgeInbound(receivedBeforeMs: 3500, limit: 2) == 2)
+            #expect(try await store.purgeInbound(receivedBeforeMs: 3500, limit: 2) == 1)
+            #expect(try await store.purgeInbound(receivedBeforeMs: 3500, limit: 2) == 0)
+            let left = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(left.map(\.text) == ["m4", "m3"])
+            #expect(try await store.inboundOutboxCounts() == OutboxCounts(pending: 2, parked: 0))
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theInboundURLIsKeptWithTheAccount(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

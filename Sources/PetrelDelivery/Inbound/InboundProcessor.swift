@@ -15,8 +15,10 @@ public final class InboundProcessor: Service {
         public var partWaitMs: Int64 = 60_000
         /// `inbound:` destinations (prefixes) and their accounts; the longest matching prefix wins.
         public var routes: [(prefix: String, account: String)] = []
-        /// Parts received and not yet stored, at most; beyond, the carrier is answered "throttled" and resends.
+        /// Parts received and not yet stored, at most; beyond, the carrier is answered with an error and resends.
         public var maxQueued = 50_000
+        /// Inbound messages are deleted this long after they came (pushed or not).
+        public var keepMs: Int64 = 30 * 86_400_000
 
         public init() {}
 
@@ -70,6 +72,11 @@ public final class InboundProcessor: Service {
         wake.signal()
     }
 
+    /// `submit`, awaited: true once the part is durable.
+    public func store(_ part: InboundPart) async -> Bool {
+        await withCheckedContinuation { c in submit(part) { c.resume(returning: $0) } }
+    }
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastRelease = self.clock()
@@ -87,10 +94,20 @@ public final class InboundProcessor: Service {
                     _ = try? await self.store.pruneInboundParts(
                         beforeMs: now - self.configuration.rules.duplicateWindowMs
                     )
+                    await self.purge(nowMs: now)
                 }
             }
         }
         await flush()
+    }
+
+    /// Messages past `keepMs`, a thousand per transaction, at most a hundred thousand a minute.
+    func purge(nowMs: Int64) async {
+        for _ in 0..<100 {
+            guard let n = try? await store.purgeInbound(receivedBeforeMs: nowMs - configuration.keepMs, limit: 1000),
+                n == 1000
+            else { return }
+        }
     }
 
     func releaseStale(nowMs: Int64) async {

@@ -4,7 +4,7 @@ import PetrelStore
 
 extension ServerConfiguration {
     /// `inbound:`: a mapping (`numbers`, `replyWindowDays`, `partWaitSeconds`, `maxPendingParts`,
-    /// `duplicateWindowSeconds`), or just the list of numbers.
+    /// `duplicateWindowSeconds`, `keepDays`), or just the list of numbers.
     static func readInbound(_ root: ConfigNode) throws -> InboundProcessor.Configuration {
         var c = InboundProcessor.Configuration()
         let numbers: [ConfigNode]
@@ -16,8 +16,9 @@ extension ServerConfiguration {
             c.rules.replyWindowMs = Int64(try node.int("replyWindowDays", default: 7, range: 0...3650)) * 86_400_000
             c.partWaitMs = Int64(try node.int("partWaitSeconds", default: 60, range: 1...86_400)) * 1000
             c.rules.maxPendingParts = try node.int("maxPendingParts", default: 10_000, range: 1...10_000_000)
+            c.keepMs = Int64(try node.int("keepDays", default: 30, range: 1...36_500)) * 86_400_000
             c.rules.duplicateWindowMs =
-                Int64(try node.int("duplicateWindowSeconds", default: 600, range: 0...86_400)) * 1000
+                Int64(try node.int("duplicateWindowSeconds", default: 300, range: 0...86_400)) * 1000
         }
         for n in numbers {
             let number = try n.string("number") ?? ""

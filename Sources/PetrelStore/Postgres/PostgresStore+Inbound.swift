@@ -114,6 +114,18 @@ extension PostgresStore {
         )
     }
 
+    public func purgeInbound(receivedBeforeMs: Int64, limit: Int) async throws -> Int {
+        try await run(
+            """
+            WITH old AS (
+                SELECT id FROM (SELECT id, received_at FROM inbound ORDER BY id LIMIT \(limit)) o
+                WHERE received_at < \(receivedBeforeMs)
+            ), outbox AS (DELETE FROM inbound_outbox WHERE inbound_id IN (SELECT id FROM old))
+            DELETE FROM inbound WHERE id IN (SELECT id FROM old) RETURNING 1
+            """
+        )
+    }
+
     public func pendingInboundParts() async throws -> Int {
         try await first("SELECT COUNT(*) FROM inbound_parts WHERE NOT done") { try $0.get(0, as: Int.self) } ?? 0
     }

@@ -13,6 +13,9 @@ public protocol InboundLog: Sendable {
     func releaseInboundParts(olderThanMs: Int64, rules: InboundRules, nowMs: Int64) async throws -> Int
     /// Forgets the fingerprints of assembled parts received before `beforeMs` (past the duplicate window).
     func pruneInboundParts(beforeMs: Int64) async throws -> Int
+    /// Deletes up to `limit` of the oldest inbound messages received before `receivedBeforeMs` (and their outbox rows,
+    /// pushed or not); returns how many. Looks at the oldest `limit` only, so a call costs the same with nothing to do.
+    func purgeInbound(receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Newest first.
     func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage]
     func pendingInboundParts() async throws -> Int
@@ -35,7 +38,7 @@ public struct InboundRules: Sendable, Equatable {
     /// A reply belongs to the account that last sent to its phone within this time.
     public var replyWindowMs: Int64 = 7 * 86_400_000
     /// The same part again within this time is a duplicate.
-    public var duplicateWindowMs: Int64 = 600_000
+    public var duplicateWindowMs: Int64 = 300_000
     /// Parts waiting for their siblings, at most; beyond, the oldest groups are released incomplete.
     public var maxPendingParts = 10_000
 

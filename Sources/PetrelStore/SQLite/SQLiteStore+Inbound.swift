@@ -99,6 +99,20 @@ extension SQLiteStore {
         }
     }
 
+    public func purgeInbound(receivedBeforeMs: Int64, limit: Int) async throws -> Int {
+        try await committer.run(weight: limit) { db in
+            let old = """
+                SELECT id FROM (SELECT id, received_at FROM inbound ORDER BY id LIMIT ?2) WHERE received_at < ?1
+                """
+            try db.execute(
+                sql: "DELETE FROM inbound_outbox WHERE inbound_id IN (\(old))",
+                arguments: [receivedBeforeMs, limit]
+            )
+            try db.execute(sql: "DELETE FROM inbound WHERE id IN (\(old))", arguments: [receivedBeforeMs, limit])
+            return db.changesCount
+        }
+    }
+
     public func pendingInboundParts() async throws -> Int {
         try await readAside { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbound_parts WHERE done = 0") ?? 0
         }
