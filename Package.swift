@@ -142,7 +142,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelDeliveryTests",
-            dependencies: ["PetrelDelivery", "PetrelStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PetrelDelivery", "PetrelStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,3 +27,21 @@ enum DeliveryMetrics {
         CoreMetrics.Counter(label: "petrel_receipt_push_failures_total").increment()
     }
 }
+
+extension DeliveryMetrics {
+    static func inboundPushed(_ count: Int, lagsMs: [Int64]) {
+        CoreMetrics.Counter(label: "petrel_inbound_pushed_total").increment(by: count)
+        let lag = CoreMetrics.Timer(label: "petrel_inbound_push_lag")
+        for ms in lagsMs { lag.recordMilliseconds(ms) }
+    }
+
+    static func inboundPushFailed() {
+        CoreMetrics.Counter(label: "petrel_inbound_push_failures_total").increment()
+    }
+
+    static func inboundStored(parts: Int, messages: Int, duplicates: Int) {
+        CoreMetrics.Counter(label: "petrel_inbound_parts_total").increment(by: parts)
+        CoreMetrics.Counter(label: "petrel_inbound_messages_total").increment(by: messages)
+        CoreMetrics.Counter(label: "petrel_inbound_duplicates_total").increment(by: duplicates)
+    }
+}

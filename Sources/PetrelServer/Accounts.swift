@@ -28,7 +28,29 @@ public enum Accounts {
             name: account,
             receiptURL: url,
             webhookSecret: secret ?? existing?.webhookSecret ?? AccessKeys.random(40),
-            updatedAtMs: nowMs
+            updatedAtMs: nowMs,
+            moURL: existing?.moURL ?? ""
+        )
+        if record != existing { try await store.putAccount(record) }
+        return record
+    }
+
+    /// Sets an account's inbound URL ("" stops pushes), the same way: the webhook secret signs both pushes.
+    @discardableResult
+    public static func setMoURL(
+        store: any ReceiptOutbox,
+        account: String,
+        url: String,
+        secret: String? = nil,
+        nowMs: Int64
+    ) async throws -> AccountRecord {
+        let existing = try await store.accounts().first { $0.name == account }
+        let record = AccountRecord(
+            name: account,
+            receiptURL: existing?.receiptURL ?? "",
+            webhookSecret: secret ?? existing?.webhookSecret ?? AccessKeys.random(40),
+            updatedAtMs: nowMs,
+            moURL: url
         )
         if record != existing { try await store.putAccount(record) }
         return record
@@ -44,6 +66,7 @@ public enum Accounts {
             let existing = try await store.accounts().first { $0.name == s.name }
             if existing?.receiptURL == s.receiptURL
                 && (s.webhookSecret == nil || existing?.webhookSecret == s.webhookSecret)
+                && (s.moURL == nil || existing?.moURL == s.moURL)
             {
                 continue
             }
@@ -54,6 +77,7 @@ public enum Accounts {
                 secret: s.webhookSecret,
                 nowMs: nowMs
             )
+            if let mo = s.moURL { try await setMoURL(store: store, account: s.name, url: mo, nowMs: nowMs) }
         }
     }
 }

@@ -56,7 +56,7 @@ enum ServerMetrics {
 
 /// Samples what is a level rather than an event: queue depth, outbox depth, binds and window use, receipts.
 struct MetricsSampler: Service {
-    let store: any ConsoleQueries & OutboxOperations
+    let store: any ConsoleQueries & OutboxOperations & InboundLog
     let carriers: [SMPPChannel]
     let receipts: ReceiptProcessor
     let logger: Logger
@@ -80,6 +80,10 @@ struct MetricsSampler: Service {
             let outbox = try await store.outboxCounts()
             ServerMetrics.gauge("petrel_receipt_outbox", outbox.pending, [("state", "pending")])
             ServerMetrics.gauge("petrel_receipt_outbox", outbox.parked, [("state", "parked")])
+            let inbound = try await store.inboundOutboxCounts()
+            ServerMetrics.gauge("petrel_inbound_outbox", inbound.pending, [("state", "pending")])
+            ServerMetrics.gauge("petrel_inbound_outbox", inbound.parked, [("state", "parked")])
+            ServerMetrics.gauge("petrel_inbound_pending_parts", try await store.pendingInboundParts(), [])
         } catch is CancellationError {
             // Shutting down: not worth a warning.
         } catch {

@@ -79,11 +79,13 @@ public enum PetrelServer {
 
         let wake = WakeSignal()
         let receipts = ReceiptProcessor(store: store, logger: logger, clock: clock)
+        let inbound = InboundProcessor(store: store, configuration: c.inbound, logger: logger, clock: clock)
         let sandbox = SandboxChannel(configuration: c.sandbox)
         let carriers = c.smppChannels.map {
             SMPPChannel(
                 configuration: $0,
                 receipts: receipts,
+                inbound: inbound,
                 logger: logger,
                 clock: clock,
                 onCapacity: { wake.signal() }
@@ -142,7 +144,7 @@ public enum PetrelServer {
             throttle: SignInThrottle(),
             clock: clock
         )
-        SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection).register(on: router)
+        SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection, inbound: inbound).register(on: router)
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
@@ -263,10 +265,13 @@ public enum PetrelServer {
             app.addServices(
                 dispatcher,
                 receipts,
-                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock)
+                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock),
+                OutboxPusher(feed: InboundFeed(store: store), configuration: c.receipts, logger: logger, clock: clock)
             )
         }
         app.addServices(
+            // Stores what carriers and the sandbox deliver, on every node (an accept-only node's sandbox too).
+            inbound,
             CampaignRunner(
                 store: store,
                 gateway: gateway,

@@ -4,6 +4,8 @@ import Hummingbird
 import NIOCore
 import PetrelAPI
 import PetrelCore
+import PetrelDelivery
+import PetrelSMPP
 import PetrelStore
 
 /// `GET` / `DELETE /sandbox/messages`: what the sandbox carrier received. By default a caller names an access key
@@ -14,9 +16,21 @@ struct SandboxRoutes: Sendable {
     let store: any SandboxInbox
     let auth: KeyAuth
     let mode: ServerConfiguration.Retrospection
+    /// Where `POST /sandbox/inbound` delivers.
+    var inbound: InboundProcessor? = nil
 
     func register(on router: Router<PetrelRequestContext>) {
         guard mode != .off else { return }
+        if let inbound {
+            router.post("/sandbox/inbound") { request, context in
+                switch await caller(request, address: context.clientAddress) {
+                case .refused(let r): return r
+                case .account(let account):
+                    let body = try await request.body.collect(upTo: 64 * 1024)
+                    return await SandboxInbound.deliver(body, account: account, to: inbound)
+                }
+            }
+        }
         router.get("/sandbox/messages") { request, context in
             switch await caller(request, address: context.clientAddress) {
             case .refused(let r): return r

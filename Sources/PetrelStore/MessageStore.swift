@@ -5,7 +5,8 @@ public protocol MessageStore:
     AcceptLog, MessageLookup, MessageHistory, ConsoleQueries, KeyStore, TemplateStore, SendQueue, ReceiptLedger,
     ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention, SendLimitLog,
     PumpingGuardLog,
-    ClassicQueries
+    ClassicQueries,
+    InboundLog
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

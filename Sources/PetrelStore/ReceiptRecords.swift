@@ -8,12 +8,15 @@ public struct AccountRecord: Sendable, Equatable {
     /// Signs each push (X-Petrel-Signature); stored encrypted.
     public var webhookSecret: String
     public var updatedAtMs: Int64
+    /// Where inbound messages are pushed (SmsUp); empty = not pushed. Signed with the same secret.
+    public var moURL: String
 
-    public init(name: String, receiptURL: String, webhookSecret: String, updatedAtMs: Int64) {
+    public init(name: String, receiptURL: String, webhookSecret: String, updatedAtMs: Int64, moURL: String = "") {
         self.name = name
         self.receiptURL = receiptURL
         self.webhookSecret = webhookSecret
         self.updatedAtMs = updatedAtMs
+        self.moURL = moURL
     }
 }
 

@@ -8,8 +8,9 @@ import PetrelStore
 struct AccountsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
-        abstract: "Account settings: where delivery receipts are pushed (works while a server runs).",
-        subcommands: [SetReceiptURL.self, List.self]
+        abstract:
+            "Account settings: where delivery receipts and inbound messages are pushed (works while a server runs).",
+        subcommands: [SetReceiptURL.self, SetMoURL.self, List.self]
     )
 
     struct SetReceiptURL: AsyncParsableCommand {
@@ -52,6 +53,48 @@ struct AccountsCommand: AsyncParsableCommand {
         }
     }
 
+    struct SetMoURL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-mo-url",
+            abstract:
+                "Push the account's inbound messages (SmsUp) to URL (\"\" stops them); prints the webhook secret.",
+            discussion:
+                "The webhook secret signs receipt and inbound pushes alike. A running server picks the change up within a few seconds."
+        )
+        @OptionGroup var data: DataDirOption
+        @Argument(help: "The account (\"default\" unless keys were made for another).") var account: String
+        @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
+        @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret:
+            String?
+        @Flag(name: .customLong("create-account"), help: "Make the account if the store does not have it yet.")
+        var createAccount = false
+
+        func run() async throws {
+            guard isPlainIdentifier(account, maxLength: 64) else {
+                throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
+            }
+            guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
+                throw CLIError(description: "the inbound URL must look like http://host[:port]/path, got \(url)")
+            }
+            if let secret, secret.count < 16 {
+                throw CLIError(description: "--secret must have at least 16 characters")
+            }
+            let record = try await withStore(data) { store in
+                try await checkAccount(account, in: store, createFlag: createAccount)
+                return try await Accounts.setMoURL(
+                    store: store,
+                    account: account,
+                    url: url,
+                    secret: secret,
+                    nowMs: nowMs()
+                )
+            }
+            print(
+                #"{"Account":\#(json(record.name)),"MoUrl":\#(json(record.moURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#
+            )
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List accounts with receipt settings (never their secrets)."
@@ -62,7 +105,9 @@ struct AccountsCommand: AsyncParsableCommand {
             let (accounts, counts) = try await withStore(data) {
                 (try await $0.accounts(), try await $0.outboxCounts())
             }
-            let items = accounts.map { #"{"Account":\#(json($0.name)),"ReceiptUrl":\#(json($0.receiptURL))}"# }
+            let items = accounts.map {
+                #"{"Account":\#(json($0.name)),"ReceiptUrl":\#(json($0.receiptURL)),"MoUrl":\#(json($0.moURL))}"#
+            }
             print(
                 #"{"Accounts":[\#(items.joined(separator: ","))],"Outbox":{"Pending":\#(counts.pending),"Parked":\#(counts.parked)}}"#
             )

@@ -33,6 +33,14 @@ struct SMSC: AsyncParsableCommand {
     @Flag(help: "Ignore the magic endings: accept and deliver everything (a plain sink for benchmarks).") var noFaults =
         false
     @Option(help: "Rewrite this file with JSON counters every second.") var summary: String?
+    @Option(name: .customLong("mo-from"), help: "Send mobile-originated messages from this phone (with --mo-text).")
+    var moFrom: String?
+    @Option(name: .customLong("mo-to"), help: "The number they are sent to.") var moTo = "85260001234"
+    @Option(name: .customLong("mo-text"), help: "Their text; {n} becomes each message's number. Long: several parts.")
+    var moText: String?
+    @Option(name: .customLong("mo-every"), help: "Milliseconds between rounds of mobile-originated messages.")
+    var moEvery: Int64 = 1000
+    @Option(name: .customLong("mo-burst"), help: "Messages per round.") var moBurst = 1
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
@@ -46,6 +54,15 @@ struct SMSC: AsyncParsableCommand {
         c.receiptDelayMs = receiptDelayMs
         c.hexIDs = hexIDs
         c.faults = !noFaults
+        if moFrom != nil || moText != nil {
+            guard let moFrom, let moText, !moFrom.isEmpty else {
+                throw CLIError(description: "--mo-from and --mo-text go together")
+            }
+            guard (1...3_600_000).contains(moEvery), (1...100_000).contains(moBurst) else {
+                throw CLIError(description: "--mo-every must be 1 to 3600000 ms and --mo-burst 1 to 100000")
+            }
+            c.originate = .init(from: moFrom, to: moTo, text: moText, everyMs: moEvery, burst: moBurst)
+        }
         let server = SMSCServer(configuration: c, logger: Logger(label: "petrel-smsc"))
         let bound: Int
         do {
@@ -88,7 +105,7 @@ struct SMSCService: Service {
         let json = """
             {"binds":\(c.binds),"bindsRefused":\(c.bindsRefused),"submit_sm":\(c.submits),"accepted":\(c.accepted),\
             "rejected":\(c.rejected),"concat_parts":\(c.parts),"receipts_sent":\(c.receiptsSent),"dlr_acked":\(c.receiptsAcked),"duplicates":\(c.duplicates),"receipts_resent":\(c.receiptsResent),\
-            "sessions":\(c.sessions),"max_sessions":\(c.maxSessions),"first_submit_ts":\(c.firstSubmitMs.map { String(Double($0) / 1000) } ?? "null"),\
+            "sessions":\(c.sessions),"max_sessions":\(c.maxSessions),"mo_messages":\(c.moMessages),"mo_parts":\(c.moParts),"mo_acked":\(c.moAcked),"first_submit_ts":\(c.firstSubmitMs.map { String(Double($0) / 1000) } ?? "null"),\
             "last_submit_ts":\(c.lastSubmitMs.map { String(Double($0) / 1000) } ?? "null")}
             """
         try? json.write(toFile: summary, atomically: true, encoding: .utf8)

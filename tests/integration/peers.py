@@ -53,10 +53,23 @@ class ThirdPartySMSC(Process):
 
     def __init__(self, tmp, *extra, system_id="petrel", password="secret"):
         self.port = free_port()
+        self.control_port = free_port()
         self.summary_path = str(tmp / f"smsc-{self.port}.json")
         super().__init__([sys.executable, str(PEERS / "smsc.py"), "--port", str(self.port),
                           "--backend-port", str(free_port()), "--system-id", system_id, "--password", password,
-                          "--summary", self.summary_path, "--dlr-delay", "0.2", *extra], ready="SMSC (smpp34")
+                          "--summary", self.summary_path, "--dlr-delay", "0.2",
+                          "--control-port", str(self.control_port), *extra], ready="SMSC (smpp34")
+
+    def deliver(self, *pdus, timeout=30):
+        """Sends mobile-originated deliver_sm (dicts: from, to, hex, esm_class, data_coding, tlvs) one after the other;
+        returns each answer's command_status."""
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=timeout) as c:
+            c.sendall(json.dumps({"deliver": list(pdus)}).encode() + b"\n")
+            line = c.makefile().readline()
+        answers = json.loads(line)
+        if not isinstance(answers, list):
+            raise AssertionError(f"the SMSC could not send: {answers}")
+        return answers
 
     def summary(self):
         try:

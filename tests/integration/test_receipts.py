@@ -133,7 +133,7 @@ def test_receipt_url_set_from_the_cli_while_running_and_replay(make_server, rece
     wait_for(lambda: before in r.by_message(), timeout=10)
     r.check_signatures()
     listed = json.loads(s.cli("accounts", "list").stdout)
-    assert listed["Accounts"] == [{"Account": "default", "ReceiptUrl": r.url}] and SECRET not in s.cli("accounts", "list").stdout
+    assert listed["Accounts"] == [{"Account": "default", "ReceiptUrl": r.url, "MoUrl": ""}] and SECRET not in s.cli("accounts", "list").stdout
 
 
 def test_receipts_are_parked_after_max_attempts_and_retried_on_demand(make_server, receiver):

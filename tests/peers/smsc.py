@@ -5,7 +5,12 @@ first PDU's credentials and pipes the rest to smpp34 on --backend-port; it can a
 
 Prints "SMSC (smpp34 VERSION) on 127.0.0.1:PORT" when ready, rewrites --summary (JSON counters) every second and on
 SIGTERM. Receipts: text `id:… stat:DELIVRD|UNDELIV …` plus the receipted_message_id and message_state TLVs, sent to
-the submitting session, or to another bind when that one is gone (every bind has the one system_id)."""
+the submitting session, or to another bind when that one is gone (every bind has the one system_id).
+
+Mobile-originated messages: with --control-port, each line `{"deliver": [PDU, …]}` sent there (PDU: `from`, `to`,
+`hex` the short_message bytes, optional `esm_class`, `data_coding`, `tlvs` as [[tag, hex], …]) is sent as deliver_sm,
+one after the other, each after the previous one's answer, to a bound receiver; the reply line is the list of
+command_status values (or the text of what went wrong)."""
 import argparse
 import asyncio
 import json
@@ -34,6 +39,7 @@ def options():
     p.add_argument("--dlr-fail-every", type=int, default=0, help="every Nth receipt says UNDELIV")
     p.add_argument("--throttle-every", type=int, default=0, help="every Nth submit_sm gets ESME_RTHROTTLED")
     p.add_argument("--drop-after", type=int, default=0, help="at the Nth submit_sm, cut every connection")
+    p.add_argument("--control-port", type=int, default=0, help="where to take mobile-originated deliver_sm to send")
     a = p.parse_args()
     a.backend_port = a.backend_port or a.port + 10000
     return a
@@ -43,7 +49,8 @@ class SMSC:
     def __init__(self, a):
         self.a = a
         self.counts = dict(binds=0, bind_rejected=0, unbinds=0, submit_sm=0, accepted=0, throttled=0, drops=0,
-                           concat_parts=0, concat_messages=0, dlr_queued=0, dlr_acked=0, dlr_nacked=0, dlr_failed=0)
+                           concat_parts=0, concat_messages=0, dlr_queued=0, dlr_acked=0, dlr_nacked=0, dlr_failed=0,
+                           mo_sent=0, mo_acked=0)
         self.sessions = {}                  # session_id -> smpp34.Esme, while bound
         self.connections = set()            # (client transport, backend transport) pairs the front pipes
         self.first_id = random.randrange(10**9, 2 * 10**9)
@@ -146,6 +153,31 @@ class SMSC:
                 return session
             await asyncio.sleep(0.2)
 
+    # Mobile-originated messages, from the control port.
+
+    async def control(self, reader, writer):
+        while line := await reader.readline():
+            try:
+                answers = [await self.originate(pdu) for pdu in json.loads(line)["deliver"]]
+            except Exception as e:          # said back to the test, which fails with it
+                answers = f"{type(e).__name__}: {e}"
+            writer.write(json.dumps(answers).encode() + b"\n")
+            await writer.drain()
+        writer.close()
+
+    async def originate(self, pdu):
+        session = await self.receiver(None)
+        if session is None:
+            return "no bound receiver"
+        tlvs = [smpp34.Tlv(tag, bytes.fromhex(value)) for tag, value in pdu.get("tlvs", [])]
+        self.counts["mo_sent"] += 1
+        answer = await asyncio.wait_for(session.deliver_sm(
+            pdu["to"], bytes.fromhex(pdu["hex"]), source_addr=pdu["from"], source_addr_ton=1, source_addr_npi=1,
+            dest_addr_ton=1, dest_addr_npi=1, esm_class=pdu.get("esm_class", 0), data_coding=pdu.get("data_coding", 0),
+            tlvs=tlvs), 10)
+        self.counts["mo_acked"] += int(answer.is_success)
+        return answer.command_status
+
     # Events from smpp34, the summary, the main loop.
 
     async def events(self, server):
@@ -170,6 +202,8 @@ class SMSC:
         server = smpp34.Server(host="127.0.0.1", port=self.a.backend_port)
         await server.start()
         await asyncio.start_server(self.front, "127.0.0.1", self.a.port)
+        if self.a.control_port:
+            await asyncio.start_server(self.control, "127.0.0.1", self.a.control_port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -90,12 +90,21 @@ extension SMPPChannel: SMPPClientDelegate {
             case .dataSm(let d): (d.tlvs, d.tlvs[tag: TLV.Tag.messagePayload]?.value ?? [], d.isDeliveryReceipt)
             default: ([], [], false)
             }
-        guard isReceipt, let receipt = DeliveryReceipt.parse(tlvs: tlvs, text: text) else {
-            // Mobile-originated messages are not handled yet; acknowledge so the SMSC does not resend forever.
-            logger.debug(
-                "ignored a deliver_sm that is not a delivery receipt",
-                metadata: ["session": "\(handler.name)"]
+        guard isReceipt else {
+            // A customer's message: stored before it is answered.
+            InboundAnswer.handle(
+                pdu,
+                from: handler,
+                on: loop,
+                channel: id,
+                inbound: inbound,
+                nowMs: clock(),
+                logger: logger
             )
+            return
+        }
+        guard let receipt = DeliveryReceipt.parse(tlvs: tlvs, text: text) else {
+            logger.debug("ignored a delivery receipt that does not parse", metadata: ["session": "\(handler.name)"])
             handler.respond(to: pdu)
             return
         }

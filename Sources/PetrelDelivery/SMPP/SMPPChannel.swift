@@ -25,6 +25,8 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let receipts: ReceiptProcessor
+    /// Where deliver_sm that are not receipts go; nil: answered and dropped.
+    let inbound: InboundProcessor?
     /// Called when capacity frees or a bind comes up, so the dispatcher claims more.
     let onCapacity: @Sendable () -> Void
 
@@ -64,6 +66,7 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     public init(
         configuration: SMPPChannelConfiguration,
         receipts: ReceiptProcessor,
+        inbound: InboundProcessor? = nil,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64,
         onCapacity: @escaping @Sendable () -> Void = {}
@@ -71,6 +74,7 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         self.configuration = configuration
         self.loop = MultiThreadedEventLoopGroup.singleton.next()
         self.receipts = receipts
+        self.inbound = inbound
         var logger = logger
         logger[metadataKey: "channel"] = "\(configuration.id)"
         self.logger = logger

@@ -121,8 +121,12 @@ final class SMSCHandler: ChannelInboundHandler {
             flusher.flush(context)
             context.close(promise: nil)
         case .deliverSmResp, .dataSmResp:
-            guard unacked.removeValue(forKey: pdu.sequence) != nil else { return }
-            server.count { $0.receiptsAcked += 1 }
+            guard let sent = unacked.removeValue(forKey: pdu.sequence) else { return }
+            if sent.isDeliveryReceipt {
+                server.count { $0.receiptsAcked += 1 }
+            } else if pdu.status == .ok {
+                server.count { $0.moAcked += 1 }
+            }
         case .enquireLinkResp, .genericNack, .unbindResp, .submitSmResp, .bindResp:
             break
         case .deliverSm, .dataSm:
@@ -183,8 +187,8 @@ final class SMSCHandler: ChannelInboundHandler {
         )
     }
 
-    /// Sends a receipt on this (receiver-capable) session. On its event loop.
-    func deliver(_ receipt: ShortMessage) {
+    /// Sends a receipt (or, `mo`, a customer's message) on this (receiver-capable) session. On its event loop.
+    func deliver(_ receipt: ShortMessage, mo: Bool = false) {
         guard let context, let bind else { return }
         guard context.channel.isActive else {
             // The session died after it was picked: the receipt waits for the next bind instead.
@@ -192,7 +196,7 @@ final class SMSCHandler: ChannelInboundHandler {
             return
         }
         sequence = sequence >= 0x7FFF_FFFF ? 1 : sequence + 1
-        server.count { $0.receiptsSent += 1 }
+        if !mo { server.count { $0.receiptsSent += 1 } }
         unacked[sequence] = receipt
         send(PDU(.deliverSm(receipt), sequence: sequence), context)
     }
@@ -205,8 +209,8 @@ final class SMSCHandler: ChannelInboundHandler {
         var id: ObjectIdentifier { ObjectIdentifier(channel) }
         var isActive: Bool { channel.isActive }
 
-        func deliver(_ receipt: ShortMessage) {
-            channel.eventLoop.execute { handler.value.deliver(receipt) }
+        func deliver(_ receipt: ShortMessage, mo: Bool = false) {
+            channel.eventLoop.execute { handler.value.deliver(receipt, mo: mo) }
         }
     }
 }

@@ -18,8 +18,28 @@ public final class SMSCServer: Sendable {
         public var hexIDs = false
         /// False: every submit is accepted and delivered, whatever the number ends in (a plain benchmark sink).
         public var faults = true
+        /// Mobile-originated messages to send to bound receivers, if any.
+        public var originate: Originate?
 
         public init() {}
+    }
+
+    /// `--mo-from PHONE --mo-text TEXT --mo-every MS [--mo-burst N]`: every `everyMs`, `burst` messages from `from` to
+    /// `to`, each `text` with `{n}` replaced by its number, as deliver_sm (UDH-concatenated parts when long).
+    public struct Originate: Sendable {
+        public var from: String
+        public var to: String
+        public var text: String
+        public var everyMs: Int64
+        public var burst: Int
+
+        public init(from: String, to: String, text: String, everyMs: Int64, burst: Int = 1) {
+            self.from = from
+            self.to = to
+            self.text = text
+            self.everyMs = everyMs
+            self.burst = burst
+        }
     }
 
     public struct Counters: Sendable, Equatable {
@@ -42,6 +62,10 @@ public final class SMSCServer: Sendable {
         public var parts = 0
         /// submit_sm whose destination and bytes (UDH included) the simulator had already accepted: resubmissions.
         public var duplicates = 0
+        /// Mobile-originated messages sent, their parts, and the parts the ESME answered.
+        public var moMessages = 0
+        public var moParts = 0
+        public var moAcked = 0
     }
 
     let configuration: Configuration
@@ -77,7 +101,41 @@ public final class SMSCServer: Sendable {
             }
         let ch = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         channel.withLockedValue { $0 = ch }
+        if let o = configuration.originate {
+            let every = TimeAmount.milliseconds(max(1, o.everyMs))
+            ch.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in self.originate(o) }
+        }
         return ch.localAddress?.port ?? configuration.port
+    }
+
+    /// One round of `--mo-*`: to any bound receiver; nothing while none is bound.
+    func originate(_ o: Originate) {
+        guard let target = state.withLockedValue({ $0.receivers.values.lazy.flatMap(\.values).first { $0.isActive } })
+        else { return }
+        for _ in 0..<o.burst {
+            let n = state.withLockedValue { s -> Int in
+                s.counters.moMessages += 1
+                return s.counters.moMessages
+            }
+            let text = o.text.replacing("{n}", with: String(n))
+            guard let parts = try? MessageParts.make(text, mode: .udh, reference: UInt16(truncatingIfNeeded: n)) else {
+                continue
+            }
+            for p in parts {
+                count { $0.moParts += 1 }
+                target.deliver(
+                    ShortMessage(
+                        source: .international(o.from),
+                        destination: .international(o.to),
+                        esmClass: p.esmClass,
+                        dataCoding: p.dataCoding,
+                        shortMessage: p.shortMessage,
+                        tlvs: p.tlvs
+                    ),
+                    mo: true
+                )
+            }
+        }
     }
 
     public func stop() async throws {

@@ -39,6 +39,8 @@ final class ConfigNode {
 
     func has(_ k: String) -> Bool { map[k] != nil }
 
+    func isList(_ k: String) -> Bool { map[k] is [Any] }
+
     func child(_ k: String) throws -> ConfigNode {
         read.insert(k)
         let v = map[k]

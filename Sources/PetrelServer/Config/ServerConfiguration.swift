@@ -64,7 +64,12 @@ public struct ServerConfiguration: Sendable {
         public var receiptURL: String
         /// nil: keep the stored secret (or make one).
         public var webhookSecret: String?
+        /// Where inbound messages go (SmsUp); nil: keep the stored one.
+        public var moURL: String? = nil
     }
+
+    // inbound messages (`inbound:`) and their pushes (`receipts:` settings apply to both)
+    public var inbound = InboundProcessor.Configuration()
 
     // sending limits (`limits:`), top-level and per account
     public var limits = LimitsSetting()
@@ -226,8 +231,19 @@ public struct ServerConfiguration: Sendable {
                     description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)"
                 )
             }
+            let moURL = try node.string("moUrl")
+            if let moURL, !moURL.isEmpty, WebhookClient.Endpoint(url: moURL) == nil {
+                throw ConfigNode.Failure(
+                    description: "\(node.key("moUrl")) must be an http://host[:port]/path URL, got \(moURL)"
+                )
+            }
             c.accounts.append(
-                AccountSetting(name: name, receiptURL: url, webhookSecret: try node.string("webhookSecret"))
+                AccountSetting(
+                    name: name,
+                    receiptURL: url,
+                    webhookSecret: try node.string("webhookSecret"),
+                    moURL: moURL
+                )
             )
             accountNodes.append((name, node))
             c.accountLimits[name] = try readLimits(try node.child("limits"))
@@ -238,6 +254,7 @@ public struct ServerConfiguration: Sendable {
         c.limits = try readLimits(limits, topLevel: true)
         c.limits.caps = try readCaps(limits, accounts: Set(c.accounts.map(\.name)))
         try readChannels(root, into: &c)
+        c.inbound = try readInbound(root)
         try root.finish()
         return c
     }

@@ -379,5 +379,59 @@ enum PostgresSchema {
             ALTER TABLE messages ADD COLUMN biz_id BIGINT NOT NULL DEFAULT 0;
             """
         ),
+        (
+            "v13-inbound",
+            """
+            -- Inbound messages (issue 24). inbound_parts: every part as delivered, pending (done = 0) until its
+            -- message is made, then kept for the duplicate window by its fingerprint. inbound_outbox: as
+            -- receipt_outbox. The sent-messages index finds the account that last sent to a phone (a reply's owner).
+            ALTER TABLE accounts ADD COLUMN mo_url TEXT NOT NULL DEFAULT '';
+            CREATE TABLE inbound_parts (
+                id BIGSERIAL PRIMARY KEY,
+                fingerprint BIGINT NOT NULL,
+                group_key TEXT NOT NULL,
+                seq INT NOT NULL,
+                total INT NOT NULL,
+                channel TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                dest TEXT NOT NULL,
+                data_coding INT NOT NULL,
+                body BYTEA NOT NULL,
+                account TEXT,
+                received_at BIGINT NOT NULL,
+                done BOOLEAN NOT NULL DEFAULT false
+            );
+            CREATE INDEX inbound_parts_fingerprint ON inbound_parts(fingerprint);
+            CREATE INDEX inbound_parts_pending ON inbound_parts(group_key) WHERE NOT done;
+            CREATE INDEX inbound_parts_waiting ON inbound_parts(received_at) WHERE NOT done;
+            CREATE INDEX inbound_parts_done ON inbound_parts(received_at) WHERE done;
+            CREATE TABLE inbound (
+                id BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                dest TEXT NOT NULL,
+                text TEXT NOT NULL,
+                encoding TEXT NOT NULL,
+                parts INT NOT NULL,
+                incomplete BOOLEAN NOT NULL,
+                channel TEXT NOT NULL,
+                received_at BIGINT NOT NULL
+            );
+            CREATE INDEX inbound_account ON inbound(account, id);
+            CREATE INDEX inbound_sender ON inbound(sender, id);
+            CREATE TABLE inbound_outbox (
+                id BIGSERIAL PRIMARY KEY,
+                account TEXT NOT NULL,
+                inbound_id BIGINT NOT NULL,
+                attempts INT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                next_at BIGINT NOT NULL,
+                last_error TEXT NOT NULL DEFAULT '',
+                state INT NOT NULL DEFAULT 0
+            );
+            CREATE INDEX inbound_outbox_due ON inbound_outbox(account, next_at) WHERE state = 0;
+            CREATE INDEX messages_sent_to ON messages(recipient, sent_at) WHERE sent_at IS NOT NULL;
+            """
+        ),
     ]
 }

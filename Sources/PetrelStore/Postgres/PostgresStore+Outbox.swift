@@ -4,14 +4,22 @@ import PostgresNIO
 
 extension PostgresStore {
     public func accounts() async throws -> [AccountRecord] {
-        let rows = try await rows("SELECT name, receipt_url, webhook_secret, updated_at FROM accounts ORDER BY name") {
+        let rows = try await rows(
+            "SELECT name, receipt_url, webhook_secret, updated_at, mo_url FROM accounts ORDER BY name"
+        ) {
             (
                 try $0.get(0, as: String.self), try $0.get(1, as: String.self), try $0.get(2, as: Data.self),
-                try $0.get(3, as: Int64.self)
+                try $0.get(3, as: Int64.self), try $0.get(4, as: String.self)
             )
         }
         return try rows.map {
-            AccountRecord(name: $0.0, receiptURL: $0.1, webhookSecret: try secrets.open(Array($0.2)), updatedAtMs: $0.3)
+            AccountRecord(
+                name: $0.0,
+                receiptURL: $0.1,
+                webhookSecret: try secrets.open(Array($0.2)),
+                updatedAtMs: $0.3,
+                moURL: $0.4
+            )
         }
     }
 
@@ -19,9 +27,10 @@ extension PostgresStore {
         let sealed = Data(try secrets.seal(a.webhookSecret))
         try await run(
             """
-            INSERT INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (\(a.name), \(a.receiptURL), \(sealed), \(a.updatedAtMs))
+            INSERT INTO accounts (name, receipt_url, webhook_secret, updated_at, mo_url)
+            VALUES (\(a.name), \(a.receiptURL), \(sealed), \(a.updatedAtMs), \(a.moURL))
             ON CONFLICT (name) DO UPDATE SET receipt_url = EXCLUDED.receipt_url, webhook_secret = EXCLUDED.webhook_secret,
-                updated_at = EXCLUDED.updated_at
+                updated_at = EXCLUDED.updated_at, mo_url = EXCLUDED.mo_url
             """
         )
     }

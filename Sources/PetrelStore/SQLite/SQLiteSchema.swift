@@ -307,6 +307,35 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN template_code TEXT NOT NULL DEFAULT ''")
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN biz_id INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v16-inbound") { db in
+            // Inbound messages (issue 24). inbound_parts: every part as delivered, pending (done = 0) until its
+            // message is made, then kept for the duplicate window by its fingerprint. inbound_outbox: as
+            // receipt_outbox. The sent-messages index finds the account that last sent to a phone (a reply's owner);
+            // a message enters it when it is sent, not when it is accepted.
+            try db.execute(
+                sql: """
+                    ALTER TABLE accounts ADD COLUMN mo_url TEXT NOT NULL DEFAULT '';
+                    CREATE TABLE inbound_parts (id INTEGER PRIMARY KEY, fingerprint INTEGER NOT NULL,
+                        group_key TEXT NOT NULL, seq INTEGER NOT NULL, total INTEGER NOT NULL, channel TEXT NOT NULL,
+                        sender TEXT NOT NULL, dest TEXT NOT NULL, data_coding INTEGER NOT NULL, body BLOB NOT NULL,
+                        account TEXT, received_at INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX inbound_parts_fingerprint ON inbound_parts(fingerprint);
+                    CREATE INDEX inbound_parts_pending ON inbound_parts(group_key) WHERE done = 0;
+                    CREATE INDEX inbound_parts_waiting ON inbound_parts(received_at) WHERE done = 0;
+                    CREATE INDEX inbound_parts_done ON inbound_parts(received_at) WHERE done = 1;
+                    CREATE TABLE inbound (id INTEGER PRIMARY KEY, account TEXT NOT NULL, sender TEXT NOT NULL,
+                        dest TEXT NOT NULL, text TEXT NOT NULL, encoding TEXT NOT NULL, parts INTEGER NOT NULL,
+                        incomplete INTEGER NOT NULL, channel TEXT NOT NULL, received_at INTEGER NOT NULL);
+                    CREATE INDEX inbound_account ON inbound(account, id);
+                    CREATE INDEX inbound_sender ON inbound(sender, id);
+                    CREATE TABLE inbound_outbox (id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                        inbound_id INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+                        next_at INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '', state INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX inbound_outbox_due ON inbound_outbox(account, next_at) WHERE state = 0;
+                    CREATE INDEX messages_sent_to ON messages(recipient, sent_at) WHERE sent_at IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -10,7 +10,8 @@ extension SQLiteStore {
                 name: row["name"],
                 receiptURL: row["receipt_url"],
                 webhookSecret: try secrets.open(Array(row["webhook_secret"] as Data)),
-                updatedAtMs: row["updated_at"]
+                updatedAtMs: row["updated_at"],
+                moURL: row["mo_url"]
             )
         }
     }
@@ -20,8 +21,11 @@ extension SQLiteStore {
         try await committer.run(weight: 1) { db in
             try db.execute(
                 sql:
-                    "INSERT OR REPLACE INTO accounts (name, receipt_url, webhook_secret, updated_at) VALUES (?, ?, ?, ?)",
-                arguments: [account.name, account.receiptURL, sealed, account.updatedAtMs]
+                    """
+                    INSERT OR REPLACE INTO accounts (name, receipt_url, webhook_secret, updated_at, mo_url)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [account.name, account.receiptURL, sealed, account.updatedAtMs, account.moURL]
             )
         }
     }

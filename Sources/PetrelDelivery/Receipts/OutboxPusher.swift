@@ -5,28 +5,35 @@ public import PetrelStore
 public import ServiceLifecycle
 import Synchronization
 
-/// Pushes delivery receipts from the durable outbox to each account's receipt URL, in batches, with retries.
-/// One push at a time per account (so a slow receiver slows only its own account); accounts run side by side.
-public final class ReceiptPusher: Service, Sendable {
-    public struct Configuration: Sendable {
-        /// Reports per POST.
-        public var batchSize = 100
-        /// How long a due receipt may wait for a batch to fill.
-        public var maxWaitMs: Int64 = 1000
-        public var pollMs: Int64 = 200
-        public var timeoutMs: Int64 = 10_000
-        /// Backoff: retryBaseMs × 2^attempts, capped at retryMaxMs, times a random factor in [0.5, 1).
-        public var retryBaseMs: Int64 = 1000
-        public var retryMaxMs: Int64 = 300_000
-        /// After this many attempts, or this age, a receipt is parked (kept, not pushed until retried).
-        public var maxAttempts = 25
-        public var maxAgeMs: Int64 = 86_400_000
-        /// How often account settings are read again (a CLI change reaches a running server this fast).
-        public var accountsRefreshMs: Int64 = 2000
-        public var dateOffsetSeconds = 8 * 3600
+/// How an `OutboxPusher` works its outbox: batches, waits, timeouts, retries and when to park.
+public struct PushConfiguration: Sendable {
+    /// Items per POST.
+    public var batchSize = 100
+    /// How long a due item may wait for a batch to fill.
+    public var maxWaitMs: Int64 = 1000
+    public var pollMs: Int64 = 200
+    public var timeoutMs: Int64 = 10_000
+    /// Backoff: retryBaseMs × 2^attempts, capped at retryMaxMs, times a random factor in [0.5, 1).
+    public var retryBaseMs: Int64 = 1000
+    public var retryMaxMs: Int64 = 300_000
+    /// After this many attempts, or this age, an item is parked (kept, not pushed until retried).
+    public var maxAttempts = 25
+    public var maxAgeMs: Int64 = 86_400_000
+    /// How often account settings are read again (a CLI change reaches a running server this fast).
+    public var accountsRefreshMs: Int64 = 2000
+    public var dateOffsetSeconds = 8 * 3600
 
-        public init() {}
-    }
+    public init() {}
+}
+
+/// Receipts pushed to each account's receipt URL.
+public typealias ReceiptPusher = OutboxPusher<ReceiptFeed>
+
+/// Pushes items (receipts, inbound messages: the `Feed`) from a durable outbox to each account's URL, in batches,
+/// signed, with retries; parked after too many. One push at a time per account (so a slow receiver slows only its
+/// own account); accounts run side by side.
+public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
+    public typealias Configuration = PushConfiguration
 
     struct Target: Sendable {
         var endpoint: WebhookClient.Endpoint?
@@ -34,7 +41,7 @@ public final class ReceiptPusher: Service, Sendable {
         var secret: String
     }
 
-    let store: any ReceiptOutbox
+    let feed: Feed
     let client: WebhookClient
     let configuration: Configuration
     let logger: Logger
@@ -42,13 +49,13 @@ public final class ReceiptPusher: Service, Sendable {
     private let busy = Mutex<Set<String>>([])
 
     public init(
-        store: any ReceiptOutbox,
+        feed: Feed,
         configuration: Configuration,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64,
         client: WebhookClient = WebhookClient()
     ) {
-        self.store = store
+        self.feed = feed
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -66,12 +73,12 @@ public final class ReceiptPusher: Service, Sendable {
                         targets = try await loadTargets()
                         refreshedAt = now
                     } catch {
-                        logger.storeFailure("cannot read receipt settings", error)
+                        logger.storeFailure("cannot read \(Feed.name) settings", error)
                     }
                 }
                 for (account, target) in targets where claim(account) {
                     do {
-                        var due = try await store.dueReceipts(
+                        var due = try await feed.due(
                             account: account,
                             nowMs: now,
                             limit: configuration.batchSize
@@ -94,7 +101,7 @@ public final class ReceiptPusher: Service, Sendable {
                         }
                     } catch {
                         release(account)
-                        logger.storeFailure("cannot read the receipt outbox", error)
+                        logger.storeFailure("cannot read the \(Feed.name) outbox", error)
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(configuration.pollMs))
@@ -102,11 +109,11 @@ public final class ReceiptPusher: Service, Sendable {
         }
     }
 
-    /// Takes the receipts about to be pushed, so that no other node sharing the store pushes them too. A node that
+    /// Takes the items about to be pushed, so that no other node sharing the store pushes them too. A node that
     /// dies mid-push leaves them due again after the lease (twice the POST timeout): pushes are at least once.
-    func lease(_ due: [OutboxReceipt], nowMs: Int64) async throws -> [OutboxReceipt] {
+    func lease(_ due: [Feed.Item], nowMs: Int64) async throws -> [Feed.Item] {
         guard !due.isEmpty else { return due }
-        let taken = try await store.leaseReceipts(
+        let taken = try await feed.lease(
             ids: due.map(\.id),
             nowMs: nowMs,
             untilMs: nowMs + 2 * configuration.timeoutMs
@@ -119,12 +126,10 @@ public final class ReceiptPusher: Service, Sendable {
 
     func loadTargets() async throws -> [String: Target] {
         var targets: [String: Target] = [:]
-        for a in try await store.accounts() where !a.receiptURL.isEmpty {
-            targets[a.name] = Target(
-                endpoint: WebhookClient.Endpoint(url: a.receiptURL),
-                url: a.receiptURL,
-                secret: a.webhookSecret
-            )
+        for a in try await feed.accounts() {
+            let url = feed.url(of: a)
+            guard !url.isEmpty else { continue }
+            targets[a.name] = Target(endpoint: WebhookClient.Endpoint(url: url), url: url, secret: a.webhookSecret)
         }
         return targets
     }
@@ -133,17 +138,17 @@ public final class ReceiptPusher: Service, Sendable {
     /// taken batch from the outbox (a commit) overlaps the next POST; the next batch skips the ids being removed.
     /// The removal runs as a child task of a group (at most one at a time), so it is awaited before the next one
     /// starts and before `drain` returns, and is cancelled with it.
-    func drain(account: String, target: Target, first: [OutboxReceipt]) async {
+    func drain(account: String, target: Target, first: [Feed.Item]) async {
         await withTaskGroup(of: Void.self) { removals in
             var batch = first
             while !batch.isEmpty {
                 if let failure = await post(batch, account: account, target: target) {
-                    DeliveryMetrics.receiptPushFailed()
+                    feed.pushFailed()
                     await scheduleRetries(batch, failure: failure, account: account)
                     break
                 }
                 let now = clock()
-                DeliveryMetrics.receiptsPushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
+                feed.pushed(batch.count, lagsMs: batch.map { max(0, now - $0.createdAtMs) })
                 await removals.next()
                 let ids = batch.map(\.id)
                 removals.addTask { await self.recordPushed(ids, nowMs: now) }
@@ -151,7 +156,7 @@ public final class ReceiptPusher: Service, Sendable {
                 do {
                     let skip = Set(ids)
                     let now = clock()
-                    let due = try await store.dueReceipts(
+                    let due = try await feed.due(
                         account: account,
                         nowMs: now,
                         limit: configuration.batchSize * 2
@@ -167,20 +172,20 @@ public final class ReceiptPusher: Service, Sendable {
         }
     }
 
-    /// Removes receipts the receiver took from the outbox.
+    /// Removes items the receiver took from the outbox.
     func recordPushed(_ ids: [Int64], nowMs: Int64) async {
         do {
-            try await store.receiptsPushed(ids: ids, nowMs: nowMs)
+            try await feed.taken(ids: ids, nowMs: nowMs)
         } catch {
-            // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId).
-            logger.storeFailure("cannot record pushed receipts", error)
+            // The receiver has them; they will be pushed again (receivers de-duplicate on ReportId / sequence_id).
+            logger.storeFailure("cannot record pushed \(Feed.name)s", error)
         }
     }
 
     /// One POST. Returns nil when the receiver took the batch, else why not.
-    func post(_ batch: [OutboxReceipt], account: String, target: Target) async -> String? {
-        guard let endpoint = target.endpoint else { return "the receipt URL \(target.url) is not an http:// URL" }
-        let body = ReceiptReport.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
+    func post(_ batch: [Feed.Item], account: String, target: Target) async -> String? {
+        guard let endpoint = target.endpoint else { return "the \(Feed.name) URL \(target.url) is not an http:// URL" }
+        let body = feed.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
         do {
             let response = try await client.post(
                 endpoint,
@@ -199,7 +204,7 @@ public final class ReceiptPusher: Service, Sendable {
         }
     }
 
-    func scheduleRetries(_ batch: [OutboxReceipt], failure: String, account: String) async {
+    func scheduleRetries(_ batch: [Feed.Item], failure: String, account: String) async {
         let now = clock()
         var retries: [ReceiptRetry] = []
         var park: [Int64] = []
@@ -213,16 +218,16 @@ public final class ReceiptPusher: Service, Sendable {
             }
         }
         logger.notice(
-            "receipt push not taken",
+            "\(Feed.name) push not taken",
             metadata: [
-                "account": "\(account)", "reports": "\(batch.count)", "parked": "\(park.count)", "error": "\(failure)",
+                "account": "\(account)", "items": "\(batch.count)", "parked": "\(park.count)", "error": "\(failure)",
             ]
         )
         do {
-            try await store.receiptsRetry(retries)
-            try await store.parkReceipts(ids: park, error: failure, nowMs: now)
+            try await feed.retry(retries)
+            try await feed.park(ids: park, error: failure, nowMs: now)
         } catch {
-            logger.storeFailure("cannot reschedule receipts", error)
+            logger.storeFailure("cannot reschedule \(Feed.name)s", error)
         }
     }
 

@@ -1,0 +1,150 @@
+public import Logging
+public import PetrelCore
+public import PetrelStore
+public import ServiceLifecycle
+import Synchronization
+
+/// Stores inbound parts in batches and acknowledges each once its batch is durable (the carrier resends what was not
+/// acknowledged, so nothing is lost and nothing is acknowledged before it is on disk). Once a second it releases
+/// parts whose siblings did not come within `partWaitMs`; once a minute it forgets fingerprints past the duplicate
+/// window.
+public final class InboundProcessor: Service {
+    public struct Configuration: Sendable {
+        public var rules = InboundRules()
+        /// How long a part waits for its siblings before it is delivered (with those that came), incomplete.
+        public var partWaitMs: Int64 = 60_000
+        /// `inbound:` destinations (prefixes) and their accounts; the longest matching prefix wins.
+        public var routes: [(prefix: String, account: String)] = []
+        /// Parts received and not yet stored, at most; beyond, the carrier is answered with an error and resends.
+        public var maxQueued = 50_000
+        /// Inbound messages are deleted this long after they came (pushed or not).
+        public var keepMs: Int64 = 30 * 86_400_000
+
+        public init() {}
+
+        /// The account `inbound:` gives `destination`, if any.
+        public func account(for destination: String) -> String? {
+            routes.filter { destination.hasPrefix($0.prefix) }.max { $0.prefix.count < $1.prefix.count }?.account
+        }
+    }
+
+    private struct Pending {
+        let part: InboundPart
+        let ack: @Sendable (Bool) -> Void
+    }
+
+    let store: any InboundLog
+    let configuration: Configuration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let pending = Mutex<[Pending]>([])
+    private let wake = WakeSignal()
+    private let counters = Mutex<(parts: Int, messages: Int, duplicates: Int)>((0, 0, 0))
+
+    public init(
+        store: any InboundLog,
+        configuration: Configuration,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public var stats: (parts: Int, messages: Int, duplicates: Int) { counters.withLock { $0 } }
+
+    /// Queues a part for the next batch; `ack(true)` once it is durable, `ack(false)` when it is not stored (the
+    /// store failed, or too many parts wait already): the carrier is then told to send it again.
+    public func submit(_ part: InboundPart, ack: @escaping @Sendable (Bool) -> Void) {
+        var part = part
+        if part.account == nil { part.account = configuration.account(for: part.to) }
+        let queued = pending.withLock { p -> Bool in
+            guard p.count < configuration.maxQueued else { return false }
+            p.append(Pending(part: part, ack: ack))
+            return true
+        }
+        guard queued else {
+            ack(false)
+            return
+        }
+        wake.signal()
+    }
+
+    /// `submit`, awaited: true once the part is durable.
+    public func store(_ part: InboundPart) async -> Bool {
+        await withCheckedContinuation { c in submit(part) { c.resume(returning: $0) } }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastRelease = self.clock()
+            var lastPrune = self.clock()
+            while !Task.isCancelled {
+                await self.wake.wait(timeoutMs: 1000)
+                await self.flush()
+                let now = self.clock()
+                if now - lastRelease >= 1000 {
+                    lastRelease = now
+                    await self.releaseStale(nowMs: now)
+                }
+                if now - lastPrune >= 60_000 {
+                    lastPrune = now
+                    _ = try? await self.store.pruneInboundParts(
+                        beforeMs: now - self.configuration.rules.duplicateWindowMs
+                    )
+                    await self.purge(nowMs: now)
+                }
+            }
+        }
+        await flush()
+    }
+
+    /// Messages past `keepMs`, a thousand per transaction, at most a hundred thousand a minute.
+    func purge(nowMs: Int64) async {
+        for _ in 0..<100 {
+            guard let n = try? await store.purgeInbound(receivedBeforeMs: nowMs - configuration.keepMs, limit: 1000),
+                n == 1000
+            else { return }
+        }
+    }
+
+    func releaseStale(nowMs: Int64) async {
+        do {
+            let made = try await store.releaseInboundParts(
+                olderThanMs: nowMs - configuration.partWaitMs,
+                rules: configuration.rules,
+                nowMs: nowMs
+            )
+            if made > 0 {
+                counters.withLock { $0.messages += made }
+                DeliveryMetrics.inboundStored(parts: 0, messages: made, duplicates: 0)
+                logger.info("inbound parts delivered without their siblings", metadata: ["messages": "\(made)"])
+            }
+        } catch {
+            logger.storeFailure("cannot release waiting inbound parts", error)
+        }
+    }
+
+    public func flush() async {
+        let batch = pending.withLock { p -> [Pending] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            let stored = try await store.storeInbound(batch.map(\.part), rules: configuration.rules, nowMs: clock())
+            counters.withLock {
+                $0.parts += batch.count
+                $0.messages += stored.messages
+                $0.duplicates += stored.duplicates
+            }
+            DeliveryMetrics.inboundStored(parts: batch.count, messages: stored.messages, duplicates: stored.duplicates)
+            for p in batch { p.ack(true) }
+        } catch {
+            logger.storeFailure("cannot store inbound messages", error)
+            for p in batch { p.ack(false) }
+        }
+    }
+}
