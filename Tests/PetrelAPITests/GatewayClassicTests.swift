@@ -85,4 +85,35 @@ extension GatewayTests {
             #expect(total == 0)
         }
     }
+
+    /// Dates whose ids lie outside what an id holds (before 2020-01-01, or across 2298-09-26 where 43 bits of
+    /// milliseconds run out) answered an empty result; they built a reversed id range and trapped.
+    @Test(arguments: Door.allCases) func queriesOfDatesIdsCannotHoldAnswerEmpty(door: Door) async throws {
+        try await harness(door) { h in
+            try await addTemplate(h)
+            #expect(await classic(h, "SendSms", [("PhoneNumbers", "85291234567")] + Self.sms)["Code"] == "OK")
+            for date in ["19700101", "20191231", "22980926", "22980927", "99991231"] {
+                let details = await classic(
+                    h,
+                    "QuerySendDetails",
+                    [("PhoneNumber", "85291234567"), ("SendDate", date), ("PageSize", "10"), ("CurrentPage", "1")]
+                )
+                #expect(details.status == 200)
+                #expect(details["Code"] == "OK")
+                #expect(details["TotalCount"] == "0")
+            }
+            for (start, end) in [("22980920", "22981010"), ("19700101", "19700131"), ("99991201", "99991231")] {
+                let stats = await classic(
+                    h,
+                    "QuerySendStatistics",
+                    [
+                        ("IsGlobe", "2"), ("StartDate", start), ("EndDate", end), ("PageIndex", "1"),
+                        ("PageSize", "10"),
+                    ]
+                )
+                #expect(stats.status == 200)
+                #expect(stats["Code"] == "OK")
+            }
+        }
+    }
 }
