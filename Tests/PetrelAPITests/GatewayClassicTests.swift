@@ -116,4 +116,45 @@ extension GatewayTests {
             }
         }
     }
+
+    /// A value is refused before the template is rendered: one that repeats its variable (a tenant adds templates
+    /// in the console) multiplied a value as long as the request into one string per copy.
+    @Test(arguments: Door.allCases) func overlongTemplateValuesAreRefusedBeforeRendering(door: Door) async throws {
+        try await harness(door) { h in
+            let text = String(repeating: "${v}", count: 400)
+            try await h.store.putTemplate(TemplateRecord(account: "acme", code: "SMS_R", text: text, createdAtMs: 0))
+            let value = String(repeating: "x", count: 3 * 1600 + 1)
+            let r = await classic(
+                h,
+                "SendSms",
+                [
+                    ("PhoneNumbers", "85291234567"), ("SignName", "Petrel"), ("TemplateCode", "SMS_R"),
+                    ("TemplateParam", #"{"v":"\#(value)"}"#),
+                ]
+            )
+            #expect(r["Code"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(r["Message"]?.contains("value is longer than a message may be") == true)
+            let batch = await classic(
+                h,
+                "SendBatchSms",
+                [
+                    ("PhoneNumberJson", #"["85291234567"]"#), ("SignNameJson", #"["Petrel"]"#),
+                    ("TemplateCode", "SMS_R"), ("TemplateParamJson", #"[{"v":"\#(value)"}]"#),
+                ]
+            )
+            #expect(batch["Code"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(batch["Message"]?.contains("value is longer than a message may be") == true)
+            // A value that fits is rendered as before.
+            try await addTemplate(h)
+            let ok = await classic(
+                h,
+                "SendSms",
+                [
+                    ("PhoneNumbers", "85291234567"), ("SignName", "Petrel"), ("TemplateCode", "SMS_1"),
+                    ("TemplateParam", #"{"code":"\#(String(repeating: "7", count: 100))"}"#),
+                ]
+            )
+            #expect(ok["Code"] == "OK")
+        }
+    }
 }
