@@ -157,4 +157,24 @@ extension GatewayTests {
             #expect(ok["Code"] == "OK")
         }
     }
+
+    /// OutId is stored by every message of the send: 255 Characters could each carry thousands of combining marks
+    /// (one request of 1,000 numbers stored the same megabytes a thousand times).
+    @Test(arguments: Door.allCases) func outIdIsBoundedInCodePoints(door: Door) async throws {
+        try await harness(door) { h in
+            try await addTemplate(h)
+            let heavy = "e" + String(repeating: "\u{301}", count: 2000)
+            #expect(heavy.count == 1)
+            let r = await classic(h, "SendSms", [("PhoneNumbers", "85291234567"), ("OutId", heavy)] + Self.sms)
+            #expect(r["Code"] == "isv.INVALID_PARAMETERS")
+            #expect(r["Message"]?.contains("OutId") == true)
+            let total = try await h.store.counts().values.reduce(0, +)
+            #expect(total == 0)
+            let fits = String(repeating: "订", count: 255)
+            #expect(
+                await classic(h, "SendSms", [("PhoneNumbers", "85291234567"), ("OutId", fits)] + Self.sms)["Code"]
+                    == "OK"
+            )
+        }
+    }
 }

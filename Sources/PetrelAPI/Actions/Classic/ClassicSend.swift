@@ -29,7 +29,9 @@ struct ClassicSend {
             )
         }
         let outId = call.params.optional("OutId") ?? ""
-        if outId.count > 255 {
+        // Counted in code points, not Characters: one Character may carry any number of combining marks, and every
+        // message of the send (up to 1,000) stores the OutId.
+        if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
         if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
