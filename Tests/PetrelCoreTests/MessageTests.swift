@@ -47,6 +47,21 @@ import Testing
         let restarted = MessageIDGenerator(floor: first)
         #expect(restarted.next(1, nowMs: 1_700_000_000_000)[0] > first)
     }
+
+    /// Query dates become id ranges: firstId must never decrease or go negative, even for times no id holds
+    /// (it wrapped past 2298-09-26 and made reversed ranges that trapped).
+    @Test func firstIdNeverDecreases() {
+        let wrap = MessageIDGenerator.epochMs + (1 << 43)
+        let times: [Int64] = [
+            .min, -86_400_000, 0, MessageIDGenerator.epochMs, 1_780_000_000_000, wrap - 1, wrap, wrap + 86_400_000,
+            253_402_300_799_000, .max,
+        ]
+        let ids = times.map(MessageIDGenerator.firstId(atMs:))
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { $0 >= 0 })
+        #expect(ids[2] == 0 && ids[3] == 0)
+        #expect(MessageIDGenerator.timestampMs(of: ids[4]) == 1_780_000_000_000)
+    }
 }
 
 @Suite struct AlibabaDateTests {

@@ -220,6 +220,41 @@ def test_query_send_details_statuses_paging_and_biz_id(server):
     assert details(c, MAINLAND, date="20200101").total_count == "0"
 
 
+def test_query_send_details_never_shows_another_accounts_messages(server):
+    """Another account's key, given the number, the day and the BizId of a send, finds nothing; the statistics of
+    that account count nothing either."""
+    c = client17(server)
+    sent = send_sms(c, MAINLAND)
+    assert sent.code == "OK"
+    assert details(c, MAINLAND, biz_id=sent.biz_id).total_count == "1"
+    other = json.loads(server.cli("keys", "create", "--name", "rival", "--account", "rival",
+                                  "--create-account").stdout)
+    cfg = open_api_models.Config(
+        access_key_id=other["AccessKeyId"], access_key_secret=other["AccessKeySecret"], endpoint=server.endpoint,
+        protocol="http", region_id="cn-hangzhou", read_timeout=10000, connect_timeout=5000)
+    rival = Client17(cfg)
+    for biz in (sent.biz_id, None):
+        body = details(rival, MAINLAND, biz_id=biz)
+        assert body.code == "OK" and body.total_count == "0" and dtos(body) == [], body.to_map()
+    stats = rival.query_send_statistics(m17.QuerySendStatisticsRequest(
+        is_globe=1, start_date=today(), end_date=today(), page_index=1, page_size=10)).body
+    assert stats.code == "OK" and stats.data.total_size == 0, stats.to_map()
+
+
+def test_query_send_details_dates_no_id_can_hold(server):
+    """A SendDate before 2020 (ids begin there) or far ahead answers an empty page; the server trapped on them."""
+    c = client17(server)
+    assert send_sms(c, MAINLAND).code == "OK"
+    for date in ("19700101", "20191231", "22980926", "99991231"):
+        body = details(c, MAINLAND, date=date)
+        assert body.code == "OK" and body.total_count == "0", (date, body.to_map())
+    stats = c.query_send_statistics(m17.QuerySendStatisticsRequest(
+        is_globe=1, start_date="22980920", end_date="22981010", page_index=1, page_size=10)).body
+    assert stats.code == "OK" and stats.data.total_size == 0, stats.to_map()
+    # The server is still up.
+    assert details(c, MAINLAND).total_count == "1"
+
+
 def test_query_send_details_validation(server):
     c = client17(server)
     assert details(c, MAINLAND, size=51).code == "isv.INVALID_PARAMETERS"

@@ -48,9 +48,16 @@ public final class MessageIDGenerator: Sendable {
     }
 
     /// The smallest id a message accepted at `ms` (Unix milliseconds) can have: time ranges become id ranges.
+    /// Times outside what an id can hold (before 2020, after 2298) are clamped, so it never decreases as `ms`
+    /// grows: a shift past the 43 bits would wrap into other times' ids, or below zero.
     public static func firstId(atMs ms: Int64) -> Int64 {
-        max(ms - epochMs, 0) << (sequenceBits + nodeBits)
+        let (since, overflow) = ms.subtractingReportingOverflow(epochMs)
+        let clamped = overflow ? (ms < 0 ? 0 : maxMs) : min(max(since, 0), maxMs)
+        return clamped << (sequenceBits + nodeBits)
     }
+
+    /// The last millisecond since `epochMs` an id can hold.
+    static let maxMs: Int64 = (1 << (63 - sequenceBits - nodeBits)) - 1
 
     /// Acceptance time encoded in an id, in Unix milliseconds.
     public static func timestampMs(of id: Int64) -> Int64 {

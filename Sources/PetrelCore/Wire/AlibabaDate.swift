@@ -78,7 +78,7 @@ public enum AlibabaDate {
 
 /// The forms of dysmsapi 2017-05-25.
 extension AlibabaDate {
-    /// `2019-01-08 16:44:10`: SendDate / ReceiveDate of QuerySendDetails and SmsUp's send_time, in the zone
+    /// `2019-01-08 16:44:10`: SendDate / ReceiveDate of QuerySendDetails, SmsUp's send_time, in the zone
     /// `offsetSeconds` east of UTC.
     public static func plain(ms: Int64, offsetSeconds: Int) -> String {
         let local = floorDiv(ms, 1000) + Int64(offsetSeconds)

@@ -29,7 +29,9 @@ struct ClassicSend {
             )
         }
         let outId = call.params.optional("OutId") ?? ""
-        if outId.count > 255 {
+        // Counted in code points, not Characters: one Character may carry any number of combining marks, and every
+        // message of the send (up to 1,000) stores the OutId.
+        if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
         if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
@@ -39,6 +41,8 @@ struct ClassicSend {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
         let limits = call.env.limits(call.account)
+        // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
+        let maxValueBytes = 3 * call.env.maxTextLength
         var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
         pending.reserveCapacity(recipients.count)
         for r in recipients {
@@ -47,6 +51,15 @@ struct ClassicSend {
             }
             guard !r.sign.isEmpty, r.sign.count <= 32 else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+            }
+            // A value no message could hold is refused before rendering: a template may repeat a variable hundreds
+            // of times, and each copy of a value as long as the request would be built first.
+            if r.values.values.contains(where: { $0.utf8.count > maxValueBytes }) {
+                return rejected(
+                    ClassicCode.paramLengthLimit.with(
+                        "A template variable's value is longer than a message may be (\(call.env.maxTextLength) characters)."
+                    )
+                )
             }
             let body: String
             switch Template.render(template.text, values: r.values) {

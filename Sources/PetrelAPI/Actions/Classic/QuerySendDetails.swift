@@ -36,8 +36,8 @@ public struct QuerySendDetails: RPCAction {
         }
         let offsetMs = Int64(call.env.dateOffsetSeconds) * 1000
         let startMs = day * 86_400_000 - offsetMs
-        let ids =
-            MessageIDGenerator.firstId(atMs: startMs)...(MessageIDGenerator.firstId(atMs: startMs + 86_400_000) - 1)
+        let first = MessageIDGenerator.firstId(atMs: startMs)
+        let end = MessageIDGenerator.firstId(atMs: startMs + 86_400_000)
         var bizId: Int64?
         if let text = call.params.optional("BizId") {
             guard let parsed = Self.bizId(text) else {
@@ -45,6 +45,9 @@ public struct QuerySendDetails: RPCAction {
             }
             bizId = parsed
         }
+        // A day no id can fall in (before 2020, or past what ids hold) has no messages: an empty range, not a trap.
+        guard first < end else { return Self.answer(total: 0, [], offsetSeconds: call.env.dateOffsetSeconds) }
+        let ids = first...(end - 1)
         let found = try await call.env.store.sendDetails(
             SendDetailsQuery(
                 account: call.account,
