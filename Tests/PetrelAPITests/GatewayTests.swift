@@ -217,9 +217,10 @@ import Testing
             }
             r = await template(String(repeating: "x", count: 70_000))
             #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            // A value no message could hold is refused before rendering.
             #expect(
                 r["ResponseDescription"]
-                    == "The rendered template is too long. The text is 70005 GSM 7-bit characters (septets) long; at most 1600 are accepted."
+                    == "A template variable's value is longer than a message may be (1600 characters)."
             )
             #expect(await template(String(repeating: "x", count: 1595))["ResponseCode"] == "OK")
             #expect(await template(String(repeating: "x", count: 1596))["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
@@ -272,6 +273,29 @@ import Testing
                 [("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"), ("TemplateParam", "[1]")]
             )
             #expect(r["ResponseCode"] == "INVALID_JSON_PARAM")
+            // A value no message could hold is refused before the template repeats it.
+            let huge = String(repeating: "x", count: 3 * 1600 + 1)
+            r = await h.send(
+                "SendMessageWithTemplate",
+                [
+                    ("To", "8613800138000"), ("From", "Acme"), ("TemplateCode", "SMS_1"),
+                    ("TemplateParam", #"{"code":"\#(huge)"}"#),
+                ]
+            )
+            #expect(r["ResponseCode"] == "isv.PARAM_LENGTH_LIMIT")
+            #expect(r["ResponseDescription"]?.contains("value is longer than a message may be") == true)
+            // TaskId and From are counted in code points: one Character with 2,000 combining marks is too long.
+            let heavy = "e" + String(repeating: "\u{301}", count: 2000)
+            r = await h.send(
+                "SendMessageWithTemplate",
+                [("To", "8613800138000"), ("From", heavy), ("TemplateCode", "SMS_1"), ("TemplateParam", "{}")]
+            )
+            #expect(r["ResponseCode"] == "SMS_SIGN_NAME_ILLEGAL")
+            r = await h.send(
+                "BatchSendMessageToGlobe",
+                [("To", #"["85291234567"]"#), ("Message", #"["x"]"#), ("TaskId", heavy)]
+            )
+            #expect(r["ResponseCode"] == "INVALID_PARAMETERS")
 
             r = await h.send(
                 "SmsConversion",

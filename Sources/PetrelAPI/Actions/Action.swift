@@ -150,7 +150,8 @@ enum SendRules {
             type = parsed
         }
         let taskId = p.optional("TaskId") ?? ""
-        if taskId.count > 255 {
+        // Code points, not Characters (one may carry thousands of combining marks): every message stores TaskId.
+        if taskId.unicodeScalars.count > 255 {
             return .failure(ResponseCode.invalidParameters.with("TaskId must be 1 to 255 characters long."))
         }
         var validityMs = call.env.defaultValidityMs

@@ -14,7 +14,8 @@ public struct SendMessageWithTemplate: RPCAction {
         let code = try call.params.required("TemplateCode")
         let echo: [(String, ResponseValue)] = [("To", .string(to))]
 
-        guard from.count <= 32 else {
+        // Code points, not Characters: one Character may carry any number of combining marks, and From is stored.
+        guard from.unicodeScalars.count <= 32 else {
             return .rejected(
                 ResponseCode.smsSignNameIllegal.with("From (the signature) is longer than 32 characters."),
                 echo
@@ -51,6 +52,17 @@ public struct SendMessageWithTemplate: RPCAction {
                 return .rejected(ResponseCode.invalidJSONParam.with("TemplateParam must be a JSON object."), echo)
             }
             values = parsed
+        }
+        // A value no message could hold is refused before rendering: a template may repeat a variable hundreds of
+        // times, and each copy of a request-sized value would be built first (a character is at most 3 UTF-8
+        // bytes per unit of the message's length).
+        if values.values.contains(where: { $0.utf8.count > 3 * call.env.maxTextLength }) {
+            return .rejected(
+                ResponseCode.paramLengthLimit.with(
+                    "A template variable's value is longer than a message may be (\(call.env.maxTextLength) characters)."
+                ),
+                echo
+            )
         }
         let body: String
         switch Template.render(template.text, values: values) {
