@@ -48,15 +48,6 @@ public enum AlibabaDate {
         return "\(y)-\(pad(m))-\(pad(d))T\(pad(Int(secs / 3600))):\(pad(Int(secs % 3600 / 60))):\(pad(Int(secs % 60)))Z"
     }
 
-    /// `2017-01-01 00:00:00` in local time at `offsetSeconds`, the form of SmsUp's send_time.
-    public static func plain(ms: Int64, offsetSeconds: Int) -> String {
-        let local = ms / 1000 + Int64(offsetSeconds)
-        let days = floorDiv(local, 86_400)
-        let secs = local - days * 86_400
-        let (y, m, d) = civil(days)
-        return "\(y)-\(pad(m))-\(pad(d)) \(pad(Int(secs / 3600))):\(pad(Int(secs % 3600 / 60))):\(pad(Int(secs % 60)))"
-    }
-
     static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : (a - b + 1) / b }
@@ -87,7 +78,7 @@ public enum AlibabaDate {
 
 /// The forms of dysmsapi 2017-05-25.
 extension AlibabaDate {
-    /// `2019-01-08 16:44:10`: SendDate / ReceiveDate of QuerySendDetails, in the zone `offsetSeconds` east of UTC.
+    /// `2019-01-08 16:44:10`: SendDate / ReceiveDate of QuerySendDetails and SmsUp's send_time, in the zone `offsetSeconds` east of UTC.
     public static func plain(ms: Int64, offsetSeconds: Int) -> String {
         let local = floorDiv(ms, 1000) + Int64(offsetSeconds)
         let days = floorDiv(local, 86_400)
