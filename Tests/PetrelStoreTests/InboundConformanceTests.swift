@@ -36,6 +36,20 @@ import Testing
         )
     }
 
+    /// A carrier's NUL byte (ASCII, Latin-1 or UCS-2) once failed PostgreSQL's batch, and every batch the resend
+    /// came in: it is stored as hex beside the parts batched with it.
+    @Test(arguments: StoreKind.allCases)
+    func aNulByteIsStoredAsHexWithItsBatch(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var nul = part("x")
+            (nul.dataCoding, nul.body) = (1, [0x41, 0x00])
+            let stored = try await store.storeInbound([nul, part("ok")], rules: InboundRules(), nowMs: 2000)
+            #expect(stored.messages == 2)
+            let all = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(all.map(\.text) == ["ok", "4100"] && all.map(\.encoding) == ["ucs2", "hex"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aWholeMessageIsStoredAndQueuedForAnAccountWithAnInboundURL(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
