@@ -102,6 +102,28 @@ import Testing
         }
     }
 
+    /// One place of a message sent again and again with other bytes each time: the first is kept, the others are
+    /// duplicates (each was stored, growing one group without end).
+    @Test(arguments: StoreKind.allCases)
+    func onePlaceSentAgainWithOtherBytesIsADuplicate(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let rules = InboundRules()
+            var s = try await store.storeInbound(
+                [part("a", seq: 1, of: 2), part("b", seq: 1, of: 2)],
+                rules: rules,
+                nowMs: 1000
+            )
+            #expect(s == InboundStored(messages: 0, duplicates: 1, pending: 1))
+            s = try await store.storeInbound([part("c", seq: 1, of: 2)], rules: rules, nowMs: 1001)
+            #expect(s.duplicates == 1)
+            #expect(try await store.pendingInboundParts() == 1)
+            s = try await store.storeInbound([part("z", seq: 2, of: 2)], rules: rules, nowMs: 1002)
+            #expect(s == InboundStored(messages: 1, duplicates: 0, pending: 0))
+            let all = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(all.map(\.text) == ["az"] && all[0].parts == 2)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func partsWhoseSiblingsNeverComeAreDeliveredIncomplete(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
