@@ -78,5 +78,9 @@ import Testing
         b.channel = "other"  // and on another bind
         #expect(a.fingerprint == b.fingerprint)
         #expect(a.groupKey == "85291234567|85260001234|7|2")
+        // Another account's part is another part, of another message.
+        b = a
+        b.account = "other"
+        #expect(a.fingerprint != b.fingerprint && a.groupKey != b.groupKey)
     }
 }

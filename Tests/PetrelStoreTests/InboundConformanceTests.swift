@@ -124,6 +124,28 @@ import Testing
         }
     }
 
+    /// Two accounts' sandbox messages with one phone, number and reference: neither is the other's duplicate, and
+    /// their parts are not joined (the second account's text went to the first).
+    @Test(arguments: StoreKind.allCases)
+    func oneAccountsPartsDoNotJoinAnothers(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let rules = InboundRules()
+            var s = try await store.storeInbound(
+                [part("STOP"), part("STOP", account: "other")],
+                rules: rules,
+                nowMs: 1000
+            )
+            #expect(s == InboundStored(messages: 2, duplicates: 0, pending: 0))
+            s = try await store.storeInbound(
+                [part("mine", seq: 1, of: 2), part("theirs", seq: 2, of: 2, account: "other")],
+                rules: rules,
+                nowMs: 1001
+            )
+            #expect(s == InboundStored(messages: 0, duplicates: 0, pending: 2))
+            #expect(try await store.inboundMessages(account: "acme", from: nil, limit: 10).map(\.text) == ["STOP"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func partsWhoseSiblingsNeverComeAreDeliveredIncomplete(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
