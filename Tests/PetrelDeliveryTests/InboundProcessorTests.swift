@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import PetrelCore
-import PetrelDelivery
 import PetrelStore
 import Synchronization
 import Testing
+
+@testable import PetrelDelivery
 
 /// The processor's bounds: a carrier chooses how many parts it sends and how long each is.
 @Suite struct InboundProcessorTests {
@@ -92,6 +93,17 @@ import Testing
             #expect(acks.withLock { $0.count == 250 && $0.allSatisfy { $0 } })
             let stored = try await store.inboundMessages(account: nil, from: nil, limit: 1000)
             #expect(stored.count == 250)
+        }
+    }
+
+    /// More fingerprints past the window than one round deletes (10 000): all go in one prune, not one round a
+    /// minute, which fell behind a carrier sending more.
+    @Test func pruningKeepsUpWithAFlood() async throws {
+        try await withProcessor(InboundProcessor.Configuration()) { processor, store in
+            let parts = (0..<10_500).map { part($0) }
+            _ = try await store.storeInbound(parts, rules: InboundRules(), nowMs: 1000)
+            await processor.prune(nowMs: 1000 + 301_000)
+            #expect(try await store.pruneInboundParts(beforeMs: 1_000_000) == 0)
         }
     }
 

@@ -100,14 +100,23 @@ public final class InboundProcessor: Service {
                 }
                 if now - lastPrune >= 60_000 {
                     lastPrune = now
-                    _ = try? await self.store.pruneInboundParts(
-                        beforeMs: now - self.configuration.rules.duplicateWindowMs
-                    )
+                    await self.prune(nowMs: now)
                     await self.purge(nowMs: now)
                 }
             }
         }
         await flush()
+    }
+
+    /// Fingerprints past the duplicate window, until none is left (at most a hundred rounds a minute): one round of
+    /// ten thousand a minute fell behind a carrier sending more, and the parts table grew without end.
+    func prune(nowMs: Int64) async {
+        for _ in 0..<100 {
+            guard
+                let n = try? await store.pruneInboundParts(beforeMs: nowMs - configuration.rules.duplicateWindowMs),
+                n >= 10_000
+            else { return }
+        }
     }
 
     /// Messages past `keepMs`, a thousand per transaction, at most a hundred thousand a minute.
