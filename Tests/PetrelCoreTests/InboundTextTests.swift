@@ -26,6 +26,17 @@ import Testing
         #expect(InboundText.decode([], dataCoding: 8) == ("", "ucs2"))
     }
 
+    /// A NUL read as text cannot be stored in PostgreSQL (the whole batch failed, again at each resend): hex.
+    @Test func aNulIsKeptAsHex() {
+        #expect(InboundText.decode([0x41, 0x00], dataCoding: 1) == ("4100", "hex"))
+        #expect(InboundText.decode([0x00, 0xE9], dataCoding: 3) == ("00e9", "hex"))
+        #expect(InboundText.decode([0x00, 0x00, 0x00, 0x41], dataCoding: 8) == ("00000041", "hex"))
+        // GSM 03.38's 0x00 is "@", not a NUL.
+        #expect(InboundText.decode([0x00], dataCoding: 0) == ("@", "gsm7"))
+        let mixed = InboundText.assemble([part(1, of: 2, [0x41], coding: 0), part(2, of: 2, [0, 0], coding: 8)])
+        #expect(mixed.text == "A0000" && mixed.encoding == "mixed")
+    }
+
     func part(_ seq: Int, of total: Int, _ body: [UInt8], coding: UInt8 = 8) -> InboundPart {
         InboundPart(
             channel: "c",
@@ -67,5 +78,9 @@ import Testing
         b.channel = "other"  // and on another bind
         #expect(a.fingerprint == b.fingerprint)
         #expect(a.groupKey == "85291234567|85260001234|7|2")
+        // Another account's part is another part, of another message.
+        b = a
+        b.account = "other"
+        #expect(a.fingerprint != b.fingerprint && a.groupKey != b.groupKey)
     }
 }

@@ -40,6 +40,25 @@ import Testing
         #expect(p.concat == .init(reference: 0x1234, total: 2, seq: 1) && p.body == [0x42])
     }
 
+    /// A "part" bigger than any SMS part is a message of its own: 255 of them joined were one 16 MB message.
+    @Test func anOversizedPartIsAMessageOfItsOwn() throws {
+        let body = [UInt8](repeating: 0x41, count: InboundPDU.maxPartBytes + 1)
+        let udh = try #require(
+            InboundPDU.part(deliver([5, 0, 3, 0xAB, 3, 2] + body, esm: 0x40), channel: "c", nowMs: 0)
+        )
+        #expect(udh.concat == nil && udh.body == body)
+        let tlvs: [TLV] = [
+            .uint16(TLV.Tag.sarMsgRefNum, 300), .uint8(TLV.Tag.sarTotalSegments, 255),
+            .uint8(TLV.Tag.sarSegmentSeqnum, 1), TLV(tag: TLV.Tag.messagePayload, value: body),
+        ]
+        let sar = try #require(InboundPDU.part(deliver([], tlvs: tlvs), channel: "c", nowMs: 0))
+        #expect(sar.concat == nil && sar.body == body)
+        let fits = try #require(
+            InboundPDU.part(deliver([5, 0, 3, 0xAB, 3, 2] + body.dropLast(), esm: 0x40), channel: "c", nowMs: 0)
+        )
+        #expect(fits.concat == .init(reference: 0xAB, total: 3, seq: 2))
+    }
+
     @Test func sarTLVs() throws {
         let tlvs: [TLV] = [
             .uint16(TLV.Tag.sarMsgRefNum, 300), .uint8(TLV.Tag.sarTotalSegments, 2),

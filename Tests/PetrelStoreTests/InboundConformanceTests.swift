@@ -36,6 +36,20 @@ import Testing
         )
     }
 
+    /// A carrier's NUL byte (ASCII, Latin-1 or UCS-2) once failed PostgreSQL's batch, and every batch the resend
+    /// came in: it is stored as hex beside the parts batched with it.
+    @Test(arguments: StoreKind.allCases)
+    func aNulByteIsStoredAsHexWithItsBatch(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var nul = part("x")
+            (nul.dataCoding, nul.body) = (1, [0x41, 0x00])
+            let stored = try await store.storeInbound([nul, part("ok")], rules: InboundRules(), nowMs: 2000)
+            #expect(stored.messages == 2)
+            let all = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(all.map(\.text) == ["ok", "4100"] && all.map(\.encoding) == ["ucs2", "hex"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aWholeMessageIsStoredAndQueuedForAnAccountWithAnInboundURL(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
@@ -85,6 +99,50 @@ import Testing
             #expect(try await store.pruneInboundParts(beforeMs: 5000) == 3)
             s = try await store.storeInbound([part("ri", seq: 3, at: 9000)], rules: rules, nowMs: 9000)
             #expect(s.duplicates == 0 && s.pending == 1)
+        }
+    }
+
+    /// One place of a message sent again and again with other bytes each time: the first is kept, the others are
+    /// duplicates (each was stored, growing one group without end).
+    @Test(arguments: StoreKind.allCases)
+    func onePlaceSentAgainWithOtherBytesIsADuplicate(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let rules = InboundRules()
+            var s = try await store.storeInbound(
+                [part("a", seq: 1, of: 2), part("b", seq: 1, of: 2)],
+                rules: rules,
+                nowMs: 1000
+            )
+            #expect(s == InboundStored(messages: 0, duplicates: 1, pending: 1))
+            s = try await store.storeInbound([part("c", seq: 1, of: 2)], rules: rules, nowMs: 1001)
+            #expect(s.duplicates == 1)
+            #expect(try await store.pendingInboundParts() == 1)
+            s = try await store.storeInbound([part("z", seq: 2, of: 2)], rules: rules, nowMs: 1002)
+            #expect(s == InboundStored(messages: 1, duplicates: 0, pending: 0))
+            let all = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(all.map(\.text) == ["az"] && all[0].parts == 2)
+        }
+    }
+
+    /// Two accounts' sandbox messages with one phone, number and reference: neither is the other's duplicate, and
+    /// their parts are not joined (the second account's text went to the first).
+    @Test(arguments: StoreKind.allCases)
+    func oneAccountsPartsDoNotJoinAnothers(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let rules = InboundRules()
+            var s = try await store.storeInbound(
+                [part("STOP"), part("STOP", account: "other")],
+                rules: rules,
+                nowMs: 1000
+            )
+            #expect(s == InboundStored(messages: 2, duplicates: 0, pending: 0))
+            s = try await store.storeInbound(
+                [part("mine", seq: 1, of: 2), part("theirs", seq: 2, of: 2, account: "other")],
+                rules: rules,
+                nowMs: 1001
+            )
+            #expect(s == InboundStored(messages: 0, duplicates: 0, pending: 2))
+            #expect(try await store.inboundMessages(account: "acme", from: nil, limit: 10).map(\.text) == ["STOP"])
         }
     }
 

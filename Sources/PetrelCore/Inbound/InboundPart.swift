@@ -47,14 +47,17 @@ public struct InboundPart: Sendable, Equatable {
         self.account = account
     }
 
-    /// Ties the parts of one message together ("" for a whole message).
+    /// Ties the parts of one message together ("" for a whole message). A part given an account (an access key's
+    /// sandbox message, an `inbound:` number) joins only that account's parts: two keys' messages with one phone,
+    /// number and reference were joined into one, the first key's, text and all.
     public var groupKey: String {
         guard let c = concat else { return "" }
-        return "\(from)|\(to)|\(c.reference)|\(c.total)"
+        let key = "\(from)|\(to)|\(c.reference)|\(c.total)"
+        return account.map { "\(key)|\($0)" } ?? key
     }
 
     /// The same part delivered again (a carrier resending after a lost deliver_sm_resp) has the same fingerprint:
-    /// FNV-1a over every field that travelled, stable across processes and nodes (Swift's `Hasher` is not).
+    /// FNV-1a over every field that travelled and the account it was given, stable across processes and nodes (Swift's `Hasher` is not).
     public var fingerprint: Int64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) {
@@ -70,6 +73,8 @@ public struct InboundPart: Sendable, Equatable {
         mix([dataCoding])
         if let c = concat { mix("\(c.reference)/\(c.total)/\(c.seq)".utf8) }
         mix(body)
+        // One account's message does not make another's a duplicate.
+        if let account { mix(account.utf8) }
         return Int64(bitPattern: h)
     }
 }

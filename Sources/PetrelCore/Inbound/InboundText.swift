@@ -2,6 +2,13 @@
 /// read is kept as hex, never dropped.
 public enum InboundText {
     public static func decode(_ bytes: [UInt8], dataCoding: UInt8) -> (text: String, encoding: String) {
+        let (text, encoding) = read(bytes, dataCoding: dataCoding)
+        // A NUL is nothing a phone types, and PostgreSQL's text cannot hold one: storing it failed the whole batch,
+        // and the carrier's resends failed every batch after. Such bytes are kept as hex.
+        return text.unicodeScalars.contains("\0") ? hex(bytes) : (text, encoding)
+    }
+
+    static func read(_ bytes: [UInt8], dataCoding: UInt8) -> (String, String) {
         switch dataCoding {
         case 0x00: return gsm7(bytes)
         case 0x01:

@@ -17,6 +17,12 @@ public final class InboundProcessor: Service {
         public var routes: [(prefix: String, account: String)] = []
         /// Parts received and not yet stored, at most; beyond, the carrier is answered with an error and resends.
         public var maxQueued = 50_000
+        /// Their bytes, at most: a carrier chooses each part's length (up to a 64 KB message_payload), and 50 000 of
+        /// those would be 3 GB held in memory.
+        public var maxQueuedBytes = 64 << 20
+        /// Parts stored per transaction: a carrier's burst is written in several, so the store's writer is never
+        /// held for all of it at once (the accept path waits behind it).
+        public var maxBatch = 1000
         /// Inbound messages are deleted this long after they came (pushed or not).
         public var keepMs: Int64 = 30 * 86_400_000
 
@@ -37,7 +43,7 @@ public final class InboundProcessor: Service {
     let configuration: Configuration
     let logger: Logger
     let clock: @Sendable () -> Int64
-    private let pending = Mutex<[Pending]>([])
+    private let pending = Mutex<(parts: [Pending], bytes: Int)>(([], 0))
     private let wake = WakeSignal()
     private let counters = Mutex<(parts: Int, messages: Int, duplicates: Int)>((0, 0, 0))
 
@@ -61,8 +67,11 @@ public final class InboundProcessor: Service {
         var part = part
         if part.account == nil { part.account = configuration.account(for: part.to) }
         let queued = pending.withLock { p -> Bool in
-            guard p.count < configuration.maxQueued else { return false }
-            p.append(Pending(part: part, ack: ack))
+            guard p.parts.count < configuration.maxQueued,
+                p.bytes + part.body.count <= configuration.maxQueuedBytes
+            else { return false }
+            p.parts.append(Pending(part: part, ack: ack))
+            p.bytes += part.body.count
             return true
         }
         guard queued else {
@@ -91,14 +100,23 @@ public final class InboundProcessor: Service {
                 }
                 if now - lastPrune >= 60_000 {
                     lastPrune = now
-                    _ = try? await self.store.pruneInboundParts(
-                        beforeMs: now - self.configuration.rules.duplicateWindowMs
-                    )
+                    await self.prune(nowMs: now)
                     await self.purge(nowMs: now)
                 }
             }
         }
         await flush()
+    }
+
+    /// Fingerprints past the duplicate window, until none is left (at most a hundred rounds a minute): one round of
+    /// ten thousand a minute fell behind a carrier sending more, and the parts table grew without end.
+    func prune(nowMs: Int64) async {
+        for _ in 0..<100 {
+            guard
+                let n = try? await store.pruneInboundParts(beforeMs: nowMs - configuration.rules.duplicateWindowMs),
+                n >= 10_000
+            else { return }
+        }
     }
 
     /// Messages past `keepMs`, a thousand per transaction, at most a hundred thousand a minute.
@@ -127,12 +145,26 @@ public final class InboundProcessor: Service {
         }
     }
 
+    /// Stores what is queued, `maxBatch` parts per transaction; what comes meanwhile waits for the next call (a flood
+    /// does not keep the loop from releasing stale parts).
     public func flush() async {
-        let batch = pending.withLock { p -> [Pending] in
-            defer { p.removeAll(keepingCapacity: true) }
-            return p
+        let size = max(configuration.maxBatch, 1)
+        var rounds = pending.withLock { $0.parts.count } / size + 1
+        while rounds > 0 {
+            rounds -= 1
+            let batch = pending.withLock { p -> [Pending] in
+                let n = min(p.parts.count, size)
+                let batch = Array(p.parts.prefix(n))
+                p.parts.removeFirst(n)
+                p.bytes -= batch.reduce(0) { $0 + $1.part.body.count }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await write(batch)
         }
-        guard !batch.isEmpty else { return }
+    }
+
+    private func write(_ batch: [Pending]) async {
         do {
             let stored = try await store.storeInbound(batch.map(\.part), rules: configuration.rules, nowMs: clock())
             counters.withLock {

@@ -32,6 +32,10 @@ public enum InboundPDU {
         }
         if concat == nil { concat = sar(tlvs) }
         if let c = concat, c.total < 2 || c.seq < 1 || c.seq > c.total { concat = nil }
+        // A part of a message carries at most 140 octets of user data (160 septets unpacked); a bigger one (a 64 KB
+        // message_payload) is a message of its own. Joined, 255 of those made one 16 MB message, and a hundred of
+        // them one push of gigabytes.
+        if concat != nil, bytes.count > maxPartBytes { concat = nil }
         return InboundPart(
             channel: channel,
             from: number(source.address),
@@ -42,6 +46,9 @@ public enum InboundPDU {
             receivedAtMs: nowMs
         )
     }
+
+    /// The user data a part of a concatenated message may have; generous beside 160 (septets, unpacked).
+    public static let maxPartBytes = 1024
 
     /// "+85291234567" and "85291234567" are one phone.
     static func number(_ address: String) -> String {

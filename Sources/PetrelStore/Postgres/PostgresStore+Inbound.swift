@@ -32,6 +32,21 @@ extension PostgresStore {
                     out.duplicates += 1
                     continue
                 }
+                // The same place again with other bytes: only the first is read (`assemble`), so it is a duplicate;
+                // storing it let a peer grow one group without end.
+                if let concat = p.concat {
+                    let taken = try await first(
+                        """
+                        SELECT 1 FROM inbound_parts WHERE group_key = \(p.groupKey) AND seq = \(concat.seq) AND NOT done
+                        LIMIT 1
+                        """,
+                        on: c
+                    ) { _ in true }
+                    if taken != nil {
+                        out.duplicates += 1
+                        continue
+                    }
+                }
                 let seq = p.concat?.seq ?? 1
                 let total = p.concat?.total ?? 1
                 try await run(

@@ -10,6 +10,9 @@ extension SQLiteStore {
             let seen = try db.cachedStatement(
                 sql: "SELECT 1 FROM inbound_parts WHERE fingerprint = ? AND received_at >= ? LIMIT 1"
             )
+            let taken = try db.cachedStatement(
+                sql: "SELECT 1 FROM inbound_parts WHERE group_key = ? AND seq = ? AND done = 0 LIMIT 1"
+            )
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO inbound_parts (fingerprint, group_key, seq, total, channel, sender, dest, data_coding,
@@ -22,6 +25,12 @@ extension SQLiteStore {
                 let fingerprint = p.fingerprint
                 // A duplicate in the same batch is caught too: the first one's row is visible here.
                 if try Row.fetchOne(seen, arguments: [fingerprint, p.receivedAtMs - rules.duplicateWindowMs]) != nil {
+                    out.duplicates += 1
+                    continue
+                }
+                // The same place again with other bytes: only the first is read (`assemble`), so it is a duplicate;
+                // storing it let a peer grow one group without end.
+                if let c = p.concat, try Row.fetchOne(taken, arguments: [p.groupKey, c.seq]) != nil {
                     out.duplicates += 1
                     continue
                 }
