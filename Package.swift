@@ -129,7 +129,11 @@ let package = Package(
         ),
         .testTarget(name: "PetrelCoreTests", dependencies: ["PetrelCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PetrelAPITests", dependencies: ["PetrelAPI", "PetrelStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PetrelStoreTests", dependencies: ["PetrelStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelStoreTests",
+            dependencies: ["PetrelStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PetrelSMPPTests",
             dependencies: [

@@ -39,7 +39,8 @@ public enum DataDirectory {
                         try await PostgresStore(
                             url: storeURL,
                             secrets: key.box,
-                            schema: opening == .existingOnly ? .existingOnly : .create
+                            schema: opening == .existingOnly ? .existingOnly : .create,
+                            trackedSends: trackedSends ?? SQLiteStore.defaultTrackedSends
                         )
                     } else {
                         try SQLiteStore(

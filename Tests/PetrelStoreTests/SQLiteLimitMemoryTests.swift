@@ -82,7 +82,7 @@ import Testing
         LimitMemory.encode(Array("85291234567".utf8), p, into: &bytes)
         LimitMemory.encode(Array("6591234567".utf8), SendMemory.pack(.otp, 1), into: &bytes)
         var seen: [(String, UInt64)] = []
-        LimitMemory.decode(Data(bytes + [40, 1, 2])) { seen.append(($0, $1)) }
+        LimitMemory.decode(bytes + [40, 1, 2]) { seen.append(($0, $1)) }
         #expect(seen.map(\.0) == ["85291234567", "6591234567"])
         #expect(SendMemory.unpack(seen[0].1) == LimitedSend(type: .notify, atMs: Self.t0))
         #expect(SendMemory.unpack(seen[1].1) == LimitedSend(type: .otp, atMs: 1))

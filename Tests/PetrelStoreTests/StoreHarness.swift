@@ -69,14 +69,17 @@ func message(
 }
 
 /// Two stores on one fresh PostgreSQL database: two nodes, as two `petrel serve` processes would have them.
-func withTwoNodes(_ body: (PostgresStore, PostgresStore) async throws -> Void) async throws {
+func withTwoNodes(
+    trackedSends: Int = SQLiteStore.defaultTrackedSends,
+    _ body: (PostgresStore, PostgresStore) async throws -> Void
+) async throws {
     guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
     let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
     let url = try await PostgresStore.createDatabase(url: server, name: name)
     let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
     // Both open (and migrate) at once: the advisory lock lets one migrate while the other waits.
-    async let first = PostgresStore(url: url, secrets: secrets)
-    async let second = PostgresStore(url: url, secrets: secrets)
+    async let first = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
+    async let second = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
     let (a, b) = try await (first, second)
     do {
         try await body(a, b)

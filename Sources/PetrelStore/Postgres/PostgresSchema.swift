@@ -433,5 +433,22 @@ enum PostgresSchema {
             CREATE INDEX messages_sent_to ON messages(recipient, sent_at) WHERE sent_at IS NOT NULL;
             """
         ),
+        (
+            "v14-send-log",
+            """
+            -- limits.perNumber counts in each node's memory; this log carries the counted sends between nodes: one
+            -- row per account and limited transaction, written under the account's advisory lock (so an account's
+            -- rows commit in seq order), its sends packed as the SQLite store's send_log. send_counts is only read,
+            -- for the sends older versions counted, until the prune empties it.
+            CREATE TABLE send_log (
+                seq BIGSERIAL PRIMARY KEY,
+                at BIGINT NOT NULL,
+                account TEXT NOT NULL,
+                sends BYTEA NOT NULL
+            );
+            CREATE INDEX send_log_account ON send_log (account, seq);
+            CREATE INDEX send_log_at ON send_log (at);
+            """
+        ),
     ]
 }

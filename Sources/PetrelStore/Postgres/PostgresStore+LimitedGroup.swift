@@ -12,20 +12,19 @@ extension PostgresStore {
     /// request alone, and only the replay is refused.
     func commitGroup(_ items: [(WriteBatch, SendLimits)]) async throws -> [[ResponseCode?]] {
         var capKeys: [String: Set<CapKey>] = [:]
-        var numbers = Set<[String]>()
+        var numbers: [String: Set<String>] = [:]
         var since = Int64.max
         let plans = items.map { SendLimitCheck.plan($0.0, $0.1) }
         for ((batch, limits), plan) in zip(items, plans) {
             let account = batch.messages.first?.account ?? ""
             let keys = plan.capKeys
             if !keys.isEmpty { capKeys[account, default: []].formUnion(keys) }
-            for to in SendLimitCheck.recipients(batch, limits.perNumber) { numbers.insert([account, to]) }
+            let counted = SendLimitCheck.recipients(batch, limits.perNumber)
+            if !counted.isEmpty { numbers[account, default: []].formUnion(counted) }
             since = min(since, (batch.messages.map(\.createdAtMs).max() ?? 0) - NumberLimits.horizonMs)
         }
-        let pairs = Array(numbers)
-        let (accounts, recipients) = (pairs.map { $0[0] }, pairs.map { $0[1] })
-        let locked = Set(capKeys.keys).union(accounts).sorted()
-        return try await transaction { c in
+        let locked = Set(capKeys.keys).union(numbers.keys).sorted()
+        let (refusals, written, generation) = try await transaction { c in
             // Every message first, before any lock: the heaviest write does not hold the account's turn. Those a
             // limit refuses are deleted below, in this transaction, so no one ever sees them.
             let batches = items.map(\.0)
@@ -43,35 +42,11 @@ extension PostgresStore {
                 )
             }
             var used = capKeys.isEmpty ? [:] : try await self.capsUsed(capKeys, on: c)
-            var history: [String: [String: [LimitedSend]]] = [:]
-            if !pairs.isEmpty {
-                // One index lookup per number (LATERAL): as a join, the prepared statement's generic plan scanned the
-                // whole table once it had grown (50 ms a group at 180,000 rows, growing). Sends older than the
-                // longest window are not read; Housekeeping prunes them (`pruneSendCounts`).
-                let rows = try await self.rows(
-                    """
-                    SELECT x.a, x.r, s.type, s.at
-                    FROM unnest(\(accounts)::text[], \(recipients)::text[]) AS x(a, r)
-                    CROSS JOIN LATERAL (
-                        SELECT type, at FROM send_counts
-                        WHERE account = x.a AND recipient = x.r AND at > \(since)
-                    ) s
-                    """,
-                    on: c
-                ) { row in
-                    (
-                        try row.get(0, as: String.self), try row.get(1, as: String.self),
-                        try row.get(2, as: String.self), try row.get(3, as: Int64.self)
-                    )
-                }
-                for (account, to, type, at) in rows {
-                    if let type = MessageType(rawValue: type) {
-                        history[account, default: [:]][to, default: []].append(LimitedSend(type: type, atMs: at))
-                    }
-                }
-            }
+            // Read after the locks: every send of these accounts committed before this one is in it.
+            let read = numbers.isEmpty ? nil : try await self.countedHistory(numbers, since: since, on: c)
+            var history = read?.history ?? [:]
             var outcomes: [SendLimitCheck.Outcome] = []
-            var counted: [Message] = []
+            var log: [String: (at: Int64, bytes: [UInt8])] = [:]
             var parts: [String: [CapKey: (end: Int64, parts: Int)]] = [:]
             var guarded: [String: [PumpingBucket: Int]] = [:]
             for ((batch, limits), plan) in zip(items, plans) {
@@ -84,9 +59,17 @@ extension PostgresStore {
                     plan: plan
                 )
                 // The requests after this one count what it stored.
-                for m in o.counted.map({ batch.messages[$0] }) {
+                for i in o.counted {
+                    let m = batch.messages[i]
                     history[account, default: [:]][m.to, default: []].append(
                         LimitedSend(type: m.type, atMs: m.createdAtMs)
+                    )
+                    // (Recipients are numbers: at most 20 digits from any action, far from the blob's 255 bytes.)
+                    log[account, default: (0, [])].at = max(log[account]?.at ?? 0, m.createdAtMs)
+                    LimitMemory.encode(
+                        m.to.utf8.prefix(255),
+                        SendMemory.pack(m.type, m.createdAtMs),
+                        into: &log[account, default: (0, [])].bytes
                     )
                 }
                 for (key, value) in o.parts {
@@ -94,7 +77,6 @@ extension PostgresStore {
                     parts[account, default: [:]][key, default: (value.end, 0)].parts += value.parts
                 }
                 for (bucket, n) in o.guarded { guarded[account, default: [:]][bucket, default: 0] += n }
-                counted += o.counted.map { batch.messages[$0] }
                 outcomes.append(o)
             }
             var refused: [Int64] = []
@@ -105,20 +87,16 @@ extension PostgresStore {
                 try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
             }
             for o in outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
-            if !counted.isEmpty {
-                try await self.run(
-                    """
-                    INSERT INTO send_counts (account, recipient, type, at)
-                    SELECT a, r, t, at FROM unnest(\(counted.map(\.account))::text[], \(counted.map(\.to))::text[],
-                        \(counted.map(\.type.rawValue))::text[], \(counted.map(\.createdAtMs))::bigint[]) AS x(a, r, t, at)
-                    """,
-                    on: c
-                )
-            }
+            let written = try await self.appendSendLog(log, on: c)
             for (account, added) in parts { try await self.addCapParts(account, added, on: c) }
             for (account, sends) in guarded { try await self.addPumpingSends(account, sends, on: c) }
-            return outcomes.map(\.refusals)
+            return (outcomes.map(\.refusals), written, read?.generation)
         }
+        // After COMMIT: a rolled-back transaction's sends never count.
+        if let generation, !written.isEmpty {
+            sendMemory.applyOwn(written, generation: generation, forgetMs: since)
+        }
+        return refusals
     }
 
     /// The parts counted so far against `keys`, by account (under the accounts' caps locks).

@@ -30,23 +30,26 @@ extension PostgresStore {
     }
 
     public func pruneSendCounts(beforeMs: Int64) async throws -> Int {
+        var pruned = sendMemory.sweep(before: beforeMs)
         // In batches by the index on `at` (a busy day leaves millions of rows: one statement would hold their
-        // locks and send a row back for each), counted on the server.
-        let batch = 5000
-        var pruned = 0
-        while true {
-            let n =
-                try await first(
-                    """
-                    WITH gone AS (
-                        DELETE FROM send_counts WHERE ctid = ANY(ARRAY(
-                            SELECT ctid FROM send_counts WHERE at <= \(beforeMs) LIMIT \(batch)))
-                        RETURNING 1)
-                    SELECT count(*) FROM gone
-                    """
-                ) { Int(try $0.get(0, as: Int64.self)) } ?? 0
-            pruned += n
-            if n < batch { break }
+        // locks and send a row back for each), counted on the server. Log rows are storage, not sends: what they
+        // held was counted in memory above.
+        for table in ["send_counts", "send_log"] {
+            let batch = 5000
+            while true {
+                let n =
+                    try await first(
+                        """
+                        WITH gone AS (
+                            DELETE FROM \(unescaped: table) WHERE ctid = ANY(ARRAY(
+                                SELECT ctid FROM \(unescaped: table) WHERE at <= \(beforeMs) LIMIT \(batch)))
+                            RETURNING 1)
+                        SELECT count(*) FROM gone
+                        """
+                    ) { Int(try $0.get(0, as: Int64.self)) } ?? 0
+                if table == "send_counts" { pruned += n }
+                if n < batch { break }
+            }
         }
         // Counters per account, country, window and period (caps) or bucket (the pumping guard): few rows.
         return try await pruned + run("DELETE FROM cap_counts WHERE ends <= \(beforeMs) RETURNING 1")
@@ -61,27 +64,8 @@ extension PostgresStore {
         recipients: [String],
         sinceMs: Int64
     ) async throws -> [String: [LimitedSend]] {
-        var out: [String: [LimitedSend]] = [:]
-        // In chunks, so no one query carries a million numbers.
-        var start = 0
-        while start < recipients.count {
-            let chunk = Array(recipients[start..<min(start + 10_000, recipients.count)])
-            start += chunk.count
-            let rows = try await self.rows(
-                """
-                SELECT recipient, type, at FROM send_counts
-                WHERE account = \(account) AND recipient = ANY(\(chunk)::text[]) AND at > \(sinceMs)
-                """
-            ) { row in
-                (try row.get(0, as: String.self), try row.get(1, as: String.self), try row.get(2, as: Int64.self))
-            }
-            for (to, type, at) in rows {
-                if let type = MessageType(rawValue: type) {
-                    out[to, default: []].append(LimitedSend(type: type, atMs: at))
-                }
-            }
-        }
-        return out
+        guard !recipients.isEmpty else { return [:] }
+        return try await countedHistory([account: Set(recipients)], since: sinceMs, on: nil).history[account] ?? [:]
     }
 
     public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {

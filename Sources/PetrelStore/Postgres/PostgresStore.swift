@@ -20,6 +20,8 @@ public final class PostgresStore: MessageStore {
     let keys = PostgresKeyCache()
     /// Concurrent requests' messages share statements (see PostgresGroupCommit).
     let group: PostgresGroupCommit
+    /// The sends `limits.perNumber` counts, in this node's memory (see PostgresSendMemory).
+    let sendMemory: PostgresSendMemory
     /// This process's node number (set by `registerNode`): the owner written on the messages it claims.
     private let node = Mutex((number: 0, name: ""))
     var nodeNumber: Int {
@@ -52,7 +54,8 @@ public final class PostgresStore: MessageStore {
         secrets: SecretBox,
         logger: Logger = Logger(label: "petrel.postgres"),
         maxConnections: Int = 20,
-        schema: Schema = .create
+        schema: Schema = .create,
+        trackedSends: Int = SQLiteStore.defaultTrackedSends
     ) async throws {
         var configuration = try Self.configuration(url)
         try await Self.probe(configuration, url: url, logger: logger)
@@ -68,6 +71,7 @@ public final class PostgresStore: MessageStore {
         listener = Task { await keys.listen(client: client, logger: logger) }
         self.secrets = secrets
         self.logger = logger
+        sendMemory = PostgresSendMemory(capacity: trackedSends)
         group = PostgresGroupCommit(
             run: { [client, logger] batches in try await Self.insert(batches, client: client, logger: logger) },
             single: { [client, logger] batch in try await Self.insert(batch, client: client, logger: logger) }

@@ -58,7 +58,7 @@ final class LimitMemory: Sendable, TransactionHooks {
         while let row = try rows.next() {
             let account: String = row[0]
             let bytes: Data = row[1]
-            Self.decode(bytes) { recipient, packed in
+            Self.decode([UInt8](bytes)) { recipient, packed in
                 guard SendMemory.atMs(packed) > since else { return }
                 if !memory.add(account: account, recipient: recipient, packed: packed, forgetMs: since) {
                     spilled.append((account, recipient, packed))
@@ -312,8 +312,7 @@ final class LimitMemory: Sendable, TransactionHooks {
     }
 
     /// Calls `each` for every send of a blob; stops at the first malformed one.
-    static func decode(_ data: Data, _ each: (String, UInt64) -> Void) {
-        let bytes = [UInt8](data)
+    static func decode(_ bytes: [UInt8], _ each: (String, UInt64) -> Void) {
         var i = 0
         while i < bytes.count {
             let n = Int(bytes[i])

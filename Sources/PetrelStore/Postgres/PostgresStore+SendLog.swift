@@ -1,0 +1,155 @@
+import NIOCore
+import PetrelCore
+import PostgresNIO
+
+/// `limits.perNumber` on PostgreSQL: the sends counted per number live in each node's memory
+/// (`PostgresSendMemory`), and `send_log` carries them between nodes.
+extension PostgresStore {
+    /// The sends counted after `since` to `numbers` (recipients by account), and the memory generation they were
+    /// read in. Under the accounts' locks (an accept) this is exact: memory, once the log rows other nodes appended
+    /// are counted in; the log itself when memory is not complete; and `send_counts`, where versions before the log
+    /// counted, while it holds a send of the last day. Without the locks (a preview) it is what was committed.
+    func countedHistory(
+        _ numbers: [String: Set<String>],
+        since: Int64,
+        on c: PostgresConnection?
+    ) async throws -> (history: [String: [String: [LimitedSend]]], generation: Int) {
+        let accounts = Array(numbers.keys)
+        let (generation, seen) = sendMemory.seen(accounts)
+        // One round trip: the rows past what this node has counted, and the old table's latest send.
+        let read = try await rows(
+            """
+            SELECT 0::bigint, ''::text, NULL::bytea, (SELECT max(at) FROM send_counts)
+            UNION ALL
+            SELECT l.seq, l.account, l.sends, NULL::bigint
+            FROM unnest(\(accounts)::text[], \(seen)::bigint[]) AS x(a, s)
+            CROSS JOIN LATERAL (
+                SELECT seq, account, sends FROM send_log WHERE account = x.a AND seq > x.s AND at > \(since)
+            ) l
+            """,
+            on: c
+        ) { row in
+            (
+                try row.get(0, as: Int64.self), try row.get(1, as: String.self),
+                try row.get(2, as: ByteBuffer?.self), try row.get(3, as: Int64?.self)
+            )
+        }
+        var rows: [PostgresSendMemory.LogRow] = []
+        var legacy: Int64 = 0
+        for (seq, account, sends, old) in read {
+            if let sends {
+                rows.append((seq, account, Array(sends.readableBytesView)))
+            } else {
+                legacy = old ?? 0
+            }
+        }
+        rows.sort { $0.seq < $1.seq }
+        var history: [String: [String: [LimitedSend]]] = [:]
+        var fromLog: [String: Set<String>] = [:]
+        if sendMemory.apply(rows, reading: accounts, generation: generation, forgetMs: since) {
+            for (account, recipients) in numbers {
+                let h = sendMemory.history(
+                    account: account,
+                    recipients: Array(recipients),
+                    since: since,
+                    generation: generation
+                )
+                if let h {
+                    if !h.isEmpty { history[account] = h }
+                } else {
+                    fromLog[account] = recipients
+                }
+            }
+        } else {
+            fromLog = numbers
+        }
+        if !fromLog.isEmpty { try await readLog(fromLog, since: since, into: &history, on: c) }
+        if legacy > since { try await readSendCounts(numbers, since: since, into: &history, on: c) }
+        return (history, generation)
+    }
+
+    /// Appends one `send_log` row per account (its sends packed), returning the rows with their `seq`.
+    func appendSendLog(
+        _ log: [String: (at: Int64, bytes: [UInt8])],
+        on c: PostgresConnection
+    ) async throws -> [PostgresSendMemory.LogRow] {
+        var out: [PostgresSendMemory.LogRow] = []
+        for (account, entry) in log.sorted(by: { $0.key < $1.key }) where !entry.bytes.isEmpty {
+            let seq = try await first(
+                """
+                INSERT INTO send_log (at, account, sends) VALUES (\(entry.at), \(account), \(ByteBuffer(bytes: entry.bytes)))
+                RETURNING seq
+                """,
+                on: c
+            ) { try $0.get(0, as: Int64.self) }
+            if let seq { out.append((seq, account, entry.bytes)) }
+        }
+        return out
+    }
+
+    /// The slow, exact way when memory could not hold the day: every log row of the accounts, streamed, keeping
+    /// the sends to `numbers`.
+    private func readLog(
+        _ numbers: [String: Set<String>],
+        since: Int64,
+        into history: inout [String: [String: [LimitedSend]]],
+        on c: PostgresConnection?
+    ) async throws {
+        let q: PostgresQuery =
+            "SELECT account, sends FROM send_log WHERE account = ANY(\(Array(numbers.keys))::text[]) AND at > \(since)"
+        do {
+            let rows: PostgresRowSequence
+            if let c {
+                rows = try await c.query(q, logger: logger)
+            } else {
+                rows = try await client.query(q, logger: logger)
+            }
+            for try await row in rows {
+                let (account, sends) = try row.decode((String, ByteBuffer).self)
+                guard let wanted = numbers[account] else { continue }
+                LimitMemory.decode(Array(sends.readableBytesView)) { to, packed in
+                    guard SendMemory.atMs(packed) > since, wanted.contains(to), let send = SendMemory.unpack(packed)
+                    else { return }
+                    history[account, default: [:]][to, default: []].append(send)
+                }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Sends counted by versions before the log (one row per send), read by number, in chunks.
+    private func readSendCounts(
+        _ numbers: [String: Set<String>],
+        since: Int64,
+        into history: inout [String: [String: [LimitedSend]]],
+        on c: PostgresConnection?
+    ) async throws {
+        let pairs = numbers.flatMap { account, recipients in recipients.map { (account, $0) } }
+        var start = 0
+        while start < pairs.count {
+            let chunk = pairs[start..<min(start + 10_000, pairs.count)]
+            start += chunk.count
+            let rows = try await self.rows(
+                """
+                SELECT x.a, x.r, s.type, s.at
+                FROM unnest(\(chunk.map(\.0))::text[], \(chunk.map(\.1))::text[]) AS x(a, r)
+                CROSS JOIN LATERAL (
+                    SELECT type, at FROM send_counts WHERE account = x.a AND recipient = x.r AND at > \(since)
+                ) s
+                """,
+                on: c
+            ) { row in
+                (
+                    try row.get(0, as: String.self), try row.get(1, as: String.self),
+                    try row.get(2, as: String.self), try row.get(3, as: Int64.self)
+                )
+            }
+            for (account, to, type, at) in rows {
+                if let type = MessageType(rawValue: type) {
+                    history[account, default: [:]][to, default: []].append(LimitedSend(type: type, atMs: at))
+                }
+            }
+        }
+    }
+}

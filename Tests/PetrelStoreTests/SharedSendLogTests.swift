@@ -1,0 +1,85 @@
+import Foundation
+import PetrelCore
+import PostgresNIO
+import Testing
+
+@testable import PetrelStore
+
+/// PostgreSQL counts `limits.perNumber` sends in each node's memory and carries them between nodes through
+/// `send_log` (PostgresSendMemory): exact across nodes, past the memory bound, and for sends older versions counted.
+@Suite struct SharedSendLogTests {
+    let now: Int64 = 1_800_000_000_000
+    let twoADay = NumberLimits(byType: [.otp: WindowCounts(day: 2)])
+
+    func send(_ id: Int64, to: String = "85291234567", at offset: Int64 = 0) -> WriteBatch {
+        WriteBatch(messages: [message(id, to: to, type: .otp, createdAtMs: now + offset)])
+    }
+
+    @Test func eachNodeCountsTheOthersSendsInTurn() async throws {
+        try await withTwoNodes { a, b in
+            #expect(try await a.commit(send(1), limits: twoADay) == [nil])
+            #expect(try await b.commit(send(2, at: 1), limits: twoADay) == [nil])
+            // Each has counted its own in memory; the other's comes from the log.
+            #expect(try await a.commit(send(3, at: 2), limits: twoADay).map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+            #expect(try await b.commit(send(4, at: 3), limits: twoADay).map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+            // Another number is not held by these, on either node; the preview reads the same counts.
+            #expect(try await b.commit(send(5, to: "85291234568", at: 4), limits: twoADay) == [nil])
+            let counted = try await a.countedSends(
+                account: "acme",
+                recipients: ["85291234567", "85291234568"],
+                sinceMs: now - 1
+            )
+            #expect(counted["85291234567"]?.count == 2 && counted["85291234568"]?.count == 1)
+        }
+    }
+
+    @Test func aNodeWhoseMemoryIsFullStillCountsExactly() async throws {
+        // Memory holds one send: the rest are read from the log on the database.
+        try await withTwoNodes(trackedSends: 1) { a, b in
+            let numbers = (0..<4).map { "8529123450\($0)" }
+            for (i, to) in numbers.enumerated() {
+                #expect(try await a.commit(send(Int64(i + 1), to: to), limits: twoADay) == [nil])
+            }
+            for (i, to) in numbers.enumerated() {
+                #expect(try await b.commit(send(Int64(i + 11), to: to, at: 1), limits: twoADay) == [nil])
+            }
+            for (i, to) in numbers.enumerated() {
+                let outcome = try await a.commit(send(Int64(i + 21), to: to, at: 2), limits: twoADay)
+                #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+            }
+            // A sweep empties memory that was not complete; it is read again, still exact.
+            _ = try await a.pruneSendCounts(beforeMs: now - 1)
+            let outcome = try await a.commit(send(31, to: numbers[0], at: 3), limits: twoADay)
+            #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+        }
+    }
+
+    @Test func sendsAnOlderVersionCountedStillCount() async throws {
+        try await withTwoNodes { a, _ in
+            // Versions before the log counted one row per send in send_counts.
+            try await a.run(
+                """
+                INSERT INTO send_counts (account, recipient, type, at)
+                VALUES ('acme', '85291234567', 'OTP', \(now - 10)), ('acme', '85291234567', 'OTP', \(now - 5))
+                """
+            )
+            #expect(try await a.commit(send(1), limits: twoADay).map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+            #expect(try await a.commit(send(2, to: "85291234568"), limits: twoADay) == [nil])
+            // Pruned past their day, they no longer count.
+            _ = try await a.pruneSendCounts(beforeMs: now)
+            #expect(try await a.commit(send(3, at: 1), limits: twoADay) == [nil])
+        }
+    }
+
+    @Test func aNodeOpenedLaterReadsTheWholeLog() async throws {
+        try await withTwoNodes { a, b in
+            for i in 0..<2 {
+                let outcome = try await a.commit(send(Int64(i + 1), at: Int64(i)), limits: twoADay)
+                #expect(outcome == [nil])
+            }
+            // b has never read this account: its first check reads the log from the start.
+            let outcome = try await b.commit(send(3, at: 5), limits: twoADay)
+            #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+        }
+    }
+}
