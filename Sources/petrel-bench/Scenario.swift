@@ -12,6 +12,9 @@ enum Scenario {
     case single(connections: Int)
     case baseline(connections: Int)
 
+    /// The first request number of the next run (random at start, so two processes rarely share numbers).
+    static let nextRequest = Mutex(Int.random(in: 0..<900_000))
+
     var name: String {
         switch self {
         case .batch: return "batch"
@@ -127,7 +130,9 @@ enum Scenario {
     func run(_ target: BenchTarget, seconds: Double, prepare: Bool, serverPid: Int32? = nil) async throws -> BenchResult
     {
         let count = prepare ? preparedCount(seconds: seconds) : 0
-        let base = Int.random(in: 0..<1_000_000) * 10_000
+        // Each run of this process goes on from where the last ended (the warm-up's numbers are not sent again: under
+        // per-number limits a repeat is refused, and the refusals changed a run's rate).
+        let base = Self.nextRequest.withLock { $0 }
         let prepared = await withTaskGroup(of: [ByteBuffer].self) { group in
             let chunks = 8
             for c in 0..<chunks {
@@ -153,6 +158,7 @@ enum Scenario {
             check: { [expected] in Self.check($0, $1, expected: expected) }
         )
         let elapsed = (ContinuousClock.now - start).seconds
+        Self.nextRequest.withLock { $0 += source.used }
         var result = BenchResult(scenario: name, connections: connections, seconds: elapsed, tally: tally)
         result.clientCPU = (CPUTime.of(pid: nil) - cpuBefore.0) / elapsed
         if serverPid != nil { result.serverCPU = (CPUTime.of(pid: serverPid) - cpuBefore.1) / elapsed }
