@@ -103,7 +103,7 @@ public enum PetrelServer {
         let channelIds = Set([sandbox.id] + carriers.map(\.id))
         // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
         let sendLimits = LimitsHolder(c)
-        // What SQLite keeps in memory for limits.perNumber is read now, not by the first limited accept.
+        // What the store keeps in memory for limits.perNumber is read now, not by the first limited accept.
         if c.accounts.contains(where: { sendLimits.limits(account: $0.name) != nil }) {
             try await store.loadSendCounts(nowMs: clock())
         }

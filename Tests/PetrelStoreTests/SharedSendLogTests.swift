@@ -82,4 +82,24 @@ import Testing
             #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
         }
     }
+
+    @Test func aNodeStartingReadsTheLogBeforeItsFirstAccept() async throws {
+        try await withTwoNodes { a, b in
+            for i in 0..<3 {
+                let outcome = try await a.commit(send(Int64(i + 1), to: "8529123456\(i)"), limits: twoADay)
+                #expect(outcome == [nil])
+            }
+            #expect(b.sendMemory.seen(["acme"]).seqs == [0])
+            try await b.loadSendCounts(nowMs: now)
+            #expect(b.sendMemory.seen(["acme"]).seqs[0] > 0)
+            let generation = b.sendMemory.seen([]).generation
+            let held = b.sendMemory.history(
+                account: "acme",
+                recipients: ["85291234560", "85291234562", "85291234569"],
+                since: now - 1,
+                generation: generation
+            )
+            #expect(held?.keys.sorted() == ["85291234560", "85291234562"])
+        }
+    }
 }

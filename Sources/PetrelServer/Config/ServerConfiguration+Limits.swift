@@ -14,8 +14,8 @@ extension ServerConfiguration {
         public var pumpingGuard: PumpingGuard?
         /// `limits.pumpingGuard.every` (top level only): how often the guard sums its counters.
         public var pumpingGuardEveryMs: Int64 = 10_000
-        /// `limits.trackedSends` (top level only): most per-number sends the SQLite store keeps in memory; nil:
-        /// its default.
+        /// `limits.trackedSends` (top level only): most per-number sends the store keeps in memory; nil: its
+        /// default.
         public var trackedSends: Int?
 
         public init() {}

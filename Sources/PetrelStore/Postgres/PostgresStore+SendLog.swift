@@ -68,6 +68,29 @@ extension PostgresStore {
         return (history, generation)
     }
 
+    /// Reads the last day's log into memory at start, a few thousand rows at a time, so no accept under limits
+    /// reads a whole account's day while it holds that account's lock (the accepts that come meanwhile read what
+    /// is not counted yet themselves).
+    public func loadSendCounts(nowMs: Int64) async throws {
+        let since = nowMs - NumberLimits.horizonMs
+        var after: Int64 = 0
+        while true {
+            let (generation, _) = sendMemory.seen([])
+            let rows = try await self.rows(
+                "SELECT seq, account, sends FROM send_log WHERE seq > \(after) AND at > \(since) ORDER BY seq LIMIT 2000"
+            ) { row in
+                (
+                    try row.get(0, as: Int64.self), try row.get(1, as: String.self),
+                    Array(try row.get(2, as: ByteBuffer.self).readableBytesView)
+                )
+            }
+            guard let last = rows.last?.0 else { return }
+            let accounts = Array(Set(rows.map(\.1)))
+            guard sendMemory.apply(rows, reading: accounts, generation: generation, forgetMs: since) else { return }
+            after = last
+        }
+    }
+
     /// Appends one `send_log` row per account (its sends packed), returning the rows with their `seq`.
     func appendSendLog(
         _ log: [String: (at: Int64, bytes: [UInt8])],
