@@ -33,10 +33,12 @@ def test_otps_without_conversions_halt_their_country_until_lifted(make_server, t
         r = single(c, f"8529123450{i}")
         assert r.response_code == "OK", r
         ids.append(r.message_id)
-    # Two of six reported converted (one of them twice): a third, below 0.5.
-    for message_id in [ids[0], ids[1], ids[1]]:
-        r = c.sms_conversion(m.SmsConversionRequest(message_id=message_id, delivered=True)).body
-        assert r.response_code == "OK", r
+        if i == 1:
+            # Two of six reported converted (one of them twice): a third, below 0.5. Reported before the sixth
+            # send, so no sum (every second) can see six sent and none converted on a slow machine.
+            for message_id in [ids[0], ids[1], ids[1]]:
+                r = c.sms_conversion(m.SmsConversionRequest(message_id=message_id, delivered=True)).body
+                assert r.response_code == "OK", r
     # Fewer than minSent to SG: never halted however few convert.
     for i in range(3):
         assert single(c, f"658123456{i}").response_code == "OK"
