@@ -25,10 +25,10 @@ final class PostgresGroupCommit: Sendable {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
         var limited: [Limited] = []
         var running = 0
-        /// A drain is writing a limited group: the others leave `limited` to it, so requests under limits gather
-        /// into one group per transaction (their account locks would make parallel groups take turns anyway, each
-        /// holding the lock for a smaller group).
-        var limitedTaken = false
+        /// Drains writing a limited group. At most `maxLimited`: requests under limits gather into few groups (their
+        /// account locks make parallel groups take turns), but two overlap, one storing its messages (before
+        /// any lock) while the other holds the lock. With one, singles waited on each group's round trips in turn.
+        var limitedRunning = 0
         var drains: [Int: Task<Void, Never>] = [:]
         var nextDrain = 0
         var closed = false
@@ -117,16 +117,18 @@ final class PostgresGroupCommit: Sendable {
         for drain in drains { await drain.value }
     }
 
+    static let maxLimited = 2
+
     private func drain(_ id: Int) async {
         while true {
             let (group, limited) = state.withLock { s -> ([(batch: WriteBatch, waiter: Waiter)], [Limited]) in
                 var count = 0
                 let taken = Self.prefix(s.pending, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
                 let takenLimited =
-                    s.limitedTaken
+                    s.limitedRunning >= Self.maxLimited
                     ? 0
                     : Self.prefix(s.limited, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
-                if takenLimited > 0 { s.limitedTaken = true }
+                if takenLimited > 0 { s.limitedRunning += 1 }
                 if taken == 0 && takenLimited == 0 {
                     s.running -= 1
                     s.drains[id] = nil
@@ -141,7 +143,7 @@ final class PostgresGroupCommit: Sendable {
             if !group.isEmpty { await write(group) }
             if !limited.isEmpty {
                 await write(limited)
-                state.withLock { $0.limitedTaken = false }
+                state.withLock { $0.limitedRunning -= 1 }
             }
         }
     }

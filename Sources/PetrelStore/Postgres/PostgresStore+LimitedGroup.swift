@@ -87,9 +87,7 @@ extension PostgresStore {
                 try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
             }
             for o in outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
-            let written = try await self.appendSendLog(log, on: c)
-            for (account, added) in parts { try await self.addCapParts(account, added, on: c) }
-            for (account, sends) in guarded { try await self.addPumpingSends(account, sends, on: c) }
+            let written = try await self.writeCounts(log: log, caps: parts, guarded: guarded, on: c)
             return (outcomes.map(\.refusals), written, read?.generation)
         }
         // After COMMIT: a rolled-back transaction's sends never count.
@@ -122,28 +120,5 @@ extension PostgresStore {
             used[account, default: [:]][CapKey(country: country, window: window, start: start)] = Int(parts)
         }
         return used
-    }
-
-    /// Adds parts to an account's cap counters (made at their first part).
-    func addCapParts(
-        _ account: String,
-        _ parts: [CapKey: (end: Int64, parts: Int)],
-        on c: PostgresConnection
-    )
-        async throws
-    {
-        guard !parts.isEmpty else { return }
-        let added = Array(parts)
-        try await run(
-            """
-            INSERT INTO cap_counts (account, country, span, start, ends, parts)
-            SELECT \(account), c, s, t, e, p FROM unnest(\(added.map(\.key.country))::text[],
-                \(added.map(\.key.window.rawValue))::text[], \(added.map(\.key.start))::bigint[],
-                \(added.map(\.value.end))::bigint[], \(added.map { Int64($0.value.parts) })::bigint[])
-                AS x(c, s, t, e, p)
-            ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
-            """,
-            on: c
-        )
     }
 }

@@ -2,23 +2,6 @@ public import PetrelCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Adds accepted messages to the guard's send counters (inside the accept's transaction; the upsert adds
-    /// atomically, so concurrent accepts on any node all count).
-    func addPumpingSends(_ account: String, _ sends: [PumpingBucket: Int], on c: PostgresConnection) async throws {
-        guard !sends.isEmpty else { return }
-        let rows = Array(sends)
-        try await run(
-            """
-            INSERT INTO pumping_counts (type, start, account, country, sent)
-            SELECT t, s, \(account), c, n FROM unnest(\(rows.map(\.key.type.rawValue))::text[],
-                \(rows.map(\.key.start))::bigint[], \(rows.map(\.key.country))::text[],
-                \(rows.map { Int64($0.value) })::bigint[]) AS x(t, s, c, n)
-            ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
-            """,
-            on: c
-        )
-    }
-
     /// A conversion report the guard counts (`pumping` set): added to its message's bucket unless that message was
     /// reported converted before (two reports at once on two nodes wait on a lock per message, so one counts).
     func countConversion(_ x: ConversionRecord, on c: PostgresConnection) async throws {

@@ -91,23 +91,45 @@ extension PostgresStore {
         }
     }
 
-    /// Appends one `send_log` row per account (its sends packed), returning the rows with their `seq`.
-    func appendSendLog(
-        _ log: [String: (at: Int64, bytes: [UInt8])],
+    /// A limited group's counts in one statement (one round trip, under the accounts' locks): one `send_log` row
+    /// per account (its sends packed), the parts added to cap counters and the sends to the pumping guard's
+    /// buckets. Returns the log rows with their `seq`.
+    func writeCounts(
+        log: [String: (at: Int64, bytes: [UInt8])],
+        caps: [String: [CapKey: (end: Int64, parts: Int)]],
+        guarded: [String: [PumpingBucket: Int]],
         on c: PostgresConnection
     ) async throws -> [PostgresSendMemory.LogRow] {
-        var out: [PostgresSendMemory.LogRow] = []
-        for (account, entry) in log.sorted(by: { $0.key < $1.key }) where !entry.bytes.isEmpty {
-            let seq = try await first(
-                """
-                INSERT INTO send_log (at, account, sends) VALUES (\(entry.at), \(account), \(ByteBuffer(bytes: entry.bytes)))
-                RETURNING seq
-                """,
-                on: c
-            ) { try $0.get(0, as: Int64.self) }
-            if let seq { out.append((seq, account, entry.bytes)) }
-        }
-        return out
+        let entries = log.filter { !$0.value.bytes.isEmpty }.sorted { $0.key < $1.key }
+        let capped = caps.flatMap { account, counters in counters.map { (account, $0.key, $0.value) } }
+        let buckets = guarded.flatMap { account, sends in sends.map { (account, $0.key, Int64($0.value)) } }
+        guard !entries.isEmpty || !capped.isEmpty || !buckets.isEmpty else { return [] }
+        // (Data-modifying WITH parts run once whether or not the main statement reads them.)
+        let rows = try await self.rows(
+            """
+            WITH k AS (
+                INSERT INTO cap_counts (account, country, span, start, ends, parts)
+                SELECT a, c, s, t, e, p FROM unnest(\(capped.map(\.0))::text[], \(capped.map(\.1.country))::text[],
+                    \(capped.map(\.1.window.rawValue))::text[], \(capped.map(\.1.start))::bigint[],
+                    \(capped.map(\.2.end))::bigint[], \(capped.map { Int64($0.2.parts) })::bigint[]) AS x(a, c, s, t, e, p)
+                ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
+                RETURNING 1
+            ), g AS (
+                INSERT INTO pumping_counts (type, start, account, country, sent)
+                SELECT t, s, a, c, n FROM unnest(\(buckets.map(\.0))::text[], \(buckets.map(\.1.type.rawValue))::text[],
+                    \(buckets.map(\.1.start))::bigint[], \(buckets.map(\.1.country))::text[], \(buckets.map(\.2))::bigint[])
+                    AS x(a, t, s, c, n)
+                ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
+                RETURNING 1
+            )
+            INSERT INTO send_log (at, account, sends)
+            SELECT at, a, s FROM unnest(\(entries.map(\.value.at))::bigint[], \(entries.map(\.key))::text[],
+                \(entries.map { ByteBuffer(bytes: $0.value.bytes) })::bytea[]) AS x(at, a, s)
+            RETURNING seq, account
+            """,
+            on: c
+        ) { row in (try row.get(0, as: Int64.self), try row.get(1, as: String.self)) }
+        return rows.compactMap { seq, account in log[account].map { (seq, account, $0.bytes) } }
     }
 
     /// The slow, exact way when memory could not hold the day: every log row of the accounts, streamed, keeping
