@@ -102,4 +102,25 @@ import Testing
             #expect(held?.keys.sorted() == ["85291234560", "85291234562"])
         }
     }
+
+    @Test func aReplayDecidedInMemoryWritesNothing() async throws {
+        try await withTwoNodes { a, _ in
+            var first = send(1)
+            first.nonce = NonceRecord(hash: 42, expiresAtMs: now + 900_000)
+            #expect(try await a.commit(first, limits: twoADay) == [nil])
+            // The second request is decided in memory (the head is where this node left it): its used nonce
+            // aborts the one statement, so its message is not stored and its send not counted.
+            var replay = send(2, at: 1)
+            replay.nonce = first.nonce
+            let error = await #expect(throws: StoreError.self) { try await a.commit(replay, limits: twoADay) }
+            guard case .nonceUsed? = error else {
+                Issue.record("not refused as a replay: \(String(describing: error))")
+                return
+            }
+            #expect(try await a.message(id: 2, account: "acme") == nil)
+            #expect(try await a.commit(send(3, at: 2), limits: twoADay) == [nil])
+            let outcome = try await a.commit(send(4, at: 3), limits: twoADay)
+            #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
+        }
+    }
 }

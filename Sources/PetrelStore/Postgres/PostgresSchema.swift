@@ -436,18 +436,28 @@ enum PostgresSchema {
         (
             "v14-send-log",
             """
-            -- limits.perNumber counts in each node's memory; this log carries the counted sends between nodes: one
-            -- row per account and limited transaction, written under the account's advisory lock (so an account's
-            -- rows commit in seq order), its sends packed as the SQLite store's send_log. send_counts is only read,
-            -- for the sends older versions counted, until the prune empties it.
-            CREATE TABLE send_log (
-                seq BIGSERIAL PRIMARY KEY,
-                at BIGINT NOT NULL,
-                account TEXT NOT NULL,
-                sends BYTEA NOT NULL
+            -- limits.perNumber and caps count in each node's memory, kept exact across nodes by a head per account
+            -- and a log. Each limited transaction moves its accounts' heads on by one (locking their rows until
+            -- COMMIT) and writes its counted sends as one send_log row per account, with the head as seq and the
+            -- sends packed as in the SQLite store's send_log. send_counts is only read, for the sends older versions
+            -- counted, until the prune empties it. petrel_fail aborts a statement (a nonce used before).
+            CREATE TABLE limit_heads (
+                account TEXT PRIMARY KEY,
+                seq BIGINT NOT NULL
             );
-            CREATE INDEX send_log_account ON send_log (account, seq);
+            CREATE TABLE send_log (
+                account TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                at BIGINT NOT NULL,
+                sends BYTEA NOT NULL,
+                PRIMARY KEY (account, seq)
+            );
             CREATE INDEX send_log_at ON send_log (at);
+            CREATE FUNCTION petrel_fail(why TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION USING ERRCODE = 'PT001', MESSAGE = why;
+            END
+            $$;
             """
         ),
     ]

@@ -1,15 +1,17 @@
 import PetrelCore
 import Synchronization
 
-/// The sends `limits.perNumber` counted in the last day, held in this node's memory, and kept exact across the
-/// nodes of one database by a shared log.
+/// The sends `limits.perNumber` counted in the last day and the cap counters, held in this node's memory, and kept
+/// exact across the nodes of one database by a shared log and a head per account.
 ///
-/// Each limited transaction appends one `send_log` row per account (its counted sends packed in one blob, as the
-/// SQLite store writes them) while it holds the account's advisory lock. Before it decides, it reads the rows of
-/// its accounts appended since the last one this node has seen (`seen`): the other nodes' sends. The lock makes an
-/// account's rows commit in `seq` order, so reading past `seen` misses none. The decision then reads memory, not an
-/// index probe per recipient (which held batches to a tenth of the unlimited rate). This node's own row is added
-/// after COMMIT, unless a later read of the log already added it (the same `seq`): each row counts once.
+/// Every limited transaction of an account moves the account's head (`limit_heads.seq`) on by one, which locks
+/// the head's row until COMMIT, and writes its counted sends as one `send_log` row with that head as its `seq`
+/// (packed in one blob, as the SQLite store writes them). So an account's rows commit in `seq` order, and `seen`
+/// (memory holds every row up to it) tells whether anything was committed since: when the head is still `seen`,
+/// this node's memory is the whole truth and a group is decided in memory and written in one statement that moves
+/// the head only if it is still `seen` (`fast`). Otherwise the group takes the head's lock, reads the rows past
+/// `seen` and the cap counters (`apply`, `settle`), decides, and writes. An index probe per recipient, as before,
+/// held batches to a tenth of the unlimited rate.
 ///
 /// Bounded by `capacity` sends. When a row does not fit, memory is no longer complete: until the next sweep
 /// empties it (to be read again from the log), checks read the log on the database (exact, slow).
@@ -18,9 +20,13 @@ final class PostgresSendMemory: Sendable {
 
     struct State {
         var memory: SendMemory
-        /// Per account, the last `send_log` row counted in memory (absent: none read yet; read from the start).
+        /// Per account, the head up to which memory holds every log row (absent: none read yet; read from 0).
         var seen: [String: Int64] = [:]
+        /// Per account, cap counters as of `seen` (absent: not known; read under the head's lock).
+        var caps: [String: [CapKey: Int]] = [:]
         var complete = true
+        /// Until when `send_counts` (counted by versions before the log) may hold a send that counts; max: unknown.
+        var legacyUntil = Int64.max
         /// Changed when memory is emptied: a read of the log begun before it must not count into the new memory
         /// (it would skip the rows before it).
         var generation = 0
@@ -44,30 +50,89 @@ final class PostgresSendMemory: Sendable {
         state.withLock { s in
             guard s.generation == generation else { return false }
             for a in accounts where s.seen[a] == nil { s.seen[a] = 0 }
-            Self.count(rows, &s, forgetMs: forgetMs)
+            for row in rows where row.seq > s.seen[row.account] ?? 0 {
+                s.seen[row.account] = row.seq
+                Self.count(row, &s, forgetMs: forgetMs)
+            }
             return true
         }
     }
 
-    /// Counts this node's own rows after their COMMIT, onto accounts whose log was read (in `generation`); a row a
-    /// later read already counted is skipped, and an account emptied meanwhile reads it from the log.
-    func applyOwn(_ rows: [LogRow], generation: Int, forgetMs: Int64) {
+    /// Under the heads' locks, once the rows past `seen` were applied: every row before each account's new head
+    /// (`heads`, taken by this transaction) is in memory, and `caps` are its cap counters as committed.
+    func settle(heads: [String: Int64], caps: [String: [CapKey: Int]], legacyUntil: Int64, generation: Int) {
         state.withLock { s in
             guard s.generation == generation else { return }
-            Self.count(rows.filter { s.seen[$0.account] != nil }, &s, forgetMs: forgetMs)
+            s.legacyUntil = legacyUntil
+            for (account, head) in heads {
+                guard let seen = s.seen[account], seen < head - 1 else { continue }
+                s.seen[account] = head - 1
+            }
+            for (account, counters) in caps { s.caps[account] = counters }
         }
     }
 
-    private static func count(_ rows: [LogRow], _ s: inout State, forgetMs: Int64) {
-        for row in rows where row.seq > s.seen[row.account] ?? 0 {
-            s.seen[row.account] = row.seq
-            guard s.complete else { continue }
-            let slot = s.memory.slotMaking(row.account)
-            LimitMemory.decode(row.sends) { recipient, packed in
-                guard SendMemory.atMs(packed) > forgetMs, s.complete else { return }
-                if !s.memory.add(slot: slot, recipient: recipient, packed: packed, forgetMs: forgetMs) {
-                    s.complete = false
+    /// This node's own transaction after its COMMIT: each account's head moved to `heads[account]`, with its row
+    /// (if it counted sends) and the cap parts it added. Counted only where memory was at the head before it;
+    /// otherwise a later read brings it (and the account's cap counters are read again).
+    func applyOwn(
+        _ rows: [LogRow],
+        heads: [String: Int64],
+        parts: [String: [CapKey: (end: Int64, parts: Int)]],
+        generation: Int,
+        forgetMs: Int64
+    ) {
+        state.withLock { s in
+            guard s.generation == generation else { return }
+            for (account, head) in heads {
+                guard s.seen[account] == head - 1 else {
+                    s.caps[account] = nil
+                    continue
                 }
+                s.seen[account] = head
+                for row in rows where row.account == account { Self.count(row, &s, forgetMs: forgetMs) }
+                for (key, added) in parts[account] ?? [:] where s.caps[account]?[key] != nil {
+                    s.caps[account]?[key]? += added.parts
+                }
+            }
+        }
+    }
+
+    /// What a group of `account` alone needs to be decided in memory: the head memory is at, the sends to
+    /// `recipients` and the counters of `capKeys`; nil when memory cannot tell (not complete, not read, a counter
+    /// not known, or older sends may still count in `send_counts`).
+    func fast(
+        account: String,
+        recipients: Set<String>,
+        capKeys: Set<CapKey>,
+        since sinceMs: Int64,
+        nowMs: Int64
+    ) -> (generation: Int, head: Int64, history: [String: [LimitedSend]], caps: [CapKey: Int])? {
+        state.withLock { s in
+            guard s.complete, s.legacyUntil <= nowMs, let head = s.seen[account], head > 0 else { return nil }
+            var caps: [CapKey: Int] = [:]
+            for key in capKeys {
+                guard let n = s.caps[account]?[key] else { return nil }
+                caps[key] = n
+            }
+            var history: [String: [LimitedSend]] = [:]
+            if let slot = s.memory.slot(of: account) {
+                for to in recipients {
+                    let sends = s.memory.sends(slot: slot, recipient: to, after: sinceMs)
+                    if !sends.isEmpty { history[to] = sends }
+                }
+            }
+            return (s.generation, head, history, caps)
+        }
+    }
+
+    private static func count(_ row: LogRow, _ s: inout State, forgetMs: Int64) {
+        guard s.complete else { return }
+        let slot = s.memory.slotMaking(row.account)
+        LimitMemory.decode(row.sends) { recipient, packed in
+            guard SendMemory.atMs(packed) > forgetMs, s.complete else { return }
+            if !s.memory.add(slot: slot, recipient: recipient, packed: packed, forgetMs: forgetMs) {
+                s.complete = false
             }
         }
     }
@@ -92,11 +157,14 @@ final class PostgresSendMemory: Sendable {
         }
     }
 
-    /// Forgets sends at or before `beforeMs`, a shard at a time (accepts wait for one shard, not all). Memory that
-    /// is not complete is emptied instead, to be read again from the log (which the prune shortens) at the next use
-    /// of each account. Returns how many sends were forgotten.
+    /// Forgets sends at or before `beforeMs`, a shard at a time (accepts wait for one shard, not all), and the cap
+    /// counters (read again under the next group's lock). Memory that is not complete is emptied instead, to be
+    /// read again from the log (which the prune shortens) at the next use of each account. Returns how many sends
+    /// were forgotten.
     func sweep(before beforeMs: Int64) -> Int {
         let emptied = state.withLock { s -> Int? in
+            s.caps = [:]
+            s.legacyUntil = .max
             guard !s.complete else { return nil }
             let n = s.memory.count
             s = State(memory: SendMemory(capacity: s.memory.capacity), generation: s.generation + 1)

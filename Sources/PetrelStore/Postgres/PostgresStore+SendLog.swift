@@ -13,7 +13,7 @@ extension PostgresStore {
         _ numbers: [String: Set<String>],
         since: Int64,
         on c: PostgresConnection?
-    ) async throws -> (history: [String: [String: [LimitedSend]]], generation: Int) {
+    ) async throws -> (history: [String: [String: [LimitedSend]]], generation: Int, legacy: Int64) {
         let accounts = Array(numbers.keys)
         let (generation, seen) = sendMemory.seen(accounts)
         // One round trip: the rows past what this node has counted, and the old table's latest send.
@@ -65,7 +65,7 @@ extension PostgresStore {
         }
         if !fromLog.isEmpty { try await readLog(fromLog, since: since, into: &history, on: c) }
         if legacy > since { try await readSendCounts(numbers, since: since, into: &history, on: c) }
-        return (history, generation)
+        return (history, generation, legacy)
     }
 
     /// Reads the last day's log into memory at start, a few thousand rows at a time, so no accept under limits
@@ -73,39 +73,43 @@ extension PostgresStore {
     /// is not counted yet themselves).
     public func loadSendCounts(nowMs: Int64) async throws {
         let since = nowMs - NumberLimits.horizonMs
-        var after: Int64 = 0
+        var after = (account: "", seq: Int64(0))
         while true {
             let (generation, _) = sendMemory.seen([])
             let rows = try await self.rows(
-                "SELECT seq, account, sends FROM send_log WHERE seq > \(after) AND at > \(since) ORDER BY seq LIMIT 2000"
+                """
+                SELECT seq, account, sends FROM send_log
+                WHERE (account, seq) > (\(after.account), \(after.seq)) AND at > \(since) ORDER BY account, seq LIMIT 2000
+                """
             ) { row in
                 (
                     try row.get(0, as: Int64.self), try row.get(1, as: String.self),
                     Array(try row.get(2, as: ByteBuffer.self).readableBytesView)
                 )
             }
-            guard let last = rows.last?.0 else { return }
+            guard let last = rows.last else { return }
             let accounts = Array(Set(rows.map(\.1)))
             guard sendMemory.apply(rows, reading: accounts, generation: generation, forgetMs: since) else { return }
-            after = last
+            after = (last.1, last.0)
         }
     }
 
-    /// A limited group's counts in one statement (one round trip, under the accounts' locks): one `send_log` row
-    /// per account (its sends packed), the parts added to cap counters and the sends to the pumping guard's
-    /// buckets. Returns the log rows with their `seq`.
+    /// A limited group's counts in one statement (one round trip, under the accounts' heads): one `send_log` row
+    /// per account (its sends packed) with the account's new head as its `seq`, the parts added to cap counters and
+    /// the sends to the pumping guard's buckets. Returns the log rows.
     func writeCounts(
         log: [String: (at: Int64, bytes: [UInt8])],
+        heads: [String: Int64],
         caps: [String: [CapKey: (end: Int64, parts: Int)]],
         guarded: [String: [PumpingBucket: Int]],
         on c: PostgresConnection
     ) async throws -> [PostgresSendMemory.LogRow] {
-        let entries = log.filter { !$0.value.bytes.isEmpty }.sorted { $0.key < $1.key }
+        let entries = log.filter { !$0.value.bytes.isEmpty && heads[$0.key] != nil }.sorted { $0.key < $1.key }
         let capped = caps.flatMap { account, counters in counters.map { (account, $0.key, $0.value) } }
         let buckets = guarded.flatMap { account, sends in sends.map { (account, $0.key, Int64($0.value)) } }
         guard !entries.isEmpty || !capped.isEmpty || !buckets.isEmpty else { return [] }
         // (Data-modifying WITH parts run once whether or not the main statement reads them.)
-        let rows = try await self.rows(
+        try await run(
             """
             WITH k AS (
                 INSERT INTO cap_counts (account, country, span, start, ends, parts)
@@ -122,14 +126,14 @@ extension PostgresStore {
                 ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
                 RETURNING 1
             )
-            INSERT INTO send_log (at, account, sends)
-            SELECT at, a, s FROM unnest(\(entries.map(\.value.at))::bigint[], \(entries.map(\.key))::text[],
-                \(entries.map { ByteBuffer(bytes: $0.value.bytes) })::bytea[]) AS x(at, a, s)
-            RETURNING seq, account
+            INSERT INTO send_log (account, seq, at, sends)
+            SELECT a, q, at, s FROM unnest(\(entries.map(\.key))::text[], \(entries.map { heads[$0.key] ?? 0 })::bigint[],
+                \(entries.map(\.value.at))::bigint[], \(entries.map { ByteBuffer(bytes: $0.value.bytes) })::bytea[])
+                AS x(a, q, at, s)
             """,
             on: c
-        ) { row in (try row.get(0, as: Int64.self), try row.get(1, as: String.self)) }
-        return rows.compactMap { seq, account in log[account].map { (seq, account, $0.bytes) } }
+        )
+        return entries.map { (heads[$0.key] ?? 0, $0.key, $0.value.bytes) }
     }
 
     /// The slow, exact way when memory could not hold the day: every log row of the accounts, streamed, keeping

@@ -268,6 +268,8 @@ public final class PostgresStore: MessageStore {
             return StoreError.database(code: "client", message: "\(p.code)")
         }
         if code == "23505", p.serverInfo?[.constraintName] == "nonces_pkey" { return StoreError.nonceUsed }
+        // petrel_fail in LimitedGroupSQL: a nonce of the group was used before, and nothing was written.
+        if code == "PT001" { return StoreError.nonceUsed }
         return StoreError.database(code: code, message: p.serverInfo?[.message] ?? "")
     }
 
