@@ -123,4 +123,47 @@ import Testing
             #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
         }
     }
+
+    /// Groups above `oneStatementMessages` store their messages before their turn: the same counting holds.
+    func big(_ first: Int64, numbers: Range<Int>, at offset: Int64) -> WriteBatch {
+        WriteBatch(
+            messages: numbers.enumerated().map { i, n in
+                message(
+                    first + Int64(i),
+                    to: "852912\(String(format: "%05d", n))",
+                    type: .otp,
+                    createdAtMs: now + offset
+                )
+            }
+        )
+    }
+
+    @Test func largeGroupsCountExactlyOnEitherNode() async throws {
+        try await withTwoNodes { a, b in
+            let size = PostgresStore.oneStatementMessages + 100
+            #expect(try await a.commit(big(1, numbers: 0..<size, at: 0), limits: twoADay).allSatisfy { $0 == nil })
+            // Half the numbers again on the same node (memory decides), then all on the other (it reads the log).
+            let again = try await a.commit(big(10_001, numbers: 0..<(size / 2), at: 1), limits: twoADay)
+            #expect(again.allSatisfy { $0 == nil })
+            let third = try await b.commit(big(20_001, numbers: 0..<size, at: 2), limits: twoADay)
+            #expect(third.filter { $0 == nil }.count == size - size / 2)
+            #expect(third.prefix(size / 2).allSatisfy { $0?.code == "isv.BUSINESS_LIMIT_DAY" })
+        }
+    }
+
+    @Test func concurrentReplaysOfALargeGroupOnOneNodeStoreOnce() async throws {
+        try await withTwoNodes { a, _ in
+            var batch = big(1, numbers: 0..<(PostgresStore.oneStatementMessages + 1), at: 0)
+            batch.nonce = NonceRecord(hash: 7, expiresAtMs: now + 900_000)
+            let request = batch
+            let limits = twoADay
+            let stored = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { (try? await a.commit(request, limits: limits)) != nil }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(stored == 1)
+        }
+    }
 }

@@ -26,8 +26,7 @@ final class PostgresGroupCommit: Sendable {
         var limited: [Limited] = []
         var running = 0
         /// Drains writing a limited group. At most `maxLimited`: requests under limits gather into few groups (their
-        /// account locks make parallel groups take turns), but two overlap, one storing its messages (before
-        /// any lock) while the other holds the lock. With one, singles waited on each group's round trips in turn.
+        /// decisions take turns), but two overlap: a large group stores its messages while the other decides.
         var limitedRunning = 0
         var drains: [Int: Task<Void, Never>] = [:]
         var nextDrain = 0

@@ -10,107 +10,200 @@ extension PostgresStore {
         var guarded: [String: [PumpingBucket: Int]] = [:]
     }
 
-    /// Requests under limits, grouped by the group commit (or one alone). A group of one account whose head this
-    /// node's memory is at (the common case: one node, or one node per account) is decided in memory and written
-    /// in one statement, which moves the head only if no other transaction did (`LimitedGroupSQL`). Otherwise, or
-    /// when that finds the head moved, in one transaction: every message first, then the heads of the accounts
-    /// whose sends are counted (per number or by caps; in account order) moved and locked, the log rows past
-    /// `seen` and the cap counters read, the decisions in arrival order (a later request counts an earlier one's
-    /// sends), the refused deleted, and one write of the counts. Exact across nodes. A nonce used before fails the
-    /// group (nothing written): the group commit then writes each request alone, and only the replay is refused.
-    func commitGroup(_ items: [(WriteBatch, SendLimits)]) async throws -> [[ResponseCode?]] {
+    /// What a limited group needs before it is decided: the plans, the numbers and cap counters it is checked
+    /// against (by account), and the accounts whose heads it moves.
+    struct LimitedGroup {
+        var items: [(WriteBatch, SendLimits)]
+        var plans: [SendLimitCheck.Plan]
         var capKeys: [String: Set<CapKey>] = [:]
         var numbers: [String: Set<String>] = [:]
         var since = Int64.max
         var now: Int64 = 0
-        let plans = items.map { SendLimitCheck.plan($0.0, $0.1) }
-        for ((batch, limits), plan) in zip(items, plans) {
-            let account = batch.messages.first?.account ?? ""
-            let keys = plan.capKeys
-            if !keys.isEmpty { capKeys[account, default: []].formUnion(keys) }
-            let counted = SendLimitCheck.recipients(batch, limits.perNumber)
-            if !counted.isEmpty { numbers[account, default: []].formUnion(counted) }
-            let latest = batch.messages.map(\.createdAtMs).max() ?? 0
-            since = min(since, latest - NumberLimits.horizonMs)
-            now = max(now, latest)
+        var messages = 0
+
+        init(_ items: [(WriteBatch, SendLimits)]) {
+            self.items = items
+            plans = items.map { SendLimitCheck.plan($0.0, $0.1) }
+            for ((batch, limits), plan) in zip(items, plans) {
+                let account = batch.messages.first?.account ?? ""
+                if !plan.capKeys.isEmpty { capKeys[account, default: []].formUnion(plan.capKeys) }
+                let counted = SendLimitCheck.recipients(batch, limits.perNumber)
+                if !counted.isEmpty { numbers[account, default: []].formUnion(counted) }
+                let latest = batch.messages.map(\.createdAtMs).max() ?? 0
+                since = min(since, latest - NumberLimits.horizonMs)
+                now = max(now, latest)
+                messages += batch.messages.count
+            }
         }
-        let locked = Set(capKeys.keys).union(numbers.keys).sorted()
-        if locked.count == 1, let account = locked.first, !items.contains(where: { $0.0.campaign != nil }),
+
+        var locked: [String] { Set(capKeys.keys).union(numbers.keys).sorted() }
+
+        /// The one account of the group, when memory may decide it (no campaign's chunk: those go the slow way).
+        var alone: String? {
+            let locked = self.locked
+            guard locked.count == 1, !items.contains(where: { $0.0.campaign != nil }) else { return nil }
+            return locked.first
+        }
+    }
+
+    /// Groups of at most this many messages are written in one statement when memory can decide them; larger ones
+    /// store their messages first, outside the node's turn, so two overlap.
+    static let oneStatementMessages = 500
+
+    /// Requests under limits, grouped by the group commit (or one alone), decided in this node's turn
+    /// (`LimitTurn`). A group of one account whose head this node's memory is at (the common case: one node, or
+    /// one node per account) is decided in memory, and a small one is written in one statement that moves the head
+    /// only if no other transaction did (`LimitedGroupSQL`). A large one, or one memory cannot decide, is one
+    /// transaction: every message first (before the turn), then the head moved if it is still where memory is,
+    /// or else the heads of its accounts moved and locked (in account order), the log rows past `seen` and the
+    /// cap counters read, and the decisions taken; then the refused deleted and the counts written. Decisions go
+    /// in arrival order (a later request counts an earlier one's sends). Exact across nodes. A nonce used before
+    /// fails the group (nothing written): the group commit then writes each request alone, and only the replay is
+    /// refused.
+    func commitGroup(_ items: [(WriteBatch, SendLimits)]) async throws -> [[ResponseCode?]] {
+        let g = LimitedGroup(items)
+        if g.messages <= Self.oneStatementMessages, let account = g.alone {
+            await limitTurn.take()
+            do {
+                let done = try await commitInOneStatement(g, account)
+                limitTurn.give()
+                if let done { return done }
+            } catch {
+                limitTurn.give()
+                throw error
+            }
+        }
+        let hold = LimitTurn.Hold(limitTurn)
+        do {
+            let (refusals, written, heads, parts, generation) = try await transaction { c in
+                // Every message first, outside the turn: the heaviest write does not hold it. Those a limit refuses
+                // are deleted below, in this transaction, so no one ever sees them. Their nonces only in the turn:
+                // a replay of a request in flight would otherwise wait on that request's uncommitted nonce while
+                // holding the turn the request waits for.
+                let batches = items.map(\.0)
+                let bare = batches.map { b in
+                    var b = b
+                    b.nonce = nil
+                    return b
+                }
+                _ = try await Self.insert(bare, client: self.client, on: c, logger: self.logger)
+                await hold.take()
+                let nonces = batches.compactMap(\.nonce)
+                if !nonces.isEmpty {
+                    let stored = try await self.run(
+                        """
+                        INSERT INTO nonces (hash, expires_at)
+                        SELECT h, e FROM unnest(\(nonces.map(\.hash))::bigint[], \(nonces.map(\.expiresAtMs))::bigint[]) AS x(h, e)
+                        ON CONFLICT (hash) DO NOTHING RETURNING 1
+                        """,
+                        on: c
+                    )
+                    if stored < nonces.count { throw StoreError.nonceUsed }
+                }
+                let (d, heads, generation) = try await self.decideLocked(g, on: c)
+                var refused: [Int64] = []
+                for ((batch, _), o) in zip(items, d.outcomes) {
+                    for (m, refusal) in zip(batch.messages, o.refusals) where refusal != nil { refused.append(m.id) }
+                }
+                if !refused.isEmpty {
+                    try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
+                }
+                for o in d.outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
+                let written = d.log.compactMap { account, entry in
+                    heads[account].map { (seq: $0, account: account, sends: entry.bytes) }
+                }
+                return (d.outcomes.map(\.refusals), written, heads, d.parts, generation)
+            }
+            // After COMMIT (a rolled-back transaction's sends never count), still in the turn.
+            sendMemory.applyOwn(written, heads: heads, parts: parts, generation: generation, forgetMs: g.since)
+            hold.give()
+            return refusals
+        } catch {
+            hold.give()
+            throw error
+        }
+    }
+
+    /// A small group of one account, decided in memory and written in one statement; nil when memory cannot decide
+    /// it or another transaction moved the head (nothing was written).
+    private func commitInOneStatement(_ g: LimitedGroup, _ account: String) async throws -> [[ResponseCode?]]? {
+        guard
             let fast = sendMemory.fast(
                 account: account,
-                recipients: numbers[account] ?? [],
-                capKeys: capKeys[account] ?? [],
-                since: since,
-                nowMs: now
+                recipients: g.numbers[account] ?? [],
+                capKeys: g.capKeys[account] ?? [],
+                since: g.since,
+                nowMs: g.now
+            )
+        else { return nil }
+        let d = Self.decide(g.items, g.plans, history: [account: fast.history], used: [account: fast.caps])
+        let entry = d.log[account]
+        let moved = try await prepared(
+            LimitedGroupSQL.self,
+            { LimitedGroupSQL.bind(&$0, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d) },
+            { try $0.get(0, as: Int64.self) }
+        )
+        guard let head = moved.first else { return nil }
+        let rows = entry.map { [(head, account, $0.bytes)] } ?? []
+        sendMemory.applyOwn(
+            rows,
+            heads: [account: head],
+            parts: d.parts,
+            generation: fast.generation,
+            forgetMs: g.since
+        )
+        return d.outcomes.map(\.refusals)
+    }
+
+    /// In the turn, inside the group's transaction: the decisions, with the heads moved and the counts written.
+    /// From memory when the head is still where memory is (one statement); otherwise with the heads locked and
+    /// what other nodes counted read first.
+    private func decideLocked(
+        _ g: LimitedGroup,
+        on c: PostgresConnection
+    ) async throws -> (GroupDecision, heads: [String: Int64], generation: Int) {
+        if let account = g.alone,
+            let fast = sendMemory.fast(
+                account: account,
+                recipients: g.numbers[account] ?? [],
+                capKeys: g.capKeys[account] ?? [],
+                since: g.since,
+                nowMs: g.now
             )
         {
-            let d = Self.decide(items, plans, history: [account: fast.history], used: [account: fast.caps])
-            let entry = d.log[account]
-            let moved = try await prepared(
-                LimitedGroupSQL.self,
-                { LimitedGroupSQL.bind(&$0, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d) },
-                { try $0.get(0, as: Int64.self) }
-            )
-            if let head = moved.first {
-                let rows = entry.map { [(head, account, $0.bytes)] } ?? []
-                sendMemory.applyOwn(
-                    rows,
-                    heads: [account: head],
-                    parts: d.parts,
-                    generation: fast.generation,
-                    forgetMs: since
-                )
-                return d.outcomes.map(\.refusals)
+            let d = Self.decide(g.items, g.plans, history: [account: fast.history], used: [account: fast.caps])
+            if let head = try await moveHead(account, from: fast.head, d, on: c) {
+                return (d, [account: head], fast.generation)
             }
-            // Another transaction moved the head: read what it counted, under the lock.
         }
-        let (refusals, written, heads, parts, generation) = try await transaction { c in
-            // Every message first, before any lock: the heaviest write does not hold the account's turn. Those a
-            // limit refuses are deleted below, in this transaction, so no one ever sees them.
-            let batches = items.map(\.0)
-            let stored = try await Self.insert(batches, client: self.client, on: c, logger: self.logger)
-            if batches.contains(where: { b in b.nonce.map { !stored.contains($0.hash) } ?? false }) {
-                throw StoreError.nonceUsed
-            }
-            var heads: [String: Int64] = [:]
-            if !locked.isEmpty {
-                // Moving the heads locks their rows until COMMIT: the accounts' limited accepts take turns.
-                let moved = try await self.rows(
-                    """
-                    INSERT INTO limit_heads (account, seq) SELECT a, 1 FROM unnest(\(locked)::text[]) AS x(a)
-                    ON CONFLICT (account) DO UPDATE SET seq = limit_heads.seq + 1
-                    RETURNING account, seq
-                    """,
-                    on: c
-                ) { (try $0.get(0, as: String.self), try $0.get(1, as: Int64.self)) }
-                for (account, head) in moved { heads[account] = head }
-            }
-            // Read after the locks: every send of these accounts committed before this one is in them.
-            let used = capKeys.isEmpty ? [:] : try await self.capsUsed(capKeys, on: c)
-            var reading = numbers
-            for account in locked where reading[account] == nil { reading[account] = [] }
-            let read = try await self.countedHistory(reading, since: since, on: c)
-            self.sendMemory.settle(
-                heads: heads,
-                caps: used,
-                legacyUntil: read.legacy > 0 ? read.legacy + NumberLimits.horizonMs : 0,
-                generation: read.generation
-            )
-            let d = Self.decide(items, plans, history: read.history, used: used)
-            var refused: [Int64] = []
-            for ((batch, _), o) in zip(items, d.outcomes) {
-                for (m, refusal) in zip(batch.messages, o.refusals) where refusal != nil { refused.append(m.id) }
-            }
-            if !refused.isEmpty {
-                try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
-            }
-            for o in d.outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
-            let written = try await self.writeCounts(log: d.log, heads: heads, caps: d.parts, guarded: d.guarded, on: c)
-            return (d.outcomes.map(\.refusals), written, heads, d.parts, read.generation)
+        let locked = g.locked
+        var heads: [String: Int64] = [:]
+        if !locked.isEmpty {
+            // Moving the heads locks their rows until COMMIT: the accounts' limited accepts take turns.
+            let moved = try await self.rows(
+                """
+                INSERT INTO limit_heads (account, seq) SELECT a, 1 FROM unnest(\(locked)::text[]) AS x(a)
+                ON CONFLICT (account) DO UPDATE SET seq = limit_heads.seq + 1
+                RETURNING account, seq
+                """,
+                on: c
+            ) { (try $0.get(0, as: String.self), try $0.get(1, as: Int64.self)) }
+            for (account, head) in moved { heads[account] = head }
         }
-        // After COMMIT: a rolled-back transaction's sends never count.
-        sendMemory.applyOwn(written, heads: heads, parts: parts, generation: generation, forgetMs: since)
-        return refusals
+        // Read after the locks: every send of these accounts committed before this one is in them.
+        let used = g.capKeys.isEmpty ? [:] : try await self.capsUsed(g.capKeys, on: c)
+        var reading = g.numbers
+        for account in locked where reading[account] == nil { reading[account] = [] }
+        let read = try await self.countedHistory(reading, since: g.since, on: c)
+        sendMemory.settle(
+            heads: heads,
+            caps: used,
+            legacyUntil: read.legacy > 0 ? read.legacy + NumberLimits.horizonMs : 0,
+            generation: read.generation
+        )
+        let d = Self.decide(g.items, g.plans, history: read.history, used: used)
+        try await writeCounts(log: d.log, heads: heads, caps: d.parts, guarded: d.guarded, on: c)
+        return (d, heads, read.generation)
     }
 
     /// The decisions of a group in arrival order: a later request counts the sends and parts of the earlier ones.

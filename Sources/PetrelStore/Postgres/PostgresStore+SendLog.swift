@@ -97,6 +97,7 @@ extension PostgresStore {
     /// A limited group's counts in one statement (one round trip, under the accounts' heads): one `send_log` row
     /// per account (its sends packed) with the account's new head as its `seq`, the parts added to cap counters and
     /// the sends to the pumping guard's buckets. Returns the log rows.
+    @discardableResult
     func writeCounts(
         log: [String: (at: Int64, bytes: [UInt8])],
         heads: [String: Int64],
@@ -134,6 +135,47 @@ extension PostgresStore {
             on: c
         )
         return entries.map { (heads[$0.key] ?? 0, $0.key, $0.value.bytes) }
+    }
+
+    /// Moves `account`'s head on from `from` and writes a group's counts, in one statement; nil (nothing
+    /// written) when another transaction moved the head since memory was at it. The head's row stays locked until
+    /// COMMIT.
+    func moveHead(
+        _ account: String,
+        from: Int64,
+        _ d: GroupDecision,
+        on c: PostgresConnection
+    ) async throws -> Int64? {
+        let entry = d.log[account]
+        let caps = Array(d.parts[account] ?? [:])
+        let sends = Array(d.guarded[account] ?? [:])
+        return try await first(
+            """
+            WITH h AS (
+                UPDATE limit_heads SET seq = seq + 1 WHERE account = \(account) AND seq = \(from) RETURNING seq
+            ), l AS (
+                INSERT INTO send_log (account, seq, at, sends)
+                SELECT \(account), seq, \(entry?.at ?? 0), \(ByteBuffer(bytes: entry?.bytes ?? [])) FROM h
+                WHERE \(entry != nil)
+            ), k AS (
+                INSERT INTO cap_counts (account, country, span, start, ends, parts)
+                SELECT \(account), c, s, t, e, p FROM unnest(\(caps.map(\.key.country))::text[],
+                    \(caps.map(\.key.window.rawValue))::text[], \(caps.map(\.key.start))::bigint[],
+                    \(caps.map(\.value.end))::bigint[], \(caps.map { Int64($0.value.parts) })::bigint[]) AS x(c, s, t, e, p)
+                WHERE EXISTS (SELECT 1 FROM h)
+                ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
+            ), g AS (
+                INSERT INTO pumping_counts (type, start, account, country, sent)
+                SELECT t, s, \(account), c, n FROM unnest(\(sends.map(\.key.type.rawValue))::text[],
+                    \(sends.map(\.key.start))::bigint[], \(sends.map(\.key.country))::text[],
+                    \(sends.map { Int64($0.value) })::bigint[]) AS x(t, s, c, n)
+                WHERE EXISTS (SELECT 1 FROM h)
+                ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
+            )
+            SELECT seq FROM h
+            """,
+            on: c
+        ) { try $0.get(0, as: Int64.self) }
     }
 
     /// The slow, exact way when memory could not hold the day: every log row of the accounts, streamed, keeping

@@ -22,6 +22,8 @@ public final class PostgresStore: MessageStore {
     let group: PostgresGroupCommit
     /// The sends `limits.perNumber` counts, in this node's memory (see PostgresSendMemory).
     let sendMemory: PostgresSendMemory
+    /// This node's limited decisions take turns (see LimitTurn).
+    let limitTurn = LimitTurn()
     /// This process's node number (set by `registerNode`): the owner written on the messages it claims.
     private let node = Mutex((number: 0, name: ""))
     var nodeNumber: Int {
