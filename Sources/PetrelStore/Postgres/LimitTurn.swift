@@ -40,6 +40,13 @@ final class LimitTurn: Sendable {
     final class Hold: Sendable {
         private let turn: LimitTurn
         private let taken = Mutex(false)
+        private let countedFlag = Mutex(false)
+
+        /// The group was counted in memory before its COMMIT (which may still fail).
+        var counted: Bool {
+            get { countedFlag.withLock { $0 } }
+            set { countedFlag.withLock { $0 = newValue } }
+        }
 
         init(_ turn: LimitTurn) { self.turn = turn }
 

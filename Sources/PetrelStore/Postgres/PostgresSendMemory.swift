@@ -157,6 +157,13 @@ final class PostgresSendMemory: Sendable {
         }
     }
 
+    /// Empties memory (a group counted before its COMMIT rolled back): every account is read again from the log.
+    func reset() {
+        state.withLock { s in
+            s = State(memory: SendMemory(capacity: s.memory.capacity), generation: s.generation + 1)
+        }
+    }
+
     /// Forgets sends at or before `beforeMs`, a shard at a time (accepts wait for one shard, not all), and the cap
     /// counters (read again under the next group's lock). Memory that is not complete is emptied instead, to be
     /// read again from the log (which the prune shortens) at the next use of each account. Returns how many sends

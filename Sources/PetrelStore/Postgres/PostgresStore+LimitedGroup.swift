@@ -75,7 +75,13 @@ extension PostgresStore {
         }
         let hold = LimitTurn.Hold(limitTurn)
         do {
-            let (refusals, written, heads, parts, generation) = try await transaction { c in
+            let refusals = try await transaction { c in
+                // A retry after a rollback that came after this group was counted (below): memory holds sends that
+                // never committed.
+                if hold.counted {
+                    self.sendMemory.reset()
+                    hold.counted = false
+                }
                 // Every message first, outside the turn: the heaviest write does not hold it. Those a limit refuses
                 // are deleted below, in this transaction, so no one ever sees them. Their nonces only in the turn:
                 // a replay of a request in flight would otherwise wait on that request's uncommitted nonce while
@@ -109,16 +115,26 @@ extension PostgresStore {
                     try await self.run("DELETE FROM messages WHERE id = ANY(\(refused)::bigint[])", on: c)
                 }
                 for o in d.outcomes { if let p = o.kept.campaign { try await self.write(p, on: c) } }
+                // Counted now, before COMMIT, and the turn given: the next group decides while this one's WAL is
+                // flushed. It expects the head this group moved to, so PostgreSQL holds it until this COMMIT, and
+                // if this one rolls back its head check fails; memory is then emptied (below) and read again.
                 let written = d.log.compactMap { account, entry in
                     heads[account].map { (seq: $0, account: account, sends: entry.bytes) }
                 }
-                return (d.outcomes.map(\.refusals), written, heads, d.parts, generation)
+                hold.counted = true
+                self.sendMemory.applyOwn(
+                    written,
+                    heads: heads,
+                    parts: d.parts,
+                    generation: generation,
+                    forgetMs: g.since
+                )
+                hold.give()
+                return d.outcomes.map(\.refusals)
             }
-            // After COMMIT (a rolled-back transaction's sends never count), still in the turn.
-            sendMemory.applyOwn(written, heads: heads, parts: parts, generation: generation, forgetMs: g.since)
-            hold.give()
             return refusals
         } catch {
+            if hold.counted { sendMemory.reset() }
             hold.give()
             throw error
         }
