@@ -55,17 +55,17 @@ import Testing
         try await withStore(kind) { store, _ in
             try await withMoURL(store)
             let stored = try await store.storeInbound(
-                [part("STOP"), part("hi", account: "other")],
+                [part("Hello"), part("hi", account: "other")],
                 rules: InboundRules(),
                 nowMs: 2000
             )
             #expect(stored == InboundStored(messages: 2, duplicates: 0, pending: 0))
             let all = try await store.inboundMessages(account: nil, from: nil, limit: 10)
-            #expect(all.map(\.text) == ["hi", "STOP"] && all.map(\.account) == ["other", "acme"])
+            #expect(all.map(\.text) == ["hi", "Hello"] && all.map(\.account) == ["other", "acme"])
             #expect(all[1].encoding == "ucs2" && all[1].parts == 1 && !all[1].incomplete && all[1].receivedAtMs == 1000)
             #expect(try await store.inboundOutboxCounts() == OutboxCounts(pending: 1, parked: 0))
             let due = try await store.dueInbound(account: "acme", nowMs: 2000, limit: 10)
-            #expect(due.map(\.message.text) == ["STOP"] && due[0].attempts == 0 && due[0].createdAtMs == 2000)
+            #expect(due.map(\.message.text) == ["Hello"] && due[0].attempts == 0 && due[0].createdAtMs == 2000)
             #expect(try await store.dueInbound(account: "other", nowMs: 2000, limit: 10).isEmpty)
             #expect(try await store.inboundMessages(account: "acme", from: "85291234567", limit: 10).count == 1)
             #expect(try await store.inboundMessages(account: nil, from: "1", limit: 10).isEmpty)
@@ -131,7 +131,7 @@ import Testing
         try await withStore(kind) { store, _ in
             let rules = InboundRules()
             var s = try await store.storeInbound(
-                [part("STOP"), part("STOP", account: "other")],
+                [part("Hello"), part("Hello", account: "other")],
                 rules: rules,
                 nowMs: 1000
             )
@@ -142,7 +142,7 @@ import Testing
                 nowMs: 1001
             )
             #expect(s == InboundStored(messages: 0, duplicates: 0, pending: 2))
-            #expect(try await store.inboundMessages(account: "acme", from: nil, limit: 10).map(\.text) == ["STOP"])
+            #expect(try await store.inboundMessages(account: "acme", from: nil, limit: 10).map(\.text) == ["Hello"])
         }
     }
 

@@ -46,6 +46,7 @@ public final class InboundProcessor: Service {
     private let pending = Mutex<(parts: [Pending], bytes: Int)>(([], 0))
     private let wake = WakeSignal()
     private let counters = Mutex<(parts: Int, messages: Int, duplicates: Int)>((0, 0, 0))
+    private let optOutHandler = Mutex<(@Sendable ([OptOutChange]) -> Void)?>(nil)
 
     public init(
         store: any InboundLog,
@@ -60,6 +61,11 @@ public final class InboundProcessor: Service {
     }
 
     public var stats: (parts: Int, messages: Int, duplicates: Int) { counters.withLock { $0 } }
+
+    /// Called with the lists that stored messages changed (opt-out keywords), once they are durable.
+    public func onOptOut(_ handler: @escaping @Sendable ([OptOutChange]) -> Void) {
+        optOutHandler.withLock { $0 = handler }
+    }
 
     /// Queues a part for the next batch; `ack(true)` once it is durable, `ack(false)` when it is not stored (the
     /// store failed, or too many parts wait already): the carrier is then told to send it again.
@@ -174,6 +180,13 @@ public final class InboundProcessor: Service {
             }
             DeliveryMetrics.inboundStored(parts: batch.count, messages: stored.messages, duplicates: stored.duplicates)
             for p in batch { p.ack(true) }
+            if stored.optOutsRefused > 0 {
+                logger.error(
+                    "opt-out keywords changed no suppression list: the lists hold optOut.maxPhones phones",
+                    metadata: ["refused": "\(stored.optOutsRefused)"]
+                )
+            }
+            if !stored.optOuts.isEmpty, let handler = optOutHandler.withLock({ $0 }) { handler(stored.optOuts) }
         } catch {
             logger.storeFailure("cannot store inbound messages", error)
             for p in batch { p.ack(false) }

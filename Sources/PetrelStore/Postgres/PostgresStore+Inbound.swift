@@ -59,7 +59,7 @@ extension PostgresStore {
                     on: c
                 )
                 if p.concat == nil {
-                    try await makeInbound(c, [p], partIds: [], rules: rules, nowMs: nowMs)
+                    try await makeInbound(c, [p], partIds: [], rules: rules, nowMs: nowMs, into: &out)
                     out.messages += 1
                 } else if !groups.contains(p.groupKey) {
                     groups.append(p.groupKey)
@@ -70,7 +70,14 @@ extension PostgresStore {
                 guard let total = pending.first?.part.concat?.total,
                     Set(pending.compactMap { $0.part.concat?.seq }).count >= total
                 else { continue }
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
             }
             guard !groups.isEmpty else { return out }
@@ -86,7 +93,14 @@ extension PostgresStore {
                 )
             {
                 let pending = try await pendingParts(c, group: key)
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
                 count -= pending.count
             }
@@ -112,7 +126,15 @@ extension PostgresStore {
                 // Another node may have completed or released it meanwhile.
                 let pending = try await pendingParts(c, group: key)
                 guard !pending.isEmpty else { return 0 }
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                var out = InboundStored()
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 return 1
             }
         }
@@ -172,7 +194,8 @@ extension PostgresStore {
         _ parts: [InboundPart],
         partIds: [Int64],
         rules: InboundRules,
-        nowMs: Int64
+        nowMs: Int64,
+        into out: inout InboundStored
     ) async throws {
         guard let head = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
@@ -205,6 +228,18 @@ extension PostgresStore {
         )
         if !partIds.isEmpty {
             try await run("UPDATE inbound_parts SET done = true WHERE id = ANY(\(partIds))", on: c)
+        }
+        if !incomplete {
+            try await optOutByKeyword(
+                c,
+                account: owner,
+                from: head.from,
+                to: head.to,
+                text: text,
+                rules: rules,
+                nowMs: nowMs,
+                into: &out
+            )
         }
     }
 

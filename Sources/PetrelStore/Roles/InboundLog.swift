@@ -41,6 +41,11 @@ public struct InboundRules: Sendable, Equatable {
     public var duplicateWindowMs: Int64 = 300_000
     /// Parts waiting for their siblings, at most; beyond, the oldest groups are released incomplete.
     public var maxPendingParts = 10_000
+    /// A whole message that is one of these keywords puts its phone on its account's suppression list (or takes it
+    /// off), in the transaction that stores it; nil: none is read.
+    public var optOut: OptOutKeywords? = OptOutKeywords()
+    /// `optOut.maxPhones`: beyond, an opt-out keyword is stored as a message and changes no list.
+    public var maxOptOutPhones = 1_000_000
 
     public init() {}
 }
@@ -51,6 +56,10 @@ public struct InboundStored: Sendable, Equatable {
     public var duplicates = 0
     /// Parts now waiting for siblings (stored by this call).
     public var pending = 0
+    /// Lists changed by keywords (see `InboundRules.optOut`).
+    public var optOuts: [OptOutChange] = []
+    /// Opt-out keywords that changed no list: `maxOptOutPhones` was reached.
+    public var optOutsRefused = 0
 
     public init(messages: Int = 0, duplicates: Int = 0, pending: Int = 0) {
         self.messages = messages

@@ -41,7 +41,7 @@ extension SQLiteStore {
                     ]
                 )
                 if p.concat == nil {
-                    try Self.makeInbound(db, [p], partIds: [], rules: rules, nowMs: nowMs)
+                    try Self.makeInbound(db, [p], partIds: [], rules: rules, nowMs: nowMs, into: &out)
                     out.messages += 1
                 } else if !groups.contains(p.groupKey) {
                     groups.append(p.groupKey)
@@ -52,7 +52,14 @@ extension SQLiteStore {
                 guard let total = pending.first?.part.concat?.total,
                     Set(pending.compactMap { $0.part.concat?.seq }).count >= total
                 else { continue }
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
             }
             guard !groups.isEmpty else { return out }
@@ -64,7 +71,14 @@ extension SQLiteStore {
                 )
             {
                 let pending = try Self.pendingParts(db, group: key)
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
                 count -= pending.count
             }
@@ -76,6 +90,7 @@ extension SQLiteStore {
     public func releaseInboundParts(olderThanMs: Int64, rules: InboundRules, nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 100) { db in
             var made = 0
+            var out = InboundStored()
             // A bounded round: the rest waits for the next call (a second later), so the writer is not held long.
             while made < 1000,
                 let key = try String.fetchOne(
@@ -88,7 +103,14 @@ extension SQLiteStore {
                 )
             {
                 let pending = try Self.pendingParts(db, group: key)
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 made += 1
             }
             return made
@@ -153,13 +175,14 @@ extension SQLiteStore {
     }
 
     /// One inbound message from `parts` (the parts rows `partIds` are marked done), in the outbox when its account
-    /// has an inbound URL.
+    /// has an inbound URL; a whole one that is an opt-out keyword changes its account's suppression list.
     static func makeInbound(
         _ db: Database,
         _ parts: [InboundPart],
         partIds: [Int64],
         rules: InboundRules,
-        nowMs: Int64
+        nowMs: Int64,
+        into out: inout InboundStored
     ) throws {
         guard let first = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
@@ -187,6 +210,18 @@ extension SQLiteStore {
         ).execute(arguments: [account, id, nowMs])
         let done = try db.cachedStatement(sql: "UPDATE inbound_parts SET done = 1 WHERE id = ?")
         for partId in partIds { try done.execute(arguments: [partId]) }
+        if !incomplete {
+            try optOutByKeyword(
+                db,
+                account: account,
+                from: first.from,
+                to: first.to,
+                text: text,
+                rules: rules,
+                nowMs: nowMs,
+                into: &out
+            )
+        }
     }
 
     /// The account that last sent to `phone` since `sinceMs` (a message enters `messages_sent_to` once sent).
