@@ -62,7 +62,7 @@ public struct ActionCall: Sendable {
 
     /// The refusal when `number` opted out of this account's messages of `type` (nil: it may receive them).
     func optOutRefusal(_ number: PhoneNumber, type: MessageType) -> ResponseCode? {
-        optOutExempt ? nil : env.optOut.refusal(account: account, phone: number.digits, type: type)
+        optOutExempt ? nil : env.optOut.refusal(account: account, number: number, type: type)
     }
 }
 

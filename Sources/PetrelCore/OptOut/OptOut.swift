@@ -53,6 +53,8 @@ public final class OptOutBoard: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Phones listed, readable without the lock: most sends find none and ask nothing more.
+    private let listed = Atomic<Int>(0)
 
     public init() {}
 
@@ -67,9 +69,9 @@ public final class OptOutBoard: Sendable {
     public func apply(account: String, phone: String, optedOut: Bool) {
         state.withLock {
             if optedOut {
-                $0.phones[account, default: []].insert(phone)
+                if $0.phones[account, default: []].insert(phone).inserted { listed.add(1, ordering: .relaxed) }
             } else {
-                $0.phones[account]?.remove(phone)
+                if $0.phones[account]?.remove(phone) != nil { listed.subtract(1, ordering: .relaxed) }
                 if $0.phones[account]?.isEmpty == true { $0.phones[account] = nil }
             }
         }
@@ -77,14 +79,23 @@ public final class OptOutBoard: Sendable {
 
     /// Every list at once (a reload from the store).
     public func replace(_ phones: [String: Set<String>]) {
-        state.withLock { $0.phones = phones.filter { !$0.value.isEmpty } }
+        state.withLock {
+            $0.phones = phones.filter { !$0.value.isEmpty }
+            listed.store($0.phones.values.reduce(0) { $0 + $1.count }, ordering: .relaxed)
+        }
     }
 
     public func contains(account: String, phone: String) -> Bool {
         state.withLock { $0.phones[account]?.contains(phone) ?? false }
     }
 
-    public var count: Int { state.withLock { $0.phones.values.reduce(0) { $0 + $1.count } } }
+    public var count: Int { listed.load(ordering: .relaxed) }
+
+    /// `refusal(account:phone:type:)` for a parsed number; nothing is built while no phone is listed.
+    public func refusal(account: String, number: PhoneNumber, type: MessageType) -> ResponseCode? {
+        guard type != .otp, listed.load(ordering: .relaxed) > 0 else { return nil }
+        return refusal(account: account, phone: number.digits, type: type)
+    }
 
     /// The refusal of a message of `type` from `account` to `phone` (digits, as stored), or nil when it may go.
     public func refusal(account: String, phone: String, type: MessageType) -> ResponseCode? {
