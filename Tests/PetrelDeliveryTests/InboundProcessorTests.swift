@@ -31,6 +31,9 @@ import Testing
         func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage] {
             try await base.inboundMessages(account: account, from: from, limit: limit)
         }
+        func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+            try await base.inboundWithPush(account: account, from: from, limit: limit)
+        }
         func pendingInboundParts() async throws -> Int { try await base.pendingInboundParts() }
         func dueInbound(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxInbound] {
             try await base.dueInbound(account: account, nowMs: nowMs, limit: limit)

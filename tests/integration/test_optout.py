@@ -113,3 +113,15 @@ def test_a_stop_on_one_node_is_refused_by_the_other_within_2_s(tmp_path, databas
     finally:
         a.stop()
         b.stop()
+
+
+def test_another_sites_post_to_sandbox_inbound_is_refused(make_server):
+    """A signed-in console's cookie rides along with another site's POST: it must not opt the account's phones out."""
+    s = make_server(dict(FAST_SANDBOX, accounts=[{"name": "default"}]))
+    answer = requests.post(s.url("/sandbox/inbound"), auth=(s.ak, s.sk), timeout=10,
+                           headers={"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+                           json={"From": PHONE, "To": DEST, "Text": "STOP"})
+    assert answer.status_code == 403 and answer.json()["Code"] == "Forbidden.CrossSite"
+    time.sleep(1)
+    assert send(s.client(), "MKT").response_code == "OK"
+    assert s.cli("optout", "list").stdout == ""

@@ -457,6 +457,8 @@ enum PostgresSchema {
             CREATE INDEX optouts_version ON optouts(version, account, phone);
             CREATE INDEX optouts_listed ON optouts(changed_at) WHERE opted_out;
             CREATE INDEX optouts_taken_off ON optouts(changed_at) WHERE NOT opted_out;
+            -- inbound_outbox keeps pushed rows (state 2) for the console, found by their message.
+            CREATE INDEX inbound_outbox_inbound ON inbound_outbox(inbound_id);
             """
         ),
     ]

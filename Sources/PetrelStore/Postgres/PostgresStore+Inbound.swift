@@ -271,6 +271,25 @@ extension PostgresStore {
         ) { try Self.inboundMessage($0, at: 0) }
     }
 
+    public func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+        try await rows(
+            """
+            SELECT \(unescaped: Self.inboundColumns), o.state, o.attempts, o.last_error, o.next_at
+            FROM inbound i LEFT JOIN inbound_outbox o ON o.inbound_id = i.id
+            WHERE i.account = \(account) AND (\(from)::text IS NULL OR i.sender = \(from))
+            ORDER BY i.id DESC LIMIT \(limit)
+            """
+        ) { r in
+            InboundRow(
+                message: try Self.inboundMessage(r, at: 0),
+                state: try r.get(10, as: Int?.self),
+                attempts: try r.get(11, as: Int?.self) ?? 0,
+                lastError: try r.get(12, as: String?.self) ?? "",
+                nextAtMs: try r.get(13, as: Int64?.self) ?? 0
+            )
+        }
+    }
+
     public func dueInbound(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxInbound] {
         try await rows(
             """
@@ -302,7 +321,8 @@ extension PostgresStore {
 
     public func inboundPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await run("DELETE FROM inbound_outbox WHERE id = ANY(\(ids))")
+        // Kept as pushed (state 2, next_at the time) until the message is purged: the console shows it.
+        try await run("UPDATE inbound_outbox SET state = 2, next_at = \(nowMs) WHERE id = ANY(\(ids))")
     }
 
     public func inboundRetry(_ retries: [ReceiptRetry]) async throws {

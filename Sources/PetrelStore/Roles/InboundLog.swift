@@ -18,6 +18,8 @@ public protocol InboundLog: Sendable {
     func purgeInbound(receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Newest first.
     func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage]
+    /// One account's, newest first, each with where its push stands (the console's inbound page).
+    func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow]
     func pendingInboundParts() async throws -> Int
 
     /// The outbox, worked like the receipt outbox (`ReceiptOutbox`): due, leased, pushed, retried, parked.
@@ -65,6 +67,36 @@ public struct InboundStored: Sendable, Equatable {
         self.messages = messages
         self.duplicates = duplicates
         self.pending = pending
+    }
+}
+
+/// An inbound message and where its SmsUp push stands.
+public struct InboundRow: Sendable, Equatable {
+    public enum Push: Sendable, Equatable {
+        /// Its account had no `moUrl` when it came: kept, not pushed.
+        case none
+        case waiting(attempts: Int, lastError: String)
+        case parked(attempts: Int, lastError: String)
+        case pushed(atMs: Int64)
+    }
+
+    public var message: InboundMessage
+    public var push: Push
+
+    public init(message: InboundMessage, push: Push) {
+        self.message = message
+        self.push = push
+    }
+
+    /// From the outbox row's columns (nil state: no row).
+    public init(message: InboundMessage, state: Int?, attempts: Int, lastError: String, nextAtMs: Int64) {
+        self.message = message
+        switch state {
+        case nil: push = .none
+        case 0?: push = .waiting(attempts: attempts, lastError: lastError)
+        case 1?: push = .parked(attempts: attempts, lastError: lastError)
+        default: push = .pushed(atMs: nextAtMs)
+        }
     }
 }
 

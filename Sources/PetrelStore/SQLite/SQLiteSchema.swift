@@ -339,6 +339,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v17-optout") { db in
             // Suppression lists (issue 24, opt-out). optout_state's one row gives every change its version and counts
             // the phones listed; a phone taken off keeps its row (opted_out = 0) until other nodes have read it.
+            // inbound_outbox keeps pushed rows (state 2) for the console, found by their message.
             try db.execute(
                 sql: """
                     CREATE TABLE optout_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
@@ -350,6 +351,7 @@ enum SQLiteSchema {
                     CREATE INDEX optouts_version ON optouts(version, account, phone);
                     CREATE INDEX optouts_listed ON optouts(changed_at) WHERE opted_out = 1;
                     CREATE INDEX optouts_taken_off ON optouts(changed_at) WHERE opted_out = 0;
+                    CREATE INDEX inbound_outbox_inbound ON inbound_outbox(inbound_id);
                     """
             )
         }

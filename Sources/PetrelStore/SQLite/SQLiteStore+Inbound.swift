@@ -250,6 +250,28 @@ extension SQLiteStore {
         }
     }
 
+    public func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+        try await readAside { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.inboundColumns("i.")), o.state, o.attempts, o.last_error, o.next_at
+                    FROM inbound i LEFT JOIN inbound_outbox o ON o.inbound_id = i.id
+                    WHERE i.account = ?1 AND (?2 IS NULL OR i.sender = ?2) ORDER BY i.id DESC LIMIT ?3
+                    """,
+                arguments: [account, from, limit]
+            ).map { row in
+                InboundRow(
+                    message: Self.inboundMessage(row, at: 0),
+                    state: row[10],
+                    attempts: row[11] ?? 0,
+                    lastError: row[12] ?? "",
+                    nextAtMs: row[13] ?? 0
+                )
+            }
+        }
+    }
+
     static func inboundColumns(_ prefix: String = "") -> String {
         ["id", "account", "sender", "dest", "text", "encoding", "parts", "incomplete", "channel", "received_at"]
             .map { prefix + $0 }.joined(separator: ", ")
