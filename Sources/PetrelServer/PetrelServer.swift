@@ -210,7 +210,9 @@ public enum PetrelServer {
                 clock: clock,
                 waitReason: { [dispatcherEnabled = c.dispatcherEnabled] m, now in
                     dispatcherEnabled ? dispatcher.waitReason(for: m, nowMs: now) : nil
-                }
+                },
+                inbound: inbound,
+                optOutMaxPhones: c.optOut.maxPhones
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
