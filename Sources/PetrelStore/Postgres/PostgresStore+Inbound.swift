@@ -18,54 +18,26 @@ extension PostgresStore {
                 """,
                 on: c
             )
+            let (new, duplicates) = try await newInboundParts(c, parts, rules: rules)
+            out.duplicates = duplicates
+            try await insertInboundParts(c, new)
+            let whole = new.filter { $0.concat == nil }
+            try await makeWholeInbound(c, whole, rules: rules, nowMs: nowMs, into: &out)
+            out.messages += whole.count
             var groups: [String] = []
-            for p in parts {
-                let fingerprint = p.fingerprint
-                let seen = try await first(
+            for p in new where p.concat != nil && !groups.contains(p.groupKey) { groups.append(p.groupKey) }
+            // Which groups have every place now, in one query; only those are read.
+            let complete = Set(
+                try await rows(
                     """
-                    SELECT 1 FROM inbound_parts
-                    WHERE fingerprint = \(fingerprint) AND received_at >= \(p.receivedAtMs - rules.duplicateWindowMs) LIMIT 1
+                    SELECT group_key FROM inbound_parts WHERE NOT done AND group_key = ANY(\(groups))
+                    GROUP BY group_key HAVING COUNT(DISTINCT seq) >= MIN(total)
                     """,
-                    on: c
-                ) { _ in true }
-                if seen != nil {
-                    out.duplicates += 1
-                    continue
-                }
-                // The same place again with other bytes: only the first is read (`assemble`), so it is a duplicate;
-                // storing it let a peer grow one group without end.
-                if let concat = p.concat {
-                    let taken = try await first(
-                        """
-                        SELECT 1 FROM inbound_parts WHERE group_key = \(p.groupKey) AND seq = \(concat.seq) AND NOT done
-                        LIMIT 1
-                        """,
-                        on: c
-                    ) { _ in true }
-                    if taken != nil {
-                        out.duplicates += 1
-                        continue
-                    }
-                }
-                let seq = p.concat?.seq ?? 1
-                let total = p.concat?.total ?? 1
-                try await run(
-                    """
-                    INSERT INTO inbound_parts (fingerprint, group_key, seq, total, channel, sender, dest, data_coding,
-                        body, account, received_at, done)
-                    VALUES (\(fingerprint), \(p.groupKey), \(seq), \(total), \(p.channel), \(p.from), \(p.to),
-                        \(Int(p.dataCoding)), \(Data(p.body)), \(p.account), \(p.receivedAtMs), \(p.concat == nil))
-                    """,
-                    on: c
+                    on: c,
+                    { try $0.get(0, as: String.self) }
                 )
-                if p.concat == nil {
-                    try await makeInbound(c, [p], partIds: [], rules: rules, nowMs: nowMs, into: &out)
-                    out.messages += 1
-                } else if !groups.contains(p.groupKey) {
-                    groups.append(p.groupKey)
-                }
-            }
-            for key in groups {
+            )
+            for key in groups where complete.contains(key) {
                 let pending = try await pendingParts(c, group: key)
                 guard let total = pending.first?.part.concat?.total,
                     Set(pending.compactMap { $0.part.concat?.seq }).count >= total
