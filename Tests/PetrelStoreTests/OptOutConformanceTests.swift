@@ -112,6 +112,9 @@ import Testing
                     "acme 85291234567 STOP", "default 3 UNSUBSCRIBE",
                 ]
             )
+            // STOP again changes nothing: not reported, so not confirmed twice.
+            let again = try await store.storeInbound([reply("STOP ")], rules: rules, nowMs: 2500)
+            #expect(again.messages == 1 && again.optOuts.isEmpty)
             let start = try await store.storeInbound([reply("unstop")], rules: rules, nowMs: 3000)
             #expect(start.optOuts.map(\.optedOut) == [false])
             #expect(try await store.optOuts(account: "acme", limit: 10).isEmpty)

@@ -137,7 +137,10 @@ extension PostgresStore {
             }
         }
         let source = String(text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().prefix(16))
-        _ = try await setOptOut(c, account, [from], optedOut, source: source, nowMs: nowMs, version: version)
+        // Reported (so confirmed) only when the list changed: a phone repeating STOP, or a carrier sending it again
+        // and again, gets one confirmation.
+        guard try await setOptOut(c, account, [from], optedOut, source: source, nowMs: nowMs, version: version) > 0
+        else { return }
         out.optOuts.append(OptOutChange(account: account, phone: from, optedOut: optedOut, to: to))
     }
 }

@@ -58,7 +58,7 @@ public struct InboundStored: Sendable, Equatable {
     public var duplicates = 0
     /// Parts now waiting for siblings (stored by this call).
     public var pending = 0
-    /// Lists changed by keywords (see `InboundRules.optOut`).
+    /// Lists changed by keywords (see `InboundRules.optOut`); a keyword that changed nothing (STOP again) is not here.
     public var optOuts: [OptOutChange] = []
     /// Opt-out keywords that changed no list: `maxOptOutPhones` was reached.
     public var optOutsRefused = 0
