@@ -61,6 +61,7 @@ struct OptOutWatch: Service {
                         now - readAt > Self.forgetAfterMs / 2
                         ? try await reload() : try await catchUp(from: cursor)
                     readAt = now
+                    ServerMetrics.gauge("petrel_optout_phones", board.count)
                     if now - prunedAt >= 60_000 {
                         prunedAt = now
                         _ = try await store.pruneOptIns(beforeMs: now - Self.forgetAfterMs)

@@ -54,7 +54,8 @@ def test_in_a_browser_a_reply_stop_shows_and_refuses_marketing_until_removed(ser
     b.save_screenshot(str(SHOTS / "inbound.png"))
 
     b.get(server.url("/console/optout"))
-    assert "+" + PHONE in b.find_element(By.TAG_NAME, "table").text and "STOP" in b.find_element(By.TAG_NAME, "table").text
+    table = b.find_element(By.TAG_NAME, "table").text
+    assert "+" + PHONE in table and "STOP" in table
     b.find_element(By.ID, "optout-phones").send_keys("+85291230001\n6591230002")
     b.find_element(By.ID, "optout-add").click()
     wait.until(lambda d: "2 phone(s) added." in d.find_element(By.ID, "optout-notice").text)

@@ -50,6 +50,7 @@ def test_stop_through_the_sandbox_refuses_marketing_until_start(make_server):
     batch = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
         to=json.dumps([PHONE, "85291230078"]), message=json.dumps(["a", "b"]), type="MKT")).body
     assert batch.response_code == "OK" and json.loads(batch.failed_list) == [PHONE]
+    assert wait_for(lambda: "petrel_optout_phones 1" in requests.get(s.url("/metrics"), timeout=5).text, timeout=5)
     listed = [json.loads(line) for line in s.cli("optout", "list").stdout.splitlines()]
     assert [(x["Account"], x["Phone"], x["Source"]) for x in listed] == [("default", PHONE, "STOP")]
     # The confirmation went out as an ordinary message, though the phone is suppressed.
