@@ -153,6 +153,11 @@ public final class Gateway: Sendable {
         await waiting.cancelAndWait()
     }
 
+    /// Runs `work` in a task the gateway owns (cancelled and awaited by `shutdown`, before the store closes).
+    public func run(_ work: @escaping @Sendable () async -> Void) {
+        waiting.run(work)
+    }
+
     func begin(_ request: RPCRequest) -> Exchange {
         Exchange(authority: request.authority, nowMs: clock())
     }
@@ -308,7 +313,8 @@ public final class Gateway: Sendable {
         account: String,
         policy: String? = nil,
         parameters: [(String, String)],
-        nowMs: Int64
+        nowMs: Int64,
+        optOutExempt: Bool = false
     ) async throws -> ActionResult {
         guard let handler = actions[name] else { throw APIError.unknownAction(name) }
         if let policy {
@@ -328,7 +334,8 @@ public final class Gateway: Sendable {
             account: account,
             requestId: RequestID.make(),
             nowMs: nowMs,
-            env: env
+            env: env,
+            optOutExempt: optOutExempt
         )
         return try await handler.run(call)
     }
@@ -341,6 +348,9 @@ public final class Gateway: Sendable {
 
     /// The `limits.pumpingGuard` halts this node refuses by (refreshed from the store every second).
     public var pumpingHalts: PumpingHaltBoard { env.halts }
+
+    /// The suppression lists this node refuses by (refreshed from the store every half second).
+    public var optOut: OptOutBoard { env.optOut }
 
     /// Commits what `prepare` produced and wakes the dispatcher.
     public func accept(_ writes: WriteBatch) async throws {

@@ -109,6 +109,8 @@ public enum PetrelServer {
         }
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let halts = PumpingHaltBoard()
+        let optOut = OptOutBoard()
+        optOut.configure(appliesTo: c.optOut.appliesTo, accounts: c.optOut.accountsAppliesTo)
         let env = APIEnvironment(
             store: store,
             ids: ids,
@@ -121,7 +123,8 @@ public enum PetrelServer {
                 dispatcher.notify()
             },
             limits: { sendLimits.limits(account: $0) },
-            halts: halts
+            halts: halts,
+            optOut: optOut
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(
@@ -133,6 +136,15 @@ public enum PetrelServer {
             maxParameters: c.maxParameters,
             clock: clock
         )
+
+        // The suppression lists before the first request; then every half second, and at once for this node's own.
+        var optOutWatch = OptOutWatch(store: store, board: optOut, logger: logger, clock: clock)
+        optOutWatch.start = try await optOutWatch.reload()
+        let replies = OptOutReplies(configuration: c.optOut, gateway: gateway, logger: logger, clock: clock)
+        inbound.onOptOut { changes in
+            for ch in changes { optOut.apply(account: ch.account, phone: ch.phone, optedOut: ch.optedOut) }
+            gateway.run { await replies.send(changes) }
+        }
 
         let router = Router(context: PetrelRequestContext.self)
         let routes = HTTPRoutes(gateway: gateway, configuration: c, logger: logger)
@@ -198,7 +210,9 @@ public enum PetrelServer {
                 clock: clock,
                 waitReason: { [dispatcherEnabled = c.dispatcherEnabled] m, now in
                     dispatcherEnabled ? dispatcher.waitReason(for: m, nowMs: now) : nil
-                }
+                },
+                inbound: inbound,
+                optOutMaxPhones: c.optOut.maxPhones
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
@@ -285,6 +299,7 @@ public enum PetrelServer {
             MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
         )
         app.addServices(
+            optOutWatch,
             CapWatch(store: store, caps: { sendLimits.caps }, logger: logger, clock: clock),
             LimitsReload(
                 reloader: LimitsReloader(path: c.configPath, holder: sendLimits, logger: logger),

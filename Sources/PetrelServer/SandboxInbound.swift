@@ -27,20 +27,49 @@ enum SandboxInbound {
                 .badRequest
             )
         }
-        let from = r.From.trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
-        let to = r.To.trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
+        switch await deliver(from: r.From, to: r.To, text: r.Text, account: account, inbound: inbound) {
+        case .success(let parts): return SandboxRoutes.json(#"{"Parts":\#(parts)}"#)
+        case .failure(let f): return SandboxRoutes.error(f.code, f.message, f.status)
+        }
+    }
+
+    struct Failure: Error {
+        var code: String
+        var message: String
+        var status: HTTPResponse.Status
+    }
+
+    /// The message from `from` to `to`, as deliver_sm parts stored by `inbound`; how many parts it took. The console's
+    /// reply box comes here too.
+    static func deliver(
+        from rawFrom: String,
+        to rawTo: String,
+        text: String,
+        account: String?,
+        inbound: InboundProcessor
+    ) async -> Result<Int, Failure> {
+        let from = rawFrom.trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
+        let to = rawTo.trimmingCharacters(in: CharacterSet(charactersIn: "+ "))
         for (name, value) in [("From", from), ("To", to)]
         where value.isEmpty || value.count > 21 || !value.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) {
-            return SandboxRoutes.error(
-                "InvalidParameter",
-                "\(name) must be a phone number or a short code (up to 21 digits or letters).",
-                .badRequest
+            return .failure(
+                Failure(
+                    code: "InvalidParameter",
+                    message: "\(name) must be a phone number or a short code (up to 21 digits or letters).",
+                    status: .badRequest
+                )
             )
         }
-        guard r.Text.count <= maxText,
-            let parts = try? MessageParts.make(r.Text, mode: .udh, reference: .random(in: 0...255))
+        guard text.count <= maxText,
+            let parts = try? MessageParts.make(text, mode: .udh, reference: .random(in: 0...255))
         else {
-            return SandboxRoutes.error("InvalidParameter", "Text must have at most \(maxText) characters.", .badRequest)
+            return .failure(
+                Failure(
+                    code: "InvalidParameter",
+                    message: "Text must have at most \(maxText) characters.",
+                    status: .badRequest
+                )
+            )
         }
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         var stored = true
@@ -63,12 +92,14 @@ enum SandboxInbound {
             stored = await inbound.store(part) && stored
         }
         guard stored else {
-            return SandboxRoutes.error(
-                "ServiceUnavailable",
-                "The message could not be stored; send it again.",
-                .serviceUnavailable
+            return .failure(
+                Failure(
+                    code: "ServiceUnavailable",
+                    message: "The message could not be stored; send it again.",
+                    status: .serviceUnavailable
+                )
             )
         }
-        return SandboxRoutes.json(#"{"Parts":\#(parts.count)}"#)
+        return .success(parts.count)
     }
 }

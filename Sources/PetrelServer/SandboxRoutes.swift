@@ -23,6 +23,11 @@ struct SandboxRoutes: Sendable {
         guard mode != .off else { return }
         if let inbound {
             router.post("/sandbox/inbound") { request, context in
+                // A signed-in console's cookie goes with another site's POST too: that site could opt the account's
+                // phones out (STOP) or in.
+                guard KeyAuth.sameOrigin(request) else {
+                    return Self.error("Forbidden.CrossSite", "This request came from another site.", .forbidden)
+                }
                 switch await caller(request, address: context.clientAddress) {
                 case .refused(let r): return r
                 case .account(let account):

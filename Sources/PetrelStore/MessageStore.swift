@@ -6,7 +6,7 @@ public protocol MessageStore:
     ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention, SendLimitLog,
     PumpingGuardLog,
     ClassicQueries,
-    InboundLog
+    InboundLog, SuppressionList
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

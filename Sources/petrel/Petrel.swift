@@ -22,7 +22,7 @@ struct Petrel: AsyncParsableCommand {
         subcommands: [
             Serve.self, Keys.self, AccountsCommand.self, MessagesCommand.self, Templates.self, ReceiptsCommand.self,
             ConfigCommand.self, SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self,
-            PurgeCommand.self, LimitsCommand.self, InboundCommand.self, BenchMoved.self,
+            PurgeCommand.self, LimitsCommand.self, InboundCommand.self, OptOutCommand.self, BenchMoved.self,
         ]
     )
 }

@@ -13,10 +13,18 @@ import Testing
     final class Recording: InboundLog {
         let base: SQLiteStore
         let batches = Mutex<[Int]>([])
+        /// A transaction holding a part with this body fails (a part the store refuses).
+        let poison = Mutex<[UInt8]?>(nil)
+        /// Every transaction fails (the store is down).
+        let down = Mutex(false)
         init(_ base: SQLiteStore) { self.base = base }
+
+        struct Refused: Error {}
 
         func storeInbound(_ parts: [InboundPart], rules: InboundRules, nowMs: Int64) async throws -> InboundStored {
             batches.withLock { $0.append(parts.count) }
+            let bad = poison.withLock { $0 }
+            if down.withLock({ $0 }) || parts.contains(where: { $0.body == bad }) { throw Refused() }
             return try await base.storeInbound(parts, rules: rules, nowMs: nowMs)
         }
         func releaseInboundParts(olderThanMs: Int64, rules: InboundRules, nowMs: Int64) async throws -> Int {
@@ -30,6 +38,9 @@ import Testing
         }
         func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage] {
             try await base.inboundMessages(account: account, from: from, limit: limit)
+        }
+        func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+            try await base.inboundWithPush(account: account, from: from, limit: limit)
         }
         func pendingInboundParts() async throws -> Int { try await base.pendingInboundParts() }
         func dueInbound(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxInbound] {
@@ -93,6 +104,34 @@ import Testing
             #expect(acks.withLock { $0.count == 250 && $0.allSatisfy { $0 } })
             let stored = try await store.inboundMessages(account: nil, from: nil, limit: 1000)
             #expect(stored.count == 250)
+        }
+    }
+
+    /// A part the store refuses fails only itself: the batch it came in is stored part by part, and the others
+    /// are acknowledged (a failed transaction once failed every part batched with it, and every resend of them).
+    @Test func onePartTheStoreRefusesFailsOnlyItself() async throws {
+        try await withProcessor(InboundProcessor.Configuration()) { processor, store in
+            store.poison.withLock { $0 = part(2).body }
+            let acks = Mutex<[Int: Bool]>([:])
+            for n in 0..<5 { processor.submit(part(n)) { ok in acks.withLock { $0[n] = ok } } }
+            await processor.flush()
+            #expect(acks.withLock { $0 } == [0: true, 1: true, 2: false, 3: true, 4: true])
+            #expect(store.batches.withLock { $0 } == [5, 1, 1, 1, 1, 1])
+            let stored = try await store.inboundMessages(account: nil, from: nil, limit: 10)
+            #expect(stored.count == 4)
+        }
+    }
+
+    /// A store that is down fails every part: after a few parts alone fail in a row, the rest of the batch is
+    /// answered at once (the carrier resends), not tried one by one.
+    @Test func aStoreThatIsDownIsNotTriedPartByPart() async throws {
+        try await withProcessor(InboundProcessor.Configuration()) { processor, store in
+            store.down.withLock { $0 = true }
+            let acks = Mutex<[Bool]>([])
+            for n in 0..<100 { processor.submit(part(n)) { ok in acks.withLock { $0.append(ok) } } }
+            await processor.flush()
+            #expect(acks.withLock { $0.count == 100 && !$0.contains(true) })
+            #expect(store.batches.withLock { $0 } == [100] + Array(repeating: 1, count: InboundProcessor.aloneTries))
         }
     }
 

@@ -46,7 +46,7 @@ def campaign_messages(server, task_id):
 
 
 PAGES = ["/console", "/console/messages", "/console/inbox", "/console/campaigns", "/console/channels", "/console/receipts", "/console/limits",
-         "/console/keys", "/console/messages/1", "/console/campaigns/1"]
+         "/console/keys", "/console/messages/1", "/console/campaigns/1", "/console/inbound", "/console/optout"]
 
 
 def test_nothing_under_console_works_unsigned(server):
@@ -56,7 +56,8 @@ def test_nothing_under_console_works_unsigned(server):
     for path in ["/console/fragment/overview", "/console/fragment/inbox", "/console/api/campaigns/1"]:
         assert requests.get(server.url(path), timeout=10).status_code == 401, path
     for path in ["/console/inbox/send", "/console/campaigns", "/console/campaigns/1/start", "/console/receipts/replay",
-                 "/console/logout", "/console/api/campaigns"]:
+                 "/console/logout", "/console/api/campaigns", "/console/inbox/reply", "/console/optout/add",
+                 "/console/optout/remove"]:
         assert requests.post(server.url(path), data={"to": "85291234567", "text": "x"}, timeout=10).status_code == 401, path
     # A made-up cookie is no session either.
     assert requests.get(server.url("/console"), cookies={"petrel_console": "forged"}, allow_redirects=False,

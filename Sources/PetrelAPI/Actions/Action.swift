@@ -22,6 +22,8 @@ public struct APIEnvironment: Sendable {
     public var limits: @Sendable (String) -> SendLimits?
     /// The `limits.pumpingGuard` halts in force, refreshed from the store in the background.
     public var halts: PumpingHaltBoard
+    /// The suppression lists (opt-outs) as this node last read them.
+    public var optOut: OptOutBoard
 
     public init(
         store: any GatewayStore,
@@ -32,9 +34,11 @@ public struct APIEnvironment: Sendable {
         maxTextLength: Int = 1600,
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in },
         limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil },
-        halts: PumpingHaltBoard = PumpingHaltBoard()
+        halts: PumpingHaltBoard = PumpingHaltBoard(),
+        optOut: OptOutBoard = OptOutBoard()
     ) {
         self.halts = halts
+        self.optOut = optOut
         self.store = store
         self.ids = ids
         self.channels = channels
@@ -53,6 +57,13 @@ public struct ActionCall: Sendable {
     public var requestId: String
     public var nowMs: Int64
     public var env: APIEnvironment
+    /// Petrel's own confirmation of an opt-out: it goes to the phone that just opted out.
+    public var optOutExempt = false
+
+    /// The refusal when `number` opted out of this account's messages of `type` (nil: it may receive them).
+    func optOutRefusal(_ number: PhoneNumber, type: MessageType) -> ResponseCode? {
+        optOutExempt ? nil : env.optOut.refusal(account: account, number: number, type: type)
+    }
 }
 
 /// An action's answer and what must be durable before it is sent.

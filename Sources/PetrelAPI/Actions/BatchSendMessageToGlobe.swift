@@ -53,6 +53,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
             }
             if let refusal = limits?.countryRefusal(number)
                 ?? limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts)
+                ?? call.optOutRefusal(number, type: common.type)
             {
                 answer.refuse(at: i, raw, refusal)
                 continue

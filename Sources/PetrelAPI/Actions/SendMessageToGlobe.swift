@@ -44,6 +44,7 @@ public struct SendMessageToGlobe: ImmediateRPCAction {
         if let refusal = limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts) {
             return .rejected(refusal, echo)
         }
+        if let refusal = call.optOutRefusal(number, type: common.type) { return .rejected(refusal, echo) }
         let id = call.env.ids.next(1, nowMs: call.nowMs)[0]
         let digits = number.digits
         let message = SendRules.message(

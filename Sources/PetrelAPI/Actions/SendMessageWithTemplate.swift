@@ -43,6 +43,7 @@ public struct SendMessageWithTemplate: RPCAction {
         if let refusal = limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts) {
             return .rejected(refusal, echo)
         }
+        if let refusal = call.optOutRefusal(number, type: common.type) { return .rejected(refusal, echo) }
         guard let template = try await call.env.store.template(account: call.account, code: code) else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }

@@ -38,6 +38,11 @@ public enum ClassicCode {
         "isv.NOT_SUPPORTED_COUNTRY",
         "The recipient's country is not supported."
     )
+    /// The recipient is on the account's suppression list: Alibaba's blacklist control, with the 2017 prefix.
+    public static let blackKeyControlLimit = ResponseCode(
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+        "The recipient is on the account's suppression list."
+    )
     /// A query's date outside what may be asked (SendDate older than 30 days, StartDate after EndDate …).
     public static let queryDateIllegal = ResponseCode("isv.QUERY_DATE_ILLEGAL", "The date is invalid.")
 
@@ -52,6 +57,7 @@ public enum ClassicCode {
             code = businessLimitControl
         case ResponseCode.outOfService.code: code = outOfService
         case ResponseCode.notSupportedCountry.code: code = notSupportedCountry
+        case ResponseCode.blackKeyControlLimit.code: code = blackKeyControlLimit
         case ResponseCode.mobileNumberIllegal.code: code = mobileNumberIllegal
         case ResponseCode.mobileCountOverLimit.code: code = mobileCountOverLimit
         case ResponseCode.smsContentCodeIllegal.code: code = templateIllegal

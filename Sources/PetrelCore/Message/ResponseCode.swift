@@ -58,6 +58,12 @@ public struct ResponseCode: Error, Sendable, Equatable, CustomStringConvertible 
     /// `limits.caps`: the account (or the account in a country) reached its cap for the window.
     public static let outOfService = ResponseCode("OUT_OF_SERVICE", "SMS service suspended.")
 
+    /// The recipient is on the account's suppression list (it replied STOP, or an operator put it there).
+    public static let blackKeyControlLimit = ResponseCode(
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+        "The recipient is on the account's suppression list."
+    )
+
     /// The same code with a more precise description.
     public func with(_ description: String) -> ResponseCode { ResponseCode(code, description) }
 }

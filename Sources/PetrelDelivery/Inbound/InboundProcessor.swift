@@ -46,6 +46,7 @@ public final class InboundProcessor: Service {
     private let pending = Mutex<(parts: [Pending], bytes: Int)>(([], 0))
     private let wake = WakeSignal()
     private let counters = Mutex<(parts: Int, messages: Int, duplicates: Int)>((0, 0, 0))
+    private let optOutHandler = Mutex<(@Sendable ([OptOutChange]) -> Void)?>(nil)
 
     public init(
         store: any InboundLog,
@@ -60,6 +61,11 @@ public final class InboundProcessor: Service {
     }
 
     public var stats: (parts: Int, messages: Int, duplicates: Int) { counters.withLock { $0 } }
+
+    /// Called with the lists that stored messages changed (opt-out keywords), once they are durable.
+    public func onOptOut(_ handler: @escaping @Sendable ([OptOutChange]) -> Void) {
+        optOutHandler.withLock { $0 = handler }
+    }
 
     /// Queues a part for the next batch; `ack(true)` once it is durable, `ack(false)` when it is not stored (the
     /// store failed, or too many parts wait already): the carrier is then told to send it again.
@@ -164,19 +170,51 @@ public final class InboundProcessor: Service {
         }
     }
 
+    /// Parts stored alone that may fail in a row before the rest of a failed batch is answered at once: a store
+    /// that is down fails them all, and trying a thousand parts one by one would only delay the answers.
+    static let aloneTries = 5
+
+    /// One transaction for the batch; when it fails, each part alone, so that one part the store refuses does not
+    /// fail the others (they were answered with an error, resent with it, and failed again, for ever).
     private func write(_ batch: [Pending]) async {
         do {
-            let stored = try await store.storeInbound(batch.map(\.part), rules: configuration.rules, nowMs: clock())
-            counters.withLock {
-                $0.parts += batch.count
-                $0.messages += stored.messages
-                $0.duplicates += stored.duplicates
-            }
-            DeliveryMetrics.inboundStored(parts: batch.count, messages: stored.messages, duplicates: stored.duplicates)
-            for p in batch { p.ack(true) }
+            try await store(batch)
         } catch {
             logger.storeFailure("cannot store inbound messages", error)
-            for p in batch { p.ack(false) }
+            guard batch.count > 1 else { return batch[0].ack(false) }
+            var failedInARow = 0
+            for (i, p) in batch.enumerated() {
+                guard failedInARow < Self.aloneTries else {
+                    for rest in batch[i...] { rest.ack(false) }
+                    return
+                }
+                do {
+                    try await store([p])
+                    failedInARow = 0
+                } catch {
+                    failedInARow += 1
+                    p.ack(false)
+                }
+            }
         }
+    }
+
+    /// Stores `batch` in one transaction and acknowledges its parts; throws (acknowledging none) when it fails.
+    private func store(_ batch: [Pending]) async throws {
+        let stored = try await store.storeInbound(batch.map(\.part), rules: configuration.rules, nowMs: clock())
+        counters.withLock {
+            $0.parts += batch.count
+            $0.messages += stored.messages
+            $0.duplicates += stored.duplicates
+        }
+        DeliveryMetrics.inboundStored(parts: batch.count, messages: stored.messages, duplicates: stored.duplicates)
+        for p in batch { p.ack(true) }
+        if stored.optOutsRefused > 0 {
+            logger.error(
+                "opt-out keywords changed no suppression list: the lists hold optOut.maxPhones phones",
+                metadata: ["refused": "\(stored.optOutsRefused)"]
+            )
+        }
+        if !stored.optOuts.isEmpty, let handler = optOutHandler.withLock({ $0 }) { handler(stored.optOuts) }
     }
 }

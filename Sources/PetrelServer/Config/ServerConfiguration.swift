@@ -70,6 +70,8 @@ public struct ServerConfiguration: Sendable {
 
     // inbound messages (`inbound:`) and their pushes (`receipts:` settings apply to both)
     public var inbound = InboundProcessor.Configuration()
+    /// Suppression lists (`optOut:` and `accounts[].optOut`).
+    public var optOut = OptOutConfiguration()
 
     // sending limits (`limits:`), top-level and per account
     public var limits = LimitsSetting()
@@ -255,6 +257,7 @@ public struct ServerConfiguration: Sendable {
         c.limits.caps = try readCaps(limits, accounts: Set(c.accounts.map(\.name)))
         try readChannels(root, into: &c)
         c.inbound = try readInbound(root)
+        c.setOptOut(try readOptOut(root, accounts: accountNodes))
         try root.finish()
         return c
     }

@@ -56,6 +56,8 @@ enum Assets {
         .bubble { background:#e9e9eb; border-radius:16px; padding:.5rem .75rem; max-width:90%; \
         white-space:pre-wrap; overflow-wrap:anywhere; }
         .bubble .meta { display:block; color:var(--muted); font-size:.75rem; margin-top:.2rem; }
+        .bubble.reply { background:#0b84ff; color:#fff; align-self:flex-end; }
+        .bubble.reply .meta { color:#dbe9ff; }
         .bar { background:#e3e7ee; border-radius:6px; height:14px; overflow:hidden; }
         .bar > span { display:block; height:100%; background:var(--accent); }
         svg text { font-size:10px; fill:var(--muted); }

@@ -29,7 +29,7 @@ struct ChannelState: Sendable {
 typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
-    & SandboxInbox & SendLimitLog & PumpingGuardLog
+    & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
@@ -49,6 +49,10 @@ struct Console: Sendable {
     /// Why a queued message waits, as this process's dispatcher sees it now (nil: nothing here holds it back, or
     /// this node does not dispatch).
     var waitReason: @Sendable (Message, Int64) -> String? = { _, _ in nil }
+    /// Where the sandbox inbox's reply box delivers (as POST /sandbox/inbound); nil: no reply box.
+    var inbound: InboundProcessor? = nil
+    /// `optOut.maxPhones`, for the Opt-out page's form.
+    var optOutMaxPhones = 1_000_000
 
     var sessions: ConsoleSessions { auth.sessions }
 
@@ -82,6 +86,7 @@ struct Console: Sendable {
         registerPages(router)
         registerKeys(router)
         registerInbox(router)
+        registerInbound(router)
         registerCampaigns(router)
         registerLimits(router)
     }

@@ -18,13 +18,15 @@ enum ConsoleAction {
     static let limits = "petrel:ManageLimits"
     /// Every carrier's host, port and system id, and the whole queue (all accounts).
     static let operate = "petrel:Operate"
+    /// The Opt-out page: the account's suppression list.
+    static let optOut = "petrel:ManageOptOut"
 
     /// What two keys are compared on before one disables, enables or deletes the other. The last one no policy
     /// names: a target key allowed it has a wildcard broader than the acting key's.
     static let all = [
         "dysms:SendMessageToGlobe", "dysms:BatchSendMessageToGlobe", "dysms:SendMessageWithTemplate",
         "dysms:QueryMessage", "dysms:SmsConversion", "dysms:ConversionData", keys, templates, receipts, channels,
-        limits, operate, "petrel:ZzUnlistedAction",
+        limits, operate, optOut, "petrel:ZzUnlistedAction",
     ]
 }
 

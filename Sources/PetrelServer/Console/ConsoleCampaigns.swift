@@ -138,6 +138,7 @@ extension Console {
         } catch {
             return .failure(Problem(message: error.description))
         }
+        plan.refuseOptedOut(account: s.account, type: type, board: gateway.optOut)
         if let limits {
             // The limits as the campaign would find them at its start (now, when it has none or it has passed),
             // from what the store has counted so far.

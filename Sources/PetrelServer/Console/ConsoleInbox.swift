@@ -49,6 +49,25 @@ extension Console {
                 return try await self.inbox(s, to: Self.number(to), notice: nil, error: "\(e.code): \(e.message)")
             }
         }
+        // The phone's side: its reply goes the way of POST /sandbox/inbound (deliver_sm parts, the inbound store,
+        // opt-out keywords, the SmsUp push), as the account's.
+        post("/console/inbox/reply", router, needs: ConsoleAction.query) { _, s, form in
+            let phone = Self.number(form["from"] ?? "")
+            guard let inbound = self.inbound else {
+                return try await self.inbox(s, to: phone, notice: nil, error: "This node takes no inbound messages.")
+            }
+            let delivered = await SandboxInbound.deliver(
+                from: phone,
+                to: form["to"] ?? "",
+                text: form["text"] ?? "",
+                account: s.account,
+                inbound: inbound
+            )
+            if case .failure(let f) = delivered {
+                return try await self.inbox(s, to: phone, notice: nil, error: "\(f.code): \(f.message)")
+            }
+            return Self.redirect("/console/inbox?to=\(phone)")
+        }
     }
 
     func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
@@ -68,6 +87,19 @@ extension Console {
         body += """
             <div data-refresh="/console/fragment/inbox?to=\(to)" id="inbox">\(try await inboxContent(s, to: to))</div>
             """
+        let selected = try await selectedNumber(s, to: to)
+        if inbound != nil, !selected.isEmpty {
+            let ours = try await store.sandboxMessages(account: s.account, to: selected, limit: 1).first?.from ?? ""
+            body += """
+                <form method="post" action="/console/inbox/reply" class="grid" id="reply-form">\(HTML.csrfField(s))
+                <input type="hidden" name="from" value="\(selected)">
+                <label>Reply from +\(selected) to <input name="to" id="reply-to" value="\(ours.isEmpty ? "10000" : ours)" \
+                required maxlength="21"></label>
+                <label class="wide">Reply <textarea name="text" id="reply-text" required></textarea></label>
+                <button type="submit" id="reply">Reply as the phone</button>
+                </form>
+                """
+        }
         return Self.html(HTML.page(title: "Sandbox inbox", active: "/console/inbox", session: s, body: body))
     }
 
@@ -88,21 +120,42 @@ extension Console {
         }
         let thread =
             selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
-        let bubbles = thread.reversed().map { e -> HTML in
+        let replies =
+            selected.isEmpty ? [] : try await store.inboundMessages(account: s.account, from: selected, limit: 200)
+        var timeline: [(at: Int64, html: HTML)] = thread.map { e in
             let meta: HTML = """
                 \(e.from.isEmpty ? "(default sender)" : e.from) · \(HTML.time(e.receivedAtMs)) · \
                 \(e.segments) part(s) · \(e.outcome) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a>
                 """
-            return """
+            return (
+                e.receivedAtMs,
+                """
                 <div class="bubble" data-message-id="\(e.messageId)">\(e.text)<span class="meta">\(meta)</span></div>
                 """
+            )
         }
+        timeline += replies.map { m in
+            (
+                m.receivedAtMs,
+                """
+                <div class="bubble reply" data-inbound-id="\(m.id)">\(m.text)<span class="meta">reply to \(m.to) · \
+                \(HTML.time(m.receivedAtMs))</span></div>
+                """
+            )
+        }
+        let bubbles = timeline.sorted { $0.at < $1.at }.map(\.html)
         let empty: HTML = "<p class=\"empty\">No message has reached the sandbox yet.</p>"
         return """
             <div class="inbox"><div class="numbers">\(list.isEmpty ? empty : list.joined())</div>
             <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\
             \(bubbles.joined())</div></div>
             """
+    }
+
+    /// The number whose conversation shows: `to`, else the last one the sandbox received a message for.
+    func selectedNumber(_ s: ConsoleSessions.Session, to: String) async throws -> String {
+        guard to.isEmpty else { return to }
+        return try await store.sandboxMessages(account: s.account, to: nil, limit: 1).first?.to ?? ""
     }
 
     static func number(_ raw: String) -> String {

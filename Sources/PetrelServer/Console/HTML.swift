@@ -81,6 +81,8 @@ extension HTML {
     static let sections: [(path: String, title: String, needs: [String])] = [
         ("/console", "Overview", []), ("/console/messages", "Messages", [ConsoleAction.query]),
         ("/console/inbox", "Sandbox inbox", [ConsoleAction.query]),
+        ("/console/inbound", "Inbound", [ConsoleAction.query]),
+        ("/console/optout", "Opt-out", [ConsoleAction.optOut]),
         ("/console/campaigns", "Campaigns", [ConsoleAction.campaigns]),
         ("/console/channels", "Channels", [ConsoleAction.channels]),
         ("/console/receipts", "Receipts", [ConsoleAction.receipts]),

@@ -460,5 +460,33 @@ enum PostgresSchema {
             $$;
             """
         ),
+        (
+            "v15-optout",
+            """
+            -- Suppression lists (issue 24, opt-out). optout_state's one row gives every change its version (its row
+            -- lock makes writers on all nodes take turns, so versions commit in order) and counts the phones listed;
+            -- a phone taken off keeps its row (opted_out false) until every node has read it.
+            CREATE TABLE optout_state (
+                id INT PRIMARY KEY CHECK (id = 1),
+                version BIGINT NOT NULL,
+                phones BIGINT NOT NULL
+            );
+            INSERT INTO optout_state VALUES (1, 0, 0);
+            CREATE TABLE optouts (
+                account TEXT NOT NULL,
+                phone TEXT NOT NULL,
+                opted_out BOOLEAN NOT NULL,
+                source TEXT NOT NULL,
+                changed_at BIGINT NOT NULL,
+                version BIGINT NOT NULL,
+                PRIMARY KEY (account, phone)
+            );
+            CREATE INDEX optouts_version ON optouts(version, account, phone);
+            CREATE INDEX optouts_listed ON optouts(changed_at) WHERE opted_out;
+            CREATE INDEX optouts_taken_off ON optouts(changed_at) WHERE NOT opted_out;
+            -- inbound_outbox keeps pushed rows (state 2) for the console, found by their message.
+            CREATE INDEX inbound_outbox_inbound ON inbound_outbox(inbound_id);
+            """
+        ),
     ]
 }

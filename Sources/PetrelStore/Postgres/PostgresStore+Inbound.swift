@@ -18,59 +18,38 @@ extension PostgresStore {
                 """,
                 on: c
             )
+            let (new, duplicates) = try await newInboundParts(c, parts, rules: rules)
+            out.duplicates = duplicates
+            try await insertInboundParts(c, new)
+            let whole = new.filter { $0.concat == nil }
+            try await makeWholeInbound(c, whole, rules: rules, nowMs: nowMs, into: &out)
+            out.messages += whole.count
             var groups: [String] = []
-            for p in parts {
-                let fingerprint = p.fingerprint
-                let seen = try await first(
+            for p in new where p.concat != nil && !groups.contains(p.groupKey) { groups.append(p.groupKey) }
+            // Which groups have every place now, in one query; only those are read.
+            let complete = Set(
+                try await rows(
                     """
-                    SELECT 1 FROM inbound_parts
-                    WHERE fingerprint = \(fingerprint) AND received_at >= \(p.receivedAtMs - rules.duplicateWindowMs) LIMIT 1
+                    SELECT group_key FROM inbound_parts WHERE NOT done AND group_key = ANY(\(groups))
+                    GROUP BY group_key HAVING COUNT(DISTINCT seq) >= MIN(total)
                     """,
-                    on: c
-                ) { _ in true }
-                if seen != nil {
-                    out.duplicates += 1
-                    continue
-                }
-                // The same place again with other bytes: only the first is read (`assemble`), so it is a duplicate;
-                // storing it let a peer grow one group without end.
-                if let concat = p.concat {
-                    let taken = try await first(
-                        """
-                        SELECT 1 FROM inbound_parts WHERE group_key = \(p.groupKey) AND seq = \(concat.seq) AND NOT done
-                        LIMIT 1
-                        """,
-                        on: c
-                    ) { _ in true }
-                    if taken != nil {
-                        out.duplicates += 1
-                        continue
-                    }
-                }
-                let seq = p.concat?.seq ?? 1
-                let total = p.concat?.total ?? 1
-                try await run(
-                    """
-                    INSERT INTO inbound_parts (fingerprint, group_key, seq, total, channel, sender, dest, data_coding,
-                        body, account, received_at, done)
-                    VALUES (\(fingerprint), \(p.groupKey), \(seq), \(total), \(p.channel), \(p.from), \(p.to),
-                        \(Int(p.dataCoding)), \(Data(p.body)), \(p.account), \(p.receivedAtMs), \(p.concat == nil))
-                    """,
-                    on: c
+                    on: c,
+                    { try $0.get(0, as: String.self) }
                 )
-                if p.concat == nil {
-                    try await makeInbound(c, [p], partIds: [], rules: rules, nowMs: nowMs)
-                    out.messages += 1
-                } else if !groups.contains(p.groupKey) {
-                    groups.append(p.groupKey)
-                }
-            }
-            for key in groups {
+            )
+            for key in groups where complete.contains(key) {
                 let pending = try await pendingParts(c, group: key)
                 guard let total = pending.first?.part.concat?.total,
                     Set(pending.compactMap { $0.part.concat?.seq }).count >= total
                 else { continue }
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
             }
             guard !groups.isEmpty else { return out }
@@ -86,7 +65,14 @@ extension PostgresStore {
                 )
             {
                 let pending = try await pendingParts(c, group: key)
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
                 count -= pending.count
             }
@@ -112,7 +98,15 @@ extension PostgresStore {
                 // Another node may have completed or released it meanwhile.
                 let pending = try await pendingParts(c, group: key)
                 guard !pending.isEmpty else { return 0 }
-                try await makeInbound(c, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                var out = InboundStored()
+                try await makeInbound(
+                    c,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 return 1
             }
         }
@@ -172,7 +166,8 @@ extension PostgresStore {
         _ parts: [InboundPart],
         partIds: [Int64],
         rules: InboundRules,
-        nowMs: Int64
+        nowMs: Int64,
+        into out: inout InboundStored
     ) async throws {
         guard let head = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
@@ -206,6 +201,18 @@ extension PostgresStore {
         if !partIds.isEmpty {
             try await run("UPDATE inbound_parts SET done = true WHERE id = ANY(\(partIds))", on: c)
         }
+        if !incomplete {
+            try await optOutByKeyword(
+                c,
+                account: owner,
+                from: head.from,
+                to: head.to,
+                text: text,
+                rules: rules,
+                nowMs: nowMs,
+                into: &out
+            )
+        }
     }
 
     static let inboundColumns =
@@ -234,6 +241,25 @@ extension PostgresStore {
             ORDER BY i.id DESC LIMIT \(limit)
             """
         ) { try Self.inboundMessage($0, at: 0) }
+    }
+
+    public func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+        try await rows(
+            """
+            SELECT \(unescaped: Self.inboundColumns), o.state, o.attempts, o.last_error, o.next_at
+            FROM inbound i LEFT JOIN inbound_outbox o ON o.inbound_id = i.id
+            WHERE i.account = \(account) AND (\(from)::text IS NULL OR i.sender = \(from))
+            ORDER BY i.id DESC LIMIT \(limit)
+            """
+        ) { r in
+            InboundRow(
+                message: try Self.inboundMessage(r, at: 0),
+                state: try r.get(10, as: Int?.self),
+                attempts: try r.get(11, as: Int?.self) ?? 0,
+                lastError: try r.get(12, as: String?.self) ?? "",
+                nextAtMs: try r.get(13, as: Int64?.self) ?? 0
+            )
+        }
     }
 
     public func dueInbound(account: String, nowMs: Int64, limit: Int) async throws -> [OutboxInbound] {
@@ -267,7 +293,8 @@ extension PostgresStore {
 
     public func inboundPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
-        try await run("DELETE FROM inbound_outbox WHERE id = ANY(\(ids))")
+        // Kept as pushed (state 2, next_at the time) until the message is purged: the console shows it.
+        try await run("UPDATE inbound_outbox SET state = 2, next_at = \(nowMs) WHERE id = ANY(\(ids))")
     }
 
     public func inboundRetry(_ retries: [ReceiptRetry]) async throws {

@@ -18,6 +18,8 @@ public protocol InboundLog: Sendable {
     func purgeInbound(receivedBeforeMs: Int64, limit: Int) async throws -> Int
     /// Newest first.
     func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage]
+    /// One account's, newest first, each with where its push stands (the console's inbound page).
+    func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow]
     func pendingInboundParts() async throws -> Int
 
     /// The outbox, worked like the receipt outbox (`ReceiptOutbox`): due, leased, pushed, retried, parked.
@@ -41,6 +43,11 @@ public struct InboundRules: Sendable, Equatable {
     public var duplicateWindowMs: Int64 = 300_000
     /// Parts waiting for their siblings, at most; beyond, the oldest groups are released incomplete.
     public var maxPendingParts = 10_000
+    /// A whole message that is one of these keywords puts its phone on its account's suppression list (or takes it
+    /// off), in the transaction that stores it; nil: none is read.
+    public var optOut: OptOutKeywords? = OptOutKeywords()
+    /// `optOut.maxPhones`: beyond, an opt-out keyword is stored as a message and changes no list.
+    public var maxOptOutPhones = 1_000_000
 
     public init() {}
 }
@@ -51,11 +58,45 @@ public struct InboundStored: Sendable, Equatable {
     public var duplicates = 0
     /// Parts now waiting for siblings (stored by this call).
     public var pending = 0
+    /// Lists changed by keywords (see `InboundRules.optOut`); a keyword that changed nothing (STOP again) is not here.
+    public var optOuts: [OptOutChange] = []
+    /// Opt-out keywords that changed no list: `maxOptOutPhones` was reached.
+    public var optOutsRefused = 0
 
     public init(messages: Int = 0, duplicates: Int = 0, pending: Int = 0) {
         self.messages = messages
         self.duplicates = duplicates
         self.pending = pending
+    }
+}
+
+/// An inbound message and where its SmsUp push stands.
+public struct InboundRow: Sendable, Equatable {
+    public enum Push: Sendable, Equatable {
+        /// Its account had no `moUrl` when it came: kept, not pushed.
+        case none
+        case waiting(attempts: Int, lastError: String)
+        case parked(attempts: Int, lastError: String)
+        case pushed(atMs: Int64)
+    }
+
+    public var message: InboundMessage
+    public var push: Push
+
+    public init(message: InboundMessage, push: Push) {
+        self.message = message
+        self.push = push
+    }
+
+    /// From the outbox row's columns (nil state: no row).
+    public init(message: InboundMessage, state: Int?, attempts: Int, lastError: String, nextAtMs: Int64) {
+        self.message = message
+        switch state {
+        case nil: push = .none
+        case 0?: push = .waiting(attempts: attempts, lastError: lastError)
+        case 1?: push = .parked(attempts: attempts, lastError: lastError)
+        default: push = .pushed(atMs: nextAtMs)
+        }
     }
 }
 

@@ -336,6 +336,25 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v17-optout") { db in
+            // Suppression lists (issue 24, opt-out). optout_state's one row gives every change its version and counts
+            // the phones listed; a phone taken off keeps its row (opted_out = 0) until other nodes have read it.
+            // inbound_outbox keeps pushed rows (state 2) for the console, found by their message.
+            try db.execute(
+                sql: """
+                    CREATE TABLE optout_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
+                        phones INTEGER NOT NULL);
+                    INSERT INTO optout_state VALUES (1, 0, 0);
+                    CREATE TABLE optouts (account TEXT NOT NULL, phone TEXT NOT NULL, opted_out INTEGER NOT NULL,
+                        source TEXT NOT NULL, changed_at INTEGER NOT NULL, version INTEGER NOT NULL,
+                        PRIMARY KEY (account, phone)) WITHOUT ROWID;
+                    CREATE INDEX optouts_version ON optouts(version, account, phone);
+                    CREATE INDEX optouts_listed ON optouts(changed_at) WHERE opted_out = 1;
+                    CREATE INDEX optouts_taken_off ON optouts(changed_at) WHERE opted_out = 0;
+                    CREATE INDEX inbound_outbox_inbound ON inbound_outbox(inbound_id);
+                    """
+            )
+        }
         return migrator
     }
 

@@ -41,7 +41,7 @@ extension SQLiteStore {
                     ]
                 )
                 if p.concat == nil {
-                    try Self.makeInbound(db, [p], partIds: [], rules: rules, nowMs: nowMs)
+                    try Self.makeInbound(db, [p], partIds: [], rules: rules, nowMs: nowMs, into: &out)
                     out.messages += 1
                 } else if !groups.contains(p.groupKey) {
                     groups.append(p.groupKey)
@@ -52,7 +52,14 @@ extension SQLiteStore {
                 guard let total = pending.first?.part.concat?.total,
                     Set(pending.compactMap { $0.part.concat?.seq }).count >= total
                 else { continue }
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
             }
             guard !groups.isEmpty else { return out }
@@ -64,7 +71,14 @@ extension SQLiteStore {
                 )
             {
                 let pending = try Self.pendingParts(db, group: key)
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 out.messages += 1
                 count -= pending.count
             }
@@ -76,6 +90,7 @@ extension SQLiteStore {
     public func releaseInboundParts(olderThanMs: Int64, rules: InboundRules, nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 100) { db in
             var made = 0
+            var out = InboundStored()
             // A bounded round: the rest waits for the next call (a second later), so the writer is not held long.
             while made < 1000,
                 let key = try String.fetchOne(
@@ -88,7 +103,14 @@ extension SQLiteStore {
                 )
             {
                 let pending = try Self.pendingParts(db, group: key)
-                try Self.makeInbound(db, pending.map(\.part), partIds: pending.map(\.id), rules: rules, nowMs: nowMs)
+                try Self.makeInbound(
+                    db,
+                    pending.map(\.part),
+                    partIds: pending.map(\.id),
+                    rules: rules,
+                    nowMs: nowMs,
+                    into: &out
+                )
                 made += 1
             }
             return made
@@ -153,13 +175,14 @@ extension SQLiteStore {
     }
 
     /// One inbound message from `parts` (the parts rows `partIds` are marked done), in the outbox when its account
-    /// has an inbound URL.
+    /// has an inbound URL; a whole one that is an opt-out keyword changes its account's suppression list.
     static func makeInbound(
         _ db: Database,
         _ parts: [InboundPart],
         partIds: [Int64],
         rules: InboundRules,
-        nowMs: Int64
+        nowMs: Int64,
+        into out: inout InboundStored
     ) throws {
         guard let first = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
@@ -187,6 +210,18 @@ extension SQLiteStore {
         ).execute(arguments: [account, id, nowMs])
         let done = try db.cachedStatement(sql: "UPDATE inbound_parts SET done = 1 WHERE id = ?")
         for partId in partIds { try done.execute(arguments: [partId]) }
+        if !incomplete {
+            try optOutByKeyword(
+                db,
+                account: account,
+                from: first.from,
+                to: first.to,
+                text: text,
+                rules: rules,
+                nowMs: nowMs,
+                into: &out
+            )
+        }
     }
 
     /// The account that last sent to `phone` since `sinceMs` (a message enters `messages_sent_to` once sent).
@@ -212,6 +247,28 @@ extension SQLiteStore {
                     """,
                 arguments: [account, from, limit]
             ).map { Self.inboundMessage($0, at: 0) }
+        }
+    }
+
+    public func inboundWithPush(account: String, from: String?, limit: Int) async throws -> [InboundRow] {
+        try await readAside { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.inboundColumns("i.")), o.state, o.attempts, o.last_error, o.next_at
+                    FROM inbound i LEFT JOIN inbound_outbox o ON o.inbound_id = i.id
+                    WHERE i.account = ?1 AND (?2 IS NULL OR i.sender = ?2) ORDER BY i.id DESC LIMIT ?3
+                    """,
+                arguments: [account, from, limit]
+            ).map { row in
+                InboundRow(
+                    message: Self.inboundMessage(row, at: 0),
+                    state: row[10],
+                    attempts: row[11] ?? 0,
+                    lastError: row[12] ?? "",
+                    nextAtMs: row[13] ?? 0
+                )
+            }
         }
     }
 

@@ -46,8 +46,9 @@ extension SQLiteStore {
     public func inboundPushed(ids: [Int64], nowMs: Int64) async throws {
         guard !ids.isEmpty else { return }
         try await committer.run(weight: ids.count) { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM inbound_outbox WHERE id = ?")
-            for id in ids { try delete.execute(arguments: [id]) }
+            // Kept as pushed (state 2, next_at the time) until the message is purged: the console shows it.
+            let pushed = try db.cachedStatement(sql: "UPDATE inbound_outbox SET state = 2, next_at = ? WHERE id = ?")
+            for id in ids { try pushed.execute(arguments: [nowMs, id]) }
         }
     }
 

@@ -86,6 +86,7 @@ struct ClassicSend {
         for p in pending {
             if let refusal = limits?.countryRefusal(p.number)
                 ?? limits?.haltRefusal(account: call.account, p.number, type: .notify, halts: call.env.halts)
+                ?? call.optOutRefusal(p.number, type: .notify)
             {
                 answer.refused(refusal)
             } else {

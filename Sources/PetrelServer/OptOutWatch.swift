@@ -1,0 +1,120 @@
+import Logging
+import PetrelAPI
+import PetrelCore
+import PetrelStore
+import ServiceLifecycle
+
+/// Keeps this node's `OptOutBoard` (which the accept path asks, in memory) as the store has it: every half second
+/// it reads the changes made since the last it read, by any node. Versions commit in order (`SuppressionList`), so
+/// a phone that opted out on another node is refused here within a second. A phone taken off is forgotten by the
+/// store after an hour; a node that could not read for half that long reads every list again.
+struct OptOutWatch: Service {
+    let store: any SuppressionList
+    let board: OptOutBoard
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    var refreshMs: Int64 = 500
+    /// Where the first read (`reload`, before the first request) got to.
+    var start = OptOutCursor.start
+    static let forgetAfterMs: Int64 = 3_600_000
+    static let page = 10_000
+
+    /// Reads every list into the board (before the first request, and after a long outage).
+    func reload() async throws -> OptOutCursor {
+        var cursor = OptOutCursor.start
+        var lists: [String: Set<String>] = [:]
+        while case let page = try await store.optOutChanges(after: cursor, limit: Self.page), let last = page.last {
+            for e in page {
+                if e.optedOut {
+                    lists[e.account, default: []].insert(e.phone)
+                } else {
+                    lists[e.account]?.remove(e.phone)
+                }
+            }
+            cursor = last.cursor
+        }
+        board.replace(lists)
+        return cursor
+    }
+
+    /// Applies the changes after `cursor`; returns where it got to.
+    func catchUp(from cursor: OptOutCursor) async throws -> OptOutCursor {
+        var cursor = cursor
+        while case let page = try await store.optOutChanges(after: cursor, limit: Self.page), let last = page.last {
+            for e in page { board.apply(account: e.account, phone: e.phone, optedOut: e.optedOut) }
+            cursor = last.cursor
+            if page.count < Self.page { break }
+        }
+        return cursor
+    }
+
+    func run(from start: OptOutCursor) async {
+        await cancelWhenGracefulShutdown {
+            var cursor = start
+            var readAt = clock()
+            var prunedAt = clock()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(refreshMs))
+                let now = clock()
+                do {
+                    cursor =
+                        now - readAt > Self.forgetAfterMs / 2
+                        ? try await reload() : try await catchUp(from: cursor)
+                    readAt = now
+                    ServerMetrics.gauge("petrel_optout_phones", board.count)
+                    if now - prunedAt >= 60_000 {
+                        prunedAt = now
+                        _ = try await store.pruneOptIns(beforeMs: now - Self.forgetAfterMs)
+                    }
+                } catch {
+                    logger.storeFailure("cannot read the suppression lists", error)
+                }
+            }
+        }
+    }
+
+    func run() async throws {
+        await run(from: start)
+    }
+}
+
+/// The confirmations of `optOut.reply` and `startReply`: ordinary NOTIFY messages of the account, accepted through
+/// the gateway like a console send, exempt from the list the phone just joined.
+struct OptOutReplies: Sendable {
+    let configuration: OptOutConfiguration
+    let gateway: Gateway
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+
+    func send(_ changes: [OptOutChange]) async {
+        for change in changes {
+            let replies = configuration.replies(account: change.account)
+            let text = change.optedOut ? replies.reply : replies.startReply
+            guard !text.isEmpty else { continue }
+            let from = replies.replyFrom.isEmpty ? change.to : replies.replyFrom
+            var params = [("To", change.phone), ("Message", text), ("Type", "NOTIFY")]
+            if SenderID.isValid(from) { params.append(("From", from)) }
+            do {
+                let result = try await gateway.prepare(
+                    action: SendMessageToGlobe.name,
+                    account: change.account,
+                    parameters: params,
+                    nowMs: clock(),
+                    optOutExempt: true
+                )
+                let fields = try await gateway.accept(result)
+                if case .string(let code)? = fields.first(where: { $0.0 == "ResponseCode" })?.1, code != "OK" {
+                    logger.warning(
+                        "the opt-out confirmation was refused",
+                        metadata: ["account": "\(change.account)", "code": "\(code)"]
+                    )
+                }
+            } catch {
+                logger.warning(
+                    "the opt-out confirmation could not be sent",
+                    metadata: ["account": "\(change.account)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+}
