@@ -1,0 +1,40 @@
+/// Signatures and templates as dysmsapi 2017-05-25 manages them (`AddSmsSign`, `AddSmsTemplate` …), per account,
+/// with the operator's audit (`petrel signs|templates approve|reject`). Templates are `TemplateStore`'s rows, shared
+/// with SendMessageWithTemplate and the console.
+public protocol SignStore: Sendable {
+    func sign(account: String, name: String) async throws -> SignRecord?
+    /// Whether the account registered any sign: one that registered none sends under any signature.
+    func hasSigns(account: String) async throws -> Bool
+    /// One page of the account's signs by name, and how many it has.
+    func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord])
+    /// Adds `sign` unless the account has one of that name or `max` signs already.
+    func addSign(_ sign: SignRecord, max: Int) async throws -> AddOutcome
+    /// Replaces the sign's source, type, remark and audit (state, reason, time); false when there is none.
+    func updateSign(_ sign: SignRecord) async throws -> Bool
+    func deleteSign(account: String, name: String) async throws -> Bool
+    /// The operator's decision; false when there is no such sign.
+    func reviewSign(account: String, name: String, audit: AuditState, reason: String, atMs: Int64) async throws -> Bool
+
+    /// One page of the account's templates by code, and how many it has.
+    func templates(account: String, offset: Int, limit: Int) async throws -> (total: Int, templates: [TemplateRecord])
+    /// Adds `template` unless the account has one with its code or `max` templates already.
+    func addTemplate(_ template: TemplateRecord, max: Int) async throws -> AddOutcome
+    /// Replaces the template's text, name, type, remark and audit; false when there is none.
+    func updateTemplate(_ template: TemplateRecord) async throws -> Bool
+    /// The operator's decision; false when there is no such template.
+    func reviewTemplate(
+        account: String,
+        code: String,
+        audit: AuditState,
+        reason: String,
+        atMs: Int64
+    ) async throws -> Bool
+}
+
+public enum AddOutcome: Sendable, Equatable {
+    case added
+    /// The account has one with that name or code.
+    case exists
+    /// The account has as many as it may.
+    case full
+}
