@@ -121,7 +121,8 @@ public enum PetrelServer {
                 dispatcher.notify()
             },
             limits: { sendLimits.limits(account: $0) },
-            halts: halts
+            halts: halts,
+            signs: c.signs
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(

@@ -3,6 +3,7 @@ public import PetrelStore
 
 /// The store roles the gateway and its actions use: the accept path, read-backs, keys and templates.
 public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore & SendLimitLog & ClassicQueries
+    & SignStore
 
 /// What actions need from the rest of Petrel.
 public struct APIEnvironment: Sendable {
@@ -22,6 +23,8 @@ public struct APIEnvironment: Sendable {
     public var limits: @Sendable (String) -> SendLimits?
     /// The `limits.pumpingGuard` halts in force, refreshed from the store in the background.
     public var halts: PumpingHaltBoard
+    /// `api.approval` and the caps on 2017-05-25's AddSmsSign / AddSmsTemplate.
+    public var signs: SignSettings
 
     public init(
         store: any GatewayStore,
@@ -32,8 +35,10 @@ public struct APIEnvironment: Sendable {
         maxTextLength: Int = 1600,
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in },
         limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil },
-        halts: PumpingHaltBoard = PumpingHaltBoard()
+        halts: PumpingHaltBoard = PumpingHaltBoard(),
+        signs: SignSettings = SignSettings()
     ) {
+        self.signs = signs
         self.halts = halts
         self.store = store
         self.ids = ids

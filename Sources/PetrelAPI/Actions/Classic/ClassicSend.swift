@@ -40,6 +40,12 @@ struct ClassicSend {
         guard let template = try await call.env.store.template(account: call.account, code: templateCode) else {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
+        guard template.audit == .approved else {
+            return rejected(
+                ClassicCode.templateIllegal.with(SignGate.notApproved("template \(templateCode)", template.audit))
+            )
+        }
+        var signs = SignGate()
         let limits = call.env.limits(call.account)
         // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
         let maxValueBytes = 3 * call.env.maxTextLength
@@ -51,6 +57,9 @@ struct ClassicSend {
             }
             guard !r.sign.isEmpty, r.sign.count <= 32 else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+            }
+            if let why = try await signs.problem(r.sign, call) {
+                return rejected(ClassicCode.signatureIllegal.with(why))
             }
             // A value no message could hold is refused before rendering: a template may repeat a variable hundreds
             // of times, and each copy of a value as long as the request would be built first.
