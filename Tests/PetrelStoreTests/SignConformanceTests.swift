@@ -100,8 +100,21 @@ import Testing
             modified.auditedAtMs = 12
             #expect(try await store.updateTemplate(modified))
             #expect(try await store.template(account: "acme", code: "SMS_1") == modified)
+            // What waits for the operator, every account's, oldest first.
+            var waiting = t
+            waiting.code = "SMS_3"
+            waiting.account = "other"
+            waiting.createdAtMs = 1
+            _ = try await store.addTemplate(waiting, max: 10)
+            try await store.putTemplate(TemplateRecord(account: "acme", code: "LATE", text: "x", createdAtMs: 99))
+            _ = try await store.addSign(SignRecord(account: "z", name: "S", audit: .pending, createdAtMs: 3), max: 9)
+            _ = try await store.addSign(SignRecord(account: "z", name: "T", audit: .approved, createdAtMs: 4), max: 9)
+            let review = try await store.awaitingReview(limit: 1)
+            #expect(review.templates.map(\.code) == ["SMS_3"])
+            #expect(review.signs.map(\.name) == ["S"])
+            #expect(try await store.awaitingReview(limit: 10).templates.map(\.code) == ["SMS_3"])
             // Shared with SendMessageWithTemplate's list.
-            #expect(try await store.templates(account: "acme").map(\.code) == ["OWN", "SMS_1"])
+            #expect(try await store.templates(account: "acme").map(\.code) == ["LATE", "OWN", "SMS_1"])
             #expect(try await store.deleteTemplate(account: "acme", code: "SMS_1"))
             modified.account = "other"
             #expect(try await store.updateTemplate(modified) == false)

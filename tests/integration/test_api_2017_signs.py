@@ -235,3 +235,45 @@ def test_sign_list_legacy_v1_get(server):
     assert body["Code"] == "OK" and body["SmsSignList"][0]["SignName"] == "Petrel", body
     r = v1_get(server, {"Action": "QuerySmsTemplate", "TemplateCode": "SMS_1", "Format": "XML"})
     assert "<TemplateStatus>1</TemplateStatus>" in r.text, r.text
+
+
+def test_the_operator_approves_and_rejects_in_the_console(make_server, tmp_path):
+    from test_console import new_key, sign_in
+
+    s = make_server(MANUAL)
+    ak, sk = new_key(s, "shop")
+    shop = client17(type("S", (), {"ak": ak, "sk": sk, "endpoint": s.endpoint})())
+    assert add_sign(shop, "Shop").code == "OK"
+    code = add_template(shop).template_code
+    assert add_template(shop, name="second").code == "OK"
+
+    # The shop's own key may not decide: approvals need petrel:Operate (a key of its own without it).
+    policy = tmp_path / "own.json"
+    policy.write_text('{"Version":"1","Statement":[{"Effect":"Allow","Action":["dysms:*","petrel:ManageTemplates"],'
+                      '"Resource":"*"}]}')
+    limited = json.loads(s.cli("keys", "create", "--name", "l", "--account", "shop", "--policy", str(policy)).stdout)
+    ls, lcsrf = sign_in(s, limited["AccessKeyId"], limited["AccessKeySecret"])
+    assert ls.get(s.url("/console/approvals"), timeout=10).status_code == 403
+    r = ls.post(s.url("/console/approvals/review"), timeout=10,
+                data={"csrf": lcsrf, "kind": "sign", "account": "shop", "name": "Shop", "decision": "approve"})
+    assert r.status_code == 403 and sign_status(shop, "Shop").sign_status == 0
+    # The shop's keys page shows where its templates stand.
+    assert "AUDIT_STATE_INIT" in ls.get(s.url("/console/keys"), timeout=10).text
+
+    op, csrf = sign_in(s)
+    page = op.get(s.url("/console/approvals"), timeout=10).text
+    assert "Shop" in page and code in page and "Hello ${name}" in page, page
+    r = op.post(s.url("/console/approvals/review"), timeout=10,
+                data={"csrf": csrf, "kind": "sign", "account": "shop", "name": "Shop", "decision": "approve"})
+    assert r.status_code == 200 and "AUDIT_STATE_PASS" in r.text, r.text
+    r = op.post(s.url("/console/approvals/review"), timeout=10, data={
+        "csrf": csrf, "kind": "template", "account": "shop", "name": code, "decision": "reject",
+        "reason": "<b>No links</b>"})
+    assert "AUDIT_STATE_NOT_PASS" in r.text and code not in r.text.split("</h2>", 2)[-1], r.text
+    q = template_status(shop, code)
+    assert (q.template_status, q.reason) == (2, "<b>No links</b>"), q.to_map()
+    assert sign_status(shop, "Shop").sign_status == 1
+    assert send_sms(shop, MAINLAND, sign="Shop", code=code).code == "isv.SMS_TEMPLATE_ILLEGAL"
+    r = op.post(s.url("/console/approvals/review"), timeout=10,
+                data={"csrf": csrf, "kind": "template", "account": "other", "name": code, "decision": "approve"})
+    assert f"No {code} in account other." in r.text

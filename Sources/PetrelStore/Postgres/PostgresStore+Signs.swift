@@ -88,6 +88,24 @@ extension PostgresStore {
         ) > 0
     }
 
+    public func awaitingReview(limit: Int) async throws -> (signs: [SignRecord], templates: [TemplateRecord]) {
+        let limit = max(0, limit)
+        let signs = try await rows(
+            """
+            SELECT \(unescaped: Self.signColumns) FROM signs WHERE audit = \(unescaped: String(AuditState.pending.rawValue))
+            ORDER BY created_at, account, name LIMIT \(limit)
+            """
+        ) { try Self.sign($0) }
+        let templates = try await rows(
+            """
+            SELECT \(unescaped: Self.templateColumns) FROM templates
+            WHERE audit = \(unescaped: String(AuditState.pending.rawValue))
+            ORDER BY created_at, account, code LIMIT \(limit)
+            """
+        ) { try Self.template($0) }
+        return (signs, templates)
+    }
+
     public func templates(
         account: String,
         offset: Int,

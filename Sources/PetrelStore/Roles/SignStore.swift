@@ -15,6 +15,9 @@ public protocol SignStore: Sendable {
     /// The operator's decision; false when there is no such sign.
     func reviewSign(account: String, name: String, audit: AuditState, reason: String, atMs: Int64) async throws -> Bool
 
+    /// What waits for the operator (`api.approval: manual`), every account's, oldest first: at most `limit` of each.
+    func awaitingReview(limit: Int) async throws -> (signs: [SignRecord], templates: [TemplateRecord])
+
     /// One page of the account's templates by code, and how many it has.
     func templates(account: String, offset: Int, limit: Int) async throws -> (total: Int, templates: [TemplateRecord])
     /// Adds `template` unless the account has one with its code or `max` templates already.

@@ -86,6 +86,24 @@ extension SQLiteStore {
         }
     }
 
+    public func awaitingReview(limit: Int) async throws -> (signs: [SignRecord], templates: [TemplateRecord]) {
+        let pending = AuditState.pending.rawValue
+        let limit = max(0, limit)
+        return try await readAside { db in
+            let signs = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM signs WHERE audit = ? ORDER BY created_at, account, name LIMIT ?",
+                arguments: [pending, limit]
+            )
+            let templates = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM templates WHERE audit = ? ORDER BY created_at, account, code LIMIT ?",
+                arguments: [pending, limit]
+            )
+            return (signs.map(Self.sign), templates.map(Self.template))
+        }
+    }
+
     public func templates(
         account: String,
         offset: Int,
