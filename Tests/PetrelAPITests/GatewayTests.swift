@@ -43,6 +43,7 @@ import Testing
         policy: String? = nil,
         sendLimits: SendLimits? = nil,
         halts: PumpingHaltBoard = PumpingHaltBoard(),
+        signs: SignSettings = SignSettings(),
         _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
@@ -62,7 +63,8 @@ import Testing
                 ids: MessageIDGenerator(),
                 channels: { ["sandbox"] },
                 limits: { _ in sendLimits },
-                halts: halts
+                halts: halts,
+                signs: signs
             )
             let nonces = NonceGuard()
             let gateway = Gateway(
