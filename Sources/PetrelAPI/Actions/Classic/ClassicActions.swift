@@ -4,13 +4,14 @@ enum ClassicActions {
         SendSms(), SendBatchSms(), QuerySendDetails(), QuerySendStatistics(), AddSmsSign(), CreateSmsSign(),
         QuerySmsSign(), GetSmsSign(), QuerySmsSignList(), ModifySmsSign(), UpdateSmsSign(), DeleteSmsSign(),
         AddSmsTemplate(), CreateSmsTemplate(), QuerySmsTemplate(), GetSmsTemplate(), QuerySmsTemplateList(),
-        GetSmsTemplateList(), ModifySmsTemplate(), UpdateSmsTemplate(), DeleteSmsTemplate(),
+        GetSmsTemplateList(), ModifySmsTemplate(), UpdateSmsTemplate(), DeleteSmsTemplate(), SmsConversionIntl(),
+        ConversionDataIntl(),
     ]
 
     /// The SDK's other operations: they answer `UnsupportedOperation` naming themselves, not an unknown action.
     static let notProvided: Set<String> = [
         "AddExtCodeSign", "AddRcsSignMenu", "AddShortUrl", "ChangeSignatureQualification", "CheckMobilesCardSupport",
-        "ConversionDataIntl", "CreateCardSmsTemplate", "CreateDigitalSignOrder", "CreateDigitalSmsTemplate",
+        "CreateCardSmsTemplate", "CreateDigitalSignOrder", "CreateDigitalSmsTemplate",
         "CreateRCSMobileCapableTask", "CreateRCSTemplate", "CreateSmartShortUrl", "CreateSmsAppIcpRecord",
         "CreateSmsAuthorizationLetter", "CreateSmsTrademark", "DeleteExtCodeSign", "DeleteShortUrl",
         "DeleteSmsQualification", "GetCardSmsDetails", "GetCardSmsLink", "GetMediaResourceId",
@@ -20,7 +21,7 @@ enum ClassicActions {
         "QueryRCSMobileCapable", "QueryRCSMobileCapableTaskResult", "QueryRCSTemplate", "QueryRcsSignMenuByVersion",
         "QueryShortUrl", "QuerySingleSmsQualification", "QuerySmsAppIcpRecord", "QuerySmsAuthorizationLetter",
         "QuerySmsQualificationRecord", "QuerySmsTrademark", "RequiredPhoneCode", "SendBatchCardSms", "SendCardSms",
-        "SendLogisticsSms", "SendRCS", "SendRCSReply", "SmsConversionIntl", "SubmitSmsQualification", "TagResources",
+        "SendLogisticsSms", "SendRCS", "SendRCSReply", "SubmitSmsQualification", "TagResources",
         "UntagResources", "UpdateExtCodeSign", "UpdateRCSSignature", "UpdateSmsQualification", "UpgradeToRCSSignature",
         "ValidPhoneCode", "VerifyLogisticsSmsMailNo",
     ]
