@@ -222,12 +222,13 @@ enum InsertGroupSQL: PreparedSQL {
             ON CONFLICT (hash) DO NOTHING RETURNING hash
         ), m AS (
             INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code, biz_id)
-            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1), av, tc, bz
+                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code, biz_id,
+                ext_code)
+            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1), av, tc, bz, xc
             FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                 $11::int[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bigint[], $18::bigint[],
-                $19::bigint[], $20::bool[], $21::bigint[], $22::smallint[], $23::text[], $24::bigint[])
-                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex, hn, nh, av, tc, bz)
+                $19::bigint[], $20::bool[], $21::bigint[], $22::smallint[], $23::text[], $24::bigint[], $25::text[])
+                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex, hn, nh, av, tc, bz, xc)
             WHERE NOT x.hn OR x.nh IN (SELECT hash FROM n)
         )
         SELECT hash FROM n
@@ -261,5 +262,6 @@ enum InsertGroupSQL: PreparedSQL {
         b.append(m.map { Int16($0.api.rawValue) })
         b.append(m.map(\.templateCode))
         b.append(m.map(\.bizId))
+        b.append(m.map(\.extendCode))
     }
 }

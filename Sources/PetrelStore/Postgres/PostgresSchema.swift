@@ -458,5 +458,14 @@ enum PostgresSchema {
             );
             """
         ),
+        (
+            "v15-extend-code",
+            """
+            -- 2017-05-25's SmsUpExtendCode of each message, and of an inbound message the one of the message it
+            -- replies to (SmsUp's dest_code).
+            ALTER TABLE messages ADD COLUMN ext_code TEXT NOT NULL DEFAULT '';
+            ALTER TABLE inbound ADD COLUMN dest_code TEXT NOT NULL DEFAULT '';
+            """
+        ),
     ]
 }

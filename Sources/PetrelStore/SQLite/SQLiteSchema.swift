@@ -353,6 +353,16 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v18-extend-code") { db in
+            // 2017-05-25's SmsUpExtendCode of each message, and of an inbound message the one of the message it
+            // replies to (SmsUp's dest_code).
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN ext_code TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE inbound ADD COLUMN dest_code TEXT NOT NULL DEFAULT '';
+                    """
+            )
+        }
         return migrator
     }
 

@@ -11,6 +11,8 @@ struct ClassicSend {
         var raw: String
         var sign: String
         var values: [String: String]
+        /// SmsUpExtendCode (SendSms) or its place in SmsUpExtendCodeJson (SendBatchSms); "" for none.
+        var extendCode = ""
     }
 
     /// The answer of a send that failed before anything was stored.
@@ -34,9 +36,6 @@ struct ClassicSend {
         if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
-        if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
-            return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
-        }
         guard let template = try await call.env.store.template(account: call.account, code: templateCode) else {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
@@ -49,11 +48,14 @@ struct ClassicSend {
         let limits = call.env.limits(call.account)
         // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
         let maxValueBytes = 3 * call.env.maxTextLength
-        var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         pending.reserveCapacity(recipients.count)
         for r in recipients {
             guard case .success(let number) = PhoneNumber.parseClassic(r.raw) else {
                 return rejected(ClassicCode.mobileNumberIllegal.with("\(r.raw) is not a valid mobile number."))
+            }
+            guard r.extendCode.utf8.count <= 12, r.extendCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
             }
             guard !r.sign.isEmpty, r.sign.count <= 32 else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
@@ -85,12 +87,12 @@ struct ClassicSend {
             if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
                 return rejected(ClassicCode.paramLengthLimit.with("The rendered template is too long. \(why)"))
             }
-            pending.append((number, text, from, sms))
+            pending.append((number, text, from, sms, r.extendCode))
         }
 
         // Limits that need no store (countries, pumping halts) refuse a recipient as the store's would.
         var answer = Answer(count: pending.count)
-        var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         kept.reserveCapacity(pending.count)
         for p in pending {
             if let refusal = limits?.countryRefusal(p.number)
@@ -125,6 +127,7 @@ struct ClassicSend {
             m.api = .classic
             m.templateCode = templateCode
             m.bizId = bizId
+            m.extendCode = k.ext
             return m
         }
         let none = [ResponseCode?](repeating: nil, count: messages.count)
