@@ -41,6 +41,9 @@ def test_signs_add_query_list_modify_delete(make_server, store_env):
     created = c.create_sms_sign(m17.CreateSmsSignRequest(sign_name="Petrel", sign_source=2, sign_type=0,
                                                          qualification_id=1, remark="app")).body
     assert (created.code, created.sign_name) == ("OK", "Petrel"), created.to_map()
+    # NUL, which PostgreSQL's text cannot hold, is refused as a bad value on both stores.
+    for body in (add_sign(c, "a\x00b"), add_template(c, content="x\x00"), sign_status(c, "\x00")):
+        assert body.code == "isv.INVALID_PARAMETERS" and "NUL" in body.message, body.to_map()
     again = add_sign(c, "Petrel")
     assert again.code == "isv.INVALID_PARAMETERS" and "already" in again.message, again.to_map()
 
@@ -129,6 +132,8 @@ def test_a_registered_sign_is_the_only_one_an_account_sends_under(server):
     refused = send_sms(c, MAINLAND, sign="Anything")
     assert refused.code == "isv.SMS_SIGNATURE_ILLEGAL" and "no sign named Anything" in refused.message, refused.to_map()
     assert send_sms(c, MAINLAND, sign="Petrel").code == "OK"
+    assert send_sms(c, MAINLAND, sign="Pe\x00trel").code == "isv.SMS_SIGNATURE_ILLEGAL"
+    assert send_sms(c, MAINLAND, code="SMS_\x001").code == "isv.SMS_TEMPLATE_ILLEGAL"
     batch = c.send_batch_sms(m17.SendBatchSmsRequest(
         phone_number_json=json.dumps([MAINLAND, HK]), sign_name_json=json.dumps(["Petrel", "Anything"]),
         template_code="SMS_1", template_param_json=json.dumps([{"code": "1"}, {"code": "2"}]))).body

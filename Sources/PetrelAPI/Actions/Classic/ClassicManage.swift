@@ -48,6 +48,10 @@ enum ClassicManage {
         guard value.unicodeScalars.count <= max else {
             throw refuse(ClassicCode.paramLengthLimit, "\(name) is longer than \(max) characters.")
         }
+        // PostgreSQL's text cannot hold NUL: refused here, not failed in the store.
+        guard !value.utf8.contains(0) else {
+            throw refuse(ClassicCode.invalidParameters, "\(name) must not contain NUL characters.")
+        }
         return value
     }
 

@@ -36,7 +36,10 @@ struct ClassicSend {
         if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
-        guard let template = try await call.env.store.template(account: call.account, code: templateCode) else {
+        // A NUL names nothing (and PostgreSQL's text cannot be asked for it).
+        guard !templateCode.utf8.contains(0),
+            let template = try await call.env.store.template(account: call.account, code: templateCode)
+        else {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
         guard template.audit == .approved else {
@@ -57,7 +60,7 @@ struct ClassicSend {
             guard r.extendCode.utf8.count <= 12, r.extendCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
             }
-            guard !r.sign.isEmpty, r.sign.count <= 32 else {
+            guard !r.sign.isEmpty, r.sign.count <= 32, !r.sign.utf8.contains(0) else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
             }
             if let why = try await signs.problem(r.sign, call) {
