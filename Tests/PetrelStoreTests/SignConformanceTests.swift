@@ -7,7 +7,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func signsArePerAccountCappedPagedAndReviewed(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
-            #expect(try await store.hasSigns(account: "acme") == false)
+            #expect(try await store.signUse(account: "acme", name: "阿里云") == .anySign)
             let a = SignRecord(account: "acme", name: "阿里云", source: 2, type: 0, audit: .pending, createdAtMs: 10)
             #expect(try await store.addSign(a, max: 2) == .added)
             #expect(try await store.addSign(a, max: 2) == .exists)
@@ -21,7 +21,8 @@ import Testing
             var other = a
             other.account = "other"
             #expect(try await store.addSign(other, max: 2) == .added)
-            #expect(try await store.hasSigns(account: "acme"))
+            #expect(try await store.signUse(account: "acme", name: "阿里云") == .registered(.pending))
+            #expect(try await store.signUse(account: "acme", name: "Nobody") == .unknown)
 
             #expect(try await store.sign(account: "acme", name: "阿里云") == a)
             let page = try await store.signs(account: "acme", offset: 1, limit: 1)

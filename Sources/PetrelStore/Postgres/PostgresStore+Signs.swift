@@ -25,8 +25,14 @@ extension PostgresStore {
         ) { try Self.sign($0) }
     }
 
-    public func hasSigns(account: String) async throws -> Bool {
-        try await run("SELECT 1 FROM signs WHERE account = \(account) LIMIT 1") > 0
+    public func signUse(account: String, name: String) async throws -> SignUse {
+        let row = try await first(
+            """
+            SELECT (SELECT audit::bigint FROM signs WHERE account = \(account) AND name = \(name)),
+                EXISTS (SELECT 1 FROM signs WHERE account = \(account))
+            """
+        ) { (audit: try $0.get(0, as: Int?.self), any: try $0.get(1, as: Bool.self)) }
+        return SignUse(audit: row?.audit, any: row?.any ?? false)
     }
 
     public func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord]) {

@@ -3,8 +3,9 @@
 /// with SendMessageWithTemplate and the console.
 public protocol SignStore: Sendable {
     func sign(account: String, name: String) async throws -> SignRecord?
-    /// Whether the account registered any sign: one that registered none sends under any signature.
-    func hasSigns(account: String) async throws -> Bool
+    /// What a send may make of `name`, in one read (it is on SendSms's path): the sign's audit state, or whether
+    /// the account registered any sign at all (one that registered none sends under any signature).
+    func signUse(account: String, name: String) async throws -> SignUse
     /// One page of the account's signs by name, and how many it has.
     func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord])
     /// Adds `sign` unless the account has one of that name or `max` signs already.
@@ -32,6 +33,23 @@ public protocol SignStore: Sendable {
         reason: String,
         atMs: Int64
     ) async throws -> Bool
+}
+
+public enum SignUse: Sendable, Equatable {
+    /// The account registered no sign.
+    case anySign
+    /// The account registered signs, not this one.
+    case unknown
+    case registered(AuditState)
+
+    /// From a read of the sign's audit (nil: none of that name) and whether the account has any sign.
+    init(audit: Int?, any: Bool) {
+        if let audit {
+            self = .registered(AuditState(rawValue: audit) ?? .pending)
+        } else {
+            self = any ? .unknown : .anySign
+        }
+    }
 }
 
 public enum AddOutcome: Sendable, Equatable {

@@ -12,12 +12,18 @@ extension SQLiteStore {
         }
     }
 
-    public func hasSigns(account: String) async throws -> Bool {
+    public func signUse(account: String, name: String) async throws -> SignUse {
         try readNow { db in
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM signs WHERE account = ?)"),
-                arguments: [account]
-            ) ?? false
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT (SELECT audit FROM signs WHERE account = ?1 AND name = ?2),
+                            EXISTS (SELECT 1 FROM signs WHERE account = ?1)
+                        """
+                ),
+                arguments: [account, name]
+            )
+            return SignUse(audit: row?[0], any: row?[1] ?? false)
         }
     }
 

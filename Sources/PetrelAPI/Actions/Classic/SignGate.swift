@@ -6,18 +6,16 @@ import PetrelStore
 /// request is looked up once.
 struct SignGate {
     private var seen: [String: String?] = [:]
-    private var accountHasSigns: Bool?
 
     /// Why `name` may not be used, nil when it may.
     mutating func problem(_ name: String, _ call: ActionCall) async throws -> String? {
         if let known = seen[name] { return known }
-        let why: String?
-        if let sign = try await call.env.store.sign(account: call.account, name: name) {
-            why = sign.audit == .approved ? nil : Self.notApproved("sign \(name)", sign.audit)
-        } else {
-            if accountHasSigns == nil { accountHasSigns = try await call.env.store.hasSigns(account: call.account) }
-            why = accountHasSigns == true ? "The account has no sign named \(name)." : nil
-        }
+        let why: String? =
+            switch try await call.env.store.signUse(account: call.account, name: name) {
+            case .anySign: nil
+            case .unknown: "The account has no sign named \(name)."
+            case .registered(let audit): audit == .approved ? nil : Self.notApproved("sign \(name)", audit)
+            }
         seen[name] = why
         return why
     }
