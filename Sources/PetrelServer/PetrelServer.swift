@@ -124,7 +124,8 @@ public enum PetrelServer {
             },
             limits: { sendLimits.limits(account: $0) },
             halts: halts,
-            optOut: optOut
+            optOut: optOut,
+            signs: c.signs
         )
         let throttle = Throttle(limits: c.throttling)
         let gateway = Gateway(

@@ -6,7 +6,8 @@ public protocol MessageStore:
     ReceiptOutbox, OutboxOperations, CampaignStore, SandboxInbox, NodeRegistry, Retention, SendLimitLog,
     PumpingGuardLog,
     ClassicQueries,
-    InboundLog, SuppressionList
+    InboundLog, SuppressionList,
+    SignStore
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

@@ -30,17 +30,99 @@ public struct AccessKeyRecord: Sendable, Equatable {
     }
 }
 
+/// A template, per account. Those the operator makes (console, `petrel templates add`) are approved; those made
+/// through dysmsapi 2017-05-25 (`AddSmsTemplate` …) wait for the operator under `api.approval: manual`.
 public struct TemplateRecord: Sendable, Equatable {
     public var account: String
     public var code: String
     public var text: String
     public var createdAtMs: Int64
+    /// 2017-05-25's TemplateName, TemplateType (0 verification code, 1 notification, 2 promotion, 3 international)
+    /// and Remark.
+    public var name: String
+    public var type: Int
+    public var remark: String
+    public var audit: AuditState
+    /// Why it was rejected (the operator's words), empty otherwise.
+    public var reason: String
+    public var auditedAtMs: Int64?
 
-    public init(account: String, code: String, text: String, createdAtMs: Int64) {
+    public init(
+        account: String,
+        code: String,
+        text: String,
+        createdAtMs: Int64,
+        name: String = "",
+        type: Int = 1,
+        remark: String = "",
+        audit: AuditState = .approved,
+        reason: String = "",
+        auditedAtMs: Int64? = nil
+    ) {
         self.account = account
         self.code = code
         self.text = text
         self.createdAtMs = createdAtMs
+        self.name = name
+        self.type = type
+        self.remark = remark
+        self.audit = audit
+        self.reason = reason
+        self.auditedAtMs = auditedAtMs
+    }
+}
+
+/// Where a sign or template stands with the operator, who approves them (Alibaba's audit states; each 2017-05-25
+/// operation reports them as a number or as `AUDIT_STATE_…`).
+public enum AuditState: Int, Sendable, Equatable, CaseIterable {
+    case pending = 0
+    case approved = 1
+    case rejected = 2
+
+    /// QuerySmsSignList's and QuerySmsTemplateList's `AuditStatus`.
+    public var alibabaName: String {
+        switch self {
+        case .pending: "AUDIT_STATE_INIT"
+        case .approved: "AUDIT_STATE_PASS"
+        case .rejected: "AUDIT_STATE_NOT_PASS"
+        }
+    }
+}
+
+/// A signature (SignName) an account registered through dysmsapi 2017-05-25 (`AddSmsSign` …), or the CLI.
+public struct SignRecord: Sendable, Equatable {
+    public var account: String
+    public var name: String
+    /// Alibaba's SignSource (0 company, 1 filed website, 2 app, 3 official account, 4 mini program, 5 trademark)
+    /// and SignType (0 verification codes, 1 general): kept and shown, not acted on.
+    public var source: Int
+    public var type: Int
+    public var remark: String
+    public var audit: AuditState
+    public var reason: String
+    public var createdAtMs: Int64
+    public var auditedAtMs: Int64?
+
+    public init(
+        account: String,
+        name: String,
+        source: Int = 0,
+        type: Int = 1,
+        remark: String = "",
+        audit: AuditState,
+        reason: String = "",
+        createdAtMs: Int64,
+        auditedAtMs: Int64? = nil
+    ) {
+        self.account = account
+        self.name = name
+        self.source = source
+        self.type = type
+        self.remark = remark
+        self.audit = audit
+        self.reason = reason
+        self.createdAtMs = createdAtMs
+        self.auditedAtMs = auditedAtMs
     }
 }
 

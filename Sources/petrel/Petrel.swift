@@ -20,7 +20,8 @@ struct Petrel: AsyncParsableCommand {
         abstract: "A self-hosted SMS gateway that speaks Alibaba Cloud's international SMS API.",
         version: PetrelVersion.current,
         subcommands: [
-            Serve.self, Keys.self, AccountsCommand.self, MessagesCommand.self, Templates.self, ReceiptsCommand.self,
+            Serve.self, Keys.self, AccountsCommand.self, MessagesCommand.self, Templates.self, Signs.self,
+            ReceiptsCommand.self,
             ConfigCommand.self, SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self,
             PurgeCommand.self, LimitsCommand.self, InboundCommand.self, OptOutCommand.self, BenchMoved.self,
         ]

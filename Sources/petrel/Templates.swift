@@ -5,8 +5,8 @@ import PetrelStore
 
 struct Templates: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage message templates for SendMessageWithTemplate.",
-        subcommands: [Add.self, List.self, Delete.self]
+        abstract: "Manage message templates (SendMessageWithTemplate, SendSms) and approve those accounts made.",
+        subcommands: [Add.self, List.self, Approve.self, Reject.self, Delete.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -54,7 +54,40 @@ struct Templates: AsyncParsableCommand {
                 return try await store.templates(account: account)
             }
             for t in templates {
-                print("\(t.account)\t\(t.code)\t\(t.text)")
+                print("\(t.account)\t\(t.code)\t\(t.audit.alibabaName)\t\(t.text)")
+            }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a template (AUDIT_STATE_PASS).")
+        @OptionGroup var data: DataDirOption
+        @Argument var code: String
+        @Option var account = "default"
+
+        func run() async throws {
+            try await review(data, account, "template", code, .approved, reason: "") {
+                try await $0.reviewTemplate(account: account, code: code, audit: .approved, reason: "", atMs: nowMs())
+            }
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject a template (AUDIT_STATE_NOT_PASS).")
+        @OptionGroup var data: DataDirOption
+        @Argument var code: String
+        @Option var account = "default"
+        @Option(help: "Why, as the account reads it (Reason, AuditInfo.RejectInfo).") var reason = ""
+
+        func run() async throws {
+            try await review(data, account, "template", code, .rejected, reason: reason) {
+                try await $0.reviewTemplate(
+                    account: account,
+                    code: code,
+                    audit: .rejected,
+                    reason: reason,
+                    atMs: nowMs()
+                )
             }
         }
     }

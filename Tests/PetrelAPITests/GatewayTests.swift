@@ -44,6 +44,7 @@ import Testing
         sendLimits: SendLimits? = nil,
         halts: PumpingHaltBoard = PumpingHaltBoard(),
         optOut: OptOutBoard = OptOutBoard(),
+        signs: SignSettings = SignSettings(),
         _ body: (Harness) async throws -> Void
     ) async throws {
         try await withStore { store in
@@ -64,7 +65,8 @@ import Testing
                 channels: { ["sandbox"] },
                 limits: { _ in sendLimits },
                 halts: halts,
-                optOut: optOut
+                optOut: optOut,
+                signs: signs
             )
             let nonces = NonceGuard()
             let gateway = Gateway(

@@ -31,4 +31,24 @@ import Testing
         #expect(first["encoding"] as? String == "ucs2" && first["incomplete"] as? Bool == false)
         #expect(SmsUpReport.body([], dateOffsetSeconds: 0) == Array("[]".utf8))
     }
+
+    /// A reply to a 2017-05-25 message sent with SmsUpExtendCode carries that code as dest_code, as Alibaba's does.
+    @Test func destCodeIsTheExtendCodeWhenTheAnsweredMessageHadOne() throws {
+        var m = InboundMessage(
+            id: 1,
+            account: "acme",
+            from: "8613800138000",
+            to: "85260001234",
+            text: "ok",
+            encoding: "gsm7",
+            parts: 1,
+            incomplete: false,
+            channel: "c",
+            receivedAtMs: 0
+        )
+        m.destCode = "90999"
+        let body = SmsUpReport.body([m], dateOffsetSeconds: 0)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [[String: Any]])
+        #expect(parsed.first?["dest_code"] as? String == "90999")
+    }
 }

@@ -343,7 +343,7 @@ def test_other_2017_operations_say_petrel_does_not_provide_them(server, algo):
     assert e.value.code == "UnsupportedOperation"
     assert "AddShortUrl is an operation of dysmsapi 2017-05-25 that Petrel does not provide" in e.value.message
     with pytest.raises(ClientException) as e:
-        c.query_sms_sign_list(m17.QuerySmsSignListRequest())
+        c.query_short_url(m17.QueryShortUrlRequest(short_url="http://x.cn/a"))
     assert e.value.code == "UnsupportedOperation"
 
 

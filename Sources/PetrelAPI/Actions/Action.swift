@@ -3,6 +3,7 @@ public import PetrelStore
 
 /// The store roles the gateway and its actions use: the accept path, read-backs, keys and templates.
 public typealias GatewayStore = AcceptLog & MessageLookup & KeyStore & TemplateStore & SendLimitLog & ClassicQueries
+    & SignStore
 
 /// What actions need from the rest of Petrel.
 public struct APIEnvironment: Sendable {
@@ -24,6 +25,8 @@ public struct APIEnvironment: Sendable {
     public var halts: PumpingHaltBoard
     /// The suppression lists (opt-outs) as this node last read them.
     public var optOut: OptOutBoard
+    /// `api.approval` and the caps on 2017-05-25's AddSmsSign / AddSmsTemplate.
+    public var signs: SignSettings
 
     public init(
         store: any GatewayStore,
@@ -35,8 +38,10 @@ public struct APIEnvironment: Sendable {
         onAccepted: @escaping @Sendable (Int) -> Void = { _ in },
         limits: @escaping @Sendable (String) -> SendLimits? = { _ in nil },
         halts: PumpingHaltBoard = PumpingHaltBoard(),
-        optOut: OptOutBoard = OptOutBoard()
+        optOut: OptOutBoard = OptOutBoard(),
+        signs: SignSettings = SignSettings()
     ) {
+        self.signs = signs
         self.halts = halts
         self.optOut = optOut
         self.store = store

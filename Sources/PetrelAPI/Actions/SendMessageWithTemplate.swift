@@ -47,6 +47,11 @@ public struct SendMessageWithTemplate: RPCAction {
         guard let template = try await call.env.store.template(account: call.account, code: code) else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }
+        // One made through 2017-05-25's AddSmsTemplate waits for the operator under api.approval: manual.
+        guard template.audit == .approved else {
+            let why = SignGate.notApproved("template \(code)", template.audit)
+            return .rejected(ResponseCode.smsContentCodeIllegal.with(why), echo)
+        }
         var values: [String: String] = [:]
         if let param = call.params.optional("TemplateParam") {
             guard let parsed = Self.values(param) else {

@@ -93,6 +93,9 @@ public struct InboundMessage: Sendable, Equatable {
     public var incomplete: Bool
     public var channel: String
     public var receivedAtMs: Int64
+    /// The `SmsUpExtendCode` of the message this one replies to (the last its account sent to `from`), "" for none:
+    /// SmsUp's `dest_code`, as Alibaba pushes it.
+    public var destCode: String
 
     public init(
         id: Int64,
@@ -104,7 +107,8 @@ public struct InboundMessage: Sendable, Equatable {
         parts: Int,
         incomplete: Bool,
         channel: String,
-        receivedAtMs: Int64
+        receivedAtMs: Int64,
+        destCode: String = ""
     ) {
         self.id = id
         self.account = account
@@ -116,5 +120,6 @@ public struct InboundMessage: Sendable, Equatable {
         self.incomplete = incomplete
         self.channel = channel
         self.receivedAtMs = receivedAtMs
+        self.destCode = destCode
     }
 }

@@ -27,6 +27,9 @@ public struct Message: Sendable, Equatable {
     public var templateCode: String
     /// 2017-05-25: the first message id of the request that sent it, which its `BizId` names; 0 for none.
     public var bizId: Int64
+    /// 2017-05-25's `SmsUpExtendCode` (digits, "" for none): a reply to this message is pushed with it as
+    /// SmsUp's `dest_code`. Stored, not read back with the message.
+    public var extendCode: String
 
     public init(
         id: Int64,
@@ -52,7 +55,8 @@ public struct Message: Sendable, Equatable {
         carrierMessageId: String = "",
         api: APIVersion = .intl,
         templateCode: String = "",
-        bizId: Int64 = 0
+        bizId: Int64 = 0,
+        extendCode: String = ""
     ) {
         self.id = id
         self.account = account
@@ -78,6 +82,7 @@ public struct Message: Sendable, Equatable {
         self.api = api
         self.templateCode = templateCode
         self.bizId = bizId
+        self.extendCode = extendCode
     }
 }
 

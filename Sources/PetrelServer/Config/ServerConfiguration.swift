@@ -1,4 +1,5 @@
 import Foundation
+public import PetrelAPI
 import PetrelCore
 public import PetrelDelivery
 
@@ -28,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     /// The SDKs send every parameter in the query string of a POST: the head must admit a whole batch.
     public var maxHeaderBytes = 4 * 1024 * 1024
     public var idleTimeoutSeconds = 30
+    /// `api.approval`, `api.maxSignsPerAccount`, `api.maxTemplatesPerAccount` (dysmsapi 2017-05-25's signs and templates).
+    public var signs = SignSettings()
 
     // http: the door's deadlines and connection cap (every route)
     /// Seconds from a request's first byte to the end of its head.
@@ -154,6 +157,7 @@ public struct ServerConfiguration: Sendable {
         c.maxParameters = try api.int("maxParameters", default: c.maxParameters, range: 20...10_000)
         c.maxHeaderBytes = try api.int("maxHeaderBytes", default: c.maxHeaderBytes, range: 1024...(256 << 20))
         c.idleTimeoutSeconds = try api.int("idleTimeoutSeconds", default: c.idleTimeoutSeconds, range: 1...3600)
+        c.signs = try readSigns(api)
         let throttling = try api.child("throttling")
         for action in throttling.keys() {
             c.throttling[action] = try throttling.double(action, default: 0, range: 0...1_000_000)

@@ -29,7 +29,7 @@ struct ChannelState: Sendable {
 typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
-    & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList
+    & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList & SignStore
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
@@ -89,6 +89,7 @@ struct Console: Sendable {
         registerInbound(router)
         registerCampaigns(router)
         registerLimits(router)
+        registerApprovals(router)
     }
 
     // MARK: Sessions, rights and CSRF

@@ -127,10 +127,10 @@ extension Console {
     func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: Button) -> HTML {
         "<h2>Templates</h2>"
             + HTML.table(
-                ["TemplateCode", "Text", "Created (UTC)", ""],
+                ["TemplateCode", "Text", "Audit", "Created (UTC)", ""],
                 templates.map {
                     [
-                        "\($0.code)", "\($0.text)", "\(HTML.time($0.createdAtMs))",
+                        "\($0.code)", "\($0.text)", "\($0.audit.alibabaName)", "\(HTML.time($0.createdAtMs))",
                         button("/console/templates/\($0.code)/delete", "Delete", "Delete template \($0.code)?"),
                     ]
                 },

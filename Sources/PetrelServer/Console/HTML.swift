@@ -88,6 +88,7 @@ extension HTML {
         ("/console/receipts", "Receipts", [ConsoleAction.receipts]),
         ("/console/limits", "Limits", [ConsoleAction.limits]),
         ("/console/keys", "Keys & templates", [ConsoleAction.keys, ConsoleAction.templates]),
+        ("/console/approvals", "Approvals", [ConsoleAction.operate]),
     ]
 
     /// A whole page: navigation, the account, sign-out (a form with the CSRF token), the cap banner (signed in)

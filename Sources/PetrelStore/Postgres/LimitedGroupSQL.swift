@@ -6,35 +6,29 @@ import PostgresNIO
 /// account's head moves from the `seq` memory is at, or nothing is written and no row comes back (another
 /// transaction moved it: the group goes the slow way). With the head moved: the nonces, the kept messages (those a
 /// limit refused never are), one `send_log` row, the cap parts and the guard's sends. A nonce used before aborts the
-/// whole statement (`petrel_fail`), so a replay never leaves its group half written. $1-$24 are `InsertGroupSQL`'s.
+/// whole statement (`petrel_fail`), so a replay never leaves its group half written. $1-$25 are `InsertGroupSQL`'s.
 enum LimitedGroupSQL: PreparedSQL {
     static let sql = """
         WITH h AS (
-            UPDATE limit_heads SET seq = seq + 1 WHERE account = $25 AND seq = $26 RETURNING seq
+            UPDATE limit_heads SET seq = seq + 1 WHERE account = $26 AND seq = $27 RETURNING seq
         ), n AS (
             INSERT INTO nonces (hash, expires_at) SELECT h, e FROM unnest($1::bigint[], $2::bigint[]) AS x(h, e)
             WHERE EXISTS (SELECT 1 FROM h)
             ON CONFLICT (hash) DO NOTHING RETURNING hash
         ), m AS (
-            INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code, biz_id)
-            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1), av, tc, bz
-            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::int[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bigint[], $18::bigint[],
-                $19::bigint[], $20::bool[], $21::bigint[], $22::smallint[], $23::text[], $24::bigint[])
-                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex, hn, nh, av, tc, bz)
+            \(InsertGroupSQL.insertMessages)
             WHERE EXISTS (SELECT 1 FROM h)
         ), l AS (
-            INSERT INTO send_log (account, seq, at, sends) SELECT $25, seq, $27, $28 FROM h WHERE length($28) > 0
+            INSERT INTO send_log (account, seq, at, sends) SELECT $26, seq, $28, $29 FROM h WHERE length($29) > 0
         ), k AS (
             INSERT INTO cap_counts (account, country, span, start, ends, parts)
-            SELECT $25, c, s, t, e, p FROM unnest($29::text[], $30::text[], $31::bigint[], $32::bigint[], $33::bigint[])
+            SELECT $26, c, s, t, e, p FROM unnest($30::text[], $31::text[], $32::bigint[], $33::bigint[], $34::bigint[])
                 AS x(c, s, t, e, p)
             WHERE EXISTS (SELECT 1 FROM h)
             ON CONFLICT (account, country, span, start) DO UPDATE SET parts = cap_counts.parts + excluded.parts
         ), g AS (
             INSERT INTO pumping_counts (type, start, account, country, sent)
-            SELECT t, s, $25, c, n FROM unnest($34::text[], $35::bigint[], $36::text[], $37::bigint[]) AS x(t, s, c, n)
+            SELECT t, s, $26, c, n FROM unnest($35::text[], $36::bigint[], $37::text[], $38::bigint[]) AS x(t, s, c, n)
             WHERE EXISTS (SELECT 1 FROM h)
             ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
         )

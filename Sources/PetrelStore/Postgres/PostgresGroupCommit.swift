@@ -217,18 +217,24 @@ final class PostgresGroupCommit: Sendable {
 /// A group of requests: nonces inserted unless already known; each message inserted only if its request's nonce
 /// was (or it had none). Returns the nonces inserted.
 enum InsertGroupSQL: PreparedSQL {
+    /// The messages of `bind`'s $3-$25, as rows `x` (hn: the request has a nonce, nh: its hash), to be inserted.
+    static let insertMessages = """
+        INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
+            segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code, biz_id,
+            ext_code)
+        SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1), av, tc, bz, xc
+        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+            $11::int[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bigint[], $18::bigint[],
+            $19::bigint[], $20::bool[], $21::bigint[], $22::smallint[], $23::text[], $24::bigint[], $25::text[])
+            AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex, hn, nh, av, tc, bz, xc)
+        """
+
     static let sql = """
         WITH n AS (
             INSERT INTO nonces (hash, expires_at) SELECT h, e FROM unnest($1::bigint[], $2::bigint[]) AS x(h, e)
             ON CONFLICT (hash) DO NOTHING RETURNING hash
         ), m AS (
-            INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
-                segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code, biz_id)
-            SELECT i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, NULLIF(ex, -1), av, tc, bz
-            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::int[], $12::int[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bigint[], $18::bigint[],
-                $19::bigint[], $20::bool[], $21::bigint[], $22::smallint[], $23::text[], $24::bigint[])
-                AS x(i, a, r, s, b, t, k, c, p, g, e, st, ec, ed, ca, nb, ex, hn, nh, av, tc, bz)
+            \(insertMessages)
             WHERE NOT x.hn OR x.nh IN (SELECT hash FROM n)
         )
         SELECT hash FROM n
@@ -262,5 +268,6 @@ enum InsertGroupSQL: PreparedSQL {
         b.append(m.map { Int16($0.api.rawValue) })
         b.append(m.map(\.templateCode))
         b.append(m.map(\.bizId))
+        b.append(m.map(\.extendCode))
     }
 }

@@ -488,5 +488,39 @@ enum PostgresSchema {
             CREATE INDEX inbound_outbox_inbound ON inbound_outbox(inbound_id);
             """
         ),
+        (
+            "v16-signs-templates",
+            """
+            -- dysmsapi 2017-05-25's signs and templates: templates gain its name, type, remark and the operator's
+            -- audit (every template before was the operator's own, so approved); signs are new.
+            ALTER TABLE templates ADD COLUMN name TEXT NOT NULL DEFAULT '';
+            ALTER TABLE templates ADD COLUMN kind SMALLINT NOT NULL DEFAULT 1;
+            ALTER TABLE templates ADD COLUMN remark TEXT NOT NULL DEFAULT '';
+            ALTER TABLE templates ADD COLUMN audit SMALLINT NOT NULL DEFAULT 1;
+            ALTER TABLE templates ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+            ALTER TABLE templates ADD COLUMN audited_at BIGINT;
+            CREATE TABLE signs (
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                source SMALLINT NOT NULL,
+                kind SMALLINT NOT NULL,
+                remark TEXT NOT NULL,
+                audit SMALLINT NOT NULL,
+                reason TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                audited_at BIGINT,
+                PRIMARY KEY (account, name)
+            );
+            """
+        ),
+        (
+            "v17-extend-code",
+            """
+            -- 2017-05-25's SmsUpExtendCode of each message, and of an inbound message the one of the message it
+            -- replies to (SmsUp's dest_code).
+            ALTER TABLE messages ADD COLUMN ext_code TEXT NOT NULL DEFAULT '';
+            ALTER TABLE inbound ADD COLUMN dest_code TEXT NOT NULL DEFAULT '';
+            """
+        ),
     ]
 }

@@ -171,25 +171,26 @@ extension PostgresStore {
     ) async throws {
         guard let head = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
-        var account = head.account
-        if account == nil {
-            account = try await first(
-                """
-                SELECT account FROM messages
-                WHERE recipient = \(head.from) AND sent_at IS NOT NULL AND sent_at >= \(nowMs - rules.replyWindowMs)
-                ORDER BY sent_at DESC LIMIT 1
-                """,
-                on: c
-            ) { try $0.get(0, as: String.self) }
-        }
-        let owner = account ?? rules.defaultAccount
+        // The message last sent to the phone (by the part's account when it has one): its account owns the reply,
+        // its SmsUpExtendCode is the reply's dest_code.
+        let replied = try await first(
+            """
+            SELECT account, ext_code FROM messages
+            WHERE recipient = \(head.from) AND sent_at IS NOT NULL AND sent_at >= \(nowMs - rules.replyWindowMs)
+                AND (\(head.account)::text IS NULL OR account = \(head.account))
+            ORDER BY sent_at DESC LIMIT 1
+            """,
+            on: c
+        ) { (account: try $0.get(0, as: String.self), extendCode: try $0.get(1, as: String.self)) }
+        let owner = head.account ?? replied?.account ?? rules.defaultAccount
         let receivedAt = parts.map(\.receivedAtMs).min() ?? nowMs
         try await run(
             """
             WITH i AS (
-                INSERT INTO inbound (account, sender, dest, text, encoding, parts, incomplete, channel, received_at)
+                INSERT INTO inbound (account, sender, dest, text, encoding, parts, incomplete, channel, received_at,
+                    dest_code)
                 VALUES (\(owner), \(head.from), \(head.to), \(text), \(encoding), \(parts.count), \(incomplete),
-                    \(head.channel), \(receivedAt))
+                    \(head.channel), \(receivedAt), \(replied?.extendCode ?? ""))
                 RETURNING id
             )
             INSERT INTO inbound_outbox (account, inbound_id, created_at, next_at)
@@ -216,7 +217,7 @@ extension PostgresStore {
     }
 
     static let inboundColumns =
-        "i.id, i.account, i.sender, i.dest, i.text, i.encoding, i.parts, i.incomplete, i.channel, i.received_at"
+        "i.id, i.account, i.sender, i.dest, i.text, i.encoding, i.parts, i.incomplete, i.channel, i.received_at, i.dest_code"
 
     static func inboundMessage(_ r: PostgresRandomAccessRow, at o: Int) throws -> InboundMessage {
         InboundMessage(
@@ -229,7 +230,8 @@ extension PostgresStore {
             parts: try r.get(o + 6),
             incomplete: try r.get(o + 7),
             channel: try r.get(o + 8),
-            receivedAtMs: try r.get(o + 9)
+            receivedAtMs: try r.get(o + 9),
+            destCode: try r.get(o + 10)
         )
     }
 
@@ -254,10 +256,10 @@ extension PostgresStore {
         ) { r in
             InboundRow(
                 message: try Self.inboundMessage(r, at: 0),
-                state: try r.get(10, as: Int?.self),
-                attempts: try r.get(11, as: Int?.self) ?? 0,
-                lastError: try r.get(12, as: String?.self) ?? "",
-                nextAtMs: try r.get(13, as: Int64?.self) ?? 0
+                state: try r.get(11, as: Int?.self),
+                attempts: try r.get(12, as: Int?.self) ?? 0,
+                lastError: try r.get(13, as: String?.self) ?? "",
+                nextAtMs: try r.get(14, as: Int64?.self) ?? 0
             )
         }
     }

@@ -83,36 +83,52 @@ extension PostgresStore {
         into out: inout InboundStored
     ) async throws {
         guard !parts.isEmpty else { return }
-        var lastSender: [String: String] = [:]
-        let unowned = Array(Set(parts.filter { $0.account == nil }.map(\.from)))
-        if !unowned.isEmpty {
-            for (phone, account) in try await rows(
-                """
-                SELECT DISTINCT ON (recipient) recipient, account FROM messages
-                WHERE recipient = ANY(\(unowned)) AND sent_at IS NOT NULL AND sent_at >= \(nowMs - rules.replyWindowMs)
-                ORDER BY recipient, sent_at DESC
-                """,
-                on: c,
-                { (try $0.get(0, as: String.self), try $0.get(1, as: String.self)) }
-            ) {
-                lastSender[phone] = account
-            }
+        // Per phone (and the part's account when it has one), the message last sent to it: its account owns the
+        // reply, its SmsUpExtendCode is the reply's dest_code. One index lookup per pair.
+        struct Pair: Hashable {
+            var phone: String
+            var account: String
         }
+        var replied: [Pair: (account: String, extendCode: String)] = [:]
+        let pairs = Array(Set(parts.map { Pair(phone: $0.from, account: $0.account ?? "") }))
+        for (phone, asked, account, code) in try await rows(
+            """
+            SELECT x.p, x.a, m.account, m.ext_code
+            FROM unnest(\(pairs.map(\.phone))::text[], \(pairs.map(\.account))::text[]) AS x(p, a)
+            CROSS JOIN LATERAL (
+                SELECT account, ext_code FROM messages
+                WHERE recipient = x.p AND sent_at IS NOT NULL AND sent_at >= \(nowMs - rules.replyWindowMs)
+                    AND (x.a = '' OR account = x.a)
+                ORDER BY sent_at DESC LIMIT 1
+            ) m
+            """,
+            on: c,
+            {
+                (
+                    try $0.get(0, as: String.self), try $0.get(1, as: String.self), try $0.get(2, as: String.self),
+                    try $0.get(3, as: String.self)
+                )
+            }
+        ) {
+            replied[Pair(phone: phone, account: asked)] = (account, code)
+        }
+        let found = parts.map { replied[Pair(phone: $0.from, account: $0.account ?? "")] }
         let ids = try await rows(
             "SELECT nextval(pg_get_serial_sequence('inbound', 'id')) FROM generate_series(1, \(parts.count))",
             on: c,
             { try $0.get(0, as: Int64.self) }
         )
-        let owners = parts.map { $0.account ?? lastSender[$0.from] ?? rules.defaultAccount }
+        let owners = zip(parts, found).map { p, r in p.account ?? r?.account ?? rules.defaultAccount }
         let texts = parts.map { InboundText.assemble([$0]) }
         try await run(
             """
             WITH i AS (
-                INSERT INTO inbound (id, account, sender, dest, text, encoding, parts, incomplete, channel, received_at)
-                SELECT id, a, se, de, t, e, 1, ic, ch, r
+                INSERT INTO inbound (id, account, sender, dest, text, encoding, parts, incomplete, channel, received_at,
+                    dest_code)
+                SELECT id, a, se, de, t, e, 1, ic, ch, r, dc
                 FROM unnest(\(ids), \(owners), \(parts.map(\.from)), \(parts.map(\.to)), \(texts.map(\.text)),
                     \(texts.map(\.encoding)), \(texts.map(\.incomplete)), \(parts.map(\.channel)),
-                    \(parts.map(\.receivedAtMs))) AS u(id, a, se, de, t, e, ic, ch, r)
+                    \(parts.map(\.receivedAtMs)), \(found.map { $0?.extendCode ?? "" })) AS u(id, a, se, de, t, e, ic, ch, r, dc)
                 RETURNING id, account
             )
             INSERT INTO inbound_outbox (account, inbound_id, created_at, next_at)

@@ -79,13 +79,29 @@ extension PostgresStore {
         try await changeKeys("DELETE FROM access_keys WHERE id = \(id) RETURNING 1")
     }
 
+    static let templateColumns =
+        "account, code, body, created_at, name, kind::bigint, remark, audit::bigint, reason, audited_at"
+
     static func template(_ r: PostgresRandomAccessRow) throws -> TemplateRecord {
-        TemplateRecord(account: try r.get(0), code: try r.get(1), text: try r.get(2), createdAtMs: try r.get(3))
+        TemplateRecord(
+            account: try r.get(0),
+            code: try r.get(1),
+            text: try r.get(2),
+            createdAtMs: try r.get(3),
+            name: try r.get(4),
+            type: try r.get(5),
+            remark: try r.get(6),
+            audit: AuditState(rawValue: try r.get(7)) ?? .pending,
+            reason: try r.get(8),
+            auditedAtMs: try r.get(9)
+        )
     }
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {
         try await first(
-            "SELECT account, code, body, created_at FROM templates WHERE account = \(account) AND code = \(code)"
+            """
+            SELECT \(unescaped: Self.templateColumns) FROM templates WHERE account = \(account) AND code = \(code)
+            """
         ) {
             try Self.template($0)
         }
@@ -94,7 +110,7 @@ extension PostgresStore {
     public func templates(account: String?) async throws -> [TemplateRecord] {
         try await rows(
             """
-            SELECT account, code, body, created_at FROM templates WHERE \(account)::text IS NULL OR account = \(account)
+            SELECT \(unescaped: Self.templateColumns) FROM templates WHERE \(account)::text IS NULL OR account = \(account)
             ORDER BY account, code
             """
         ) { try Self.template($0) }
@@ -103,8 +119,12 @@ extension PostgresStore {
     public func putTemplate(_ t: TemplateRecord) async throws {
         try await run(
             """
-            INSERT INTO templates (account, code, body, created_at) VALUES (\(t.account), \(t.code), \(t.text), \(t.createdAtMs))
-            ON CONFLICT (account, code) DO UPDATE SET body = EXCLUDED.body, created_at = EXCLUDED.created_at
+            INSERT INTO templates (account, code, body, created_at, name, kind, remark, audit, reason, audited_at)
+            VALUES (\(t.account), \(t.code), \(t.text), \(t.createdAtMs), \(t.name), \(Int16(clamping: t.type)),
+                \(t.remark), \(Int16(clamping: t.audit.rawValue)), \(t.reason), \(t.auditedAtMs))
+            ON CONFLICT (account, code) DO UPDATE SET body = EXCLUDED.body, created_at = EXCLUDED.created_at,
+                name = EXCLUDED.name, kind = EXCLUDED.kind, remark = EXCLUDED.remark, audit = EXCLUDED.audit,
+                reason = EXCLUDED.reason, audited_at = EXCLUDED.audited_at
             """
         )
     }

@@ -355,6 +355,33 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v18-signs-templates") { db in
+            // dysmsapi 2017-05-25's signs and templates: templates gain its name, type, remark and the operator's
+            // audit (every template before was the operator's own, so approved); signs are new.
+            try db.execute(
+                sql: """
+                    ALTER TABLE templates ADD COLUMN name TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE templates ADD COLUMN kind INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE templates ADD COLUMN remark TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE templates ADD COLUMN audit INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE templates ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE templates ADD COLUMN audited_at INTEGER;
+                    CREATE TABLE signs (account TEXT NOT NULL, name TEXT NOT NULL, source INTEGER NOT NULL,
+                        kind INTEGER NOT NULL, remark TEXT NOT NULL, audit INTEGER NOT NULL, reason TEXT NOT NULL,
+                        created_at INTEGER NOT NULL, audited_at INTEGER, PRIMARY KEY (account, name));
+                    """
+            )
+        }
+        migrator.registerMigration("v19-extend-code") { db in
+            // 2017-05-25's SmsUpExtendCode of each message, and of an inbound message the one of the message it
+            // replies to (SmsUp's dest_code).
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN ext_code TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE inbound ADD COLUMN dest_code TEXT NOT NULL DEFAULT '';
+                    """
+            )
+        }
         return migrator
     }
 

@@ -186,19 +186,20 @@ extension SQLiteStore {
     ) throws {
         guard let first = parts.first else { return }
         let (text, encoding, incomplete) = InboundText.assemble(parts)
-        let account =
-            try first.account ?? lastSender(db, phone: first.from, sinceMs: nowMs - rules.replyWindowMs)
-            ?? rules.defaultAccount
+        let since = nowMs - rules.replyWindowMs
+        let replied = try lastSent(db, phone: first.from, account: first.account, sinceMs: since)
+        let account = first.account ?? replied?.account ?? rules.defaultAccount
         let receivedAt = parts.map(\.receivedAtMs).min() ?? nowMs
         try db.cachedStatement(
             sql: """
-                INSERT INTO inbound (account, sender, dest, text, encoding, parts, incomplete, channel, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO inbound (account, sender, dest, text, encoding, parts, incomplete, channel, received_at,
+                    dest_code)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 account, first.from, first.to, text, encoding, parts.count, incomplete ? 1 : 0, first.channel,
-                receivedAt,
+                receivedAt, replied?.extendCode ?? "",
             ]
         )
         let id = db.lastInsertedRowID
@@ -224,17 +225,23 @@ extension SQLiteStore {
         }
     }
 
-    /// The account that last sent to `phone` since `sinceMs` (a message enters `messages_sent_to` once sent).
-    static func lastSender(_ db: Database, phone: String, sinceMs: Int64) throws -> String? {
-        try String.fetchOne(
+    /// The message last sent to `phone` since `sinceMs` (by `account` when given): its account and
+    /// SmsUpExtendCode (a message enters `messages_sent_to` once sent).
+    static func lastSent(
+        _ db: Database,
+        phone: String,
+        account: String?,
+        sinceMs: Int64
+    ) throws -> (account: String, extendCode: String)? {
+        try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT account FROM messages WHERE recipient = ? AND sent_at IS NOT NULL AND sent_at >= ?
-                    ORDER BY sent_at DESC LIMIT 1
+                    SELECT account, ext_code FROM messages WHERE recipient = ?1 AND sent_at IS NOT NULL AND sent_at >= ?2
+                    AND (?3 IS NULL OR account = ?3) ORDER BY sent_at DESC LIMIT 1
                     """
             ),
-            arguments: [phone, sinceMs]
-        )
+            arguments: [phone, sinceMs, account]
+        ).map { ($0[0], $0[1]) }
     }
 
     public func inboundMessages(account: String?, from: String?, limit: Int) async throws -> [InboundMessage] {
@@ -263,18 +270,21 @@ extension SQLiteStore {
             ).map { row in
                 InboundRow(
                     message: Self.inboundMessage(row, at: 0),
-                    state: row[10],
-                    attempts: row[11] ?? 0,
-                    lastError: row[12] ?? "",
-                    nextAtMs: row[13] ?? 0
+                    state: row[11],
+                    attempts: row[12] ?? 0,
+                    lastError: row[13] ?? "",
+                    nextAtMs: row[14] ?? 0
                 )
             }
         }
     }
 
     static func inboundColumns(_ prefix: String = "") -> String {
-        ["id", "account", "sender", "dest", "text", "encoding", "parts", "incomplete", "channel", "received_at"]
-            .map { prefix + $0 }.joined(separator: ", ")
+        [
+            "id", "account", "sender", "dest", "text", "encoding", "parts", "incomplete", "channel", "received_at",
+            "dest_code",
+        ]
+        .map { prefix + $0 }.joined(separator: ", ")
     }
 
     static func inboundMessage(_ row: Row, at o: Int) -> InboundMessage {
@@ -288,7 +298,8 @@ extension SQLiteStore {
             parts: row[o + 6],
             incomplete: row[o + 7],
             channel: row[o + 8],
-            receivedAtMs: row[o + 9]
+            receivedAtMs: row[o + 9],
+            destCode: row[o + 10]
         )
     }
 }

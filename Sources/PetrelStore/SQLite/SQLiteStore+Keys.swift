@@ -115,8 +115,11 @@ extension SQLiteStore {
     public func putTemplate(_ t: TemplateRecord) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO templates (account, code, body, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [t.account, t.code, t.text, t.createdAtMs]
+                sql: """
+                    INSERT OR REPLACE INTO templates (account, code, body, created_at, name, kind, remark, audit, reason,
+                        audited_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: Self.templateArguments(t)
             )
         }
     }
@@ -129,6 +132,21 @@ extension SQLiteStore {
     }
 
     static func template(_ row: Row) -> TemplateRecord {
-        TemplateRecord(account: row["account"], code: row["code"], text: row["body"], createdAtMs: row["created_at"])
+        TemplateRecord(
+            account: row["account"],
+            code: row["code"],
+            text: row["body"],
+            createdAtMs: row["created_at"],
+            name: row["name"],
+            type: row["kind"],
+            remark: row["remark"],
+            audit: AuditState(rawValue: row["audit"]) ?? .pending,
+            reason: row["reason"],
+            auditedAtMs: row["audited_at"]
+        )
+    }
+
+    static func templateArguments(_ t: TemplateRecord) -> StatementArguments {
+        [t.account, t.code, t.text, t.createdAtMs, t.name, t.type, t.remark, t.audit.rawValue, t.reason, t.auditedAtMs]
     }
 }

@@ -142,6 +142,7 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.api.rawValue)
                 s.bind(m.templateCode)
                 s.bind(m.bizId)
+                s.bind(m.extendCode)
             }
         )
         for c in batch.conversions {
@@ -315,8 +316,8 @@ extension SQLiteStore {
         """
         INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
             segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code,
-            biz_id)
-        VALUES \(ValuesList.placeholders(rows: k, columns: 20))
+            biz_id, ext_code)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 21))
         """
     }
 }

@@ -11,6 +11,8 @@ struct ClassicSend {
         var raw: String
         var sign: String
         var values: [String: String]
+        /// SmsUpExtendCode (SendSms) or its place in SmsUpExtendCodeJson (SendBatchSms); "" for none.
+        var extendCode = ""
     }
 
     /// The answer of a send that failed before anything was stored.
@@ -34,23 +36,35 @@ struct ClassicSend {
         if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
-        if let ext = call.params.optional("SmsUpExtendCode"), ext.count > 12 || !ext.allSatisfy(\.isASCIIDigit) {
-            return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
-        }
-        guard let template = try await call.env.store.template(account: call.account, code: templateCode) else {
+        // A NUL names nothing (and PostgreSQL's text cannot be asked for it).
+        guard !templateCode.utf8.contains(0),
+            let template = try await call.env.store.template(account: call.account, code: templateCode)
+        else {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
+        guard template.audit == .approved else {
+            return rejected(
+                ClassicCode.templateIllegal.with(SignGate.notApproved("template \(templateCode)", template.audit))
+            )
+        }
+        var signs = SignGate()
         let limits = call.env.limits(call.account)
         // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
         let maxValueBytes = 3 * call.env.maxTextLength
-        var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         pending.reserveCapacity(recipients.count)
         for r in recipients {
             guard case .success(let number) = PhoneNumber.parseClassic(r.raw) else {
                 return rejected(ClassicCode.mobileNumberIllegal.with("\(r.raw) is not a valid mobile number."))
             }
-            guard !r.sign.isEmpty, r.sign.count <= 32 else {
+            guard r.extendCode.utf8.count <= 12, r.extendCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
+            }
+            guard !r.sign.isEmpty, r.sign.count <= 32, !r.sign.utf8.contains(0) else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+            }
+            if let why = try await signs.problem(r.sign, call) {
+                return rejected(ClassicCode.signatureIllegal.with(why))
             }
             // A value no message could hold is refused before rendering: a template may repeat a variable hundreds
             // of times, and each copy of a value as long as the request would be built first.
@@ -76,12 +90,12 @@ struct ClassicSend {
             if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
                 return rejected(ClassicCode.paramLengthLimit.with("The rendered template is too long. \(why)"))
             }
-            pending.append((number, text, from, sms))
+            pending.append((number, text, from, sms, r.extendCode))
         }
 
         // Limits that need no store (countries, pumping halts) refuse a recipient as the store's would.
         var answer = Answer(count: pending.count)
-        var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText)] = []
+        var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         kept.reserveCapacity(pending.count)
         for p in pending {
             if let refusal = limits?.countryRefusal(p.number)
@@ -117,6 +131,7 @@ struct ClassicSend {
             m.api = .classic
             m.templateCode = templateCode
             m.bizId = bizId
+            m.extendCode = k.ext
             return m
         }
         let none = [ResponseCode?](repeating: nil, count: messages.count)

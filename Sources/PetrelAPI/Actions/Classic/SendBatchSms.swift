@@ -54,8 +54,19 @@ public struct SendBatchSms: RPCAction {
             }
             values = parsed
         }
+        var extendCodes = [String](repeating: "", count: numbers.count)
+        if let extJSON = call.params.optional("SmsUpExtendCodeJson") {
+            guard let parsed = JSONStringArray.parse(extJSON), parsed.count == numbers.count else {
+                return ClassicSend.rejected(
+                    ClassicCode.invalidJSONParam.with(
+                        "SmsUpExtendCodeJson must be a JSON array of strings, one per number of PhoneNumberJson."
+                    )
+                )
+            }
+            extendCodes = parsed
+        }
         let recipients = numbers.indices.map {
-            ClassicSend.Recipient(raw: numbers[$0], sign: signs[$0], values: values[$0])
+            ClassicSend.Recipient(raw: numbers[$0], sign: signs[$0], values: values[$0], extendCode: extendCodes[$0])
         }
         return try await ClassicSend.send(call, templateCode: code, recipients)
     }

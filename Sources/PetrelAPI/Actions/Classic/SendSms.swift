@@ -30,8 +30,14 @@ public struct SendSms: RPCAction {
             }
             values = parsed
         }
+        let ext = call.params.optional("SmsUpExtendCode") ?? ""
         let recipients = numbers.split(separator: ",", omittingEmptySubsequences: false).map {
-            ClassicSend.Recipient(raw: $0.trimmingCharacters(in: .whitespaces), sign: sign, values: values)
+            ClassicSend.Recipient(
+                raw: $0.trimmingCharacters(in: .whitespaces),
+                sign: sign,
+                values: values,
+                extendCode: ext
+            )
         }
         return try await ClassicSend.send(call, templateCode: code, recipients)
     }
