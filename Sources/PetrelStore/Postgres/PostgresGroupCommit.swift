@@ -25,8 +25,11 @@ final class PostgresGroupCommit: Sendable {
         var pending: [(batch: WriteBatch, waiter: Waiter)] = []
         var limited: [Limited] = []
         var running = 0
-        /// Drains writing a limited group. At most `maxLimited`: requests under limits gather into few groups (their
-        /// decisions take turns), but two overlap: a large group stores its messages while the other decides.
+        /// Drains writing a limited group. Requests under limits gather into few groups (their decisions take
+        /// turns); a second drain starts only for a large group (`secondLimitedAbove` messages), which stores its
+        /// messages while the other decides. Small groups do better waiting: each is one statement in the turn, and
+        /// a second drain only split them into more statements (singles measured 0.59-0.79 of the unlimited rate
+        /// with two drains, 0.87 with one).
         var limitedRunning = 0
         var drains: [Int: Task<Void, Never>] = [:]
         var nextDrain = 0
@@ -117,6 +120,8 @@ final class PostgresGroupCommit: Sendable {
     }
 
     static let maxLimited = 2
+    /// (PostgresStore.oneStatementMessages: groups up to it are written in one statement.)
+    static let secondLimitedAbove = 500
 
     private func drain(_ id: Int) async {
         while true {
@@ -125,6 +130,8 @@ final class PostgresGroupCommit: Sendable {
                 let taken = Self.prefix(s.pending, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
                 let takenLimited =
                     s.limitedRunning >= Self.maxLimited
+                        || (s.limitedRunning > 0
+                            && s.limited.reduce(0, { $0 + $1.batch.messages.count }) <= Self.secondLimitedAbove)
                     ? 0
                     : Self.prefix(s.limited, upTo: maxMessages, counted: &count) { $0.batch.messages.count }
                 if takenLimited > 0 { s.limitedRunning += 1 }
