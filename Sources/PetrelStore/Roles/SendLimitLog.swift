@@ -134,38 +134,39 @@ enum SendLimitCheck {
         out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
         // Later messages to a number count the earlier ones of the batch: only needed when a number comes twice.
-        let repeats =
-            !limits.isEmpty && batch.messages.count > 1
-            && Set(batch.messages.lazy.map(\.to)).count < batch.messages.count
+        let messages = batch.messages
+        let repeats = !limits.isEmpty && messages.count > 1 && Self.repeats(messages)
         // Cap counters by slot (an array, not a dictionary, on the way through the batch).
         var slotUsed = plan.slots.map { used[$0.key, default: 0] }
         let slotStart = slotUsed
         var anyRefused = false
-        for (index, m) in batch.messages.enumerated() {
-            let counts = limits.counts(to: m.to, type: m.type)
+        // By index, reading fields in place: a copy of each Message retained and released its ten strings.
+        for index in messages.indices {
+            let to = messages[index].to
+            let type = messages[index].type
+            let at = messages[index].createdAtMs
+            let counts = limits.counts(to: to, type: type)
             // (A number with no counted send is never refused: every limit is at least 1.)
-            if counts, !history.isEmpty, let recent = history[m.to],
-                let refusal = limits.refusal(to: m.to, type: m.type, recent: recent, nowMs: m.createdAtMs)
+            if counts, !history.isEmpty, let recent = history[to],
+                let refusal = limits.refusal(to: to, type: type, recent: recent, nowMs: at)
             {
                 out.refusals.append(refusal)
                 anyRefused = true
                 continue
             }
-            if !plan.counters.isEmpty, let refusal = capRefusal(plan, plan.counters[index], m.segments, &slotUsed) {
+            if !plan.counters.isEmpty,
+                let refusal = capRefusal(plan, plan.counters[index], messages[index].segments, &slotUsed)
+            {
                 out.refusals.append(refusal)
                 anyRefused = true
                 continue
             }
             out.refusals.append(nil)
             if let g = all.pumpingGuard, !plan.regions.isEmpty, let country = plan.regions[index] {
-                out.guarded[
-                    PumpingBucket(country: country, type: m.type, start: g.bucket(m.createdAtMs)),
-                    default: 0
-                ] +=
-                    1
+                out.guarded[PumpingBucket(country: country, type: type, start: g.bucket(at)), default: 0] += 1
             }
             guard counts else { continue }
-            if repeats { history[m.to, default: []].append(LimitedSend(type: m.type, atMs: m.createdAtMs)) }
+            if repeats { history[to, default: []].append(LimitedSend(type: type, atMs: at)) }
             out.counted.append(index)
         }
         for (slot, c) in plan.slots.enumerated() where slotUsed[slot] > slotStart[slot] {
@@ -183,6 +184,16 @@ enum SendLimitCheck {
             out.kept.campaign = progress
         }
         return out
+    }
+
+    /// Whether a number comes twice (by its integer key: no string hashed; anything not a number counts as a repeat,
+    /// which is only slower).
+    static func repeats(_ messages: [Message]) -> Bool {
+        var seen = Set<UInt64>(minimumCapacity: messages.count)
+        for i in messages.indices {
+            guard let key = SendMemory.numberKey(messages[i].to), seen.insert(key).inserted else { return true }
+        }
+        return false
     }
 
     /// The refusal of `parts` more against the counters in `slots`, or nil (and the parts counted).

@@ -181,17 +181,18 @@ final class LimitMemory: Sendable, TransactionHooks {
         var latest: Int64 = 0
         state.withLock { s in
             let slot = outcome.counted.isEmpty ? 0 : s.memory.slotMaking(account)
+            // Fields read in place (a copy of each Message retained and released its ten strings).
             for i in outcome.counted {
-                let m = messages[i]
-                let packed = SendMemory.pack(m.type, m.createdAtMs)
-                guard m.to.utf8.count <= 255,
-                    s.memory.add(slot: slot, recipient: m.to, packed: packed, forgetMs: forget)
+                let to = messages[i].to
+                let at = messages[i].createdAtMs
+                let packed = SendMemory.pack(messages[i].type, at)
+                guard to.utf8.count <= 255, s.memory.add(slot: slot, recipient: to, packed: packed, forgetMs: forget)
                 else {
-                    spilled.append(m)
+                    spilled.append(messages[i])
                     continue
                 }
-                latest = max(latest, m.createdAtMs)
-                Self.encode(m.to.utf8, packed, into: &bytes)
+                latest = max(latest, at)
+                Self.encode(to.utf8, packed, into: &bytes)
             }
             if !bytes.isEmpty {
                 s.pending.counted = true
