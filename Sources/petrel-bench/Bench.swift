@@ -104,6 +104,8 @@ struct Bench: AsyncParsableCommand {
             case "batch": scenario = .batch(recipients: recipients, connections: batchConnections)
             case "single": scenario = .single(connections: connections)
             case "baseline": scenario = .baseline(connections: connections)
+            case "sendsms": scenario = .sendSms(recipients: 1, connections: connections)
+            case "sendsms-batch": scenario = .sendSms(recipients: recipients, connections: batchConnections)
             default: throw CLIError(description: "unknown scenario \(name)")
             }
             if let store {
@@ -222,9 +224,9 @@ struct BenchTarget: Sendable {
     var authority: String { "\(host):\(port)" }
 
     /// A POST with the parameters in the query and a V3 signature, as the official SDK sends it.
-    func signedHead(action: String, params: [(String, String)]) -> HTTPRequestHead {
+    func signedHead(action: String, params: [(String, String)], version: String = "2018-05-01") -> HTTPRequestHead {
         var headers: [(name: String, value: String)] = [
-            ("x-acs-action", action), ("x-acs-version", "2018-05-01"), ("x-acs-date", AlibabaDateText.now()),
+            ("x-acs-action", action), ("x-acs-version", version), ("x-acs-date", AlibabaDateText.now()),
             ("x-acs-signature-nonce", RequestID.make()), ("x-acs-content-sha256", SignatureV3.payloadHash([])),
             ("accept", "application/json"),
         ]

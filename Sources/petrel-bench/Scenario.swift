@@ -11,6 +11,11 @@ enum Scenario {
     case batch(recipients: Int, connections: Int)
     case single(connections: Int)
     case baseline(connections: Int)
+    /// dysmsapi 2017-05-25's SendSms with `recipients` numbers (1: the single send) under a template made for the run.
+    case sendSms(recipients: Int, connections: Int)
+
+    /// The TemplateCode the SendSms scenarios send under (made by `makeTemplate` on the run's server).
+    static let template = Mutex("")
 
     /// The first request number of the next run (random at start, so two processes rarely share numbers).
     static let nextRequest = Mutex(Int.random(in: 0..<900_000))
@@ -20,12 +25,13 @@ enum Scenario {
         case .batch: return "batch"
         case .single: return "single"
         case .baseline: return "baseline"
+        case .sendSms(let n, _): return n == 1 ? "sendsms" : "sendsms-batch"
         }
     }
 
     var connections: Int {
         switch self {
-        case .batch(_, let c), .single(let c), .baseline(let c): return c
+        case .batch(_, let c), .single(let c), .baseline(let c), .sendSms(_, let c): return c
         }
     }
 
@@ -34,6 +40,7 @@ enum Scenario {
         case .batch(let n, _): return .batch(recipients: n, connections: c)
         case .single: return .single(connections: c)
         case .baseline: return .baseline(connections: c)
+        case .sendSms(let n, _): return .sendSms(recipients: n, connections: c)
         }
     }
 
@@ -56,8 +63,41 @@ enum Scenario {
         return String(decoding: digits, as: UTF8.self)
     }
 
+    /// Makes the run's template with 2017-05-25's AddSmsTemplate (one request on one connection) and keeps its code.
+    static func makeTemplate(_ target: BenchTarget) async throws {
+        let head = target.signedHead(
+            action: "AddSmsTemplate",
+            params: [
+                ("TemplateType", "0"), ("TemplateName", "bench"), ("TemplateContent", "Your code is ${code}"),
+                ("Remark", "petrel-bench"),
+            ],
+            version: "2017-05-25"
+        )
+        let request = Scenario.baseline(connections: 1).bytes(head)
+        let found = Mutex("")
+        _ = try await LoadClient.run(
+            host: target.host,
+            port: target.port,
+            connections: 1,
+            seconds: 10,
+            units: 1,
+            source: RequestSource(prepared: [ByteBuffer(bytes: request)], limit: 1) { _ in request },
+            check: { _, body in
+                let text = String(buffer: body)
+                if let r = text.range(of: "\"TemplateCode\":\"") {
+                    found.withLock { $0 = String(text[r.upperBound...].prefix { $0 != "\"" }) }
+                }
+                return true
+            }
+        )
+        let code = found.withLock { $0 }
+        guard !code.isEmpty else { throw CLIError(description: "AddSmsTemplate gave no TemplateCode") }
+        template.withLock { $0 = code }
+    }
+
     var units: Int {
         if case .batch(let n, _) = self { return n }
+        if case .sendSms(let n, _) = self { return n }
         return 1
     }
 
@@ -67,6 +107,7 @@ enum Scenario {
         case .batch: return Int(140 * seconds)  // ~70 KB each; the fastest runs here take ~110 per second
         case .single: return Int(30_000 * seconds)  // ~1 KB each; the fastest runs here serve ~20,000 per second
         case .baseline: return 0
+        case .sendSms(let n, _): return n == 1 ? Int(30_000 * seconds) : Int(140 * seconds)
         }
     }
 
@@ -86,9 +127,24 @@ enum Scenario {
                 action: "SendMessageToGlobe",
                 params: [("Message", "Your code is \(i % 1_000_000)"), ("To", Self.number(i)), ("Type", "OTP")]
             )
+        case .sendSms(let n, _):
+            let to = (0..<n).map { Self.number(i * n + $0) }.joined(separator: ",")
+            head = target.signedHead(
+                action: "SendSms",
+                params: [
+                    ("PhoneNumbers", to), ("SignName", "Petrel"), ("TemplateCode", Self.template.withLock { $0 }),
+                    ("TemplateParam", "{\"code\":\"\(i % 1_000_000)\"}"),
+                ],
+                version: "2017-05-25"
+            )
         case .baseline:
             return Array("GET /healthz HTTP/1.1\r\nHost: \(target.authority)\r\n\r\n".utf8)
         }
+        return bytes(head)
+    }
+
+    /// A request head as bytes on the wire.
+    func bytes(_ head: HTTPRequestHead) -> [UInt8] {
         var out = Array("\(head.method.rawValue) \(head.uri) HTTP/1.1\r\n".utf8)
         for h in head.headers {
             out += Array(h.name.utf8)
@@ -106,6 +162,7 @@ enum Scenario {
         case .baseline: return nil
         case .batch(let n, _): return Array("\"SuccessCount\":\"\(n)\"".utf8)
         case .single: return Array("\"ResponseCode\":\"OK\"".utf8)
+        case .sendSms: return Array("\"Code\":\"OK\"".utf8)
         }
     }
 
@@ -129,6 +186,7 @@ enum Scenario {
 
     func run(_ target: BenchTarget, seconds: Double, prepare: Bool, serverPid: Int32? = nil) async throws -> BenchResult
     {
+        if case .sendSms = self { try await Self.makeTemplate(target) }
         let count = prepare ? preparedCount(seconds: seconds) : 0
         // Each run of this process goes on from where the last ended (the warm-up's numbers are not sent again: under
         // per-number limits a repeat is refused, and the refusals changed a run's rate).
