@@ -14,16 +14,15 @@ struct OptOutWatch: Service {
     let logger: Logger
     let clock: @Sendable () -> Int64
     var refreshMs: Int64 = 500
-    /// Where the first read (`reload`, before the first request) got to.
-    var start = OptOutCursor.start
     static let forgetAfterMs: Int64 = 3_600_000
-    static let page = 10_000
 
     /// Reads every list into the board (before the first request, and after a long outage).
-    func reload() async throws -> OptOutCursor {
+    func reload() async throws {
         var cursor = OptOutCursor.start
         var lists: [String: Set<String>] = [:]
-        while case let page = try await store.optOutChanges(after: cursor, limit: Self.page), let last = page.last {
+        while case let page = try await store.optOutChanges(after: cursor, limit: OptOutBoard.page),
+            let last = page.last
+        {
             for e in page {
                 if e.optedOut {
                     lists[e.account, default: []].insert(e.phone)
@@ -33,33 +32,22 @@ struct OptOutWatch: Service {
             }
             cursor = last.cursor
         }
-        board.replace(lists)
-        return cursor
+        board.replace(lists, read: cursor)
     }
 
-    /// Applies the changes after `cursor`; returns where it got to.
-    func catchUp(from cursor: OptOutCursor) async throws -> OptOutCursor {
-        var cursor = cursor
-        while case let page = try await store.optOutChanges(after: cursor, limit: Self.page), let last = page.last {
-            for e in page { board.apply(account: e.account, phone: e.phone, optedOut: e.optedOut) }
-            cursor = last.cursor
-            if page.count < Self.page { break }
-        }
-        return cursor
-    }
-
-    func run(from start: OptOutCursor) async {
+    func run() async throws {
         await cancelWhenGracefulShutdown {
-            var cursor = start
             var readAt = clock()
             var prunedAt = clock()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(refreshMs))
                 let now = clock()
                 do {
-                    cursor =
-                        now - readAt > Self.forgetAfterMs / 2
-                        ? try await reload() : try await catchUp(from: cursor)
+                    if now - readAt > Self.forgetAfterMs / 2 {
+                        try await reload()
+                    } else {
+                        try await board.catchUp(from: store)
+                    }
                     readAt = now
                     ServerMetrics.gauge("petrel_optout_phones", board.count)
                     if now - prunedAt >= 60_000 {
@@ -72,9 +60,18 @@ struct OptOutWatch: Service {
             }
         }
     }
+}
 
-    func run() async throws {
-        await run(from: start)
+extension OptOutBoard {
+    static let page = 10_000
+
+    /// Applies the store's changes after the last it read: every half second (`OptOutWatch`), and at once after
+    /// this node's own change (a console's, an inbound STOP's), instead of applying that change itself.
+    func catchUp(from store: any SuppressionList) async throws {
+        while case let page = try await store.optOutChanges(after: read, limit: Self.page), !page.isEmpty {
+            apply(read: page.map { ($0.cursor, $0.optedOut) })
+            if page.count < Self.page { break }
+        }
     }
 }
 

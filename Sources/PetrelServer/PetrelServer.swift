@@ -139,12 +139,18 @@ public enum PetrelServer {
         )
 
         // The suppression lists before the first request; then every half second, and at once for this node's own.
-        var optOutWatch = OptOutWatch(store: store, board: optOut, logger: logger, clock: clock)
-        optOutWatch.start = try await optOutWatch.reload()
+        let optOutWatch = OptOutWatch(store: store, board: optOut, logger: logger, clock: clock)
+        try await optOutWatch.reload()
         let replies = OptOutReplies(configuration: c.optOut, gateway: gateway, logger: logger, clock: clock)
         inbound.onOptOut { changes in
-            for ch in changes { optOut.apply(account: ch.account, phone: ch.phone, optedOut: ch.optedOut) }
-            gateway.run { await replies.send(changes) }
+            gateway.run {
+                do {
+                    try await optOut.catchUp(from: store)
+                } catch {
+                    logger.storeFailure("cannot read the suppression lists", error)
+                }
+                await replies.send(changes)
+            }
         }
 
         let router = Router(context: PetrelRequestContext.self)

@@ -82,28 +82,27 @@ struct OptOutCommand: AsyncParsableCommand {
         @Argument(help: "The file; blank lines, lines starting with # and a header line are skipped.") var file: String
 
         func run() async throws {
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw CLIError(description: "cannot read \(file) as UTF-8 text")
-            }
+            let text = try OptOutCommand.read(file)
             var phones: [String] = []
-            var invalid: [String] = []
+            var invalid = 0
+            var shown: [String] = []
             for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-                let raw = String(line.split(separator: ",", maxSplits: 1).first ?? "")
-                    .trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
-                if raw.isEmpty || raw.hasPrefix("#") { continue }
-                if let number = try? OptOutCommand.number(raw) {
+                // A phone is short: a long field is not one, and is neither parsed nor kept.
+                let field = line.prefix(while: { $0 != "," })
+                let long = field.utf8.count > 100
+                let raw = String(field.prefix(100)).trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+                if raw.hasPrefix("#") || (raw.isEmpty && !long) { continue }
+                if !long, let number = try? OptOutCommand.number(raw) {
                     phones.append(number)
                 } else if !(i == 0 && raw.contains(where: \.isLetter)) {
-                    invalid.append("line \(i + 1): \(raw.prefix(40))")
+                    invalid += 1
+                    if shown.count < 5 { shown.append("line \(i + 1): \(OptOutCommand.printable(raw.prefix(40)))") }
                 }
             }
-            guard invalid.isEmpty else {
-                let first = invalid.prefix(5).joined(separator: "; ")
+            guard invalid == 0 else {
+                let first = shown.joined(separator: "; ")
                 throw CLIError(
-                    description: "\(invalid.count) lines of \(file) are not phone numbers (\(first)); nothing was added"
+                    description: "\(invalid) lines of \(file) are not phone numbers (\(first)); nothing was added"
                 )
             }
             let added = try await withStore(target.data) { store in
@@ -133,6 +132,38 @@ struct OptOutCommand: AsyncParsableCommand {
             }
             print(#"{"Read":\#(phones.count),"Added":\#(added)}"#)
         }
+    }
+
+    /// The most `import` reads: about ten million phones, one a line.
+    static let maxFileBytes = 256 << 20
+
+    /// `file` as UTF-8 text, refused past `maxFileBytes` (read at most one byte more: a device or pipe may not end).
+    static func read(_ file: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw CLIError(description: "cannot open \(file)")
+        }
+        defer { try? handle.close() }
+        var data = Data()
+        while data.count <= maxFileBytes,
+            let chunk = try? handle.read(upToCount: min(1 << 20, maxFileBytes + 1 - data.count)), !chunk.isEmpty
+        {
+            data.append(chunk)
+        }
+        guard data.count <= maxFileBytes else {
+            throw CLIError(
+                description: "\(file) is longer than \(maxFileBytes >> 20) MiB, the most petrel optout import reads; "
+                    + "split it, nothing was added"
+            )
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CLIError(description: "cannot read \(file) as UTF-8 text")
+        }
+        return text
+    }
+
+    /// A line shown in an error, without control characters (a file may hold terminal escapes).
+    static func printable(_ s: Substring) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     /// A phone as the accept path stores it: its digits with the country code.

@@ -45,3 +45,20 @@ import Testing
         #expect(board.count == 1)
     }
 }
+
+@Suite struct OptOutBoardOrderTests {
+    /// Changes read from the store apply in its order: one older than the last applied (a node's own, read late)
+    /// is skipped; one of the same version (read again by a second reader) changes nothing.
+    @Test func anOlderChangeReadLateIsSkipped() {
+        let board = OptOutBoard()
+        let stop = OptOutCursor(version: 5, account: "acme", phone: "85291234567")
+        let start = OptOutCursor(version: 6, account: "acme", phone: "85291234567")
+        board.apply(read: [(stop, true), (start, false)])
+        board.apply(read: [(stop, true)])
+        #expect(!board.contains(account: "acme", phone: "85291234567") && board.count == 0 && board.read == start)
+        board.apply(read: [(start, false), (OptOutCursor(version: 7, account: "acme", phone: "1"), true)])
+        #expect(board.count == 1 && board.read.version == 7)
+        board.replace([:], read: stop)
+        #expect(board.count == 0 && board.read == stop)
+    }
+}

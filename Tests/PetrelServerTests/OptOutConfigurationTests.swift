@@ -49,6 +49,9 @@ import Testing
         ("optOut: {replyFrom: \"not a sender!\"}", "optOut.replyFrom must be a sender ID"),
         ("accounts: [{name: a, optOut: {appliesTo: [OTP]}}]", "accounts[0].optOut.appliesTo cannot have OTP"),
         ("optOut: {colour: red}", "unknown config key optOut.colour"),
+        ("optOut: {reply: \" start \", startReply: STOP}", "optOut.reply must not be an opt-out keyword itself"),
+        ("optOut: {startReply: Unsubscribe}", "optOut.startReply must not be an opt-out keyword itself"),
+        ("accounts: [{name: a, optOut: {reply: Stop}}]", "accounts[0].optOut.reply must not be an opt-out keyword"),
     ])
     func refusals(yaml: String, message: String) {
         #expect(throws: (any Error).self) { try ServerConfiguration.parse(yaml: yaml) }

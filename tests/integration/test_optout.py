@@ -126,3 +126,18 @@ def test_another_sites_post_to_sandbox_inbound_is_refused(make_server):
     time.sleep(1)
     assert send(s.client(), "MKT").response_code == "OK"
     assert s.cli("optout", "list").stdout == ""
+
+
+def test_the_cli_import_is_bounded_whatever_the_file_holds(make_server, tmp_path):
+    """A device that never ends is refused past 256 MiB (it was read into memory until the machine ran out); a huge
+    line is not parsed, and the error shows no terminal escapes and only the first five bad lines."""
+    s = make_server(dict(FAST_SANDBOX, accounts=[{"name": "default"}]))
+    endless = s.cli("optout", "import", "/dev/zero", check=False)
+    assert endless.returncode != 0 and "longer than 256 MiB" in endless.stderr and "nothing was added" in endless.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("85291230001\n" + "\x1b[2J" + "9" * 5_000_000 + "\n" + "junk\n" * 200_000)
+    refused = s.cli("optout", "import", str(bad), check=False)
+    assert refused.returncode != 0 and "200001 lines of" in refused.stderr, refused.stderr
+    assert "line 2: ?[2J9999" in refused.stderr and "\x1b" not in refused.stderr
+    assert refused.stderr.count("line ") == 5
+    assert s.cli("optout", "list").stdout == ""

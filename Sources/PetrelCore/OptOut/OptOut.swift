@@ -43,13 +43,33 @@ public struct OptOutChange: Sendable, Equatable {
     }
 }
 
-/// The suppression lists as this node last read them (every half second, and at once for the opt-outs its own
-/// inbound messages made): the accept path asks it, in memory, whether a phone may receive an account's message.
+/// Where a reader of `optOutChanges` stands: changes share a version when made together (an import), so the
+/// account and phone order them within one.
+public struct OptOutCursor: Sendable, Equatable {
+    public var version: Int64
+    public var account: String
+    public var phone: String
+
+    public init(version: Int64, account: String, phone: String) {
+        self.version = version
+        self.account = account
+        self.phone = phone
+    }
+
+    public static let start = OptOutCursor(version: 0, account: "", phone: "")
+}
+
+/// The suppression lists as this node last read them (every half second, and at once after this node's own
+/// changes): the accept path asks it, in memory, whether a phone may receive an account's message. Changes come
+/// only from the store, in its order (`apply(read:)`): a change this node made, applied by itself after the watch
+/// had read a later one from another node (a STOP here, then a START there), would undo the later one for good.
 public final class OptOutBoard: Sendable {
     private struct State {
         var phones: [String: Set<String>] = [:]
         var appliesTo: Set<MessageType> = [.mkt]
         var accountAppliesTo: [String: Set<MessageType>] = [:]
+        /// The last change read from the store.
+        var read = OptOutCursor.start
     }
 
     private let state = Mutex(State())
@@ -66,22 +86,41 @@ public final class OptOutBoard: Sendable {
         }
     }
 
+    /// One change, outside the store's order (tests, and lists no store keeps).
     public func apply(account: String, phone: String, optedOut: Bool) {
-        state.withLock {
-            if optedOut {
-                if $0.phones[account, default: []].insert(phone).inserted { listed.add(1, ordering: .relaxed) }
-            } else {
-                if $0.phones[account]?.remove(phone) != nil { listed.subtract(1, ordering: .relaxed) }
-                if $0.phones[account]?.isEmpty == true { $0.phones[account] = nil }
+        state.withLock { set(&$0, account: account, phone: phone, optedOut: optedOut) }
+    }
+
+    /// Changes read from the store after `read`, in its order. Two readers may race (the watch, and a node's own
+    /// change read at once): a change of a version older than the last applied was read already and is skipped.
+    /// Within one version (one transaction) each phone changes once, so reading one again changes nothing.
+    public func apply(read changes: [(cursor: OptOutCursor, optedOut: Bool)]) {
+        state.withLock { s in
+            for (c, optedOut) in changes where c.version >= s.read.version {
+                set(&s, account: c.account, phone: c.phone, optedOut: optedOut)
+                s.read = c
             }
         }
     }
 
-    /// Every list at once (a reload from the store).
-    public func replace(_ phones: [String: Set<String>]) {
+    /// Where the next read of the store's changes starts.
+    public var read: OptOutCursor { state.withLock { $0.read } }
+
+    /// Every list at once (a reload from the store), as of the change `read`.
+    public func replace(_ phones: [String: Set<String>], read: OptOutCursor = .start) {
         state.withLock {
             $0.phones = phones.filter { !$0.value.isEmpty }
+            $0.read = read
             listed.store($0.phones.values.reduce(0) { $0 + $1.count }, ordering: .relaxed)
+        }
+    }
+
+    private func set(_ s: inout State, account: String, phone: String, optedOut: Bool) {
+        if optedOut {
+            if s.phones[account, default: []].insert(phone).inserted { listed.add(1, ordering: .relaxed) }
+        } else {
+            if s.phones[account]?.remove(phone) != nil { listed.subtract(1, ordering: .relaxed) }
+            if s.phones[account]?.isEmpty == true { s.phones[account] = nil }
         }
     }
 

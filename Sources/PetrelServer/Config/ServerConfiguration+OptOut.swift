@@ -59,14 +59,32 @@ extension ServerConfiguration {
         c.maxPhones = try node.int("maxPhones", default: 1_000_000, range: 1...100_000_000)
         c.appliesTo = try appliesTo(node) ?? [.mkt]
         c.replies = try replies(node, default: OptOutConfiguration.Replies())
+        try notKeywords(c.replies, node, c.keywords)
         for (name, account) in accounts where account.has("optOut") {
             let own = try account.child("optOut")
             c.accounts[name] = OptOutConfiguration.Account(
                 appliesTo: try appliesTo(own),
                 replies: try replies(own, default: c.replies)
             )
+            try notKeywords(c.accounts[name]?.replies ?? c.replies, own, c.keywords)
         }
         return c
+    }
+
+    /// A confirmation that is itself a keyword would loop with an auto-responder echoing it: STOP answered
+    /// "START" opts the phone in again, answered "STOP", and so on, a message each way per turn.
+    private static func notKeywords(
+        _ r: OptOutConfiguration.Replies,
+        _ node: ConfigNode,
+        _ keywords: OptOutKeywords?
+    ) throws {
+        for (key, text) in [("reply", r.reply), ("startReply", r.startReply)]
+        where keywords?.optsOut(text) != nil {
+            throw ConfigNode.Failure(
+                description:
+                    "\(node.key(key)) must not be an opt-out keyword itself (a phone echoing it would opt out or in again, and be answered again), got \"\(text)\""
+            )
+        }
     }
 
     private static func keywords(_ node: ConfigNode, _ key: String, default d: Set<String>) throws -> Set<String> {

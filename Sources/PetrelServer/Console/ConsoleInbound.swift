@@ -44,7 +44,7 @@ extension Console {
                     nowMs: self.clock()
                 )
                 // This node refuses them at once; the others within a second (OptOutWatch).
-                for p in phones { self.gateway.optOut.apply(account: s.account, phone: p, optedOut: true) }
+                try await self.gateway.optOut.catchUp(from: self.store)
                 return try await self.optOutPage(s, notice: "\(added) phone(s) added.", error: nil)
             } catch let full as OptOutListFull {
                 return try await self.optOutPage(s, notice: nil, error: "Not added: \(full.description).")
@@ -59,7 +59,7 @@ extension Console {
                 source: "console",
                 nowMs: self.clock()
             )
-            self.gateway.optOut.apply(account: s.account, phone: phone, optedOut: false)
+            try await self.gateway.optOut.catchUp(from: self.store)
             return try await self.optOutPage(s, notice: removed == 1 ? "+\(phone) removed." : nil, error: nil)
         }
     }

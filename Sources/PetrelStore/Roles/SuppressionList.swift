@@ -48,22 +48,6 @@ public struct OptOutEntry: Sendable, Equatable {
     public var cursor: OptOutCursor { OptOutCursor(version: version, account: account, phone: phone) }
 }
 
-/// Where a reader of `optOutChanges` stands: changes share a version when made together (an import), so the
-/// account and phone order them within one.
-public struct OptOutCursor: Sendable, Equatable {
-    public var version: Int64
-    public var account: String
-    public var phone: String
-
-    public init(version: Int64, account: String, phone: String) {
-        self.version = version
-        self.account = account
-        self.phone = phone
-    }
-
-    public static let start = OptOutCursor(version: 0, account: "", phone: "")
-}
-
 /// `optOut.maxPhones` would be exceeded.
 public struct OptOutListFull: Error, CustomStringConvertible {
     public var maxPhones: Int
