@@ -55,7 +55,10 @@ struct OptOutWatch: Service {
                         _ = try await store.pruneOptIns(beforeMs: now - Self.forgetAfterMs)
                     }
                 } catch {
-                    logger.storeFailure("cannot read the suppression lists", error)
+                    // A read cut short by the server stopping is not a failure worth a warning.
+                    if !Task.isCancelled, !(error is CancellationError) {
+                        logger.storeFailure("cannot read the suppression lists", error)
+                    }
                 }
             }
         }
