@@ -64,8 +64,17 @@ extension Console {
                 let why = "A template text is 1 to \(self.gateway.maxTextLength) characters."
                 return try await self.keys(s, notice: nil, error: why)
             }
+            // Under api.approval: manual an account's template waits for the operator (petrel:Operate), as one
+            // made through AddSmsTemplate does; else a console key would send what the operator never saw.
+            let waits = self.gateway.manualApproval && !s.may(ConsoleAction.operate)
             try await self.store.putTemplate(
-                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock())
+                TemplateRecord(
+                    account: s.account,
+                    code: code,
+                    text: text,
+                    createdAtMs: self.clock(),
+                    audit: waits ? .pending : .approved
+                )
             )
             return Self.redirect("/console/keys")
         }
