@@ -151,4 +151,48 @@ import Testing
             }
         }
     }
+
+    /// An account's keys add templates in the console within api.maxTemplatesPerAccount (replacing one they have
+    /// still works), and a text is counted in code points and holds no NUL (PostgreSQL cannot store it).
+    @Test func consoleTemplatesOfAnAccountAreBounded() async throws {
+        try await H.run(signs: SignSettings(maxTemplatesPerAccount: 1)) { h in
+            try await h.store.putAccessKey(
+                AccessKeyRecord(
+                    id: "LTAIshop0000000001",
+                    secret: "shop-secret-000000001",
+                    account: "acme",
+                    name: "shop",
+                    policy: H.policy("petrel:ManageTemplates"),
+                    createdAtMs: H.now
+                )
+            )
+            try await h.test { client in
+                let (cookie, csrf) = try await H.signIn(
+                    client,
+                    keyId: "LTAIshop0000000001",
+                    secret: "shop-secret-000000001"
+                )
+                func add(_ code: String, _ text: String) async throws -> String {
+                    let r = try await H.post(
+                        client,
+                        "/console/templates/add",
+                        cookie: cookie,
+                        csrf: csrf,
+                        [("code", code), ("text", text)]
+                    )
+                    return r.text
+                }
+                _ = try await add("SMS_A", "First")
+                #expect(try await add("SMS_B", "Second").contains("as many templates as it may"))
+                #expect(try await h.store.template(account: "acme", code: "SMS_B") == nil)
+                _ = try await add("SMS_A", "First, again")
+                #expect(try await h.store.template(account: "acme", code: "SMS_A")?.text == "First, again")
+
+                #expect(try await add("SMS_A", "Nul \u{0} here").contains("without NUL"))
+                let marks = "a" + String(repeating: "\u{301}", count: 2000)
+                #expect(try await add("SMS_A", marks).contains("A template text is 1 to 1600 characters"))
+                #expect(try await h.store.template(account: "acme", code: "SMS_A")?.text == "First, again")
+            }
+        }
+    }
 }
