@@ -343,6 +343,9 @@ public final class Gateway: Sendable {
     /// Longest accepted text, in characters.
     public var maxTextLength: Int { env.maxTextLength }
 
+    /// `api.approval` and the per-account bounds on signs and templates.
+    public var signs: SignSettings { env.signs }
+
     /// The account's `limits:` (nil when none).
     public func sendLimits(account: String) -> SendLimits? { env.limits(account) }
 

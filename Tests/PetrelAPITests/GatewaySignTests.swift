@@ -79,4 +79,36 @@ extension GatewayTests {
             )
         }
     }
+
+    /// SendMessageWithTemplate's From is the signature: a sign the operator rejected (or one never registered, for
+    /// an account that registered signs) does not go out through 2018-05-01 either.
+    @Test(arguments: Door.allCases) func sendMessageWithTemplateHonoursSigns(door: Door) async throws {
+        try await harness(door) { h in
+            try await h.store.putTemplate(
+                TemplateRecord(account: "acme", code: "SMS_1", text: "Code ${code}", createdAtMs: 0)
+            )
+            func send(_ from: String) async -> Decoded {
+                await h.send(
+                    "SendMessageWithTemplate",
+                    [
+                        ("To", "8613800138000"), ("From", from), ("TemplateCode", "SMS_1"),
+                        ("TemplateParam", #"{"code": 1234}"#),
+                    ]
+                )
+            }
+            // No sign registered: any signature goes, as before.
+            #expect(await send("Anything")["ResponseCode"] == "OK")
+            #expect(await classic(h, "AddSmsSign", [("SignName", "Acme")])["Code"] == "OK")
+            #expect(await classic(h, "AddSmsSign", [("SignName", "Evil")])["Code"] == "OK")
+            _ = try await h.store.reviewSign(account: "acme", name: "Evil", audit: .rejected, reason: "no", atMs: 1)
+            #expect(await send("Acme")["ResponseCode"] == "OK")
+            let rejected = await send("Evil")
+            #expect(rejected["ResponseCode"] == "SMS_SIGN_NAME_ILLEGAL")
+            #expect(rejected["ResponseDescription"] == "The sign Evil was rejected.")
+            let unknown = await send("Anything")
+            #expect(unknown["ResponseCode"] == "SMS_SIGN_NAME_ILLEGAL")
+            #expect(unknown["ResponseDescription"] == "The account has no sign named Anything.")
+            #expect(await send("Ac\u{0}me")["ResponseCode"] == "SMS_SIGN_NAME_ILLEGAL")
+        }
+    }
 }

@@ -27,6 +27,7 @@ struct ConsoleHarness: Sendable {
         channels: [ChannelState] = [],
         waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil },
         sendLimits: SendLimits? = nil,
+        signs: SignSettings = SignSettings(),
         _ body: (ConsoleHarness) async throws -> T
     ) async throws -> T {
         let dir = FileManager.default.temporaryDirectory
@@ -40,7 +41,8 @@ struct ConsoleHarness: Sendable {
                     retrospection: retrospection,
                     channels: channels,
                     waitReason: waitReason,
-                    sendLimits: sendLimits
+                    sendLimits: sendLimits,
+                    signs: signs
                 )
             )
             try await store.close()
@@ -56,7 +58,8 @@ struct ConsoleHarness: Sendable {
         retrospection: ServerConfiguration.Retrospection,
         channels: [ChannelState],
         waitReason: @escaping @Sendable (Message, Int64) -> String? = { _, _ in nil },
-        sendLimits: SendLimits? = nil
+        sendLimits: SendLimits? = nil,
+        signs: SignSettings = SignSettings()
     ) async throws -> ConsoleHarness {
         let clock: @Sendable () -> Int64 = { ConsoleHarness.now }
         try await store.putAccessKey(
@@ -66,7 +69,8 @@ struct ConsoleHarness: Sendable {
             store: store,
             ids: MessageIDGenerator(node: 1, floor: 0),
             channels: { ["sandbox"] },
-            limits: { _ in sendLimits }
+            limits: { _ in sendLimits },
+            signs: signs
         )
         let gateway = Gateway(env: env, nonces: NonceGuard(), throttle: Throttle(limits: [:]), clock: clock)
         let auth = KeyAuth(store: store, sessions: ConsoleSessions(), throttle: SignInThrottle(), clock: clock)

@@ -25,6 +25,14 @@ def add_template(c, content="Hello ${name}", name="greeting", type_=1):
         template_name=name, template_content=content, template_type=type_, remark="for tests")).body
 
 
+def shown(page, name):
+    """The digest the approvals page gives the form of `name` (a decision applies only to what it showed)."""
+    found = re.search(r'name="name" value="' + re.escape(name) + r'"><input type="hidden" name="shown" value="([0-9a-f]+)"',
+                      page)
+    assert found, page
+    return found.group(1)
+
+
 def sign_status(c, name):
     return c.query_sms_sign(m17.QuerySmsSignRequest(sign_name=name)).body
 
@@ -268,12 +276,25 @@ def test_the_operator_approves_and_rejects_in_the_console(make_server, tmp_path)
     op, csrf = sign_in(s)
     page = op.get(s.url("/console/approvals"), timeout=10).text
     assert "Shop" in page and code in page and "Hello ${name}" in page, page
-    r = op.post(s.url("/console/approvals/review"), timeout=10,
-                data={"csrf": csrf, "kind": "sign", "account": "shop", "name": "Shop", "decision": "approve"})
+    r = op.post(s.url("/console/approvals/review"), timeout=10, data={
+        "csrf": csrf, "kind": "sign", "account": "shop", "name": "Shop", "decision": "approve",
+        "shown": shown(page, "Shop")})
     assert r.status_code == 200 and "AUDIT_STATE_PASS" in r.text, r.text
+    # The shop swaps the text after the page was drawn: approving what the page showed changes nothing.
+    swap = shop.modify_sms_template(m17.ModifySmsTemplateRequest(
+        template_code=code, template_name="greeting", template_content="Pay at evil.example ${name}",
+        template_type=1, remark="x")).body
+    assert swap.code == "OK", swap.to_map()
+    r = op.post(s.url("/console/approvals/review"), timeout=10, data={
+        "csrf": csrf, "kind": "template", "account": "shop", "name": code, "decision": "approve",
+        "shown": shown(page, code)})
+    assert f"{code} of shop changed since the page was shown" in r.text, r.text
+    assert template_status(shop, code).template_status == 0
+    page = r.text
+    assert "evil.example" in page, page
     r = op.post(s.url("/console/approvals/review"), timeout=10, data={
         "csrf": csrf, "kind": "template", "account": "shop", "name": code, "decision": "reject",
-        "reason": "<b>No links</b>"})
+        "reason": "<b>No links</b>", "shown": shown(page, code)})
     assert "AUDIT_STATE_NOT_PASS" in r.text and code not in r.text.split("</h2>", 2)[-1], r.text
     q = template_status(shop, code)
     assert (q.template_status, q.reason) == (2, "<b>No links</b>"), q.to_map()

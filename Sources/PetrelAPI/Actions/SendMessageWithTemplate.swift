@@ -44,13 +44,25 @@ public struct SendMessageWithTemplate: RPCAction {
             return .rejected(refusal, echo)
         }
         if let refusal = call.optOutRefusal(number, type: common.type) { return .rejected(refusal, echo) }
-        guard let template = try await call.env.store.template(account: call.account, code: code) else {
+        // A NUL names nothing (and PostgreSQL's text cannot be asked for it: the lookup would fail the request).
+        guard !code.utf8.contains(0),
+            let template = try await call.env.store.template(account: call.account, code: code)
+        else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }
         // One made through 2017-05-25's AddSmsTemplate waits for the operator under api.approval: manual.
         guard template.audit == .approved else {
             let why = SignGate.notApproved("template \(code)", template.audit)
             return .rejected(ResponseCode.smsContentCodeIllegal.with(why), echo)
+        }
+        // From is the signature, as SendSms's SignName: an account that registered signs sends under its approved
+        // ones only (else a sign the operator rejected would go out through this operation).
+        guard !from.utf8.contains(0) else {
+            return .rejected(ResponseCode.smsSignNameIllegal.with("From must not contain NUL characters."), echo)
+        }
+        var signs = SignGate()
+        if let why = try await signs.problem(from, call) {
+            return .rejected(ResponseCode.smsSignNameIllegal.with(why), echo)
         }
         var values: [String: String] = [:]
         if let param = call.params.optional("TemplateParam") {

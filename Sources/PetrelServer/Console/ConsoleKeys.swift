@@ -60,13 +60,36 @@ extension Console {
             guard !code.isEmpty, code.count <= 64, code.allSatisfy(allowed) else {
                 return try await self.keys(s, notice: nil, error: "A TemplateCode is 1 to 64 letters, digits, _ or -.")
             }
-            guard !text.isEmpty, text.count <= self.gateway.maxTextLength else {
-                let why = "A template text is 1 to \(self.gateway.maxTextLength) characters."
+            // Code points, as AddSmsTemplate counts (one Character may carry any number of combining marks);
+            // a NUL cannot be stored by PostgreSQL (the request failed with a 500).
+            guard !text.isEmpty, text.unicodeScalars.count <= self.gateway.maxTextLength, !text.utf8.contains(0) else {
+                let why = "A template text is 1 to \(self.gateway.maxTextLength) characters, without NUL."
                 return try await self.keys(s, notice: nil, error: why)
             }
-            try await self.store.putTemplate(
-                TemplateRecord(account: s.account, code: code, text: text, createdAtMs: self.clock())
+            // Under api.approval: manual an account's template waits for the operator (petrel:Operate), as one
+            // made through AddSmsTemplate does; else a console key would send what the operator never saw.
+            let operates = s.may(ConsoleAction.operate)
+            let settings = self.gateway.signs
+            let template = TemplateRecord(
+                account: s.account,
+                code: code,
+                text: text,
+                createdAtMs: self.clock(),
+                audit: settings.manualApproval && !operates ? .pending : .approved
             )
+            // An account's keys are held to api.maxTemplatesPerAccount as AddSmsTemplate is (the operator's are
+            // not); a code the account has is replaced.
+            if operates {
+                try await self.store.putTemplate(template)
+            } else {
+                switch try await self.store.addTemplate(template, max: settings.maxTemplatesPerAccount) {
+                case .added: break
+                case .exists: try await self.store.putTemplate(template)
+                case .full:
+                    let why = "The account has as many templates as it may (api.maxTemplatesPerAccount)."
+                    return try await self.keys(s, notice: nil, error: why)
+                }
+            }
             return Self.redirect("/console/keys")
         }
         post("/console/templates/{code}/delete", router, needs: ConsoleAction.templates) { request, s, _ in
