@@ -52,6 +52,9 @@ final class PostgresSendMemory: Sendable {
             for a in accounts where s.seen[a] == nil { s.seen[a] = 0 }
             for row in rows where row.seq > s.seen[row.account] ?? 0 {
                 s.seen[row.account] = row.seq
+                // Another node's transaction: its cap parts are not in the log, so the counters held are stale
+                // (`fast` would decide against them at the new head); read again under the next group's lock.
+                s.caps[row.account] = nil
                 Self.count(row, &s, forgetMs: forgetMs)
             }
             return true
