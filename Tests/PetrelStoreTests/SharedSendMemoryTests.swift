@@ -34,6 +34,27 @@ import Testing
         }
     }
 
+    @Test func aGroupWithoutACapDoesNotLeaveTheOtherNodesCapPartsUncounted() async throws {
+        try await withTwoNodes { a, b in
+            // A cap for Singapore only, and OTPs counted per number: NOTIFYs to Singapore write no log row.
+            let limits = SendLimits(
+                perNumber: NumberLimits(byType: [.otp: WindowCounts(day: 100)]),
+                caps: SendCaps([SendCap(account: "acme", country: "SG", day: 3)])
+            )
+            func toSingapore(_ id: Int64) -> WriteBatch {
+                WriteBatch(messages: [message(id, to: "659123456\(id)", type: .notify, createdAtMs: now + id)])
+            }
+            #expect(try await a.commit(toSingapore(1), limits: limits) == [nil])
+            #expect(try await b.commit(toSingapore(2), limits: limits) == [nil])
+            #expect(try await b.commit(toSingapore(3), limits: limits) == [nil])
+            // An OTP to Hong Kong on a reads no cap counter: it moves a's memory past b's two heads...
+            #expect(try await a.commit(send(4, at: 4), limits: limits) == [nil])
+            // ...which must not leave a deciding Singapore's counter from what it held before them.
+            let outcome = try await a.commit(toSingapore(5), limits: limits)
+            #expect(outcome.map { $0?.code } == ["OUT_OF_SERVICE"])
+        }
+    }
+
     @Test func aPreviewOfALaterDayDoesNotSkipTheSendsBeforeIt() async throws {
         try await withTwoNodes { a, b in
             let twoADay = NumberLimits(byType: [.otp: WindowCounts(day: 2)])

@@ -70,6 +70,9 @@ final class PostgresSendMemory: Sendable {
             for (account, head) in heads {
                 guard let seen = s.seen[account], seen < head - 1 else { continue }
                 s.seen[account] = head - 1
+                // Transactions without a log row moved the head since (cap parts only, maybe to a country this
+                // group does not send to): counters it did not read are stale.
+                s.caps[account] = nil
             }
             for (account, counters) in caps { s.caps[account] = counters }
         }
