@@ -52,6 +52,9 @@ final class PostgresSendMemory: Sendable {
             for a in accounts where s.seen[a] == nil { s.seen[a] = 0 }
             for row in rows where row.seq > s.seen[row.account] ?? 0 {
                 s.seen[row.account] = row.seq
+                // Another node's transaction: its cap parts are not in the log, so the counters held are stale
+                // (`fast` would decide against them at the new head); read again under the next group's lock.
+                s.caps[row.account] = nil
                 Self.count(row, &s, forgetMs: forgetMs)
             }
             return true
@@ -67,6 +70,9 @@ final class PostgresSendMemory: Sendable {
             for (account, head) in heads {
                 guard let seen = s.seen[account], seen < head - 1 else { continue }
                 s.seen[account] = head - 1
+                // Transactions without a log row moved the head since (cap parts only, maybe to a country this
+                // group does not send to): counters it did not read are stale.
+                s.caps[account] = nil
             }
             for (account, counters) in caps { s.caps[account] = counters }
         }

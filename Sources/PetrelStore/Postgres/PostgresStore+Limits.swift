@@ -65,7 +65,10 @@ extension PostgresStore {
         sinceMs: Int64
     ) async throws -> [String: [LimitedSend]] {
         guard !recipients.isEmpty else { return [:] }
-        return try await countedHistory([account: Set(recipients)], since: sinceMs, on: nil).history[account] ?? [:]
+        // Memory keeps every send the log still holds (the prune bounds it): `sinceMs` may be later than an
+        // accept's day (a campaign starting later).
+        let read = try await countedHistory([account: Set(recipients)], since: sinceMs, keeping: 0, on: nil)
+        return read.history[account] ?? [:]
     }
 
     public func capCounters(account: String?, nowMs: Int64) async throws -> [CapCounter] {

@@ -9,11 +9,17 @@ extension PostgresStore {
     /// read in. Under the accounts' locks (an accept) this is exact: memory, once the log rows other nodes appended
     /// are counted in; the log itself when memory is not complete; and `send_counts`, where versions before the log
     /// counted, while it holds a send of the last day. Without the locks (a preview) it is what was committed.
+    ///
+    /// The rows past `seen` are counted into memory from `keeping` (default `since`): a read whose `since` is later
+    /// than an accept's (a preview of a campaign that starts later) keeps the older sends too, or memory would
+    /// move past rows it never counted.
     func countedHistory(
         _ numbers: [String: Set<String>],
         since: Int64,
+        keeping: Int64? = nil,
         on c: PostgresConnection?
     ) async throws -> (history: [String: [String: [LimitedSend]]], generation: Int, legacy: Int64) {
+        let kept = min(keeping ?? since, since)
         let accounts = Array(numbers.keys)
         let (generation, seen) = sendMemory.seen(accounts)
         // One round trip: the rows past what this node has counted, and the old table's latest send.
@@ -24,7 +30,7 @@ extension PostgresStore {
             SELECT l.seq, l.account, l.sends, NULL::bigint
             FROM unnest(\(accounts)::text[], \(seen)::bigint[]) AS x(a, s)
             CROSS JOIN LATERAL (
-                SELECT seq, account, sends FROM send_log WHERE account = x.a AND seq > x.s AND at > \(since)
+                SELECT seq, account, sends FROM send_log WHERE account = x.a AND seq > x.s AND at > \(kept)
             ) l
             """,
             on: c
@@ -46,7 +52,7 @@ extension PostgresStore {
         rows.sort { $0.seq < $1.seq }
         var history: [String: [String: [LimitedSend]]] = [:]
         var fromLog: [String: Set<String>] = [:]
-        if sendMemory.apply(rows, reading: accounts, generation: generation, forgetMs: since) {
+        if sendMemory.apply(rows, reading: accounts, generation: generation, forgetMs: kept) {
             for (account, recipients) in numbers {
                 let h = sendMemory.history(
                     account: account,
