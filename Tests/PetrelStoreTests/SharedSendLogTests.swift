@@ -10,6 +10,7 @@ import Testing
 @Suite struct SharedSendLogTests {
     let now: Int64 = 1_800_000_000_000
     let twoADay = NumberLimits(byType: [.otp: WindowCounts(day: 2)])
+    let oneADay = NumberLimits(byType: [.otp: WindowCounts(day: 1)])
 
     func send(_ id: Int64, to: String = "85291234567", at offset: Int64 = 0) -> WriteBatch {
         WriteBatch(messages: [message(id, to: to, type: .otp, createdAtMs: now + offset)])
@@ -164,6 +165,35 @@ import Testing
                 return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
             }
             #expect(stored == 1)
+        }
+    }
+
+    /// A head number taken twice: this node counted a transaction before its COMMIT, the COMMIT failed, and another
+    /// transaction committed the same number with other sends before this node emptied its memory. The next group
+    /// must not be decided in that memory (the head's token differs), and the locked way waits for the emptying.
+    @Test func aHeadNumberTakenTwiceIsNotDecidedInMemory() async throws {
+        try await withTwoNodes { a, _ in
+            #expect(try await a.commit(send(1, to: "85291230001"), limits: oneADay) == [nil])
+            // As if that transaction had rolled back and another had committed head 1 with a send to ...0002.
+            var blob: [UInt8] = []
+            LimitMemory.encode(Array("85291230002".utf8), SendMemory.pack(.otp, now), into: &blob)
+            try await a.run(
+                """
+                UPDATE send_log SET sends = \(ByteBuffer(bytes: blob)) WHERE account = 'acme' AND seq = 1;
+                """
+            )
+            try await a.run("UPDATE limit_heads SET token = 42 WHERE account = 'acme'")
+            // The failed transaction's task empties memory a moment later.
+            a.sendMemory.beginTentative(["acme"])
+            let memory = a.sendMemory
+            let emptying = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                memory.reset()
+                memory.endTentative(["acme"])
+            }
+            let outcome = try await a.commit(send(2, to: "85291230002", at: 1), limits: oneADay)
+            try await emptying.value
+            #expect(outcome.map { $0?.code } == ["isv.BUSINESS_LIMIT_DAY"])
         }
     }
 }

@@ -3,14 +3,15 @@ import PetrelCore
 import PostgresNIO
 
 /// A limited group of one account decided in this node's memory, written in one statement (and one WAL flush): the
-/// account's head moves from the `seq` memory is at, or nothing is written and no row comes back (another
+/// account's head moves from the `seq` and token memory is at ($39 the new token, $40 memory's), or nothing is written and no row comes back (another
 /// transaction moved it: the group goes the slow way). With the head moved: the nonces, the kept messages (those a
 /// limit refused never are), one `send_log` row, the cap parts and the guard's sends. A nonce used before aborts the
 /// whole statement (`petrel_fail`), so a replay never leaves its group half written. $1-$25 are `InsertGroupSQL`'s.
 enum LimitedGroupSQL: PreparedSQL {
     static let sql = """
         WITH h AS (
-            UPDATE limit_heads SET seq = seq + 1 WHERE account = $26 AND seq = $27 RETURNING seq
+            UPDATE limit_heads SET seq = seq + 1, token = $39 WHERE account = $26 AND seq = $27 AND token = $40
+            RETURNING seq
         ), n AS (
             INSERT INTO nonces (hash, expires_at) SELECT h, e FROM unnest($1::bigint[], $2::bigint[]) AS x(h, e)
             WHERE EXISTS (SELECT 1 FROM h)

@@ -522,5 +522,14 @@ enum PostgresSchema {
             ALTER TABLE inbound ADD COLUMN dest_code TEXT NOT NULL DEFAULT '';
             """
         ),
+        (
+            "v18-head-token",
+            """
+            -- A random token with each head move: a head number can be taken twice (a transaction counted in memory
+            -- before a COMMIT that failed, and another's), a token never is; memory decides only at a head whose
+            -- token it made.
+            ALTER TABLE limit_heads ADD COLUMN token BIGINT NOT NULL DEFAULT 0;
+            """
+        ),
     ]
 }

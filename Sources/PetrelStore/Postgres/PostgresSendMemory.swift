@@ -24,12 +24,19 @@ final class PostgresSendMemory: Sendable {
         var seen: [String: Int64] = [:]
         /// Per account, cap counters as of `seen` (absent: not known; read under the head's lock).
         var caps: [String: [CapKey: Int]] = [:]
+        /// Per account, the token this node moved the head to `seen` with (absent: another moved it, or not known):
+        /// a head number can be taken twice (a transaction counted before its COMMIT, which then failed, and
+        /// another's), a token never is, so memory decides only at a head it knows it made.
+        var tokens: [String: Int64] = [:]
         var complete = true
         /// Until when `send_counts` (counted by versions before the log) may hold a send that counts; max: unknown.
         var legacyUntil = Int64.max
         /// Changed when memory is emptied: a read of the log begun before it must not count into the new memory
         /// (it would skip the rows before it).
         var generation = 0
+        /// Per account, this node's transactions counted before their COMMIT whose outcome is not known yet (kept
+        /// when memory is emptied).
+        var tentative: [String: Int] = [:]
     }
 
     private let state: Mutex<State>
@@ -52,6 +59,7 @@ final class PostgresSendMemory: Sendable {
             for a in accounts where s.seen[a] == nil { s.seen[a] = 0 }
             for row in rows where row.seq > s.seen[row.account] ?? 0 {
                 s.seen[row.account] = row.seq
+                s.tokens[row.account] = nil
                 // Another node's transaction: its cap parts are not in the log, so the counters held are stale
                 // (`fast` would decide against them at the new head); read again under the next group's lock.
                 s.caps[row.account] = nil
@@ -70,6 +78,7 @@ final class PostgresSendMemory: Sendable {
             for (account, head) in heads {
                 guard let seen = s.seen[account], seen < head - 1 else { continue }
                 s.seen[account] = head - 1
+                s.tokens[account] = nil
                 // Transactions without a log row moved the head since (cap parts only, maybe to a country this
                 // group does not send to): counters it did not read are stale.
                 s.caps[account] = nil
@@ -84,6 +93,7 @@ final class PostgresSendMemory: Sendable {
     func applyOwn(
         _ rows: [LogRow],
         heads: [String: Int64],
+        token: Int64,
         parts: [String: [CapKey: (end: Int64, parts: Int)]],
         generation: Int,
         forgetMs: Int64
@@ -93,9 +103,11 @@ final class PostgresSendMemory: Sendable {
             for (account, head) in heads {
                 guard s.seen[account] == head - 1 else {
                     s.caps[account] = nil
+                    s.tokens[account] = nil
                     continue
                 }
                 s.seen[account] = head
+                s.tokens[account] = token
                 for row in rows where row.account == account { Self.count(row, &s, forgetMs: forgetMs) }
                 for (key, added) in parts[account] ?? [:] where s.caps[account]?[key] != nil {
                     s.caps[account]?[key]? += added.parts
@@ -113,9 +125,11 @@ final class PostgresSendMemory: Sendable {
         capKeys: Set<CapKey>,
         since sinceMs: Int64,
         nowMs: Int64
-    ) -> (generation: Int, head: Int64, history: [String: [LimitedSend]], caps: [CapKey: Int])? {
+    ) -> (generation: Int, head: Int64, token: Int64, history: [String: [LimitedSend]], caps: [CapKey: Int])? {
         state.withLock { s in
-            guard s.complete, s.legacyUntil <= nowMs, let head = s.seen[account], head > 0 else { return nil }
+            guard s.complete, s.legacyUntil <= nowMs, let head = s.seen[account], head > 0,
+                let token = s.tokens[account]
+            else { return nil }
             var caps: [CapKey: Int] = [:]
             for key in capKeys {
                 guard let n = s.caps[account]?[key] else { return nil }
@@ -128,7 +142,7 @@ final class PostgresSendMemory: Sendable {
                     if !sends.isEmpty { history[to] = sends }
                 }
             }
-            return (s.generation, head, history, caps)
+            return (s.generation, head, token, history, caps)
         }
     }
 
@@ -166,7 +180,35 @@ final class PostgresSendMemory: Sendable {
     /// Empties memory (a group counted before its COMMIT rolled back): every account is read again from the log.
     func reset() {
         state.withLock { s in
-            s = State(memory: SendMemory(capacity: s.memory.capacity), generation: s.generation + 1)
+            s = State(
+                memory: SendMemory(capacity: s.memory.capacity),
+                generation: s.generation + 1,
+                tentative: s.tentative
+            )
+        }
+    }
+
+    /// A transaction of `accounts` is about to be counted before its COMMIT.
+    func beginTentative(_ accounts: some Sequence<String>) {
+        state.withLock { s in for a in accounts { s.tentative[a, default: 0] += 1 } }
+    }
+
+    /// Its outcome is known (committed, or rolled back and memory emptied).
+    func endTentative(_ accounts: some Sequence<String>) {
+        state.withLock { s in
+            for a in accounts {
+                let n = (s.tentative[a] ?? 1) - 1
+                s.tentative[a] = n > 0 ? n : nil
+            }
+        }
+    }
+
+    /// Waits until no transaction of `accounts` counted before its COMMIT is unresolved. Called once the heads are
+    /// locked: PostgreSQL has then finished that transaction either way, and its task is about to say which (a
+    /// rollback empties memory, which a decision must not be taken on before).
+    func waitForTentative(_ accounts: [String]) async {
+        while state.withLock({ s in accounts.contains { s.tentative[$0] != nil } }) {
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
 

@@ -76,10 +76,13 @@ extension PostgresStore {
         let hold = LimitTurn.Hold(limitTurn)
         do {
             let refusals = try await transaction { c in
+                // This attempt's token for the heads it moves (a retry takes another).
+                let token = Int64.random(in: .min ... .max)
                 // A retry after a rollback that came after this group was counted (below): memory holds sends that
                 // never committed.
                 if hold.counted {
                     self.sendMemory.reset()
+                    self.sendMemory.endTentative(g.locked)
                     hold.counted = false
                 }
                 // Every message first, outside the turn: the heaviest write does not hold it. Those a limit refuses
@@ -106,7 +109,7 @@ extension PostgresStore {
                     )
                     if stored < nonces.count { throw StoreError.nonceUsed }
                 }
-                let (d, heads, generation) = try await self.decideLocked(g, on: c)
+                let (d, heads, generation) = try await self.decideLocked(g, token: token, on: c)
                 var refused: [Int64] = []
                 for ((batch, _), o) in zip(items, d.outcomes) {
                     for (m, refusal) in zip(batch.messages, o.refusals) where refusal != nil { refused.append(m.id) }
@@ -121,10 +124,12 @@ extension PostgresStore {
                 let written = d.log.compactMap { account, entry in
                     heads[account].map { (seq: $0, account: account, sends: entry.bytes) }
                 }
+                self.sendMemory.beginTentative(g.locked)
                 hold.counted = true
                 self.sendMemory.applyOwn(
                     written,
                     heads: heads,
+                    token: token,
                     parts: d.parts,
                     generation: generation,
                     forgetMs: g.since
@@ -132,9 +137,13 @@ extension PostgresStore {
                 hold.give()
                 return d.outcomes.map(\.refusals)
             }
+            if hold.counted { sendMemory.endTentative(g.locked) }
             return refusals
         } catch {
-            if hold.counted { sendMemory.reset() }
+            if hold.counted {
+                sendMemory.reset()
+                sendMemory.endTentative(g.locked)
+            }
             hold.give()
             throw error
         }
@@ -154,9 +163,15 @@ extension PostgresStore {
         else { return nil }
         let d = Self.decide(g.items, g.plans, history: [account: fast.history], used: [account: fast.caps])
         let entry = d.log[account]
+        let token = Int64.random(in: .min ... .max)
         let moved = try await prepared(
             LimitedGroupSQL.self,
-            { LimitedGroupSQL.bind(&$0, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d) },
+            { b in
+                LimitedGroupSQL.bind(&b, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d)
+                // The head moves only from the token this node made it with, and takes a new one.
+                b.append(token)
+                b.append(fast.token)
+            },
             { try $0.get(0, as: Int64.self) }
         )
         guard let head = moved.first else { return nil }
@@ -164,6 +179,7 @@ extension PostgresStore {
         sendMemory.applyOwn(
             rows,
             heads: [account: head],
+            token: token,
             parts: d.parts,
             generation: fast.generation,
             forgetMs: g.since
@@ -176,6 +192,7 @@ extension PostgresStore {
     /// what other nodes counted read first.
     private func decideLocked(
         _ g: LimitedGroup,
+        token: Int64,
         on c: PostgresConnection
     ) async throws -> (GroupDecision, heads: [String: Int64], generation: Int) {
         if let account = g.alone,
@@ -188,7 +205,7 @@ extension PostgresStore {
             )
         {
             let d = Self.decide(g.items, g.plans, history: [account: fast.history], used: [account: fast.caps])
-            if let head = try await moveHead(account, from: fast.head, d, on: c) {
+            if let head = try await moveHead(account, from: (fast.head, fast.token), to: token, d, on: c) {
                 return (d, [account: head], fast.generation)
             }
         }
@@ -198,13 +215,16 @@ extension PostgresStore {
             // Moving the heads locks their rows until COMMIT: the accounts' limited accepts take turns.
             let moved = try await self.rows(
                 """
-                INSERT INTO limit_heads (account, seq) SELECT a, 1 FROM unnest(\(locked)::text[]) AS x(a)
-                ON CONFLICT (account) DO UPDATE SET seq = limit_heads.seq + 1
+                INSERT INTO limit_heads (account, seq, token) SELECT a, 1, \(token) FROM unnest(\(locked)::text[]) AS x(a)
+                ON CONFLICT (account) DO UPDATE SET seq = limit_heads.seq + 1, token = excluded.token
                 RETURNING account, seq
                 """,
                 on: c
             ) { (try $0.get(0, as: String.self), try $0.get(1, as: Int64.self)) }
             for (account, head) in moved { heads[account] = head }
+            // A transaction of this node counted before its COMMIT held these heads until it ended; wait for its
+            // task to say how (a rollback empties memory first).
+            await sendMemory.waitForTentative(locked)
         }
         // Read after the locks: every send of these accounts committed before this one is in them.
         let used = g.capKeys.isEmpty ? [:] : try await self.capsUsed(g.capKeys, on: c)

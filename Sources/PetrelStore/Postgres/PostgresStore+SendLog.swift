@@ -148,7 +148,8 @@ extension PostgresStore {
     /// COMMIT.
     func moveHead(
         _ account: String,
-        from: Int64,
+        from: (seq: Int64, token: Int64),
+        to token: Int64,
         _ d: GroupDecision,
         on c: PostgresConnection
     ) async throws -> Int64? {
@@ -158,7 +159,8 @@ extension PostgresStore {
         return try await first(
             """
             WITH h AS (
-                UPDATE limit_heads SET seq = seq + 1 WHERE account = \(account) AND seq = \(from) RETURNING seq
+                UPDATE limit_heads SET seq = seq + 1, token = \(token)
+                WHERE account = \(account) AND seq = \(from.seq) AND token = \(from.token) RETURNING seq
             ), l AS (
                 INSERT INTO send_log (account, seq, at, sends)
                 SELECT \(account), seq, \(entry?.at ?? 0), \(ByteBuffer(bytes: entry?.bytes ?? [])) FROM h
