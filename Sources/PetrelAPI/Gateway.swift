@@ -40,8 +40,9 @@ public final class Gateway: Sendable {
     let authenticator: Authenticator
     let throttle: Throttle
     let actions: [String: any RPCAction]
-    /// The actions that may run on the calling thread, looked up without a dynamic cast per request.
-    let immediate: [String: any ImmediateRPCAction]
+    /// The actions that may run on the calling thread, looked up without a dynamic cast per request: each gives
+    /// its result, or nil when it must wait for the store (`CachedRPCAction`).
+    let immediate: [String: @Sendable (ActionCall) throws -> ActionResult?]
     let hostId: String
     let clock: @Sendable () -> Int64
     /// Query and form parameters a request may carry (the SDKs send about 15).
@@ -63,7 +64,11 @@ public final class Gateway: Sendable {
         var byName: [String: any RPCAction] = [:]
         for a in Self.actions { byName[ActionKey.of(a)] = a }
         self.actions = byName
-        self.immediate = byName.compactMapValues { $0 as? any ImmediateRPCAction }
+        self.immediate = byName.compactMapValues { action in
+            if let now = action as? any ImmediateRPCAction { return { try now.runNow($0) } }
+            if let cached = action as? any CachedRPCAction { return { try cached.runIfCached($0) } }
+            return nil
+        }
         let store = env.store
         self.authenticator = Authenticator(
             actions: Set(byName.keys),
@@ -132,7 +137,7 @@ public final class Gateway: Sendable {
         } catch {
             return answer(failure(error, exchange))
         }
-        guard let handler = immediate[caller.actionKey] else {
+        guard let runNow = immediate[caller.actionKey] else {
             waiting.run { [exchange] in answer(await self.serve(caller, params, exchange)) }
             return
         }
@@ -140,7 +145,24 @@ public final class Gateway: Sendable {
         let outcome: Result<ActionResult, any Error>
         do {
             try authorize(caller, nowMs: exchange.nowMs)
-            outcome = .success(try handler.runNow(call(caller, params, exchange)))
+            let call = call(caller, params, exchange)
+            guard let result = try runNow(call) else {
+                // Authorized (and counted by the throttle) once: the task runs the action itself.
+                waiting.run { [exchange] in
+                    let outcome: Result<ActionResult, any Error>
+                    do {
+                        guard let action = self.actions[caller.actionKey] else {
+                            throw APIError.unknownAction(caller.action)
+                        }
+                        outcome = .success(try await action.run(call))
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    self.finish(outcome, caller, exchange, answer: answer)
+                }
+                return
+            }
+            outcome = .success(result)
         } catch {
             outcome = .failure(error)
         }

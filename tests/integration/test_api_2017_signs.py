@@ -3,6 +3,7 @@ SQLite and PostgreSQL: the account's own, shared with SendMessageWithTemplate, a
 (`api.approval: manual`, `petrel signs|templates approve|reject`), and what SendSms makes of their states."""
 import json
 import re
+import time
 
 import pytest
 from alibabacloud_dysmsapi20170525 import models as m17
@@ -14,6 +15,17 @@ from test_api_2017 import (  # noqa: F401 (server, store_env: fixtures)
     MAINLAND, client17, details, dtos, send_sms, server, start, store_env, v1_get)
 
 MANUAL = {**FAST_SANDBOX, "api": {"approval": "manual"}}
+
+
+def settled(check, seconds=3.0):
+    """Whether `check` holds within `seconds`. A change made by `petrel signs|templates` in another process reaches a
+    server on PostgreSQL with the change's notification (milliseconds; longer on a loaded machine), on SQLite at once."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def add_sign(c, name, **kw):
@@ -169,13 +181,14 @@ def test_manual_approval_by_the_operator(make_server, store_env):
     assert r18.response_code == "SMS_CONTENT_CODE_ILLEGAL", r18.to_map()
 
     s.cli("templates", "approve", code)
-    assert template_status(c, code).template_status == 1
+    assert settled(lambda: template_status(c, code).template_status == 1)
     unsigned = send_sms(c, MAINLAND, code=code)
     assert unsigned.code == "isv.SMS_SIGNATURE_ILLEGAL" and "waiting" in unsigned.message, unsigned.to_map()
     s.cli("signs", "approve", "Petrel")
-    assert send_sms(c, MAINLAND, code=code).code == "OK"
+    assert settled(lambda: send_sms(c, MAINLAND, code=code).code == "OK")
 
     s.cli("templates", "reject", code, "--reason", "Links are not allowed")
+    assert settled(lambda: template_status(c, code).template_status == 2)
     q = template_status(c, code)
     assert (q.template_status, q.reason) == (2, "Links are not allowed"), q.to_map()
     g = c.get_sms_template(m17.GetSmsTemplateRequest(template_code=code)).body

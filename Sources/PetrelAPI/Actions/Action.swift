@@ -132,6 +132,13 @@ extension ImmediateRPCAction {
     public func run(_ call: ActionCall) async throws -> ActionResult { try runNow(call) }
 }
 
+/// An action that runs on the request's event loop when what it reads of the store is in this node's memory (the
+/// template sends: their template and signs), and in a task (`run`) when it is not.
+public protocol CachedRPCAction: RPCAction {
+    /// The result, or nil when something must be read from the store first (then the gateway calls `run`).
+    func runIfCached(_ call: ActionCall) throws -> ActionResult?
+}
+
 /// Validation shared by the send actions.
 enum SendRules {
     struct Common {

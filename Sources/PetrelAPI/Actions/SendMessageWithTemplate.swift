@@ -3,12 +3,32 @@ import PetrelCore
 import PetrelStore
 
 /// Sends a registered template (`petrel templates add`) filled with TemplateParam; the Chinese mainland is allowed.
-public struct SendMessageWithTemplate: RPCAction {
+public struct SendMessageWithTemplate: CachedRPCAction {
     public static let name = "SendMessageWithTemplate"
 
     public init() {}
 
     public func run(_ call: ActionCall) async throws -> ActionResult {
+        let (code, sign) = try names(call)
+        return try send(call, try await Catalog.read(call, template: code, signs: sign.map { [$0] } ?? []))
+    }
+
+    public func runIfCached(_ call: ActionCall) throws -> ActionResult? {
+        let (code, sign) = try names(call)
+        guard let catalog = Catalog.cached(call, template: code, signs: sign.map { [$0] } ?? []) else { return nil }
+        return try send(call, catalog)
+    }
+
+    /// The template code and the signature `send` looks up (those its checks let through).
+    func names(_ call: ActionCall) throws -> (code: String?, sign: String?) {
+        _ = try call.params.required("To")
+        let from = try call.params.required("From")
+        let code = try call.params.required("TemplateCode")
+        let sign = from.unicodeScalars.count <= 32 && !from.utf8.contains(0) ? from : nil
+        return (ClassicSend.lookup(code), sign)
+    }
+
+    func send(_ call: ActionCall, _ catalog: Catalog) throws -> ActionResult {
         let to = try call.params.required("To")
         let from = try call.params.required("From")
         let code = try call.params.required("TemplateCode")
@@ -45,14 +65,12 @@ public struct SendMessageWithTemplate: RPCAction {
         }
         if let refusal = call.optOutRefusal(number, type: common.type) { return .rejected(refusal, echo) }
         // A NUL names nothing (and PostgreSQL's text cannot be asked for it: the lookup would fail the request).
-        guard !code.utf8.contains(0),
-            let template = try await call.env.store.template(account: call.account, code: code)
-        else {
+        guard ClassicSend.lookup(code) != nil, let template = catalog.template else {
             return .rejected(ResponseCode.smsContentCodeIllegal.with("No template has the code \(code)."), echo)
         }
         // One made through 2017-05-25's AddSmsTemplate waits for the operator under api.approval: manual.
         guard template.audit == .approved else {
-            let why = SignGate.notApproved("template \(code)", template.audit)
+            let why = Catalog.notApproved("template \(code)", template.audit)
             return .rejected(ResponseCode.smsContentCodeIllegal.with(why), echo)
         }
         // From is the signature, as SendSms's SignName: an account that registered signs sends under its approved
@@ -60,8 +78,7 @@ public struct SendMessageWithTemplate: RPCAction {
         guard !from.utf8.contains(0) else {
             return .rejected(ResponseCode.smsSignNameIllegal.with("From must not contain NUL characters."), echo)
         }
-        var signs = SignGate()
-        if let why = try await signs.problem(from, call) {
+        if let why = try catalog.problem(from) {
             return .rejected(ResponseCode.smsSignNameIllegal.with(why), echo)
         }
         var values: [String: String] = [:]

@@ -6,7 +6,9 @@ import Synchronization
 /// Access keys in memory on a node sharing PostgreSQL. Every key change (on any node, or by `petrel keys`)
 /// sends `NOTIFY petrel_keys` in its transaction; each node listens on a connection of its own and forgets its
 /// keys when told, so a change is honoured everywhere within the notification's round trip. While the listener
-/// is not connected, nothing is cached and every lookup reads the database.
+/// is not connected, nothing is cached and every lookup reads the database. Sign and template changes announce
+/// themselves on the same channel, and the templates and sign uses the send path reads (`CatalogMemory`) are
+/// forgotten with the keys.
 final class PostgresKeyCache: Sendable {
     static let channel = "petrel_keys"
 
@@ -14,6 +16,7 @@ final class PostgresKeyCache: Sendable {
         var listening = false
         var generation = 0
         var keys: [ByteKey: AccessKeyRecord?] = [:]
+        var catalog = CatalogMemory()
     }
 
     private let state = Mutex(State())
@@ -35,9 +38,32 @@ final class PostgresKeyCache: Sendable {
         }
     }
 
+    func template(_ name: CatalogMemory.Name) -> (TemplateRecord??, generation: Int) {
+        state.withLock { s in (s.listening ? s.catalog.template(name) : nil, s.generation) }
+    }
+
+    func store(_ name: CatalogMemory.Name, template: TemplateRecord?, generation: Int) {
+        state.withLock { s in
+            guard s.listening, s.generation == generation else { return }
+            s.catalog.remember(name, template: template)
+        }
+    }
+
+    func signUse(_ name: CatalogMemory.Name) -> (SignUse?, generation: Int) {
+        state.withLock { s in (s.listening ? s.catalog.signUse(name) : nil, s.generation) }
+    }
+
+    func store(_ name: CatalogMemory.Name, signUse: SignUse, generation: Int) {
+        state.withLock { s in
+            guard s.listening, s.generation == generation else { return }
+            s.catalog.remember(name, signUse: signUse)
+        }
+    }
+
     func invalidate(listening: Bool? = nil) {
         state.withLock { s in
             s.keys.removeAll()
+            s.catalog.removeAll()
             s.generation += 1
             if let listening { s.listening = listening }
         }

@@ -59,16 +59,21 @@ extension PostgresStore {
         )
     }
 
-    /// A key change and its announcement, in one transaction: every node forgets its cached keys when it commits.
+    /// A change of keys, signs or templates and its announcement, in one transaction: every node forgets what it
+    /// cached of them when it commits.
     @discardableResult
     func changeKeys(_ q: PostgresQuery) async throws -> Bool {
-        let changed = try await transaction { c in
+        try await changeKeysCounting(q) > 0
+    }
+
+    /// `changeKeys`, with the number of rows the statement returned.
+    func changeKeysCounting(_ q: PostgresQuery) async throws -> Int {
+        defer { keys.invalidate() }
+        return try await transaction { c in
             let n = try await self.run(q, on: c)
             try await self.run("SELECT pg_notify(\(PostgresKeyCache.channel), '')", on: c)
-            return n > 0
+            return n
         }
-        keys.invalidate()
-        return changed
     }
 
     public func setAccessKey(id: String, enabled: Bool) async throws -> Bool {
@@ -98,13 +103,22 @@ extension PostgresStore {
     }
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {
-        try await first(
+        let name = CatalogMemory.name(account, code)
+        let (cached, generation) = name.map(keys.template) ?? (nil, 0)
+        if let cached { return cached }
+        let template = try await first(
             """
             SELECT \(unescaped: Self.templateColumns) FROM templates WHERE account = \(account) AND code = \(code)
             """
         ) {
             try Self.template($0)
         }
+        if let name { keys.store(name, template: template, generation: generation) }
+        return template
+    }
+
+    public func cachedTemplate(account: String, code: String) -> TemplateRecord?? {
+        CatalogMemory.name(account, code).flatMap { keys.template($0).0 }
     }
 
     public func templates(account: String?) async throws -> [TemplateRecord] {
@@ -117,7 +131,7 @@ extension PostgresStore {
     }
 
     public func putTemplate(_ t: TemplateRecord) async throws {
-        try await run(
+        try await changeKeys(
             """
             INSERT INTO templates (account, code, body, created_at, name, kind, remark, audit, reason, audited_at)
             VALUES (\(t.account), \(t.code), \(t.text), \(t.createdAtMs), \(t.name), \(Int16(clamping: t.type)),
@@ -130,6 +144,6 @@ extension PostgresStore {
     }
 
     public func deleteTemplate(account: String, code: String) async throws -> Bool {
-        try await run("DELETE FROM templates WHERE account = \(account) AND code = \(code) RETURNING 1") > 0
+        try await changeKeys("DELETE FROM templates WHERE account = \(account) AND code = \(code) RETURNING 1")
     }
 }

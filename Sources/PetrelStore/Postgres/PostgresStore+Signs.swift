@@ -26,13 +26,22 @@ extension PostgresStore {
     }
 
     public func signUse(account: String, name: String) async throws -> SignUse {
+        let key = CatalogMemory.name(account, name)
+        let (cached, generation) = key.map(keys.signUse) ?? (nil, 0)
+        if let cached { return cached }
         let row = try await first(
             """
             SELECT (SELECT audit::bigint FROM signs WHERE account = \(account) AND name = \(name)),
                 EXISTS (SELECT 1 FROM signs WHERE account = \(account))
             """
         ) { (audit: try $0.get(0, as: Int?.self), any: try $0.get(1, as: Bool.self)) }
-        return SignUse(audit: row?.audit, any: row?.any ?? false)
+        let use = SignUse(audit: row?.audit, any: row?.any ?? false)
+        if let key { keys.store(key, signUse: use, generation: generation) }
+        return use
+    }
+
+    public func cachedSignUse(account: String, name: String) -> SignUse? {
+        CatalogMemory.name(account, name).flatMap { keys.signUse($0).0 }
     }
 
     public func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord]) {
@@ -51,7 +60,7 @@ extension PostgresStore {
     public func addSign(_ s: SignRecord, max: Int) async throws -> AddOutcome {
         // One statement: the count and the insert see the same snapshot (concurrent adds may pass `max` by as
         // many as run at once, which the caller bounds).
-        let added = try await run(
+        let added = try await changeKeysCounting(
             """
             INSERT INTO signs (account, name, source, kind, remark, audit, reason, created_at, audited_at)
             SELECT \(s.account), \(s.name), \(Int16(clamping: s.source)), \(Int16(clamping: s.type)), \(s.remark),
@@ -65,18 +74,18 @@ extension PostgresStore {
     }
 
     public func updateSign(_ s: SignRecord) async throws -> Bool {
-        try await run(
+        try await changeKeys(
             """
             UPDATE signs SET source = \(Int16(clamping: s.source)), kind = \(Int16(clamping: s.type)),
                 remark = \(s.remark), audit = \(Int16(clamping: s.audit.rawValue)), reason = \(s.reason),
                 audited_at = \(s.auditedAtMs)
             WHERE account = \(s.account) AND name = \(s.name) RETURNING 1
             """
-        ) > 0
+        )
     }
 
     public func deleteSign(account: String, name: String) async throws -> Bool {
-        try await run("DELETE FROM signs WHERE account = \(account) AND name = \(name) RETURNING 1") > 0
+        try await changeKeys("DELETE FROM signs WHERE account = \(account) AND name = \(name) RETURNING 1")
     }
 
     public func reviewSign(
@@ -86,12 +95,12 @@ extension PostgresStore {
         reason: String,
         atMs: Int64
     ) async throws -> Bool {
-        try await run(
+        try await changeKeys(
             """
             UPDATE signs SET audit = \(Int16(clamping: audit.rawValue)), reason = \(reason), audited_at = \(atMs)
             WHERE account = \(account) AND name = \(name) RETURNING 1
             """
-        ) > 0
+        )
     }
 
     public func awaitingReview(limit: Int) async throws -> (signs: [SignRecord], templates: [TemplateRecord]) {
@@ -130,7 +139,7 @@ extension PostgresStore {
     }
 
     public func addTemplate(_ t: TemplateRecord, max: Int) async throws -> AddOutcome {
-        let added = try await run(
+        let added = try await changeKeysCounting(
             """
             INSERT INTO templates (account, code, body, created_at, name, kind, remark, audit, reason, audited_at)
             SELECT \(t.account), \(t.code), \(t.text), \(t.createdAtMs), \(t.name), \(Int16(clamping: t.type)),
@@ -144,14 +153,14 @@ extension PostgresStore {
     }
 
     public func updateTemplate(_ t: TemplateRecord) async throws -> Bool {
-        try await run(
+        try await changeKeys(
             """
             UPDATE templates SET body = \(t.text), name = \(t.name), kind = \(Int16(clamping: t.type)),
                 remark = \(t.remark), audit = \(Int16(clamping: t.audit.rawValue)), reason = \(t.reason),
                 audited_at = \(t.auditedAtMs)
             WHERE account = \(t.account) AND code = \(t.code) RETURNING 1
             """
-        ) > 0
+        )
     }
 
     public func reviewTemplate(
@@ -161,11 +170,11 @@ extension PostgresStore {
         reason: String,
         atMs: Int64
     ) async throws -> Bool {
-        try await run(
+        try await changeKeys(
             """
             UPDATE templates SET audit = \(Int16(clamping: audit.rawValue)), reason = \(reason), audited_at = \(atMs)
             WHERE account = \(account) AND code = \(code) RETURNING 1
             """
-        ) > 0
+        )
     }
 }

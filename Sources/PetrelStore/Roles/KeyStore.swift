@@ -21,9 +21,16 @@ extension KeyStore {
     public func cachedAccessKey(id: String) -> AccessKeyRecord?? { nil }
 }
 
+extension TemplateStore {
+    public func cachedTemplate(account: String, code: String) -> TemplateRecord?? { nil }
+}
+
 /// Message templates, per account.
 public protocol TemplateStore: Sendable {
     func template(account: String, code: String) async throws -> TemplateRecord?
+    /// The answer `template(account:code:)` would give, when it is in memory and current (which may be "no such
+    /// template"); nil when only `template(account:code:)` can tell. On the send path, so it must not block.
+    func cachedTemplate(account: String, code: String) -> TemplateRecord??
     func templates(account: String?) async throws -> [TemplateRecord]
     func putTemplate(_ template: TemplateRecord) async throws
     func deleteTemplate(account: String, code: String) async throws -> Bool

@@ -6,6 +6,9 @@ public protocol SignStore: Sendable {
     /// What a send may make of `name`, in one read (it is on SendSms's path): the sign's audit state, or whether
     /// the account registered any sign at all (one that registered none sends under any signature).
     func signUse(account: String, name: String) async throws -> SignUse
+    /// The answer `signUse(account:name:)` would give, when it is in memory and current; nil when only
+    /// `signUse(account:name:)` can tell. On the send path, so it must not block.
+    func cachedSignUse(account: String, name: String) -> SignUse?
     /// One page of the account's signs by name, and how many it has.
     func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord])
     /// Adds `sign` unless the account has one of that name or `max` signs already.
@@ -33,6 +36,10 @@ public protocol SignStore: Sendable {
         reason: String,
         atMs: Int64
     ) async throws -> Bool
+}
+
+extension SignStore {
+    public func cachedSignUse(account: String, name: String) -> SignUse? { nil }
 }
 
 public enum SignUse: Sendable, Equatable {

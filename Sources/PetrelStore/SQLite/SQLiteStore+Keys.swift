@@ -5,18 +5,19 @@ public import PetrelCore
 extension SQLiteStore {
     public func accessKey(id: String) async throws -> AccessKeyRecord? {
         guard isPlainIdentifier(id) else { return nil }
-        if let cached = keyCache.lookup(id) { return cached }
+        let (cached, stamp) = keyCache.lookup(id)
+        if let cached { return cached }
         let row = try readNow { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_keys WHERE id = ?"), arguments: [id])
         }
         let key = try row.map(accessKey)
-        keyCache.store(id, key)
+        keyCache.store(id, key, stamp: stamp)
         return key
     }
 
     public func cachedAccessKey(id: String) -> AccessKeyRecord?? {
         guard isPlainIdentifier(id) else { return .some(nil) }
-        return keyCache.lookup(id)
+        return keyCache.lookup(id).0
     }
 
     public func masterKeyFingerprint() async throws -> String? {
@@ -88,14 +89,22 @@ extension SQLiteStore {
     }
 
     public func template(account: String, code: String) async throws -> TemplateRecord? {
-        try readNow { db in
+        let name = CatalogMemory.name(account, code)
+        let (cached, stamp) = name.map(keyCache.template) ?? (nil, nil)
+        if let cached { return cached }
+        let template = try readNow { db in
             try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM templates WHERE account = ? AND code = ?",
+                db.cachedStatement(sql: "SELECT * FROM templates WHERE account = ? AND code = ?"),
                 arguments: [account, code]
             )
             .map(Self.template)
         }
+        if let name { keyCache.store(name, template: template, stamp: stamp) }
+        return template
+    }
+
+    public func cachedTemplate(account: String, code: String) -> TemplateRecord?? {
+        CatalogMemory.name(account, code).flatMap { keyCache.template($0).0 }
     }
 
     public func templates(account: String?) async throws -> [TemplateRecord] {
@@ -113,6 +122,7 @@ extension SQLiteStore {
     }
 
     public func putTemplate(_ t: TemplateRecord) async throws {
+        defer { keyCache.invalidate() }
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -125,7 +135,8 @@ extension SQLiteStore {
     }
 
     public func deleteTemplate(account: String, code: String) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(sql: "DELETE FROM templates WHERE account = ? AND code = ?", arguments: [account, code])
             return db.changesCount > 0
         }

@@ -13,7 +13,10 @@ extension SQLiteStore {
     }
 
     public func signUse(account: String, name: String) async throws -> SignUse {
-        try readNow { db in
+        let key = CatalogMemory.name(account, name)
+        let (cached, stamp) = key.map(keyCache.signUse) ?? (nil, nil)
+        if let cached { return cached }
+        let use = try readNow { db in
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -25,6 +28,12 @@ extension SQLiteStore {
             )
             return SignUse(audit: row?[0], any: row?[1] ?? false)
         }
+        if let key { keyCache.store(key, signUse: use, stamp: stamp) }
+        return use
+    }
+
+    public func cachedSignUse(account: String, name: String) -> SignUse? {
+        CatalogMemory.name(account, name).flatMap { keyCache.signUse($0).0 }
     }
 
     public func signs(account: String, offset: Int, limit: Int) async throws -> (total: Int, signs: [SignRecord]) {
@@ -40,7 +49,8 @@ extension SQLiteStore {
     }
 
     public func addSign(_ s: SignRecord, max: Int) async throws -> AddOutcome {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try Self.add(db, table: "signs", key: "name", account: s.account, value: s.name, max: max) {
                 try db.execute(
                     sql: """
@@ -57,7 +67,8 @@ extension SQLiteStore {
     }
 
     public func updateSign(_ s: SignRecord) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE signs SET source = ?, kind = ?, remark = ?, audit = ?, reason = ?, audited_at = ?
@@ -70,7 +81,8 @@ extension SQLiteStore {
     }
 
     public func deleteSign(account: String, name: String) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(sql: "DELETE FROM signs WHERE account = ? AND name = ?", arguments: [account, name])
             return db.changesCount > 0
         }
@@ -83,7 +95,8 @@ extension SQLiteStore {
         reason: String,
         atMs: Int64
     ) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(
                 sql: "UPDATE signs SET audit = ?, reason = ?, audited_at = ? WHERE account = ? AND name = ?",
                 arguments: [audit.rawValue, reason, atMs, account, name]
@@ -131,7 +144,8 @@ extension SQLiteStore {
     }
 
     public func addTemplate(_ t: TemplateRecord, max: Int) async throws -> AddOutcome {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try Self.add(db, table: "templates", key: "code", account: t.account, value: t.code, max: max) {
                 try db.execute(
                     sql: """
@@ -145,7 +159,8 @@ extension SQLiteStore {
     }
 
     public func updateTemplate(_ t: TemplateRecord) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE templates SET body = ?, name = ?, kind = ?, remark = ?, audit = ?, reason = ?, audited_at = ?
@@ -166,7 +181,8 @@ extension SQLiteStore {
         reason: String,
         atMs: Int64
     ) async throws -> Bool {
-        try await pool.write { db in
+        defer { keyCache.invalidate() }
+        return try await pool.write { db in
             try db.execute(
                 sql: "UPDATE templates SET audit = ?, reason = ?, audited_at = ? WHERE account = ? AND code = ?",
                 arguments: [audit.rawValue, reason, atMs, account, code]

@@ -15,14 +15,60 @@ struct ClassicSend {
         var extendCode = ""
     }
 
+    /// A request read: refused already, or a template to send to recipients.
+    enum Request {
+        case rejected(ActionResult)
+        case send(templateCode: String, [Recipient])
+
+        static func refused(_ code: ResponseCode) -> Request { .rejected(ClassicSend.rejected(code)) }
+    }
+
     /// The answer of a send that failed before anything was stored.
     static func rejected(_ code: ResponseCode) -> ActionResult {
         ActionResult(fields: [("Code", .string(code.code)), ("Message", .string(code.description))])
     }
 
+    /// `request` sent, with the template and signs read from the store.
+    static func send(_ call: ActionCall, _ request: Request) async throws -> ActionResult {
+        switch request {
+        case .rejected(let answer): return answer
+        case .send(let code, let recipients):
+            let catalog = try await Catalog.read(call, template: lookup(code), signs: signNames(recipients))
+            return try send(call, templateCode: code, recipients, catalog)
+        }
+    }
+
+    /// `request` sent on the calling thread, when its template and signs are in memory; nil when they are not.
+    static func sendIfCached(_ call: ActionCall, _ request: Request) throws -> ActionResult? {
+        switch request {
+        case .rejected(let answer): return answer
+        case .send(let code, let recipients):
+            guard let catalog = Catalog.cached(call, template: lookup(code), signs: signNames(recipients)) else {
+                return nil
+            }
+            return try send(call, templateCode: code, recipients, catalog)
+        }
+    }
+
+    /// The code to look up; nil for one that names nothing (a NUL, which PostgreSQL's text cannot be asked for).
+    static func lookup(_ code: String) -> String? { code.utf8.contains(0) ? nil : code }
+
+    /// The signatures `send` asks about: those that pass its checks, of a list it does not refuse for its length.
+    static func signNames(_ recipients: [Recipient]) -> [String] {
+        guard recipients.count <= maxRecipients else { return [] }
+        return recipients.map(\.sign).filter(isSignName)
+    }
+
+    static func isSignName(_ s: String) -> Bool { !s.isEmpty && s.count <= 32 && !s.utf8.contains(0) }
+
     /// Renders and checks every recipient, then the messages for the store (a business rejection, in 2017-05-25's
     /// codes, for the first that cannot go).
-    static func send(_ call: ActionCall, templateCode: String, _ recipients: [Recipient]) async throws -> ActionResult {
+    static func send(
+        _ call: ActionCall,
+        templateCode: String,
+        _ recipients: [Recipient],
+        _ catalog: Catalog
+    ) throws -> ActionResult {
         guard recipients.count <= maxRecipients else {
             return rejected(
                 ClassicCode.mobileCountOverLimit.with(
@@ -36,18 +82,14 @@ struct ClassicSend {
         if outId.unicodeScalars.count > 255 {
             return rejected(ClassicCode.invalidParameters.with("OutId is longer than 255 characters."))
         }
-        // A NUL names nothing (and PostgreSQL's text cannot be asked for it).
-        guard !templateCode.utf8.contains(0),
-            let template = try await call.env.store.template(account: call.account, code: templateCode)
-        else {
+        guard lookup(templateCode) != nil, let template = catalog.template else {
             return rejected(ClassicCode.templateIllegal.with("No template has the code \(templateCode)."))
         }
         guard template.audit == .approved else {
             return rejected(
-                ClassicCode.templateIllegal.with(SignGate.notApproved("template \(templateCode)", template.audit))
+                ClassicCode.templateIllegal.with(Catalog.notApproved("template \(templateCode)", template.audit))
             )
         }
-        var signs = SignGate()
         let limits = call.env.limits(call.account)
         // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
         let maxValueBytes = 3 * call.env.maxTextLength
@@ -60,10 +102,10 @@ struct ClassicSend {
             guard r.extendCode.utf8.count <= 12, r.extendCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
             }
-            guard !r.sign.isEmpty, r.sign.count <= 32, !r.sign.utf8.contains(0) else {
+            guard isSignName(r.sign) else {
                 return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
             }
-            if let why = try await signs.problem(r.sign, call) {
+            if let why = try catalog.problem(r.sign) {
                 return rejected(ClassicCode.signatureIllegal.with(why))
             }
             // A value no message could hold is refused before rendering: a template may repeat a variable hundreds

@@ -4,35 +4,43 @@ import PetrelStore
 
 /// dysmsapi 2017-05-25 `SendBatchSms`: one template to up to 1,000 numbers, each with its own signature and
 /// values (PhoneNumberJson, SignNameJson, TemplateParamJson match by position; the SDK sends them in a form body).
-public struct SendBatchSms: RPCAction {
+public struct SendBatchSms: CachedRPCAction {
     public static let name = "SendBatchSms"
     public static let version = APIVersion.classic
 
     public init() {}
 
     public func run(_ call: ActionCall) async throws -> ActionResult {
+        try await ClassicSend.send(call, try request(call))
+    }
+
+    public func runIfCached(_ call: ActionCall) throws -> ActionResult? {
+        try ClassicSend.sendIfCached(call, try request(call))
+    }
+
+    func request(_ call: ActionCall) throws -> ClassicSend.Request {
         let numbersJSON = try call.params.required("PhoneNumberJson")
         let signsJSON = try call.params.required("SignNameJson")
         let code = try call.params.required("TemplateCode")
         guard let numbers = JSONStringArray.parse(numbersJSON), !numbers.isEmpty else {
-            return ClassicSend.rejected(
+            return .refused(
                 ClassicCode.invalidJSONParam.with("PhoneNumberJson must be a non-empty JSON array of strings.")
             )
         }
         guard numbers.count <= ClassicSend.maxRecipients else {
-            return ClassicSend.rejected(
+            return .refused(
                 ClassicCode.mobileCountOverLimit.with(
                     "PhoneNumberJson holds \(numbers.count) numbers; at most \(ClassicSend.maxRecipients) are allowed."
                 )
             )
         }
         guard let signs = JSONStringArray.parse(signsJSON) else {
-            return ClassicSend.rejected(
+            return .refused(
                 ClassicCode.invalidJSONParam.with("SignNameJson must be a JSON array of strings.")
             )
         }
         guard signs.count == numbers.count else {
-            return ClassicSend.rejected(
+            return .refused(
                 ClassicCode.invalidParameters.with(
                     "SignNameJson holds \(signs.count) signatures for \(numbers.count) numbers; they must match one to one."
                 )
@@ -41,12 +49,12 @@ public struct SendBatchSms: RPCAction {
         var values = [[String: String]](repeating: [:], count: numbers.count)
         if let paramsJSON = call.params.optional("TemplateParamJson") {
             guard let parsed = Self.objects(paramsJSON) else {
-                return ClassicSend.rejected(
+                return .refused(
                     ClassicCode.invalidJSONParam.with("TemplateParamJson must be a JSON array of objects.")
                 )
             }
             guard parsed.count == numbers.count else {
-                return ClassicSend.rejected(
+                return .refused(
                     ClassicCode.invalidParameters.with(
                         "TemplateParamJson holds \(parsed.count) objects for \(numbers.count) numbers; they must match."
                     )
@@ -57,7 +65,7 @@ public struct SendBatchSms: RPCAction {
         var extendCodes = [String](repeating: "", count: numbers.count)
         if let extJSON = call.params.optional("SmsUpExtendCodeJson") {
             guard let parsed = JSONStringArray.parse(extJSON), parsed.count == numbers.count else {
-                return ClassicSend.rejected(
+                return .refused(
                     ClassicCode.invalidJSONParam.with(
                         "SmsUpExtendCodeJson must be a JSON array of strings, one per number of PhoneNumberJson."
                     )
@@ -68,7 +76,7 @@ public struct SendBatchSms: RPCAction {
         let recipients = numbers.indices.map {
             ClassicSend.Recipient(raw: numbers[$0], sign: signs[$0], values: values[$0], extendCode: extendCodes[$0])
         }
-        return try await ClassicSend.send(call, templateCode: code, recipients)
+        return .send(templateCode: code, recipients)
     }
 
     /// A JSON array of objects, each one's values as strings; nil if it is not one.

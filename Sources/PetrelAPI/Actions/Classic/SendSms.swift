@@ -4,20 +4,28 @@ import PetrelStore
 
 /// dysmsapi 2017-05-25 `SendSms`: one template to up to 1,000 comma-separated numbers, a number without a country
 /// code being a mainland China one.
-public struct SendSms: RPCAction {
+public struct SendSms: CachedRPCAction {
     public static let name = "SendSms"
     public static let version = APIVersion.classic
 
     public init() {}
 
     public func run(_ call: ActionCall) async throws -> ActionResult {
+        try await ClassicSend.send(call, try request(call))
+    }
+
+    public func runIfCached(_ call: ActionCall) throws -> ActionResult? {
+        try ClassicSend.sendIfCached(call, try request(call))
+    }
+
+    func request(_ call: ActionCall) throws -> ClassicSend.Request {
         let numbers = try call.params.required("PhoneNumbers")
         let sign = try call.params.required("SignName")
         let code = try call.params.required("TemplateCode")
         // Counted before splitting: a list past the limit is refused without building it.
         let count = numbers.utf8.count(where: { $0 == UInt8(ascii: ",") }) + 1
         guard count <= ClassicSend.maxRecipients else {
-            return ClassicSend.rejected(
+            return .refused(
                 ClassicCode.mobileCountOverLimit.with(
                     "PhoneNumbers holds \(count) numbers; at most \(ClassicSend.maxRecipients) are allowed per request."
                 )
@@ -26,7 +34,7 @@ public struct SendSms: RPCAction {
         var values: [String: String] = [:]
         if let param = call.params.optional("TemplateParam") {
             guard let parsed = SendMessageWithTemplate.values(param) else {
-                return ClassicSend.rejected(ClassicCode.invalidJSONParam.with("TemplateParam must be a JSON object."))
+                return .refused(ClassicCode.invalidJSONParam.with("TemplateParam must be a JSON object."))
             }
             values = parsed
         }
@@ -39,6 +47,6 @@ public struct SendSms: RPCAction {
                 extendCode: ext
             )
         }
-        return try await ClassicSend.send(call, templateCode: code, recipients)
+        return .send(templateCode: code, recipients)
     }
 }
