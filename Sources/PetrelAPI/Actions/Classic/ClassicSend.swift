@@ -18,7 +18,8 @@ struct ClassicSend {
     /// A request read: refused already, or a template to send to recipients.
     enum Request {
         case rejected(ActionResult)
-        case send(templateCode: String, [Recipient])
+        /// `uniform`: every recipient has the same sign and values (SendSms).
+        case send(templateCode: String, [Recipient], uniform: Bool)
 
         static func refused(_ code: ResponseCode) -> Request { .rejected(ClassicSend.rejected(code)) }
     }
@@ -32,9 +33,9 @@ struct ClassicSend {
     static func send(_ call: ActionCall, _ request: Request) async throws -> ActionResult {
         switch request {
         case .rejected(let answer): return answer
-        case .send(let code, let recipients):
-            let catalog = try await Catalog.read(call, template: lookup(code), signs: signNames(recipients))
-            return try send(call, templateCode: code, recipients, catalog)
+        case .send(let code, let recipients, let uniform):
+            let catalog = try await Catalog.read(call, template: lookup(code), signs: signNames(recipients, uniform))
+            return try send(call, templateCode: code, recipients, catalog, uniform: uniform)
         }
     }
 
@@ -42,11 +43,10 @@ struct ClassicSend {
     static func sendIfCached(_ call: ActionCall, _ request: Request) throws -> ActionResult? {
         switch request {
         case .rejected(let answer): return answer
-        case .send(let code, let recipients):
-            guard let catalog = Catalog.cached(call, template: lookup(code), signs: signNames(recipients)) else {
-                return nil
-            }
-            return try send(call, templateCode: code, recipients, catalog)
+        case .send(let code, let recipients, let uniform):
+            let signs = signNames(recipients, uniform)
+            guard let catalog = Catalog.cached(call, template: lookup(code), signs: signs) else { return nil }
+            return try send(call, templateCode: code, recipients, catalog, uniform: uniform)
         }
     }
 
@@ -54,9 +54,9 @@ struct ClassicSend {
     static func lookup(_ code: String) -> String? { code.utf8.contains(0) ? nil : code }
 
     /// The signatures `send` asks about: those that pass its checks, of a list it does not refuse for its length.
-    static func signNames(_ recipients: [Recipient]) -> [String] {
+    static func signNames(_ recipients: [Recipient], _ uniform: Bool) -> [String] {
         guard recipients.count <= maxRecipients else { return [] }
-        return recipients.map(\.sign).filter(isSignName)
+        return (uniform ? Array(recipients.prefix(1)) : recipients).map(\.sign).filter(isSignName)
     }
 
     static func isSignName(_ s: String) -> Bool { !s.isEmpty && s.count <= 32 && !s.utf8.contains(0) }
@@ -67,7 +67,8 @@ struct ClassicSend {
         _ call: ActionCall,
         templateCode: String,
         _ recipients: [Recipient],
-        _ catalog: Catalog
+        _ catalog: Catalog,
+        uniform: Bool
     ) throws -> ActionResult {
         guard recipients.count <= maxRecipients else {
             return rejected(
@@ -91,10 +92,9 @@ struct ClassicSend {
             )
         }
         let limits = call.env.limits(call.account)
-        // A character is at most 3 UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
-        let maxValueBytes = 3 * call.env.maxTextLength
         var pending: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         pending.reserveCapacity(recipients.count)
+        var once: Rendered?
         for r in recipients {
             guard case .success(let number) = PhoneNumber.parseClassic(r.raw) else {
                 return rejected(ClassicCode.mobileNumberIllegal.with("\(r.raw) is not a valid mobile number."))
@@ -102,37 +102,18 @@ struct ClassicSend {
             guard r.extendCode.utf8.count <= 12, r.extendCode.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return rejected(ClassicCode.invalidParameters.with("SmsUpExtendCode must be at most 12 digits."))
             }
-            guard isSignName(r.sign) else {
-                return rejected(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+            // SendSms's recipients share one sign and one set of values: the text is made once.
+            let made: Rendered
+            if uniform, let first = once {
+                made = first
+            } else {
+                switch try render(r, template, catalog, maxUnits: call.env.maxTextLength) {
+                case .success(let m): made = m
+                case .failure(let refusal): return rejected(refusal)
+                }
+                once = made
             }
-            if let why = try catalog.problem(r.sign) {
-                return rejected(ClassicCode.signatureIllegal.with(why))
-            }
-            // A value no message could hold is refused before rendering: a template may repeat a variable hundreds
-            // of times, and each copy of a value as long as the request would be built first.
-            if r.values.values.contains(where: { $0.utf8.count > maxValueBytes }) {
-                return rejected(
-                    ClassicCode.paramLengthLimit.with(
-                        "A template variable's value is longer than a message may be (\(call.env.maxTextLength) characters)."
-                    )
-                )
-            }
-            let body: String
-            switch Template.render(template.text, values: r.values) {
-            case .success(let text): body = text
-            case .failure(.missingValue(let name)):
-                return rejected(
-                    ClassicCode.templateMissingParameters.with("The template variable ${\(name)} has no value.")
-                )
-            }
-            // A signature that is a valid sender ID travels as the sender; any other (【Brand】) leads the text,
-            // as mainland carriers expect (as SendMessageWithTemplate does).
-            let (from, text) = SenderID.isValid(r.sign) ? (r.sign, body) : ("", "【\(r.sign)】" + body)
-            let sms = SMSText(text)
-            if let why = sms.lengthProblem(maxUnits: call.env.maxTextLength) {
-                return rejected(ClassicCode.paramLengthLimit.with("The rendered template is too long. \(why)"))
-            }
-            pending.append((number, text, from, sms, r.extendCode))
+            pending.append((number, made.text, made.from, made.sms, r.extendCode))
         }
 
         // Limits that need no store (countries, pumping halts) refuse a recipient as the store's would.
@@ -186,6 +167,55 @@ struct ClassicSend {
             writes: writes,
             limited: ActionResult.Limited(limits: limits) { [answer] in answer.fields($0) }
         )
+    }
+
+    /// A recipient's text as it will go, with its sender.
+    struct Rendered {
+        var from: String
+        var text: String
+        var sms: SMSText
+    }
+
+    /// The recipient's signature checked and the template filled with its values; the refusal for the first check
+    /// that fails.
+    static func render(
+        _ r: Recipient,
+        _ template: TemplateRecord,
+        _ catalog: Catalog,
+        maxUnits: Int
+    ) throws -> Result<Rendered, ResponseCode> {
+        guard isSignName(r.sign) else {
+            return .failure(ClassicCode.signatureIllegal.with("SignName must be 1 to 32 characters long."))
+        }
+        if let why = try catalog.problem(r.sign) {
+            return .failure(ClassicCode.signatureIllegal.with(why))
+        }
+        // A value no message could hold is refused before rendering: a template may repeat a variable hundreds of
+        // times, and each copy of a value as long as the request would be built first. A character is at most 3
+        // UTF-8 bytes per unit it takes (GSM septet or UCS-2 code unit).
+        if r.values.values.contains(where: { $0.utf8.count > 3 * maxUnits }) {
+            return .failure(
+                ClassicCode.paramLengthLimit.with(
+                    "A template variable's value is longer than a message may be (\(maxUnits) characters)."
+                )
+            )
+        }
+        let body: String
+        switch Template.render(template.text, values: r.values) {
+        case .success(let text): body = text
+        case .failure(.missingValue(let name)):
+            return .failure(
+                ClassicCode.templateMissingParameters.with("The template variable ${\(name)} has no value.")
+            )
+        }
+        // A signature that is a valid sender ID travels as the sender; any other (【Brand】) leads the text, as
+        // mainland carriers expect (as SendMessageWithTemplate does).
+        let (from, text) = SenderID.isValid(r.sign) ? (r.sign, body) : ("", "【\(r.sign)】" + body)
+        let sms = SMSText(text)
+        if let why = sms.lengthProblem(maxUnits: maxUnits) {
+            return .failure(ClassicCode.paramLengthLimit.with("The rendered template is too long. \(why)"))
+        }
+        return .success(Rendered(from: from, text: text, sms: sms))
     }
 
     /// `{Code, Message, BizId}` from the recipients the limits refused, before the store and in it.

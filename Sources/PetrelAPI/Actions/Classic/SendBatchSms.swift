@@ -76,7 +76,7 @@ public struct SendBatchSms: CachedRPCAction {
         let recipients = numbers.indices.map {
             ClassicSend.Recipient(raw: numbers[$0], sign: signs[$0], values: values[$0], extendCode: extendCodes[$0])
         }
-        return .send(templateCode: code, recipients)
+        return .send(templateCode: code, recipients, uniform: false)
     }
 
     /// A JSON array of objects, each one's values as strings; nil if it is not one.

@@ -47,6 +47,6 @@ public struct SendSms: CachedRPCAction {
                 extendCode: ext
             )
         }
-        return .send(templateCode: code, recipients)
+        return .send(templateCode: code, recipients, uniform: true)
     }
 }
