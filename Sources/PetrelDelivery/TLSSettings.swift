@@ -65,17 +65,20 @@ public struct TLSSettings: Sendable, Hashable {
 
 /// What a TLS failure means, in a sentence for people (parked pushes, channel states).
 public enum TLSErrorText {
+    static let hostNameMismatch = "TLS: host name mismatch"
+    static let notTrusted = "TLS: certificate not trusted"
+
     /// nil when `error` is not a TLS error. `host` is the name the certificate had to carry.
     public static func describe(_ error: any Error, host: String, peer: String) -> String? {
         if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname {
-            return "TLS: host name mismatch: the certificate of \(peer) is not for \(host)"
+            return "\(hostNameMismatch): the certificate of \(peer) is not for \(host)"
         }
         guard let e = error as? NIOSSLError else { return nil }
         switch e {
         case .handshakeFailed(let inner):
             let codes = "\(inner)"
             if codes.contains("CERTIFICATE_VERIFY_FAILED") {
-                return "TLS: certificate not trusted: the certificate of \(peer) is not signed by a trusted CA "
+                return "\(notTrusted): the certificate of \(peer) is not signed by a trusted CA "
                     + "(or has expired); give its CA as caFile"
             }
             if codes.contains("WRONG_VERSION_NUMBER") || codes.contains("RECORD_LENGTH_MISMATCH") {
@@ -104,5 +107,26 @@ public enum TLSErrorText {
         let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" })
             .filter { $0.count > 3 && $0.allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" } && $0.contains("_") }
         return words.isEmpty ? text : words.joined(separator: ", ")
+    }
+}
+
+/// The kind of an SMPP channel's last link failure, for the `petrel_smpp_channel_problem` gauge; the sentence is
+/// in the channel's last error.
+public enum LinkProblem: String, CaseIterable, Sendable {
+    case none
+    case tlsNotTrusted = "tls_certificate_not_trusted"
+    case tlsHostName = "tls_host_name_mismatch"
+    case tls = "tls_handshake_failed"
+    case connectFailed = "connect_failed"
+    case bindRefused = "bind_refused"
+    case sessionClosed = "session_closed"
+
+    /// From a connect failure's or a close's reason.
+    static func of(_ reason: String, connecting: Bool) -> LinkProblem {
+        if reason.hasPrefix(TLSErrorText.hostNameMismatch) { return .tlsHostName }
+        if reason.hasPrefix(TLSErrorText.notTrusted) { return .tlsNotTrusted }
+        if reason.hasPrefix("TLS: ") { return .tls }
+        if reason.hasPrefix("bind refused") || reason.hasPrefix("bind answered") { return .bindRefused }
+        return connecting ? .connectFailed : .sessionClosed
     }
 }
