@@ -91,7 +91,6 @@ public final class SMSCServer: Sendable {
 
     public var counters: Counters { state.withLockedValue { $0.counters } }
 
-    /// Binds the listening socket; returns the port (useful with port 0).
     /// A TLS context for binds, from a PEM certificate (chain) and its private key.
     public static func tlsContext(certFile: String, keyFile: String) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certFile)
@@ -103,6 +102,7 @@ public final class SMSCServer: Sendable {
         return try NIOSSLContext(configuration: configuration)
     }
 
+    /// Binds the listening socket; returns the port (useful with port 0).
     public func start() async throws -> Int {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
