@@ -95,6 +95,15 @@ struct MetricsSampler: Service {
             ServerMetrics.gauge("petrel_smpp_sessions", s.sessions, [("channel", c.id)])
             ServerMetrics.gauge("petrel_smpp_window_in_use", s.inFlight, [("channel", c.id)])
             ServerMetrics.gauge("petrel_smpp_window_size", s.window, [("channel", c.id)])
+            // Why a channel has no bind, in words: 1 on the kind of its last failure (TLS, connect, bind), else 0.
+            let problem = await c.healthSnapshot().problem
+            for p in LinkProblem.allCases where p != .none {
+                ServerMetrics.gauge(
+                    "petrel_smpp_channel_problem",
+                    p == problem ? 1 : 0,
+                    [("channel", c.id), ("problem", p.rawValue)]
+                )
+            }
         }
         let r = receipts.stats
         ServerMetrics.gauge("petrel_carrier_receipts_matched", r.matched)

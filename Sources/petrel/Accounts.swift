@@ -21,7 +21,7 @@ struct AccountsCommand: AsyncParsableCommand {
         )
         @OptionGroup var data: DataDirOption
         @Argument(help: "The account (\"default\" unless keys were made for another).") var account: String
-        @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
+        @Argument(help: "http[s]://host[:port]/path, or \"\" to stop pushing.") var url: String
         @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret:
             String?
         @Flag(name: .customLong("create-account"), help: "Make the account if the store does not have it yet.")
@@ -32,7 +32,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
             }
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
-                throw CLIError(description: "the receipt URL must look like http://host[:port]/path, got \(url)")
+                throw CLIError(description: "the receipt URL must look like http[s]://host[:port]/path, got \(url)")
             }
             if let secret, secret.count < 16 {
                 throw CLIError(description: "--secret must have at least 16 characters")
@@ -63,7 +63,7 @@ struct AccountsCommand: AsyncParsableCommand {
         )
         @OptionGroup var data: DataDirOption
         @Argument(help: "The account (\"default\" unless keys were made for another).") var account: String
-        @Argument(help: "http://host[:port]/path, or \"\" to stop pushing.") var url: String
+        @Argument(help: "http[s]://host[:port]/path, or \"\" to stop pushing.") var url: String
         @Option(help: "The webhook secret that signs pushes (default: keep the current one, or make one).") var secret:
             String?
         @Flag(name: .customLong("create-account"), help: "Make the account if the store does not have it yet.")
@@ -74,7 +74,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
             }
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
-                throw CLIError(description: "the inbound URL must look like http://host[:port]/path, got \(url)")
+                throw CLIError(description: "the inbound URL must look like http[s]://host[:port]/path, got \(url)")
             }
             if let secret, secret.count < 16 {
                 throw CLIError(description: "--secret must have at least 16 characters")

@@ -49,7 +49,7 @@ struct ServerAddress {
     static func make(_ url: String, source: String, fromFile: Bool, dataDir: String) throws -> ServerAddress {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
         guard let endpoint = WebhookClient.Endpoint(url: trimmed + "/") else {
-            throw CLIError(description: "\(source) must be an http://HOST:PORT URL, not \(url)")
+            throw CLIError(description: "\(source) must be an http[s]://HOST:PORT URL, not \(url)")
         }
         return ServerAddress(url: trimmed, endpoint: endpoint, source: source, fromFile: fromFile, dataDir: dataDir)
     }
@@ -157,7 +157,7 @@ struct ConsoleClient {
         do {
             r = try await WebhookClient().request(
                 .POST,
-                WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: "/console/api/session"),
+                endpoint.at(path: "/console/api/session"),
                 body: body,
                 headers: [("Content-Type", "application/x-www-form-urlencoded")],
                 timeout: .seconds(10),
@@ -185,7 +185,7 @@ struct ConsoleClient {
     ) async throws -> [String: String] {
         let r = try await client.request(
             method,
-            WebhookClient.Endpoint(host: endpoint.host, port: endpoint.port, path: path),
+            endpoint.at(path: path),
             body: body,
             headers: [("Content-Type", type), ("Cookie", cookie), ("X-CSRF-Token", csrf)],
             timeout: .seconds(300),

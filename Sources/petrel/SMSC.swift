@@ -41,6 +41,12 @@ struct SMSC: AsyncParsableCommand {
     @Option(name: .customLong("mo-every"), help: "Milliseconds between rounds of mobile-originated messages.")
     var moEvery: Int64 = 1000
     @Option(name: .customLong("mo-burst"), help: "Messages per round.") var moBurst = 1
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "Take binds over TLS with this PEM certificate (chain) (with --tls-key)."
+    )
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
@@ -63,6 +69,21 @@ struct SMSC: AsyncParsableCommand {
             }
             c.originate = .init(from: moFrom, to: moTo, text: moText, everyMs: moEvery, burst: moBurst)
         }
+        if tlsCert != nil || tlsKey != nil {
+            guard let tlsCert, let tlsKey else { throw CLIError(description: "--tls-cert and --tls-key go together") }
+            let files = TLSSettings(certFile: tlsCert, keyFile: tlsKey)
+            if let problem = files.problem(key: "--tls") {
+                throw CLIError(
+                    description: problem.replacingOccurrences(of: "--tls.certFile", with: "--tls-cert")
+                        .replacingOccurrences(of: "--tls.keyFile", with: "--tls-key")
+                )
+            }
+            do {
+                c.tls = try SMSCServer.tlsContext(certFile: tlsCert, keyFile: tlsKey)
+            } catch {
+                throw CLIError(description: "--tls-cert and --tls-key cannot be used together: \(error)")
+            }
+        }
         let server = SMSCServer(configuration: c, logger: Logger(label: "petrel-smsc"))
         let bound: Int
         do {
@@ -70,7 +91,7 @@ struct SMSC: AsyncParsableCommand {
         } catch let error as IOError {
             throw CLIError(description: NetworkErrorText.listening(error, host: c.host, port: port))
         }
-        print("Petrel SMSC listening on \(c.host):\(bound)")
+        print("Petrel SMSC listening on \(c.host):\(bound)\(c.tls == nil ? "" : " (TLS)")")
         fflush(nil)
         let service = SMSCService(server: server, summary: summary)
         let group = ServiceGroup(

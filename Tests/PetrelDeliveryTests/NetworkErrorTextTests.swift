@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import Testing
 
 @testable import PetrelDelivery
@@ -41,5 +42,21 @@ import Glibc
         #expect(inUse.hasPrefix("cannot listen on 127.0.0.1:8080: the port is in use") && inUse.contains("--listen"))
         let denied = NetworkErrorText.listening(IOError(errnoCode: EACCES, reason: "bind"), host: "0.0.0.0", port: 80)
         #expect(denied.contains("permission denied"))
+    }
+
+    @Test func tlsFailuresSayWhatIsWrong() {
+        let mismatch = TLSErrorText.describe(
+            NIOSSLExtraError.failedToValidateHostname,
+            host: "smsc.a",
+            peer: "the SMSC"
+        )
+        #expect(mismatch == "TLS: host name mismatch: the certificate of the SMSC is not for smsc.a")
+        let other = TLSErrorText.describe(NIOSSLError.handshakeFailed(.sslError([])), host: "h", peer: "the receiver")
+        #expect(other?.hasPrefix("TLS: the handshake with the receiver failed") == true)
+        #expect(TLSErrorText.describe(IOError(errnoCode: ECONNREFUSED, reason: "connect"), host: "h", peer: "x") == nil)
+        #expect(TLSSettings(certFile: "/c.pem").problem(key: "receipts.tls")?.contains("go together") == true)
+        #expect(
+            TLSSettings(caFile: "/nonexistent/ca.pem").problem(key: "k") == "k.caFile: cannot read /nonexistent/ca.pem"
+        )
     }
 }

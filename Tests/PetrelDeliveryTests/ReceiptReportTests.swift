@@ -119,7 +119,12 @@ import Testing
         )
         #expect(WebhookClient.Endpoint(url: "http://h") == WebhookClient.Endpoint(host: "h", port: 80, path: "/"))
         #expect(WebhookClient.Endpoint(url: "http://[::1]:9/r")?.host == "::1")
-        #expect(WebhookClient.Endpoint(url: "https://h/r") == nil)
+        #expect(
+            WebhookClient.Endpoint(url: "https://h/r")
+                == WebhookClient.Endpoint(host: "h", port: 443, path: "/r", secure: true)
+        )
+        #expect(WebhookClient.Endpoint(url: "ftp://h/r") == nil)
+        #expect(WebhookClient.Endpoint(url: "http://u@h/r") == nil)
         #expect(WebhookClient.Endpoint(url: "http://h:0/") == nil)
         #expect(WebhookClient.Endpoint(url: "http://:80/") == nil)
     }

@@ -184,6 +184,35 @@ import Testing
         #expect(h.submits.count - before >= 99 && h.submits.count - before <= 5 + 100)
     }
 
+    /// The `petrel_smpp_channel_problem` gauge: the kind of the last failure while no session is bound.
+    @Test func theChannelProblemNamesTheLastFailureUntilABind() {
+        var h = Harness(sessions: 2)
+        h.m.start()
+        h.run()
+        #expect(h.m.health.problem == .none)
+        h.m.connectFailed(0, error: "the SMSC refused the connection", nowMs: h.now, jitter: 1)
+        #expect(h.m.health.problem == .connectFailed)
+        h.m.bound(1)
+        h.m.closed(
+            1,
+            reason: "TLS: host name mismatch: the certificate of the SMSC is not for x",
+            nowMs: h.now,
+            jitter: 1
+        )
+        #expect(h.m.health.problem == .tlsHostName)
+        h.run()
+        h.advance(to: h.now + 1000)
+        h.m.bound(0)
+        #expect(h.m.health.problem == .none)
+        // Another session failing while one is bound is not the channel's problem.
+        h.m.closed(1, reason: "TLS: certificate not trusted: …", nowMs: h.now, jitter: 1)
+        #expect(h.m.health.problem == .none && h.m.health.lastError.hasSuffix("TLS: certificate not trusted: …"))
+        h.m.closed(0, reason: "bind refused: ESME_RINVPASWD", nowMs: h.now, jitter: 1)
+        #expect(h.m.health.problem == .bindRefused)
+        #expect(LinkProblem.of("TLS: the handshake with the SMSC failed (X)", connecting: false) == .tls)
+        #expect(LinkProblem.of("connection lost", connecting: false) == .sessionClosed)
+    }
+
     @Test func reconnectsBackOffAndBindRefusalsWaitLongest() {
         var h = Harness()
         h.m.start()

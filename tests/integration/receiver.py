@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,9 +19,14 @@ class Receiver:
     """Answers POSTs as Alibaba's contract says ({"code":0}) unless told otherwise by `script`: a list of
     behaviours used one per request, then "ok": "500", "wrong-body" (200 with code 1), ("slow", seconds)."""
 
-    def __init__(self, secret=None, port=None):
+    def __init__(self, secret=None, port=None, tls=None, host="127.0.0.1", client_ca=None):
+        """`tls`: (cert file, key file) to serve https; `host`: the name in `url` (the certificate's name);
+        `client_ca`: require a client certificate signed by this CA file."""
         self.secret = secret
         self.port = port or free_port()
+        self.tls = tls
+        self.host = host
+        self.client_ca = client_ca
         self.script = []
         self.posts = []          # (headers, reports, accepted)
         self.lock = threading.Lock()
@@ -28,7 +34,7 @@ class Receiver:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/receipts"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/receipts"
 
     def start(self):
         receiver = self
@@ -66,6 +72,14 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls:
+            # A handshake that fails raises out of accept(), which serve_forever ignores (an OSError).
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            if self.client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(self.client_ca)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -1,5 +1,6 @@
 import Logging
 public import NIOCore
+import NIOSSL
 public import PetrelCore
 public import PetrelStore
 public import ServiceLifecycle
@@ -22,6 +23,9 @@ public struct PushConfiguration: Sendable {
     /// How often account settings are read again (a CLI change reaches a running server this fast).
     public var accountsRefreshMs: Int64 = 2000
     public var dateOffsetSeconds = 8 * 3600
+    /// TLS of `https://` URLs (`receipts.tls`), and per account (`accounts[].tls`, in place of it).
+    public var tls = TLSSettings()
+    public var accountTLS: [String: TLSSettings] = [:]
 
     public init() {}
 }
@@ -39,6 +43,9 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
         var endpoint: WebhookClient.Endpoint?
         var url: String
         var secret: String
+        var tls: TLSConfiguration? = nil
+        /// Why the TLS files cannot be used (they changed since startup): every push fails with it.
+        var tlsProblem: String? = nil
     }
 
     let feed: Feed
@@ -129,7 +136,15 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
         for a in try await feed.accounts() {
             let url = feed.url(of: a)
             guard !url.isEmpty else { continue }
-            targets[a.name] = Target(endpoint: WebhookClient.Endpoint(url: url), url: url, secret: a.webhookSecret)
+            var target = Target(endpoint: WebhookClient.Endpoint(url: url), url: url, secret: a.webhookSecret)
+            if target.endpoint?.secure == true {
+                do {
+                    target.tls = try (configuration.accountTLS[a.name] ?? configuration.tls).clientConfiguration()
+                } catch {
+                    target.tlsProblem = TLSErrorText.describe(error, host: "", peer: "the receiver") ?? "\(error)"
+                }
+            }
+            targets[a.name] = target
         }
         return targets
     }
@@ -184,7 +199,10 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
 
     /// One POST. Returns nil when the receiver took the batch, else why not.
     func post(_ batch: [Feed.Item], account: String, target: Target) async -> String? {
-        guard let endpoint = target.endpoint else { return "the \(Feed.name) URL \(target.url) is not an http:// URL" }
+        guard let endpoint = target.endpoint else {
+            return "the \(Feed.name) URL \(target.url) is not an http:// or https:// URL"
+        }
+        if let problem = target.tlsProblem { return problem }
         let body = feed.body(batch, dateOffsetSeconds: configuration.dateOffsetSeconds)
         do {
             let response = try await client.post(
@@ -194,7 +212,8 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
                     ("X-Petrel-Signature", ReceiptReport.signature(body: body, secret: target.secret)),
                     ("X-Petrel-Account", account),
                 ],
-                timeout: .milliseconds(configuration.timeoutMs)
+                timeout: .milliseconds(configuration.timeoutMs),
+                tls: target.tls
             )
             if ReceiptReport.accepted(status: response.status, body: response.body) { return nil }
             return "the receiver answered HTTP \(response.status): "

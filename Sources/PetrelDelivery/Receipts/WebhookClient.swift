@@ -1,9 +1,12 @@
-import NIOCore
-import NIOHTTP1
+public import AsyncHTTPClient
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
+public import NIOSSL
 
-/// A small HTTP/1.1 client for receipt pushes: one POST per connection, a deadline on the whole exchange.
-/// Plain `http://` only; put a TLS-terminating proxy in front of an `https://` receiver.
+/// The HTTP client of receipt and inbound pushes (and of the CLI's console calls): AsyncHTTPClient, with a deadline
+/// on the whole exchange and at most `maxBody` bytes of the answer read. `http://` and `https://` (host names always
+/// verified; trust and client certificate from a `WebhookTLS`). Connections are kept alive and reused.
 public struct WebhookClient: Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -19,22 +22,26 @@ public struct WebhookClient: Sendable {
         public var host: String
         public var port: Int
         public var path: String
+        /// `https://`.
+        public var secure: Bool
 
-        public init(host: String, port: Int, path: String) {
+        public init(host: String, port: Int, path: String, secure: Bool = false) {
             self.host = host
             self.port = port
             self.path = path
+            self.secure = secure
         }
 
-        /// Reads `http://host[:port][/path][?query]`.
+        /// Reads `http[s]://host[:port][/path][?query]`.
         public init?(url: String) {
-            guard url.hasPrefix("http://") else { return nil }
-            let rest = url.dropFirst("http://".count)
+            let secure = url.hasPrefix("https://")
+            guard secure || url.hasPrefix("http://") else { return nil }
+            let rest = url.dropFirst(secure ? "https://".count : "http://".count)
             let authority = rest.prefix { $0 != "/" && $0 != "?" }
             var path = String(rest.dropFirst(authority.count))
             if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
             var host = Substring(authority)
-            var port = 80
+            var port = secure ? 443 : 80
             if host.hasPrefix("[") {  // [IPv6]:port
                 guard let close = host.firstIndex(of: "]") else { return nil }
                 let after = host[host.index(after: close)...]
@@ -48,30 +55,44 @@ public struct WebhookClient: Sendable {
                 port = p
                 host = host[..<colon]
             }
-            guard !host.isEmpty, (1...65_535).contains(port) else { return nil }
+            // AsyncHTTPClient takes the URL whole: nothing in the host that would change where it points.
+            guard !host.isEmpty, (1...65_535).contains(port), !host.contains(where: { "@/?# ".contains($0) })
+            else { return nil }
             self.host = String(host)
             self.port = port
             self.path = path
+            self.secure = secure
+        }
+
+        /// The same server, another path.
+        public func at(path: String) -> Endpoint { Endpoint(host: host, port: port, path: path, secure: secure) }
+
+        var url: String {
+            let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+            return "\(secure ? "https" : "http")://\(host):\(port)\(path)"
         }
     }
 
-    let group: any EventLoopGroup
+    let http: HTTPClient
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.group = group
+    /// Every `WebhookClient` shares one process-wide connection pool unless given another.
+    public init(http: HTTPClient? = nil) {
+        self.http = http ?? sharedPushClient
     }
 
     public func post(
         _ endpoint: Endpoint,
         body: [UInt8],
         headers extra: [(String, String)],
-        timeout: TimeAmount
+        timeout: TimeAmount,
+        tls: TLSConfiguration? = nil,
+        maxBody: Int = 4096
     ) async throws -> Response {
-        try await request(.POST, endpoint, body: body, headers: extra, timeout: timeout)
+        try await request(.POST, endpoint, body: body, headers: extra, timeout: timeout, maxBody: maxBody, tls: tls)
     }
 
-    /// One request on its own connection; `headers` may replace the JSON content type. `peer` names what should be
-    /// listening, in the sentence a failed connect gives.
+    /// One request; `headers` may replace the JSON content type. `peer` names what should be listening, in the
+    /// sentence a failed connect gives. Throws `Failure` only, its text for people.
     public func request(
         _ method: HTTPMethod,
         _ endpoint: Endpoint,
@@ -79,92 +100,85 @@ public struct WebhookClient: Sendable {
         headers extra: [(String, String)],
         timeout: TimeAmount,
         maxBody: Int = 64 * 1024,
-        peer: String = "the receiver"
+        peer: String = "the receiver",
+        tls: TLSConfiguration? = nil
     ) async throws -> Response {
-        let loop = group.next()
-        let promise = loop.makePromise(of: Response.self)
-        let deadline = loop.scheduleTask(in: timeout) {
-            promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
-        }
-        promise.futureResult.whenComplete { _ in deadline.cancel() }
-
-        var head = HTTPRequestHead(version: .http1_1, method: method, uri: endpoint.path)
-        head.headers.add(name: "Host", value: endpoint.port == 80 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = method
         if !extra.contains(where: { $0.0.lowercased() == "content-type" }) {
-            head.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         }
-        head.headers.add(name: "Content-Length", value: String(body.count))
-        head.headers.add(name: "Connection", value: "close")
-        head.headers.add(name: "User-Agent", value: "Petrel-Receipts/1")
-        for (name, value) in extra { head.headers.add(name: name, value: value) }
-
-        let connect = ClientBootstrap(group: loop)
-            .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(
-                        ResponseCollector(promise: promise, maxBody: maxBody)
-                    )
+        request.headers.add(name: "User-Agent", value: "Petrel-Receipts/1")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        request.body = .bytes(body)
+        request.tlsConfiguration = tls
+        let deadline = NIODeadline.now() + timeout
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            // The deadline covers the answer's head; the body is read within what is left of it, and at most
+            // `maxBody` bytes of it (leaving the loop drops the rest and the connection).
+            let answer = try await withReadDeadline(deadline) {
+                var answer: [UInt8] = []
+                for try await chunk in response.body {
+                    answer += chunk.readableBytesView.prefix(maxBody - answer.count)
+                    if answer.count >= maxBody { break }
                 }
+                return answer
             }
-            .connect(host: endpoint.host, port: endpoint.port)
-        connect.whenFailure {
-            let text = NetworkErrorText.connecting($0, host: endpoint.host, port: endpoint.port, peer: peer)
-            promise.fail(Failure(description: text))
+            return Response(
+                status: Int(response.status.code),
+                body: answer,
+                headers: response.headers.map { ($0.name, $0.value) }
+            )
+        } catch {
+            throw Failure(description: Self.explain(error, endpoint: endpoint, peer: peer, timeout: timeout))
         }
-        connect.whenSuccess { channel in
-            promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            var buffer = channel.allocator.buffer(capacity: body.count)
-            buffer.writeBytes(body)
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    private func withReadDeadline(
+        _ deadline: NIODeadline,
+        _ read: @escaping @Sendable () async throws -> [UInt8]
+    ) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask { try await read() }
+            group.addTask {
+                let left = (deadline - .now()).nanoseconds
+                if left > 0 { try await Task.sleep(nanoseconds: UInt64(left)) }
+                throw HTTPClientError.deadlineExceeded
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else { throw HTTPClientError.deadlineExceeded }
+            return body
         }
-        return try await promise.futureResult.get()
+    }
+
+    /// What went wrong, in words.
+    static func explain(_ error: any Error, endpoint: Endpoint, peer: String, timeout: TimeAmount) -> String {
+        if let text = TLSErrorText.describe(error, host: endpoint.host, peer: peer) { return text }
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout:
+                return "no answer within \(timeout.nanoseconds / 1_000_000) ms"
+            case .remoteConnectionClosed:
+                return "\(peer) closed the connection without an answer"
+            default:
+                return "the exchange with \(peer) failed: \(e.shortDescription)"
+            }
+        }
+        if error is CancellationError { return "the push was cancelled (shutting down)" }
+        return NetworkErrorText.connecting(error, host: endpoint.host, port: endpoint.port, peer: peer)
     }
 }
 
-/// Gathers one response; fails the promise if the connection ends first. Made in the channel initializer and used
-/// on its channel's event loop only.
-private final class ResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-
-    let promise: EventLoopPromise<WebhookClient.Response>
-    private var status = 0
-    private var body: [UInt8] = []
-    private var headers: [(String, String)] = []
-    private let maxBody: Int
-
-    init(promise: EventLoopPromise<WebhookClient.Response>, maxBody: Int) {
-        self.promise = promise
-        self.maxBody = maxBody
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            status = Int(head.status.code)
-            headers = head.headers.map { ($0.name, $0.value) }
-        case .body(let buffer):
-            if body.count < maxBody { body += buffer.readableBytesView.prefix(maxBody - body.count) }
-        case .end:
-            promise.succeed(WebhookClient.Response(status: status, body: body, headers: headers))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(WebhookClient.Failure(description: "the receiver closed the connection without an answer"))
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason = NetworkErrorText.errnoCode(error).map { String(cString: strerror($0)) } ?? "\(type(of: error))"
-        promise.fail(WebhookClient.Failure(description: "the connection to the receiver failed: \(reason)"))
-        context.close(promise: nil)
-    }
-}
-
-@available(*, unavailable)
-extension ResponseCollector: Sendable {}
+/// One pool for the process; never shut down (a global lives as long as the process).
+private let sharedPushClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    configuration.decompression = .disabled
+    configuration.httpVersion = .http1Only
+    // A failed connect fails the push at once (it is retried by the outbox's own backoff), with its reason.
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.connectionPool.idleTimeout = .seconds(30)
+    configuration.timeout.connect = .seconds(10)
+    return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+}()

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PetrelCore
 public import PetrelSMPP
 import PetrelStore
@@ -22,14 +23,30 @@ extension SMPPChannel {
         )
         let name = links[i].name
         let clock = clock
+        let tls: (context: NIOSSLContext, hostname: String?)?
+        do {
+            tls = try tlsClient()
+        } catch {
+            let text = TLSErrorText.describe(error, host: configuration.host, peer: "the SMSC") ?? "TLS: \(error)"
+            logger.warning("connect failed", metadata: ["session": "\(name)", "reason": "\(text)"])
+            machine.connectFailed(i, error: text, nowMs: clock(), jitter: .random(in: 0...1))
+            run()
+            return
+        }
+        let expected = tls.map { $0.hostname ?? configuration.host } ?? configuration.host
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 // Runs on `loop` (the bootstrap's only event loop), before the connection can bind.
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let ssl = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.hostname)
+                        try channel.pipeline.syncOperations.addHandler(ssl)
+                    }
                     let handler = SMPPClientHandler(configuration: config, name: name, clock: clock)
                     handler.delegate = self
+                    handler.errorText = { TLSErrorText.describe($0, host: expected, peer: "the SMSC") }
                     try channel.pipeline.syncOperations.addHandler(handler)
                     self.links[i].handler = handler
                 }
@@ -53,6 +70,17 @@ extension SMPPChannel {
                     self.run()
                 }
             }
+    }
+
+    /// The TLS context (made once) and the name the SMSC's certificate must carry: `serverName`, else the host
+    /// unless it is an IP address (then the certificate must name that address, and no SNI is sent). nil: plain TCP.
+    func tlsClient() throws -> (context: NIOSSLContext, hostname: String?)? {
+        guard let settings = configuration.tls else { return nil }
+        let context = try tlsContext ?? NIOSSLContext(configuration: settings.clientConfiguration())
+        tlsContext = context
+        let host = configuration.host
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        return (context, settings.serverName ?? (isAddress ? nil : host))
     }
 
     func session(for handler: SMPPClientHandler) -> Int? {

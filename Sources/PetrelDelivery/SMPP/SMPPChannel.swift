@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import PetrelCore
 import PetrelSMPP
 import PetrelStore
@@ -36,6 +37,8 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
     let pausedUntil = Atomic<Int64>(0)
 
     // Event-loop state.
+    /// Made at the first TLS connect (it reads the CA and certificate files), then shared by every session.
+    var tlsContext: NIOSSLContext?
     var machine: SubmitScheduler<Completion>
     /// The connection of each of the machine's sessions (same index).
     var links: [Link]
@@ -57,6 +60,8 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         public var connectFailures = 0
         public var sessionsClosed = 0
         public var lastError = ""
+        /// The kind of the last link failure while no session is bound; `.none` once one binds.
+        public var problem = LinkProblem.none
     }
 
     public func healthSnapshot() async -> Health {

@@ -32,6 +32,8 @@ public struct SMPPChannelConfiguration: Sendable, Equatable {
     public var responseTimeoutMs: Int64 = 10_000
     public var reconnectMinMs: Int64 = 500
     public var reconnectMaxMs: Int64 = 30_000
+    /// SMPP over TLS (`tls:`); nil: plain TCP.
+    public var tls: TLSSettings? = nil
 
     public init(id: String, host: String, port: Int, systemID: String, password: String) {
         self.id = id

@@ -22,6 +22,7 @@ extension SubmitScheduler {
         guard sessions.indices.contains(i), sessions[i].state == .connecting else { return }
         sessions[i].state = .bound
         sessions[i].backoffMs = 0
+        health.problem = .none
     }
 
     /// Wrong credentials do not fix themselves quickly: the next attempt waits the longest.
@@ -36,6 +37,7 @@ extension SubmitScheduler {
         guard sessions.indices.contains(i), sessions[i].state == .connecting else { return }
         health.connectFailures += 1
         health.lastError = "connect failed: \(error)"
+        if boundSessions == 0 { health.problem = LinkProblem.of(error, connecting: true) }
         reconnectLater(i, nowMs: nowMs, jitter: jitter)
     }
 
@@ -57,6 +59,9 @@ extension SubmitScheduler {
         }
         health.sessionsClosed += 1
         health.lastError = "session closed: \(reason)"
+        if boundSessions == (sessions[i].state == .bound ? 1 : 0) {  // no other session is bound
+            health.problem = LinkProblem.of(reason, connecting: false)
+        }
         reconnectLater(i, nowMs: nowMs, jitter: jitter)
     }
 

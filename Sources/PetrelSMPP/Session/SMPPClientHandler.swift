@@ -30,6 +30,8 @@ public final class SMPPClientHandler: ChannelDuplexHandler {
     private var closedReason: String?
     private let flusher = BurstFlush()
     public weak var delegate: (any SMPPClientDelegate)?
+    /// Says an error of the layers below (TLS) in words for the session's close reason; nil: not one of theirs.
+    public var errorText: ((any Error) -> String?)?
     public let name: String
     /// deliver_sm / data_sm handed to the delegate and not answered yet. At this many, the handler stops reading
     /// from the socket until answers catch up: TCP pushes back on a carrier that sends faster than receipts are
@@ -99,7 +101,9 @@ public final class SMPPClientHandler: ChannelDuplexHandler {
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Said for people (the console's channel "last error"): the system's words for an errno, not NIO's text.
         closedReason =
-            closedReason ?? (error as? IOError).map { "\(String(cString: strerror($0.errnoCode)))" }
+            closedReason ?? errorText?(error) ?? (error as? IOError).map {
+                "\(String(cString: strerror($0.errnoCode)))"
+            }
             ?? "connection error (\(type(of: error)))"
         context.close(promise: nil)
     }

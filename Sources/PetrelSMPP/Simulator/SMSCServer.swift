@@ -2,6 +2,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
+public import NIOSSL
 
 /// `petrel smsc`: an SMSC simulator. Accepts binds with the configured credentials, answers submit_sm by the
 /// destination's ending (`SMSCBehaviour`), and sends delivery receipts after a delay.
@@ -20,6 +21,8 @@ public final class SMSCServer: Sendable {
         public var faults = true
         /// Mobile-originated messages to send to bound receivers, if any.
         public var originate: Originate?
+        /// Binds over TLS (`--tls-cert`, `--tls-key`); nil: plain TCP.
+        public var tls: NIOSSLContext?
 
         public init() {}
     }
@@ -88,6 +91,17 @@ public final class SMSCServer: Sendable {
 
     public var counters: Counters { state.withLockedValue { $0.counters } }
 
+    /// A TLS context for binds, from a PEM certificate (chain) and its private key.
+    public static func tlsContext(certFile: String, keyFile: String) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certFile)
+        let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
+        return try NIOSSLContext(configuration: configuration)
+    }
+
     /// Binds the listening socket; returns the port (useful with port 0).
     public func start() async throws -> Int {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -96,6 +110,9 @@ public final class SMSCServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = self.configuration.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(SMSCHandler(server: self))
                 }
             }

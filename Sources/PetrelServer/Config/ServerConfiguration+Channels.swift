@@ -45,6 +45,7 @@ extension ServerConfiguration {
             ch.longMessages = mode
             ch.enquireLinkIntervalMs = Int64(try node.int("enquireLinkInterval", default: 30, range: 1...3600)) * 1000
             ch.responseTimeoutMs = Int64(try node.int("responseTimeout", default: 10, range: 1...600)) * 1000
+            ch.tls = try readTLS(node, serverName: true)
             c.smppChannels.append(ch)
         }
 

@@ -221,6 +221,7 @@ public struct ServerConfiguration: Sendable {
         c.receipts.maxAttempts = try receipts.int("maxAttempts", default: 25, range: 1...1000)
         c.receipts.maxAgeMs = Int64(try receipts.int("maxAgeSeconds", default: 86_400, range: 1...31_536_000)) * 1000
         c.receipts.dateOffsetSeconds = c.dateOffsetSeconds
+        c.receipts.tls = try readTLS(receipts, serverName: false) ?? TLSSettings()
         var accountNodes: [(name: String, node: ConfigNode)] = []
         for node in try root.list("accounts") {
             let name = try node.string("name") ?? ""
@@ -234,13 +235,13 @@ public struct ServerConfiguration: Sendable {
             let url = try node.string("receiptUrl", default: "")
             guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
                 throw ConfigNode.Failure(
-                    description: "\(node.key("receiptUrl")) must be an http://host[:port]/path URL, got \(url)"
+                    description: "\(node.key("receiptUrl")) must be an http[s]://host[:port]/path URL, got \(url)"
                 )
             }
             let moURL = try node.string("moUrl")
             if let moURL, !moURL.isEmpty, WebhookClient.Endpoint(url: moURL) == nil {
                 throw ConfigNode.Failure(
-                    description: "\(node.key("moUrl")) must be an http://host[:port]/path URL, got \(moURL)"
+                    description: "\(node.key("moUrl")) must be an http[s]://host[:port]/path URL, got \(moURL)"
                 )
             }
             c.accounts.append(
@@ -252,6 +253,7 @@ public struct ServerConfiguration: Sendable {
                 )
             )
             accountNodes.append((name, node))
+            if let tls = try readTLS(node, serverName: false) { c.receipts.accountTLS[name] = tls }
             c.accountLimits[name] = try readLimits(try node.child("limits"))
         }
         c.retention = try RetentionConfiguration.read(root, accounts: accountNodes)

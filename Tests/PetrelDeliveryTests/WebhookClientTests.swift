@@ -1,0 +1,86 @@
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import PetrelDelivery
+
+/// The push client against receivers that misbehave: an answer too long is read only up to its bound, an answer
+/// that trickles past the deadline fails on time, and a refused connection fails at once with the reason.
+@Suite struct WebhookClientTests {
+    /// Accepts connections and writes `answer` (raw HTTP) once a request's end ("\r\n\r\n" and body) has come;
+    /// `trickle` sends the answer's bytes one every 100 ms.
+    final class RawServer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let answer: [UInt8]
+        let trickle: Bool
+
+        init(answer: String, trickle: Bool = false) {
+            self.answer = Array(answer.utf8)
+            self.trickle = trickle
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard context.channel.isActive else { return }
+            if !trickle {
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: answer)), promise: nil)
+                return
+            }
+            let channel = context.channel
+            for (i, byte) in answer.enumerated() {
+                channel.eventLoop.scheduleTask(in: .milliseconds(Int64(i) * 100)) {
+                    channel.writeAndFlush(channel.allocator.buffer(bytes: [byte]), promise: nil)
+                }
+            }
+        }
+
+        func start() async throws -> any NIOCore.Channel {
+            try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { $0.pipeline.addHandler(self) }
+                .bind(host: "127.0.0.1", port: 0).get()
+        }
+    }
+
+    func post(_ server: any NIOCore.Channel, timeout: TimeAmount = .seconds(5)) async throws -> WebhookClient.Response {
+        let endpoint = WebhookClient.Endpoint(host: "127.0.0.1", port: server.localAddress?.port ?? 0, path: "/r")
+        return try await WebhookClient().post(endpoint, body: Array("[]".utf8), headers: [], timeout: timeout)
+    }
+
+    @Test func aLongAnswerIsReadOnlyUpToItsBound() async throws {
+        let big = String(repeating: "x", count: 1 << 20)
+        let server = try await RawServer(
+            answer: "HTTP/1.1 200 OK\r\nContent-Length: \(big.utf8.count)\r\n\r\n\(big)"
+        ).start()
+        defer { server.close(promise: nil) }
+        let r = try await post(server)
+        #expect(r.status == 200 && r.body.count == 4096)
+    }
+
+    @Test func anAnswerThatTricklesFailsAtTheDeadline() async throws {
+        let server = try await RawServer(
+            answer: "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n" + String(repeating: "y", count: 50),
+            trickle: true
+        ).start()
+        defer { server.close(promise: nil) }
+        let started = ContinuousClock.now
+        do {
+            _ = try await post(server, timeout: .seconds(2))
+            Issue.record("a trickling answer was taken")
+        } catch let failure as WebhookClient.Failure {
+            #expect(failure.description == "no answer within 2000 ms")
+        }
+        #expect(ContinuousClock.now - started < .seconds(4))  // not the 9 s the trickle would take
+    }
+
+    @Test func aRefusedConnectionSaysSo() async throws {
+        let server = try await RawServer(answer: "").start()
+        let port = server.localAddress?.port ?? 0
+        try await server.close()
+        let endpoint = WebhookClient.Endpoint(host: "127.0.0.1", port: port, path: "/r")
+        do {
+            _ = try await WebhookClient().post(endpoint, body: [], headers: [], timeout: .seconds(5))
+            Issue.record("a closed port answered")
+        } catch let failure as WebhookClient.Failure {
+            #expect(failure.description.contains("refused the connection"), "\(failure.description)")
+        }
+    }
+}
