@@ -1,0 +1,29 @@
+import Foundation
+import Logging
+import PetrelSMPP
+import PetrelStore
+
+extension PetrelServer {
+    /// Starts `smppServer:` when configured, and says where it listens (before the HTTP door's line, which
+    /// scripts wait for).
+    static func startSMPPServer(
+        _ c: ServerConfiguration,
+        store: any MessageStore,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) async throws -> SMPPServer? {
+        guard let setting = c.smppServer else { return nil }
+        let board = SMPPBindBoard(maxBinds: setting.maxBinds)
+        let server = SMPPServer(
+            configuration: setting.server,
+            delegate: SMPPDoor(store: store, board: board, logger: logger),
+            logger: logger,
+            clock: clock
+        )
+        let port = try await server.start()
+        let host = setting.host.contains(":") ? "[\(setting.host)]" : setting.host
+        print("SMPP server listening on \(host):\(port)")
+        fflush(nil)
+        return server
+    }
+}

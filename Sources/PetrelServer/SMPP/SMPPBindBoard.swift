@@ -1,0 +1,54 @@
+import NIOConcurrencyHelpers
+
+/// The binds the SMPP server holds, by connection: admitted under the server's `maxBinds` and each system_id's
+/// own, released when their connection goes. Counted per account for /metrics and the console.
+public final class SMPPBindBoard: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var systemID: String
+        public var account: String
+        public var canReceive: Bool
+    }
+
+    private let binds = NIOLockedValueBox([UInt64: Entry]())
+    let maxBinds: Int
+
+    public init(maxBinds: Int) {
+        self.maxBinds = maxBinds
+    }
+
+    public enum Refusal: Equatable, Sendable {
+        /// The server holds `maxBinds` binds.
+        case serverFull
+        /// This system_id holds its own maximum.
+        case userFull(Int)
+    }
+
+    /// Admits a bind unless a limit is reached.
+    func admit(_ entry: Entry, connection: UInt64, userMax: Int?) -> Refusal? {
+        binds.withLockedValue { b in
+            guard b.count < maxBinds else { return .serverFull }
+            if let userMax, b.values.count(where: { $0.systemID == entry.systemID }) >= userMax {
+                return .userFull(userMax)
+            }
+            b[connection] = entry
+            return nil
+        }
+    }
+
+    func release(connection: UInt64) {
+        _ = binds.withLockedValue { $0.removeValue(forKey: connection) }
+    }
+
+    public func entry(connection: UInt64) -> Entry? {
+        binds.withLockedValue { $0[connection] }
+    }
+
+    /// Binds per account.
+    public func perAccount() -> [String: Int] {
+        binds.withLockedValue { b in
+            var counts: [String: Int] = [:]
+            for e in b.values { counts[e.account, default: 0] += 1 }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,205 @@
+"""Petrel's SMPP server (issue 29) with smpplib as the customer's ESME: binds, credentials, limits and hostile peers."""
+import socket
+import struct
+import time
+
+import pytest
+import smpplib.client
+import smpplib.consts as C
+import smpplib.exceptions
+import smpplib.smpp
+
+from conftest import FAST_SANDBOX, wait_for
+
+
+def smpp_port(server):
+    line = next(l for l in server.output if l.startswith("SMPP server listening on "))
+    return int(line.rsplit(":", 1)[1])
+
+
+def smpp_config(**server):
+    config = dict(FAST_SANDBOX)
+    config["smppServer"] = {"listen": "127.0.0.1:0", **server}
+    return config
+
+
+@pytest.fixture
+def smpp(make_server):
+    def make(users=(("crm01", "pw123", []),), **server):
+        s = make_server(smpp_config(**server))
+        for system_id, password, extra in users:
+            s.cli("smpp-users", "add", system_id, "--password", password, "--account", "default", *extra)
+        s.smpp_port = smpp_port(s)
+        return s
+    return make
+
+
+def esme(server, system_id="crm01", password="pw123", mode="transceiver"):
+    c = smpplib.client.Client("127.0.0.1", server.smpp_port, timeout=5, allow_unknown_opt_params=True)
+    c.connect()
+    getattr(c, f"bind_{mode}")(system_id=system_id, password=password)
+    return c
+
+
+def bind_status(server, system_id, password):
+    c = smpplib.client.Client("127.0.0.1", server.smpp_port, timeout=5, allow_unknown_opt_params=True)
+    c.connect()
+    try:
+        c.bind_transceiver(system_id=system_id, password=password)
+    except smpplib.exceptions.PDUError as e:
+        c.disconnect()
+        return e.args[1]
+    c.unbind()
+    c.disconnect()
+    return 0
+
+
+def raw(server):
+    s = socket.create_connection(("127.0.0.1", server.smpp_port), timeout=5)
+    return s
+
+
+def pdu(command_id, sequence, body=b"", status=0):
+    return struct.pack(">IIII", 16 + len(body), command_id, status, sequence) + body
+
+
+def read_pdu(s):
+    head = b""
+    while len(head) < 16:
+        chunk = s.recv(16 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    length, command, status, sequence = struct.unpack(">IIII", head)
+    body = b""
+    while len(body) < length - 16:
+        body += s.recv(length - 16 - len(body))
+    return command, status, sequence, body
+
+
+def closed(s, timeout=5):
+    s.settimeout(timeout)
+    try:
+        while True:
+            if not s.recv(4096):
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def submit_body(to="85291234567", text=b"hi"):
+    return (b"\0" + b"\x01\x01" + b"Petrel\0" + b"\x01\x01" + to.encode() + b"\0" + b"\0\0\0" + b"\0\0"
+            + b"\0\0\0\0" + bytes([len(text)]) + text)
+
+
+def bind_body(system_id, password):
+    return system_id.encode() + b"\0" + password.encode() + b"\0" + b"\0" + bytes([0x34, 0, 0]) + b"\0"
+
+
+def test_binds_of_every_mode_and_wrong_credentials(smpp):
+    s = smpp(users=(("crm01", "pw123", []), ("off", "pw", [])))
+    for mode in ("transmitter", "receiver", "transceiver"):
+        c = esme(s, mode=mode)
+        c.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=c))
+        assert c.read_pdu().command == "enquire_link_resp"
+        c.unbind()
+        c.disconnect()
+    assert bind_status(s, "crm01", "Xq9zz") == C.SMPP_ESME_RBINDFAIL
+    assert bind_status(s, "nobody", "pw123") == C.SMPP_ESME_RBINDFAIL
+    s.cli("smpp-users", "disable", "off")
+    assert bind_status(s, "off", "pw") == C.SMPP_ESME_RBINDFAIL
+    s.cli("smpp-users", "enable", "off")
+    assert bind_status(s, "off", "pw") == 0
+    listed = s.cli("smpp-users", "list").stdout
+    assert "crm01" in listed and "pw123" not in listed
+    s.cli("smpp-users", "delete", "off")
+    assert bind_status(s, "off", "pw") == C.SMPP_ESME_RBINDFAIL
+    # The password never reaches the log, whatever the ESME sent.
+    assert not any("pw123" in line or "Xq9zz" in line for line in s.output)
+
+
+def test_cli_refuses_what_smpp_cannot_carry(smpp):
+    s = smpp(users=())
+    r = s.cli("smpp-users", "add", "sixteen_chars_id", "--password", "pw", "--account", "default", check=False)
+    assert r.returncode != 0 and "1 to 15" in r.stderr
+    r = s.cli("smpp-users", "add", "crm", "--password", "ninechars", "--account", "default", check=False)
+    assert r.returncode != 0 and "1 to 8" in r.stderr
+    r = s.cli("smpp-users", "add", "crm", "--password", "pw", "--account", "default", "--allow-ip", "10.0.0/8",
+              check=False)
+    assert r.returncode != 0 and "--allow-ip" in r.stderr
+    r = s.cli("smpp-users", "add", "crm", "--password", "pw", "--account", "nosuch", check=False)
+    assert r.returncode != 0 and "no account nosuch" in r.stderr
+    s.cli("smpp-users", "add", "crm", "--password", "pw", "--account", "default")
+    r = s.cli("smpp-users", "add", "crm", "--password", "pw", "--account", "default", check=False)
+    assert r.returncode != 0 and "exists" in r.stderr
+
+
+def test_bind_limits_per_user_and_in_all_and_allowed_addresses(smpp):
+    s = smpp(users=(("two", "pw", ["--max-binds", "2"]), ("any", "pw", []),
+                    ("far", "pw", ["--allow-ip", "10.0.0.0/8"]), ("near", "pw", ["--allow-ip", "127.0.0.0/8"])),
+             maxBinds=3)
+    a, b = esme(s, "two", "pw"), esme(s, "two", "pw")
+    assert bind_status(s, "two", "pw") == C.SMPP_ESME_RALYBND
+    c = esme(s, "any", "pw")
+    assert bind_status(s, "any", "pw") == C.SMPP_ESME_RBINDFAIL      # the server holds maxBinds
+    a.unbind()
+    a.disconnect()
+    assert wait_for(lambda: bind_status(s, "any", "pw") == 0)
+    for client in (b, c):
+        client.unbind()
+        client.disconnect()
+    assert bind_status(s, "far", "pw") == C.SMPP_ESME_RBINDFAIL
+    assert bind_status(s, "near", "pw") == 0
+
+
+def test_hostile_peers_are_closed_and_others_keep_going(smpp):
+    s = smpp()
+    good = esme(s)
+    # An unknown command gets generic_nack; the session goes on.
+    r = raw(s)
+    r.sendall(pdu(0x00000077, 5))
+    command, status, sequence, _ = read_pdu(r)
+    assert (command, status, sequence) == (0x80000000, C.SMPP_ESME_RINVCMDID, 5)
+    r.sendall(pdu(0x00000015, 6))
+    assert read_pdu(r)[0] == 0x80000015
+    # submit_sm before binding is refused with ESME_RINVBNDSTS.
+    r.sendall(pdu(0x00000004, 7, submit_body()))
+    assert read_pdu(r)[:3] == (0x80000004, C.SMPP_ESME_RINVBNDSTS, 7)
+    # Garbage in a row closes it.
+    for i in range(10):
+        r.sendall(pdu(0x00000099, 100 + i))
+    assert closed(r)
+    # A huge command_length closes at once, without waiting for (or buffering) the bytes it announces.
+    h = raw(s)
+    h.sendall(struct.pack(">IIII", 0x7FFFFFFF, 4, 0, 1))
+    assert closed(h)
+    # A flood past the window, never reading the answers: closed, not buffered.
+    f = raw(s)
+    f.sendall(pdu(0x00000009, 1, bind_body("crm01", "pw123")))
+    assert read_pdu(f)[:2] == (0x80000009, 0)
+    submit = pdu(0x00000004, 2, submit_body())
+    try:
+        f.sendall(submit * 5000)
+    except OSError:
+        pass
+    assert closed(f, timeout=10)
+    # The good bind lived through all of it.
+    good.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=good))
+    assert good.read_pdu().command == "enquire_link_resp"
+    good.unbind()
+    good.disconnect()
+    assert s.proc.poll() is None
+
+
+def test_idle_binds_are_closed(smpp):
+    s = smpp(idleSeconds=5)
+    r = raw(s)
+    r.sendall(pdu(0x00000009, 1, bind_body("crm01", "pw123")))
+    assert read_pdu(r)[:2] == (0x80000009, 0)
+    started = time.time()
+    assert closed(r, timeout=15)
+    assert 4 <= time.time() - started < 10
+    never = raw(s)
+    assert closed(never, timeout=15)
