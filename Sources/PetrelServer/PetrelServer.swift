@@ -330,7 +330,7 @@ public enum PetrelServer {
                 everyMs: c.limits.pumpingGuardEveryMs
             )
         )
-        let smpp = try await startSMPPServer(c, store: store, logger: logger, clock: clock)
+        let smpp = try await startSMPPServer(c, store: store, gateway: gateway, logger: logger, clock: clock)
         do {
             try await app.runService()
         } catch {

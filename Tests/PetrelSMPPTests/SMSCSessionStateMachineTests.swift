@@ -65,22 +65,67 @@ import Testing
 
     @Test func windowIsKeptAndAnsweredThrottled() {
         var m = bound()
-        guard case .submit(3, _, false)? = m.received(submit(3), nowMs: 2).first,
-            case .submit(4, _, false)? = m.received(submit(4), nowMs: 2).first
+        guard case .submit(let first, let submission)? = m.received(submit(3), nowMs: 2).first,
+            case .submit(_, _)? = m.received(submit(4), nowMs: 2).first
         else { return #expect(Bool(false), "submits not handed on") }
+        #expect(submission.to == "85291234567" && submission.parts == 1)
         #expect(
             m.received(submit(5), nowMs: 2) == [
                 .send(PDU(.submitSmResp(messageID: ""), sequence: 5, status: .throttled))
             ]
         )
         #expect(
-            m.submitDecided(sequence: 3, dataSm: false, status: .ok, messageID: "42") == [
+            m.submitDecided(token: first, status: .ok, messageID: "42") == [
                 .send(PDU(.submitSmResp(messageID: "42"), sequence: 3))
             ]
         )
-        guard case .submit(6, _, false)? = m.received(submit(6), nowMs: 3).first else {
+        #expect(m.submitDecided(token: first, status: .ok, messageID: "42") == [], "decided once")
+        guard case .submit? = m.received(submit(6), nowMs: 3).first else {
             return #expect(Bool(false), "the freed slot was not used")
         }
+    }
+
+    func part(_ seq: UInt32, ref: UInt8, of total: UInt8, number: UInt8, _ text: String) -> SMPPFrame {
+        .pdu(
+            PDU(
+                .submitSm(
+                    ShortMessage(
+                        destination: .international("85291234567"),
+                        esmClass: 0x40,
+                        registeredDelivery: number == 1 ? 1 : 0,
+                        shortMessage: [5, 0, 3, ref, total, number] + Array(text.utf8)
+                    )
+                ),
+                sequence: seq
+            )
+        )
+    }
+
+    @Test func concatenatedPartsAreOneMessageAnsweredTogether() {
+        var m = SMSCSessionStateMachine(
+            configuration: .init(window: 4, idleMs: 10_000, bindTimeoutMs: 5000, partTimeoutMs: 1000),
+            nowMs: 0
+        )
+        _ = m.received(.pdu(bindPDU), nowMs: 1)
+        _ = m.bindDecided(.ok, systemID: "petrel")
+        #expect(m.received(part(10, ref: 7, of: 2, number: 2, "world"), nowMs: 2) == [])
+        guard case .submit(let token, let s)? = m.received(part(11, ref: 7, of: 2, number: 1, "hello "), nowMs: 3).first
+        else { return #expect(Bool(false), "not assembled") }
+        #expect(s.text == "hello world" && s.parts == 2 && s.registeredDelivery == 1)
+        #expect(
+            m.submitDecided(token: token, status: .ok, messageID: "9") == [
+                .send(PDU(.submitSmResp(messageID: "9"), sequence: 10)),
+                .send(PDU(.submitSmResp(messageID: "9"), sequence: 11)),
+            ]
+        )
+        // A part whose sibling never comes is refused after partTimeoutMs, and its slot is free again.
+        #expect(m.received(part(12, ref: 8, of: 2, number: 1, "lonely"), nowMs: 4) == [])
+        #expect(m.inFlight == 1)
+        #expect(m.tick(nowMs: 500) == [])
+        #expect(
+            m.tick(nowMs: 1004) == [.send(PDU(.submitSmResp(messageID: ""), sequence: 12, status: .submitFailed))]
+        )
+        #expect(m.inFlight == 0)
     }
 
     @Test func floodPastTheWindowCloses() {

@@ -1,3 +1,6 @@
+import PetrelAPI
+import PetrelCore
+import PetrelSMPP
 import Testing
 
 @testable import PetrelServer
@@ -70,5 +73,27 @@ import Testing
         #expect(!SMPPDoor.same("secret", "secre"))
         #expect(!SMPPDoor.same("secret", "secret1"))
         #expect(!SMPPDoor.same("", "x"))
+    }
+
+    /// The one table from the API's answers to SMPP statuses.
+    @Test func refusalsMapToSMPPStatuses() {
+        let cases: [(String, CommandStatus)] = [
+            (ResponseCode.ok.code, .ok),
+            (ResponseCode.mobileNumberIllegal.code, .invalidDestinationAddress),
+            (ResponseCode.notSupportedCountry.code, .invalidDestinationAddress),
+            (ResponseCode.blackKeyControlLimit.code, .invalidDestinationAddress),
+            (ResponseCode.invalidSenderID.code, .invalidSourceAddress),
+            (ResponseCode.paramLengthLimit.code, .invalidMessageLength),
+            (ResponseCode.businessLimitMinute.code, .throttled),
+            (ResponseCode.businessLimitDay.code, .throttled),
+            (ResponseCode.outOfService.code, .throttled),
+            (APIError.throttled(retryAfterMs: 5).code, .throttled),
+            (APIError.internalError.code, .systemError),
+            (ResponseCode.invalidParameters.code, .submitFailed),
+            ("SOMETHING_NEW", .submitFailed),
+        ]
+        for (code, status) in cases {
+            #expect(SMPPDoor.status(forCode: code) == status, "\(code)")
+        }
     }
 }

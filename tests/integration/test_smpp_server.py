@@ -203,3 +203,74 @@ def test_idle_binds_are_closed(smpp):
     assert 4 <= time.time() - started < 10
     never = raw(s)
     assert closed(never, timeout=15)
+
+
+import smpplib.gsm  # noqa: E402
+from alibabacloud_dysmsapi20180501 import models as m  # noqa: E402
+
+from conftest import HK  # noqa: E402
+
+
+def submit_and_wait(c, parts):
+    """Sends every part (smpplib PDUs' arguments), then reads until each has its submit_sm_resp; returns
+    (status, message_id) in the order sent."""
+    answers = {}
+    c.set_message_sent_handler(lambda pdu: answers.__setitem__(pdu.sequence, (pdu.status, pdu.message_id)))
+    c.set_error_pdu_handler(lambda pdu: answers.__setitem__(pdu.sequence, (pdu.status, None)))
+    sequences = [c.send_message(**p).sequence for p in parts]
+    deadline = time.time() + 15
+    while len([s for s in sequences if s in answers]) < len(sequences) and time.time() < deadline:
+        c.read_once()
+    return [answers.get(s, (None, None)) for s in sequences]
+
+
+def message(text, to=HK, sender="Petrel", **extra):
+    parts, coding, esm = smpplib.gsm.make_parts(text)
+    return [dict(source_addr_ton=C.SMPP_TON_ALNUM, source_addr=sender, dest_addr_ton=C.SMPP_TON_INTL,
+                 destination_addr=to, short_message=p, data_coding=coding, esm_class=esm,
+                 registered_delivery=1, **extra) for p in parts]
+
+
+def query(server, message_id):
+    return server.client().query_message(m.QueryMessageRequest(message_id=message_id)).body
+
+
+def test_submits_are_accepted_durably_as_one_message_each(smpp):
+    s = smpp()
+    c = esme(s, mode="transmitter")
+    texts = ["hello from an ESME", "Ünïcødé 你好, over SMPP", "long " * 80, "长消息 " * 60]
+    for text in texts:
+        answers = submit_and_wait(c, message(text))
+        assert {a[0] for a in answers} == {0}, answers
+        ids = {a[1].decode() for a in answers}
+        assert len(ids) == 1, f"the parts of one message got several ids: {ids}"
+        q = query(s, ids.pop())
+        assert q.message == text and q.to == HK, q.to_map()
+    # SAR TLVs instead of a header: one message too.
+    sar = [dict(source_addr="Petrel", source_addr_ton=C.SMPP_TON_ALNUM, destination_addr=HK,
+                dest_addr_ton=C.SMPP_TON_INTL, short_message=chunk, sar_msg_ref_num=77, sar_total_segments=2,
+                sar_segment_seqnum=i + 1) for i, chunk in enumerate((b"first half, ", b"second half"))]
+    answers = submit_and_wait(c, sar)
+    assert answers[0][0] == 0 and answers[0][1] == answers[1][1]
+    assert query(s, answers[0][1].decode()).message == "first half, second half"
+    c.unbind()
+    c.disconnect()
+
+
+def test_refusals_are_mapped_to_smpp_statuses(smpp):
+    s = smpp(users=(("crm01", "pw123", []), ("slow", "pw", ["--tps", "2"])))
+    c = esme(s)
+    assert submit_and_wait(c, message("hi", to="123"))[0][0] == C.SMPP_ESME_RINVDSTADR
+    assert submit_and_wait(c, message("hi", sender="not a sender!"))[0][0] == C.SMPP_ESME_RINVSRCADR
+    assert submit_and_wait(c, message("x" * 1700))[0][0] == C.SMPP_ESME_RINVMSGLEN
+    # UCS-2 with an odd byte count is no text: refused, not stored as hex.
+    odd = [dict(destination_addr=HK, dest_addr_ton=C.SMPP_TON_INTL, short_message=b"\x00a\x00", data_coding=8)]
+    assert submit_and_wait(c, odd)[0][0] == C.SMPP_ESME_RSUBMITFAIL
+    c.unbind()
+    c.disconnect()
+    assert "slow" in s.cli("smpp-users", "list").stdout.split("\n")[2] and " 2 " in s.cli("smpp-users", "list").stdout
+    slow = esme(s, "slow", "pw")
+    statuses = [a[0] for a in submit_and_wait(slow, [p for _ in range(6) for p in message("tps")])]
+    assert statuses.count(0) >= 2 and C.SMPP_ESME_RTHROTTLED in statuses, statuses
+    slow.unbind()
+    slow.disconnect()

@@ -8,7 +8,7 @@ public protocol SMPPServerDelegate: Sendable {
     func bind(_ bind: Bind, remote: SocketAddress?, connection: UInt64) async -> CommandStatus
     /// A connection whose bind was admitted is gone.
     func unbound(connection: UInt64)
-    /// Accepts one submit_sm (or data_sm) of a bound connection: `.ok` and the message id once it is durable, or the
-    /// status that refuses it.
-    func submit(_ message: ShortMessage, connection: UInt64) async -> (status: CommandStatus, messageID: String)
+    /// Accepts one message (one submit_sm or data_sm, or the parts of a concatenated one) of a bound connection:
+    /// `.ok` and the message id once it is durable, or the status that refuses it.
+    func submit(_ submission: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String)
 }

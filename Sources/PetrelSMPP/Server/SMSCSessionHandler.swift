@@ -97,7 +97,7 @@ final class SMSCSessionHandler: ChannelInboundHandler {
             switch action {
             case .send(let pdu): send(pdu)
             case .authenticate(let bind): authenticate(bind)
-            case .submit(let sequence, let message, let dataSm): submit(message, sequence: sequence, dataSm: dataSm)
+            case .submit(let token, let submission): submit(submission, token: token)
             case .close(let reason): close(reason: reason)
             }
         }
@@ -149,22 +149,17 @@ final class SMSCSessionHandler: ChannelInboundHandler {
         }
     }
 
-    func submit(_ message: ShortMessage, sequence: UInt32, dataSm: Bool) {
+    func submit(_ submission: Submission, token: UInt64) {
         guard let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let (delegate, connection) = (self.delegate, self.connection)
         Task {
-            let answer = await delegate.submit(message, connection: connection)
+            let answer = await delegate.submit(submission, connection: connection)
             loop.execute {
                 let handler = bound.value
                 handler.apply(
-                    handler.machine.submitDecided(
-                        sequence: sequence,
-                        dataSm: dataSm,
-                        status: answer.status,
-                        messageID: answer.messageID
-                    )
+                    handler.machine.submitDecided(token: token, status: answer.status, messageID: answer.messageID)
                 )
             }
         }

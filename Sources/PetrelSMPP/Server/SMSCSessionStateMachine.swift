@@ -14,12 +14,21 @@ public struct SMSCSessionStateMachine: Sendable {
         public var bindTimeoutMs: Int64
         /// Closed after this many malformed PDUs in a row, or this many window overruns in a row beyond `window`.
         public var maxStrikes: Int
+        /// Parts of a concatenated submission whose siblings have not all come after this long are refused.
+        public var partTimeoutMs: Int64
 
-        public init(window: Int = 100, idleMs: Int64 = 120_000, bindTimeoutMs: Int64 = 30_000, maxStrikes: Int = 10) {
+        public init(
+            window: Int = 100,
+            idleMs: Int64 = 120_000,
+            bindTimeoutMs: Int64 = 30_000,
+            maxStrikes: Int = 10,
+            partTimeoutMs: Int64 = 60_000
+        ) {
             self.window = max(1, window)
             self.idleMs = idleMs
             self.bindTimeoutMs = bindTimeoutMs
             self.maxStrikes = maxStrikes
+            self.partTimeoutMs = partTimeoutMs
         }
     }
 
@@ -34,8 +43,9 @@ public struct SMSCSessionStateMachine: Sendable {
         case send(PDU)
         /// Check the bind's credentials and limits; answer with `bindDecided`.
         case authenticate(Bind)
-        /// Accept a message durably; answer with `submitDecided` (data_sm: `dataSm` true, answered data_sm_resp).
-        case submit(sequence: UInt32, ShortMessage, dataSm: Bool)
+        /// Accept a message durably; answer with `submitDecided(token:…)`. A concatenated message comes once, when
+        /// its last part has: every part's response waits for it.
+        case submit(token: UInt64, Submission)
         case close(reason: String)
     }
 
@@ -46,9 +56,14 @@ public struct SMSCSessionStateMachine: Sendable {
     private var lastActivityMs: Int64
     private var malformedInARow = 0
     private var overrunsInARow = 0
+    private var assembler: SubmitAssembler
+    /// Submissions handed out and not decided, with the requests each answers.
+    private var deciding: [UInt64: [SubmitAssembler.Request]] = [:]
+    private var nextToken: UInt64 = 1
 
     public init(configuration: Configuration, nowMs: Int64) {
         self.configuration = configuration
+        self.assembler = SubmitAssembler(timeoutMs: configuration.partTimeoutMs)
         self.openedAtMs = nowMs
         self.lastActivityMs = nowMs
     }
@@ -91,7 +106,7 @@ public struct SMSCSessionStateMachine: Sendable {
             state = .authenticating(sequence: pdu.sequence, b)
             return [.authenticate(b)]
         case .submitSm(let m):
-            return submit(m, sequence: pdu.sequence, dataSm: false)
+            return submit(m, sequence: pdu.sequence, dataSm: false, nowMs: nowMs)
         case .dataSm(let d):
             // data_sm carries its text in message_payload; the rest is submit_sm's envelope.
             let m = ShortMessage(
@@ -103,7 +118,7 @@ public struct SMSCSessionStateMachine: Sendable {
                 dataCoding: d.dataCoding,
                 tlvs: d.tlvs
             )
-            return submit(m, sequence: pdu.sequence, dataSm: true)
+            return submit(m, sequence: pdu.sequence, dataSm: true, nowMs: nowMs)
         case .enquireLink:
             return [.send(PDU(.enquireLinkResp, sequence: pdu.sequence))]
         case .unbind:
@@ -118,7 +133,7 @@ public struct SMSCSessionStateMachine: Sendable {
         }
     }
 
-    mutating func submit(_ m: ShortMessage, sequence: UInt32, dataSm: Bool) -> [Action] {
+    mutating func submit(_ m: ShortMessage, sequence: UInt32, dataSm: Bool, nowMs: Int64) -> [Action] {
         guard let bind, bind.mode.canSubmit else {
             return [.send(response(sequence: sequence, dataSm: dataSm, status: .incorrectBindStatus))]
         }
@@ -131,7 +146,12 @@ public struct SMSCSessionStateMachine: Sendable {
         }
         overrunsInARow = 0
         inFlight += 1
-        return [.submit(sequence: sequence, m, dataSm: dataSm)]
+        let request = SubmitAssembler.Request(sequence: sequence, dataSm: dataSm)
+        guard let (submission, requests) = assembler.add(m, request, nowMs: nowMs) else { return [] }
+        let token = nextToken
+        nextToken += 1
+        deciding[token] = requests
+        return [.submit(token: token, submission)]
     }
 
     func response(sequence: UInt32, dataSm: Bool, status: CommandStatus, messageID: String = "") -> PDU {
@@ -152,20 +172,30 @@ public struct SMSCSessionStateMachine: Sendable {
         return [.send(resp)]
     }
 
-    /// The answer to `.submit`: the message id once the message is durable, or the status that refuses it.
-    public mutating func submitDecided(
-        sequence: UInt32,
-        dataSm: Bool,
-        status: CommandStatus,
-        messageID: String
-    ) -> [Action] {
-        inFlight = max(0, inFlight - 1)
+    /// The answer to `.submit`: the message id once the message is durable (every part's response carries it), or
+    /// the status that refuses it.
+    public mutating func submitDecided(token: UInt64, status: CommandStatus, messageID: String) -> [Action] {
+        guard let requests = deciding.removeValue(forKey: token) else { return [] }
+        return answer(requests, status: status, messageID: status == .ok ? messageID : "")
+    }
+
+    mutating func answer(_ requests: [SubmitAssembler.Request], status: CommandStatus, messageID: String) -> [Action] {
+        inFlight = max(0, inFlight - requests.count)
         guard state != .closed else { return [] }
-        return [.send(response(sequence: sequence, dataSm: dataSm, status: status, messageID: messageID))]
+        return requests.map {
+            .send(response(sequence: $0.sequence, dataSm: $0.dataSm, status: status, messageID: messageID))
+        }
     }
 
     /// The clock: closes a session that never bound in time or went quiet.
     public mutating func tick(nowMs: Int64) -> [Action] {
+        // Parts whose siblings never came: refused, their window slots freed.
+        let expired = assembler.expire(nowMs: nowMs)
+        let refused = expired.isEmpty ? [] : answer(expired, status: .submitFailed, messageID: "")
+        return refused + clock(nowMs: nowMs)
+    }
+
+    mutating func clock(nowMs: Int64) -> [Action] {
         switch state {
         case .closed:
             return []

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PetrelAPI
 import PetrelSMPP
 import PetrelStore
 
@@ -9,6 +10,7 @@ extension PetrelServer {
     static func startSMPPServer(
         _ c: ServerConfiguration,
         store: any MessageStore,
+        gateway: Gateway,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) async throws -> SMPPServer? {
@@ -16,7 +18,7 @@ extension PetrelServer {
         let board = SMPPBindBoard(maxBinds: setting.maxBinds)
         let server = SMPPServer(
             configuration: setting.server,
-            delegate: SMPPDoor(store: store, board: board, logger: logger),
+            delegate: SMPPDoor(store: store, board: board, gateway: gateway, logger: logger, clock: clock),
             logger: logger,
             clock: clock
         )

@@ -7,9 +7,13 @@ public final class SMPPBindBoard: Sendable {
         public var systemID: String
         public var account: String
         public var canReceive: Bool
+        /// The system_id's `--tps`.
+        public var tps: Int? = nil
     }
 
     private let binds = NIOLockedValueBox([UInt64: Entry]())
+    /// Token buckets of system_ids with `--tps`, shared by their binds: (tokens, last refill).
+    private let buckets = NIOLockedValueBox([String: (tokens: Double, atMs: Int64)]())
     let maxBinds: Int
 
     public init(maxBinds: Int) {
@@ -37,6 +41,21 @@ public final class SMPPBindBoard: Sendable {
 
     func release(connection: UInt64) {
         _ = binds.withLockedValue { $0.removeValue(forKey: connection) }
+    }
+
+    /// Takes one submission's token of the system_id's `--tps`; false when it has none left this second.
+    func take(_ entry: Entry, nowMs: Int64) -> Bool {
+        guard let tps = entry.tps, tps > 0 else { return true }
+        let rate = Double(tps)
+        return buckets.withLockedValue { b in
+            var bucket = b[entry.systemID] ?? (rate, nowMs)
+            bucket.tokens = min(rate, bucket.tokens + Double(max(0, nowMs - bucket.atMs)) * rate / 1000)
+            bucket.atMs = nowMs
+            defer { b[entry.systemID] = bucket }
+            guard bucket.tokens >= 1 else { return false }
+            bucket.tokens -= 1
+            return true
+        }
     }
 
     public func entry(connection: UInt64) -> Entry? {

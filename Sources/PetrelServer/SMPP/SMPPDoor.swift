@@ -1,19 +1,32 @@
 import Logging
 import NIOCore
+import PetrelAPI
+import PetrelCore
 import PetrelSMPP
 import PetrelStore
 
 /// What Petrel's SMPP server asks of the rest of Petrel: binds are checked against `petrel smpp-users` (sealed
-/// passwords, enabled, allowed addresses) and admitted under the bind limits.
+/// passwords, enabled, allowed addresses) and admitted under the bind limits; messages go through the gateway's
+/// own send path (SendMessageToGlobe's validation, limits and durable accept) for the system_id's account.
 final class SMPPDoor: SMPPServerDelegate {
     let store: any SMPPUserStore
     let board: SMPPBindBoard
+    let gateway: Gateway
     let logger: Logger
+    let clock: @Sendable () -> Int64
 
-    init(store: any SMPPUserStore, board: SMPPBindBoard, logger: Logger) {
+    init(
+        store: any SMPPUserStore,
+        board: SMPPBindBoard,
+        gateway: Gateway,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.board = board
+        self.gateway = gateway
         self.logger = logger
+        self.clock = clock
     }
 
     func bind(_ bind: Bind, remote: SocketAddress?, connection: UInt64) async -> CommandStatus {
@@ -39,7 +52,8 @@ final class SMPPDoor: SMPPServerDelegate {
         let entry = SMPPBindBoard.Entry(
             systemID: user.systemID,
             account: user.account,
-            canReceive: bind.mode.canReceive
+            canReceive: bind.mode.canReceive,
+            tps: user.tps
         )
         switch board.admit(entry, connection: connection, userMax: user.maxBinds) {
         case nil:
@@ -79,8 +93,62 @@ final class SMPPDoor: SMPPServerDelegate {
         board.release(connection: connection)
     }
 
-    func submit(_ message: ShortMessage, connection: UInt64) async -> (status: CommandStatus, messageID: String) {
-        // Accepting messages arrives with the next step (issue 29, submit_sm → durable accept).
-        (.submitFailed, "")
+    func submit(_ s: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String) {
+        guard let entry = board.entry(connection: connection) else { return (.incorrectBindStatus, "") }
+        let nowMs = clock()
+        guard board.take(entry, nowMs: nowMs) else { return (.throttled, "") }
+        // Bytes that are no text in their data_coding (or an empty message) are refused, never stored as hex.
+        guard s.encoding != "hex" else { return (.submitFailed, "") }
+        guard !s.text.isEmpty else { return (.invalidMessageLength, "") }
+        var parameters = [("To", s.to), ("Message", s.text), ("TaskId", "smpp:\(entry.systemID)")]
+        if !s.from.isEmpty { parameters.append(("From", s.from)) }
+        do {
+            let prepared = try await gateway.prepare(
+                action: SendMessageToGlobe.name,
+                account: entry.account,
+                parameters: parameters,
+                nowMs: nowMs
+            )
+            guard Self.code(prepared.fields) == ResponseCode.ok.code else {
+                return (Self.status(forCode: Self.code(prepared.fields)), "")
+            }
+            let fields = try await gateway.accept(prepared)
+            let code = Self.code(fields)
+            guard code == ResponseCode.ok.code, case .string(let id)? = fields.first(where: { $0.0 == "MessageId" })?.1
+            else { return (Self.status(forCode: code), "") }
+            return (.ok, id)
+        } catch let error as APIError {
+            return (Self.status(forCode: error.code), "")
+        } catch {
+            logger.error("SMPP submit: the message could not be stored", metadata: ["error": "\(error)"])
+            return (.systemError, "")
+        }
+    }
+
+    static func code(_ fields: [(String, ResponseValue)]) -> String {
+        guard case .string(let code)? = fields.first(where: { $0.0 == "ResponseCode" })?.1 else { return "" }
+        return code
+    }
+
+    /// What the API answers, as SMPP says it: one table, the only place the two meet.
+    static let statusByCode: [String: CommandStatus] = [
+        ResponseCode.ok.code: .ok,
+        ResponseCode.mobileNumberIllegal.code: .invalidDestinationAddress,
+        ResponseCode.notSupportedCountry.code: .invalidDestinationAddress,
+        ResponseCode.blackKeyControlLimit.code: .invalidDestinationAddress,
+        ResponseCode.invalidSenderID.code: .invalidSourceAddress,
+        ResponseCode.paramLengthLimit.code: .invalidMessageLength,
+        ResponseCode.businessLimitMinute.code: .throttled,
+        ResponseCode.businessLimitHour.code: .throttled,
+        ResponseCode.businessLimitDay.code: .throttled,
+        // Caps and pumping-guard halts: the account may send again later.
+        ResponseCode.outOfService.code: .throttled,
+        APIError.throttled(retryAfterMs: 0).code: .throttled,
+        APIError.internalError.code: .systemError,
+    ]
+
+    /// Anything else the send path refuses is the message's own fault: ESME_RSUBMITFAIL.
+    static func status(forCode code: String) -> CommandStatus {
+        statusByCode[code] ?? .submitFailed
     }
 }
