@@ -64,7 +64,9 @@ import Testing
         #expect(board.admit(other, connection: 4, userMax: nil) == nil)
         #expect(board.admit(other, connection: 5, userMax: nil) == .serverFull)
         #expect(board.perAccount() == ["acme": 2, "beta": 1])
-        board.release(connection: 1)
+        #expect(board.release(connection: 1) == e)
+        #expect(board.release(connection: 1) == nil)
+        #expect(board.count(account: "acme") == 1)
         #expect(board.admit(e, connection: 6, userMax: 2) == nil)
     }
 

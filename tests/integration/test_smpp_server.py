@@ -4,6 +4,7 @@ import struct
 import time
 
 import pytest
+import requests
 import smpplib.client
 import smpplib.consts as C
 import smpplib.exceptions
@@ -102,6 +103,7 @@ def test_binds_of_every_mode_and_wrong_credentials(smpp):
     s = smpp(users=(("crm01", "pw123", []), ("off", "pw", [])))
     for mode in ("transmitter", "receiver", "transceiver"):
         c = esme(s, mode=mode)
+        assert 'petrel_smpp_server_binds{account="default"} 1' in requests.get(s.url("/metrics"), timeout=5).text
         c.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=c))
         assert c.read_pdu().command == "enquire_link_resp"
         c.unbind()
@@ -112,6 +114,8 @@ def test_binds_of_every_mode_and_wrong_credentials(smpp):
     assert bind_status(s, "off", "pw") == C.SMPP_ESME_RBINDFAIL
     s.cli("smpp-users", "enable", "off")
     assert bind_status(s, "off", "pw") == 0
+    assert wait_for(lambda: 'petrel_smpp_server_binds{account="default"} 0' in
+                    requests.get(s.url("/metrics"), timeout=5).text)
     listed = s.cli("smpp-users", "list").stdout
     assert "crm01" in listed and "pw123" not in listed
     s.cli("smpp-users", "delete", "off")

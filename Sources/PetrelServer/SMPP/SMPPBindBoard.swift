@@ -39,8 +39,14 @@ public final class SMPPBindBoard: Sendable {
         }
     }
 
-    func release(connection: UInt64) {
-        _ = binds.withLockedValue { $0.removeValue(forKey: connection) }
+    /// Forgets the connection's bind; returns it.
+    func release(connection: UInt64) -> Entry? {
+        binds.withLockedValue { $0.removeValue(forKey: connection) }
+    }
+
+    /// The account's binds now.
+    func count(account: String) -> Int {
+        binds.withLockedValue { b in b.values.count { $0.account == account } }
     }
 
     /// Takes one submission's token of the system_id's `--tps`; false when it has none left this second.

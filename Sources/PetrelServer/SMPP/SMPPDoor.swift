@@ -57,6 +57,7 @@ final class SMPPDoor: SMPPServerDelegate {
         )
         switch board.admit(entry, connection: connection, userMax: user.maxBinds) {
         case nil:
+            ServerMetrics.smppBinds(account: user.account, board.count(account: user.account))
             logger.info(
                 "SMPP bound",
                 metadata: ["systemId": "\(user.systemID)", "account": "\(user.account)", "mode": "\(bind.mode)"]
@@ -90,10 +91,17 @@ final class SMPPDoor: SMPPServerDelegate {
     }
 
     func unbound(connection: UInt64) {
-        board.release(connection: connection)
+        guard let entry = board.release(connection: connection) else { return }
+        ServerMetrics.smppBinds(account: entry.account, board.count(account: entry.account))
     }
 
     func submit(_ s: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String) {
+        let answer = await accept(s, connection: connection)
+        ServerMetrics.smppSubmit(status: answer.status.name)
+        return answer
+    }
+
+    func accept(_ s: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String) {
         guard let entry = board.entry(connection: connection) else { return (.incorrectBindStatus, "") }
         let nowMs = clock()
         guard board.take(entry, nowMs: nowMs) else { return (.throttled, "") }
