@@ -278,3 +278,25 @@ def test_refusals_are_mapped_to_smpp_statuses(smpp):
     assert statuses.count(0) >= 2 and C.SMPP_ESME_RTHROTTLED in statuses, statuses
     slow.unbind()
     slow.disconnect()
+
+
+def test_a_second_stack_net_smpp_binds_and_submits(smpp):
+    """Debian's libnet-smpp-perl (Net::SMPP) as the ESME: ids for GSM and UCS-2 texts, a wrong password refused."""
+    import subprocess
+
+    from conftest import PEERS
+    s = smpp(users=(("perl", "pw", []),))
+
+    def run(password, *texts):
+        return subprocess.run(["perl", str(PEERS / "esme_perl.pl"), "127.0.0.1", str(s.smpp_port), "perl", password,
+                               HK, *texts], capture_output=True, text=True, timeout=60)
+
+    texts = ["hello from Net::SMPP", "Ünïcødé 你好"]
+    r = run("pw", *texts)
+    assert r.returncode == 0, r.stdout + r.stderr
+    answers = [line.split() for line in r.stdout.splitlines()]
+    assert [a[0] for a in answers] == ["0", "0"], r.stdout
+    for (_, message_id), text in zip(answers, texts):
+        assert query(s, message_id).message == text
+    r = run("bad", "x")
+    assert r.returncode == 2 and r.stdout.strip() == f"bind {C.SMPP_ESME_RBINDFAIL}", r.stdout + r.stderr
