@@ -155,6 +155,19 @@ import Testing
         guard case .close = m.received(bad, nowMs: 2).last else { return #expect(Bool(false), "not closed") }
     }
 
+    @Test func requestsPetrelDoesNotServeAreNackedWithoutStrikes() {
+        var m = bound()
+        let querySm = SMPPFrame.malformed(
+            commandID: 0x03,
+            sequence: 4,
+            error: SMPPBodyError(status: .invalidCommandID, reason: "unknown command id 0x3")
+        )
+        for _ in 0..<20 {
+            #expect(m.received(querySm, nowMs: 2) == [.send(PDU(.genericNack, sequence: 4, status: .invalidCommandID))])
+        }
+        #expect(m.state != .closed)
+    }
+
     @Test func enquireLinkUnbindAndFramingError() {
         var m = bound()
         #expect(

@@ -68,6 +68,9 @@ public struct SMSCSessionStateMachine: Sendable {
         self.lastActivityMs = nowMs
     }
 
+    /// query_sm, replace_sm, cancel_sm, outbind, submit_multi, alert_notification.
+    static let unserved: Set<UInt32> = [0x03, 0x07, 0x08, 0x0B, 0x21, 0x102]
+
     public var bind: Bind? {
         if case .bound(let b) = state { return b }
         return nil
@@ -79,6 +82,11 @@ public struct SMSCSessionStateMachine: Sendable {
         let pdu: PDU
         switch frame {
         case .malformed(let command, let sequence, let error):
+            // SMPP 3.4 requests Petrel does not serve (query_sm, replace_sm, cancel_sm, submit_multi…) are an
+            // ordinary ESME's, not garbage: answered, never counted against it.
+            if Self.unserved.contains(command) {
+                return [.send(PDU(.genericNack, sequence: sequence, status: .invalidCommandID))]
+            }
             malformedInARow += 1
             if malformedInARow >= configuration.maxStrikes {
                 return close("\(malformedInARow) malformed PDUs in a row (last: \(error.reason))")
