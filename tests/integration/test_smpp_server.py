@@ -300,3 +300,15 @@ def test_a_second_stack_net_smpp_binds_and_submits(smpp):
         assert query(s, message_id).message == text
     r = run("bad", "x")
     assert r.returncode == 2 and r.stdout.strip() == f"bind {C.SMPP_ESME_RBINDFAIL}", r.stdout + r.stderr
+
+
+def test_a_taken_port_is_refused_naming_the_key(tmp_path):
+    from conftest import Server
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = dict(FAST_SANDBOX, smppServer={"listen": f"127.0.0.1:{port}"})
+        with pytest.raises(RuntimeError) as e:
+            Server(tmp_path / "data", config=config).start()
+    assert f"smppServer.listen: cannot listen on 127.0.0.1:{port}" in str(e.value)

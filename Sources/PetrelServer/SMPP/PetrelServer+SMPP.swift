@@ -22,8 +22,15 @@ extension PetrelServer {
             logger: logger,
             clock: clock
         )
-        let port = try await server.start()
         let host = setting.host.contains(":") ? "[\(setting.host)]" : setting.host
+        let port: Int
+        do {
+            port = try await server.start()
+        } catch {
+            throw ServerConfiguration.Failure(
+                description: "smppServer.listen: cannot listen on \(host):\(setting.port): \(error)"
+            )
+        }
         print("SMPP server listening on \(host):\(port)")
         fflush(nil)
         return server
