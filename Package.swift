@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "PetrelServer",
             dependencies: [
-                "PetrelCore", "PetrelAPI", "PetrelStore", "PetrelDelivery",
+                "PetrelCore", "PetrelAPI", "PetrelStore", "PetrelDelivery", "PetrelSMPP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -23,6 +23,11 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi
 
+# A second third-party SMPP stack for the SMPP server's tests: Debian's libnet-smpp-perl (Net::SMPP).
+if ! perl -MNet::SMPP -e 1 >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnet-smpp-perl
+fi
+
 # Python: the official SDK and the legacy core SDK at the pinned versions, pytest and the SMPP peers' stacks.
 STAMP=$(cat tests/requirements-sdk.txt tests/integration/requirements.txt | sha256sum | cut -c1-16)
 if [ ! -f "$VENV/.stamp-$STAMP" ]; then

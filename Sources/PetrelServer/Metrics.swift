@@ -36,6 +36,27 @@ enum ServerMetrics {
         counter.increment()
     }
 
+    private static let smppSubmitCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    /// A message an ESME submitted to the SMPP server, by the command_status it was answered with.
+    static func smppSubmit(status: String) {
+        let counter = smppSubmitCounters.withLock { counters in
+            if let counter = counters[status] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "petrel_smpp_server_submits_total",
+                dimensions: [("status", status)]
+            )
+            counters[status] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// Binds an account holds on this node's SMPP server.
+    static func smppBinds(account: String, _ count: Int) {
+        gauge("petrel_smpp_server_binds", count, [("account", account)])
+    }
+
     /// Made once, after `bootstrap` (see `requestCounters`).
     private static let acceptedCounter = CoreMetrics.Counter(label: "petrel_messages_accepted_total")
 

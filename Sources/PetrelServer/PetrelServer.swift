@@ -7,6 +7,7 @@ import NIOHTTP1
 import PetrelAPI
 import PetrelCore
 import PetrelDelivery
+import PetrelSMPP
 import PetrelStore
 import ServiceLifecycle
 import UnixSignals
@@ -329,12 +330,15 @@ public enum PetrelServer {
                 everyMs: c.limits.pumpingGuardEveryMs
             )
         )
+        let smpp = try await startSMPPServer(c, store: store, gateway: gateway, logger: logger, clock: clock)
         do {
             try await app.runService()
         } catch {
+            await smpp?.stop()
             await gateway.shutdown()
             throw error
         }
+        await smpp?.stop()
         await gateway.shutdown()
     }
 }

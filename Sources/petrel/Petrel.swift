@@ -23,7 +23,8 @@ struct Petrel: AsyncParsableCommand {
             Serve.self, Keys.self, AccountsCommand.self, MessagesCommand.self, Templates.self, Signs.self,
             ReceiptsCommand.self,
             ConfigCommand.self, SMSC.self, CampaignCommand.self, BackupCommand.self, RestoreCommand.self,
-            PurgeCommand.self, LimitsCommand.self, InboundCommand.self, OptOutCommand.self, BenchMoved.self,
+            PurgeCommand.self, LimitsCommand.self, InboundCommand.self, OptOutCommand.self, SMPPUsersCommand.self,
+            BenchMoved.self,
         ]
     )
 }

@@ -97,6 +97,8 @@ public struct ServerConfiguration: Sendable {
 
     // channels and routes
     public var smppChannels: [SMPPChannelConfiguration] = []
+    /// `smppServer:`, the SMPP server for customers' ESMEs; nil: none.
+    public var smppServer: SMPPServerSetting?
     /// Without `routes:` everything goes to the sandbox.
     public var routes: [MessageRouter.Route] = [MessageRouter.Route(channels: [SandboxChannel.channelId])]
 
@@ -263,6 +265,7 @@ public struct ServerConfiguration: Sendable {
         c.limits.caps = try readCaps(limits, accounts: Set(c.accounts.map(\.name)))
         try readChannels(root, into: &c)
         c.inbound = try readInbound(root)
+        c.smppServer = try readSMPPServer(root)
         c.setOptOut(try readOptOut(root, accounts: accountNodes))
         try root.finish()
         return c

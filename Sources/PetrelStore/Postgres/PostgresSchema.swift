@@ -531,5 +531,21 @@ enum PostgresSchema {
             ALTER TABLE limit_heads ADD COLUMN token BIGINT NOT NULL DEFAULT 0;
             """
         ),
+        (
+            "v19-smpp-users",
+            """
+            -- Credentials ESMEs bind to the SMPP server with (issue 29); the password is sealed like key secrets.
+            CREATE TABLE smpp_users (
+                system_id TEXT PRIMARY KEY,
+                password BYTEA NOT NULL,
+                account TEXT NOT NULL,
+                max_binds BIGINT,
+                tps BIGINT,
+                allow_ip TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            """
+        ),
     ]
 }

@@ -382,6 +382,16 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v20-smpp-users") { db in
+            // Credentials ESMEs bind to the SMPP server with (issue 29); the password is sealed like key secrets.
+            try db.execute(
+                sql: """
+                    CREATE TABLE smpp_users (system_id TEXT PRIMARY KEY, password BLOB NOT NULL, account TEXT NOT NULL,
+                        max_binds INTEGER, tps INTEGER, allow_ip TEXT NOT NULL, enabled INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL);
+                    """
+            )
+        }
         return migrator
     }
 

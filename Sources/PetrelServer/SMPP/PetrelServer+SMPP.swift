@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import PetrelAPI
+import PetrelSMPP
+import PetrelStore
+
+extension PetrelServer {
+    /// Starts `smppServer:` when configured, and says where it listens (before the HTTP door's line, which
+    /// scripts wait for).
+    static func startSMPPServer(
+        _ c: ServerConfiguration,
+        store: any MessageStore,
+        gateway: Gateway,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) async throws -> SMPPServer? {
+        guard let setting = c.smppServer else { return nil }
+        let board = SMPPBindBoard(maxBinds: setting.maxBinds)
+        let server = SMPPServer(
+            configuration: setting.server,
+            delegate: SMPPDoor(store: store, board: board, gateway: gateway, logger: logger, clock: clock),
+            logger: logger,
+            clock: clock
+        )
+        let host = setting.host.contains(":") ? "[\(setting.host)]" : setting.host
+        let port: Int
+        do {
+            port = try await server.start()
+        } catch {
+            throw ServerConfiguration.Failure(
+                description: "smppServer.listen: cannot listen on \(host):\(setting.port): \(error)"
+            )
+        }
+        print("SMPP server listening on \(host):\(port)")
+        fflush(nil)
+        return server
+    }
+}

@@ -1,0 +1,101 @@
+import PetrelAPI
+import PetrelCore
+import PetrelSMPP
+import Testing
+
+@testable import PetrelServer
+
+/// `smppServer:` and the pieces of the bind check that need no socket.
+@Suite struct SMPPServerConfigurationTests {
+    @Test func absentMeansNoServer() throws {
+        #expect(try ServerConfiguration.parse(yaml: "").smppServer == nil)
+    }
+
+    @Test func readsEveryKey() throws {
+        let c = try ServerConfiguration.parse(
+            yaml: "smppServer: {listen: '0.0.0.0:2777', maxBinds: 5, idleSeconds: 60, window: 10}"
+        )
+        var expected = SMPPServerSetting()
+        expected.host = "0.0.0.0"
+        expected.port = 2777
+        expected.maxBinds = 5
+        expected.idleSeconds = 60
+        expected.window = 10
+        #expect(c.smppServer == expected)
+        #expect(try ServerConfiguration.parse(yaml: "smppServer: {}").smppServer == SMPPServerSetting())
+    }
+
+    @Test(arguments: [
+        ("smppServer: {listen: nowhere}", "smppServer.listen must be HOST:PORT"),
+        ("smppServer: {maxBinds: 0}", "smppServer.maxBinds"),
+        ("smppServer: {window: 100000}", "smppServer.window"),
+        ("smppServer: {idleSeconds: 1}", "smppServer.idleSeconds"),
+        ("smppServer: {tls: {}}", "smppServer.tls"),
+        ("smppServer: 3", "smppServer must be a mapping"),
+    ])
+    func refusesBadValuesNamingTheKey(yaml: String, message: String) {
+        #expect {
+            _ = try ServerConfiguration.parse(yaml: yaml)
+        } throws: { "\($0)".contains(message) }
+    }
+
+    @Test func ipBlocks() throws {
+        let block = try #require(IPBlock("10.1.0.0/16"))
+        #expect(block.contains("10.1.200.3"))
+        #expect(block.contains("::ffff:10.1.0.9"))
+        #expect(!block.contains("10.2.0.1"))
+        #expect(!block.contains("garbage"))
+        #expect(IPBlock("127.0.0.1")?.contains("127.0.0.1") == true)
+        #expect(IPBlock("127.0.0.1")?.contains("127.0.0.2") == false)
+        #expect(IPBlock("2001:db8::/32")?.contains("2001:db8:1::5") == true)
+        #expect(IPBlock("10.0.0.0/33") == nil)
+        #expect(IPBlock("10.0.0.0/") == nil)
+        #expect(IPBlock("") == nil)
+        #expect(IPBlock("10.1.2.3/8")?.description == "10.1.2.3/8")
+    }
+
+    @Test func bindBoardKeepsBothLimits() {
+        let board = SMPPBindBoard(maxBinds: 3)
+        let e = SMPPBindBoard.Entry(systemID: "crm", account: "acme", canReceive: true)
+        #expect(board.admit(e, connection: 1, userMax: 2) == nil)
+        #expect(board.admit(e, connection: 2, userMax: 2) == nil)
+        #expect(board.admit(e, connection: 3, userMax: 2) == .userFull(2))
+        let other = SMPPBindBoard.Entry(systemID: "bulk", account: "beta", canReceive: false)
+        #expect(board.admit(other, connection: 4, userMax: nil) == nil)
+        #expect(board.admit(other, connection: 5, userMax: nil) == .serverFull)
+        #expect(board.perAccount() == ["acme": 2, "beta": 1])
+        #expect(board.release(connection: 1) == e)
+        #expect(board.release(connection: 1) == nil)
+        #expect(board.count(account: "acme") == 1)
+        #expect(board.admit(e, connection: 6, userMax: 2) == nil)
+    }
+
+    @Test func passwordsCompareWhole() {
+        #expect(SMPPDoor.same("secret", "secret"))
+        #expect(!SMPPDoor.same("secret", "secre"))
+        #expect(!SMPPDoor.same("secret", "secret1"))
+        #expect(!SMPPDoor.same("", "x"))
+    }
+
+    /// The one table from the API's answers to SMPP statuses.
+    @Test func refusalsMapToSMPPStatuses() {
+        let cases: [(String, CommandStatus)] = [
+            (ResponseCode.ok.code, .ok),
+            (ResponseCode.mobileNumberIllegal.code, .invalidDestinationAddress),
+            (ResponseCode.notSupportedCountry.code, .invalidDestinationAddress),
+            (ResponseCode.blackKeyControlLimit.code, .invalidDestinationAddress),
+            (ResponseCode.invalidSenderID.code, .invalidSourceAddress),
+            (ResponseCode.paramLengthLimit.code, .invalidMessageLength),
+            (ResponseCode.businessLimitMinute.code, .throttled),
+            (ResponseCode.businessLimitDay.code, .throttled),
+            (ResponseCode.outOfService.code, .throttled),
+            (APIError.throttled(retryAfterMs: 5).code, .throttled),
+            (APIError.internalError.code, .systemError),
+            (ResponseCode.invalidParameters.code, .submitFailed),
+            ("SOMETHING_NEW", .submitFailed),
+        ]
+        for (code, status) in cases {
+            #expect(SMPPDoor.status(forCode: code) == status, "\(code)")
+        }
+    }
+}
