@@ -42,6 +42,8 @@ public final class Dispatcher: Service {
     /// Outcomes channels reported that are not yet recorded: their messages still count against the room to claim
     /// more, so what a crash can leave handed over but unrecorded stays within the channels' capacity.
     private let unrecorded = Atomic<Int>(0)
+    /// How far reported outcomes are recorded (`waitForRecords`).
+    private let progress = RecordProgress()
     /// Channels each in-flight message has tried, for rerouting.
     private let tried = Mutex<[Int64: [String]]>([:])
 
@@ -69,6 +71,14 @@ public final class Dispatcher: Service {
 
     /// New messages are waiting, or a channel has room again.
     public func notify() { wake.signal() }
+
+    /// Returns once every outcome channels reported before the call is recorded (the receipts' barrier: a receipt
+    /// that arrives right after its `submit_sm_resp` waits for that message's record instead of becoming an
+    /// orphan), or after `timeoutMs`.
+    public func waitForRecords(timeoutMs: Int64 = 500) async {
+        wake.signal()
+        await progress.waitForRecords(timeoutMs: timeoutMs)
+    }
 
     public func run() async throws {
         // Claims left by a previous run of this node: submit them again. (Other nodes' claims stay theirs.)
@@ -226,10 +236,13 @@ public final class Dispatcher: Service {
 
     /// Turns the outcomes channels reported into one store transaction; reroutes permanent routing refusals.
     func recordReported() async throws {
+        // Read before the batch is taken: every outcome counted in `mark` is in this batch or an earlier one.
+        let mark = progress.reported
         let batch = reported.withLock { r -> [(Message, String, SubmitOutcome)] in
             defer { r.removeAll(keepingCapacity: true) }
             return r
         }
+        defer { progress.recorded(through: mark) }
         guard !batch.isEmpty else { return }
         defer { unrecorded.subtract(batch.count, ordering: .relaxed) }
         let now = clock()
@@ -293,6 +306,7 @@ public final class Dispatcher: Service {
             guard let self else { return }
             self.unrecorded.add(outcomes.count, ordering: .relaxed)
             self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
+            self.progress.report(outcomes.count)
             self.wake.signal()
         }
     }

@@ -101,6 +101,7 @@ public enum PetrelServer {
             logger: logger,
             clock: clock
         )
+        receipts.waitBeforeApplying { await dispatcher.waitForRecords() }
         let channelIds = Set([sandbox.id] + carriers.map(\.id))
         // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
         let sendLimits = LimitsHolder(c)

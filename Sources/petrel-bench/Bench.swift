@@ -38,6 +38,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Process id of the --url server, to report its CPU use.") var serverPid: Int32?
     @Option(help: "Messages for the e2e scenario.") var messages = 100_000
     @Option(help: "SMPP window for the e2e scenario.") var window = 100
+    @Option(help: "How long petrel smsc waits before a receipt in the e2e scenario (0: at once, as many SMSCs do).")
+    var receiptDelayMs = 100
     @Option(help: "Reports per POST for the receipts scenario.") var receiptBatch = 100
     @Option(help: "e2e into an SMSC already running at HOST:PORT (e.g. the peers' smsc.py) instead of petrel smsc.")
     var sink: String?
@@ -75,7 +77,7 @@ struct Bench: AsyncParsableCommand {
                     messages: messages,
                     connections: batchConnections,
                     window: window,
-                    receiptDelayMs: 100,
+                    receiptDelayMs: receiptDelayMs,
                     sink: sink,
                     store: store,
                     nodes: nodes

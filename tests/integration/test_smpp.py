@@ -272,3 +272,20 @@ def test_sigterm_drains_windows_and_a_restart_continues_without_duplicates(petre
     wait_for(lambda: statuses(s).get(DELIVERED, 0) == 3000, timeout=60)
     time.sleep(1.5)
     assert peer.summary().get("duplicates", -1) == 0
+
+
+def test_receipts_sent_at_once_wait_for_their_record_instead_of_becoming_orphans(petrel_smsc, make_server):
+    # Many SMSCs answer a fast delivery with a receipt right after submit_sm_resp, before the dispatcher's round has
+    # recorded the message sent. Such a receipt waits for that record; kept as an orphan instead, it would cost the
+    # store an orphan row and a lookup in every later record (end to end fell from ~15,000 to 8,000-10,000 msg/s).
+    peer = petrel_smsc("--receipt-delay-ms", "0")
+    s = make_server(carrier_config(peer.port))
+    c = s.client()
+    for k in range(4):
+        batch(c, numbers(500, 95000000 + k * 1000))
+    wait_for(lambda: statuses(s).get(DELIVERED, 0) == 2000, timeout=60)
+    # The receipt processor logs each batch's receipts it could not match yet.
+    import re
+    logged = [line for line in s.output if "not (yet) known" in line]
+    orphaned = sum(int(n) for line in logged for n in re.findall(r"count=(\d+)", line))
+    assert orphaned <= 100, f"{orphaned} of 2,000 receipts arrived before their message's record: {logged[:3]}"

@@ -25,6 +25,9 @@ public final class ReceiptProcessor: Service {
     private let counters = Mutex<(matched: Int, orphaned: Int, dropped: Int)>((0, 0, 0))
     /// Called with the messages that reached a final state.
     let onFinished: @Sendable ([StatusUpdate]) -> Void
+    /// Awaited before each batch is applied (`Dispatcher.waitForRecords`): the records of the messages the
+    /// batch's receipts name, reported before the receipts arrived, commit first.
+    private let barrier = Mutex<(@Sendable () async -> Void)?>(nil)
 
     public init(
         store: any ReceiptLedger,
@@ -43,6 +46,11 @@ public final class ReceiptProcessor: Service {
     }
 
     public var stats: (matched: Int, orphaned: Int, dropped: Int) { counters.withLock { $0 } }
+
+    /// Sets what each batch waits for before it is applied (set once, when the dispatcher exists).
+    public func waitBeforeApplying(_ wait: @escaping @Sendable () async -> Void) {
+        barrier.withLock { $0 = wait }
+    }
 
     /// How `channel`'s receipts quote ids, as far as learned.
     public func reading(for channel: String) -> CarrierID.Reading {
@@ -122,6 +130,9 @@ public final class ReceiptProcessor: Service {
             return p
         }
         guard !batch.isEmpty else { return }
+        // After the batch is taken: what it waits for covers every outcome reported before its receipts arrived
+        // (a receipt arriving meanwhile goes in the next batch, which waits again).
+        if let wait = barrier.withLock({ $0 }) { await wait() }
         do {
             let results = try await store.applyReceipts(batch.map(\.receipt))
             counters.withLock {
