@@ -11,14 +11,14 @@ extension Console {
     func registerInbox(_ router: Router<PetrelRequestContext>) {
         get("/console/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
-            return try await self.inbox(s, to: to, notice: nil, error: nil)
+            return try await self.inbox(s, to: to, error: nil)
         }
         get("/console/fragment/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
             return Self.html(try await self.inboxContent(s, to: to))
         }
         post("/console/inbox/send", router, needs: ConsoleAction.send) { _, s, form in
-            let to = form["to"] ?? ""
+            let to = Self.number(form["to"] ?? "", keepInvalid: true)
             var params: [(String, String)] = [
                 ("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId),
             ]
@@ -37,16 +37,13 @@ extension Console {
                 if Self.field("ResponseCode", fields) == "OK" { fields = try await self.gateway.accept(result) }
                 let code = Self.field("ResponseCode", fields)
                 guard code == "OK" else {
-                    return try await self.inbox(
-                        s,
-                        to: Self.number(to),
-                        notice: nil,
-                        error: "\(code): \(Self.field("ResponseDescription", fields))"
-                    )
+                    let why = Self.sentence(Self.field("ResponseDescription", fields), code: code)
+                    return try await self.inbox(s, to: Self.number(to), error: why, draft: form)
                 }
                 return Self.redirect("/console/inbox?to=\(Self.field("To", fields))")
             } catch let e as APIError {
-                return try await self.inbox(s, to: Self.number(to), notice: nil, error: "\(e.code): \(e.message)")
+                let why = Self.sentence(e.message, code: e.code)
+                return try await self.inbox(s, to: Self.number(to), error: why, draft: form)
             }
         }
         // The phone's side: its reply goes the way of POST /sandbox/inbound (deliver_sm parts, the inbound store,
@@ -54,7 +51,7 @@ extension Console {
         post("/console/inbox/reply", router, needs: ConsoleAction.query) { _, s, form in
             let phone = Self.number(form["from"] ?? "")
             guard let inbound = self.inbound else {
-                return try await self.inbox(s, to: phone, notice: nil, error: "This node takes no inbound messages.")
+                return try await self.inbox(s, to: phone, error: "This node takes no inbound messages.", draft: form)
             }
             let delivered = await SandboxInbound.deliver(
                 from: phone,
@@ -64,22 +61,31 @@ extension Console {
                 inbound: inbound
             )
             if case .failure(let f) = delivered {
-                return try await self.inbox(s, to: phone, notice: nil, error: "\(f.code): \(f.message)")
+                return try await self.inbox(s, to: phone, error: Self.sentence(f.message, code: f.code), draft: form)
             }
             return Self.redirect("/console/inbox?to=\(phone)")
         }
     }
 
-    func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
-        var body = error.map { "<p class=\"error\" id=\"send-error\">\($0)</p>" as HTML } ?? ""
+    /// The inbox page; after a refused send or reply, `draft` (the form as typed) fills the fields again.
+    func inbox(_ s: ConsoleSessions.Session, to: String, error: String?, draft: Form? = nil) async throws -> Response {
+        var body = error.map { "<p class=\"error\" id=\"send-error\" role=\"alert\">\($0)</p>" as HTML } ?? ""
+        let replying = draft?["from"] != nil && draft?["to"] != nil && draft?["type"] == nil
+        func typed(_ name: String, _ otherwise: String = "") -> String { draft?[name] ?? otherwise }
         if s.may(ConsoleAction.send) {
+            let sendTo = replying ? to : typed("to", to)
+            let types = ["NOTIFY", "OTP", "MKT"].map { t -> HTML in
+                "<option\(HTML.when(!replying && typed("type") == t, " selected"))>\(t)</option>"
+            }
             body += """
                 <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
-                <label>To <input name="to" id="send-to" value="\(to)" placeholder="+85291234567" required></label>
-                <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
-                <label>Type <select name="type">\
-                <option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
-                <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
+                <label>To <input name="to" id="send-to" value="\(sendTo)" placeholder="+852 9123 4567" required \
+                inputmode="tel" autocomplete="off"></label>
+                <label>From <input name="from" id="send-from" placeholder="Petrel" \
+                value="\(replying ? "" : typed("from"))"></label>
+                <label>Type <select name="type">\(types.joined())</select></label>
+                <label class="wide">Text <textarea name="text" id="send-text" required>\
+                \(replying ? "" : typed("text"))</textarea></label>
                 <button type="submit" id="send">Send to the sandbox</button>
                 </form>
                 """
@@ -95,7 +101,8 @@ extension Console {
                 <input type="hidden" name="from" value="\(selected)">
                 <label>Reply from +\(selected) to <input name="to" id="reply-to" value="\(ours.isEmpty ? "10000" : ours)" \
                 required maxlength="21"></label>
-                <label class="wide">Reply <textarea name="text" id="reply-text" required></textarea></label>
+                <label class="wide">Reply <textarea name="text" id="reply-text" required>\
+                \(replying ? typed("text") : "")</textarea></label>
                 <button type="submit" id="reply">Reply as the phone</button>
                 </form>
                 """
@@ -144,7 +151,10 @@ extension Console {
             )
         }
         let bubbles = timeline.sorted { $0.at < $1.at }.map(\.html)
-        let empty: HTML = "<p class=\"empty\">No message has reached the sandbox yet.</p>"
+        let empty: HTML = """
+            <div class="empty"><p>No message has reached the sandbox yet: send one with the form, or with the SDK \
+            (the <a href="/console">Overview</a> shows how).</p>\(Teach.sandboxNumbers)</div>
+            """
         return """
             <div class="inbox"><div class="numbers">\(list.isEmpty ? empty : list.joined())</div>
             <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\
@@ -158,10 +168,25 @@ extension Console {
         return try await store.sandboxMessages(account: s.account, to: nil, limit: 1).first?.to ?? ""
     }
 
-    static func number(_ raw: String) -> String {
-        var n = raw.trimmingCharacters(in: CharacterSet(charactersIn: " +"))
+    /// `+852 9123-4567`, `(852) 91234567` or `0085291234567` as `85291234567`: spaces, dashes, dots and brackets
+    /// are how people write numbers. Anything else gives "" (or, with `keepInvalid`, the text as typed, for the API
+    /// to refuse with its own code).
+    static func number(_ raw: String, keepInvalid: Bool = false) -> String {
+        var n = String(raw.unicodeScalars.filter { !" -.()\u{A0}".unicodeScalars.contains($0) })
+        if n.hasPrefix("+") { n.removeFirst() }
         if n.hasPrefix("00") { n.removeFirst(2) }
-        return n.allSatisfy(\.isNumber) ? n : ""
+        guard !n.isEmpty, n.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return keepInvalid ? raw : ""
+        }
+        return n
+    }
+
+    /// An answer's description and code as a sentence: "The number is not valid (isv.MOBILE_NUMBER_ILLEGAL)."
+    static func sentence(_ description: String, code: String) -> String {
+        var d = description.trimmingCharacters(in: .whitespaces)
+        if let first = d.first, first.isLowercase { d = first.uppercased() + d.dropFirst() }
+        while d.last == "." { d.removeLast() }
+        return d.isEmpty ? "The message was refused (\(code))." : "\(d) (\(code))."
     }
 
     static func field(_ name: String, _ fields: [(String, ResponseValue)]) -> String {
