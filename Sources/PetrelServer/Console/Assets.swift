@@ -64,11 +64,26 @@ enum Assets {
         .login { max-width:380px; margin:3rem auto; }
         .login form { display:flex; flex-direction:column; gap:.75rem; background:var(--card); padding:1rem; \
         border:1px solid var(--line); border-radius:8px; }
-        .inbox { display:grid; grid-template-columns:minmax(160px, 240px) 1fr; gap:1rem; }
-        .numbers a { display:block; padding:.4rem .6rem; border-radius:6px; text-decoration:none; color:var(--fg); }
-        .numbers a.active { background:var(--pick); }
-        .phone { width:320px; max-width:100%; min-height:480px; border:10px solid #222; border-radius:32px; \
+        .inbox { display:grid; grid-template-columns:minmax(220px, 340px) 1fr; gap:1rem; align-items:start; }
+        .side { display:flex; flex-direction:column; gap:.5rem; min-width:0; }
+        .reader { display:flex; flex-direction:column; gap:.6rem; min-width:0; }
+        .reader h2 { margin:.4rem 0 0; font-size:1rem; }
+        .numbers { list-style:none; margin:0; padding:0; background:var(--card); border:1px solid var(--line); \
+        border-radius:8px; max-height:70vh; overflow-y:auto; }
+        .numbers li + li { border-top:1px solid var(--line); }
+        .numbers a { display:grid; grid-template-columns:1fr auto; gap:0 .5rem; padding:.45rem .6rem; \
+        text-decoration:none; color:var(--fg); }
+        .numbers a[aria-current] { background:var(--pick); }
+        .numbers .who { font-weight:600; } .numbers .when { font-size:.75rem; text-align:right; }
+        .numbers .snippet { grid-column:1 / -1; color:var(--muted); font-size:.85rem; white-space:nowrap; \
+        overflow:hidden; text-overflow:ellipsis; }
+        form.compact { display:grid; grid-template-columns:repeat(auto-fit, minmax(140px, 1fr)); gap:.4rem .6rem; \
+        align-items:end; background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.6rem; }
+        textarea[rows] { min-height:auto; }
+        .phone { width:360px; max-width:100%; border:10px solid #222; border-radius:32px; \
         background:var(--card); padding:1rem .75rem; display:flex; flex-direction:column; gap:.5rem; }
+        .thread { display:flex; flex-direction:column-reverse; gap:.5rem; overflow-y:auto; min-height:12rem; \
+        max-height:50vh; }
         .phone .to { text-align:center; font-weight:600; border-bottom:1px solid var(--line); padding-bottom:.4rem; }
         .bubble { background:var(--bubble); border-radius:16px; padding:.5rem .75rem; max-width:90%; \
         white-space:pre-wrap; overflow-wrap:anywhere; }
@@ -82,6 +97,7 @@ enum Assets {
         .legend i { display:inline-block; width:10px; height:10px; margin-right:.3rem; }
         kbd { border:1px solid var(--line); border-radius:4px; padding:0 .3rem; font-size:.85em; }
         @media (max-width:640px) { .inbox { grid-template-columns:1fr; } .phone { width:100%; } \
+        .numbers { max-height:35vh; } \
         main { padding:.75rem; } header { gap:.4rem; } nav { gap:.2rem .7rem; } .signout { margin-left:0; } }
         """
 
