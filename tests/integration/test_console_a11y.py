@@ -4,7 +4,7 @@ import pytest
 from alibabacloud_dysmsapi20180501 import models as m
 
 from conftest import wait_for
-from test_console import browser  # noqa: F401  (the Chromium fixture)
+from test_console import SHOTS, browser  # noqa: F401  (the Chromium fixture)
 
 PAGES = ["/console", "/console/messages", "/console/messages/1", "/console/inbox", "/console/inbox?to=85291234567",
          "/console/inbound", "/console/optout", "/console/campaigns", "/console/channels", "/console/receipts",
@@ -38,6 +38,7 @@ def serious(b):
 
 
 def test_no_serious_accessibility_violation_on_any_page_wide_phone_or_dark(server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
     b = browser
     b.get(server.url("/console/login"))
     assert serious(b) == []
@@ -55,6 +56,8 @@ def test_no_serious_accessibility_violation_on_any_page_wide_phone_or_dark(serve
         for path in PAGES:
             b.get(server.url(path))
             assert "Petrel" in b.title, path
+            if dark and path == "/console/inbox?to=85291234567":
+                b.save_screenshot(str(SHOTS / "dark.png"))       # before axe scrolls the page
             found = serious(b)
             if found:
                 problems[f"{path} {size} {'dark' if dark else 'light'}"] = found
