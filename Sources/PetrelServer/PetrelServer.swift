@@ -221,7 +221,8 @@ public enum PetrelServer {
                     dispatcherEnabled ? dispatcher.waitReason(for: m, nowMs: now) : nil
                 },
                 inbound: inbound,
-                optOutMaxPhones: c.optOut.maxPhones
+                optOutMaxPhones: c.optOut.maxPhones,
+                dateOffsetSeconds: c.dateOffsetSeconds
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and

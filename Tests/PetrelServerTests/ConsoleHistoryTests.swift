@@ -49,7 +49,7 @@ import Testing
                 let until = HTML.time(H.now + 5000)
                 #expect(
                     retried.contains(
-                        "<strong>Waiting:</strong> retry at \(until) UTC after throttled &lt;b&gt;now&lt;/b&gt;</p>"
+                        "<strong>Waiting:</strong> retry at \(until) after throttled &lt;b&gt;now&lt;/b&gt;</p>"
                     )
                 )
                 // Queued and due: the dispatcher's live reason.
@@ -57,7 +57,7 @@ import Testing
                 let since = HTML.time(H.now - 10_000)
                 #expect(
                     queued.contains(
-                        "queued since \(since) UTC: no channel of its route is bound (&lt;smpp&gt;)</p>"
+                        "queued since \(since): no channel of its route is bound (&lt;smpp&gt;)</p>"
                     )
                 )
             }

@@ -46,7 +46,7 @@ import Testing
                 #expect(text.contains("<td>SG</td><td>hour</td><td>0 / 40</td>"))
                 #expect(text.contains("aria-label=\"50% used\""))
                 #expect(text.contains("past warnAt</span>"))
-                #expect(text.contains("href=\"/console/limits\" class=\"active\""))
+                #expect(text.contains("href=\"/console/limits\" aria-current=\"page\""))
             }
         }
     }
@@ -73,7 +73,7 @@ import Testing
                 #expect(
                     reached.text.contains(
                         "Cap reached: account acme, all countries, this day (UTC): 2 of 2 parts. Sends are refused with "
-                            + "OUT_OF_SERVICE until 2026-11-19 00:00:00 UTC."
+                            + "OUT_OF_SERVICE until 2026-11-19 00:00:00 +00:00."
                     )
                 )
                 // The third send is refused by the cap, and the banner stays.

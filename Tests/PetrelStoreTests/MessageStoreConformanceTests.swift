@@ -187,7 +187,11 @@ import Testing
             #expect(try await store.sandboxMessages(account: "other", to: nil, limit: 10).isEmpty)
             #expect(try await store.sandboxMessages(account: "other", to: "85291234567", limit: 10).isEmpty)
             #expect(try await store.clearSandbox(account: "other") == 0)
-            #expect(try await store.clearSandbox(account: "acme") == 1)
+            // One number's conversation only (the console's "clear this number").
+            #expect(try await store.clearSandbox(account: "acme", to: "6591234567") == 0)
+            #expect(try await store.clearSandbox(account: "other", to: "85291234567") == 0)
+            #expect(try await store.clearSandbox(account: "acme", to: "85291234567") == 1)
+            #expect(try await store.sandboxMessages(account: "acme", to: nil, limit: 10).isEmpty)
             #expect(try await store.clearSandbox() == 0)
             // A receipt may arrive before the submit's response was recorded: submitting → final is allowed.
             #expect(

@@ -53,6 +53,9 @@ struct Console: Sendable {
     var inbound: InboundProcessor? = nil
     /// `optOut.maxPhones`, for the Opt-out page's form.
     var optOutMaxPhones = 1_000_000
+    /// `api.dateOffset`: the zone of the times every page shows and every time field reads (`HTML.time`), the one
+    /// the API answers the account in (SendDate).
+    var dateOffsetSeconds = 0
 
     var sessions: ConsoleSessions { auth.sessions }
 
@@ -140,14 +143,18 @@ struct Console: Sendable {
         }
     }
 
-    /// Runs `render` with the cap banner set for the page it may render.
+    /// Runs `render` in the console's zone, with the cap banner set for the page it may render.
     func withBanner(
         _ request: Request,
         _ session: ConsoleSessions.Session,
         _ render: () async throws -> Response
     ) async throws -> Response {
-        guard Self.showsBanner(request.uri.path) else { return try await render() }
-        return try await Self.$banner.withValue(await capBanner(session)) { try await render() }
+        // Scripts (`petrel campaign send --start`) speak UTC through /console/api/; people read and type local time.
+        let offset = request.uri.path.hasPrefix("/console/api/") ? 0 : dateOffsetSeconds
+        return try await HTML.$offsetSeconds.withValue(offset) {
+            guard Self.showsBanner(request.uri.path) else { return try await render() }
+            return try await Self.$banner.withValue(await capBanner(session)) { try await render() }
+        }
     }
 
     static func csrfRefused() -> Response {

@@ -92,7 +92,7 @@ extension Console {
         var body = notice.map { "<div class=\"notice\" id=\"approvals-notice\">\($0)</div>" as HTML } ?? ""
         body += "<h2>Signs</h2>"
         body += HTML.table(
-            ["Account", "SignName", "Remark", "Submitted (UTC)", ""],
+            ["Account", "SignName", "Remark", "Submitted", ""],
             waiting.signs.map {
                 [
                     "\($0.account)", "\($0.name)", "\($0.remark)", "\(HTML.time($0.createdAtMs))",
@@ -103,7 +103,7 @@ extension Console {
         )
         body += "<h2>Templates</h2>"
         body += HTML.table(
-            ["Account", "TemplateCode", "Name", "Text", "Submitted (UTC)", ""],
+            ["Account", "TemplateCode", "Name", "Text", "Submitted", ""],
             waiting.templates.map {
                 [
                     "\($0.account)", "\($0.code)", "\($0.name)", "\($0.text)", "\(HTML.time($0.createdAtMs))",

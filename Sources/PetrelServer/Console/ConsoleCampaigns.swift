@@ -120,7 +120,7 @@ extension Console {
         var startAt: Int64?
         if !value("start").isEmpty {
             guard let t = Self.parseTime(value("start")) else {
-                return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (UTC)."))
+                return .failure(Problem(message: "The start time must look like 2026-11-26T08:00 (\(HTML.zoneName))."))
             }
             startAt = t
         }
@@ -269,7 +269,7 @@ extension Console {
         let all = try await store.campaigns(account: s.account)
         var body = error.map { "<p class=\"error\" id=\"campaign-error\">\($0)</p>" as HTML } ?? ""
         body += HTML.table(
-            ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created (UTC)"],
+            ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created"],
             all.map { c in
                 [
                     "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
@@ -291,7 +291,7 @@ extension Console {
             <label>Type <select name="type"><option>MKT</option><option>NOTIFY</option></select></label>
             <label>Sender ID <input name="from" placeholder="Petrel"></label>
             <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
-            <label>Start at (UTC, optional) <input type="datetime-local" name="start"></label>
+            <label>Start at (\(HTML.zoneName), optional) <input type="datetime-local" name="start"></label>
             <label class="wide">Text, with ${column} placeholders \
             <textarea name="text" id="campaign-text" required \
             placeholder="Hi ${name}, your code is ${code}"></textarea></label>

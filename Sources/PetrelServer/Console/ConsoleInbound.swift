@@ -72,7 +72,7 @@ extension Console {
             : "<p class=\"muted\">From +\(from) only. <a href=\"/console/inbound\">All</a></p>"
         return filter
             + HTML.table(
-                ["Received (UTC)", "From", "To", "Text", "Parts", "Push"],
+                ["Received", "From", "To", "Text", "Parts", "Push"],
                 rows.map { r in
                     let m = r.message
                     return [
@@ -108,7 +108,7 @@ extension Console {
             <button type="submit" id="optout-add">Add to the list</button></form>
             """
         body += HTML.table(
-            ["Phone", "Since (UTC)", "Source", ""],
+            ["Phone", "Since", "Source", ""],
             listed.map { e in
                 [
                     "+\(e.phone)", "\(HTML.time(e.changedAtMs))", "\(e.source)",

@@ -11,14 +11,31 @@ extension Console {
     func registerInbox(_ router: Router<PetrelRequestContext>) {
         get("/console/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
-            return try await self.inbox(s, to: to, notice: nil, error: nil)
+            let query = Self.searchText(request)
+            return try await self.inbox(s, to: to, query: query, error: nil)
         }
         get("/console/fragment/inbox", router, needs: ConsoleAction.query) { request, s in
             let to = Self.number(request.uri.queryParameters["to"].map(String.init) ?? "")
-            return Self.html(try await self.inboxContent(s, to: to))
+            guard request.uri.queryParameters["part"] == "list" else {
+                return Self.html(try await self.thread(s, number: to))
+            }
+            let query = Self.searchText(request)
+            let list = try await self.conversations(s, query: query)
+            return Self.html(self.conversationList(list, selected: to, query: query))
+        }
+        post("/console/inbox/clear", router, needs: ConsoleAction.query) { _, s, form in
+            let raw = form["to"] ?? ""
+            let to = Self.number(raw)
+            // A number that does not read as one clears nothing (never everything).
+            guard raw.isEmpty || !to.isEmpty else {
+                let why = "“\(raw.prefix(40))” is not a phone number, so nothing was deleted."
+                return try await self.inbox(s, to: "", error: why)
+            }
+            _ = try await self.store.clearSandbox(account: s.account, to: to.isEmpty ? nil : to)
+            return Self.redirect("/console/inbox")
         }
         post("/console/inbox/send", router, needs: ConsoleAction.send) { _, s, form in
-            let to = form["to"] ?? ""
+            let to = Self.number(form["to"] ?? "", keepInvalid: true)
             var params: [(String, String)] = [
                 ("To", to), ("Message", form["text"] ?? ""), ("ChannelId", SandboxChannel.channelId),
             ]
@@ -37,16 +54,13 @@ extension Console {
                 if Self.field("ResponseCode", fields) == "OK" { fields = try await self.gateway.accept(result) }
                 let code = Self.field("ResponseCode", fields)
                 guard code == "OK" else {
-                    return try await self.inbox(
-                        s,
-                        to: Self.number(to),
-                        notice: nil,
-                        error: "\(code): \(Self.field("ResponseDescription", fields))"
-                    )
+                    let why = Self.sentence(Self.field("ResponseDescription", fields), code: code)
+                    return try await self.inbox(s, to: Self.number(to), error: why, draft: form)
                 }
                 return Self.redirect("/console/inbox?to=\(Self.field("To", fields))")
             } catch let e as APIError {
-                return try await self.inbox(s, to: Self.number(to), notice: nil, error: "\(e.code): \(e.message)")
+                let why = Self.sentence(e.message, code: e.code)
+                return try await self.inbox(s, to: Self.number(to), error: why, draft: form)
             }
         }
         // The phone's side: its reply goes the way of POST /sandbox/inbound (deliver_sm parts, the inbound store,
@@ -54,7 +68,7 @@ extension Console {
         post("/console/inbox/reply", router, needs: ConsoleAction.query) { _, s, form in
             let phone = Self.number(form["from"] ?? "")
             guard let inbound = self.inbound else {
-                return try await self.inbox(s, to: phone, notice: nil, error: "This node takes no inbound messages.")
+                return try await self.inbox(s, to: phone, error: "This node takes no inbound messages.", draft: form)
             }
             let delivered = await SandboxInbound.deliver(
                 from: phone,
@@ -64,65 +78,156 @@ extension Console {
                 inbound: inbound
             )
             if case .failure(let f) = delivered {
-                return try await self.inbox(s, to: phone, notice: nil, error: "\(f.code): \(f.message)")
+                return try await self.inbox(s, to: phone, error: Self.sentence(f.message, code: f.code), draft: form)
             }
             return Self.redirect("/console/inbox?to=\(phone)")
         }
     }
 
-    func inbox(_ s: ConsoleSessions.Session, to: String, notice: String?, error: String?) async throws -> Response {
-        var body = error.map { "<p class=\"error\" id=\"send-error\">\($0)</p>" as HTML } ?? ""
-        if s.may(ConsoleAction.send) {
-            body += """
-                <form method="post" action="/console/inbox/send" class="grid" id="send-form">\(HTML.csrfField(s))
-                <label>To <input name="to" id="send-to" value="\(to)" placeholder="+85291234567" required></label>
-                <label>From <input name="from" id="send-from" placeholder="Petrel"></label>
-                <label>Type <select name="type">\
-                <option>NOTIFY</option><option>OTP</option><option>MKT</option></select></label>
-                <label class="wide">Text <textarea name="text" id="send-text" required></textarea></label>
-                <button type="submit" id="send">Send to the sandbox</button>
-                </form>
-                """
-        }
-        body += """
-            <div data-refresh="/console/fragment/inbox?to=\(to)" id="inbox">\(try await inboxContent(s, to: to))</div>
+    /// The inbox page as a mail reader: conversations (newest first, searchable) beside the selected one's phone
+    /// screen (below it on a phone), the reply box and the compact send form under it. After a refused send or
+    /// reply, `draft` (the form as typed) fills the fields again.
+    func inbox(
+        _ s: ConsoleSessions.Session,
+        to: String,
+        query: String = "",
+        error: String?,
+        draft: Form? = nil
+    ) async throws -> Response {
+        let replying = draft?["from"] != nil && draft?["to"] != nil && draft?["type"] == nil
+        func typed(_ name: String, _ otherwise: String = "") -> String { draft?[name] ?? otherwise }
+        let conversations = try await conversations(s, query: query)
+        let selected = to.isEmpty ? conversations.first?.number ?? "" : to
+        let q = FormEncoding.percentEncode(query)
+        var reader: HTML = error.map { "<p class=\"error\" id=\"send-error\" role=\"alert\">\($0)</p>" as HTML } ?? ""
+        reader += """
+            <div data-refresh="/console/fragment/inbox?to=\(selected)" id="inbox">\
+            \(try await thread(s, number: selected))</div>
             """
-        let selected = try await selectedNumber(s, to: to)
         if inbound != nil, !selected.isEmpty {
             let ours = try await store.sandboxMessages(account: s.account, to: selected, limit: 1).first?.from ?? ""
-            body += """
-                <form method="post" action="/console/inbox/reply" class="grid" id="reply-form">\(HTML.csrfField(s))
+            reader += """
+                <form method="post" action="/console/inbox/reply" class="compact" id="reply-form">\(HTML.csrfField(s))
                 <input type="hidden" name="from" value="\(selected)">
-                <label>Reply from +\(selected) to <input name="to" id="reply-to" value="\(ours.isEmpty ? "10000" : ours)" \
-                required maxlength="21"></label>
-                <label class="wide">Reply <textarea name="text" id="reply-text" required></textarea></label>
+                <label>Reply from +\(selected) to <input name="to" id="reply-to" \
+                value="\(ours.isEmpty ? "10000" : ours)" required maxlength="21"></label>
+                <label class="wide">Reply <textarea name="text" id="reply-text" rows="2" required>\
+                \(replying ? typed("text") : "")</textarea></label>
                 <button type="submit" id="reply">Reply as the phone</button>
                 </form>
                 """
         }
+        if s.may(ConsoleAction.send) {
+            let sendTo = replying ? selected : typed("to", selected.isEmpty ? "" : "+" + selected)
+            let types = ["NOTIFY", "OTP", "MKT"].map { t -> HTML in
+                "<option\(HTML.when(!replying && typed("type") == t, " selected"))>\(t)</option>"
+            }
+            reader += """
+                <h2 id="send-title">Send to the sandbox</h2>
+                <form method="post" action="/console/inbox/send" class="compact" id="send-form" \
+                aria-labelledby="send-title">\(HTML.csrfField(s))
+                <label>To <input name="to" id="send-to" value="\(sendTo)" placeholder="+852 9123 4567" required \
+                inputmode="tel" autocomplete="off"></label>
+                <label>From <input name="from" id="send-from" placeholder="Petrel" \
+                value="\(replying ? "" : typed("from"))"></label>
+                <label>Type <select name="type">\(types.joined())</select></label>
+                <label class="wide">Text <textarea name="text" id="send-text" rows="2" required>\
+                \(replying ? "" : typed("text"))</textarea></label>
+                <button type="submit" id="send">Send</button>
+                </form>
+                """
+        }
+        if !selected.isEmpty {
+            reader += """
+                <form method="post" action="/console/inbox/clear" class="inline" \
+                data-confirm="Delete the sandbox's messages to +\(selected)?">\(HTML.csrfField(s))\
+                <input type="hidden" name="to" value="\(selected)">\
+                <button type="submit" class="secondary" id="clear-number">Clear +\(selected)</button></form>
+                """
+        }
+        let side: HTML = """
+            <form method="get" action="/console/inbox" role="search" class="search">\
+            <label>Search conversations <input type="search" name="q" id="inbox-search" data-search \
+            value="\(query)" placeholder="number or text" aria-keyshortcuts="/"></label></form>
+            <div id="conversations" data-refresh="/console/fragment/inbox?part=list&amp;to=\(selected)&amp;q=\(q)">\
+            \(conversationList(conversations, selected: selected, query: query))</div>
+            \(HTML.when(!conversations.isEmpty, """
+                <form method="post" action="/console/inbox/clear" class="inline" \
+                data-confirm="Delete every message in this account's sandbox inbox?">\(HTML.csrfField(s))\
+                <button type="submit" class="secondary" id="clear-all">Clear all</button></form>
+                """))
+            """
+        let body: HTML = """
+            <div class="inbox"><div class="side">\(side)</div>\
+            <section class="reader" aria-label="Conversation">\(reader)</section></div>
+            """
         return Self.html(HTML.page(title: "Sandbox inbox", active: "/console/inbox", session: s, body: body))
     }
 
-    func inboxContent(_ s: ConsoleSessions.Session, to: String) async throws -> HTML {
-        let recent = try await store.sandboxMessages(account: s.account, to: nil, limit: 5000)
-        var numbers: [String] = []
-        var counts: [String: Int] = [:]
+    /// A conversation in the list: the number, its newest message and how many there are.
+    struct Conversation {
+        var number: String
+        var newest: SandboxEntry
+        var count: Int
+    }
+
+    /// The account's conversations, newest first, from the sandbox's latest `conversationWindow` messages; with
+    /// `query`, those whose number holds its digits or whose messages hold its text (any case).
+    func conversations(_ s: ConsoleSessions.Session, query: String) async throws -> [Conversation] {
+        let recent = try await store.sandboxMessages(account: s.account, to: nil, limit: Self.conversationWindow)
+        let needle = query.trimmingCharacters(in: .whitespaces).lowercased()
+        let digits = Self.number(needle)
+        var order: [String] = []
+        var found: [String: Conversation] = [:]
+        var matching: Set<String> = []
         for e in recent {
-            if counts[e.to] == nil { numbers.append(e.to) }
-            counts[e.to, default: 0] += 1
+            if found[e.to] == nil {
+                order.append(e.to)
+                found[e.to] = Conversation(number: e.to, newest: e, count: 0)
+            }
+            found[e.to]?.count += 1
+            if needle.isEmpty || (!digits.isEmpty && e.to.contains(digits)) || e.text.lowercased().contains(needle) {
+                matching.insert(e.to)
+            }
         }
-        let selected = to.isEmpty ? numbers.first ?? "" : to
-        let list = numbers.map { n -> HTML in
-            """
-            <a href="/console/inbox?to=\(n)"\(HTML.when(n == selected, " class=\"active\""))>+\(n) \
-            <span class="muted">(\(counts[n] ?? 0))</span></a>
-            """
+        return order.filter(matching.contains).compactMap { found[$0] }
+    }
+
+    /// How many of the newest sandbox messages the list is drawn from: a bound on each refresh's work.
+    static let conversationWindow = 5000
+
+    func conversationList(_ list: [Conversation], selected: String, query: String) -> HTML {
+        guard !list.isEmpty else {
+            if !query.isEmpty { return "<p class=\"empty\">No conversation matches “\(query)”.</p>" }
+            return """
+                <div class="empty"><p>No message has reached the sandbox yet: send one with the form, or with the SDK \
+                (the <a href="/console">Overview</a> shows how).</p>\(Teach.sandboxNumbers)</div>
+                """
         }
-        let thread =
-            selected.isEmpty ? [] : try await store.sandboxMessages(account: s.account, to: selected, limit: 200)
-        let replies =
-            selected.isEmpty ? [] : try await store.inboundMessages(account: s.account, from: selected, limit: 200)
-        var timeline: [(at: Int64, html: HTML)] = thread.map { e in
+        let q = query.isEmpty ? "" : "&q=" + FormEncoding.percentEncode(query)
+        let items = list.map { c -> HTML in
+            let country: String =
+                switch PhoneNumber.parse(c.number) {
+                case .success(let p): p.region
+                case .failure: ""
+                }
+            return """
+                <li><a href="/console/inbox?to=\(c.number)\(q)"\(HTML.when(c.number == selected, " aria-current=\"true\""))>\
+                <span class="who">+\(c.number) <span class="muted">\(country) · \(c.count)</span></span>\
+                <span class="when muted">\(HTML.time(c.newest.receivedAtMs))</span>\
+                <span class="snippet">\(c.newest.text.prefix(80))</span></a></li>
+                """
+        }
+        return "<ul class=\"numbers\" aria-label=\"Conversations, newest first\">\(items.joined())</ul>"
+    }
+
+    /// A number's phone screen: the sandbox's messages and the phone's replies, the newest at the bottom and in
+    /// view (the thread scrolls from its end).
+    func thread(_ s: ConsoleSessions.Session, number: String) async throws -> HTML {
+        guard !number.isEmpty else { return "<div class=\"phone\"><div class=\"to\"></div></div>" }
+        let sent = try await store.sandboxMessages(account: s.account, to: number, limit: 200)
+        let replies = try await store.inboundMessages(account: s.account, from: number, limit: 200)
+        var timeline: [(at: Int64, html: HTML)] = sent.map { e in
             let meta: HTML = """
                 \(e.from.isEmpty ? "(default sender)" : e.from) · \(HTML.time(e.receivedAtMs)) · \
                 \(e.segments) part(s) · \(e.outcome) · <a href="/console/messages/\(e.messageId)">\(e.messageId)</a>
@@ -143,25 +248,41 @@ extension Console {
                 """
             )
         }
-        let bubbles = timeline.sorted { $0.at < $1.at }.map(\.html)
-        let empty: HTML = "<p class=\"empty\">No message has reached the sandbox yet.</p>"
+        // Newest first in the markup; the thread's column-reverse shows it at the bottom, scrolled into view.
+        let bubbles = timeline.sorted { $0.at > $1.at }.map(\.html)
         return """
-            <div class="inbox"><div class="numbers">\(list.isEmpty ? empty : list.joined())</div>
-            <div class="phone"><div class="to">\(selected.isEmpty ? "" : "+" + selected)</div>\
-            \(bubbles.joined())</div></div>
+            <div class="phone"><div class="to">+\(number)</div>\
+            <div class="thread" tabindex="0" aria-label="Messages to +\(number), newest first">\(bubbles.joined())</div>\
+            </div>
             """
     }
 
-    /// The number whose conversation shows: `to`, else the last one the sandbox received a message for.
-    func selectedNumber(_ s: ConsoleSessions.Session, to: String) async throws -> String {
-        guard to.isEmpty else { return to }
-        return try await store.sandboxMessages(account: s.account, to: nil, limit: 1).first?.to ?? ""
+    /// The inbox's search (`q`) as a form sends it (`+` is a space), at most 100 characters.
+    static func searchText(_ request: Request) -> String {
+        let pairs = (try? FormEncoding.decode(request.uri.query ?? "")) ?? []
+        let q = pairs.first { $0.0 == "q" }?.1 ?? ""
+        return String(q.trimmingCharacters(in: .whitespaces).prefix(100))
     }
 
-    static func number(_ raw: String) -> String {
-        var n = raw.trimmingCharacters(in: CharacterSet(charactersIn: " +"))
+    /// `+852 9123-4567`, `(852) 91234567` or `0085291234567` as `85291234567`: spaces, dashes, dots and brackets
+    /// are how people write numbers. Anything else gives "" (or, with `keepInvalid`, the text as typed, for the API
+    /// to refuse with its own code).
+    static func number(_ raw: String, keepInvalid: Bool = false) -> String {
+        var n = String(raw.unicodeScalars.filter { !" -.()\u{A0}".unicodeScalars.contains($0) })
+        if n.hasPrefix("+") { n.removeFirst() }
         if n.hasPrefix("00") { n.removeFirst(2) }
-        return n.allSatisfy(\.isNumber) ? n : ""
+        guard !n.isEmpty, n.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            return keepInvalid ? raw : ""
+        }
+        return n
+    }
+
+    /// An answer's description and code as a sentence: "The number is not valid (isv.MOBILE_NUMBER_ILLEGAL)."
+    static func sentence(_ description: String, code: String) -> String {
+        var d = description.trimmingCharacters(in: .whitespaces)
+        if let first = d.first, first.isLowercase { d = first.uppercased() + d.dropFirst() }
+        while d.last == "." { d.removeLast() }
+        return d.isEmpty ? "The message was refused (\(code))." : "\(d) (\(code))."
     }
 
     static func field(_ name: String, _ fields: [(String, ResponseValue)]) -> String {

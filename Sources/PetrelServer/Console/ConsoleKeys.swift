@@ -122,7 +122,7 @@ extension Console {
     func keyList(_ s: ConsoleSessions.Session, _ keys: [AccessKeyRecord], _ button: Button) -> HTML {
         "<h2>Access keys</h2>"
             + HTML.table(
-                ["AccessKeyId", "Name", "State", "Policy", "Created (UTC)", ""],
+                ["AccessKeyId", "Name", "State", "Policy", "Created", ""],
                 keys.map { k in
                     let path = "/console/keys/\(k.id)"
                     let actions: HTML =
@@ -150,7 +150,7 @@ extension Console {
     func templateList(_ s: ConsoleSessions.Session, _ templates: [TemplateRecord], _ button: Button) -> HTML {
         "<h2>Templates</h2>"
             + HTML.table(
-                ["TemplateCode", "Text", "Audit", "Created (UTC)", ""],
+                ["TemplateCode", "Text", "Audit", "Created", ""],
                 templates.map {
                     [
                         "\($0.code)", "\($0.text)", "\($0.audit.alibabaName)", "\(HTML.time($0.createdAtMs))",

@@ -122,7 +122,7 @@ extension Console {
             ]
         }
         return HTML.table(
-            ["Country", "Window", "Used / cap", "", "warnAt", "Starts again (UTC)", "State"],
+            ["Country", "Window", "Used / cap", "", "warnAt", "Starts again", "State"],
             rows,
             empty: "No caps."
         )
@@ -187,7 +187,7 @@ extension Console {
         }
         return "<h3>Halts</h3>"
             + HTML.table(
-                ["Country", "Type", "Halted (UTC)", "Sent", "Converted", "Rate", ""],
+                ["Country", "Type", "Halted", "Sent", "Converted", "Rate", ""],
                 rows,
                 empty: "No halts."
             )
@@ -238,7 +238,7 @@ extension Console {
     }
 
     static func haltLine(_ h: PumpingHalt) -> String {
-        "Pumping guard: \(haltName(h)) halted since \(HTML.time(h.haltedAtMs)) UTC (\(h.sent) sent, \(h.converted) "
+        "Pumping guard: \(haltName(h)) halted since \(HTML.time(h.haltedAtMs)) (\(h.sent) sent, \(h.converted) "
             + "reported converted). Sends are refused with OUT_OF_SERVICE until an operator lifts it."
     }
 
@@ -248,7 +248,7 @@ extension Console {
         switch u.level {
         case .reached:
             return "Cap reached: \(scope): \(figures). Sends are refused with OUT_OF_SERVICE until "
-                + "\(HTML.time(u.end)) UTC."
+                + "\(HTML.time(u.end))."
         default:
             return "Cap warning: \(scope): \(figures) (\(Int(u.share * 100))%), past warnAt \(u.warnAt ?? 0)."
         }

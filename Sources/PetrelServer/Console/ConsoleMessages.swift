@@ -44,13 +44,14 @@ extension Console {
             return "<option value=\"\(name)\"\(selected)>\(name.isEmpty ? "any" : name)</option>"
         }
         var body: HTML = """
-            <form method="get" action="/console/messages" class="grid">
-            <label>Number <input name="to" value="\(value("to"))" placeholder="85291234567"></label>
+            <form method="get" action="/console/messages" class="grid" role="search">
+            <label>Number <input type="search" data-search name="to" value="\(value("to"))" placeholder="85291234567" \
+            aria-keyshortcuts="/"></label>
             <label>TaskId <input name="task_id" value="\(value("task_id"))"></label>
             <label>MessageId <input name="message_id" value="\(value("message_id"))"></label>
             <label>Status <select name="status">\(statusOptions.joined())</select></label>
-            <label>From (UTC) <input type="datetime-local" name="since" value="\(value("since"))"></label>
-            <label>Until (UTC) <input type="datetime-local" name="until" value="\(value("until"))"></label>
+            <label>From (\(HTML.zoneName)) <input type="datetime-local" name="since" value="\(value("since"))"></label>
+            <label>Until (\(HTML.zoneName)) <input type="datetime-local" name="until" value="\(value("until"))"></label>
             <button type="submit">Search</button>
             </form>
             """
@@ -63,7 +64,7 @@ extension Console {
 
     static func messageTable(_ found: [Message]) -> HTML {
         HTML.table(
-            ["MessageId", "To", "Status", "Type", "TaskId", "Parts", "Accepted (UTC)", "Text"],
+            ["MessageId", "To", "Status", "Type", "TaskId", "Parts", "Accepted", "Text"],
             found.map { m in
                 [
                     "<a href=\"/console/messages/\(m.id)\">\(m.id)</a>", "\(m.to)", status(m.status),
@@ -114,7 +115,7 @@ extension Console {
     /// Every step of a message, oldest first.
     static func timelineTable(_ entries: [TimelineEntry]) -> HTML {
         HTML.table(
-            ["At (UTC)", "Event", "Detail", "Until (UTC)"],
+            ["At", "Event", "Detail", "Until"],
             entries.map { e in
                 ["\(HTML.time(e.atMs))", "\(e.kind.rawValue)", "\(e.detail)", "\(HTML.time(e.untilMs))"]
             },
@@ -127,7 +128,7 @@ extension Console {
     func waitingLine(_ timeline: MessageTimeline) -> String? {
         let now = clock()
         guard let stored = timeline.storeWaitReason(nowMs: now) else { return nil }
-        let sentence = stored.sentence { HTML.time($0) + " UTC" }
+        let sentence = stored.sentence { HTML.time($0) }
         guard let live = waitReason(timeline.message, now) else { return sentence }
         return "\(sentence): \(live)"
     }

@@ -7,13 +7,16 @@ import PetrelStore
 /// Overview, channels and receipts.
 extension Console {
     func registerPages(_ router: Router<PetrelRequestContext>) {
-        get("/console", router, needs: nil) { _, s in
+        get("/console", router, needs: nil) { request, s in
             let body: HTML = """
-                <div id="overview" data-refresh="/console/fragment/overview">\(try await self.overview(s))</div>
+                <div id="overview" data-refresh="/console/fragment/overview">\
+                \(try await self.overview(s, host: Self.host(request)))</div>
                 """
             return Self.html(HTML.page(title: "Overview", active: "/console", session: s, body: body))
         }
-        get("/console/fragment/overview", router, needs: nil) { _, s in Self.html(try await self.overview(s)) }
+        get("/console/fragment/overview", router, needs: nil) { request, s in
+            Self.html(try await self.overview(s, host: Self.host(request)))
+        }
         get("/console/messages", router, needs: ConsoleAction.query) { request, s in
             try await self.messages(request, s)
         }
@@ -21,7 +24,8 @@ extension Console {
             try await self.message(request, s)
         }
         get("/console/channels", router, needs: ConsoleAction.channels) { _, s in
-            let body: HTML = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable(s))</div>"
+            var body: HTML = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable(s))</div>"
+            if await self.channels().allSatisfy({ $0.kind == "sandbox" }) { body += Teach.addCarrier }
             return Self.html(HTML.page(title: "Channels", active: "/console/channels", session: s, body: body))
         }
         get("/console/fragment/channels", router, needs: ConsoleAction.channels) { _, s in
@@ -46,7 +50,19 @@ extension Console {
 
     // MARK: Overview
 
-    func overview(_ s: ConsoleSessions.Session) async throws -> HTML {
+    /// The address this page was asked for, for the lines it teaches (escaped where it is shown).
+    static func host(_ request: Request) -> String {
+        request.head.authority ?? "127.0.0.1:8080"
+    }
+
+    /// One message of the account, if it has any.
+    static func anyMessage(_ account: String) -> MessageQuery {
+        var q = MessageQuery(account: account)
+        q.limit = 1
+        return q
+    }
+
+    func overview(_ s: ConsoleSessions.Session, host: String) async throws -> HTML {
         let now = clock()
         let minute: Int64 = 60_000
         let since = (now / minute - 59) * minute
@@ -72,6 +88,9 @@ extension Console {
             "<div class=\"card\"><div class=\"n\">\($0.0)</div><div class=\"l\">\($0.1)</div></div>" as HTML
         }
         var out: HTML = "<div class=\"cards\">\(figures.joined())</div>"
+        if all == 0, try await store.searchMessages(Self.anyMessage(s.account)).isEmpty {
+            out += Teach.firstMessage(host: host, keyId: s.keyId, inbox: s.may(ConsoleAction.query))
+        }
         out += "<h2>Messages by status, last hour (by minute of acceptance)</h2>"
         out += Chart.statusBars(series, since: since, bucketMs: minute, buckets: 60)
         out += "<h2>Channels</h2>" + (await channelTable(s))
@@ -139,7 +158,7 @@ extension Console {
             <h2>Replay receipts</h2>
             <form method="post" action="/console/receipts/replay" class="grid">\(HTML.csrfField(s))
             <label>TaskId <input name="task_id"></label><label>MessageId <input name="message_id"></label>
-            <label>Finished since (UTC) <input type="datetime-local" name="since"></label>
+            <label>Finished since (\(HTML.zoneName)) <input type="datetime-local" name="since"></label>
             <button type="submit">Replay</button></form>
             """
         return Self.html(HTML.page(title: "Receipts", active: "/console/receipts", session: s, body: body))
@@ -149,11 +168,12 @@ extension Console {
         "<span class=\"status s-\(s.name)\">\(s.name)</span>"
     }
 
-    /// `2026-11-26T08:00` (a datetime-local field, read as UTC) or with seconds; Unix milliseconds.
+    /// `2026-11-26T08:00` (a datetime-local field, read in the console's zone, `HTML.zoneName`, as every time it
+    /// shows) or with seconds; Unix milliseconds.
     static func parseTime(_ text: String) -> Int64? {
         var t = text.trimmingCharacters(in: CharacterSet(charactersIn: " "))
         if t.count == 16 { t += ":00" }
         if !t.hasSuffix("Z") { t += "Z" }
-        return AlibabaDate.parseISO8601(t).map { $0 * 1000 }
+        return AlibabaDate.parseISO8601(t).map { ($0 - Int64(HTML.offsetSeconds)) * 1000 }
     }
 }

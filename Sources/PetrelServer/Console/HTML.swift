@@ -97,28 +97,41 @@ extension HTML {
         var nav: HTML = ""
         if let session {
             let links = sections.filter { $0.needs.isEmpty || $0.needs.contains(where: session.may) }.map { s -> HTML in
-                "<a href=\"\(s.path)\"\(when(s.path == active, " class=\"active\""))>\(s.title)</a>"
+                "<a href=\"\(s.path)\"\(when(s.path == active, " aria-current=\"page\""))>\(s.title)</a>"
             }
             nav = """
-                <nav>\(links.joined())<form method="post" action="/console/logout" class="signout">\
+                <nav aria-label="Sections">\(links.joined())<form method="post" action="/console/logout" class="signout">\
                 \(csrfField(session))\
-                <span class="account">\(session.account)</span> <button type="submit">Sign out</button></form></nav>
+                <span class="account">\(session.account)</span> \
+                <button type="submit">Sign out</button></form></nav>
                 """
         }
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="color-scheme" content="light dark">
             <title>\(title) · Petrel</title>
+            <link rel="icon" href="\(favicon)">
             <link rel="stylesheet" href="/console/static/console.css">
             <script src="/console/static/console.js" defer></script>
             </head><body>
-            <header><a class="brand" href="/console">Petrel</a>\(nav)</header>
-            <main>\(session == nil ? "" : Console.banner)<h1>\(title)</h1>
+            <a class="skip" href="#main">Skip to the page</a>
+            <header><a class="brand" href="/console"><img src="\(favicon)" alt="" width="22" height="22">Petrel</a>\
+            \(nav)</header>
+            <main id="main" tabindex="-1">\(session == nil ? "" : Console.banner)<h1>\(title)</h1>
             \(body)
             </main></body></html>
             """
     }
+
+    /// The petrel over a wave, as an inline SVG: no request, no file (the CSP admits `data:` images).
+    static let favicon: HTML = """
+        data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E\
+        %3Crect width='32' height='32' rx='7' fill='%2314213d'/%3E\
+        %3Cpath d='M5 17c5-1 8-5 11-9 1 4 4 6 11 5-5 3-9 4-13 4-3 0-6 1-9 0z' fill='%23fff'/%3E\
+        %3Cpath d='M5 24c4-2 7-2 11 0s7 2 11 0' stroke='%237fb3ff' stroke-width='2' fill='none'/%3E%3C/svg%3E
+        """
 
     /// `markup` if `condition` holds, else nothing: an optional attribute or class.
     static func when(_ condition: Bool, _ markup: HTML) -> HTML { condition ? markup : "" }
@@ -127,11 +140,25 @@ extension HTML {
         "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">"
     }
 
-    /// `2026-11-26 06:42:47` in UTC.
+    /// The offset from UTC of the times the console shows and reads: `api.dateOffset`, the zone the API answers the
+    /// account in (SendDate, ReceiveDate). Set per request by `Console`; UTC outside one.
+    @TaskLocal static var offsetSeconds = 0
+
+    /// `UTC+08:00`: the zone of every time the console shows, for labels and form fields.
+    static var zoneName: String { "UTC" + offsetText(offsetSeconds) }
+
+    /// `+08:00`, `-05:30`, `+00:00`.
+    static func offsetText(_ seconds: Int) -> String {
+        let m = abs(seconds) / 60
+        let hh = m / 60 < 10 ? "0\(m / 60)" : "\(m / 60)"
+        let mm = m % 60 < 10 ? "0\(m % 60)" : "\(m % 60)"
+        return (seconds < 0 ? "-" : "+") + hh + ":" + mm
+    }
+
+    /// `2026-11-26 14:42:47 +08:00`: the one time format of every page, in the console's zone with its offset.
     static func time(_ ms: Int64?) -> String {
         guard let ms else { return "" }
-        let iso = AlibabaDate.iso8601(seconds: ms / 1000)  // 2026-11-26T06:42:47Z
-        return String(iso.replacingOccurrences(of: "T", with: " ").dropLast())
+        return AlibabaDate.plain(ms: ms, offsetSeconds: offsetSeconds) + " " + offsetText(offsetSeconds)
     }
 
     /// A table of `rows` under `headers` (text), or `empty` (text) when there are no rows. Written straight into one

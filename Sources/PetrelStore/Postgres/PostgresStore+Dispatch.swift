@@ -236,8 +236,13 @@ extension PostgresStore {
         }
     }
 
-    public func clearSandbox(account: String?) async throws -> Int {
-        try await run("DELETE FROM sandbox_inbox WHERE \(account)::text IS NULL OR account = \(account) RETURNING 1")
+    public func clearSandbox(account: String?, to: String?) async throws -> Int {
+        try await run(
+            """
+            DELETE FROM sandbox_inbox WHERE (\(account)::text IS NULL OR account = \(account)) \
+            AND (\(to)::text IS NULL OR recipient = \(to)) RETURNING 1
+            """
+        )
     }
 
     // MARK: Nodes

@@ -4,8 +4,8 @@ public import PetrelCore
 public protocol SandboxInbox: Sendable {
     /// Newest first; `account` nil: every account's (the operator's view).
     func sandboxMessages(account: String?, to: String?, limit: Int) async throws -> [SandboxEntry]
-    /// `account` nil: every account's.
-    func clearSandbox(account: String?) async throws -> Int
+    /// `account` nil: every account's; `to` nil: every number's, else only that number's conversation.
+    func clearSandbox(account: String?, to: String?) async throws -> Int
 }
 
 extension SandboxInbox {
@@ -13,5 +13,7 @@ extension SandboxInbox {
         try await sandboxMessages(account: nil, to: to, limit: limit)
     }
 
-    public func clearSandbox() async throws -> Int { try await clearSandbox(account: nil) }
+    public func clearSandbox() async throws -> Int { try await clearSandbox(account: nil, to: nil) }
+
+    public func clearSandbox(account: String?) async throws -> Int { try await clearSandbox(account: account, to: nil) }
 }

@@ -370,13 +370,14 @@ extension SQLiteStore {
         }
     }
 
-    public func clearSandbox(account: String?) async throws -> Int {
+    public func clearSandbox(account: String?, to: String?) async throws -> Int {
         try await pool.write { db in
-            if let account {
-                try db.execute(sql: "DELETE FROM sandbox_inbox WHERE account = ?", arguments: [account])
-            } else {
-                try db.execute(sql: "DELETE FROM sandbox_inbox")
-            }
+            try db.execute(
+                sql: """
+                    DELETE FROM sandbox_inbox WHERE (? IS NULL OR account = ?) AND (? IS NULL OR recipient = ?)
+                    """,
+                arguments: [account, account, to, to]
+            )
             return db.changesCount
         }
     }
