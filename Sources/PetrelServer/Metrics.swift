@@ -58,6 +58,7 @@ enum ServerMetrics {
 struct MetricsSampler: Service {
     let store: any ConsoleQueries & OutboxOperations & InboundLog
     let carriers: [SMPPChannel]
+    var webCarriers: [HTTPCarrierChannel] = []
     let receipts: ReceiptProcessor
     let logger: Logger
     var intervalMs: Int64 = 5000
@@ -95,6 +96,12 @@ struct MetricsSampler: Service {
             ServerMetrics.gauge("petrel_smpp_sessions", s.sessions, [("channel", c.id)])
             ServerMetrics.gauge("petrel_smpp_window_in_use", s.inFlight, [("channel", c.id)])
             ServerMetrics.gauge("petrel_smpp_window_size", s.window, [("channel", c.id)])
+        }
+        for c in webCarriers {
+            let s = c.snapshot()
+            ServerMetrics.gauge("petrel_http_channel_available", c.isAvailable ? 1 : 0, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_http_channel_in_flight", s.inFlight, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_http_channel_queued", s.queued, [("channel", c.id)])
         }
         let r = receipts.stats
         ServerMetrics.gauge("petrel_carrier_receipts_matched", r.matched)

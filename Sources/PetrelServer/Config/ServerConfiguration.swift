@@ -97,6 +97,7 @@ public struct ServerConfiguration: Sendable {
 
     // channels and routes
     public var smppChannels: [SMPPChannelConfiguration] = []
+    public var httpChannels: [HTTPChannelConfiguration] = []
     /// Without `routes:` everything goes to the sandbox.
     public var routes: [MessageRouter.Route] = [MessageRouter.Route(channels: [SandboxChannel.channelId])]
 

@@ -1,0 +1,140 @@
+"""`type: http` channels against a fake provider (http_provider.py): sent with the provider's id, refused with its
+code, retried on 503, failed over to the next channel on a routing error; a hostile provider harms nothing."""
+import os
+import sqlite3
+import time
+
+import pytest
+import requests
+from alibabacloud_dysmsapi20180501 import models as m
+
+from conftest import wait_for
+from http_provider import FakeProvider, http_channel
+
+SENT, DELIVERED, FAILED = 2, 3, 4
+
+
+@pytest.fixture
+def provider():
+    made = []
+
+    def make(**kw):
+        p = FakeProvider(**kw)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.stop()
+
+
+def row(server, to):
+    db = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'petrel.sqlite')}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute(
+            "SELECT status, error_code, error_desc, channel, carrier_id, id FROM messages WHERE recipient = ?", (to,)
+        ).fetchone()
+    finally:
+        db.close()
+
+
+def events(server, message_id):
+    db = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'petrel.sqlite')}?mode=ro", uri=True, timeout=10)
+    try:
+        return [d for (d,) in db.execute("SELECT detail FROM message_events WHERE message_id = ?", (message_id,))]
+    finally:
+        db.close()
+
+
+def send(client, to, text="hello"):
+    body = client.send_message_to_globe(m.SendMessageToGlobeRequest(to=to, message=text)).body
+    assert body.response_code == "OK", body.to_map()
+    return body.message_id
+
+
+def test_sent_refused_retried_and_rerouted(provider, make_server):
+    p = provider()
+    s = make_server(http_channel(p))
+    c = s.client()
+    ok, refused, busy, unroutable = "85291230123", "85291230400", "85291230503", "85291230404"
+    text = 'Say "hi" & {bye}\nline two, 中文'
+    send(c, ok, text)
+    for to in (refused, busy, unroutable):
+        send(c, to)
+
+    assert wait_for(lambda: (row(s, ok) or [None])[0] == SENT, timeout=10)
+    status, _, _, channel, carrier_id, mid = row(s, ok)
+    assert channel == "acme" and carrier_id.startswith("p")
+    (request,) = p.sent_to(ok)
+    assert request["text"] == text and request["ref"] == str(mid)
+    headers = next(h for _, h, b in p.requests if b is request)
+    assert headers["Authorization"] == "Bearer test-token"
+
+    assert wait_for(lambda: (row(s, refused) or [None])[0] == FAILED, timeout=10)
+    assert row(s, refused)[1] == "INVALID_NUMBER"
+    assert "HTTP 400" in row(s, refused)[2]
+
+    # Two 503s (Retry-After: 1), then accepted on the third try.
+    assert wait_for(lambda: (row(s, busy) or [None])[0] == SENT, timeout=15)
+    assert len(p.sent_to(busy)) == 3
+    assert any("HTTP 503" in e for e in events(s, row(s, busy)[5]))
+
+    # The provider cannot route it: the route's next channel (the sandbox) delivers it.
+    assert wait_for(lambda: (row(s, unroutable) or [None])[0] == DELIVERED, timeout=10)
+    assert row(s, unroutable)[3] == "sandbox"
+    assert len(p.sent_to(unroutable)) == 1
+
+    metrics = wait_for(lambda: (t := requests.get(s.url("/metrics"), timeout=5).text)
+                       and 'petrel_http_channel_available{channel="acme"} 1' in t and t, timeout=10)
+    assert 'petrel_http_channel_requests_total{channel="acme",status="503"} 2' in metrics
+
+
+def test_a_hostile_provider_harms_nothing(provider, make_server):
+    p = provider(slow_seconds=4)
+    config = http_channel(p)
+    config["routes"] = [{"channels": ["acme"]}]
+    s = make_server(config)
+    c = s.client()
+    huge, slow, garbage = "85291230900", "85291230901", "85291230902"
+    started = time.time()
+    for to in (huge, slow, garbage):
+        send(c, to)
+
+    # 50 MB announced: 4 KiB read, the answer judged on that (no id in it), the connection dropped.
+    assert wait_for(lambda: (row(s, huge) or [None])[0] == FAILED, timeout=10)
+    assert row(s, huge)[1] == "NO_MESSAGE_ID"
+    assert wait_for(lambda: (row(s, garbage) or [None])[0] == FAILED, timeout=10)
+    assert row(s, garbage)[1] == "NO_MESSAGE_ID"
+    assert time.time() - started < 8
+
+    # Slower than the 2 s timeout: retried, never counted sent or failed meanwhile.
+    mid = row(s, slow)[5]
+    assert wait_for(lambda: any("no answer from the provider within 2 s" in e for e in events(s, mid)), timeout=10)
+    assert row(s, slow)[0] not in (SENT, FAILED)
+
+    # The server still serves, and a good message still goes out once the channel is back.
+    ok = "85291230124"
+    send(c, ok)
+    assert wait_for(lambda: (row(s, ok) or [None])[0] == SENT, timeout=15)
+    assert requests.get(s.url("/healthz"), timeout=5).status_code == 200
+
+
+def test_config_errors_name_the_key(tmp_path):
+    import subprocess
+    from conftest import PETREL
+    cases = [
+        ({"json": '{"to": "${phone}"}'}, "channels[0].json: ${phone} is not a message field"),
+        ({"json": '{"text": ${text}}'}, "channels[0].json is not JSON once filled in"),
+        ({"url": "ftp://x/"}, "channels[0].url must be an http:// or https:// URL"),
+        ({"answer": {"messageId": "$.a[x]"}}, "channels[0].answer.messageId: $.a[x] is not a JSON path"),
+        ({"answer": {"retry": ["5xx"]}}, "channels[0].answer.retry must hold HTTP statuses"),
+        ({"headers": {"Bad Name": "x"}}, "channels[0].headers.Bad Name is not a header name"),
+    ]
+    for extra, message in cases:
+        channel = {"id": "acme", "type": "http", "url": "http://127.0.0.1:9/send"}
+        channel.update(extra)
+        path = tmp_path / "petrel.yaml"
+        import json
+        path.write_text(json.dumps({"channels": [channel]}))
+        r = subprocess.run([PETREL, "config", "check", str(path)], capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and message in r.stdout + r.stderr, (extra, r.stdout + r.stderr)
