@@ -159,6 +159,15 @@ public enum PetrelServer {
         let router = Router(context: PetrelRequestContext.self)
         let routes = HTTPRoutes(gateway: gateway, configuration: c, logger: logger)
         routes.register(on: router)
+        if c.dispatcherEnabled {
+            // Receipts are applied by this node's ReceiptProcessor, which runs where the dispatcher does.
+            CarrierReceiptRoutes(
+                channels: c.httpChannels.reduce(into: [:]) { $0[$1.id] = $1.receipts },
+                receipts: receipts,
+                logger: logger,
+                clock: clock
+            ).register(on: router)
+        }
         // One sign-in throttle for the console and the sandbox routes, so neither is a guessing oracle for the other.
         let keyAuth = KeyAuth(
             store: store,

@@ -1,5 +1,6 @@
 import Foundation
 import PetrelCore
+import PetrelStore
 import Testing
 
 @testable import PetrelDelivery
@@ -152,5 +153,61 @@ extension HTTPVerdict {
     func isFailed(code: String) -> Bool {
         if case .failed(let c, _) = self { return c == code }
         return false
+    }
+}
+
+@Suite struct HTTPReceiptRulesTests {
+    static func rules() throws -> HTTPReceiptRules {
+        var r = HTTPReceiptRules(
+            secret: "0123456789abcdef",
+            messageId: .json(try JSONPath("$.id")),
+            status: .json(try JSONPath("$.status"))
+        )
+        r.delivered = ["DELIVRD"]
+        r.failed = ["UNDELIV"]
+        r.expired = ["EXPIRED"]
+        r.errorCode = .json(try JSONPath("$.err"))
+        r.time = try JSONPath("$.at")
+        return r
+    }
+
+    @Test func onlyTheSecretIsAccepted() throws {
+        let r = try Self.rules()
+        #expect(r.accepts(secret: "0123456789abcdef"))
+        #expect(!r.accepts(secret: "0123456789abcdeF"))
+        #expect(!r.accepts(secret: ""))
+        var empty = r
+        empty.secret = ""
+        #expect(!empty.accepts(secret: ""))
+    }
+
+    @Test func objectsArraysAndFormsAreRead() throws {
+        let r = try Self.rules()
+        let array =
+            Array(
+                #"[{"id":"A1","status":"delivrd","at":1700000000},{"id":"A2","status":"UNDELIV","err":"ABSENT"},"#.utf8
+            )
+            + Array(
+                #"{"id":"A3","status":"ENROUTE"},{"status":"DELIVRD"},{"id":"A4","status":"EXPIRED","at":"x"}]"#.utf8
+            )
+        let reading = try #require(r.read(array, form: false, channel: "acme", nowMs: 5))
+        #expect(reading.passedOver == 2)
+        #expect(
+            reading.receipts == [
+                CarrierReceipt(channel: "acme", carrierId: "A1", status: .delivered, atMs: 1_700_000_000_000),
+                CarrierReceipt(channel: "acme", carrierId: "A2", status: .failed, errorCode: "ABSENT", atMs: 5),
+                CarrierReceipt(channel: "acme", carrierId: "A4", status: .expired, errorCode: "EXPIRED", atMs: 5),
+            ]
+        )
+        let form = try #require(
+            r.read(Array("id=B%201&status=UNDELIV&err=X+Y".utf8), form: true, channel: "acme", nowMs: 5)
+        )
+        #expect(
+            form.receipts == [
+                CarrierReceipt(channel: "acme", carrierId: "B 1", status: .failed, errorCode: "X Y", atMs: 5)
+            ]
+        )
+        #expect(r.read(Array("{nope".utf8), form: false, channel: "acme", nowMs: 5) == nil)
+        #expect(r.read(Array("&&=&=x&".utf8), form: true, channel: "acme", nowMs: 5)?.passedOver == 1)
     }
 }

@@ -116,6 +116,9 @@ class FakeProvider:
         self.server.server_close()
 
 
+RECEIPT_SECRET = "receipt-secret-0123456789"
+
+
 def http_channel(provider, channel_id="acme", **extra):
     """A config with one HTTP channel to `provider` (then the sandbox) for every message."""
     channel = {
@@ -124,6 +127,10 @@ def http_channel(provider, channel_id="acme", **extra):
         "json": '{"to": "${to}", "from": "${from}", "text": "${text}", "ref": "${messageId}"}',
         "timeout": 2, "retryMin": 1, "retryMax": 2, "maxAnswerBytes": 4096,
         "answer": {"messageId": "$.id", "errorCode": "$.error", "reroute": [404]},
+        "receipts": {
+            "secret": RECEIPT_SECRET, "messageId": "$.id", "status": "$.status", "errorCode": "$.err",
+            "delivered": ["DELIVRD"], "failed": ["UNDELIV", "REJECTD"], "expired": ["EXPIRED"],
+        },
     }
     channel.update(extra)
     return {

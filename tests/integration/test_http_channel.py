@@ -138,3 +138,50 @@ def test_config_errors_name_the_key(tmp_path):
         path.write_text(json.dumps({"channels": [channel]}))
         r = subprocess.run([PETREL, "config", "check", str(path)], capture_output=True, text=True, timeout=30)
         assert r.returncode != 0 and message in r.stdout + r.stderr, (extra, r.stdout + r.stderr)
+
+
+def test_receipts_come_back_through_the_callback(provider, make_server):
+    from http_provider import RECEIPT_SECRET
+    p = provider()
+    s = make_server(http_channel(p))
+    c = s.client()
+    good, bad = "85291230125", "85291230126"
+    good_id, bad_id = send(c, good), send(c, bad)
+    assert wait_for(lambda: (row(s, good) or [None])[0] == SENT and (row(s, bad) or [None])[0] == SENT, timeout=10)
+    with p.lock:
+        ids = [(b["to"], i + 1) for i, (_, _, b) in enumerate(p.requests)]
+    pid = {to: f"P{n}" for to, n in ids}
+    url = s.url("/carriers/acme/receipts")
+
+    # Wrong or missing secret: refused, nothing changes.
+    r = requests.post(url, json={"id": pid[good], "status": "DELIVRD"}, timeout=5)
+    assert r.status_code == 401
+    r = requests.post(url, json={"id": pid[good], "status": "DELIVRD"}, headers={"X-Petrel-Secret": "guess"}, timeout=5)
+    assert r.status_code == 401
+    # Another channel's name, a body too large, a body that is not JSON.
+    assert requests.post(s.url("/carriers/nope/receipts"), json={}, timeout=5).status_code == 404
+    big = requests.post(url + "?secret=" + RECEIPT_SECRET, data=b"[" + b" " * (2 << 20) + b"]",
+                        headers={"Content-Type": "application/json"}, timeout=10)
+    assert big.status_code == 413
+    garbage = requests.post(url, data=b"{nope", headers={"X-Petrel-Secret": RECEIPT_SECRET}, timeout=5)
+    assert garbage.status_code == 400
+    time.sleep(0.5)
+    assert row(s, good)[0] == SENT
+
+    # An array of receipts (a not-final state and an unknown id among them), in the query's secret.
+    batch = [
+        {"id": pid[good], "status": "ENROUTE"},
+        {"id": pid[good], "status": "DELIVRD"},
+        {"id": "P-unknown", "status": "DELIVRD"},
+    ]
+    r = requests.post(url + "?secret=" + RECEIPT_SECRET, json=batch, timeout=5)
+    assert r.status_code == 200 and r.json() == {"code": 0, "msg": "OK"}
+    # A form, in the header's secret.
+    r = requests.post(url, data={"id": pid[bad], "status": "UNDELIV", "err": "ABSENT"},
+                      headers={"X-Petrel-Secret": RECEIPT_SECRET}, timeout=5)
+    assert r.status_code == 200
+    q = lambda mid: c.query_message(m.QueryMessageRequest(message_id=mid)).body
+    assert wait_for(lambda: q(good_id).status == "1", timeout=10)
+    assert wait_for(lambda: row(s, bad)[0] == FAILED, timeout=10)
+    assert row(s, bad)[1] == "ABSENT"
+    assert q(bad_id).status == "2"

@@ -26,6 +26,8 @@ public struct HTTPChannelConfiguration: Sendable {
     public var retryMinMs: Int64 = 1000
     public var retryMaxMs: Int64 = 300_000
     public var answer = HTTPAnswerRules()
+    /// How the provider reports delivery; nil: it does not (messages stay sent).
+    public var receipts: HTTPReceiptRules?
 
     public init(id: String, url: MessageTemplate) {
         self.id = id

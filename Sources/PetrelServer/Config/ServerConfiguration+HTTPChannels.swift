@@ -60,7 +60,41 @@ extension ServerConfiguration {
             throw ConfigNode.Failure(description: "\(node.key("retryMax")) must be at least retryMin")
         }
         ch.answer = try readAnswer(try node.child("answer"))
+        if node.has("receipts") { ch.receipts = try readReceipts(try node.child("receipts")) }
         return ch
+    }
+
+    static func readReceipts(_ node: ConfigNode) throws -> HTTPReceiptRules {
+        let secret = try node.string("secret") ?? ""
+        // Guessable secrets would let anyone mark messages delivered.
+        guard secret.utf8.count >= 16, secret.utf8.count <= 256 else {
+            throw ConfigNode.Failure(description: "\(node.key("secret")) is required: 16 to 256 characters")
+        }
+        guard let id = try field(node, "messageId") else {
+            throw ConfigNode.Failure(description: "\(node.key("messageId")) is required (a JSON path like $.id)")
+        }
+        guard let status = try field(node, "status") else {
+            throw ConfigNode.Failure(description: "\(node.key("status")) is required (a JSON path like $.status)")
+        }
+        var rules = HTTPReceiptRules(secret: secret, messageId: id, status: status)
+        rules.delivered = Set(try node.strings("delivered"))
+        rules.failed = Set(try node.strings("failed"))
+        rules.expired = Set(try node.strings("expired"))
+        guard !rules.delivered.isEmpty else {
+            throw ConfigNode.Failure(
+                description: "\(node.key("delivered")) must name the status values meaning delivered"
+            )
+        }
+        rules.errorCode = try field(node, "errorCode")
+        if let time = try node.string("time") {
+            do {
+                rules.time = try JSONPath(time)
+            } catch {
+                throw ConfigNode.Failure(description: "\(node.key("time")): \(error.description)")
+            }
+        }
+        rules.maxBytes = try node.int("maxBytes", default: 1 << 20, range: 1024...(64 << 20))
+        return rules
     }
 
     static func readAnswer(_ node: ConfigNode) throws -> HTTPAnswerRules {
