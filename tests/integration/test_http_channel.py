@@ -185,3 +185,58 @@ def test_receipts_come_back_through_the_callback(provider, make_server):
     assert wait_for(lambda: row(s, bad)[0] == FAILED, timeout=10)
     assert row(s, bad)[1] == "ABSENT"
     assert q(bad_id).status == "2"
+
+
+def test_petrel_to_petrel_chain_with_receipts(make_server):
+    """The front Petrel sends through a `preset: alibaba` channel to the back Petrel (sandbox carrier), V3-signed
+    with the back's key; the back pushes its receipts to the front's /carriers/upstream/receipts."""
+    import json
+    from conftest import HK, HK_FAIL, SG
+    back = make_server()
+    secret = "chain-receipt-secret-0123"
+    front = make_server({
+        "dispatcher": {"pollMs": 50},
+        "channels": [{
+            "id": "upstream", "type": "http", "preset": "alibaba", "endpoint": f"http://{back.endpoint}",
+            "accessKeyId": back.ak, "accessKeySecret": back.sk, "receipts": {"secret": secret},
+        }],
+        "routes": [{"channels": ["upstream"]}],
+    })
+    back.cli("accounts", "set-receipt-url", "default", front.url(f"/carriers/upstream/receipts?secret={secret}"),
+             "--secret", "webhook-secret-0123456789")
+    time.sleep(2.5)                                            # the back reads account settings every 2 s
+    c = front.client()
+    text = 'Code 4821, "valid" 5\' (~*!) Ünïcødé 中文 +&=%'
+    single = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK, message=text, type="OTP")).body
+    assert single.response_code == "OK"
+    failing = c.send_message_to_globe(m.SendMessageToGlobeRequest(to=HK_FAIL, message="will fail")).body
+    batch = c.batch_send_message_to_globe(m.BatchSendMessageToGlobeRequest(
+        to=json.dumps([SG, "85291230127"]), message=json.dumps(["one", "two"]))).body
+    assert batch.response_code == "OK"
+    ids = [single.message_id] + json.loads(batch.message_id_list)
+
+    q = lambda mid: c.query_message(m.QueryMessageRequest(message_id=mid)).body
+    for mid in ids:
+        assert wait_for(lambda: q(mid).status == "1", timeout=20), q(mid).to_map()
+    assert wait_for(lambda: q(failing.message_id).status == "2", timeout=20)
+    assert q(failing.message_id).error_code == "UNDELIV"
+
+    # The back received the text as sent, from the front's signed call.
+    inbox = requests.get(back.url("/sandbox/messages"), auth=(back.ak, back.sk), timeout=5).json()
+    assert text in [x["Message"] for x in inbox["Messages"]]
+
+
+def test_a_wrong_key_fails_at_the_back_with_its_code(make_server):
+    back = make_server()
+    front = make_server({
+        "dispatcher": {"pollMs": 50},
+        "channels": [{
+            "id": "upstream", "type": "http", "preset": "alibaba", "endpoint": f"http://{back.endpoint}",
+            "accessKeyId": back.ak, "accessKeySecret": "not-the-secret-0123456",
+        }],
+        "routes": [{"channels": ["upstream"]}],
+    })
+    c = front.client()
+    mid = send(c, "85291230128")
+    assert wait_for(lambda: (row(front, "85291230128") or [None])[0] == FAILED, timeout=10)
+    assert row(front, "85291230128")[1] == "SignatureDoesNotMatch"

@@ -17,7 +17,7 @@ extension HTTPCarrierChannel {
     /// One message's request, its answer, and what both mean.
     func submit(_ m: Message) async -> SubmitOutcome {
         if let expiry = m.expiresAtMs, expiry <= clock() { return .expired }
-        let request = Self.request(for: m, configuration)
+        let request = Self.request(for: m, configuration, nowMs: clock())
         let result = await perform(request)
         let now = clock()
         let verdict: HTTPVerdict
@@ -74,7 +74,8 @@ extension HTTPCarrierChannel {
         }
     }
 
-    static func request(for m: Message, _ c: HTTPChannelConfiguration) -> HTTPClientRequest {
+    static func request(for m: Message, _ c: HTTPChannelConfiguration, nowMs: Int64) -> HTTPClientRequest {
+        if let key = c.alibaba { return alibabaRequest(for: m, endpoint: c.url.source, key: key, nowMs: nowMs) }
         var request = HTTPClientRequest(url: c.url.render(m, escaping: .url))
         request.method = HTTPMethod(rawValue: c.method)
         for (name, value) in c.headers { request.headers.add(name: name, value: value.render(m, escaping: .header)) }

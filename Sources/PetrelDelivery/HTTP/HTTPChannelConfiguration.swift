@@ -26,12 +26,25 @@ public struct HTTPChannelConfiguration: Sendable {
     public var retryMinMs: Int64 = 1000
     public var retryMaxMs: Int64 = 300_000
     public var answer = HTTPAnswerRules()
+    /// `preset: alibaba`: requests are SendMessageToGlobe calls to `url` (the endpoint), V3-signed with this key.
+    public var alibaba: AlibabaKey?
     /// How the provider reports delivery; nil: it does not (messages stay sent).
     public var receipts: HTTPReceiptRules?
 
     public init(id: String, url: MessageTemplate) {
         self.id = id
         self.url = url
+    }
+}
+
+/// An Alibaba Cloud access key (the `preset: alibaba` channel's).
+public struct AlibabaKey: Sendable {
+    public var id: String
+    public var secret: String
+
+    public init(id: String, secret: String) {
+        self.id = id
+        self.secret = secret
     }
 }
 

@@ -5,6 +5,12 @@ import PetrelDelivery
 extension ServerConfiguration {
     /// One `type: http` entry of `channels:` (its id and type already read).
     static func readHTTPChannel(_ node: ConfigNode, id: String) throws -> HTTPChannelConfiguration {
+        if let preset = try node.string("preset") {
+            guard preset == "alibaba" else {
+                throw ConfigNode.Failure(description: "\(node.key("preset")) must be alibaba")
+            }
+            return try readAlibabaChannel(node, id: id)
+        }
         guard let url = try node.string("url"), !url.isEmpty else {
             throw ConfigNode.Failure(description: "\(node.key("url")) is required")
         }
@@ -50,6 +56,14 @@ extension ServerConfiguration {
         if ch.method == "GET", node.has("json") || node.has("form") {
             throw ConfigNode.Failure(description: "\(node.key("method")): a GET request has no body (json or form)")
         }
+        try readCommon(node, into: &ch)
+        ch.answer = try readAnswer(try node.child("answer"), HTTPAnswerRules())
+        if node.has("receipts") { ch.receipts = try readReceipts(try node.child("receipts"), preset: nil) }
+        return ch
+    }
+
+    /// What every HTTP channel has: concurrency, tps, timeouts and retry delays.
+    static func readCommon(_ node: ConfigNode, into ch: inout HTTPChannelConfiguration) throws {
         ch.concurrency = try node.int("concurrency", default: 4, range: 1...256)
         ch.tps = try node.double("tps", default: 0, range: 0...1_000_000)
         ch.timeoutMs = Int64(try node.int("timeout", default: 10, range: 1...300)) * 1000
@@ -59,33 +73,30 @@ extension ServerConfiguration {
         guard ch.retryMinMs <= ch.retryMaxMs else {
             throw ConfigNode.Failure(description: "\(node.key("retryMax")) must be at least retryMin")
         }
-        ch.answer = try readAnswer(try node.child("answer"))
-        if node.has("receipts") { ch.receipts = try readReceipts(try node.child("receipts")) }
-        return ch
     }
 
-    static func readReceipts(_ node: ConfigNode) throws -> HTTPReceiptRules {
+    static func readReceipts(_ node: ConfigNode, preset: HTTPReceiptRules?) throws -> HTTPReceiptRules {
         let secret = try node.string("secret") ?? ""
         // Guessable secrets would let anyone mark messages delivered.
         guard secret.utf8.count >= 16, secret.utf8.count <= 256 else {
             throw ConfigNode.Failure(description: "\(node.key("secret")) is required: 16 to 256 characters")
         }
-        guard let id = try field(node, "messageId") else {
+        guard let id = try field(node, "messageId") ?? preset?.messageId else {
             throw ConfigNode.Failure(description: "\(node.key("messageId")) is required (a JSON path like $.id)")
         }
-        guard let status = try field(node, "status") else {
+        guard let status = try field(node, "status") ?? preset?.status else {
             throw ConfigNode.Failure(description: "\(node.key("status")) is required (a JSON path like $.status)")
         }
         var rules = HTTPReceiptRules(secret: secret, messageId: id, status: status)
-        rules.delivered = Set(try node.strings("delivered"))
-        rules.failed = Set(try node.strings("failed"))
-        rules.expired = Set(try node.strings("expired"))
+        rules.delivered = node.has("delivered") ? Set(try node.strings("delivered")) : preset?.delivered ?? []
+        rules.failed = node.has("failed") ? Set(try node.strings("failed")) : preset?.failed ?? []
+        rules.expired = node.has("expired") ? Set(try node.strings("expired")) : preset?.expired ?? []
         guard !rules.delivered.isEmpty else {
             throw ConfigNode.Failure(
                 description: "\(node.key("delivered")) must name the status values meaning delivered"
             )
         }
-        rules.errorCode = try field(node, "errorCode")
+        rules.errorCode = try field(node, "errorCode") ?? preset?.errorCode
         if let time = try node.string("time") {
             do {
                 rules.time = try JSONPath(time)
@@ -97,15 +108,16 @@ extension ServerConfiguration {
         return rules
     }
 
-    static func readAnswer(_ node: ConfigNode) throws -> HTTPAnswerRules {
-        var rules = HTTPAnswerRules()
+    /// `answer:` over `start` (a preset's rules, or the defaults): each key given replaces its value.
+    static func readAnswer(_ node: ConfigNode, _ start: HTTPAnswerRules) throws -> HTTPAnswerRules {
+        var rules = start
         if node.has("sent") { rules.sent = try statuses(node, "sent") }
         if node.has("retry") { rules.retry = try statuses(node, "retry") }
-        rules.reroute = try statuses(node, "reroute")
-        rules.messageId = try field(node, "messageId")
-        rules.errorCode = try field(node, "errorCode")
-        rules.retryCodes = Set(try node.strings("retryCodes"))
-        rules.rerouteCodes = Set(try node.strings("rerouteCodes"))
+        if node.has("reroute") { rules.reroute = try statuses(node, "reroute") }
+        if let f = try field(node, "messageId") { rules.messageId = f }
+        if let f = try field(node, "errorCode") { rules.errorCode = f }
+        if node.has("retryCodes") { rules.retryCodes = Set(try node.strings("retryCodes")) }
+        if node.has("rerouteCodes") { rules.rerouteCodes = Set(try node.strings("rerouteCodes")) }
         return rules
     }
 
