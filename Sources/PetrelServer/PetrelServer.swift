@@ -323,8 +323,11 @@ public enum PetrelServer {
             try await app.runService()
         } catch {
             await gateway.shutdown()
+            for carrier in webCarriers { await carrier.shutdown() }
             throw error
         }
         await gateway.shutdown()
+        // The dispatcher shut them down as it stopped; again here for a node that does not dispatch (a no-op).
+        for carrier in webCarriers { await carrier.shutdown() }
     }
 }

@@ -17,7 +17,6 @@ public final class HTTPCarrierChannel: Channel {
 
     public let configuration: HTTPChannelConfiguration
     public var id: String { configuration.id }
-    let client: HTTPClient
     let logger: Logger
     let clock: @Sendable () -> Int64
     let onCapacity: @Sendable () -> Void
@@ -70,19 +69,31 @@ public final class HTTPCarrierChannel: Channel {
         self.clock = clock
         self.onCapacity = onCapacity
         self.state = Mutex(State(bucket: TokenBucket(rate: configuration.tps, nowMs: clock())))
-        var http = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(min(configuration.timeoutMs, 10_000)),
-                read: .milliseconds(configuration.timeoutMs)
-            ),
-            connectionPool: .init(
-                idleTimeout: .seconds(60),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.concurrency
+    }
+
+    /// Made at the first request: a client must be shut down before it goes, and a channel that never sends (a
+    /// node that does not dispatch, a server that fails to start) then has nothing to shut down.
+    private let clientBox = Mutex<HTTPClient?>(nil)
+
+    var client: HTTPClient {
+        clientBox.withLock { box in
+            if let client = box { return client }
+            var http = HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(
+                    connect: .milliseconds(min(configuration.timeoutMs, 10_000)),
+                    read: .milliseconds(configuration.timeoutMs)
+                ),
+                connectionPool: .init(
+                    idleTimeout: .seconds(60),
+                    concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.concurrency
+                )
             )
-        )
-        http.httpVersion = .http1Only
-        self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+            http.httpVersion = .http1Only
+            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+            box = client
+            return client
+        }
     }
 
     public var isAvailable: Bool {
@@ -197,7 +208,7 @@ public final class HTTPCarrierChannel: Channel {
         while state.withLock({ $0.inFlight > 0 }), clock() < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try? await client.shutdown()
+        if let client = clientBox.withLock({ $0 }) { try? await client.shutdown() }
     }
 }
 
