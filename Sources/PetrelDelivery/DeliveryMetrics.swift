@@ -45,3 +45,13 @@ extension DeliveryMetrics {
         CoreMetrics.Counter(label: "petrel_inbound_duplicates_total").increment(by: duplicates)
     }
 }
+
+extension DeliveryMetrics {
+    /// One answer of an HTTP channel's provider by status (0: none, the request failed or timed out).
+    static func httpAnswered(channel: String, status: Int) {
+        CoreMetrics.Counter(
+            label: "petrel_http_channel_requests_total",
+            dimensions: [("channel", channel), ("status", "\(status)")]
+        ).increment()
+    }
+}

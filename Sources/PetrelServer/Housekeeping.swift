@@ -15,6 +15,7 @@ struct Housekeeping: Service {
     let store: any NodeRegistry & AcceptLog & SendLimitLog
     let throttle: Throttle
     let carriers: [SMPPChannel]
+    let webCarriers: [HTTPCarrierChannel]
     let logger: Logger
     let clock: @Sendable () -> Int64
     var heartbeatMs: Int64 = 5000
@@ -29,6 +30,7 @@ struct Housekeeping: Service {
                     let nodes = try await store.heartbeat(nowMs: now, staleMs: Self.nodeStaleMs)
                     throttle.setNodes(nodes)
                     for carrier in carriers { carrier.setNodes(nodes) }
+                    for carrier in webCarriers { carrier.setNodes(nodes) }
                 } catch let error as StoreError {
                     if case .nodeNumberLost = error {
                         // Stop the whole server (the supervisor restarts it with a number of its own).

@@ -79,6 +79,7 @@ enum ServerMetrics {
 struct MetricsSampler: Service {
     let store: any ConsoleQueries & OutboxOperations & InboundLog
     let carriers: [SMPPChannel]
+    var webCarriers: [HTTPCarrierChannel] = []
     let receipts: ReceiptProcessor
     let logger: Logger
     var intervalMs: Int64 = 5000
@@ -125,6 +126,12 @@ struct MetricsSampler: Service {
                     [("channel", c.id), ("problem", p.rawValue)]
                 )
             }
+        }
+        for c in webCarriers {
+            let s = c.snapshot()
+            ServerMetrics.gauge("petrel_http_channel_available", c.isAvailable ? 1 : 0, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_http_channel_in_flight", s.inFlight, [("channel", c.id)])
+            ServerMetrics.gauge("petrel_http_channel_queued", s.queued, [("channel", c.id)])
         }
         let r = receipts.stats
         ServerMetrics.gauge("petrel_carrier_receipts_matched", r.matched)

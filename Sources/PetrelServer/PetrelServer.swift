@@ -92,9 +92,12 @@ public enum PetrelServer {
                 onCapacity: { wake.signal() }
             )
         }
+        let webCarriers = c.httpChannels.map {
+            HTTPCarrierChannel(configuration: $0, logger: logger, clock: clock, onCapacity: { wake.signal() })
+        }
         let dispatcher = Dispatcher(
             store: store,
-            channels: [sandbox] + carriers,
+            channels: [sandbox] + carriers + webCarriers,
             router: MessageRouter(routes: c.routes),
             configuration: c.dispatcher,
             wake: wake,
@@ -102,7 +105,7 @@ public enum PetrelServer {
             clock: clock
         )
         receipts.waitBeforeApplying { await dispatcher.waitForRecords() }
-        let channelIds = Set([sandbox.id] + carriers.map(\.id))
+        let channelIds = Set([sandbox.id] + carriers.map(\.id) + webCarriers.map(\.id))
         // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
         let sendLimits = LimitsHolder(c)
         // What the store keeps in memory for limits.perNumber is read now, not by the first limited accept.
@@ -158,6 +161,15 @@ public enum PetrelServer {
         let router = Router(context: PetrelRequestContext.self)
         let routes = HTTPRoutes(gateway: gateway, configuration: c, logger: logger)
         routes.register(on: router)
+        if c.dispatcherEnabled {
+            // Receipts are applied by this node's ReceiptProcessor, which runs where the dispatcher does.
+            CarrierReceiptRoutes(
+                channels: c.httpChannels.reduce(into: [:]) { $0[$1.id] = $1.receipts },
+                receipts: receipts,
+                logger: logger,
+                clock: clock
+            ).register(on: router)
+        }
         // One sign-in throttle for the console and the sandbox routes, so neither is a guessing oracle for the other.
         let keyAuth = KeyAuth(
             store: store,
@@ -169,42 +181,7 @@ public enum PetrelServer {
         let campaignWake = WakeSignal()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
-                var states = [
-                    ChannelState(
-                        id: sandbox.id,
-                        kind: "sandbox",
-                        target: "built in",
-                        bound: 1,
-                        sessions: 1,
-                        inFlight: 0,
-                        window: 0,
-                        tps: 0
-                    )
-                ]
-                for carrier in carriers {
-                    let snap = await carrier.snapshot()
-                    let conf = carrier.configuration
-                    let h = await carrier.healthSnapshot()
-                    states.append(
-                        ChannelState(
-                            id: carrier.id,
-                            kind: "smpp",
-                            target: "\(conf.host):\(conf.port) as \(conf.systemID)",
-                            bound: snap.bound,
-                            sessions: snap.sessions,
-                            inFlight: snap.inFlight,
-                            window: snap.window,
-                            tps: conf.tps,
-                            accepted: h.accepted,
-                            refused: h.refused,
-                            noResponse: h.noResponse,
-                            connectFailures: h.connectFailures,
-                            sessionsClosed: h.sessionsClosed,
-                            lastError: h.lastError
-                        )
-                    )
-                }
-                return states
+                await ChannelState.all(sandbox: sandbox, carriers: carriers, webCarriers: webCarriers)
             }
             Console(
                 store: store,
@@ -304,9 +281,22 @@ public enum PetrelServer {
                 logger: logger,
                 clock: clock
             ),
-            Housekeeping(store: store, throttle: throttle, carriers: carriers, logger: logger, clock: clock),
+            Housekeeping(
+                store: store,
+                throttle: throttle,
+                carriers: carriers,
+                webCarriers: webCarriers,
+                logger: logger,
+                clock: clock
+            ),
             Purging(store: store, configuration: c.retention, logger: logger, clock: clock),
-            MetricsSampler(store: store, carriers: carriers, receipts: receipts, logger: logger)
+            MetricsSampler(
+                store: store,
+                carriers: carriers,
+                webCarriers: webCarriers,
+                receipts: receipts,
+                logger: logger
+            )
         )
         app.addServices(
             optOutWatch,
@@ -338,9 +328,12 @@ public enum PetrelServer {
         } catch {
             await smpp?.stop()
             await gateway.shutdown()
+            for carrier in webCarriers { await carrier.shutdown() }
             throw error
         }
         await smpp?.stop()
         await gateway.shutdown()
+        // The dispatcher shut them down as it stopped; again here for a node that does not dispatch (a no-op).
+        for carrier in webCarriers { await carrier.shutdown() }
     }
 }

@@ -18,7 +18,7 @@ struct ConfigCommand: AsyncParsableCommand {
             do {
                 let c = try ServerConfiguration.load(path: file)
                 print(
-                    "\(file): OK (listen \(c.host):\(c.port), \(c.smppChannels.count) SMPP channel(s), \(c.routes.count) route(s), \(c.accounts.count) account(s))"
+                    "\(file): OK (listen \(c.host):\(c.port), \(c.smppChannels.count) SMPP channel(s), \(c.httpChannels.count) HTTP channel(s), \(c.routes.count) route(s), \(c.accounts.count) account(s))"
                 )
             } catch {
                 print("\(file): \(error)")

@@ -14,7 +14,13 @@ extension ServerConfiguration {
                 )
             }
             let type = try node.string("type") ?? ""
-            guard type == "smpp" else { throw ConfigNode.Failure(description: "\(node.key("type")) must be smpp") }
+            if type == "http" {
+                c.httpChannels.append(try readHTTPChannel(node, id: id))
+                continue
+            }
+            guard type == "smpp" else {
+                throw ConfigNode.Failure(description: "\(node.key("type")) must be smpp or http")
+            }
             guard let host = try node.string("host"), !host.isEmpty else {
                 throw ConfigNode.Failure(description: "\(node.key("host")) is required")
             }

@@ -99,6 +99,7 @@ public struct ServerConfiguration: Sendable {
     public var smppChannels: [SMPPChannelConfiguration] = []
     /// `smppServer:`, the SMPP server for customers' ESMEs; nil: none.
     public var smppServer: SMPPServerSetting?
+    public var httpChannels: [HTTPChannelConfiguration] = []
     /// Without `routes:` everything goes to the sandbox.
     public var routes: [MessageRouter.Route] = [MessageRouter.Route(channels: [SandboxChannel.channelId])]
 

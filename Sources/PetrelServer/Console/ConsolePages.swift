@@ -103,7 +103,14 @@ extension Console {
         let rows = await channels().map { c -> [HTML] in
             let sandbox = c.kind == "sandbox"
             let state =
-                sandbox ? "ready" : (c.bound > 0 ? "bound \(c.bound)/\(c.sessions)" : "not bound (0/\(c.sessions))")
+                if sandbox {
+                    "ready"
+                } else if c.kind == "http" {
+                    // An HTTP channel has no binds: it is down after failing to reach its provider, for a while.
+                    c.bound > 0 ? "ready" : "down"
+                } else {
+                    c.bound > 0 ? "bound \(c.bound)/\(c.sessions)" : "not bound (0/\(c.sessions))"
+                }
             let badgeClass = c.bound > 0 || sandbox ? "s-delivered" : "s-failed"
             let badge: HTML = "<span class=\"status \(badgeClass)\">\(state)</span>"
             guard full else { return ["\(c.id)", badge] }
