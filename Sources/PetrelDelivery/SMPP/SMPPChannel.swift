@@ -86,10 +86,14 @@ public final class SMPPChannel: Channel, @unchecked Sendable {
         self.clock = clock
         self.onCapacity = onCapacity
         let machine = SubmitScheduler<Completion>(configuration: configuration, nowMs: clock())
-        self.machine = machine
-        self.links = machine.sessions.map { s in
-            Link(name: "\(configuration.id)#\(s.slot + 1)\(s.mode == .receiver ? "r" : "")")
+        // A loop, not `map`: Swift 6.3's optimizer crashes (CopyPropagation, "outside of lifetime use") on the
+        // error path of a (rethrowing) `map` here, where it would deinitialize the atomics of a partial `self`.
+        var links: [Link] = []
+        for s in machine.sessions {
+            links.append(Link(name: "\(configuration.id)#\(s.slot + 1)\(s.mode == .receiver ? "r" : "")"))
         }
+        self.machine = machine
+        self.links = links
     }
 
     /// How many of its sessions this node may bind (the bind slots it holds). Sessions above are unbound; those
