@@ -72,10 +72,11 @@ public final class Dispatcher: Service {
     /// New messages are waiting, or a channel has room again.
     public func notify() { wake.signal() }
 
-    /// Returns once every outcome channels reported before the call is recorded (the receipts' barrier: a receipt
-    /// that arrives right after its `submit_sm_resp` waits for that message's record instead of becoming an
-    /// orphan), or after `timeoutMs`.
-    public func waitForRecords(timeoutMs: Int64 = 500) async {
+    /// The receipts' barrier: when one of `receipts` names a carrier id a channel reported but this node has not
+    /// recorded yet (a receipt right after its `submit_sm_resp`), returns once every outcome reported before the
+    /// call is recorded, or after `timeoutMs`; at once otherwise.
+    public func waitForRecords(of receipts: [CarrierReceipt], timeoutMs: Int64 = 500) async {
+        guard progress.awaited(receipts) else { return }
         wake.signal()
         await progress.waitForRecords(timeoutMs: timeoutMs)
     }
@@ -242,7 +243,9 @@ public final class Dispatcher: Service {
             defer { r.removeAll(keepingCapacity: true) }
             return r
         }
-        defer { progress.recorded(through: mark) }
+        defer {
+            progress.recorded(through: mark, keys: batch.flatMap { RecordProgress.keys($0.2, channel: $0.1) })
+        }
         guard !batch.isEmpty else { return }
         defer { unrecorded.subtract(batch.count, ordering: .relaxed) }
         let now = clock()
@@ -306,7 +309,10 @@ public final class Dispatcher: Service {
             guard let self else { return }
             self.unrecorded.add(outcomes.count, ordering: .relaxed)
             self.reported.withLock { r in for (m, o) in outcomes { r.append((m, channelId, o)) } }
-            self.progress.report(outcomes.count)
+            self.progress.report(
+                outcomes.count,
+                keys: outcomes.flatMap { RecordProgress.keys($0.1, channel: channelId) }
+            )
             self.wake.signal()
         }
     }

@@ -104,7 +104,7 @@ public enum PetrelServer {
             logger: logger,
             clock: clock
         )
-        receipts.waitBeforeApplying { await dispatcher.waitForRecords() }
+        receipts.waitBeforeApplying { await dispatcher.waitForRecords(of: $0) }
         let channelIds = Set([sandbox.id] + carriers.map(\.id) + webCarriers.map(\.id))
         // Swapped whole on SIGHUP (LimitsReload); trapped from here on, so a hang-up never ends the server.
         let sendLimits = LimitsHolder(c)

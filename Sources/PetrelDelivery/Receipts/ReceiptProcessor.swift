@@ -27,7 +27,7 @@ public final class ReceiptProcessor: Service {
     let onFinished: @Sendable ([StatusUpdate]) -> Void
     /// Awaited before each batch is applied (`Dispatcher.waitForRecords`): the records of the messages the
     /// batch's receipts name, reported before the receipts arrived, commit first.
-    private let barrier = Mutex<(@Sendable () async -> Void)?>(nil)
+    private let barrier = Mutex<(@Sendable ([CarrierReceipt]) async -> Void)?>(nil)
 
     public init(
         store: any ReceiptLedger,
@@ -48,7 +48,7 @@ public final class ReceiptProcessor: Service {
     public var stats: (matched: Int, orphaned: Int, dropped: Int) { counters.withLock { $0 } }
 
     /// Sets what each batch waits for before it is applied (set once, when the dispatcher exists).
-    public func waitBeforeApplying(_ wait: @escaping @Sendable () async -> Void) {
+    public func waitBeforeApplying(_ wait: @escaping @Sendable ([CarrierReceipt]) async -> Void) {
         barrier.withLock { $0 = wait }
     }
 
@@ -131,8 +131,8 @@ public final class ReceiptProcessor: Service {
         }
         guard !batch.isEmpty else { return }
         // After the batch is taken: what it waits for covers every outcome reported before its receipts arrived
-        // (a receipt arriving meanwhile goes in the next batch, which waits again).
-        if let wait = barrier.withLock({ $0 }) { await wait() }
+        // (a receipt arriving meanwhile goes in the next batch, which may wait again).
+        if let wait = barrier.withLock({ $0 }) { await wait(batch.map(\.receipt)) }
         do {
             let results = try await store.applyReceipts(batch.map(\.receipt))
             counters.withLock {
