@@ -64,6 +64,13 @@ import Testing
                 try await store.claimSMPPReceipts(accounts: ["acme", "other"], nowMs: 90000, untilMs: 99000, limit: 10)
                     .isEmpty
             )
+
+            // Retention: a receipt still owed when its message is purged goes with it.
+            try await store.requestSMPPReceipts([SMPPReceiptRequest(messageID: 5, account: "acme")])
+            try await outbox.finish(store, [5], .delivered, at: 10000)
+            #expect(try await store.smppReceiptCounts(account: "acme") == (ready: 1, waiting: 0))
+            _ = try await store.purgeMessages(account: "acme", finishedBeforeMs: 20000, limit: 100)
+            #expect(try await store.smppReceiptCounts(account: "acme") == (ready: 0, waiting: 0))
         }
     }
 }
