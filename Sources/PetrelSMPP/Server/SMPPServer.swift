@@ -100,6 +100,9 @@ public final class SMPPServer: Sendable {
         return true
     }
 
+    /// `stop` was called.
+    public var isStopped: Bool { state.withLockedValue { $0.stopped } }
+
     /// Open connections, bound or not.
     public var connections: Int { state.withLockedValue { $0.connections.count } }
 

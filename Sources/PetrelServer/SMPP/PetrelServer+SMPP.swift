@@ -42,7 +42,7 @@ extension PetrelServer {
                 description: "smppServer.listen: cannot listen on \(host):\(setting.port): \(error)"
             )
         }
-        // Stopped with the process (kill or exit); an unanswered receipt is sent again after its lease.
+        // Ends when the server stops; a receipt unanswered then is sent again after its lease.
         Task { await receipts.run() }
         print("SMPP server listening on \(host):\(port)")
         fflush(nil)

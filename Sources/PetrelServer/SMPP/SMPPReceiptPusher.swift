@@ -27,7 +27,6 @@ final class SMPPReceiptPusher: Sendable {
         var done: [Int64] = []
         var release: [Int64] = []
         var server: SMPPServer?
-        var stopped = false
     }
 
     let store: any SMPPReceiptOutbox
@@ -55,10 +54,6 @@ final class SMPPReceiptPusher: Sendable {
         state.withLockedValue { $0.server = server }
     }
 
-    func stop() {
-        state.withLockedValue { $0.stopped = true }
-    }
-
     /// The ESME answered a receipt's deliver_sm.
     func delivered(connection: UInt64, messageID: Int64, status: CommandStatus) {
         state.withLockedValue { s in
@@ -78,7 +73,8 @@ final class SMPPReceiptPusher: Sendable {
     }
 
     func run() async {
-        while !state.withLockedValue({ $0.stopped }) {
+        // Ends with the server it sends through (the store closes after it).
+        while state.withLockedValue({ $0.server?.isStopped != true }) {
             var worked = false
             do {
                 worked = try await round()
