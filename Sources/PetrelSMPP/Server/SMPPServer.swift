@@ -26,6 +26,7 @@ public final class SMPPServer: Sendable {
     struct State {
         var listener: (any Channel)?
         var connections: [UInt64: any Channel] = [:]
+        var sessions: [UInt64: NIOLoopBound<SMSCSessionHandler>] = [:]
         var next: UInt64 = 1
         var stopped = false
     }
@@ -71,21 +72,36 @@ public final class SMPPServer: Sendable {
             return channel.close()
         }
         channel.closeFuture.whenComplete { _ in
-            _ = self.state.withLockedValue { $0.connections.removeValue(forKey: id) }
+            self.state.withLockedValue {
+                $0.connections.removeValue(forKey: id)
+                $0.sessions.removeValue(forKey: id)
+            }
         }
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                SMSCSessionHandler(
-                    configuration: configuration.session,
-                    delegate: delegate,
-                    connection: id,
-                    systemID: configuration.systemID,
-                    logger: logger,
-                    clock: clock
-                )
+            let handler = SMSCSessionHandler(
+                configuration: configuration.session,
+                delegate: delegate,
+                connection: id,
+                systemID: configuration.systemID,
+                logger: logger,
+                clock: clock
             )
+            try channel.pipeline.syncOperations.addHandler(handler)
+            let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+            state.withLockedValue { $0.sessions[id] = bound }
         }
     }
+
+    /// Sends receipts as deliver_sm on `connection`; false when it is gone. Each is answered through the
+    /// delegate's `delivered(connection:token:status:)`, or not at all if the connection goes first.
+    public func deliver(connection: UInt64, _ messages: [(token: UInt64, message: ShortMessage)]) -> Bool {
+        guard let session = state.withLockedValue({ $0.sessions[connection] }) else { return false }
+        session.eventLoop.execute { session.value.deliver(messages) }
+        return true
+    }
+
+    /// `stop` was called.
+    public var isStopped: Bool { state.withLockedValue { $0.stopped } }
 
     /// Open connections, bound or not.
     public var connections: Int { state.withLockedValue { $0.connections.count } }

@@ -11,4 +11,7 @@ public protocol SMPPServerDelegate: Sendable {
     /// Accepts one message (one submit_sm or data_sm, or the parts of a concatenated one) of a bound connection:
     /// `.ok` and the message id once it is durable, or the status that refuses it.
     func submit(_ submission: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String)
+    /// The ESME on `connection` answered the deliver_sm sent by `SMPPServer.deliver` with `token` (on its event
+    /// loop: do not wait here). Unanswered ones of a connection that goes get no call; `unbound` says it went.
+    func delivered(connection: UInt64, token: UInt64, status: CommandStatus)
 }

@@ -99,6 +99,8 @@ final class SMSCSessionHandler: ChannelInboundHandler {
             case .authenticate(let bind): authenticate(bind)
             case .submit(let token, let submission): submit(submission, token: token)
             case .close(let reason): close(reason: reason)
+            case .delivered(let token, let status):
+                delegate.delivered(connection: connection, token: token, status: status)
             }
         }
     }
@@ -114,6 +116,15 @@ final class SMSCSessionHandler: ChannelInboundHandler {
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
         flusher.wrote(context)
+    }
+
+    /// Sends receipts as deliver_sm (on the event loop); each is answered through the delegate's `delivered`.
+    func deliver(_ messages: [(token: UInt64, message: ShortMessage)]) {
+        guard let context, !gone else { return }
+        flusher.read {
+            for m in messages { apply(machine.deliver(m.message, token: m.token)) }
+        }
+        flusher.readComplete(context)
     }
 
     func close(reason: String) {

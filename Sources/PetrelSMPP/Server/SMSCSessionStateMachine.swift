@@ -47,6 +47,8 @@ public struct SMSCSessionStateMachine: Sendable {
         /// its last part has: every part's response waits for it.
         case submit(token: UInt64, Submission)
         case close(reason: String)
+        /// The ESME answered the deliver_sm of `deliver(token:…)`: `.ok` when it took it.
+        case delivered(token: UInt64, status: CommandStatus)
     }
 
     public let configuration: Configuration
@@ -60,6 +62,9 @@ public struct SMSCSessionStateMachine: Sendable {
     /// Submissions handed out and not decided, with the requests each answers.
     private var deciding: [UInt64: [SubmitAssembler.Request]] = [:]
     private var nextToken: UInt64 = 1
+    /// deliver_sm sent and not answered, by our sequence number: their tokens. At most `window`.
+    private var delivering: [UInt32: UInt64] = [:]
+    private var nextSequence: UInt32 = 0
 
     public init(configuration: Configuration, nowMs: Int64) {
         self.configuration = configuration
@@ -70,6 +75,20 @@ public struct SMSCSessionStateMachine: Sendable {
 
     /// query_sm, replace_sm, cancel_sm, outbind, submit_multi, alert_notification.
     static let unserved: Set<UInt32> = [0x03, 0x07, 0x08, 0x0B, 0x21, 0x102]
+
+    /// deliver_sm the ESME has not answered.
+    public var outbound: Int { delivering.count }
+
+    /// Sends `message` as deliver_sm (a receipt); its answer comes as `.delivered(token:…)`. Refused at once
+    /// (`.delivered` with ESME_RINVBNDSTS or ESME_RTHROTTLED) when the bind cannot receive or `window` deliver_sm
+    /// are unanswered; nothing is answered for a session that closes meanwhile.
+    public mutating func deliver(_ message: ShortMessage, token: UInt64) -> [Action] {
+        guard let bind, bind.mode.canReceive else { return [.delivered(token: token, status: .incorrectBindStatus)] }
+        guard delivering.count < configuration.window else { return [.delivered(token: token, status: .throttled)] }
+        nextSequence = nextSequence >= 0x7FFF_FFFF ? 1 : nextSequence + 1
+        delivering[nextSequence] = token
+        return [.send(PDU(.deliverSm(message), sequence: nextSequence))]
+    }
 
     public var bind: Bind? {
         if case .bound(let b) = state { return b }
@@ -135,8 +154,11 @@ public struct SMSCSessionStateMachine: Sendable {
         case .deliverSm:
             // An ESME does not deliver to the SMSC.
             return [.send(PDU(.genericNack, sequence: pdu.sequence, status: .invalidCommandID))]
-        case .bindResp, .submitSmResp, .deliverSmResp, .dataSmResp, .enquireLinkResp, .unbindResp, .genericNack:
-            // Answers to what this side sends (deliver_sm, enquire_link) are the session's owner's business.
+        case .deliverSmResp, .genericNack:
+            // An answer to a deliver_sm of ours, or to nothing we sent (ignored).
+            guard let token = delivering.removeValue(forKey: pdu.sequence) else { return [] }
+            return [.delivered(token: token, status: pdu.status)]
+        case .bindResp, .submitSmResp, .dataSmResp, .enquireLinkResp, .unbindResp:
             return []
         }
     }

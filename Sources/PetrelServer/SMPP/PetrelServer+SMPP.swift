@@ -16,12 +16,23 @@ extension PetrelServer {
     ) async throws -> SMPPServer? {
         guard let setting = c.smppServer else { return nil }
         let board = SMPPBindBoard(maxBinds: setting.maxBinds)
-        let server = SMPPServer(
-            configuration: setting.server,
-            delegate: SMPPDoor(store: store, board: board, gateway: gateway, logger: logger, clock: clock),
+        let receipts = SMPPReceiptPusher(
+            store: store,
+            board: board,
+            settings: .init(window: setting.server.session.window),
             logger: logger,
             clock: clock
         )
+        let door = SMPPDoor(
+            store: store,
+            board: board,
+            gateway: gateway,
+            receipts: receipts,
+            logger: logger,
+            clock: clock
+        )
+        let server = SMPPServer(configuration: setting.server, delegate: door, logger: logger, clock: clock)
+        receipts.attach(server)
         let host = setting.host.contains(":") ? "[\(setting.host)]" : setting.host
         let port: Int
         do {
@@ -31,6 +42,8 @@ extension PetrelServer {
                 description: "smppServer.listen: cannot listen on \(host):\(setting.port): \(error)"
             )
         }
+        // Ends when the server stops; a receipt unanswered then is sent again after its lease.
+        Task { await receipts.run() }
         print("SMPP server listening on \(host):\(port)")
         fflush(nil)
         return server

@@ -49,6 +49,11 @@ public final class SMPPBindBoard: Sendable {
         binds.withLockedValue { b in b.values.count { $0.account == account } }
     }
 
+    /// Binds that can take deliver_sm (receiver, transceiver): connection → account.
+    func receivers() -> [UInt64: String] {
+        binds.withLockedValue { b in b.filter(\.value.canReceive).mapValues(\.account) }
+    }
+
     /// Takes one submission's token of the system_id's `--tps`; false when it has none left this second.
     func take(_ entry: Entry, nowMs: Int64) -> Bool {
         guard let tps = entry.tps, tps > 0 else { return true }

@@ -9,22 +9,25 @@ import PetrelStore
 /// passwords, enabled, allowed addresses) and admitted under the bind limits; messages go through the gateway's
 /// own send path (SendMessageToGlobe's validation, limits and durable accept) for the system_id's account.
 final class SMPPDoor: SMPPServerDelegate {
-    let store: any SMPPUserStore
+    let store: any SMPPUserStore & SMPPReceiptOutbox
     let board: SMPPBindBoard
     let gateway: Gateway
     let logger: Logger
     let clock: @Sendable () -> Int64
+    let receipts: SMPPReceiptPusher
 
     init(
-        store: any SMPPUserStore,
+        store: any SMPPUserStore & SMPPReceiptOutbox,
         board: SMPPBindBoard,
         gateway: Gateway,
+        receipts: SMPPReceiptPusher,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.store = store
         self.board = board
         self.gateway = gateway
+        self.receipts = receipts
         self.logger = logger
         self.clock = clock
     }
@@ -91,6 +94,7 @@ final class SMPPDoor: SMPPServerDelegate {
     }
 
     func unbound(connection: UInt64) {
+        receipts.unbound(connection: connection)
         guard let entry = board.release(connection: connection) else { return }
         ServerMetrics.smppBinds(account: entry.account, board.count(account: entry.account))
     }
@@ -124,6 +128,14 @@ final class SMPPDoor: SMPPServerDelegate {
             let code = Self.code(fields)
             guard code == ResponseCode.ok.code, case .string(let id)? = fields.first(where: { $0.0 == "MessageId" })?.1
             else { return (Self.status(forCode: code), "") }
+            // registered_delivery bits 0-1: 1 (or the reserved 3) every final state, 2 failures only. The row is
+            // written before the ESME learns the id: an id it holds always gets its receipt.
+            let wanted = s.registeredDelivery & 0x03
+            if wanted != 0, let number = Int64(id) {
+                try await store.requestSMPPReceipts([
+                    SMPPReceiptRequest(messageID: number, account: entry.account, failuresOnly: wanted == 2)
+                ])
+            }
             return (.ok, id)
         } catch let error as APIError {
             return (Self.status(forCode: error.code), "")
@@ -131,6 +143,10 @@ final class SMPPDoor: SMPPServerDelegate {
             logger.error("SMPP submit: the message could not be stored", metadata: ["error": "\(error)"])
             return (.systemError, "")
         }
+    }
+
+    func delivered(connection: UInt64, token: UInt64, status: CommandStatus) {
+        receipts.delivered(connection: connection, messageID: Int64(bitPattern: token), status: status)
     }
 
     static func code(_ fields: [(String, ResponseValue)]) -> String {

@@ -547,5 +547,28 @@ enum PostgresSchema {
             );
             """
         ),
+        (
+            "v20-smpp-receipts",
+            """
+            -- Receipts owed to ESMEs as deliver_sm (issue 29), as in SQLite: ready from the transaction that makes
+            -- the message final, next_at the lease of the node sending it.
+            CREATE TABLE smpp_receipts (
+                message_id BIGINT PRIMARY KEY,
+                account TEXT NOT NULL,
+                failures_only BOOLEAN NOT NULL,
+                ready BOOLEAN NOT NULL,
+                next_at BIGINT NOT NULL
+            );
+            CREATE INDEX smpp_receipts_ready ON smpp_receipts(account, next_at) WHERE ready;
+            CREATE FUNCTION messages_final_smpp_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE smpp_receipts SET ready = true WHERE message_id = NEW.id;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER messages_final_smpp_receipt AFTER UPDATE OF status ON messages FOR EACH ROW
+                WHEN (NEW.status >= \(MessageStatus.finalFloor) AND OLD.status < \(MessageStatus.finalFloor))
+                EXECUTE FUNCTION messages_final_smpp_receipt();
+            """
+        ),
     ]
 }

@@ -37,6 +37,8 @@ extension PostgresStore {
                     AND done_at < \(finishedBeforeMs) ORDER BY done_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
             p AS (DELETE FROM message_parts WHERE message_id IN (SELECT id FROM chosen) RETURNING 1),
             e AS (DELETE FROM message_events WHERE message_id IN (SELECT id FROM chosen) RETURNING 1),
+            -- A receipt no ESME bound for before the message was purged goes with it.
+            r AS (DELETE FROM smpp_receipts WHERE message_id IN (SELECT id FROM chosen)),
             m AS (DELETE FROM messages WHERE id IN (SELECT id FROM chosen) RETURNING 1)
             SELECT (SELECT COUNT(*) FROM m), (SELECT COUNT(*) FROM p), (SELECT COUNT(*) FROM e)
             """

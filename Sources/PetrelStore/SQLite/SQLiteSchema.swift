@@ -392,6 +392,23 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v21-smpp-receipts") { db in
+            // Receipts owed to ESMEs as deliver_sm (issue 29). A row is written when an SMPP submission asks for
+            // one; ready = 1 from the transaction that makes its message final (the trigger), next_at is the
+            // lease of the node sending it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE smpp_receipts (message_id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                        failures_only INTEGER NOT NULL, ready INTEGER NOT NULL, next_at INTEGER NOT NULL);
+                    CREATE INDEX smpp_receipts_ready ON smpp_receipts(account, next_at) WHERE ready = 1;
+                    CREATE TRIGGER messages_final_smpp_receipt AFTER UPDATE OF status ON messages
+                    WHEN NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor)
+                    BEGIN
+                        UPDATE smpp_receipts SET ready = 1 WHERE message_id = NEW.id;
+                    END;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -44,6 +44,8 @@ extension SQLiteStore {
             counts.parts = db.changesCount
             try db.execute(sql: "DELETE FROM message_events WHERE message_id IN (\(list))")
             counts.events = db.changesCount
+            // A receipt no ESME bound for before the message was purged goes with it.
+            try db.execute(sql: "DELETE FROM smpp_receipts WHERE message_id IN (\(list))")
             try db.execute(sql: "DELETE FROM messages WHERE id IN (\(list))")
             counts.messages = db.changesCount
             return counts
