@@ -27,7 +27,8 @@ import Testing
         let receipt = CarrierReceipt(channel: "acme", carrierId: "P1", status: .delivered, atMs: 1)
         let started = ContinuousClock.now
         #expect(await routes.store([receipt, receipt]) == false)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Generous: the whole suite shares two cores; without the deadline this never returns at all.
+        #expect(ContinuousClock.now - started < .seconds(60))
         await processor.flush()  // acknowledges both now: the answer was given once already
 
         // A processor that runs its batches answers in time.
