@@ -10,12 +10,14 @@ import Synchronization
 /// `POST /carriers/{channel}/receipts`: an HTTP channel's provider reports delivery (see `HTTPReceiptRules`).
 /// Receipts are matched by the provider's id as SMPP receipts are (`ReceiptProcessor`): an id no message has is
 /// kept a while as an orphan, then dropped. The answer is Alibaba's acknowledgement, `{"code":0,"msg":"OK"}`,
-/// once every receipt of the body is stored; a store failure answers 503 so the provider sends it again.
+/// once every receipt of the body is stored; a store failure, or no answer from the store within `storeWaitMs`,
+/// answers 503 so the provider sends it again.
 struct CarrierReceiptRoutes: Sendable {
     let channels: [String: HTTPReceiptRules]
     let receipts: ReceiptProcessor
     let logger: Logger
     let clock: @Sendable () -> Int64
+    var storeWaitMs: Int64 = 10_000
 
     static let secretHeader = HTTPField.Name("X-Petrel-Secret")!
 
@@ -46,6 +48,13 @@ struct CarrierReceiptRoutes: Sendable {
         else {
             return Self.answer(1, "The body must be JSON (an object or an array of them) or a form.", .badRequest)
         }
+        if reading.tooMany {
+            return Self.answer(
+                1,
+                "The body holds more than \(rules.maxItems) receipts; send them in smaller batches.",
+                .contentTooLarge
+            )
+        }
         if reading.passedOver > 0 {
             logger.debug(
                 "carrier receipts passed over",
@@ -58,21 +67,64 @@ struct CarrierReceiptRoutes: Sendable {
         return Self.answer(0, "OK", .ok)
     }
 
-    /// Hands the receipts to the processor; true once all are stored.
+    /// Hands the receipts to the processor; true once all are stored, false when one was not or they were not all
+    /// stored within `storeWaitMs`: a store that hangs must not hold the provider's request (and its connection,
+    /// which the door never times out while an answer is owed) forever. 503 has it send them again; a receipt
+    /// applied twice settles its message once.
     func store(_ batch: [CarrierReceipt]) async -> Bool {
         guard !batch.isEmpty else { return true }
+        let waitMs = storeWaitMs
         return await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
-            let left = Mutex((count: batch.count, ok: true))
-            for r in batch {
-                receipts.submit(r) { stored in
-                    let finished = left.withLock { l -> Bool? in
-                        l.count -= 1
-                        l.ok = l.ok && stored
-                        return l.count == 0 ? l.ok : nil
-                    }
-                    if let finished { done.resume(returning: finished) }
+            let waiting = Waiting(count: batch.count, done)
+            waiting.start(
+                timer: Task {
+                    try? await Task.sleep(for: .milliseconds(waitMs))
+                    waiting.give(false)
                 }
+            )
+            for r in batch {
+                receipts.submit(r) { stored in waiting.acknowledged(stored) }
             }
+        }
+    }
+
+    /// One answer, from whichever comes first: the last acknowledgement or the deadline.
+    final class Waiting: Sendable {
+        private let state:
+            Mutex<(left: Int, ok: Bool, done: CheckedContinuation<Bool, Never>?, timer: Task<Void, Never>?)>
+
+        init(count: Int, _ done: CheckedContinuation<Bool, Never>) {
+            state = Mutex((count, true, done, nil))
+        }
+
+        func start(timer: Task<Void, Never>) {
+            let answered = state.withLock { s -> Bool in
+                if s.done == nil { return true }
+                s.timer = timer
+                return false
+            }
+            if answered { timer.cancel() }
+        }
+
+        func acknowledged(_ stored: Bool) {
+            let finished = state.withLock { s -> Bool? in
+                s.left -= 1
+                s.ok = s.ok && stored
+                return s.left == 0 ? s.ok : nil
+            }
+            if let finished { give(finished) }
+        }
+
+        func give(_ result: Bool) {
+            let (done, timer) = state.withLock { s in
+                defer {
+                    s.done = nil
+                    s.timer = nil
+                }
+                return (s.done, s.timer)
+            }
+            timer?.cancel()
+            done?.resume(returning: result)
         }
     }
 

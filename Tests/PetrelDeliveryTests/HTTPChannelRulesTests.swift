@@ -190,13 +190,14 @@ extension HTTPVerdict {
             + Array(
                 #"{"id":"A3","status":"ENROUTE"},{"status":"DELIVRD"},{"id":"A4","status":"EXPIRED","at":"x"}]"#.utf8
             )
-        let reading = try #require(r.read(array, form: false, channel: "acme", nowMs: 5))
+        let now: Int64 = 1_800_000_000_000
+        let reading = try #require(r.read(array, form: false, channel: "acme", nowMs: now))
         #expect(reading.passedOver == 2)
         #expect(
             reading.receipts == [
                 CarrierReceipt(channel: "acme", carrierId: "A1", status: .delivered, atMs: 1_700_000_000_000),
-                CarrierReceipt(channel: "acme", carrierId: "A2", status: .failed, errorCode: "ABSENT", atMs: 5),
-                CarrierReceipt(channel: "acme", carrierId: "A4", status: .expired, errorCode: "EXPIRED", atMs: 5),
+                CarrierReceipt(channel: "acme", carrierId: "A2", status: .failed, errorCode: "ABSENT", atMs: now),
+                CarrierReceipt(channel: "acme", carrierId: "A4", status: .expired, errorCode: "EXPIRED", atMs: now),
             ]
         )
         let form = try #require(
@@ -209,5 +210,60 @@ extension HTTPVerdict {
         )
         #expect(r.read(Array("{nope".utf8), form: false, channel: "acme", nowMs: 5) == nil)
         #expect(r.read(Array("&&=&=x&".utf8), form: true, channel: "acme", nowMs: 5)?.passedOver == 1)
+    }
+
+    /// ISO 8601 times parse to seconds: they were taken for milliseconds (a delivery in January 1970). A time
+    /// after the receipt arrived, or before 1970, is the arrival's.
+    @Test func receiptTimesAreMillisecondsAndNeverLaterThanArrival() throws {
+        let r = try Self.rules()
+        let now: Int64 = 1_800_000_000_000
+        func at(_ value: String) throws -> Int64 {
+            let body = Array(#"{"id":"A1","status":"DELIVRD","at":\#(value)}"#.utf8)
+            return try #require(r.read(body, form: false, channel: "acme", nowMs: now)?.receipts.first).atMs
+        }
+        #expect(try at(#""2025-06-01T12:00:00Z""#) == 1_748_779_200_000)
+        #expect(try at("1748779200") == 1_748_779_200_000)
+        #expect(try at("4102444800") == now)
+        #expect(try at("9223372036854775807") == now)
+        #expect(try at(#""2999-01-01T00:00:00Z""#) == now)
+        #expect(try at(#""0001-01-01T00:00:00Z""#) == now)
+    }
+
+    /// A body of a million tiny items was read item by item, each a receipt to store: it is refused whole.
+    @Test func aBodyWithTooManyItemsIsRefused() throws {
+        var r = try Self.rules()
+        r.maxItems = 3
+        let item = #"{"id":"A1","status":"DELIVRD"}"#
+        let three = Array("[\(Array(repeating: item, count: 3).joined(separator: ","))]".utf8)
+        let four = Array("[\(Array(repeating: item, count: 4).joined(separator: ","))]".utf8)
+        let fine = try #require(r.read(three, form: false, channel: "acme", nowMs: 5))
+        #expect(!fine.tooMany && fine.receipts.count == 3)
+        let refused = try #require(r.read(four, form: false, channel: "acme", nowMs: 5))
+        #expect(refused.tooMany && refused.receipts.isEmpty)
+        #expect(HTTPReceiptRules(secret: "s", messageId: r.messageId, status: r.status).maxItems == 1000)
+    }
+
+    /// What a provider may put where an id, a status, a time or a code goes: numbers beyond Int64 and Double,
+    /// booleans, containers, JSON nested beyond any sense. Nothing traps; nothing odd becomes a receipt.
+    @Test func hostileValuesNeitherTrapNorBecomeReceipts() throws {
+        let r = try Self.rules()
+        let odd = [
+            "1e300", "-1e300", "1e400", "18446744073709551616", "-9223372036854775809", "-0", "0.5", "true",
+            "null", "[]", "{}", "[1e400]",
+        ]
+        for v in odd {
+            let body = Array(#"{"id":\#(v),"status":"DELIVRD","at":\#(v),"err":\#(v)}"#.utf8)
+            let reading = r.read(body, form: false, channel: "acme", nowMs: 5)
+            for receipt in reading?.receipts ?? [] {
+                #expect(receipt.atMs == 5, "\(v)")
+                #expect(!receipt.carrierId.isEmpty)
+            }
+            let status = Array(#"{"id":"A1","status":\#(v)}"#.utf8)
+            #expect((r.read(status, form: false, channel: "acme", nowMs: 5)?.receipts ?? []) == [], "\(v)")
+        }
+        let deep =
+            Array(repeating: UInt8(ascii: "["), count: 200_000) + Array(repeating: UInt8(ascii: "]"), count: 200_000)
+        #expect(r.read(deep, form: false, channel: "acme", nowMs: 5) == nil)
+        #expect(try JSONPath("$.a").value(in: deep) == nil)
     }
 }

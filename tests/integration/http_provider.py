@@ -2,7 +2,8 @@
 
 POST /send with a JSON body {"to", "from", "text", "ref"}; what it answers depends on the recipient's last three
 digits: 400 refuses (INVALID_NUMBER), 404 cannot route, 503 answers 503 to the first two tries, 900 answers a huge
-body, 901 answers slowly, 902 answers garbage; anything else is accepted with a new id ("P1", "P2", ...).
+body, 901 answers slowly, 902 answers garbage, 903 sends its answer's head at once and then its body a byte every
+0.3 s; anything else is accepted with a new id ("P1", "P2", ...).
 Every request and every connection is recorded."""
 import json
 import threading
@@ -81,6 +82,19 @@ class FakeProvider:
                 if end == "901":
                     time.sleep(provider.slow_seconds)
                     return self.answer(200, {"id": pid})
+                if end == "903":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "40")
+                    self.end_headers()
+                    try:
+                        for _ in range(40):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.3)
+                    except OSError:
+                        pass
+                    return
                 if end == "902":
                     return self.answer(200, "{]]garbage\x00", raw=True)
                 return self.answer(200, {"id": pid, "status": "queued"})

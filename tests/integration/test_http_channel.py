@@ -95,9 +95,9 @@ def test_a_hostile_provider_harms_nothing(provider, make_server):
     config["routes"] = [{"channels": ["acme"]}]
     s = make_server(config)
     c = s.client()
-    huge, slow, garbage = "85291230900", "85291230901", "85291230902"
+    huge, slow, garbage, drip = "85291230900", "85291230901", "85291230902", "85291230903"
     started = time.time()
-    for to in (huge, slow, garbage):
+    for to in (huge, slow, garbage, drip):
         send(c, to)
 
     # 50 MB announced: 4 KiB read, the answer judged on that (no id in it), the connection dropped.
@@ -111,6 +111,9 @@ def test_a_hostile_provider_harms_nothing(provider, make_server):
     mid = row(s, slow)[5]
     assert wait_for(lambda: any("no answer from the provider within 2 s" in e for e in events(s, mid)), timeout=10)
     assert row(s, slow)[0] not in (SENT, FAILED)
+    # A body dripped a byte at a time (each read within the timeout) still ends at the 2 s timeout.
+    mid = row(s, drip)[5]
+    assert wait_for(lambda: any("no answer from the provider within 2 s" in e for e in events(s, mid)), timeout=10)
 
     # The server still serves, and a good message still goes out once the channel is back.
     ok = "85291230124"
@@ -165,6 +168,12 @@ def test_receipts_come_back_through_the_callback(provider, make_server):
     assert big.status_code == 413
     garbage = requests.post(url, data=b"{nope", headers={"X-Petrel-Secret": RECEIPT_SECRET}, timeout=5)
     assert garbage.status_code == 400
+    # Hostile bodies within the size bound: too many receipts in one, JSON nested 200,000 deep.
+    secret = {"X-Petrel-Secret": RECEIPT_SECRET}
+    many = requests.post(url, json=[{"id": pid[good], "status": "DELIVRD"}] * 1001, headers=secret, timeout=5)
+    assert many.status_code == 413 and "more than 1000 receipts" in many.json()["msg"], many.text
+    deep = requests.post(url, data=b"[" * 200_000 + b"]" * 200_000, headers=secret, timeout=10)
+    assert deep.status_code == 400, deep.text
     time.sleep(0.5)
     assert row(s, good)[0] == SENT
 

@@ -21,6 +21,9 @@ public struct HTTPReceiptRules: Sendable {
     public var time: JSONPath?
     /// Callback bodies are refused beyond this.
     public var maxBytes = 1 << 20
+    /// Items of one callback body (a JSON array's length) beyond which it is refused: each receipt is a row to
+    /// look up and write, and a 1 MiB body holds tens of thousands of small ones.
+    public var maxItems = 1000
 
     public init(secret: String, messageId: AnswerField, status: AnswerField) {
         self.secret = secret
@@ -41,6 +44,8 @@ public struct HTTPReceiptRules: Sendable {
         public var receipts: [CarrierReceipt] = []
         /// Items without an id or a final status this channel knows (not final yet, or not understood).
         public var passedOver = 0
+        /// The body held more than `maxItems` items; none was read.
+        public var tooMany = false
     }
 
     /// The receipts in a callback body; nil when it is neither JSON nor a form.
@@ -53,6 +58,10 @@ public struct HTTPReceiptRules: Sendable {
             items = (root as? [Any]) ?? [root]
         }
         var reading = Reading()
+        guard items.count <= maxItems else {
+            reading.tooMany = true
+            return reading
+        }
         for item in items {
             guard let id = value(messageId, in: item), !id.isEmpty,
                 let word = value(status, in: item)?.lowercased(), let status = state(word)
@@ -67,7 +76,11 @@ public struct HTTPReceiptRules: Sendable {
                     carrierId: id,
                     status: status,
                     errorCode: status == .delivered ? "" : (code ?? word.uppercased()),
-                    atMs: time.flatMap { $0.value(in: item) }.flatMap(Self.epochMs) ?? nowMs
+                    atMs: time.flatMap { $0.value(in: item) }.flatMap(Self.epochMs).flatMap { at in
+                        // A delivery cannot come after its receipt arrived, nor before 1970: a time outside is
+                        // the provider's clock or a typo, and would skew the message's record; arrival it is.
+                        at <= nowMs ? at : nil
+                    } ?? nowMs
                 )
             )
         }
@@ -93,11 +106,13 @@ public struct HTTPReceiptRules: Sendable {
         }
     }
 
+    /// Milliseconds since 1970 (positive), from seconds, milliseconds or ISO 8601 (which parses to seconds).
     static func epochMs(_ text: String) -> Int64? {
         if let n = Int64(text), n > 0 {
             return n >= 100_000_000_000 ? n : n.multipliedReportingOverflow(by: 1000).partialValue
         }
-        return AlibabaDate.parseISO8601(text)
+        guard let seconds = AlibabaDate.parseISO8601(text), seconds > 0 else { return nil }
+        return seconds * 1000
     }
 
     /// `a=1&b=2` as a JSON-like object (the last of a repeated name wins).
