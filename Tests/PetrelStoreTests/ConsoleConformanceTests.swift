@@ -49,6 +49,11 @@ import Testing
             q.untilMs = nil
             q.sinceMs = t0 + 30_000
             #expect(try await store.searchMessages(q).count == 1)
+            var part = MessageQuery(account: "acme")
+            part.toContains = "9123"
+            part.scanLimit = 1
+            part.untilMs = t0 + 30_000  // the scan starts at Until, not at the newest message
+            #expect(try await store.searchMessages(part).map(\.id) == [base + 2])
             var byStatus = MessageQuery(account: "acme")
             byStatus.status = .delivered
             #expect(try await store.searchMessages(byStatus).isEmpty)

@@ -34,6 +34,15 @@ extension PostgresStore {
                 binds.append(after)
                 inner += " AND id > $\(binds.count)"
             }
+            // The time range bounds the scan too, so From/Until reach past the newest `scanLimit`.
+            if let since = q.sinceMs {
+                binds.append(MessageIDGenerator.firstId(atMs: since))
+                inner += " AND id >= $\(binds.count)"
+            }
+            if let until = q.untilMs {
+                binds.append(MessageIDGenerator.firstId(atMs: until))
+                inner += " AND id < $\(binds.count)"
+            }
             binds.append(max(1, min(q.scanLimit, 1_000_000)))
             sql += " AND id IN (\(inner) ORDER BY id \(order) LIMIT $\(binds.count))"
         }

@@ -44,6 +44,15 @@ extension SQLiteStore {
         }
         sql += key
         _ = args.append(contentsOf: StatementArguments(keyArgs))
+        // The time range bounds the scan below too, so From/Until reach past the newest `scanLimit`.
+        if let since = q.sinceMs {
+            key += " AND id >= ?"
+            keyArgs.append(MessageIDGenerator.firstId(atMs: since))
+        }
+        if let until = q.untilMs {
+            key += " AND id < ?"
+            keyArgs.append(MessageIDGenerator.firstId(atMs: until))
+        }
         if q.isPatternSearch {
             // LIKE reads rows one by one: only among the newest `scanLimit` of the account past the page's key.
             if !q.toContains.isEmpty {
