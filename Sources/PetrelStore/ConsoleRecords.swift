@@ -10,8 +10,30 @@ public struct MessageQuery: Sendable, Equatable {
     public var sinceMs: Int64?
     public var untilMs: Int64?
     public var limit: Int = 100
+    /// Part of the number (digits anywhere in it) and part of the text, case-insensitive for ASCII.
+    public var toContains: String = ""
+    public var textContains: String = ""
+    /// Keyset pages: only ids below `beforeId` (older) or above `afterId` (newer), newest first either way.
+    public var beforeId: Int64?
+    public var afterId: Int64?
+    /// The part and text searches look at no more than this many of the account's messages (the newest past the
+    /// page's key): a LIKE cannot use an index, so the bound keeps one search from reading the whole table.
+    public var scanLimit: Int = 50_000
 
     public init(account: String) { self.account = account }
+
+    /// Whether a LIKE search runs (and so `scanLimit` bounds it).
+    public var isPatternSearch: Bool { !toContains.isEmpty || !textContains.isEmpty }
+
+    /// `value` as a LIKE pattern matching it anywhere, with `\` escaping the wildcards it contains.
+    public static func likePattern(_ value: String) -> String {
+        var out = "%"
+        for c in value.lowercased() {
+            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out + "%"
+    }
 }
 
 /// A part of a message as a carrier accepted it, and what its receipt said.

@@ -49,6 +49,11 @@ import Testing
             q.untilMs = nil
             q.sinceMs = t0 + 30_000
             #expect(try await store.searchMessages(q).count == 1)
+            var part = MessageQuery(account: "acme")
+            part.toContains = "9123"
+            part.scanLimit = 1
+            part.untilMs = t0 + 30_000  // the scan starts at Until, not at the newest message
+            #expect(try await store.searchMessages(part).map(\.id) == [base + 2])
             var byStatus = MessageQuery(account: "acme")
             byStatus.status = .delivered
             #expect(try await store.searchMessages(byStatus).isEmpty)
@@ -66,6 +71,46 @@ import Testing
                     StatusBucket(startMs: t0 + 60_000, counts: [.queued: 1]),
                 ]
             )
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func searchFindsPartsOfNumbersAndTextAndPagesByKey(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            var batch = (1...7).map { i in message(Int64(i), to: "8529123450\(i)") }
+            batch[2].text = "Your CODE is 100%_off"
+            batch.append(message(8, to: "85291234503", account: "other"))
+            try await store.commit(WriteBatch(messages: batch))
+            var q = MessageQuery(account: "acme")
+            q.toContains = "234503"
+            #expect(try await store.searchMessages(q).map(\.id) == [3])  // not the other account's
+            q.toContains = "9123"
+            q.limit = 3
+            #expect(try await store.searchMessages(q).map(\.id) == [7, 6, 5])
+            q.beforeId = 5
+            #expect(try await store.searchMessages(q).map(\.id) == [4, 3, 2])  // older
+            q.beforeId = nil
+            q.afterId = 2
+            #expect(try await store.searchMessages(q).map(\.id) == [5, 4, 3])  // newer, still newest first
+            var text = MessageQuery(account: "acme")
+            text.textContains = "code IS"
+            #expect(try await store.searchMessages(text).map(\.id) == [3])  // ASCII case does not matter
+            text.textContains = "100%_"
+            #expect(try await store.searchMessages(text).map(\.id) == [3])
+            text.textContains = "_"  // a wildcard only as itself
+            #expect(try await store.searchMessages(text).map(\.id) == [3])
+            // The bound: only the newest `scanLimit` messages past the key are read.
+            var bounded = MessageQuery(account: "acme")
+            bounded.toContains = "234501"
+            bounded.scanLimit = 3
+            #expect(try await store.searchMessages(bounded).isEmpty)
+            bounded.beforeId = 4
+            #expect(try await store.searchMessages(bounded).map(\.id) == [1])
+            // Plain pages without a pattern.
+            var page = MessageQuery(account: "acme")
+            page.limit = 2
+            page.beforeId = 3
+            #expect(try await store.searchMessages(page).map(\.id) == [2, 1])
         }
     }
 

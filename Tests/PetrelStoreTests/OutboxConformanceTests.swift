@@ -96,6 +96,10 @@ import Testing
 
             // Replay: by message, by task, by time; queued messages have nothing to report.
             try await store.commit(WriteBatch(messages: [message(4)]))
+            // What a replay would touch is counted first, and the count is what it then does.
+            #expect(try await store.replayableReceipts(ReceiptFilter(sinceMs: 5001)) == 3)
+            #expect(try await store.replayableReceipts(ReceiptFilter(account: "other")) == 0)
+            #expect(try await store.replayableReceipts(ReceiptFilter(messageId: 4)) == 0)
             #expect(try await store.replayReceipts(ReceiptFilter(messageId: 2), nowMs: 20_000) == 1)
             #expect(try await store.replayReceipts(ReceiptFilter(account: "acme", taskId: "T9"), nowMs: 20_000) == 1)
             #expect(try await store.replayReceipts(ReceiptFilter(sinceMs: 5001), nowMs: 20_000) == 3)

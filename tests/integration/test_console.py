@@ -141,8 +141,14 @@ def test_an_account_sees_and_changes_only_its_own_messages_and_campaigns(server)
     server.cli("accounts", "set-receipt-url", "default", "http://127.0.0.1:9/receipts")
     wait_for(lambda: "delivered" in mine.get(server.url(f"/console/messages/{message_id}"), timeout=10).text)
     r = theirs.post(server.url("/console/receipts/replay"), data={"message_id": message_id, "csrf": their_csrf}, timeout=10)
+    assert "Nothing to replay" in r.text
+    r = theirs.post(server.url("/console/receipts/replay"),
+                    data={"message_id": message_id, "confirm": "yes", "csrf": their_csrf}, timeout=10)
     assert "0 receipt(s) queued" in r.text
     r = mine.post(server.url("/console/receipts/replay"), data={"message_id": message_id, "csrf": my_csrf}, timeout=10)
+    assert "Replay 1 receipt(s)?" in r.text and "queued" not in r.text
+    r = mine.post(server.url("/console/receipts/replay"),
+                  data={"message_id": message_id, "confirm": "yes", "csrf": my_csrf}, timeout=10)
     assert "1 receipt(s) queued" in r.text
 
 

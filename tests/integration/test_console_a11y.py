@@ -111,3 +111,40 @@ def test_keyboard_shortcuts_search_and_next_previous(server, browser):
     # The favicon is an inline SVG: no request, no third-party file.
     icon = b.find_element(By.CSS_SELECTOR, "link[rel=icon]").get_attribute("href")
     assert icon.startswith("data:image/svg+xml,")
+
+
+def test_messages_search_pages_and_replay_asks_first_in_a_browser(server, browser):
+    from selenium.webdriver.common.by import By
+    b = browser
+    b.set_window_size(1280, 900)
+    browser_sign_in(server, b)
+    client = server.client()
+    for i in range(55):   # past the page of 50
+        r = client.send_message_to_globe(m.SendMessageToGlobeRequest(to=f"8529123{i:04d}", message=f"Note {i}"))
+        assert r.body.response_code == "OK"
+    b.get(server.url("/console/messages?to=%2B852%209123-0007"))
+    assert "Note 7" in b.page_source and "Note 17" not in b.page_source
+    b.get(server.url("/console/messages?text=note%2042"))
+    assert "Note 42" in b.page_source and "Note 41" not in b.page_source
+    b.get(server.url("/console/messages"))
+    assert "Note 54" in b.page_source and "Note 0<" not in b.page_source
+    b.find_element(By.ID, "older").click()
+    wait_for(lambda: "Note 0<" in b.page_source)
+    assert serious(b) == []
+    b.find_element(By.ID, "newer").click()
+    wait_for(lambda: "Note 54" in b.page_source)
+    # Replay with an empty form asks first, saying how many and for whom; Cancel does nothing.
+
+    def some_delivered():
+        b.get(server.url("/console/messages?status=delivered"))
+        return 'id="message-count">0 message' not in b.page_source
+    wait_for(some_delivered, timeout=20)
+    b.get(server.url("/console/receipts"))
+    b.find_element(By.CSS_SELECTOR, "form[action='/console/receipts/replay'] button").click()
+    wait_for(lambda: "replay-ask" in b.page_source)
+    ask = b.find_element(By.ID, "replay-ask").text
+    assert "receipt(s)?" in ask and "account default" in ask, ask
+    assert "queued to be pushed" not in b.page_source
+    assert serious(b) == []
+    b.find_element(By.ID, "replay-confirm").click()
+    wait_for(lambda: "queued to be pushed again" in b.page_source)

@@ -57,6 +57,7 @@ enum Assets {
         .s-delivered { color:var(--ok); } .s-failed, .s-expired { color:var(--bad); \
         } .s-queued, .s-submitting, .s-sent { color:var(--warn); }
         .empty, .muted { color:var(--muted); }
+        .pager { display:flex; gap:1.5rem; margin:.8rem 0; }
         .error { background:var(--error); border:1px solid var(--error-line); padding:.6rem; border-radius:6px; }
         .notice { background:var(--notice); border:1px solid var(--notice-line); padding:.6rem; border-radius:6px; }
         .banner { margin-bottom:1rem; } .banner ul { margin:0; padding-left:1.2rem; }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PetrelAPI
 import PetrelCore
 import PetrelStore
 
@@ -11,17 +12,23 @@ extension Console {
             q[Substring(k)].map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: " ")) } ?? ""
         }
         var query = MessageQuery(account: s.account)
-        query.to = value("to").trimmingCharacters(in: CharacterSet(charactersIn: "+"))
-        if query.to.hasPrefix("00") { query.to.removeFirst(2) }
-        query.taskId = value("task_id")
         var problems: [String] = []
-        if !value("message_id").isEmpty {
-            if let id = Int64(value("message_id")) {
-                query.messageId = id
-            } else {
-                problems.append("MessageId must be a number.")
-            }
+        if !value("to").isEmpty {
+            // Part of a number, written as people write numbers: "9123", "+852 9123-45".
+            query.toContains = Self.number(value("to"))
+            if query.toContains.isEmpty { problems.append("Number must be digits (spaces, dashes and + are fine).") }
         }
+        query.textContains = String(value("text").prefix(100))
+        query.taskId = value("task_id")
+        func id(_ name: String, _ label: String) -> Int64? {
+            guard !value(name).isEmpty else { return nil }
+            if let id = Int64(value(name)) { return id }
+            problems.append("\(label) must be a number.")
+            return nil
+        }
+        query.messageId = id("message_id", "MessageId")
+        query.beforeId = id("before", "The page key (before)")
+        query.afterId = id("after", "The page key (after)")
         if !value("status").isEmpty { query.status = MessageStatus.allCases.first { $0.name == value("status") } }
         if !value("since").isEmpty {
             if let t = Self.parseTime(value("since")) {
@@ -37,7 +44,8 @@ extension Console {
                 problems.append("Until must be a time like 2026-11-26T09:00.")
             }
         }
-        query.limit = 200
+        query.limit = Self.messagesPage
+        query.scanLimit = Self.messagesScan
         let found = problems.isEmpty ? try await store.searchMessages(query) : []
         let statusOptions = ([""] + MessageStatus.allCases.map(\.name)).map { name -> HTML in
             let selected = HTML.when(name == value("status"), " selected")
@@ -45,8 +53,9 @@ extension Console {
         }
         var body: HTML = """
             <form method="get" action="/console/messages" class="grid" role="search">
-            <label>Number <input type="search" data-search name="to" value="\(value("to"))" placeholder="85291234567" \
-            aria-keyshortcuts="/"></label>
+            <label>Number or part of it <input type="search" data-search name="to" value="\(value("to"))" \
+            placeholder="9123" aria-keyshortcuts="/"></label>
+            <label>Text contains <input type="search" name="text" value="\(value("text"))"></label>
             <label>TaskId <input name="task_id" value="\(value("task_id"))"></label>
             <label>MessageId <input name="message_id" value="\(value("message_id"))"></label>
             <label>Status <select name="status">\(statusOptions.joined())</select></label>
@@ -55,11 +64,42 @@ extension Console {
             <button type="submit">Search</button>
             </form>
             """
-        body += problems.map { "<p class=\"error\">\($0)</p>" as HTML }.joined()
-        let count = found.count == query.limit ? "The newest \(query.limit) matches" : "\(found.count) message(s)"
-        body += "<p class=\"muted\">\(count).</p>"
+        body += problems.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML }.joined()
+        var count: HTML = "\(found.count) message(s) on this page."
+        if query.isPatternSearch {
+            count += " A number or text search reads at most the newest \(Self.messagesScan) messages past this page"
+            count += " (or before Until): set From and Until to search further back."
+        }
+        body += "<p class=\"muted\" id=\"message-count\">\(count)</p>"
         body += Self.messageTable(found)
+        body += Self.pageLinks(found, query: query, keep: value)
         return Self.html(HTML.page(title: "Messages", active: "/console/messages", session: s, body: body))
+    }
+
+    /// Rows a messages page shows; the pattern searches' scan bound (`MessageQuery.scanLimit`).
+    static let messagesPage = 50
+    static let messagesScan = 50_000
+
+    /// "Newer" and "Older" links: keyset pages by id, the search's other fields kept.
+    static func pageLinks(_ found: [Message], query: MessageQuery, keep value: (String) -> String) -> HTML {
+        let kept = ["to", "text", "task_id", "message_id", "status", "since", "until"].compactMap { k -> String? in
+            value(k).isEmpty ? nil : "\(k)=\(FormEncoding.percentEncode(value(k)))"
+        }
+        func link(_ key: String, _ id: Int64) -> String {
+            "/console/messages?" + (kept + ["\(key)=\(id)"]).joined(separator: "&")
+        }
+        var links: [HTML] = []
+        // A newer page exists when this one was reached by a key; an empty page keys on where it was asked from.
+        let keyed = query.beforeId != nil || query.afterId != nil
+        if keyed, let newest = found.first?.id ?? query.beforeId.map({ $0 - 1 }) {
+            links.append("<a href=\"\(link("after", newest))\" rel=\"prev\" id=\"newer\">Newer</a>")
+        }
+        // A full page may have more below it (older; for a pattern search, past the scan).
+        if found.count == query.limit || (query.afterId != nil && query.beforeId == nil), let oldest = found.last?.id {
+            links.append("<a href=\"\(link("before", oldest))\" rel=\"next\" id=\"older\">Older</a>")
+        }
+        guard !links.isEmpty else { return "" }
+        return "<nav class=\"pager\" aria-label=\"Pages\">\(links.joined(separator: " "))</nav>"
     }
 
     static func messageTable(_ found: [Message]) -> HTML {

@@ -39,10 +39,19 @@ extension Console {
             if let t = form["task_id"], !t.isEmpty { filter.taskId = t }
             if let m = form["message_id"], !m.isEmpty { filter.messageId = Int64(m) ?? -1 }
             if let since = form["since"], !since.isEmpty { filter.sinceMs = Self.parseTime(since) }
+            // The first submit says what a replay would do; only the confirmation's submit does it.
+            guard form["confirm"] == "yes" else {
+                let n = try await self.store.replayableReceipts(filter)
+                return try await self.receipts(request, s, notice: nil, ask: Self.askReplay(n, filter, form, s))
+            }
             let n = try await self.store.replayReceipts(filter, nowMs: self.clock())
             return try await self.receipts(request, s, notice: "\(n) receipt(s) queued to be pushed again.")
         }
-        post("/console/receipts/retry", router, needs: ConsoleAction.receipts) { request, s, _ in
+        post("/console/receipts/retry", router, needs: ConsoleAction.receipts) { request, s, form in
+            guard form["confirm"] == "yes" else {
+                let n = try await self.store.outboxCounts(account: s.account).parked
+                return try await self.receipts(request, s, notice: nil, ask: Self.askRetry(n, s))
+            }
             let n = try await self.store.retryParked(account: s.account, nowMs: self.clock())
             return try await self.receipts(request, s, notice: "\(n) parked receipt(s) moved back to the outbox.")
         }
@@ -133,12 +142,18 @@ extension Console {
 
     // MARK: Receipts
 
-    func receipts(_ request: Request, _ s: ConsoleSessions.Session, notice: String?) async throws -> Response {
+    func receipts(
+        _ request: Request,
+        _ s: ConsoleSessions.Session,
+        notice: String?,
+        ask: HTML? = nil
+    ) async throws -> Response {
         let account = try await store.accounts().first { $0.name == s.account }
         let parked = try await store.parkedReceipts(account: s.account, limit: 200)
         let counts = try await store.outboxCounts(account: s.account)
         let url = account.map(\.receiptURL).flatMap { $0.isEmpty ? nil : $0 } ?? "none"
-        var body = notice.map { "<p class=\"notice\">\($0)</p>" as HTML } ?? ""
+        var body = notice.map { "<p class=\"notice\" role=\"status\">\($0)</p>" as HTML } ?? ""
+        body += ask ?? ""
         body += """
             <div class="cards"><div class="card"><div class="n" id="outbox-pending">\(counts.pending)</div>\
             <div class="l">receipts waiting to be pushed</div></div>\

@@ -17,9 +17,39 @@ extension PostgresStore {
         if let status = q.status { add("status =", status.rawValue) }
         if let since = q.sinceMs { add("id >=", MessageIDGenerator.firstId(atMs: since)) }
         if let until = q.untilMs { add("id <", MessageIDGenerator.firstId(atMs: until)) }
+        // A page newer than `afterId` reads upwards from it, then shows newest first like every page.
+        let order = q.afterId != nil && q.beforeId == nil ? "ASC" : "DESC"
+        if let before = q.beforeId { add("id <", before) }
+        if let after = q.afterId { add("id >", after) }
+        if q.isPatternSearch {
+            // LIKE reads rows one by one: only among the newest `scanLimit` of the account past the page's key.
+            if !q.toContains.isEmpty { add("recipient LIKE", MessageQuery.likePattern(q.toContains)) }
+            if !q.textContains.isEmpty { add("lower(body) LIKE", MessageQuery.likePattern(q.textContains)) }
+            var inner = "SELECT id FROM messages WHERE account = $1"
+            if let before = q.beforeId {
+                binds.append(before)
+                inner += " AND id < $\(binds.count)"
+            }
+            if let after = q.afterId {
+                binds.append(after)
+                inner += " AND id > $\(binds.count)"
+            }
+            // The time range bounds the scan too, so From/Until reach past the newest `scanLimit`.
+            if let since = q.sinceMs {
+                binds.append(MessageIDGenerator.firstId(atMs: since))
+                inner += " AND id >= $\(binds.count)"
+            }
+            if let until = q.untilMs {
+                binds.append(MessageIDGenerator.firstId(atMs: until))
+                inner += " AND id < $\(binds.count)"
+            }
+            binds.append(max(1, min(q.scanLimit, 1_000_000)))
+            sql += " AND id IN (\(inner) ORDER BY id \(order) LIMIT $\(binds.count))"
+        }
         binds.append(max(1, min(q.limit, 10_000)))
-        sql += " ORDER BY id DESC LIMIT $\(binds.count)"
-        return try await rows(PostgresQuery(unsafeSQL: sql, binds: binds)) { try Self.message($0) }
+        sql += " ORDER BY id \(order) LIMIT $\(binds.count)"
+        let found = try await rows(PostgresQuery(unsafeSQL: sql, binds: binds)) { try Self.message($0) }
+        return order == "ASC" ? found.reversed() : found
     }
 
     public func parts(messageId: Int64) async throws -> [PartView] {

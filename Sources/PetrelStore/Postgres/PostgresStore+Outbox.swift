@@ -141,6 +141,17 @@ extension PostgresStore {
         )
     }
 
+    public func replayableReceipts(_ f: ReceiptFilter) async throws -> Int {
+        try await rows(
+            """
+            SELECT COUNT(*) FROM messages
+            WHERE status IN (\(unescaped: MessageStatus.finalList))
+              AND (\(f.account)::text IS NULL OR account = \(f.account)) AND (\(f.messageId)::bigint IS NULL OR id = \(f.messageId))
+              AND (\(f.taskId)::text IS NULL OR task_id = \(f.taskId)) AND (\(f.sinceMs)::bigint IS NULL OR done_at >= \(f.sinceMs))
+            """
+        ) { try $0.get(0, as: Int.self) }.first ?? 0
+    }
+
     public func replayReceipts(_ f: ReceiptFilter, nowMs: Int64) async throws -> Int {
         try await run(
             """

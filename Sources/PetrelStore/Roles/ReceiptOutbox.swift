@@ -26,6 +26,8 @@ public protocol OutboxOperations: Sendable {
     func retryParked(account: String?, nowMs: Int64) async throws -> Int
     /// Puts a receipt for every final message matching `filter` in the outbox; returns how many.
     func replayReceipts(_ filter: ReceiptFilter, nowMs: Int64) async throws -> Int
+    /// How many receipts `replayReceipts(filter)` would put in the outbox now (to ask before doing it).
+    func replayableReceipts(_ filter: ReceiptFilter) async throws -> Int
     func outboxCounts() async throws -> OutboxCounts
     func outboxCounts(account: String) async throws -> OutboxCounts
 }

@@ -30,11 +30,51 @@ extension SQLiteStore {
             sql += " AND id < ?"
             _ = args.append(contentsOf: [MessageIDGenerator.firstId(atMs: until)])
         }
-        sql += " ORDER BY id DESC LIMIT ?"
+        // A page newer than `afterId` reads upwards from it, then shows newest first like every page.
+        let order = q.afterId != nil && q.beforeId == nil ? "ASC" : "DESC"
+        var key = ""
+        var keyArgs: [Int64] = []
+        if let before = q.beforeId {
+            key += " AND id < ?"
+            keyArgs.append(before)
+        }
+        if let after = q.afterId {
+            key += " AND id > ?"
+            keyArgs.append(after)
+        }
+        sql += key
+        _ = args.append(contentsOf: StatementArguments(keyArgs))
+        // The time range bounds the scan below too, so From/Until reach past the newest `scanLimit`.
+        if let since = q.sinceMs {
+            key += " AND id >= ?"
+            keyArgs.append(MessageIDGenerator.firstId(atMs: since))
+        }
+        if let until = q.untilMs {
+            key += " AND id < ?"
+            keyArgs.append(MessageIDGenerator.firstId(atMs: until))
+        }
+        if q.isPatternSearch {
+            // LIKE reads rows one by one: only among the newest `scanLimit` of the account past the page's key.
+            if !q.toContains.isEmpty {
+                sql += " AND recipient LIKE ? ESCAPE '\\'"
+                _ = args.append(contentsOf: [MessageQuery.likePattern(q.toContains)])
+            }
+            if !q.textContains.isEmpty {
+                sql += " AND lower(body) LIKE ? ESCAPE '\\'"
+                _ = args.append(contentsOf: [MessageQuery.likePattern(q.textContains)])
+            }
+            sql += " AND id IN (SELECT id FROM messages WHERE account = ?\(key) ORDER BY id \(order) LIMIT ?)"
+            _ = args.append(contentsOf: [q.account])
+            _ = args.append(contentsOf: StatementArguments(keyArgs))
+            _ = args.append(contentsOf: [max(1, min(q.scanLimit, 1_000_000))])
+        }
+        sql += " ORDER BY id \(order) LIMIT ?"
         _ = args.append(contentsOf: [max(1, min(q.limit, 10_000))])
         let query = sql
         let arguments = args
-        return try readNow { db in try Row.fetchAll(db, sql: query, arguments: arguments).map { Self.message($0) } }
+        let found = try readNow { db in try Row.fetchAll(db, sql: query, arguments: arguments).map { Self.message($0) }
+        }
+        return order == "ASC" ? found.reversed() : found
     }
 
     public func parts(messageId: Int64) async throws -> [PartView] {

@@ -178,6 +178,23 @@ extension SQLiteStore {
         }
     }
 
+    public func replayableReceipts(_ f: ReceiptFilter) async throws -> Int {
+        try readNow { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM messages
+                    WHERE status IN (\(MessageStatus.finalList))
+                      AND (? IS NULL OR account = ?) AND (? IS NULL OR id = ?) AND (? IS NULL OR task_id = ?)
+                      AND (? IS NULL OR done_at >= ?)
+                    """,
+                arguments: [
+                    f.account, f.account, f.messageId, f.messageId, f.taskId, f.taskId, f.sinceMs, f.sinceMs,
+                ]
+            ) ?? 0
+        }
+    }
+
     public func replayReceipts(_ f: ReceiptFilter, nowMs: Int64) async throws -> Int {
         try await committer.run(weight: 1000) { db in
             try db.execute(
