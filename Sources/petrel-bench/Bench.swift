@@ -24,7 +24,7 @@ struct Bench: AsyncParsableCommand {
 
     @Option(
         help:
-            "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), store, micro, gw-batch, gw-single (in process)."
+            "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), http-channel (API → type: http channel → a local fake provider → its receipt callback), store, micro, gw-batch, gw-single (in process)."
     )
     var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
@@ -41,6 +41,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "How long petrel smsc waits before a receipt in the e2e scenario (0: at once, as many SMSCs do).")
     var receiptDelayMs = 100
     @Option(help: "Reports per POST for the receipts scenario.") var receiptBatch = 100
+    @Option(help: "The HTTP channel's concurrency (connections to the provider) in the http-channel scenario.")
+    var httpConcurrency = 16
     @Option(help: "e2e into an SMSC already running at HOST:PORT (e.g. the peers' smsc.py) instead of petrel smsc.")
     var sink: String?
     @Option(help: "Messages made delivered per second in the receipts scenario.") var receiptRate = 20_000
@@ -70,6 +72,17 @@ struct Bench: AsyncParsableCommand {
             return
         }
         guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
+        if names == ["http-channel"] {
+            print(
+                try await HTTPChannelBench.run(
+                    petrel: try PetrelBinary.resolve(petrel),
+                    messages: messages,
+                    concurrency: httpConcurrency,
+                    connections: batchConnections
+                )
+            )
+            return
+        }
         if names == ["e2e"] {
             print(
                 try await EndToEndBench.run(

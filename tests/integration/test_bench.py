@@ -25,6 +25,20 @@ def test_bench_drives_the_petrel_beside_it(tmp_path):
     assert "ratio    single / baseline" in r.stdout
 
 
+def test_http_channel_bench_sends_through_a_fake_provider_and_its_callback(tmp_path):
+    # Every message goes out as one request to the bench's provider and comes back delivered through
+    # /carriers/fake/receipts; the channel keeps to its concurrency in connections.
+    r = subprocess.run(
+        [BENCH, "--scenarios", "http-channel", "--messages", "2000", "--http-concurrency", "4"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = r.stdout.strip().splitlines()[-1]
+    assert line.startswith("http-channel  2000 messages"), r.stdout
+    assert "gave up" not in r.stdout, r.stdout
+    assert "provider requests 2000 on 4 connections" in line, line
+    assert "errors 0" in line, line
+
+
 def test_bench_without_a_petrel_binary_says_how_to_get_one(tmp_path):
     r = subprocess.run([BENCH, "--scenarios", "single", "--petrel", str(tmp_path / "nope")],
                        capture_output=True, text=True, timeout=60)
