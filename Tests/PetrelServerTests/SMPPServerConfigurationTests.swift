@@ -1,3 +1,4 @@
+import Foundation
 import PetrelAPI
 import PetrelCore
 import PetrelSMPP
@@ -30,13 +31,57 @@ import Testing
         ("smppServer: {maxBinds: 0}", "smppServer.maxBinds"),
         ("smppServer: {window: 100000}", "smppServer.window"),
         ("smppServer: {idleSeconds: 1}", "smppServer.idleSeconds"),
-        ("smppServer: {tls: {}}", "smppServer.tls"),
+        ("smppServer: {tls: {}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: {certFile: /nonexistent/c.pem}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: {keyFile: /nonexistent/k.pem}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: 3}", "smppServer.tls must be a mapping"),
+        (
+            "smppServer: {tls: {certFile: /nonexistent/c.pem, keyFile: /nonexistent/k.pem}}",
+            "smppServer.tls.certFile: cannot read /nonexistent/c.pem"
+        ),
         ("smppServer: 3", "smppServer must be a mapping"),
     ])
     func refusesBadValuesNamingTheKey(yaml: String, message: String) {
         #expect {
             _ = try ServerConfiguration.parse(yaml: yaml)
         } throws: { "\($0)".contains(message) }
+    }
+
+    /// Certificates made by `openssl` (as tests/integration/tlscerts.py does): a pair is taken, a missing or wrong
+    /// key is refused naming its key.
+    @Test func tlsFilesAreCheckedWithTheConfig() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-smpp-tls-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func make(_ name: String) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).pem", "-days", "1", "-subj", "/CN=\(name)",
+            ]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            try #require(p.terminationStatus == 0)
+        }
+        try make("a")
+        try make("b")
+        let good = try ServerConfiguration.parse(
+            yaml: "smppServer: {tls: {certFile: '\(dir)/a.pem', keyFile: '\(dir)/a.key'}}"
+        )
+        #expect(good.smppServer?.tls == .init(certFile: "\(dir)/a.pem", keyFile: "\(dir)/a.key"))
+        let refusals = [
+            ("\(dir)/a.pem", "\(dir)/b.key", "smppServer.tls.keyFile: \(dir)/b.key is not the private key of"),
+            ("\(dir)/a.pem", "\(dir)/none.key", "smppServer.tls.keyFile: cannot read \(dir)/none.key"),
+            ("\(dir)/a.pem", "\(dir)/a.pem", "smppServer.tls.keyFile: \(dir)/a.pem holds no PEM private key"),
+        ]
+        for (cert, key, message) in refusals {
+            #expect {
+                _ = try ServerConfiguration.parse(yaml: "smppServer: {tls: {certFile: '\(cert)', keyFile: '\(key)'}}")
+            } throws: { "\($0)".contains(message) }
+        }
     }
 
     @Test func ipBlocks() throws {

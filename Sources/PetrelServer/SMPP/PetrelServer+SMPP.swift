@@ -31,7 +31,10 @@ extension PetrelServer {
             logger: logger,
             clock: clock
         )
-        let server = SMPPServer(configuration: setting.server, delegate: door, logger: logger, clock: clock)
+        var configuration = setting.server
+        // Read again now: the files were checked with the config, but may have changed since.
+        try setting.tls?.configure(&configuration, key: "smppServer.tls")
+        let server = SMPPServer(configuration: configuration, delegate: door, logger: logger, clock: clock)
         receipts.attach(server)
         let host = setting.host.contains(":") ? "[\(setting.host)]" : setting.host
         let port: Int
@@ -44,7 +47,7 @@ extension PetrelServer {
         }
         // Ends when the server stops; a receipt unanswered then is sent again after its lease.
         Task { await receipts.run() }
-        print("SMPP server listening on \(host):\(port)")
+        print("SMPP server listening on \(host):\(port)\(setting.tls == nil ? "" : " (TLS)")")
         fflush(nil)
         return server
     }
