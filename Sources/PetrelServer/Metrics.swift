@@ -77,12 +77,17 @@ enum ServerMetrics {
 
 /// Samples what is a level rather than an event: queue depth, outbox depth, binds and window use, receipts.
 struct MetricsSampler: Service {
-    let store: any ConsoleQueries & OutboxOperations & InboundLog
+    let store: any ConsoleQueries & OutboxOperations & InboundLog & SMPPReceiptOutbox
     let carriers: [SMPPChannel]
     var webCarriers: [HTTPCarrierChannel] = []
     let receipts: ReceiptProcessor
     let logger: Logger
     var intervalMs: Int64 = 5000
+
+    /// Whether this node has `smppServer:` (its receipts pending are sampled).
+    var smppServer = false
+    /// Accounts given a receipts-pending figure: one whose rows are all gone is set to 0, not left at its last.
+    let smppAccounts = SeenNames()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -106,6 +111,21 @@ struct MetricsSampler: Service {
             ServerMetrics.gauge("petrel_inbound_outbox", inbound.pending, [("state", "pending")])
             ServerMetrics.gauge("petrel_inbound_outbox", inbound.parked, [("state", "parked")])
             ServerMetrics.gauge("petrel_inbound_pending_parts", try await store.pendingInboundParts(), [])
+            if smppServer {
+                // Receipts owed to ESMEs now (sent and unanswered, or waiting for a receiver bind), store-wide.
+                let pending = try await store.smppReceiptCountsByAccount()
+                let accounts = smppAccounts.names.withLock { seen in
+                    seen.formUnion(pending.keys)
+                    return seen
+                }
+                for account in accounts {
+                    ServerMetrics.gauge(
+                        "petrel_smpp_server_receipts_pending",
+                        pending[account]?.ready ?? 0,
+                        [("account", account)]
+                    )
+                }
+            }
         } catch is CancellationError {
             // Shutting down: not worth a warning.
         } catch {
@@ -138,4 +158,9 @@ struct MetricsSampler: Service {
         ServerMetrics.gauge("petrel_carrier_receipts_orphaned", r.orphaned)
         ServerMetrics.gauge("petrel_carrier_receipts_dropped", r.dropped)
     }
+}
+
+/// Names a gauge was given a value for (a class: the sampler is a struct, copied into its service group).
+final class SeenNames: Sendable {
+    let names = Mutex<Set<String>>([])
 }

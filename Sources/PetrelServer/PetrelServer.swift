@@ -179,6 +179,7 @@ public enum PetrelServer {
         )
         SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection, inbound: inbound).register(on: router)
         let campaignWake = WakeSignal()
+        let smppWatch = c.smppServer.map(SMPPServerWatch.init)
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
                 await ChannelState.all(sandbox: sandbox, carriers: carriers, webCarriers: webCarriers)
@@ -199,7 +200,8 @@ public enum PetrelServer {
                 },
                 inbound: inbound,
                 optOutMaxPhones: c.optOut.maxPhones,
-                dateOffsetSeconds: c.dateOffsetSeconds
+                dateOffsetSeconds: c.dateOffsetSeconds,
+                smppServer: smppWatch
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
@@ -295,7 +297,8 @@ public enum PetrelServer {
                 carriers: carriers,
                 webCarriers: webCarriers,
                 receipts: receipts,
-                logger: logger
+                logger: logger,
+                smppServer: c.smppServer != nil
             )
         )
         app.addServices(
@@ -322,7 +325,14 @@ public enum PetrelServer {
                 everyMs: c.limits.pumpingGuardEveryMs
             )
         )
-        let smpp = try await startSMPPServer(c, store: store, gateway: gateway, logger: logger, clock: clock)
+        let smpp = try await startSMPPServer(
+            c,
+            watch: smppWatch,
+            store: store,
+            gateway: gateway,
+            logger: logger,
+            clock: clock
+        )
         do {
             try await app.runService()
         } catch {

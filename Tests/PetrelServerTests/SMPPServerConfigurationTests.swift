@@ -1,3 +1,4 @@
+import Foundation
 import PetrelAPI
 import PetrelCore
 import PetrelSMPP
@@ -30,13 +31,57 @@ import Testing
         ("smppServer: {maxBinds: 0}", "smppServer.maxBinds"),
         ("smppServer: {window: 100000}", "smppServer.window"),
         ("smppServer: {idleSeconds: 1}", "smppServer.idleSeconds"),
-        ("smppServer: {tls: {}}", "smppServer.tls"),
+        ("smppServer: {tls: {}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: {certFile: /nonexistent/c.pem}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: {keyFile: /nonexistent/k.pem}}", "smppServer.tls needs certFile and keyFile"),
+        ("smppServer: {tls: 3}", "smppServer.tls must be a mapping"),
+        (
+            "smppServer: {tls: {certFile: /nonexistent/c.pem, keyFile: /nonexistent/k.pem}}",
+            "smppServer.tls.certFile: cannot read /nonexistent/c.pem"
+        ),
         ("smppServer: 3", "smppServer must be a mapping"),
     ])
     func refusesBadValuesNamingTheKey(yaml: String, message: String) {
         #expect {
             _ = try ServerConfiguration.parse(yaml: yaml)
         } throws: { "\($0)".contains(message) }
+    }
+
+    /// Certificates made by `openssl` (as tests/integration/tlscerts.py does): a pair is taken, a missing or wrong
+    /// key is refused naming its key.
+    @Test func tlsFilesAreCheckedWithTheConfig() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-smpp-tls-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func make(_ name: String) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).pem", "-days", "1", "-subj", "/CN=\(name)",
+            ]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            try #require(p.terminationStatus == 0)
+        }
+        try make("a")
+        try make("b")
+        let good = try ServerConfiguration.parse(
+            yaml: "smppServer: {tls: {certFile: '\(dir)/a.pem', keyFile: '\(dir)/a.key'}}"
+        )
+        #expect(good.smppServer?.tls == .init(certFile: "\(dir)/a.pem", keyFile: "\(dir)/a.key"))
+        let refusals = [
+            ("\(dir)/a.pem", "\(dir)/b.key", "smppServer.tls.keyFile: \(dir)/b.key is not the private key of"),
+            ("\(dir)/a.pem", "\(dir)/none.key", "smppServer.tls.keyFile: cannot read \(dir)/none.key"),
+            ("\(dir)/a.pem", "\(dir)/a.pem", "smppServer.tls.keyFile: \(dir)/a.pem holds no PEM private key"),
+        ]
+        for (cert, key, message) in refusals {
+            #expect {
+                _ = try ServerConfiguration.parse(yaml: "smppServer: {tls: {certFile: '\(cert)', keyFile: '\(key)'}}")
+            } throws: { "\($0)".contains(message) }
+        }
     }
 
     @Test func ipBlocks() throws {
@@ -56,11 +101,11 @@ import Testing
 
     @Test func bindBoardKeepsBothLimits() {
         let board = SMPPBindBoard(maxBinds: 3)
-        let e = SMPPBindBoard.Entry(systemID: "crm", account: "acme", canReceive: true)
+        let e = SMPPBindBoard.Entry(systemID: "crm", account: "acme", mode: .transceiver)
         #expect(board.admit(e, connection: 1, userMax: 2) == nil)
         #expect(board.admit(e, connection: 2, userMax: 2) == nil)
         #expect(board.admit(e, connection: 3, userMax: 2) == .userFull(2))
-        let other = SMPPBindBoard.Entry(systemID: "bulk", account: "beta", canReceive: false)
+        let other = SMPPBindBoard.Entry(systemID: "bulk", account: "beta", mode: .transmitter)
         #expect(board.admit(other, connection: 4, userMax: nil) == nil)
         #expect(board.admit(other, connection: 5, userMax: nil) == .serverFull)
         #expect(board.perAccount() == ["acme": 2, "beta": 1])
@@ -68,6 +113,32 @@ import Testing
         #expect(board.release(connection: 1) == nil)
         #expect(board.count(account: "acme") == 1)
         #expect(board.admit(e, connection: 6, userMax: 2) == nil)
+    }
+
+    /// The console's view: binds by mode per account, and each account's submissions of the last 60 s.
+    @Test func bindBoardCountsModesAndTheLastMinute() {
+        let board = SMPPBindBoard(maxBinds: 10)
+        let modes: [(UInt64, String, BindMode)] = [
+            (1, "acme", .transmitter), (2, "acme", .receiver), (3, "acme", .receiver), (4, "beta", .transceiver),
+        ]
+        for (c, account, mode) in modes {
+            #expect(
+                board.admit(.init(systemID: account, account: account, mode: mode), connection: c, userMax: nil) == nil
+            )
+        }
+        for i in 0..<5 { board.noteSubmit(account: "acme", ok: i != 0, nowMs: 100_000 + Int64(i) * 10_000) }
+        board.noteSubmit(account: "gone", ok: true, nowMs: 100_000)
+        var acme = SMPPBindBoard.AccountView(transmitters: 1, receivers: 2, accepted: 4, refused: 1)
+        #expect(board.accounts(nowMs: 150_000)["acme"] == acme)
+        #expect(board.accounts(nowMs: 150_000)["beta"] == .init(transceivers: 1))
+        #expect(board.accounts(nowMs: 150_000)["gone"] == .init(accepted: 1))
+        // 60 s later the first two submissions (at 100 s and 110 s) are out of the minute; "gone" is not shown.
+        acme.accepted = 3
+        acme.refused = 0
+        #expect(board.accounts(nowMs: 170_500)["acme"] == acme)
+        #expect(board.accounts(nowMs: 170_500)["gone"] == nil)
+        _ = board.release(connection: 4)
+        #expect(board.accounts(nowMs: 170_500)["beta"] == nil)
     }
 
     @Test func passwordsCompareWhole() {

@@ -73,4 +73,51 @@ import Testing
             #expect(try await store.smppReceiptCounts(account: "acme") == (ready: 0, waiting: 0))
         }
     }
+
+    /// The console's and /metrics' figures: rows per account, ready and waiting, over the whole store.
+    @Test(arguments: StoreKind.allCases)
+    func countsByAccount(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            #expect(try await store.smppReceiptCountsByAccount().isEmpty)
+            try await store.commit(
+                WriteBatch(messages: [
+                    message(1), message(2), message(3), message(4, account: "other"), message(5, account: "other"),
+                ])
+            )
+            try await store.requestSMPPReceipts([
+                SMPPReceiptRequest(messageID: 1, account: "acme"),
+                SMPPReceiptRequest(messageID: 2, account: "acme", failuresOnly: true),
+                SMPPReceiptRequest(messageID: 3, account: "acme"),
+                SMPPReceiptRequest(messageID: 4, account: "other"),
+            ])
+            #expect(
+                try await store.smppReceiptCountsByAccount() == [
+                    "acme": SMPPReceiptCounts(ready: 0, waiting: 3), "other": SMPPReceiptCounts(ready: 0, waiting: 1),
+                ]
+            )
+            try await outbox.finish(store, [1, 2, 4], .delivered, at: 5000)
+            #expect(
+                try await store.smppReceiptCountsByAccount() == [
+                    "acme": SMPPReceiptCounts(ready: 2, waiting: 1), "other": SMPPReceiptCounts(ready: 1, waiting: 0),
+                ]
+            )
+            // Claimed (sent, unanswered) rows are still pending; acknowledged ones are gone, and so is an account
+            // left with none.
+            let claimed = try await store.claimSMPPReceipts(
+                accounts: ["acme", "other"],
+                nowMs: 6000,
+                untilMs: 9000,
+                limit: 10
+            )
+            #expect(claimed.count == 3)
+            #expect(try await store.smppReceiptCountsByAccount()["acme"] == SMPPReceiptCounts(ready: 2, waiting: 1))
+            try await store.smppReceiptsDone(messageIDs: [1, 4])
+            #expect(
+                try await store.smppReceiptCountsByAccount() == ["acme": SMPPReceiptCounts(ready: 1, waiting: 1)]
+            )
+            // Agrees with the per-account count.
+            let one = try await store.smppReceiptCounts(account: "acme")
+            #expect(one.ready == 1 && one.waiting == 1)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 """Petrel's SMPP server (issue 29) with smpplib as the customer's ESME: binds, credentials, limits and hostile peers."""
+import re
 import socket
 import struct
 import time
@@ -15,7 +16,7 @@ from conftest import FAST_SANDBOX, wait_for
 
 def smpp_port(server):
     line = next(l for l in server.output if l.startswith("SMPP server listening on "))
-    return int(line.rsplit(":", 1)[1])
+    return int(re.search(r":(\d+)(?: \(TLS\))?$", line.strip()).group(1))
 
 
 def smpp_config(**server):

@@ -1,10 +1,13 @@
 public import Logging
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import NIOPosix
+public import NIOSSL
 
 /// Petrel's SMPP server: ESMEs of customers bind to it and submit. Each connection is a `SMSCSessionHandler`; the
-/// delegate decides binds and messages. Connections past `maxConnections` are closed as they arrive.
+/// delegate decides binds and messages. Connections past `maxConnections` are closed as they arrive. With `tls`, every
+/// connection speaks TLS (the handshake first, nothing in plain text); a handshake counts against the session's
+/// bind deadline, so one that never completes holds its slot no longer than an unbound connection.
 public final class SMPPServer: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -13,6 +16,8 @@ public final class SMPPServer: Sendable {
         public var systemID = "petrel"
         public var maxConnections = 256
         public var session = SMSCSessionStateMachine.Configuration()
+        /// The server's certificate and key: TLS only on this listener. nil: plain TCP.
+        public var tls: NIOSSLContext?
 
         public init() {}
     }
@@ -86,6 +91,10 @@ public final class SMPPServer: Sendable {
                 logger: logger,
                 clock: clock
             )
+            // Before the session: its bind timer starts now and covers the handshake too.
+            if let tls = configuration.tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            }
             try channel.pipeline.syncOperations.addHandler(handler)
             let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
             state.withLockedValue { $0.sessions[id] = bound }

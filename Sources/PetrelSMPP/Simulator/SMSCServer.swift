@@ -1,6 +1,6 @@
 public import Logging
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import NIOPosix
 public import NIOSSL
 
@@ -91,14 +91,16 @@ public final class SMSCServer: Sendable {
 
     public var counters: Counters { state.withLockedValue { $0.counters } }
 
-    /// A TLS context for binds, from a PEM certificate (chain) and its private key.
+    /// A TLS context for binds, from a PEM certificate (chain) and its private key: TLS 1.2 and 1.3 only (also
+    /// Petrel's own SMPP server's, `smppServer.tls`).
     public static func tlsContext(certFile: String, keyFile: String) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certFile)
         let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-        let configuration = TLSConfiguration.makeServerConfiguration(
+        var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) },
             privateKey: .privateKey(key)
         )
+        configuration.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: configuration)
     }
 

@@ -29,7 +29,7 @@ struct ChannelState: Sendable {
 typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
-    & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList & SignStore
+    & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList & SignStore & SMPPReceiptOutbox
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
@@ -56,6 +56,8 @@ struct Console: Sendable {
     /// `api.dateOffset`: the zone of the times every page shows and every time field reads (`HTML.time`), the one
     /// the API answers the account in (SendDate).
     var dateOffsetSeconds = 0
+    /// `smppServer:`, for its section of the Channels page; nil: no SMPP server.
+    var smppServer: SMPPServerWatch? = nil
 
     var sessions: ConsoleSessions { auth.sessions }
 

@@ -24,12 +24,13 @@ extension Console {
             try await self.message(request, s)
         }
         get("/console/channels", router, needs: ConsoleAction.channels) { _, s in
-            var body: HTML = "<div data-refresh=\"/console/fragment/channels\">\(await self.channelTable(s))</div>"
+            var body: HTML =
+                "<div data-refresh=\"/console/fragment/channels\">\(try await self.channelsFragment(s))</div>"
             if await self.channels().allSatisfy({ $0.kind == "sandbox" }) { body += Teach.addCarrier }
             return Self.html(HTML.page(title: "Channels", active: "/console/channels", session: s, body: body))
         }
         get("/console/fragment/channels", router, needs: ConsoleAction.channels) { _, s in
-            Self.html(await self.channelTable(s))
+            Self.html(try await self.channelsFragment(s))
         }
         get("/console/receipts", router, needs: ConsoleAction.receipts) { request, s in
             try await self.receipts(request, s, notice: nil)
@@ -104,6 +105,11 @@ extension Console {
         out += Chart.statusBars(series, since: since, bucketMs: minute, buckets: 60)
         out += "<h2>Channels</h2>" + (await channelTable(s))
         return out
+    }
+
+    /// The Channels page's part that refreshes: the carriers, then the SMPP server (when there is one).
+    func channelsFragment(_ s: ConsoleSessions.Session) async throws -> HTML {
+        await channelTable(s) + (try await smppServerSection(s))
     }
 
     /// Operators see every carrier's address, system id and counters; other keys see channel names and states.

@@ -55,7 +55,7 @@ final class SMPPDoor: SMPPServerDelegate {
         let entry = SMPPBindBoard.Entry(
             systemID: user.systemID,
             account: user.account,
-            canReceive: bind.mode.canReceive,
+            mode: bind.mode,
             tps: user.tps
         )
         switch board.admit(entry, connection: connection, userMax: user.maxBinds) {
@@ -102,6 +102,9 @@ final class SMPPDoor: SMPPServerDelegate {
     func submit(_ s: Submission, connection: UInt64) async -> (status: CommandStatus, messageID: String) {
         let answer = await accept(s, connection: connection)
         ServerMetrics.smppSubmit(status: answer.status.name)
+        if let entry = board.entry(connection: connection) {
+            board.noteSubmit(account: entry.account, ok: answer.status == .ok, nowMs: clock())
+        }
         return answer
     }
 

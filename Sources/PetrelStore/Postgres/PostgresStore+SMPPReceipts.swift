@@ -81,4 +81,22 @@ extension PostgresStore {
             """
         ) { (Int(try $0.get(0, as: Int64.self)), Int(try $0.get(1, as: Int64.self))) } ?? (0, 0)
     }
+
+    public func smppReceiptCountsByAccount() async throws -> [String: SMPPReceiptCounts] {
+        let counts = try await rows(
+            """
+            SELECT account, COUNT(*) FILTER (WHERE ready), COUNT(*) FILTER (WHERE NOT ready) FROM smpp_receipts
+            GROUP BY account
+            """
+        ) { r in
+            (
+                try r.get(0, as: String.self),
+                SMPPReceiptCounts(
+                    ready: Int(try r.get(1, as: Int64.self)),
+                    waiting: Int(try r.get(2, as: Int64.self))
+                )
+            )
+        }
+        return Dictionary(counts, uniquingKeysWith: { a, _ in a })
+    }
 }

@@ -23,6 +23,21 @@ public protocol SMPPReceiptOutbox: Sendable {
     func releaseSMPPReceipts(messageIDs: [Int64], nowMs: Int64) async throws
     /// Rows kept for `account`: (ready, waiting for the message to become final).
     func smppReceiptCounts(account: String) async throws -> (ready: Int, waiting: Int)
+    /// Rows kept for every account that has any, for the console and /metrics (accounts without rows are absent).
+    /// Counted over the whole store: every node of a shared store sees the same figures.
+    func smppReceiptCountsByAccount() async throws -> [String: SMPPReceiptCounts]
+}
+
+/// Receipt rows of one account: `ready` are owed now (sent or to be sent, until the ESME acknowledges them),
+/// `waiting` wait for their message to become final.
+public struct SMPPReceiptCounts: Sendable, Equatable {
+    public var ready: Int
+    public var waiting: Int
+
+    public init(ready: Int, waiting: Int) {
+        self.ready = ready
+        self.waiting = waiting
+    }
 }
 
 public struct SMPPReceiptRequest: Sendable, Equatable {

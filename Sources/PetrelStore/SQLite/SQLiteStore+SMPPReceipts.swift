@@ -91,4 +91,16 @@ extension SQLiteStore {
             return (row?[0] ?? 0, row?[1] ?? 0)
         }
     }
+
+    public func smppReceiptCountsByAccount() async throws -> [String: SMPPReceiptCounts] {
+        try await readAside { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT account, SUM(ready), COUNT(*) - SUM(ready) FROM smpp_receipts GROUP BY account"
+            )
+            var counts: [String: SMPPReceiptCounts] = [:]
+            for row in rows { counts[row[0]] = SMPPReceiptCounts(ready: row[1], waiting: row[2]) }
+            return counts
+        }
+    }
 }
