@@ -93,6 +93,17 @@ import Testing
         #expect(Template.render("no vars", values: ["x": "y"]) == .success("no vars"))
         #expect(Template.variables(in: "${a} ${b} ${a}") == ["a", "b"])
     }
+
+    /// Placeholders are found by bytes: a lone `$`, `$$`, a name in another script or padded with any white
+    /// space, text after an unclosed `${`, and emoji around them all read as before.
+    @Test func placeholdersAmongOtherText() {
+        #expect(
+            Template.render("验证码${码}，$5 $${ name\u{3000}}👍🏽${x", values: ["码": "1234", "name": "Ann"])
+                == .success("验证码1234，$5 $Ann👍🏽${x")
+        )
+        #expect(Template.variables(in: "$ {a} ${\tb } ${} $") == ["b", ""])
+        #expect(Template.render("${a}${b}$", values: ["a": "1", "b": "2"]) == .success("12$"))
+    }
 }
 
 @Suite struct CarrierIDTests {

@@ -59,7 +59,10 @@ struct ClassicSend {
         return (uniform ? Array(recipients.prefix(1)) : recipients).map(\.sign).filter(isSignName)
     }
 
-    static func isSignName(_ s: String) -> Bool { !s.isEmpty && s.count <= 32 && !s.utf8.contains(0) }
+    /// (Characters are counted only past 32 bytes: every send asks, and grapheme breaking is not free.)
+    static func isSignName(_ s: String) -> Bool {
+        !s.isEmpty && (s.utf8.count <= 32 || s.count <= 32) && !s.utf8.contains(0)
+    }
 
     /// Renders and checks every recipient, then the messages for the store (a business rejection, in 2017-05-25's
     /// codes, for the first that cannot go).

@@ -41,12 +41,20 @@ public struct SendSms: CachedRPCAction {
         let ext = call.params.optional("SmsUpExtendCode") ?? ""
         let recipients = numbers.split(separator: ",", omittingEmptySubsequences: false).map {
             ClassicSend.Recipient(
-                raw: $0.trimmingCharacters(in: .whitespaces),
+                raw: Self.trimmed($0),
                 sign: sign,
                 values: values,
                 extendCode: ext
             )
         }
         return .send(templateCode: code, recipients, uniform: true)
+    }
+
+    /// A number without the spaces around it (Foundation's trimming only when there are any: it is the costlier).
+    static func trimmed(_ s: Substring) -> String {
+        if let first = s.utf8.first, let last = s.utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
+            return String(s)
+        }
+        return s.trimmingCharacters(in: .whitespaces)
     }
 }
