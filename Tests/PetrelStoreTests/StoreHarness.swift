@@ -25,14 +25,16 @@ func withStore<T>(_ kind: StoreKind, _ body: (any MessageStore, String) async th
         guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
         let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
         database = (server, name)
-        store = try await PostgresStore(
-            url: try await PostgresStore.createDatabase(url: server, name: name),
-            secrets: secrets
-        )
+        let url = try await watched("creating database \(name)") {
+            try await PostgresStore.createDatabase(url: server, name: name)
+        }
+        store = try await watched("opening the store on \(name)") {
+            try await PostgresStore(url: url, secrets: secrets)
+        }
     }
     do {
         let result = try await body(store, dir)
-        try await store.close()
+        try await watched("closing the store") { try await store.close() }
         // Clean-up is best effort (an autovacuum worker may hold the database for a moment).
         if let database { try? await PostgresStore.dropDatabase(url: database.server, name: database.name) }
         return result
@@ -75,12 +77,16 @@ func withTwoNodes(
 ) async throws {
     guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
     let name = "petrel_test_\(UUID().uuidString.prefix(8).lowercased())"
-    let url = try await PostgresStore.createDatabase(url: server, name: name)
+    let url = try await watched("creating database \(name)") {
+        try await PostgresStore.createDatabase(url: server, name: name)
+    }
     let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
     // Both open (and migrate) at once: the advisory lock lets one migrate while the other waits.
-    async let first = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
-    async let second = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
-    let (a, b) = try await (first, second)
+    let (a, b) = try await watched("opening two nodes on \(name)") {
+        async let first = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
+        async let second = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
+        return try await (first, second)
+    }
     do {
         try await body(a, b)
     } catch {
@@ -89,7 +95,25 @@ func withTwoNodes(
         try? await PostgresStore.dropDatabase(url: server, name: name)
         throw error
     }
-    try await a.close()
-    try await b.close()
+    try await watched("closing two nodes on \(name)") {
+        try await a.close()
+        try await b.close()
+    }
     try? await PostgresStore.dropDatabase(url: server, name: name)
+}
+
+/// Runs `body`, saying on stderr (unbuffered, so it reaches CI's log even if the run never ends) when it has not
+/// returned within `seconds`. Once, under heavy load, two PostgreSQL tests never finished with the process idle
+/// (no sockets, no timers): this names the step that hangs if it happens again.
+func watched<T: Sendable>(
+    _ what: String,
+    seconds: Int = 120,
+    _ body: () async throws -> T
+) async throws -> T {
+    let watchdog = Task.detached {
+        try await Task.sleep(for: .seconds(seconds))
+        FileHandle.standardError.write(Data("test harness: \(what) has not returned after \(seconds) s\n".utf8))
+    }
+    defer { watchdog.cancel() }
+    return try await body()
 }
