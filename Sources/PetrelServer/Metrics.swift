@@ -77,7 +77,7 @@ enum ServerMetrics {
 
 /// Samples what is a level rather than an event: queue depth, outbox depth, binds and window use, receipts.
 struct MetricsSampler: Service {
-    let store: any ConsoleQueries & OutboxOperations & InboundLog & SMPPReceiptOutbox
+    let store: any ConsoleQueries & OutboxOperations & InboundLog & SMPPReceiptOutbox & SMPPMOOutbox
     let carriers: [SMPPChannel]
     var webCarriers: [HTTPCarrierChannel] = []
     let receipts: ReceiptProcessor
@@ -114,8 +114,11 @@ struct MetricsSampler: Service {
             if smppServer {
                 // Receipts owed to ESMEs now (sent and unanswered, or waiting for a receiver bind), store-wide.
                 let pending = try await store.smppReceiptCountsByAccount()
+                // Inbound messages owed to ESMEs (sent and unanswered, or waiting for a receiver bind), store-wide.
+                let mo = try await store.smppMOCountsByAccount()
                 let accounts = smppAccounts.names.withLock { seen in
                     seen.formUnion(pending.keys)
+                    seen.formUnion(mo.keys)
                     return seen
                 }
                 for account in accounts {
@@ -124,6 +127,7 @@ struct MetricsSampler: Service {
                         pending[account]?.ready ?? 0,
                         [("account", account)]
                     )
+                    ServerMetrics.gauge("petrel_smpp_server_mo_pending", mo[account] ?? 0, [("account", account)])
                 }
             }
         } catch is CancellationError {

@@ -149,7 +149,7 @@ final class SMPPDoor: SMPPServerDelegate {
     }
 
     func delivered(connection: UInt64, token: UInt64, status: CommandStatus) {
-        receipts.delivered(connection: connection, messageID: Int64(bitPattern: token), status: status)
+        receipts.delivered(connection: connection, token: token, status: status)
     }
 
     static func code(_ fields: [(String, ResponseValue)]) -> String {

@@ -570,5 +570,27 @@ enum PostgresSchema {
                 EXECUTE FUNCTION messages_final_smpp_receipt();
             """
         ),
+        (
+            "v21-smpp-mo",
+            """
+            -- Inbound messages owed to ESMEs as deliver_sm (issue 29), as in SQLite: a row for each inbound message
+            -- of an account that has an SMPP user, from the transaction that stores it; next_at the lease.
+            CREATE TABLE smpp_mo (
+                inbound_id BIGINT PRIMARY KEY,
+                account TEXT NOT NULL,
+                next_at BIGINT NOT NULL
+            );
+            CREATE INDEX smpp_mo_ready ON smpp_mo(account, next_at);
+            CREATE INDEX smpp_users_account ON smpp_users(account);
+            CREATE FUNCTION inbound_smpp_mo() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM smpp_users WHERE account = NEW.account) THEN
+                    INSERT INTO smpp_mo (inbound_id, account, next_at) VALUES (NEW.id, NEW.account, 0);
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER inbound_smpp_mo AFTER INSERT ON inbound FOR EACH ROW EXECUTE FUNCTION inbound_smpp_mo();
+            """
+        ),
     ]
 }

@@ -130,6 +130,7 @@ extension PostgresStore {
                 SELECT id FROM (SELECT id, received_at FROM inbound ORDER BY id LIMIT \(limit)) o
                 WHERE received_at < \(receivedBeforeMs)
             ), outbox AS (DELETE FROM inbound_outbox WHERE inbound_id IN (SELECT id FROM old))
+            , mo AS (DELETE FROM smpp_mo WHERE inbound_id IN (SELECT id FROM old))
             DELETE FROM inbound WHERE id IN (SELECT id FROM old) RETURNING 1
             """
         )

@@ -409,6 +409,24 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v22-smpp-mo") { db in
+            // Inbound messages owed to ESMEs as deliver_sm (issue 29): a row for each inbound message of an account
+            // that has an SMPP user (enabled or not), written by the trigger in the transaction that stores it;
+            // next_at is the lease of the node sending it. It leaves when acknowledged, or with its message.
+            try db.execute(
+                sql: """
+                    CREATE TABLE smpp_mo (inbound_id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                        next_at INTEGER NOT NULL);
+                    CREATE INDEX smpp_mo_ready ON smpp_mo(account, next_at);
+                    CREATE INDEX smpp_users_account ON smpp_users(account);
+                    CREATE TRIGGER inbound_smpp_mo AFTER INSERT ON inbound
+                    WHEN EXISTS (SELECT 1 FROM smpp_users WHERE account = NEW.account)
+                    BEGIN
+                        INSERT INTO smpp_mo (inbound_id, account, next_at) VALUES (NEW.id, NEW.account, 0);
+                    END;
+                    """
+            )
+        }
         return migrator
     }
 

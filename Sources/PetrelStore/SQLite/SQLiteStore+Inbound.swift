@@ -139,6 +139,10 @@ extension SQLiteStore {
                 sql: "DELETE FROM inbound_outbox WHERE inbound_id IN (\(old))",
                 arguments: [receivedBeforeMs, limit]
             )
+            try db.execute(
+                sql: "DELETE FROM smpp_mo WHERE inbound_id IN (\(old))",
+                arguments: [receivedBeforeMs, limit]
+            )
             try db.execute(sql: "DELETE FROM inbound WHERE id IN (\(old))", arguments: [receivedBeforeMs, limit])
             return db.changesCount
         }
