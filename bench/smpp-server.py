@@ -22,11 +22,14 @@ import tempfile
 import time
 
 import smpplib.client
+import smpplib.exceptions
 import smpplib.consts as C
 import smpplib.gsm
 
 
-def esme(port, count, window, index, out):
+def esme(port, count, window, index, out, total, expected):
+    """One bind. Receipts go to any bind of the account, not only the one that submitted: every ESME reads until
+    all of them together have `expected` (the shared `total`)."""
     c = smpplib.client.Client("127.0.0.1", port, timeout=60, allow_unknown_opt_params=True)
     c.connect()
     c.bind_transceiver(system_id="bench", password="benchpw")
@@ -40,6 +43,8 @@ def esme(port, count, window, index, out):
     def received(pdu):
         receipts[0] += 1
         last_receipt[0] = time.time()
+        with total.get_lock():
+            total.value += 1
 
     errors = [0]
 
@@ -49,6 +54,8 @@ def esme(port, count, window, index, out):
         # smpplib calls the sent handler too, after this one.
         errors[0] += 1
         statuses[pdu.status] = statuses.get(pdu.status, 0) + 1
+        with expected.get_lock():
+            expected.value -= 1  # no receipt comes for a refused submit
 
     c.error_pdu_handler = refused
     c.set_message_sent_handler(sent)
@@ -62,8 +69,12 @@ def esme(port, count, window, index, out):
         while i + 1 - answered[0] > window:
             c.read_once()
     deadline = time.time() + 300
-    while (answered[0] < count or receipts[0] < count - errors[0]) and time.time() < deadline:
-        c.read_once()
+    c._socket.settimeout(0.2)
+    while (answered[0] < count or total.value < expected.value) and time.time() < deadline:
+        try:
+            c.read_once()
+        except (TimeoutError, OSError, smpplib.exceptions.ConnectionError):
+            continue
     out.put(dict(start=start, answered=answered[0], receipts=receipts[0], last_answer=last_answer[0],
                  last_receipt=last_receipt[0], errors=errors[0], statuses=statuses, cpu=sum(os.times()[:2])))
     try:
@@ -109,9 +120,11 @@ def main():
                         "--data-dir", data], check=True, env=env, capture_output=True)
         share = a.messages // a.esmes
         out = multiprocessing.Queue()
+        total = multiprocessing.Value("i", 0)
+        expected = multiprocessing.Value("i", share * a.esmes)
         cpu0 = cpu_of(server.pid)
         t0 = time.time()
-        procs = [multiprocessing.Process(target=esme, args=(port, share, a.window, i, out)) for i in range(a.esmes)]
+        procs = [multiprocessing.Process(target=esme, args=(port, share, a.window, i, out, total, expected)) for i in range(a.esmes)]
         for proc in procs:
             proc.start()
         results = [out.get(timeout=600) for _ in procs]
