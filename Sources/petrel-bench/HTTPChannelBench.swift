@@ -186,15 +186,7 @@ final class FakeProvider: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard case .end = unwrapInboundIn(data) else { return }
             let answer = #"{"id":"\#(provider.accepted())","status":"ACCEPTED"}"#
-            var head = HTTPResponseHead(version: .http1_1, status: .ok)
-            head.headers.add(name: "Content-Type", value: "application/json")
-            head.headers.add(name: "Content-Length", value: String(answer.utf8.count))
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(
-                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer)))),
-                promise: nil
-            )
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.answerJSON(answer)
         }
     }
 }

@@ -169,15 +169,7 @@ final class BenchReceiver: Sendable {
             case .end:
                 receiver.received(body)
                 let answer = #"{"code":0,"msg":"The message is received."}"#
-                var head = HTTPResponseHead(version: .http1_1, status: .ok)
-                head.headers.add(name: "Content-Type", value: "application/json")
-                head.headers.add(name: "Content-Length", value: String(answer.utf8.count))
-                context.write(wrapOutboundOut(.head(head)), promise: nil)
-                context.write(
-                    wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: answer)))),
-                    promise: nil
-                )
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                context.answerJSON(answer)
             }
         }
     }
@@ -186,3 +178,15 @@ final class BenchReceiver: Sendable {
 /// Lives on its channel's event loop only (added with `syncOperations`).
 @available(*, unavailable)
 extension BenchReceiver.Handler: Sendable {}
+
+extension ChannelHandlerContext {
+    /// 200 with `answer` as a JSON body: what the bench's receivers and fake provider send back.
+    func answerJSON(_ answer: String) {
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Content-Length", value: String(answer.utf8.count))
+        write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(string: answer)))), promise: nil)
+        writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    }
+}
