@@ -7,10 +7,9 @@ import Testing
 /// The push client against receivers that misbehave: an answer too long is read only up to its bound, an answer
 /// that trickles past the deadline fails on time, and a refused connection fails at once with the reason.
 @Suite struct WebhookClientTests {
-    /// Accepts connections and writes `answer` (raw HTTP) once a request's end ("\r\n\r\n" and body) has come;
-    /// `trickle` sends the answer's bytes one every 100 ms.
-    final class RawServer: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
+    /// Accepts connections and writes `answer` (raw HTTP) once per connection, when the request's first bytes
+    /// come; `trickle` sends the answer's bytes one every 100 ms.
+    struct RawServer {
         let answer: [UInt8]
         let trickle: Bool
 
@@ -19,23 +18,43 @@ import Testing
             self.trickle = trickle
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard context.channel.isActive else { return }
-            if !trickle {
-                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: answer)), promise: nil)
-                return
+        /// One per connection: a request may come in several reads, and answering each would interleave the
+        /// trickled bytes into something that is not HTTP.
+        final class Answer: ChannelInboundHandler {
+            typealias InboundIn = ByteBuffer
+            let answer: [UInt8]
+            let trickle: Bool
+            var answered = false
+
+            init(_ answer: [UInt8], trickle: Bool) {
+                self.answer = answer
+                self.trickle = trickle
             }
-            let channel = context.channel
-            for (i, byte) in answer.enumerated() {
-                channel.eventLoop.scheduleTask(in: .milliseconds(Int64(i) * 100)) {
-                    channel.writeAndFlush(channel.allocator.buffer(bytes: [byte]), promise: nil)
+
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                guard !answered, context.channel.isActive else { return }
+                answered = true
+                if !trickle {
+                    context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: answer)), promise: nil)
+                    return
+                }
+                let channel = context.channel
+                for (i, byte) in answer.enumerated() {
+                    channel.eventLoop.scheduleTask(in: .milliseconds(Int64(i) * 100)) {
+                        channel.writeAndFlush(channel.allocator.buffer(bytes: [byte]), promise: nil)
+                    }
                 }
             }
         }
 
         func start() async throws -> any NIOCore.Channel {
-            try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .childChannelInitializer { $0.pipeline.addHandler(self) }
+            let (answer, trickle) = (self.answer, self.trickle)
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Answer(answer, trickle: trickle))
+                    }
+                }
                 .bind(host: "127.0.0.1", port: 0).get()
         }
     }
@@ -81,6 +100,34 @@ import Testing
             Issue.record("a closed port answered")
         } catch let failure as WebhookClient.Failure {
             #expect(failure.description.contains("refused the connection"), "\(failure.description)")
+        }
+    }
+
+    /// The pool fails a connect the deadline cancelled with its own error (seen under load in CI: "cannot connect
+    /// to …"); past the deadline the sentence names the time instead.
+    @Test func anErrorAfterTheDeadlineIsNamedByTheTime() {
+        let endpoint = WebhookClient.Endpoint(host: "127.0.0.1", port: 9, path: "/r")
+        let error = ChannelError.ioOnClosedChannel
+        let late = WebhookClient.explain(
+            error,
+            endpoint: endpoint,
+            peer: "the receiver",
+            timeout: .seconds(2),
+            late: true
+        )
+        let early = WebhookClient.explain(error, endpoint: endpoint, peer: "the receiver", timeout: .seconds(2))
+        #expect(late == "no answer within 2000 ms")
+        #expect(early == "cannot connect to 127.0.0.1:9")
+    }
+
+    @Test func anAnswerThatIsNotHTTPSaysSo() async throws {
+        let server = try await RawServer(answer: "HHTTTTPP//11..11  220000\r\n\r\n").start()
+        defer { server.close(promise: nil) }
+        do {
+            _ = try await post(server)
+            Issue.record("garbage was taken for an answer")
+        } catch let failure as WebhookClient.Failure {
+            #expect(failure.description.hasPrefix("the receiver answered with something that is not HTTP/1.1"))
         }
     }
 }

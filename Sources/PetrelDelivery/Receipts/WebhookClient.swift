@@ -131,7 +131,12 @@ public struct WebhookClient: Sendable {
                 headers: response.headers.map { ($0.name, $0.value) }
             )
         } catch {
-            throw Failure(description: Self.explain(error, endpoint: endpoint, peer: peer, timeout: timeout))
+            // Past the deadline the reason is time, whatever error the cancelled connect or read left behind (a
+            // connect still pending in the pool when the deadline strikes fails with the pool's own error).
+            let late = NIODeadline.now() >= deadline
+            throw Failure(
+                description: Self.explain(error, endpoint: endpoint, peer: peer, timeout: timeout, late: late)
+            )
         }
     }
 
@@ -153,8 +158,15 @@ public struct WebhookClient: Sendable {
     }
 
     /// What went wrong, in words.
-    static func explain(_ error: any Error, endpoint: Endpoint, peer: String, timeout: TimeAmount) -> String {
+    static func explain(
+        _ error: any Error,
+        endpoint: Endpoint,
+        peer: String,
+        timeout: TimeAmount,
+        late: Bool = false
+    ) -> String {
         if let text = TLSErrorText.describe(error, host: endpoint.host, peer: peer) { return text }
+        if late { return "no answer within \(timeout.nanoseconds / 1_000_000) ms" }
         if let e = error as? HTTPClientError {
             switch e {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout:
@@ -166,6 +178,7 @@ public struct WebhookClient: Sendable {
             }
         }
         if error is CancellationError { return "the push was cancelled (shutting down)" }
+        if error is HTTPParserError { return "\(peer) answered with something that is not HTTP/1.1 (\(error))" }
         return NetworkErrorText.connecting(error, host: endpoint.host, port: endpoint.port, peer: peer)
     }
 }
