@@ -3,6 +3,7 @@ import PetrelAPI
 import PetrelCore
 import PetrelStore
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps this node's `OptOutBoard` (which the accept path asks, in memory) as the store has it: every half second
 /// it reads the changes made since the last it read, by any node. Versions commit in order (`SuppressionList`), so
@@ -85,12 +86,39 @@ struct OptOutReplies: Sendable {
     let gateway: Gateway
     let logger: Logger
     let clock: @Sendable () -> Int64
+    let budget: Budget
+
+    /// This node's `ReplyBudget`, shared by every copy of the replies.
+    final class Budget: Sendable {
+        let state: Mutex<ReplyBudget>
+        init(_ b: ReplyBudget) { state = Mutex(b) }
+    }
+
+    init(configuration: OptOutConfiguration, gateway: Gateway, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+        self.configuration = configuration
+        self.gateway = gateway
+        self.logger = logger
+        self.clock = clock
+        budget = Budget(
+            ReplyBudget(perPhone: configuration.repliesPerPhoneDay, perAccount: configuration.repliesPerAccountHour)
+        )
+    }
 
     func send(_ changes: [OptOutChange]) async {
         for change in changes {
             let replies = configuration.replies(account: change.account)
             let text = change.optedOut ? replies.reply : replies.startReply
             guard !text.isEmpty else { continue }
+            let now = clock()
+            if let refusal = budget.state.withLock({ $0.take(account: change.account, phone: change.phone, nowMs: now) }
+            ) {
+                // Debug only: a flood would otherwise write a line per STOP.
+                logger.debug(
+                    "no opt-out confirmation: its budget is spent",
+                    metadata: ["account": "\(change.account)", "budget": "\(refusal)"]
+                )
+                continue
+            }
             let from = replies.replyFrom.isEmpty ? change.to : replies.replyFrom
             var params = [("To", change.phone), ("Message", text), ("Type", "NOTIFY")]
             if SenderID.isValid(from) { params.append(("From", from)) }

@@ -1,4 +1,4 @@
-public import PetrelCore
+import PetrelCore
 
 /// The templates and sign uses that the send path reads (SendSms, SendBatchSms, SendMessageWithTemplate), kept in
 /// memory beside the access keys and forgotten with them: every sign or template change announces itself the way a

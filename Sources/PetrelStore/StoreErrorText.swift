@@ -46,6 +46,9 @@ public enum StoreErrorText {
         case "53100": return "the disk holding the PostgreSQL database is full"
         case "57P01", "57P02", "57P03": return "PostgreSQL is shutting down or restarting"
         case "25006": return "PostgreSQL accepts no writes (a read-only standby?)"
+        case "55P03":
+            return "a row this needs stayed locked by another transaction (another node?) past the lock wait; try again"
+        case "25P03": return "PostgreSQL ended a transaction that stayed idle too long (was this node stalled?)"
         case "3D000": return "the PostgreSQL database does not exist\(said)"
         case "42P01": return "the PostgreSQL database lacks a Petrel table (was it set up by `petrel serve`?)\(said)"
         default: break

@@ -73,6 +73,7 @@ func message(
 /// Two stores on one fresh PostgreSQL database: two nodes, as two `petrel serve` processes would have them.
 func withTwoNodes(
     trackedSends: Int = SQLiteStore.defaultTrackedSends,
+    lockWait: Duration = .seconds(10),
     _ body: (PostgresStore, PostgresStore) async throws -> Void
 ) async throws {
     guard let server = ProcessInfo.processInfo.environment["PETREL_TEST_POSTGRES"] else { throw NoPostgres() }
@@ -83,8 +84,8 @@ func withTwoNodes(
     let secrets = try SecretBox(key: Array(repeating: 1, count: 32))
     // Both open (and migrate) at once: the advisory lock lets one migrate while the other waits.
     let (a, b) = try await watched("opening two nodes on \(name)") {
-        async let first = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
-        async let second = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends)
+        async let first = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends, lockWait: lockWait)
+        async let second = PostgresStore(url: url, secrets: secrets, trackedSends: trackedSends, lockWait: lockWait)
         return try await (first, second)
     }
     do {

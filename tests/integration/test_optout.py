@@ -61,6 +61,27 @@ def test_stop_through_the_sandbox_refuses_marketing_until_start(make_server):
     assert refused_within(c, 2, code="OK") < 2
 
 
+def test_a_phone_toggling_stop_and_start_gets_a_bounded_number_of_confirmations(make_server):
+    """Every confirmation is a message the account pays for: STOP, START, STOP, START … from one phone is answered
+    `repliesPerPhoneDay` times a day, however often it toggles (the list itself still follows every word)."""
+    config = dict(FAST_SANDBOX, accounts=[{"name": "default"}],
+                  optOut={"reply": "Unsubscribed.", "startReply": "Welcome back.", "repliesPerPhoneDay": 2})
+    s = make_server(config)
+    c = s.client()
+
+    def confirmations():
+        got = requests.get(s.url("/sandbox/messages"), auth=(s.ak, s.sk), params={"to": PHONE}, timeout=5).json()
+        return [x["Message"] for x in got["Messages"] if x["Message"] in ("Unsubscribed.", "Welcome back.")]
+
+    for i, word in enumerate(["STOP", "START", "stop", "start", "Stop", "Start"]):
+        sandbox_reply(s, word)
+        # Each change is applied before the next (the list follows every word): wait for it to take effect.
+        refused_within(c, 2, code=BLACK if i % 2 == 0 else "OK")
+    wait_for(lambda: len(confirmations()) == 2, timeout=10)
+    time.sleep(1.5)  # the watch reads changes every half second: the rest would have gone by now
+    assert sorted(confirmations()) == ["Unsubscribed.", "Welcome back."]
+
+
 def test_stop_through_smpp_refuses_marketing_until_start(make_server, tmp_path):
     peer = ThirdPartySMSC(tmp_path)
     try:

@@ -1,4 +1,4 @@
-public import PetrelCore
+import PetrelCore
 
 /// One message an ESME submitted, ready for the accept path: its text decoded from every part, and the PDUs
 /// (sequence numbers) whose responses wait for it.

@@ -1,4 +1,4 @@
-public import PetrelCore
+import PetrelCore
 
 /// How a text longer than one SMS travels (the channel's `longMessages` setting).
 public enum LongMessageMode: String, Sendable, CaseIterable {

@@ -11,6 +11,10 @@ public struct OptOutConfiguration: Sendable, Equatable {
     public var appliesTo: Set<MessageType> = [.mkt]
     public var maxPhones = 1_000_000
     public var replies = Replies()
+    /// At most this many confirmations to one phone of an account in a rolling day (`repliesPerPhoneDay`), and for
+    /// one account in a rolling hour (`repliesPerAccountHour`): see `ReplyBudget`.
+    public var repliesPerPhoneDay = 3
+    public var repliesPerAccountHour = 1000
     public var accounts: [String: Account] = [:]
 
     /// Sent back, as an ordinary NOTIFY message of the account, when a phone opts out (`reply`) or in
@@ -59,6 +63,8 @@ extension ServerConfiguration {
         c.maxPhones = try node.int("maxPhones", default: 1_000_000, range: 1...100_000_000)
         c.appliesTo = try appliesTo(node) ?? [.mkt]
         c.replies = try replies(node, default: OptOutConfiguration.Replies())
+        c.repliesPerPhoneDay = try node.int("repliesPerPhoneDay", default: 3, range: 0...1000)
+        c.repliesPerAccountHour = try node.int("repliesPerAccountHour", default: 1000, range: 0...10_000_000)
         try notKeywords(c.replies, node, c.keywords)
         for (name, account) in accounts where account.has("optOut") {
             let own = try account.child("optOut")

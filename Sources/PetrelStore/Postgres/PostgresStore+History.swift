@@ -1,4 +1,4 @@
-public import PetrelCore
+import PetrelCore
 import PostgresNIO
 
 extension PostgresStore {

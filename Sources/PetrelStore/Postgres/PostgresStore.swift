@@ -57,10 +57,12 @@ public final class PostgresStore: MessageStore {
         logger: Logger = Logger(label: "petrel.postgres"),
         maxConnections: Int = 20,
         schema: Schema = .create,
-        trackedSends: Int = SQLiteStore.defaultTrackedSends
+        trackedSends: Int = SQLiteStore.defaultTrackedSends,
+        lockWait: Duration = .seconds(10)
     ) async throws {
         var configuration = try Self.configuration(url)
         try await Self.probe(configuration, url: url, logger: logger)
+        configuration.options.additionalStartupParameters = Self.sessionBounds(lockWait: lockWait)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         // The pool logs every connection it opens or closes at info; only its errors belong in Petrel's log.
@@ -153,6 +155,18 @@ public final class PostgresStore: MessageStore {
         )
     }
 
+    /// What every session of the pool is started with. Nodes wait on each other's row locks (an account's limit
+    /// head, a claimed message, the opt-out version): a node that stops in the middle of a transaction (paused, cut
+    /// off, its disk stalled) holds them, and every other node's senders would wait behind them for as long.
+    /// `lock_timeout` bounds one statement's wait, so a request fails with a sentence (and the client may retry)
+    /// instead of hanging. (`idle_in_transaction_session_timeout` would also end the stalled session, but a node
+    /// that then wakes hangs on its next statement: postgres-nio 1.33 never answers a query on a connection the
+    /// server closed while it was idle in a transaction.)
+    static func sessionBounds(lockWait: Duration) -> [(String, String)] {
+        let ms = lockWait.components.seconds * 1000 + lockWait.components.attoseconds / 1_000_000_000_000_000
+        return [("lock_timeout", "\(max(1, ms))")]
+    }
+
     /// Applies the migrations not yet applied, under an advisory lock held by one connection for the whole run.
     /// Without `creating`, a database without the migrations table is refused before anything is written.
     func migrate(creating: Bool = true) async throws {
@@ -163,6 +177,9 @@ public final class PostgresStore: MessageStore {
                 for try await found in rows.decode(Bool.self) { exists = found }
                 guard exists else { throw NotSetUp() }
             }
+            // Waiting for another node's migration, and a migration's own table locks, are not bounded by the
+            // session's lock_timeout: a node that starts beside a migrating one waits for it (within open's 120 s).
+            try await c.query("SET lock_timeout = 0", logger: logger)
             try await c.query("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger: logger)
             do {
                 try await c.query(
@@ -189,9 +206,11 @@ public final class PostgresStore: MessageStore {
                 }
             } catch {
                 _ = try? await c.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger: logger)
+                _ = try? await c.query("RESET lock_timeout", logger: logger)
                 throw error
             }
             try await c.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger: logger)
+            try await c.query("RESET lock_timeout", logger: logger)
         }
     }
 
