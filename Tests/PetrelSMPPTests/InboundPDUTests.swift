@@ -26,6 +26,17 @@ import Testing
         #expect(p.concat == nil && p.channel == "c" && p.receivedAtMs == 5 && p.groupKey == "")
     }
 
+    @Test func aNationalSenderIsReadAsTheChannelsCountrysNumber() throws {
+        var pdu = deliver(Array("STOP".utf8))
+        if case .deliverSm(var m) = pdu.body {
+            m.source = Address(ton: 2, npi: 1, address: "0912345678")
+            pdu = PDU(.deliverSm(m), sequence: 9)
+        }
+        let taiwan = NumberingPlan.shared.region("TW")
+        #expect(InboundPDU.part(pdu, channel: "c", nowMs: 0, country: taiwan)?.from == "886912345678")
+        #expect(InboundPDU.part(pdu, channel: "c", nowMs: 0)?.from == "0912345678")
+    }
+
     @Test func udhWithAnEightBitReference() throws {
         let p = try #require(
             InboundPDU.part(deliver([5, 0, 3, 0xAB, 3, 2] + [0x41], esm: 0x40), channel: "c", nowMs: 0)

@@ -34,10 +34,15 @@ func failure(_ yaml: String) -> String {
                 sandbox: {retrospection: open}
                 console: {enabled: "false", secureCookies: true, sessionIdleSeconds: 60}
                 channels:
-                  - {id: carrier, type: smpp, host: smsc.example, systemId: petrel, tps: 12.5}
+                  - {id: carrier, type: smpp, host: smsc.example, systemId: petrel, tps: 12.5, country: tw}
                 routes:
                   - {channels: [carrier], match: {prefixes: ["65"], types: [OTP]}}
                 """
+        )
+        #expect(c.smppChannels.first?.country == "TW")
+        #expect(
+            failure("channels: [{id: c, type: smpp, host: h, systemId: s, country: XX}]")
+                .contains("channels[0].country must be a country code")
         )
         #expect(c.host == "::1" && c.port == 9090 && c.dateOffsetSeconds == -(5 * 3600 + 30 * 60))
         #expect(c.throttling == ["SendMessageToGlobe": 5] && c.sandboxRetrospection == .open)

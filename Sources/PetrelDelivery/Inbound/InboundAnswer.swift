@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+public import PetrelCore
 public import PetrelSMPP
 
 /// What a session does with a deliver_sm or data_sm that is not a delivery receipt: the part goes to the
@@ -13,9 +14,10 @@ public enum InboundAnswer {
         channel: String,
         inbound: InboundProcessor?,
         nowMs: Int64,
+        country: NumberingPlan.Region? = nil,
         logger: Logger
     ) {
-        guard let inbound, let part = InboundPDU.part(pdu, channel: channel, nowMs: nowMs) else {
+        guard let inbound, let part = InboundPDU.part(pdu, channel: channel, nowMs: nowMs, country: country) else {
             logger.debug(
                 "ignored a deliver_sm that is not a delivery receipt",
                 metadata: ["session": "\(handler.name)"]

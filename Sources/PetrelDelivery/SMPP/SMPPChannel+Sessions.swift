@@ -127,6 +127,7 @@ extension SMPPChannel: SMPPClientDelegate {
                 channel: id,
                 inbound: inbound,
                 nowMs: clock(),
+                country: configuration.country.flatMap { NumberingPlan.shared.region($0) },
                 logger: logger
             )
             return

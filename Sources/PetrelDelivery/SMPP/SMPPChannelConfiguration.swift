@@ -32,6 +32,9 @@ public struct SMPPChannelConfiguration: Sendable, Equatable {
     public var responseTimeoutMs: Int64 = 10_000
     public var reconnectMinMs: Int64 = 500
     public var reconnectMaxMs: Int64 = 30_000
+    /// The carrier's country (ISO 3166 alpha-2): senders of inbound messages in national format are read as its
+    /// numbers (`CarrierNumber`); nil: read as they come.
+    public var country: String? = nil
     /// SMPP over TLS (`tls:`); nil: plain TCP.
     public var tls: TLSSettings? = nil
 

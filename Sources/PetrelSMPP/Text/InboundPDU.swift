@@ -4,7 +4,13 @@ public import PetrelCore
 /// concatenation references) or the SAR TLVs say where the part belongs. Every length and count comes from the
 /// peer, so each is checked before use; a header that does not parse leaves the bytes as they came, a whole message.
 public enum InboundPDU {
-    public static func part(_ pdu: PDU, channel: String, nowMs: Int64) -> InboundPart? {
+    /// `country`: the channel's, when set; a sender in national format is read as that country's number.
+    public static func part(
+        _ pdu: PDU,
+        channel: String,
+        nowMs: Int64,
+        country: NumberingPlan.Region? = nil
+    ) -> InboundPart? {
         let source: Address
         let destination: Address
         let dataCoding: UInt8
@@ -38,7 +44,7 @@ public enum InboundPDU {
         if concat != nil, bytes.count > maxPartBytes { concat = nil }
         return InboundPart(
             channel: channel,
-            from: number(source.address),
+            from: CarrierNumber.international(source.address, ton: source.ton, country: country),
             to: number(destination.address),
             dataCoding: dataCoding,
             body: bytes,

@@ -52,6 +52,15 @@ extension ServerConfiguration {
             ch.enquireLinkIntervalMs = Int64(try node.int("enquireLinkInterval", default: 30, range: 1...3600)) * 1000
             ch.responseTimeoutMs = Int64(try node.int("responseTimeout", default: 10, range: 1...600)) * 1000
             ch.tls = try readTLS(node, serverName: true)
+            if let country = try node.string("country") {
+                guard NumberingPlan.shared.region(country.uppercased()) != nil else {
+                    throw ConfigNode.Failure(
+                        description:
+                            "\(node.key("country")) must be a country code (ISO 3166 alpha-2, like HK), got \(country)"
+                    )
+                }
+                ch.country = country.uppercased()
+            }
             c.smppChannels.append(ch)
         }
 
