@@ -232,7 +232,24 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     b.get(server.url("/console/campaigns"))
     b.find_element(By.ID, "campaign-name").send_keys("Spring sale")
     b.find_element(By.ID, "campaign-csv").send_keys(str(csv))
-    b.find_element(By.ID, "campaign-text").send_keys("Hi ${name}, 20% off with code ${code} this week.")
+    # The live counter counts as the gateway will: GSM 03.38 septets (€ is two), parts of 153, else UCS-2.
+    from selenium.webdriver.common.keys import Keys
+    text = b.find_element(By.ID, "campaign-text")
+
+    def counted():
+        return b.find_element(By.ID, "campaign-count").text
+
+    text.send_keys("€" * 80)
+    wait.until(lambda d: counted() == "160 characters · GSM-7 · 1 part")
+    text.send_keys("a")
+    wait.until(lambda d: counted() == "161 characters · GSM-7 · 2 parts")
+    text.send_keys(Keys.CONTROL, "a")
+    text.send_keys(Keys.DELETE)
+    text.send_keys("你好 😀")
+    wait.until(lambda d: counted() == "5 characters · UCS-2 · 1 part")
+    text.send_keys(Keys.CONTROL, "a")
+    text.send_keys(Keys.DELETE)
+    text.send_keys("Hi ${name}, 20% off with code ${code} this week.")
     b.find_element(By.ID, "campaign-preview").click()
     wait.until(EC.presence_of_element_located((By.ID, "invalid-rows")))
     invalid = b.find_element(By.ID, "invalid-rows").text
@@ -241,6 +258,10 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     assert "Valid rows 3" in figures and "Invalid rows 2" in figures and "Parts (segments) to send 3" in figures
     assert "Parts per message 1 part: 3" in figures
     assert b.find_element(By.ID, "campaign-status").text == "draft"
+    # The first rows as they will be sent, filled in, with their encoding and parts.
+    rendered = b.find_element(By.ID, "rendered-rows").text
+    assert "Hi Ann, 20% off with code A1 this week." in rendered and "Hi Lee, Dee, 20% off with code D4" in rendered
+    assert "GSM-7" in rendered and "12345" not in rendered
     b.save_screenshot(str(SHOTS / "campaign-preview.png"))
     b.find_element(By.ID, "campaign-start").click()
     wait.until(lambda d: d.find_element(By.ID, "campaign-status").text == "done")
@@ -324,3 +345,20 @@ def test_keys_and_templates_managed_in_the_console_work_with_the_sdk(server, tmp
         server.client(child["AccessKeyId"], child["AccessKeySecret"]).batch_send_message_to_globe(
             m.BatchSendMessageToGlobeRequest(to='["85291234567"]', message='["x"]'))
     assert e.value.code == "Forbidden.RAM"
+
+
+def test_a_campaign_scheduled_for_later_says_so_until_then(make_server):
+    server = make_server(dict(FAST_SANDBOX))
+    session, csrf = sign_in(server)
+    r = session.post(server.url("/console/campaigns"), files={"csv": ("a.csv", "number\n85291230001\n")},
+                     data={"text": "Later", "type": "NOTIFY", "start": "2099-01-01T08:00", "csrf": csrf},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 303, r.text
+    where = r.headers["Location"]
+    assert 'id="campaign-status">draft<' in session.get(server.url(where), timeout=10).text
+    started = session.post(server.url(where + "/start"), data={"csrf": csrf}, allow_redirects=False, timeout=10)
+    assert started.status_code == 303, started.text
+    page = session.get(server.url(where), timeout=10).text
+    assert re.search(r'id="campaign-status">scheduled for 2099-01-01 08:00', page), page
+    listed = session.get(server.url("/console/campaigns"), timeout=10).text
+    assert "scheduled for 2099-01-01 08:00" in listed and ">running<" not in listed

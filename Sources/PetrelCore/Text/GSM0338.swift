@@ -12,6 +12,11 @@ public enum GSM0338 {
         "€": 0x65,
     ]
 
+    /// The default alphabet (without the escape) and the extension table's characters, for the console's live
+    /// counter, which counts as `SMSText` does.
+    public static var alphabet: String { String(String.UnicodeScalarView(basic.filter { $0 != "\u{1B}" })) }
+    public static var extensionCharacters: String { String(String.UnicodeScalarView(extended.keys.sorted())) }
+
     static let basicIndex: [Unicode.Scalar: UInt8] = {
         var index: [Unicode.Scalar: UInt8] = [:]
         for (i, scalar) in basic.enumerated() where scalar != "\u{1B}" { index[scalar] = UInt8(i) }

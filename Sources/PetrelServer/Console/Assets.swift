@@ -1,3 +1,5 @@
+import PetrelCore
+
 /// The console's only stylesheet and script, written by hand and served from memory.
 enum Assets {
     /// Light and dark from `prefers-color-scheme` through the same variables; contrast at least 4.5:1 for text
@@ -107,6 +109,7 @@ enum Assets {
     /// `j` / `k` to the next / previous row (a table row's first link, or a conversation in the inbox list).
     static let js = """
         "use strict";
+        \(counterScript)
         function rows() {
           var links = [];
           var all = document.querySelectorAll("main tbody tr, .numbers");
@@ -160,4 +163,51 @@ enum Assets {
           });
         });
         """
+
+    /// A live counter for a `textarea[data-counter=ID]`: characters, encoding and parts into the element ID, counted
+    /// as `SMSText` counts (GSM 03.38 septets, extension characters twice, else UTF-16 units; parts of 153 / 67,
+    /// a character never split). The alphabets come from PetrelCore, so the two cannot drift apart.
+    static var counterScript: String {
+        func literal(_ s: String) -> String {
+            var out = "\""
+            for unit in s.utf16 {
+                let hex = String(unit, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+            return out + "\""
+        }
+        return """
+            var GSM_BASIC = \(literal(GSM0338.alphabet)), GSM_EXT = \(literal(GSM0338.extensionCharacters));
+            function smsCount(text) {
+              var gsm = true, septets = 0, chars = Array.from(text);
+              for (var i = 0; i < chars.length && gsm; i++) {
+                if (GSM_BASIC.indexOf(chars[i]) >= 0) septets += 1;
+                else if (GSM_EXT.indexOf(chars[i]) >= 0) septets += 2;
+                else gsm = false;
+              }
+              var units = gsm ? septets : text.length, single = gsm ? 160 : 70, limit = gsm ? 153 : 67, parts = 1;
+              if (units > single) {
+                var used = 0;
+                chars.forEach(function (c) {
+                  var cost = gsm ? (GSM_EXT.indexOf(c) >= 0 ? 2 : 1) : c.length;
+                  if (used + cost > limit) { parts += 1; used = 0; }
+                  used += cost;
+                });
+              }
+              return { units: units, encoding: gsm ? "GSM-7" : "UCS-2", parts: parts };
+            }
+            document.addEventListener("DOMContentLoaded", function () {
+              document.querySelectorAll("textarea[data-counter]").forEach(function (t) {
+                var out = document.getElementById(t.getAttribute("data-counter"));
+                function show() {
+                  var n = smsCount(t.value);
+                  out.textContent = n.units + " characters · " + n.encoding +
+                    " · " + n.parts + (n.parts === 1 ? " part" : " parts");
+                }
+                t.addEventListener("input", show);
+                show();
+              });
+            });
+            """
+    }
 }

@@ -24,6 +24,7 @@ extension Console {
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             let body: HTML = """
                 <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
+                \(await self.renderedRows(c))
                 """
             return Self.html(
                 HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body)
@@ -272,7 +273,7 @@ extension Console {
             ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created"],
             all.map { c in
                 [
-                    "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(c.status.rawValue)",
+                    "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(statusText(c))",
                     """
                     <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
                     """,
@@ -293,8 +294,10 @@ extension Console {
             <label>ValidityPeriod (seconds) <input name="validity" inputmode="numeric"></label>
             <label>Start at (\(HTML.zoneName), optional) <input type="datetime-local" name="start"></label>
             <label class="wide">Text, with ${column} placeholders \
-            <textarea name="text" id="campaign-text" required \
-            placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <textarea name="text" id="campaign-text" required data-counter="campaign-count" \
+            aria-describedby="campaign-count" placeholder="Hi ${name}, your code is ${code}"></textarea></label>
+            <p class="wide muted"><output id="campaign-count" aria-live="polite"></output> \
+            (placeholders counted as written; the preview fills them in row by row)</p>
             <button type="submit" id="campaign-preview">Preview</button>
             </form>
             <p class="muted">The preview checks every row; nothing is sent until you start the campaign.
@@ -303,10 +306,36 @@ extension Console {
         return Self.html(HTML.page(title: "Campaigns", active: "/console/campaigns", session: s, body: body))
     }
 
+    /// The first rows of a campaign as they will be sent: each filled in, with its encoding, length and parts.
+    func renderedRows(_ c: CampaignRecord, count: Int = 5) async -> HTML {
+        guard c.validRows > 0, let template = try? CampaignTemplate(c.text, columns: c.columns ?? []),
+            let rows = try? await store.campaignRows(id: c.id, from: 0, limit: count), !rows.isEmpty
+        else { return "" }
+        let cells = rows.map { row -> [HTML] in
+            let text = template.render(CSV.parse(row.body).first?.fields ?? [])
+            let sms = SMSText(text)
+            return [
+                "\(row.to)", "<span class=\"rendered\">\(text)</span>",
+                "\(sms.encoding == .gsm7 ? "GSM-7" : "UCS-2")", "\(sms.units)", "\(sms.segments)",
+            ]
+        }
+        let title = rows.count < c.validRows ? "The first \(rows.count) messages" : "The messages"
+        return """
+            <section id="rendered-rows" aria-labelledby="rendered-title"><h2 id="rendered-title">\(title) as they \
+            will be sent</h2>\(HTML.table(["To", "Text", "Encoding", "Characters", "Parts"], cells))</section>
+            """
+    }
+
+    /// A started campaign whose start time is still ahead waits for it: it says so rather than "running".
+    func statusText(_ c: CampaignRecord) -> String {
+        if c.status == .running, let at = c.startAtMs, at > clock() { return "scheduled for \(HTML.time(at))" }
+        return c.status.rawValue
+    }
+
     func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> HTML {
         let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
-            ("Status", c.status.rawValue), ("Type", c.type.rawValue),
+            ("Status", statusText(c)), ("Type", c.type.rawValue),
             ("Sender ID", c.from.isEmpty ? "(default)" : c.from),
             ("TaskId", taskId), ("ValidityPeriod", c.validitySeconds.map { "\($0) s" } ?? "default"),
             ("Start", c.startAtMs.map { HTML.time($0) } ?? "when started"),
@@ -321,7 +350,7 @@ extension Console {
         var out: HTML = "<div class=\"scroll\"><table id=\"campaign-figures\">\(figures.joined())</table></div>"
         out += """
             <p><progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \
-            <span id="campaign-status">\(c.status.rawValue)</span></p>
+            <span id="campaign-status">\(statusText(c))</span></p>
             """
         out += "<h2>Text</h2><div class=\"bubble\">\(c.text)</div>"
         var actions: [(String, String)] = []

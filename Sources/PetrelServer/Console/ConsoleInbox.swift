@@ -131,8 +131,10 @@ extension Console {
                 <label>From <input name="from" id="send-from" placeholder="Petrel" \
                 value="\(replying ? "" : typed("from"))"></label>
                 <label>Type <select name="type">\(types.joined())</select></label>
-                <label class="wide">Text <textarea name="text" id="send-text" rows="2" required>\
+                <label class="wide">Text <textarea name="text" id="send-text" rows="2" required \
+                data-counter="send-count" aria-describedby="send-count">\
                 \(replying ? "" : typed("text"))</textarea></label>
+                <output id="send-count" class="muted" aria-live="polite"></output>
                 <button type="submit" id="send">Send</button>
                 </form>
                 """
