@@ -23,8 +23,8 @@ extension Console {
         get("/console/campaigns/{id}", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             let body: HTML = """
-                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
                 \(await self.renderedRows(c))
+                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
                 """
             return Self.html(
                 HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body)
