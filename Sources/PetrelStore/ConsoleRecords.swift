@@ -118,6 +118,9 @@ public struct CampaignRecord: Sendable, Equatable {
     public var invalidReport: String
     /// Valid rows by parts per message, e.g. `1 part: 950 · 2 parts: 50`.
     public var segmentsSummary: String
+    /// At creation only: the invalid rows as a CSV to fix and upload again (`CampaignPlan.invalidCSV`), which the
+    /// store keeps as the full report (`campaignInvalidReport`) in place of `invalidReport`'s lines.
+    public var invalidCSV = ""
     /// The CSV's column names, against which `text` is filled in for each row when it is sent. Nil for a campaign
     /// stored before rows were rendered at send time: its rows hold their finished texts.
     public var columns: [String]?
@@ -178,6 +181,9 @@ public struct CampaignRecord: Sendable, Equatable {
 }
 
 extension CampaignRecord {
+    /// What the store keeps as the full invalid-rows report: the CSV when there is one, else the lines.
+    public var fullInvalidReport: String { invalidCSV.isEmpty ? invalidReport : invalidCSV }
+
     public static let previewLines = 100
 
     /// Column names as the store keeps them: one CSV line.

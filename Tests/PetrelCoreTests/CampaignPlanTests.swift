@@ -108,4 +108,17 @@ import Testing
             try CampaignPlan.build(csv: "number,name\n85291234567,Ann", text: "Hi ${nme}")
         }
     }
+
+    @Test func invalidRowsComeBackAsACSVToFixInFileOrder() throws {
+        let plan = try CampaignPlan.build(
+            csv: "number,error\n85291234567,a\n12,\"b, c\"\n85291234567,d\n",
+            text: "Hi ${error}"
+        )
+        #expect(
+            plan.invalidCSV
+                == "number,error,petrel_error\n12,\"b, c\",line 3: 12: \(plan.invalid[0].reason)\n"
+                + "85291234567,d,line 4: 85291234567: duplicate of line 2"
+        )
+        #expect(try CampaignPlan.build(csv: "85291234567\n", text: "x").invalidCSV == "")
+    }
 }

@@ -268,7 +268,12 @@ def test_in_a_browser_sign_in_send_watch_the_inbox_and_run_a_csv_campaign(server
     assert "Accepted 3" in b.find_element(By.ID, "campaign-figures").text
     report = requests.get(server.url(b.find_element(By.ID, "invalid-download").get_attribute("href").split(str(server.port), 1)[1]),
                           cookies={c["name"]: c["value"] for c in b.get_cookies()}, timeout=10).text
-    assert report.splitlines()[0].startswith("line 4: 12345: ")
+    # The invalid rows as a CSV to fix and upload again: the header, the values as uploaded, and why.
+    import csv as csvlib
+    rows = list(csvlib.reader(report.splitlines()))
+    assert rows[0] == ["number", "name", "code", "error"]
+    assert rows[1][:3] == ["12345", "Nobody", "C3"] and rows[1][3].startswith("line 4: 12345: ")
+    assert rows[2][:3] == ["+8613812345678", "Wang", "E5"] and rows[2][3].startswith("line 6: +8613812345678: ")
 
     b.get(server.url("/console/inbox?to=6591230004"))
     wait.until(lambda d: "Hi Lee, Dee, 20% off with code D4" in d.find_element(By.CSS_SELECTOR, ".phone").text)
@@ -362,3 +367,24 @@ def test_a_campaign_scheduled_for_later_says_so_until_then(make_server):
     assert re.search(r'id="campaign-status">scheduled for 2099-01-01 08:00', page), page
     listed = session.get(server.url("/console/campaigns"), timeout=10).text
     assert "scheduled for 2099-01-01 08:00" in listed and ">running<" not in listed
+
+
+def test_the_invalid_rows_csv_can_be_fixed_and_uploaded_again(make_server):
+    server = make_server(dict(FAST_SANDBOX))
+    session, csrf = sign_in(server)
+
+    def upload(text):
+        r = session.post(server.url("/console/campaigns"), files={"csv": ("a.csv", text)},
+                         data={"text": "Hi ${name}", "type": "NOTIFY", "csrf": csrf}, allow_redirects=False, timeout=10)
+        assert r.status_code == 303, r.text
+        page = session.get(server.url(r.headers["Location"]), timeout=10).text
+        return r.headers["Location"], dict(re.findall(r'data-field="([^"]+)">([^<]*)<', page))
+
+    where, figures = upload('number,name\n85291230001,Ann\n123,"Bo, the second"\n85291230001,Cy\n')
+    assert figures["Valid rows"] == "1" and figures["Invalid rows"] == "2"
+    answer = session.get(server.url(where + "/invalid.csv"), timeout=10)
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="campaign-1-invalid-rows.csv"' in answer.headers["Content-Disposition"]
+    fixed = answer.text.replace("123,", "85291230002,").replace("85291230001,Cy", "85291230003,Cy")
+    _, again = upload(fixed)
+    assert again["Valid rows"] == "2" and again["Invalid rows"] == "0", (fixed, again)

@@ -73,7 +73,11 @@ def test_a_campaign_preview_counts_rows_past_a_cap_or_outside_the_countries_as_i
     figures = dict(re.findall(r'data-field="([^"]+)">([^<]*)<', page))
     # One part of the day's 3 is used: two rows fit; Malaysia is not allowed; the last two are past the cap.
     assert figures["Valid rows"] == "2" and figures["Invalid rows"] == "3" and figures["Parts (segments) to send"] == "2"
-    report = session.get(s.url(r.headers["Location"] + "/invalid.csv"), timeout=10).text.splitlines()
+    import csv as csvlib
+    rows = list(csvlib.reader(session.get(s.url(r.headers["Location"] + "/invalid.csv"), timeout=10).text.splitlines()))
+    report = [row[-1] for row in rows[1:]]
+    assert rows[0] == ["number", "name", "error"] and [row[:2] for row in rows[1:]] == [
+        ["60123456789", "Cy"], ["85291230004", "Di"], ["85291230005", "Ed"]], rows
     assert report[0] == "line 4: 60123456789: its country (MY) is not allowed by limits.countries", report
     assert report[1].startswith("line 5: 85291230004: OUT_OF_SERVICE: This account reached its cap of 3 parts per "
                                 "calendar day (UTC) in limits.caps (3 used, this message has 1)"), report

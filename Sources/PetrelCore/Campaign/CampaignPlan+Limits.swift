@@ -19,7 +19,12 @@ extension CampaignPlan {
         for row in valid {
             func reject(_ refusal: ResponseCode) {
                 invalid.append(
-                    Invalid(line: row.line, number: row.to, reason: "\(refusal.code): \(refusal.description)")
+                    Invalid(
+                        line: row.line,
+                        number: row.to,
+                        reason: "\(refusal.code): \(refusal.description)",
+                        fields: row.fields
+                    )
                 )
                 renderedBytes -= template.render(row.fields).utf8.count
             }

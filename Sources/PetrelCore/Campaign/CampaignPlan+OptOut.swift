@@ -9,7 +9,14 @@ extension CampaignPlan {
                 kept.append(row)
                 continue
             }
-            invalid.append(Invalid(line: row.line, number: row.to, reason: "\(refusal.code): \(refusal.description)"))
+            invalid.append(
+                Invalid(
+                    line: row.line,
+                    number: row.to,
+                    reason: "\(refusal.code): \(refusal.description)",
+                    fields: row.fields
+                )
+            )
             renderedBytes -= template.render(row.fields).utf8.count
         }
         guard kept.count < valid.count else { return }

@@ -13,6 +13,8 @@ public struct CampaignPlan: Sendable {
         public var line: Int
         public var number: String
         public var reason: String
+        /// The row's values as uploaded, for the CSV of invalid rows (`invalidCSV`).
+        public var fields: [String] = []
 
         /// `line 7: 12345: reason`, the form of the downloadable report.
         public var reportLine: String { "line \(line): \(number): \(reason)" }
@@ -90,7 +92,7 @@ public struct CampaignPlan: Sendable {
                 raw.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "+") })
                 ? raw : raw.filter { !" -().\u{00A0}".contains($0) }
             func reject(_ reason: String) {
-                plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason))
+                plan.invalid.append(Invalid(line: record.line, number: raw, reason: reason, fields: record.fields))
             }
             if record.fields.count != columns.count {
                 reject("has \(record.fields.count) fields; the header has \(columns.count)")
@@ -134,6 +136,17 @@ public struct CampaignPlan: Sendable {
             plan.valid.append(Row(line: record.line, to: to, fields: record.fields, segments: sms.segments))
         }
         return plan
+    }
+
+    /// The invalid rows as a CSV to fix and upload again: the upload's header, then each row's values as they came
+    /// and, in a last column (`error`, or `petrel_error` when the upload has an `error` column), why it was
+    /// refused. Rows in file order. Empty when every row was valid.
+    public var invalidCSV: String {
+        guard !invalid.isEmpty else { return "" }
+        let errorColumn = columns.contains("error") ? "petrel_error" : "error"
+        var lines = [CSV.line(columns + [errorColumn])]
+        for row in invalid.sorted(by: { $0.line < $1.line }) { lines.append(CSV.line(row.fields + [row.reportLine])) }
+        return lines.joined(separator: "\n")
     }
 
     static func reason(_ e: PhoneNumberError) -> String {

@@ -39,8 +39,14 @@ extension Console {
         get("/console/campaigns/{id}/invalid.csv", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             let report = try await self.store.campaignInvalidReport(id: c.id, account: s.account) ?? ""
-            var r = Self.text(report.isEmpty ? "" : report + "\n", type: "text/plain; charset=utf-8")
-            r.headers[.contentDisposition] = "attachment; filename=\"campaign-\(c.id)-invalid-rows.txt\""
+            // A CSV to fix and upload again; campaigns stored before it kept one line per row.
+            let csv = !report.isEmpty && !report.hasPrefix("line ")
+            var r = Self.text(
+                report.isEmpty ? "" : report + "\n",
+                type: csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8"
+            )
+            let name = "campaign-\(c.id)-invalid-rows.\(csv ? "csv" : "txt")"
+            r.headers[.contentDisposition] = "attachment; filename=\"\(name)\""
             return r
         }
         for action in ["start", "pause", "resume", "cancel"] {
@@ -194,7 +200,7 @@ extension Console {
             )
         }
         let now = clock()
-        let record = CampaignRecord(
+        var record = CampaignRecord(
             account: s.account,
             name: value("name").isEmpty ? "Campaign of \(HTML.time(now))" : value("name"),
             text: text,
@@ -215,11 +221,13 @@ extension Console {
             createdAtMs: now,
             updatedAtMs: now
         )
+        record.invalidCSV = plan.invalidCSV
         do {
             let rows = plan.valid.map { CampaignRow(to: $0.to, body: CSV.line($0.fields)) }
             let id = try await store.createCampaign(record, rows: rows)
             var stored = record
             stored.id = id
+            stored.invalidCSV = ""
             stored.invalidReport = CampaignRecord.preview(of: record.invalidReport)
             return .success(stored)
         } catch {
@@ -379,7 +387,8 @@ extension Console {
             out += "<h2>Invalid rows (\(c.invalidRows))</h2><ul id=\"invalid-rows\">\(items.joined())</ul>"
             out += """
                 <p><a href="/console/campaigns/\(c.id)/invalid.csv" id="invalid-download">\
-                Download all invalid rows</a></p>
+                Download the invalid rows as a CSV</a> (their values as uploaded and an <code>error</code> column): \
+                fix them and upload it again.</p>
                 """
         }
         return out

@@ -141,7 +141,7 @@ extension PostgresStore {
                     on: t
                 ) { try $0.get(0, as: Int64.self) } ?? 0
             try await self.run(
-                "INSERT INTO campaign_reports (campaign_id, report) VALUES (\(id), \(c.invalidReport))",
+                "INSERT INTO campaign_reports (campaign_id, report) VALUES (\(id), \(c.fullInvalidReport))",
                 on: t
             )
             // Rows travel in slices of arrays: one statement per 10,000 rows.

@@ -22,7 +22,7 @@ extension SQLiteStore {
             let id = db.lastInsertedRowID
             try db.execute(
                 sql: "INSERT INTO campaign_reports (campaign_id, report) VALUES (?, ?)",
-                arguments: [id, c.invalidReport]
+                arguments: [id, c.fullInvalidReport]
             )
             let insert = try db.cachedStatement(
                 sql: "INSERT INTO campaign_rows (campaign_id, row, recipient, body) VALUES (?, ?, ?, ?)"
