@@ -180,6 +180,7 @@ public enum PetrelServer {
         SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection, inbound: inbound).register(on: router)
         let campaignWake = WakeSignal()
         let smppWatch = c.smppServer.map(SMPPServerWatch.init)
+        let pushLog = PushLog()
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
                 await ChannelState.all(sandbox: sandbox, carriers: carriers, webCarriers: webCarriers)
@@ -201,7 +202,9 @@ public enum PetrelServer {
                 inbound: inbound,
                 optOutMaxPhones: c.optOut.maxPhones,
                 dateOffsetSeconds: c.dateOffsetSeconds,
-                smppServer: smppWatch
+                smppServer: smppWatch,
+                pushLog: pushLog,
+                push: c.receipts
             ).register(on: router)
         }
         // Slow or oversized clients: the door (HTTPDoor) enforces the head, body and idle deadlines on every route and
@@ -268,8 +271,14 @@ public enum PetrelServer {
             app.addServices(
                 dispatcher,
                 receipts,
-                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock),
-                OutboxPusher(feed: InboundFeed(store: store), configuration: c.receipts, logger: logger, clock: clock)
+                ReceiptPusher(store: store, configuration: c.receipts, logger: logger, clock: clock, log: pushLog),
+                OutboxPusher(
+                    feed: InboundFeed(store: store),
+                    configuration: c.receipts,
+                    logger: logger,
+                    clock: clock,
+                    log: pushLog
+                )
             )
         }
         app.addServices(

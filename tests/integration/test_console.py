@@ -388,3 +388,43 @@ def test_the_invalid_rows_csv_can_be_fixed_and_uploaded_again(make_server):
     fixed = answer.text.replace("123,", "85291230002,").replace("85291230001,Cy", "85291230003,Cy")
     _, again = upload(fixed)
     assert again["Valid rows"] == "2" and again["Invalid rows"] == "0", (fixed, again)
+
+
+def test_receipt_urls_set_from_the_console_a_test_receipt_and_the_push_log(make_server):
+    """The Receipts page sets where pushes go (the account's webhook secret made and shown once), pushes a signed
+    test receipt at once and says how the receiver answered, and lists this node's recent pushes, real ones too."""
+    from receiver import Receiver
+    from html import unescape
+
+    server = make_server(dict(FAST_SANDBOX, receipts={"maxWaitMs": 50}))
+    session, csrf = sign_in(server)
+    receiver = Receiver().start()
+    try:
+        page = session.post(server.url("/console/receipts/test"), data={"csrf": csrf}, timeout=10).text
+        assert "has no receipt URL yet" in page
+        bad = session.post(server.url("/console/receipts/urls"), data={"csrf": csrf, "receipt_url": "ftp://x"},
+                           timeout=10).text
+        assert "must look like http[s]://host[:port]/path" in bad
+        saved = unescape(session.post(server.url("/console/receipts/urls"),
+                                      data={"csrf": csrf, "receipt_url": receiver.url, "mo_url": ""}, timeout=10).text)
+        secret = re.search(r"webhook secret, shown only now: ([^<\s]+)", saved).group(1)
+        assert f'value="{receiver.url}"' in saved
+        receiver.secret = secret
+        tested = unescape(session.post(server.url("/console/receipts/test"), data={"csrf": csrf}, timeout=10).text)
+        assert f"was taken by {receiver.url}" in tested, tested
+        headers, reports, accepted, body = receiver.posts[0]
+        assert reports[0]["TaskId"] == "petrel-test-receipt" and reports[0]["Status"] == "1" and accepted
+        receiver.check_signatures()
+        # A receiver that refuses: said in words, and logged.
+        receiver.script = ["500"]
+        refused = unescape(session.post(server.url("/console/receipts/test"), data={"csrf": csrf}, timeout=10).text)
+        assert "The test receipt was not taken: the receiver answered HTTP 500: busy" in refused
+        # A real message's receipt is pushed within seconds and listed beside the tests.
+        assert server.client().send_message_to_globe(
+            __import__("alibabacloud_dysmsapi20180501.models", fromlist=["m"]).SendMessageToGlobeRequest(
+                to="85291234567", message="hi")).body.response_code == "OK"
+        wait_for(lambda: any(r.get("TaskId") != "petrel-test-receipt" for r in receiver.reports()), timeout=15)
+        log = session.get(server.url("/console/receipts"), timeout=10).text
+        assert log.count("test receipt") >= 2 and ">receipt<" in log and "not taken: the receiver answered HTTP 500" in log
+    finally:
+        receiver.stop()

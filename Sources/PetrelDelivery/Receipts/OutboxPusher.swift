@@ -53,6 +53,8 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// Where each POST's outcome is noted for the console (nil: nowhere).
+    let log: PushLog?
     private let busy = Mutex<Set<String>>([])
 
     public init(
@@ -60,8 +62,10 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
         configuration: Configuration,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64,
-        client: WebhookClient = WebhookClient()
+        client: WebhookClient = WebhookClient(),
+        log: PushLog? = nil
     ) {
+        self.log = log
         self.feed = feed
         self.configuration = configuration
         self.logger = logger
@@ -197,8 +201,24 @@ public final class OutboxPusher<Feed: PushFeed>: Service, Sendable {
         }
     }
 
-    /// One POST. Returns nil when the receiver took the batch, else why not.
+    /// One POST. Returns nil when the receiver took the batch, else why not (and notes it in the push log).
     func post(_ batch: [Feed.Item], account: String, target: Target) async -> String? {
+        let problem = await send(batch, account: account, target: target)
+        log?.record(
+            PushLog.Entry(
+                atMs: clock(),
+                account: account,
+                kind: Feed.name,
+                url: target.url,
+                items: batch.count,
+                attempt: (batch.map(\.attempts).max() ?? 0) + 1,
+                problem: problem
+            )
+        )
+        return problem
+    }
+
+    private func send(_ batch: [Feed.Item], account: String, target: Target) async -> String? {
         guard let endpoint = target.endpoint else {
             return "the \(Feed.name) URL \(target.url) is not an http:// or https:// URL"
         }

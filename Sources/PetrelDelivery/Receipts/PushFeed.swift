@@ -94,14 +94,16 @@ extension OutboxPusher where Feed == ReceiptFeed {
         configuration: Configuration,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64,
-        client: WebhookClient = WebhookClient()
+        client: WebhookClient = WebhookClient(),
+        log: PushLog? = nil
     ) {
         self.init(
             feed: ReceiptFeed(store: store),
             configuration: configuration,
             logger: logger,
             clock: clock,
-            client: client
+            client: client,
+            log: log
         )
     }
 }

@@ -58,6 +58,10 @@ struct Console: Sendable {
     var dateOffsetSeconds = 0
     /// `smppServer:`, for its section of the Channels page; nil: no SMPP server.
     var smppServer: SMPPServerWatch? = nil
+    /// This node's recent pushes, for the Receipts page; nil: none kept.
+    var pushLog: PushLog? = nil
+    /// `receipts:` (timeout and TLS), for the test receipt.
+    var push = PushConfiguration()
 
     var sessions: ConsoleSessions { auth.sessions }
 
@@ -93,6 +97,7 @@ struct Console: Sendable {
         registerInbox(router)
         registerInbound(router)
         registerCampaigns(router)
+        registerWebhooks(router)
         registerLimits(router)
         registerApprovals(router)
     }

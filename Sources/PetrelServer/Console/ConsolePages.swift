@@ -165,9 +165,9 @@ extension Console {
             <div class="l">receipts waiting to be pushed</div></div>\
             <div class="card"><div class="n" id="outbox-parked">\(counts.parked)</div>\
             <div class="l">parked (given up on for now)</div></div></div>\
-            <p>Receipt URL: <code>\(url)</code> \
-            <span class="muted">(set with <code>petrel accounts set-receipt-url</code>)</span></p>
+            <p>Receipt URL: <code>\(url)</code></p>
             """
+        body += webhookSections(s, account)
         body +=
             "<h2>Parked receipts</h2>"
             + HTML.table(
