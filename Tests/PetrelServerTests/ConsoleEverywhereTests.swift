@@ -95,7 +95,7 @@ import Testing
                 #expect(refused.status == .ok)
                 let page = refused.text
                 #expect(page.contains("id=\"send-error\" role=\"alert\">"))
-                #expect(page.contains("required>Keep &lt;this&gt; text</textarea>"))
+                #expect(page.contains("aria-describedby=\"send-count\">Keep &lt;this&gt; text</textarea>"))
                 #expect(page.contains("value=\"Shop\"") && page.contains("<option selected>MKT</option>"))
                 #expect(page.contains("value=\"12345\""))
                 // Spaces and dashes are how numbers are written: accepted.
