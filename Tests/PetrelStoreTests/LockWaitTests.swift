@@ -51,4 +51,48 @@ import Testing
             #expect(shown == ["10s"])
         }
     }
+
+    /// A group decided in memory takes its nonces before the account's head: a replay that waits on another
+    /// node's uncommitted nonce holds no head meanwhile, so that node can still move the head (before, the two
+    /// waited on each other until PostgreSQL's deadlock detector aborted one, a second later).
+    @Test func aGroupWaitingOnANonceHoldsNoHead() async throws {
+        try await withTwoNodes { a, b in
+            #expect(try await a.commit(send(1), limits: tenADay) == [nil])
+            let nonce = NonceRecord(hash: 4242, expiresAtMs: now + 900_000)
+            let held = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            // Node b: the nonce, not yet committed (the same signed request arriving there first).
+            let other = Task {
+                try await b.client.withTransaction(logger: b.logger) { c in
+                    _ = try await c.query("INSERT INTO nonces (hash, expires_at) VALUES (4242, 0)", logger: b.logger)
+                    held.continuation.yield()
+                    for await _ in release.stream { break }
+                    // Node b now moves the account's head (a send of its own), while node a's replay waits.
+                    // Shorter than PostgreSQL's deadlock_timeout (1 s), which would otherwise break a deadlock first.
+                    _ = try await c.query("SET LOCAL lock_timeout = '500ms'", logger: b.logger)
+                    _ = try await c.query(
+                        "UPDATE limit_heads SET seq = seq WHERE account = 'acme'",
+                        logger: b.logger
+                    )
+                    throw CancellationError()  // roll back: the nonce was never used
+                }
+            }
+            for await _ in held.stream { break }
+            var replay = send(2)
+            replay.nonce = nonce
+            let replayed = Task { try await a.commit(replay, limits: tenADay) }
+            try await Task.sleep(for: .milliseconds(300))  // a's statement is now waiting on the nonce
+            release.continuation.yield()
+            let result = await other.result
+            do {
+                try result.get()
+            } catch let e as PostgresTransactionError where e.closureError is CancellationError {
+                // The head moved within the lock wait: a's waiting statement did not hold it.
+            } catch {
+                Issue.record("node b could not move the head while a's statement waited on the nonce: \(error)")
+            }
+            // b rolled back: the nonce is free, and a's send goes through.
+            #expect(try await replayed.value == [nil])
+        }
+    }
 }

@@ -2,20 +2,27 @@ import NIOCore
 import PetrelCore
 import PostgresNIO
 
-/// A limited group of one account decided in this node's memory, written in one statement (and one WAL flush): the
-/// account's head moves from the `seq` and token memory is at ($39 the new token, $40 memory's), or nothing is written and no row comes back (another
-/// transaction moved it: the group goes the slow way). With the head moved: the nonces, the kept messages (those a
-/// limit refused never are), one `send_log` row, the cap parts and the guard's sends. A nonce used before aborts the
-/// whole statement (`petrel_fail`), so a replay never leaves its group half written. $1-$25 are `InsertGroupSQL`'s.
+/// A limited group of one account decided in this node's memory, written in one statement (and one WAL flush).
+/// The nonces first: a statement that waits on another transaction's uncommitted nonce (a replay in flight on
+/// another node) holds no head meanwhile; taking the head first let two nodes wait on each other until
+/// PostgreSQL's deadlock detector aborted one. Then the account's head moves from the `seq` and token memory is at
+/// ($39 the new token, $40 memory's), and with it: the kept messages (those a limit refused never are), one
+/// `send_log` row, the cap parts and the guard's sends. A nonce used before, or a head another transaction moved,
+/// aborts the whole statement (`petrel_fail`), so nothing of the group stays: a replay is refused, and a group
+/// whose head moved goes the slow way. $1-$25 are `InsertGroupSQL`'s.
 enum LimitedGroupSQL: PreparedSQL {
+    /// petrel_fail's message when the head moved: the statement is aborted (its nonces with it) and the group goes
+    /// the slow way.
+    static let headMoved = "the limit head moved"
+
     static let sql = """
-        WITH h AS (
-            UPDATE limit_heads SET seq = seq + 1, token = $39 WHERE account = $26 AND seq = $27 AND token = $40
-            RETURNING seq
-        ), n AS (
+        WITH n AS (
             INSERT INTO nonces (hash, expires_at) SELECT h, e FROM unnest($1::bigint[], $2::bigint[]) AS x(h, e)
-            WHERE EXISTS (SELECT 1 FROM h)
             ON CONFLICT (hash) DO NOTHING RETURNING hash
+        ), h AS (
+            UPDATE limit_heads SET seq = seq + 1, token = $39 WHERE account = $26 AND seq = $27 AND token = $40
+                AND (SELECT count(*) FROM n) = cardinality($1::bigint[])
+            RETURNING seq
         ), m AS (
             \(InsertGroupSQL.insertMessages)
             WHERE EXISTS (SELECT 1 FROM h)
@@ -33,8 +40,10 @@ enum LimitedGroupSQL: PreparedSQL {
             WHERE EXISTS (SELECT 1 FROM h)
             ON CONFLICT (type, start, account, country) DO UPDATE SET sent = pumping_counts.sent + excluded.sent
         )
-        SELECT CASE WHEN (SELECT count(*) FROM n) < cardinality($1::bigint[]) THEN petrel_fail('a nonce was used before')
-            ELSE seq END FROM h
+        SELECT CASE
+            WHEN (SELECT count(*) FROM n) < cardinality($1::bigint[]) THEN petrel_fail('a nonce was used before')
+            WHEN NOT EXISTS (SELECT 1 FROM h) THEN petrel_fail('\(headMoved)')
+            ELSE (SELECT seq FROM h) END
         """
 
     static func bind(

@@ -164,16 +164,21 @@ extension PostgresStore {
         let d = Self.decide(g.items, g.plans, history: [account: fast.history], used: [account: fast.caps])
         let entry = d.log[account]
         let token = Int64.random(in: .min ... .max)
-        let moved = try await prepared(
-            LimitedGroupSQL.self,
-            { b in
-                LimitedGroupSQL.bind(&b, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d)
-                // The head moves only from the token this node made it with, and takes a new one.
-                b.append(token)
-                b.append(fast.token)
-            },
-            { try $0.get(0, as: Int64.self) }
-        )
+        let moved: [Int64]
+        do {
+            moved = try await prepared(
+                LimitedGroupSQL.self,
+                { b in
+                    LimitedGroupSQL.bind(&b, account: account, head: fast.head, d.outcomes.map(\.kept), entry, d)
+                    // The head moves only from the token this node made it with, and takes a new one.
+                    b.append(token)
+                    b.append(fast.token)
+                },
+                { try $0.get(0, as: Int64.self) }
+            )
+        } catch StoreError.conflict(LimitedGroupSQL.headMoved) {
+            return nil  // another transaction moved the head: nothing was written, the group goes the slow way
+        }
         guard let head = moved.first else { return nil }
         let rows = entry.map { [(head, account, $0.bytes)] } ?? []
         sendMemory.applyOwn(

@@ -289,8 +289,12 @@ public final class PostgresStore: MessageStore {
             return StoreError.database(code: "client", message: "\(p.code)")
         }
         if code == "23505", p.serverInfo?[.constraintName] == "nonces_pkey" { return StoreError.nonceUsed }
-        // petrel_fail in LimitedGroupSQL: a nonce of the group was used before, and nothing was written.
-        if code == "PT001" { return StoreError.nonceUsed }
+        // petrel_fail in LimitedGroupSQL: a nonce of the group was used before, or the head moved; nothing was
+        // written either way.
+        if code == "PT001" {
+            let message = p.serverInfo?[.message] ?? ""
+            return message == LimitedGroupSQL.headMoved ? StoreError.conflict(message) : StoreError.nonceUsed
+        }
         return StoreError.database(code: code, message: p.serverInfo?[.message] ?? "")
     }
 
