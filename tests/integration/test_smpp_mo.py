@@ -8,8 +8,9 @@ import time
 import pytest
 import smpplib.consts as C
 
-from conftest import wait_for
+from conftest import FAST_SANDBOX, wait_for
 from peers import PetrelSMSC, carrier_config
+from test_shared_store import database, node  # noqa: F401  (the fixture is used by name)
 from test_smpp_server import bind_body, esme, pdu, read_pdu, smpp_port
 
 PHONE = "85291230001"
@@ -146,3 +147,24 @@ def test_mo_unanswered_when_petrel_is_killed_arrives_after_restart(make_server, 
     receive(rx, range(first + 1, last + 1), UCS2, timeout=90)
     rx.unbind()
     rx.disconnect()
+
+
+def test_mo_taken_by_one_node_reaches_an_esme_bound_to_the_other(tmp_path, carrier, database):  # noqa: F811
+    """On a shared PostgreSQL store the node that takes the carrier's MO (a, bound to the carrier) is not the one
+    the customer's ESME is bound to (b, the SMPP server): the MO goes from a's transaction to b's bind."""
+    peer = carrier(GSM)
+    a = node(tmp_path, "a", database, carrier_config(peer.port))
+    b = node(tmp_path, "b", database, dict(FAST_SANDBOX, smppServer={"listen": "127.0.0.1:0"}))
+    try:
+        b.cli("smpp-users", "add", "crm01", "--password", "pw123", "--account", "default")
+        b.smpp_port = smpp_port(b)
+        wait_for(lambda: peer.summary().get("mo_messages", 0) >= 1, timeout=30)
+        first = stored_upto(peer, peer.summary().get("mo_messages", 0) + 1)
+        rx = esme(b, mode="receiver")
+        last = stored_upto(peer, first + 3)
+        receive(rx, range(first + 1, last + 1), GSM)
+        rx.unbind()
+        rx.disconnect()
+    finally:
+        a.stop()
+        b.stop()
