@@ -95,4 +95,36 @@ import Testing
             #expect(try await replayed.value == [nil])
         }
     }
+
+    /// A session the server ended while its transaction was idle (a timeout here; a restart, a failover or
+    /// pg_terminate_backend elsewhere) fails the transaction at its next statement instead of hanging the node.
+    @Test func aTransactionWhoseSessionTheServerEndedFailsInsteadOfHanging() async throws {
+        try await withTwoNodes { a, _ in
+            let attempt = Task {
+                try await a.transaction { c in
+                    try await a.run("SET LOCAL idle_in_transaction_session_timeout = '300ms'", on: c)
+                    try await Task.sleep(for: .seconds(1))  // the node stalls; the server ends its session
+                }
+            }
+            let outcome = await withTaskGroup(of: String.self) { g in
+                g.addTask {
+                    switch await attempt.result {
+                    case .success: return "committed"
+                    case .failure(let e): return StoreErrorText.sentence(e)
+                    }
+                }
+                g.addTask {
+                    try? await Task.sleep(for: .seconds(10))
+                    return "hung"
+                }
+                let first = await g.next() ?? "hung"
+                g.cancelAll()
+                return first
+            }
+            #expect(outcome.contains("lost the connection to PostgreSQL"), "\(outcome)")
+            // The pool opens another connection: the node goes on.
+            let one = try await a.rows("SELECT 1") { try $0.get(0, as: Int32.self) }
+            #expect(one == [1])
+        }
+    }
 }

@@ -40,7 +40,10 @@ extension PostgresStore {
         try bind(&bindings)
         let statement = Prepared<S>(bindings: bindings)
         do {
-            if let c { return try await collect(try await c.execute(statement, logger: logger), map) }
+            if let c {
+                try PostgresStore.open(c)
+                return try await collect(try await c.execute(statement, logger: logger), map)
+            }
             return try await collect(try await client.execute(statement, logger: logger), map)
         } catch {
             throw PostgresStore.storeError(error)

@@ -264,7 +264,10 @@ public final class PostgresStore: MessageStore {
         _ map: (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] {
         do {
-            if let c { return try await Self.collect(try await c.query(q, logger: logger), map) }
+            if let c {
+                try Self.open(c)
+                return try await Self.collect(try await c.query(q, logger: logger), map)
+            }
             return try await Self.collect(try await client.query(q, logger: logger), map)
         } catch {
             throw Self.storeError(error)
@@ -313,14 +316,26 @@ public final class PostgresStore: MessageStore {
     }
 
     /// Runs `body` in a transaction. Two nodes updating the same rows in different orders can deadlock; PostgreSQL
-    /// then aborts one of them, which is tried again (a few times) instead of failing its caller.
+    /// then aborts one of them, which is tried again (a few times) instead of failing its caller. BEGIN, COMMIT and
+    /// ROLLBACK go through `checked` (postgres-nio's own `withTransaction` would wait for ever on a COMMIT sent to a
+    /// connection the server had closed meanwhile).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
-                return try await client.withTransaction(logger: logger) { c in try await body(c) }
-            } catch let error as PostgresTransactionError {
-                let cause = Self.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+                return try await client.withConnection { c in
+                    try await Self.checked(c, "BEGIN", logger: logger)
+                    do {
+                        let value = try await body(c)
+                        try await Self.checked(c, "COMMIT", logger: logger)
+                        return value
+                    } catch {
+                        if !c.isClosed { _ = try? await Self.checked(c, "ROLLBACK", logger: logger) }
+                        throw error
+                    }
+                }
+            } catch {
+                let cause = Self.storeError(error)
                 if case .database(let code, _)? = cause as? StoreError, ["40P01", "40001"].contains(code), attempt < 3 {
                     attempt += 1
                     continue
@@ -328,6 +343,20 @@ public final class PostgresStore: MessageStore {
                 throw cause
             }
         }
+    }
+
+    /// A statement on a leased connection, refused at once when the connection is closed. postgres-nio 1.33 sends a
+    /// query to a closed connection's channel without a write promise, so the query's own promise is never
+    /// completed and its caller waits for ever (seen when the server ends a session: a restart, a failover,
+    /// `pg_terminate_backend`). A close that lands between this check and the write is not covered.
+    static func checked(_ c: PostgresConnection, _ sql: String, logger: Logger) async throws {
+        try Self.open(c)
+        try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+
+    /// Throws the "lost the connection" store error when `c` is closed.
+    static func open(_ c: PostgresConnection) throws {
+        if c.isClosed { throw StoreError.database(code: "client", message: "the connection was closed") }
     }
 }
 
