@@ -47,8 +47,10 @@ import Testing
 
     @Test func everySessionCarriesTheBound() async throws {
         try await withTwoNodes { a, _ in
-            let shown = try await a.rows("SELECT current_setting('lock_timeout')") { try $0.get(0, as: String.self) }
-            #expect(shown == ["10s"])
+            let shown = try await a.rows(
+                "SELECT current_setting('lock_timeout') || ' ' || current_setting('idle_in_transaction_session_timeout')"
+            ) { try $0.get(0, as: String.self) }
+            #expect(shown == ["10s 1min"])
         }
     }
 

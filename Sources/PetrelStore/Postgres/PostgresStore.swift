@@ -158,13 +158,14 @@ public final class PostgresStore: MessageStore {
     /// What every session of the pool is started with. Nodes wait on each other's row locks (an account's limit
     /// head, a claimed message, the opt-out version): a node that stops in the middle of a transaction (paused, cut
     /// off, its disk stalled) holds them, and every other node's senders would wait behind them for as long.
-    /// `lock_timeout` bounds one statement's wait, so a request fails with a sentence (and the client may retry)
-    /// instead of hanging. (`idle_in_transaction_session_timeout` would also end the stalled session, but a node
-    /// that then wakes hangs on its next statement: postgres-nio 1.33 never answers a query on a connection the
-    /// server closed while it was idle in a transaction.)
+    /// `lock_timeout` bounds one statement's wait, so a request fails with a sentence (and may be sent again)
+    /// instead of hanging; `idle_in_transaction_session_timeout` (a minute: no transaction of Petrel's idles for
+    /// more than milliseconds between statements, or seconds behind a lock wait) makes the server end the stalled
+    /// session, so its locks go. A node that then wakes finds its connection closed and fails that transaction
+    /// (`checked`), the pool opening another.
     static func sessionBounds(lockWait: Duration) -> [(String, String)] {
         let ms = lockWait.components.seconds * 1000 + lockWait.components.attoseconds / 1_000_000_000_000_000
-        return [("lock_timeout", "\(max(1, ms))")]
+        return [("lock_timeout", "\(max(1, ms))"), ("idle_in_transaction_session_timeout", "60000")]
     }
 
     /// Applies the migrations not yet applied, under an advisory lock held by one connection for the whole run.
