@@ -199,6 +199,7 @@ extension PostgresStore {
         do {
             let rows: PostgresRowSequence
             if let c {
+                try Self.open(c)
                 rows = try await c.query(q, logger: logger)
             } else {
                 rows = try await client.query(q, logger: logger)
