@@ -145,6 +145,7 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.extendCode)
             }
         )
+        if !batch.messages.isEmpty { try countAccepted(batch.messages, db) }
         for c in batch.conversions {
             // Before the report is stored: a message reported converted before counts once.
             try countConversion(c, db)

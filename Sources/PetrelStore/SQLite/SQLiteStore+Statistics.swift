@@ -1,0 +1,188 @@
+import GRDB
+import PetrelCore
+
+/// Statistics counters on SQLite (`v23-statistics`): accepts count here, in the accept transaction, one upsert per
+/// key of the batch; outcomes count in the trigger `messages_final_stats`.
+extension SQLiteStore {
+    static let countAcceptedSQL = """
+        INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts, delivered, failed, expired)
+        VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?)
+        ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+            submitted = submitted + excluded.submitted, parts = parts + excluded.parts,
+            delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+            expired = expired + excluded.expired
+        """
+
+    /// Counts `messages`, just inserted, as submitted (and those already final as such: none today) under channel
+    /// "", the one the insert gives them.
+    static func countAccepted(_ messages: [Message], _ db: Database) throws {
+        var counts: [StatsKey: StatsCounts] = [:]
+        for m in messages {
+            var key = StatsKey(m)
+            key.channel = ""
+            counts[key, default: StatsCounts()].add(accepted: m)
+        }
+        let statement = try db.cachedStatement(sql: countAcceptedSQL)
+        for (key, c) in counts {
+            try FastStatement.run(statement, db) {
+                $0.bind(key.account)
+                $0.bind(key.hour)
+                $0.bind(key.country)
+                $0.bind(key.type)
+                $0.bind(c.submitted)
+                $0.bind(c.parts)
+                $0.bind(c.delivered)
+                $0.bind(c.failed)
+                $0.bind(c.expired)
+            }
+        }
+        // Refused at accept (no such path today): counted with their codes, as the trigger would.
+        for m in messages where m.status.isFinal && m.status != .delivered && !m.errorCode.isEmpty {
+            let key = StatsKey(m)
+            try db.execute(
+                sql: """
+                    INSERT INTO stats_errors (account, hour, country, type, channel, code, n) VALUES (?, ?, ?, ?, '', ?, 1)
+                    ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = n + 1
+                    """,
+                arguments: [key.account, key.hour, key.country, key.type, m.errorCode]
+            )
+        }
+    }
+
+    /// The WHERE clause of `filter` (fixed text, values bound).
+    static func statsWhere(_ f: StatsFilter) -> (String, [any DatabaseValueConvertible]) {
+        var sql = "hour >= ? AND hour < ?"
+        var args: [any DatabaseValueConvertible] = [f.fromMs, f.toMs]
+        for (column, value) in [
+            ("account", f.account), ("country", f.country), ("channel", f.channel), ("type", f.type),
+        ] {
+            guard let value else { continue }
+            sql += " AND \(column) = ?"
+            args.append(value)
+        }
+        return (sql, args)
+    }
+
+    public func statistics(_ filter: StatsFilter, by dimension: StatsDimension) async throws -> [StatsRow] {
+        let (whereSQL, whereArgs) = Self.statsWhere(filter)
+        var args: [any DatabaseValueConvertible] = []
+        if case .day(let offset) = dimension { args += [Int64(offset) * 1000, Int64(offset) * 1000] }
+        args += whereArgs
+        let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
+            .map { "SUM(\($0))" }.joined(separator: ", ")
+        let sql = """
+            SELECT \(StatsSQL.keyExpression(dimension)) AS k, \(sums) FROM stats_hours
+            WHERE \(whereSQL) GROUP BY k ORDER BY k
+            """
+        let arguments = StatementArguments(args.map { $0.databaseValue })
+        return try await readAside { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.statsRow)
+        }
+    }
+
+    public func statisticsCells(_ filter: StatsFilter, dayOffsetSeconds: Int?) async throws -> [StatsCell] {
+        let (whereSQL, whereArgs) = Self.statsWhere(filter)
+        var args: [any DatabaseValueConvertible] = []
+        var period = "hour"
+        if let offset = dayOffsetSeconds {
+            period = StatsSQL.keyExpression(.day(offsetSeconds: offset))
+            args += [Int64(offset) * 1000, Int64(offset) * 1000]
+        }
+        args += whereArgs
+        let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
+            .map { "SUM(\($0))" }.joined(separator: ", ")
+        let sql = """
+            SELECT \(period) AS p, account, country, type, channel, \(sums) FROM stats_hours
+            WHERE \(whereSQL) GROUP BY p, account, country, type, channel
+            """
+        let arguments = StatementArguments(args.map { $0.databaseValue })
+        return try await readAside { db in
+            var cells: [StatsCell] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                var c = StatsCounts()
+                c.submitted = row[5]
+                c.parts = row[6]
+                c.delivered = row[7]
+                c.failed = row[8]
+                c.expired = row[9]
+                for i in c.delivery.indices { c.delivery[i] = row[10 + i] }
+                cells.append(
+                    StatsCell(
+                        period: row[0],
+                        account: row[1],
+                        country: row[2],
+                        type: row[3],
+                        channel: row[4],
+                        counts: c
+                    )
+                )
+            }
+            return cells
+        }
+    }
+
+    static func statsRow(_ row: Row) -> StatsRow {
+        let key: DatabaseValue = row[0]
+        let text: String =
+            switch key.storage {
+            case .int64(let n): String(n)
+            case .string(let s): s
+            default: ""
+            }
+        var c = StatsCounts()
+        c.submitted = row[1] ?? 0
+        c.parts = row[2] ?? 0
+        c.delivered = row[3] ?? 0
+        c.failed = row[4] ?? 0
+        c.expired = row[5] ?? 0
+        for i in c.delivery.indices { c.delivery[i] = row[6 + i] ?? 0 }
+        return StatsRow(key: text, counts: c)
+    }
+
+    public func statisticsErrors(_ filter: StatsFilter, limit: Int) async throws -> [StatsError] {
+        let (whereSQL, whereArgs) = Self.statsWhere(filter)
+        let arguments = StatementArguments((whereArgs + [limit]).map { $0.databaseValue })
+        return try await readAside { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT code, SUM(n) AS total FROM stats_errors WHERE \(whereSQL)
+                    GROUP BY code ORDER BY total DESC, code LIMIT ?
+                    """,
+                arguments: arguments
+            ).map { StatsError(code: $0[0], count: $0[1]) }
+        }
+    }
+
+    public func purgeStatistics(account: String, hourBeforeMs: Int64, limit: Int) async throws -> Int {
+        try await committer.run(weight: limit) { db in
+            var n = 0
+            for table in ["stats_hours", "stats_errors"] {
+                try db.execute(
+                    sql: """
+                        DELETE FROM \(table) WHERE (account, hour) IN (
+                            SELECT account, hour FROM \(table) WHERE account = ? AND hour < ? ORDER BY hour LIMIT ?)
+                        """,
+                    arguments: [account, hourBeforeMs, limit]
+                )
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+}
+
+extension StatsCounts {
+    /// Adds a message as accepted: submitted, its parts, and its outcome if it is already final.
+    mutating func add(accepted m: Message) {
+        submitted += 1
+        parts += m.segments
+        switch m.status {
+        case .delivered: delivered += 1
+        case .failed: failed += 1
+        case .expired: expired += 1
+        default: break
+        }
+    }
+}
