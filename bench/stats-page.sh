@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Statistics page (issue 30) over a store of N messages (default 1,000,000): made by `petrel serve`, then filled
-# with sqlite3 (spread over the last 30 days: 5 accounts, 5 calling codes, 3 Types, 2 carriers, 85% delivered, 8%
+# with sqlite3 (spread over the last 29 days: 5 accounts, 5 calling codes, 3 Types, 2 carriers, 85% delivered, 8%
 # failed with 4 codes, 2% expired, 5% still queued). The counters are then rebuilt the way an upgrade builds them:
 # the `v23-statistics` migration is undone and `serve` runs it again over the N messages (its time is printed).
 # Then GET /console/statistics (an operator's view of every account: the default 7 days, and 30 days; one account;
@@ -13,7 +13,7 @@ BIN=${PETREL_BIN:-.build/release/petrel}
 [ -n "${PETREL_BIN:-}" ] || swift build -c release --product petrel >/dev/null
 WORK=$(mktemp -d /tmp/petrel-stats-bench.XXXXXX)
 SERVER=
-trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 export PETREL_ACCESS_KEY_ID=benchStatsKey PETREL_ACCESS_KEY_SECRET=benchStatsSecret1234
 
 start_server() { # DIR
@@ -43,7 +43,7 @@ SELECT ((t - 1577836800000) << 20) + i % 1048576, CASE WHEN i % 5 = 0 THEN 'defa
     s, CASE s WHEN 4 THEN 'E' || (i % 4) WHEN 5 THEN 'EXPIRED' ELSE '' END, '', t, t, NULL,
     CASE WHEN s = 0 OR s = 5 THEN NULL ELSE t + 50 END, CASE WHEN s >= 3 THEN t + 500 + (i % 90) * 1000 END,
     CASE WHEN s = 0 OR s = 5 THEN '' WHEN i % 2 = 0 THEN 'smsc-a' ELSE 'smsc-b' END, ''
-FROM (SELECT i, (SELECT now FROM params) - (i * 2592000000 / (SELECT n FROM params)) AS t,
+FROM (SELECT i, (SELECT now FROM params) - (i * 2505600000 / (SELECT n FROM params)) AS t,
         CASE WHEN i % 100 < 85 THEN 3 WHEN i % 100 < 93 THEN 4 WHEN i % 100 < 95 THEN 5 ELSE 0 END AS s FROM seq);
 COMMIT;
 SQL
