@@ -190,4 +190,31 @@ import Testing
             try await store.close()
         }
     }
+
+    /// Single sends that share a transaction (group commit) count once each; one that fails (a duplicate id) counts
+    /// nothing, however its transaction was shared.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentSinglesCountOnceAndAFailedOneNot(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.commit(WriteBatch(messages: [message(1, account: "burst", createdAtMs: 1000)]))
+            let failures = await withTaskGroup(of: Bool.self) { group in
+                for i in 2...41 {
+                    // 41 reuses the id of 1.
+                    let id = Int64(i == 41 ? 1 : i)
+                    group.addTask {
+                        (try? await store.commit(
+                            WriteBatch(messages: [
+                                message(id, type: i % 2 == 0 ? .otp : .mkt, account: "burst", createdAtMs: 1000)
+                            ])
+                        )) == nil
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(failures == 1)
+            let rows = try await store.statistics(StatsFilter(fromMs: 0, toMs: Self.hour, account: "burst"), by: .type)
+            #expect(rows.map(\.key) == ["MKT", "NOTIFY", "OTP"])
+            #expect(rows.map(\.counts.submitted) == [19, 1, 20])
+        }
+    }
 }

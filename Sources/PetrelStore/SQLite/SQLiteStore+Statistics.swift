@@ -1,5 +1,6 @@
 import GRDB
 import PetrelCore
+import Synchronization
 
 /// Statistics counters on SQLite (`v23-statistics`): accepts count here, in the accept transaction, one upsert per
 /// key of the batch; outcomes count in the trigger `messages_final_stats`.
@@ -14,28 +15,9 @@ extension SQLiteStore {
         """
 
     /// Counts `messages`, just inserted, as submitted (and those already final as such: none today) under channel
-    /// "", the one the insert gives them.
-    static func countAccepted(_ messages: [Message], _ db: Database) throws {
-        var counts: [StatsKey: StatsCounts] = [:]
-        for m in messages {
-            var key = StatsKey(m)
-            key.channel = ""
-            counts[key, default: StatsCounts()].add(accepted: m)
-        }
-        let statement = try db.cachedStatement(sql: countAcceptedSQL)
-        for (key, c) in counts {
-            try FastStatement.run(statement, db) {
-                $0.bind(key.account)
-                $0.bind(key.hour)
-                $0.bind(key.country)
-                $0.bind(key.type)
-                $0.bind(c.submitted)
-                $0.bind(c.parts)
-                $0.bind(c.delivered)
-                $0.bind(c.failed)
-                $0.bind(c.expired)
-            }
-        }
+    /// "", the one the insert gives them: into `pending`, written once per transaction (`StatsPending`).
+    static func countAccepted(_ messages: [Message], _ db: Database, pending: StatsPending) throws {
+        pending.add(messages)
         // Refused at accept (no such path today): counted with their codes, as the trigger would.
         for m in messages where m.status.isFinal && m.status != .delivered && !m.errorCode.isEmpty {
             let key = StatsKey(m)
@@ -184,5 +166,67 @@ extension StatsCounts {
         case .expired: expired += 1
         default: break
         }
+    }
+}
+
+/// The accepts of one write transaction, summed by key on the writer thread and written just before COMMIT, one
+/// upsert per key (a group commit of 64 single sends of one account and Type is one upsert, not 64). Rolled back
+/// with the transaction.
+final class StatsPending: Sendable, TransactionHooks {
+    private let pending = Mutex<[StatsKey: StatsCounts]>([:])
+
+    func add(_ messages: [Message]) {
+        pending.withLock { p in
+            for m in messages {
+                var key = StatsKey(m)
+                key.channel = ""
+                p[key, default: StatsCounts()].add(accepted: m)
+            }
+        }
+    }
+
+    func beforeCommit(_ db: Database) throws {
+        let counts = pending.withLock { p -> [StatsKey: StatsCounts] in
+            defer { p = [:] }
+            return p
+        }
+        guard !counts.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: SQLiteStore.countAcceptedSQL)
+        for (key, c) in counts {
+            try FastStatement.run(statement, db) {
+                $0.bind(key.account)
+                $0.bind(key.hour)
+                $0.bind(key.country)
+                $0.bind(key.type)
+                $0.bind(c.submitted)
+                $0.bind(c.parts)
+                $0.bind(c.delivered)
+                $0.bind(c.failed)
+                $0.bind(c.expired)
+            }
+        }
+    }
+
+    func afterCommit() {}
+
+    func afterRollback() {
+        pending.withLock { $0 = [:] }
+    }
+}
+
+/// Several hooks, called in order.
+struct TransactionHooksList: TransactionHooks {
+    let hooks: [any TransactionHooks]
+
+    func beforeCommit(_ db: Database) throws {
+        for h in hooks { try h.beforeCommit(db) }
+    }
+
+    func afterCommit() {
+        for h in hooks { h.afterCommit() }
+    }
+
+    func afterRollback() {
+        for h in hooks { h.afterRollback() }
     }
 }
