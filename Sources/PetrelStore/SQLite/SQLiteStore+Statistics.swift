@@ -31,56 +31,77 @@ extension SQLiteStore {
         }
     }
 
-    /// The WHERE clause of `filter` (fixed text, values bound).
-    static func statsWhere(_ f: StatsFilter) -> (String, [any DatabaseValueConvertible]) {
+    /// The WHERE clause of `filter` on `table` (fixed text, values bound). Without an account, the accounts are
+    /// named (found by a skip scan, one seek each): the primary key (account, hour, …) then reads each account's
+    /// hours in order, where the index on hour would look every row up again (twice as slow over a month).
+    static func statsWhere(_ f: StatsFilter, table: String, _ db: Database) throws -> (String, [DatabaseValue]) {
         var sql = "hour >= ? AND hour < ?"
-        var args: [any DatabaseValueConvertible] = [f.fromMs, f.toMs]
+        var args: [DatabaseValue] = [f.fromMs.databaseValue, f.toMs.databaseValue]
+        if f.account == nil {
+            var accounts: [String] = []
+            let next = try db.cachedStatement(
+                sql: "SELECT account FROM \(table) WHERE account > ? ORDER BY account LIMIT 1"
+            )
+            while accounts.count <= statsAccountsNamed,
+                let a = try String.fetchOne(next, arguments: [accounts.last ?? ""])
+            {
+                accounts.append(a)
+            }
+            if accounts.count <= statsAccountsNamed {
+                sql +=
+                    " AND account IN (\(accounts.isEmpty ? "NULL" : accounts.map { _ in "?" }.joined(separator: ",")))"
+                args += accounts.map(\.databaseValue)
+            }
+        }
         for (column, value) in [
             ("account", f.account), ("country", f.country), ("channel", f.channel), ("type", f.type),
         ] {
             guard let value else { continue }
             sql += " AND \(column) = ?"
-            args.append(value)
+            args.append(value.databaseValue)
         }
         return (sql, args)
     }
 
+    /// Up to this many accounts are named in a query over all of them (more: the index on hour serves it).
+    static let statsAccountsNamed = 200
+
     public func statistics(_ filter: StatsFilter, by dimension: StatsDimension) async throws -> [StatsRow] {
-        let (whereSQL, whereArgs) = Self.statsWhere(filter)
-        var args: [any DatabaseValueConvertible] = []
-        if case .day(let offset) = dimension { args += [Int64(offset) * 1000, Int64(offset) * 1000] }
-        args += whereArgs
-        let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
-            .map { "SUM(\($0))" }.joined(separator: ", ")
-        let sql = """
-            SELECT \(StatsSQL.keyExpression(dimension)) AS k, \(sums) FROM stats_hours
-            WHERE \(whereSQL) GROUP BY k ORDER BY k
-            """
-        let arguments = StatementArguments(args.map { $0.databaseValue })
-        return try await readAside { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.statsRow)
+        try await readAside { db in
+            let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_hours", db)
+            var args: [DatabaseValue] = []
+            if case .day(let offset) = dimension {
+                args += [(Int64(offset) * 1000).databaseValue, (Int64(offset) * 1000).databaseValue]
+            }
+            args += whereArgs
+            let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
+                .map { "SUM(\($0))" }.joined(separator: ", ")
+            let sql = """
+                SELECT \(StatsSQL.keyExpression(dimension)) AS k, \(sums) FROM stats_hours
+                WHERE \(whereSQL) GROUP BY k ORDER BY k
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.statsRow)
         }
     }
 
     public func statisticsCells(_ filter: StatsFilter, dayOffsetSeconds: Int?) async throws -> [StatsCell] {
-        let (whereSQL, whereArgs) = Self.statsWhere(filter)
-        var args: [any DatabaseValueConvertible] = []
-        var period = "hour"
-        if let offset = dayOffsetSeconds {
-            period = StatsSQL.keyExpression(.day(offsetSeconds: offset))
-            args += [Int64(offset) * 1000, Int64(offset) * 1000]
-        }
-        args += whereArgs
-        let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
-            .map { "SUM(\($0))" }.joined(separator: ", ")
-        let sql = """
-            SELECT \(period) AS p, account, country, type, channel, \(sums) FROM stats_hours
-            WHERE \(whereSQL) GROUP BY p, account, country, type, channel
-            """
-        let arguments = StatementArguments(args.map { $0.databaseValue })
-        return try await readAside { db in
+        try await readAside { db in
+            let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_hours", db)
+            var args: [DatabaseValue] = []
+            var period = "hour"
+            if let offset = dayOffsetSeconds {
+                period = StatsSQL.keyExpression(.day(offsetSeconds: offset))
+                args += [(Int64(offset) * 1000).databaseValue, (Int64(offset) * 1000).databaseValue]
+            }
+            args += whereArgs
+            let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
+                .map { "SUM(\($0))" }.joined(separator: ", ")
+            let sql = """
+                SELECT \(period) AS p, account, country, type, channel, \(sums) FROM stats_hours
+                WHERE \(whereSQL) GROUP BY p, account, country, type, channel
+                """
             var cells: [StatsCell] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
             while let row = try rows.next() {
                 var c = StatsCounts()
                 c.submitted = row[5]
@@ -123,16 +144,15 @@ extension SQLiteStore {
     }
 
     public func statisticsErrors(_ filter: StatsFilter, limit: Int) async throws -> [StatsError] {
-        let (whereSQL, whereArgs) = Self.statsWhere(filter)
-        let arguments = StatementArguments((whereArgs + [limit]).map { $0.databaseValue })
-        return try await readAside { db in
-            try Row.fetchAll(
+        try await readAside { db in
+            let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_errors", db)
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT code, SUM(n) AS total FROM stats_errors WHERE \(whereSQL)
                     GROUP BY code ORDER BY total DESC, code LIMIT ?
                     """,
-                arguments: arguments
+                arguments: StatementArguments(whereArgs + [limit.databaseValue])
             ).map { StatsError(code: $0[0], count: $0[1]) }
         }
     }
