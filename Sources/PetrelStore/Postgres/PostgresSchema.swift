@@ -592,5 +592,13 @@ enum PostgresSchema {
             CREATE TRIGGER inbound_smpp_mo AFTER INSERT ON inbound FOR EACH ROW EXECUTE FUNCTION inbound_smpp_mo();
             """
         ),
+        (
+            "v22-smpp-receipts-waiting",
+            """
+            -- As in SQLite: the console counts an account's receipts whose message is not final yet over an index
+            -- range instead of every row (ready ones have smpp_receipts_ready).
+            CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE NOT ready;
+            """
+        ),
     ]
 }
