@@ -14,6 +14,7 @@ import Testing
             // Before acme has an SMPP user: no row (the moUrl push alone, if any).
             _ = try await store.storeInbound([inbound.part("before")], rules: InboundRules(), nowMs: 1000)
             #expect(try await store.smppMOCountsByAccount().isEmpty)
+            #expect(try await store.smppMOCountsByAccount(cap: 10_000).isEmpty)
             for (id, account) in [("crm", "acme"), ("bulk", "other")] {
                 let user = SMPPUserRecord(systemID: id, password: "pw", account: account, createdAtMs: 1)
                 #expect(try await store.addSMPPUser(user))
@@ -34,6 +35,9 @@ import Testing
                 nowMs: 2100
             )
             #expect(try await store.smppMOCountsByAccount() == ["acme": 3, "other": 1])
+            // Bounded (the console's): cap + 1 means "more than cap".
+            #expect(try await store.smppMOCountsByAccount(cap: 10_000) == ["acme": 3, "other": 1])
+            #expect(try await store.smppMOCountsByAccount(cap: 1) == ["acme": 2, "other": 1])
 
             let first = try await store.claimSMPPMO(accounts: ["acme"], nowMs: 3000, untilMs: 9000, limit: 2)
             #expect(first.map(\.text) == ["one", "two"])
@@ -62,6 +66,7 @@ import Testing
             // Retention: a row still owed when its message is purged goes with it.
             #expect(try await store.purgeInbound(receivedBeforeMs: 5000, limit: 100) == 6)
             #expect(try await store.smppMOCountsByAccount().isEmpty)
+            #expect(try await store.smppMOCountsByAccount(cap: 10_000).isEmpty)
         }
     }
 }

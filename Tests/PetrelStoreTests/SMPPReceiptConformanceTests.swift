@@ -79,6 +79,7 @@ import Testing
     func countsByAccount(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             #expect(try await store.smppReceiptCountsByAccount().isEmpty)
+            #expect(try await store.smppReceiptCountsByAccount(cap: 10_000).isEmpty)
             try await store.commit(
                 WriteBatch(messages: [
                     message(1), message(2), message(3), message(4, account: "other"), message(5, account: "other"),
@@ -101,6 +102,17 @@ import Testing
                     "acme": SMPPReceiptCounts(ready: 2, waiting: 1), "other": SMPPReceiptCounts(ready: 1, waiting: 0),
                 ]
             )
+            // Bounded (the console's): the same below the cap, cap + 1 for "more than cap".
+            #expect(
+                try await store.smppReceiptCountsByAccount(cap: 10) == [
+                    "acme": SMPPReceiptCounts(ready: 2, waiting: 1), "other": SMPPReceiptCounts(ready: 1, waiting: 0),
+                ]
+            )
+            #expect(
+                try await store.smppReceiptCountsByAccount(cap: 0) == [
+                    "acme": SMPPReceiptCounts(ready: 1, waiting: 1), "other": SMPPReceiptCounts(ready: 1, waiting: 0),
+                ]
+            )
             // Claimed (sent, unanswered) rows are still pending; acknowledged ones are gone, and so is an account
             // left with none.
             let claimed = try await store.claimSMPPReceipts(
@@ -114,6 +126,11 @@ import Testing
             try await store.smppReceiptsDone(messageIDs: [1, 4])
             #expect(
                 try await store.smppReceiptCountsByAccount() == ["acme": SMPPReceiptCounts(ready: 1, waiting: 1)]
+            )
+            #expect(
+                try await store.smppReceiptCountsByAccount(cap: 10_000) == [
+                    "acme": SMPPReceiptCounts(ready: 1, waiting: 1)
+                ]
             )
             // Agrees with the per-account count.
             let one = try await store.smppReceiptCounts(account: "acme")

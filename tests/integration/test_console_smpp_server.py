@@ -1,7 +1,8 @@
-"""The SMPP server in the console and /metrics (issue 29): per account, binds by mode, messages of the last minute
-and receipts pending, on the Channels page (axe scan wide, phone-sized and dark); an account's own key sees its
-own row only; petrel_smpp_server_receipts_pending follows the outbox."""
+"""The SMPP server in the console and /metrics (issue 29): per account, binds by mode, messages of the last minute,
+receipts and inbound messages pending, on the Channels page (axe scan wide, phone-sized and dark); an account's
+own key sees its own row only; petrel_smpp_server_receipts_pending and _mo_pending follow the outboxes."""
 import re
+import time
 
 import requests
 import smpplib.consts as C
@@ -11,13 +12,13 @@ from test_console import browser  # noqa: F401  (the Chromium fixture)
 from test_console import sign_in
 from test_console_a11y import browser_sign_in, serious
 from test_console_security import key_with
-from test_smpp_receipts import receive, submit_parts
+from test_smpp_receipts import note, submit_parts
 from test_smpp_server import esme, message, smpp_port, submit_and_wait
 
 
-def pending_metric(server, account):
+def pending_metric(server, account, name="receipts_pending"):
     text = requests.get(server.url("/metrics"), timeout=5).text
-    found = re.search(r'^petrel_smpp_server_receipts_pending\{account="%s"\} (\d+)' % re.escape(account), text, re.M)
+    found = re.search(r'^petrel_smpp_server_%s\{account="%s"\} (\d+)' % (name, re.escape(account)), text, re.M)
     return int(found.group(1)) if found else None
 
 
@@ -43,9 +44,15 @@ def test_binds_rates_and_pending_receipts_in_the_console_and_metrics(make_server
     tx = esme(s, "crm01", "pw123", mode="transmitter")
     ids = submit_parts(tx, [message(f"console {i}", to=HK)[0] for i in range(5)])
     assert submit_and_wait(tx, message("no such number", to="123"))[0][0] == C.SMPP_ESME_RINVDSTADR
+    # Two replies to "default" (the sandbox phone's path): kept for its ESMEs too, with no receiver bound.
+    for text in ("reply one", "reply two"):
+        answer = requests.post(s.url("/sandbox/inbound"), auth=(s.ak, s.sk), timeout=10,
+                               json={"From": "85291230001", "To": "85260001234", "Text": text})
+        assert answer.status_code == 200, answer.text
     trx = esme(s, "crm02", "pw456", mode="transceiver")
     rx = esme(s, "crm02", "pw456", mode="receiver")
     wait_for(lambda: pending_metric(s, "default") == 5, timeout=30)
+    wait_for(lambda: pending_metric(s, "default", "mo_pending") == 2, timeout=30)
 
     b = browser
     browser_sign_in(s, b)
@@ -59,13 +66,13 @@ def test_binds_rates_and_pending_receipts_in_the_console_and_metrics(make_server
         assert f"127.0.0.1:{s.smpp_port}" in b.page_source and "(TLS)" not in b.page_source
         assert b.find_element(By.ID, "smpp-binds").text == "3"
         assert b.find_element(By.ID, "smpp-max-binds").text == "7"
-        # Transmitter / receiver / transceiver binds, accepted / refused in the last minute, pending / awaiting
-        # (the minute's figures checked once: the scans take a while).
+        # Transmitter / receiver / transceiver binds, accepted / refused in the last minute, receipts pending /
+        # awaiting, inbound pending (the minute's figures checked once: the scans take a while).
         row = smpp_row(b.page_source, "default")
-        assert row[:3] == ["1", "0", "0"] and row[5:] == ["5", "0"], row
+        assert row[:3] == ["1", "0", "0"] and row[5:] == ["5", "0", "2"], row
         if not dark and size[0] == 1280:
             assert row[3:5] == ["5", "1"], row
-        assert smpp_row(b.page_source, "other") == ["0", "1", "1", "0", "0", "0", "0"]
+        assert smpp_row(b.page_source, "other") == ["0", "1", "1", "0", "0", "0", "0", "0"]
         assert serious(b) == [], (size, dark)
         if size[0] == 390:
             wide = b.execute_script(
@@ -76,18 +83,25 @@ def test_binds_rates_and_pending_receipts_in_the_console_and_metrics(make_server
     # The account's own key: its row only, not the node's bind limit.
     session, _ = sign_in(s, *other)
     page = session.get(s.url("/console/channels"), timeout=10).text
-    assert smpp_row(page, "other") == ["0", "1", "1", "0", "0", "0", "0"]
+    assert smpp_row(page, "other") == ["0", "1", "1", "0", "0", "0", "0", "0"]
     assert smpp_row(page, "default") is None and 'id="smpp-max-binds"' not in page
 
-    # A receiver of "default" binds and takes every receipt: nothing pending, on the page (it refreshes itself)
-    # and in /metrics.
+    # A receiver of "default" binds and takes every receipt and both replies: nothing pending, on the page (it
+    # refreshes itself) and in /metrics.
     tx.unbind()
     tx.disconnect()
     r = esme(s, "crm01", "pw123", mode="receiver")
-    receive(r, ids)
+    receipts, replies = {}, []
+    r.set_message_received_handler(
+        lambda pdu: note(receipts, pdu) if pdu.esm_class & 0x04 else replies.append(pdu.short_message.decode()))
+    deadline = time.time() + 60
+    while not (set(ids) <= set(receipts) and len(replies) == 2) and time.time() < deadline:
+        r.read_once()
+    assert set(ids) <= set(receipts) and sorted(replies) == ["reply one", "reply two"], (receipts, replies)
     wait_for(lambda: pending_metric(s, "default") == 0, timeout=30)
+    wait_for(lambda: pending_metric(s, "default", "mo_pending") == 0, timeout=30)
     b.get(s.url("/console/channels"))
-    wait_for(lambda: (lambda row: row[:3] == ["0", "1", "0"] and row[5:] == ["0", "0"])(
+    wait_for(lambda: (lambda row: row[:3] == ["0", "1", "0"] and row[5:] == ["0", "0", "0"])(
         smpp_row(b.page_source, "default")), timeout=15)
     for c in (r, trx, rx):
         c.unbind()

@@ -30,7 +30,7 @@ typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
     & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList & SignStore & SMPPReceiptOutbox
-    & StatisticsStore
+    & StatisticsStore & SMPPMOOutbox
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;

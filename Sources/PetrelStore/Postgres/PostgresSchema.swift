@@ -593,6 +593,14 @@ enum PostgresSchema {
             """
         ),
         ("v22-statistics", statistics),
+        (
+            "v23-smpp-receipts-waiting",
+            """
+            -- As in SQLite: the console counts an account's receipts whose message is not final yet over an index
+            -- range instead of every row (ready ones have smpp_receipts_ready).
+            CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE NOT ready;
+            """
+        ),
     ]
 
     /// Statistics counters (issue 30), as SQLite's `v23-statistics` but append-only: the triggers only INSERT

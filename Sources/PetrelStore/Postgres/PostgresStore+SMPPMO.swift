@@ -44,4 +44,22 @@ extension PostgresStore {
         }
         return Dictionary(counts, uniquingKeysWith: { a, _ in a })
     }
+
+    public func smppMOCountsByAccount(cap: Int) async throws -> [String: Int] {
+        // As in SQLite: a skip scan of smpp_mo_ready for the accounts, at most cap + 1 entries for each.
+        let limit = Int64(max(cap, 0) + 1)
+        let counts = try await rows(
+            """
+            WITH RECURSIVE a(account) AS (
+                SELECT (SELECT account FROM smpp_mo ORDER BY account LIMIT 1)
+                UNION ALL
+                SELECT (SELECT m.account FROM smpp_mo m WHERE m.account > a.account ORDER BY m.account LIMIT 1)
+                FROM a WHERE a.account IS NOT NULL)
+            SELECT a.account,
+                (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_mo m WHERE m.account = a.account LIMIT \(limit)) x)
+            FROM a WHERE a.account IS NOT NULL
+            """
+        ) { r in (try r.get(0, as: String.self), Int(try r.get(1, as: Int64.self))) }
+        return Dictionary(counts, uniquingKeysWith: { a, _ in a })
+    }
 }

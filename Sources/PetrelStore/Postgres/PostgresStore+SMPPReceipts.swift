@@ -99,4 +99,42 @@ extension PostgresStore {
         }
         return Dictionary(counts, uniquingKeysWith: { a, _ in a })
     }
+
+    public func smppReceiptCountsByAccount(cap: Int) async throws -> [String: SMPPReceiptCounts] {
+        // As in SQLite: the accounts by a skip scan of each partial index, each figure at most cap + 1 entries.
+        let limit = Int64(max(cap, 0) + 1)
+        let counts = try await rows(
+            """
+            WITH RECURSIVE
+            r(account) AS (
+                SELECT (SELECT account FROM smpp_receipts WHERE ready ORDER BY account LIMIT 1)
+                UNION ALL
+                SELECT (SELECT s.account FROM smpp_receipts s WHERE s.ready AND s.account > r.account
+                    ORDER BY s.account LIMIT 1) FROM r WHERE r.account IS NOT NULL),
+            w(account) AS (
+                SELECT (SELECT account FROM smpp_receipts WHERE NOT ready ORDER BY account LIMIT 1)
+                UNION ALL
+                SELECT (SELECT s.account FROM smpp_receipts s WHERE NOT s.ready AND s.account > w.account
+                    ORDER BY s.account LIMIT 1) FROM w WHERE w.account IS NOT NULL),
+            a(account) AS (
+                SELECT account FROM r WHERE account IS NOT NULL
+                UNION SELECT account FROM w WHERE account IS NOT NULL)
+            SELECT a.account,
+                (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_receipts s
+                    WHERE s.account = a.account AND s.ready LIMIT \(limit)) x),
+                (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_receipts s
+                    WHERE s.account = a.account AND NOT s.ready LIMIT \(limit)) y)
+            FROM a
+            """
+        ) { r in
+            (
+                try r.get(0, as: String.self),
+                SMPPReceiptCounts(
+                    ready: Int(try r.get(1, as: Int64.self)),
+                    waiting: Int(try r.get(2, as: Int64.self))
+                )
+            )
+        }
+        return Dictionary(counts, uniquingKeysWith: { a, _ in a })
+    }
 }

@@ -14,4 +14,7 @@ public protocol SMPPMOOutbox: Sendable {
     func releaseSMPPMO(ids: [Int64], nowMs: Int64) async throws
     /// Rows kept (sent or not, not yet acknowledged) per account that has any, over the whole store.
     func smppMOCountsByAccount() async throws -> [String: Int]
+    /// The same, each count only up to `cap` + 1 (above `cap` means "more than `cap`"), over index ranges: for the
+    /// console's refresh.
+    func smppMOCountsByAccount(cap: Int) async throws -> [String: Int]
 }

@@ -26,6 +26,10 @@ public protocol SMPPReceiptOutbox: Sendable {
     /// Rows kept for every account that has any, for the console and /metrics (accounts without rows are absent).
     /// Counted over the whole store: every node of a shared store sees the same figures.
     func smppReceiptCountsByAccount() async throws -> [String: SMPPReceiptCounts]
+    /// The same, each figure counted only up to `cap` + 1 (above `cap` means "more than `cap`"), for the console's
+    /// refresh: the accounts and each figure are index ranges, so the cost does not grow with the rows kept for an
+    /// ESME that never binds.
+    func smppReceiptCountsByAccount(cap: Int) async throws -> [String: SMPPReceiptCounts]
 }
 
 /// Receipt rows of one account: `ready` are owed now (sent or to be sent, until the ESME acknowledges them),

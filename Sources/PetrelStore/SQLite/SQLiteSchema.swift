@@ -434,6 +434,11 @@ enum SQLiteSchema {
             // moves it from channel "" to the channel that finished it. Filled from the messages already stored.
             try db.execute(sql: SQLiteSchema.statistics)
         }
+        migrator.registerMigration("v24-smpp-receipts-waiting") { db in
+            // The console counts an account's receipts whose message is not final yet; with this index that is a
+            // bounded index range instead of a scan of every row (ready ones have smpp_receipts_ready).
+            try db.execute(sql: "CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE ready = 0")
+        }
         return migrator
     }
 

@@ -55,4 +55,26 @@ extension SQLiteStore {
             return counts
         }
     }
+
+    public func smppMOCountsByAccount(cap: Int) async throws -> [String: Int] {
+        try await readAside { db in
+            // A skip scan of smpp_mo_ready for the accounts, then at most cap + 1 index entries for each.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE a(account) AS (
+                        SELECT (SELECT account FROM smpp_mo ORDER BY account LIMIT 1)
+                        UNION ALL
+                        SELECT (SELECT m.account FROM smpp_mo m WHERE m.account > a.account ORDER BY m.account LIMIT 1)
+                        FROM a WHERE a.account IS NOT NULL)
+                    SELECT a.account, (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_mo m WHERE m.account = a.account LIMIT ?))
+                    FROM a WHERE a.account IS NOT NULL
+                    """,
+                arguments: [max(cap, 0) + 1]
+            )
+            var counts: [String: Int] = [:]
+            for row in rows { counts[row[0]] = row[1] }
+            return counts
+        }
+    }
 }

@@ -103,4 +103,40 @@ extension SQLiteStore {
             return counts
         }
     }
+
+    public func smppReceiptCountsByAccount(cap: Int) async throws -> [String: SMPPReceiptCounts] {
+        try await readAside { db in
+            // The accounts: a skip scan of each partial index (the next account after the last, one seek each);
+            // then each figure is a count of at most cap + 1 index entries.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE
+                    r(account) AS (
+                        SELECT (SELECT account FROM smpp_receipts WHERE ready = 1 ORDER BY account LIMIT 1)
+                        UNION ALL
+                        SELECT (SELECT s.account FROM smpp_receipts s WHERE s.ready = 1 AND s.account > r.account
+                            ORDER BY s.account LIMIT 1) FROM r WHERE r.account IS NOT NULL),
+                    w(account) AS (
+                        SELECT (SELECT account FROM smpp_receipts WHERE ready = 0 ORDER BY account LIMIT 1)
+                        UNION ALL
+                        SELECT (SELECT s.account FROM smpp_receipts s WHERE s.ready = 0 AND s.account > w.account
+                            ORDER BY s.account LIMIT 1) FROM w WHERE w.account IS NOT NULL),
+                    a(account) AS (
+                        SELECT account FROM r WHERE account IS NOT NULL
+                        UNION SELECT account FROM w WHERE account IS NOT NULL)
+                    SELECT a.account,
+                        (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_receipts s
+                            WHERE s.account = a.account AND s.ready = 1 LIMIT ?1)),
+                        (SELECT COUNT(*) FROM (SELECT 1 FROM smpp_receipts s
+                            WHERE s.account = a.account AND s.ready = 0 LIMIT ?1))
+                    FROM a
+                    """,
+                arguments: [max(cap, 0) + 1]
+            )
+            var counts: [String: SMPPReceiptCounts] = [:]
+            for row in rows { counts[row[0]] = SMPPReceiptCounts(ready: row[1], waiting: row[2]) }
+            return counts
+        }
+    }
 }
