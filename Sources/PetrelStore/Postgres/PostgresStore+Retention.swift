@@ -12,7 +12,7 @@ extension PostgresStore {
         // A skip scan: one index seek per account, however many rows each has.
         for (table, filter) in [
             ("messages", "status >= \(Self.final) AND"), ("sandbox_inbox", ""), ("campaigns", ""), ("conversions", ""),
-            ("conversion_data", ""), ("stats_hours", ""),
+            ("conversion_data", ""),
         ] {
             var last = ""
             while let next = try await first(
