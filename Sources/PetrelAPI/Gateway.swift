@@ -271,7 +271,10 @@ public final class Gateway: Sendable {
             case .success(let refusals):
                 var answered = result
                 answered.fields = limited.answer(refusals)
-                answered.writes.messages = zip(result.writes.messages, refusals).filter { $0.1 == nil }.map(\.0)
+                // (Copied only when some were refused: a copy of a message retains its ten strings.)
+                if refusals.contains(where: { $0 != nil }) {
+                    answered.writes.messages = zip(result.writes.messages, refusals).filter { $0.1 == nil }.map(\.0)
+                }
                 answer(success(answered, exchange))
             case .failure(StoreError.nonceUsed): answer(failure(APIError.nonceUsed, exchange))
             case .failure(let error): spendNonce(error)

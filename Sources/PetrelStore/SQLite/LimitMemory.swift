@@ -308,7 +308,10 @@ final class LimitMemory: Sendable, TransactionHooks {
     /// little-endian).
     static func encode(_ digits: some Collection<UInt8>, _ packed: UInt64, into bytes: inout [UInt8]) {
         bytes.append(UInt8(truncatingIfNeeded: digits.count))
-        bytes.append(contentsOf: digits)
+        // A string's UTF-8 is usually contiguous: one copy, not a byte at a time.
+        if digits.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: digits)
+        }
         withUnsafeBytes(of: packed.littleEndian) { bytes.append(contentsOf: $0) }
     }
 

@@ -19,10 +19,10 @@ struct SendMemory {
 
     /// One account's numbers: shards by the number's last two digits (a sweep takes one shard at a time, so it never
     /// holds the writer for the whole index), each keyed by the number as an integer (`numberKey`: hashing a
-    /// string cost more than the rest of a lookup). A recipient that is not a number of up to 17 digits (never
-    /// from the API, which stores digits) is keyed by its text.
+    /// string cost more than the rest of a lookup) in a flat table (`NumberTable`). A recipient that is not a number
+    /// of up to 17 digits (never from the API, which stores digits) is keyed by its text.
     struct Numbers {
-        var shards: [[UInt64: Sends]] = Array(repeating: [:], count: SendMemory.shardCount)
+        var shards: [NumberTable] = Array(repeating: NumberTable(), count: SendMemory.shardCount)
         var other: [String: Sends] = [:]
     }
 
@@ -73,15 +73,6 @@ struct SendMemory {
     private func find(_ slot: Int, _ recipient: String) -> Sends? {
         guard let key = Self.numberKey(recipient) else { return accounts[slot].other[recipient] }
         return accounts[slot].shards[Self.shard(key)][key]
-    }
-
-    /// Sets (or removes, with nil) a number's sends.
-    private mutating func set(_ slot: Int, _ recipient: String, _ sends: Sends?) {
-        if let key = Self.numberKey(recipient) {
-            accounts[slot].shards[Self.shard(key)][key] = sends
-        } else {
-            accounts[slot].other[recipient] = sends
-        }
     }
 
     // MARK: Packing
@@ -141,27 +132,41 @@ struct SendMemory {
     }
 
     mutating func add(slot: Int, recipient: String, packed: UInt64, forgetMs: Int64) -> Bool {
-        if var s = find(slot, recipient) {
-            if Self.atMs(s.first) <= forgetMs || s.more.contains(where: { Self.atMs($0) <= forgetMs }) {
-                let kept = Self.keep(s, after: forgetMs)
-                count -= 1 + s.more.count - (kept.map { 1 + $0.more.count } ?? 0)
-                guard let kept else {
-                    set(slot, recipient, nil)
-                    return add(slot: slot, recipient: recipient, packed: packed, forgetMs: forgetMs)
-                }
-                s = kept
-            }
-            let room = count < capacity
-            if room {
-                s.more.append(packed)
-                count += 1
-            }
-            set(slot, recipient, s)
-            return room
+        var held = count
+        let capacity = capacity
+        defer { count = held }
+        guard let key = Self.numberKey(recipient) else {
+            var s = accounts[slot].other[recipient]
+            defer { accounts[slot].other[recipient] = s }
+            return Self.add(&s, packed, forgetMs: forgetMs, held: &held, capacity: capacity)
         }
-        guard count < capacity else { return false }
-        set(slot, recipient, Sends(first: packed))
-        count += 1
+        // One probe: the number's entry is read, changed and written back in place.
+        return accounts[slot].shards[Self.shard(key)].update(key) {
+            Self.add(&$0, packed, forgetMs: forgetMs, held: &held, capacity: capacity)
+        }
+    }
+
+    /// Adds a send to a number's sends (nil: none yet), first forgetting those at or before `forgetMs`; false when
+    /// `held` (the sends in memory) reached `capacity`.
+    private static func add(
+        _ s: inout Sends?,
+        _ packed: UInt64,
+        forgetMs: Int64,
+        held: inout Int,
+        capacity: Int
+    ) -> Bool {
+        if let current = s, atMs(current.first) <= forgetMs || current.more.contains(where: { atMs($0) <= forgetMs }) {
+            let kept = keep(current, after: forgetMs)
+            held -= 1 + current.more.count - (kept.map { 1 + $0.more.count } ?? 0)
+            s = kept
+        }
+        guard held < capacity else { return false }
+        if s == nil {
+            s = Sends(first: packed)
+        } else {
+            s?.more.append(packed)
+        }
+        held += 1
         return true
     }
 
@@ -176,7 +181,7 @@ struct SendMemory {
         }
         // (An account's slot stays once made: accounts are few, named by the configuration.)
         for slot in accounts.indices {
-            accounts[slot].shards[shard] = accounts[slot].shards[shard].compactMapValues(keep)
+            accounts[slot].shards[shard].compactMapValues(keep)
             // Text-keyed recipients go with shard 0.
             if shard == 0 { accounts[slot].other = accounts[slot].other.compactMapValues(keep) }
         }
@@ -193,7 +198,7 @@ struct SendMemory {
         }
         for (account, numbers) in zip(names, accounts) {
             for shard in numbers.shards {
-                for (key, s) in shard { each(account, Self.recipient(key), s) }
+                shard.forEach { key, s in each(account, Self.recipient(key), s) }
             }
             for (recipient, s) in numbers.other { each(account, recipient, s) }
         }
