@@ -13,7 +13,7 @@ import Testing
     func same(_ table: NumberTable, _ model: [UInt64: SendMemory.Sends]) {
         #expect(table.count == model.count)
         var seen = 0
-        table.forEach { key, s in
+        table.eachEntry { key, s in
             seen += 1
             #expect(model[key]?.first == s.first && model[key]?.more == s.more)
         }

@@ -126,7 +126,7 @@ struct NumberTable {
         }
     }
 
-    func forEach(_ body: (UInt64, SendMemory.Sends) -> Void) {
+    func eachEntry(_ body: (UInt64, SendMemory.Sends) -> Void) {
         for e in entries where e.key != 0 { body(e.key, e.sends) }
     }
 }

@@ -198,7 +198,7 @@ struct SendMemory {
         }
         for (account, numbers) in zip(names, accounts) {
             for shard in numbers.shards {
-                shard.forEach { key, s in each(account, Self.recipient(key), s) }
+                shard.eachEntry { key, s in each(account, Self.recipient(key), s) }
             }
             for (recipient, s) in numbers.other { each(account, recipient, s) }
         }
