@@ -93,15 +93,18 @@ enum SendLimitCheck {
         // A batch's messages share their accept time: each country's counters are worked out once.
         var memo: (atMs: Int64, byRegion: [String: [Int]]) = (0, [:])
         var slotOf: [CapKey: Int] = [:]
-        for (i, m) in batch.messages.enumerated() {
-            let region = known?[i] ?? (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+        // By index, reading fields in place (a copy of each Message retained and released its ten strings).
+        let messages = batch.messages
+        for i in messages.indices {
+            let at = messages[i].createdAtMs
+            let region = known?[i] ?? (try? PhoneNumber.parse(messages[i].to).get())?.region ?? ""
             var slots: [Int] = []
             if !limits.caps.isEmpty {
-                if memo.atMs != m.createdAtMs { memo = (m.createdAtMs, [:]) }
+                if memo.atMs != at { memo = (at, [:]) }
                 if let known = memo.byRegion[region] {
                     slots = known
                 } else {
-                    for c in limits.caps.counters(region: region, atMs: m.createdAtMs) {
+                    for c in limits.caps.counters(region: region, atMs: at) {
                         if let slot = slotOf[c.key] {
                             slots.append(slot)
                         } else {
@@ -115,7 +118,7 @@ enum SendLimitCheck {
                 }
             }
             plan.counters.append(slots)
-            plan.regions.append(m.type == guarded ? region : nil)
+            plan.regions.append(messages[i].type == guarded ? region : nil)
         }
         return plan
     }

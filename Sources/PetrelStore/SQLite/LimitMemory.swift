@@ -36,6 +36,8 @@ final class LimitMemory: Sendable, TransactionHooks {
         /// Committed cap counters read so far, by account.
         var caps: [String: [CapKey: Int]] = [:]
         var pending = Pending()
+        /// What `SendMemory.prefetch` read (kept only so that its reads happen).
+        var prefetched: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -104,9 +106,12 @@ final class LimitMemory: Sendable, TransactionHooks {
         var history: [String: [LimitedSend]] = [:]
         let disk = state.withLock { s in
             if let slot = s.memory.slot(of: account) {
+                if recipients.count > 1 { s.prefetched ^= s.memory.prefetch(slot: slot, recipients) }
                 for to in recipients {
                     let sends = s.memory.sends(slot: slot, recipient: to, after: since)
-                    if !sends.isEmpty { history[to] = sends }
+                    guard !sends.isEmpty else { continue }
+                    if history.isEmpty { history.reserveCapacity(recipients.count) }
+                    history[to] = sends
                 }
             }
             return s.diskUntilMs > nowMs

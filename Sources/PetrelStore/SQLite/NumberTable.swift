@@ -42,6 +42,11 @@ struct NumberTable {
         return found ? entries[i].sends : nil
     }
 
+    /// The key in `key`'s home slot: read only to bring that slot into the cache (see `SendMemory.prefetch`).
+    func touch(_ key: UInt64) -> UInt64 {
+        entries.isEmpty ? 0 : entries[home(key)].key
+    }
+
     /// Reads, changes, adds or (setting nil) removes the sends of `key` with one probe.
     mutating func update<R>(_ key: UInt64, _ body: (inout SendMemory.Sends?) -> R) -> R {
         precondition(key != 0, "0 marks an empty slot")

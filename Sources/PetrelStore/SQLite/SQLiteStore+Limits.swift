@@ -103,7 +103,13 @@ extension SQLiteStore {
     /// The numbers whose history the check needs (a number twice is read twice, cheaper than a set of them all).
     static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
-        return batch.messages.lazy.filter { limits.counts(to: $0.to, type: $0.type) }.map(\.to)
+        // By index, reading fields in place: a closure over each Message copied it (ten strings retained, released).
+        var out: [String] = []
+        out.reserveCapacity(batch.messages.count)
+        for i in batch.messages.indices where limits.counts(to: batch.messages[i].to, type: batch.messages[i].type) {
+            out.append(batch.messages[i].to)
+        }
+        return out
     }
 
     public func loadSendCounts(nowMs: Int64) async throws {
@@ -171,9 +177,12 @@ extension SQLiteStore {
         }
         let used = plan.capKeys.isEmpty ? [:] : try memory.capsUsed(account: account, keys: plan.capKeys, db)
         let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
-        try Self.write(outcome.kept, db)
+        // Counted before the rows are written: the numbers' entries in memory, just read by `history`, are still in
+        // the cache (writing a thousand rows first evicted them, and the second visit cost as much as the first).
+        // A rollback takes the counts back (`afterRollback`).
         if !outcome.counted.isEmpty { try memory.load(db, nowMs: now) }
         try memory.record(account: account, outcome, of: batch.messages, nowMs: now, db)
+        try Self.write(outcome.kept, db)
         return outcome.refusals
     }
 }
