@@ -43,6 +43,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
         }
 
         let limits = call.env.limits(call.account)
+        let screen = RecipientScreen(limits, type: common.type)
         var answer = Answer(from: from)
         var accepted: [(to: String, text: String, sms: SMSText, region: String)] = []
         accepted.reserveCapacity(numbers.count)
@@ -51,8 +52,7 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
                 answer.failed.append((i, raw))
                 continue
             }
-            if let refusal = limits?.countryRefusal(number)
-                ?? limits?.haltRefusal(account: call.account, number, type: common.type, halts: call.env.halts)
+            if let refusal = screen?.refusal(account: call.account, number, halts: call.env.halts)
                 ?? call.optOutRefusal(number, type: common.type)
             {
                 answer.refuse(at: i, raw, refusal)
@@ -83,8 +83,9 @@ public struct BatchSendMessageToGlobe: ImmediateRPCAction {
             return ActionResult(fields: answer.fields(plain), writes: writes)
         }
         writes.regions = accepted.map(\.region)
+        // The answer's fields are made once the store has decided (`Limited.answer`), not here as well.
         return ActionResult(
-            fields: answer.fields(plain),
+            fields: [],
             writes: writes,
             limited: ActionResult.Limited(limits: limits) { [answer] in answer.fields($0) }
         )

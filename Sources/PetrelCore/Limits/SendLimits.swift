@@ -40,10 +40,38 @@ public struct SendLimits: Sendable, Equatable {
     /// The refusal for a recipient in `region` (ISO 3166 alpha-2), or nil when its country may receive.
     public func countryRefusal(_ number: PhoneNumber) -> ResponseCode? {
         guard let countries, !countries.permits(number.region) else { return nil }
+        return Self.countryRefusal(number)
+    }
+
+    static func countryRefusal(_ number: PhoneNumber) -> ResponseCode {
         let name = number.region.isEmpty ? "+\(number.callingCode)" : number.region
         return ResponseCode.notSupportedCountry.with(
             "This account may not send to \(number.digits): its country (\(name)) is not allowed by limits.countries."
         )
+    }
+}
+
+/// `countryRefusal` and `haltRefusal` for the recipients of one request, with what they need taken out of the
+/// limits once: asked per recipient of a batch, `limits?.countryRefusal(...)` copied the whole `SendLimits` each
+/// time (its sets and dictionaries retained and released), which cost more than the checks themselves.
+public struct RecipientScreen: Sendable {
+    let countries: CountryRule?
+    /// The pumping guard covers the request's Type.
+    let halting: Bool
+    let type: MessageType
+
+    /// nil when `limits` is nil or checks neither countries nor halts of `type`.
+    public init?(_ limits: SendLimits?, type: MessageType) {
+        guard let limits, limits.countries != nil || limits.pumpingGuard?.type == type else { return nil }
+        countries = limits.countries
+        halting = limits.pumpingGuard?.type == type
+        self.type = type
+    }
+
+    public func refusal(account: String, _ number: PhoneNumber, halts: PumpingHaltBoard) -> ResponseCode? {
+        if let countries, !countries.permits(number.region) { return SendLimits.countryRefusal(number) }
+        guard halting else { return nil }
+        return halts.halt(account: account, country: number.region, type: type)?.refusal
     }
 }
 

@@ -123,9 +123,9 @@ struct ClassicSend {
         var answer = Answer(count: pending.count)
         var kept: [(number: PhoneNumber, text: String, from: String, sms: SMSText, ext: String)] = []
         kept.reserveCapacity(pending.count)
+        let screen = RecipientScreen(limits, type: .notify)
         for p in pending {
-            if let refusal = limits?.countryRefusal(p.number)
-                ?? limits?.haltRefusal(account: call.account, p.number, type: .notify, halts: call.env.halts)
+            if let refusal = screen?.refusal(account: call.account, p.number, halts: call.env.halts)
                 ?? call.optOutRefusal(p.number, type: .notify)
             {
                 answer.refused(refusal)
