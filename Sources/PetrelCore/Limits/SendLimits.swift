@@ -100,17 +100,6 @@ public struct WindowCounts: Sendable, Equatable {
         self.day = day
     }
 
-    public static let windows: [(name: String, ms: Int64)] = [
-        ("minute", 60_000), ("hour", 3_600_000), ("day", 86_400_000),
-    ]
-
-    func limit(_ window: String) -> Int? {
-        switch window {
-        case "minute": return minute
-        case "hour": return hour
-        default: return day
-        }
-    }
 }
 
 /// One accepted message that counts against a number's limits.
@@ -150,21 +139,16 @@ public struct NumberLimits: Sendable, Equatable {
     }
 
     /// The refusal of one more message of `type` to `to` at `nowMs`, given the sends `recent` already counted for
-    /// that number (any order, any age); nil when it may go.
+    /// that number (any order, any age); nil when it may go. Asked of every recipient with sends in the last day:
+    /// counted in one pass, with no array or text made unless it refuses.
     public func refusal(to: String, type: MessageType, recent: [LimitedSend], nowMs: Int64) -> ResponseCode? {
         guard counts(to: to, type: type) else { return nil }
         if let typed = byType[type],
-            let code = Self.refusal(
-                typed,
-                to: to,
-                what: "\(type.rawValue) messages",
-                recent.filter { $0.type == type },
-                nowMs
-            )
+            let code = Self.refusal(typed, to: to, what: "\(type.rawValue) messages", recent, only: type, nowMs)
         {
             return code
         }
-        if let any = anyType, let code = Self.refusal(any, to: to, what: "messages", recent, nowMs) {
+        if let any = anyType, let code = Self.refusal(any, to: to, what: "messages", recent, only: nil, nowMs) {
             return code
         }
         return nil
@@ -173,26 +157,31 @@ public struct NumberLimits: Sendable, Equatable {
     private static func refusal(
         _ limits: WindowCounts,
         to: String,
-        what: String,
+        what: @autoclosure () -> String,
         _ recent: [LimitedSend],
+        only type: MessageType?,
         _ nowMs: Int64
     ) -> ResponseCode? {
-        for (name, ms) in WindowCounts.windows {
-            guard let limit = limits.limit(name) else { continue }
-            // A send stamped later than this one (another node's clock) counts too: the limit holds whatever the order.
-            let count = recent.reduce(0) { $0 + ($1.atMs > nowMs - ms ? 1 : 0) }
-            guard count >= limit else { continue }
-            let code: ResponseCode
-            switch name {
-            case "minute": code = .businessLimitMinute
-            case "hour": code = .businessLimitHour
-            default: code = .businessLimitDay
-            }
-            return code.with(
-                "\(to) already received \(count) \(what) from this account in the last \(name); the limit is \(limit)."
-            )
+        // A send stamped later than this one (another node's clock) counts too: the limit holds whatever the order.
+        var counted = (minute: 0, hour: 0, day: 0)
+        for send in recent where type == nil || send.type == type {
+            if send.atMs > nowMs - 60_000 { counted.minute += 1 }
+            if send.atMs > nowMs - 3_600_000 { counted.hour += 1 }
+            if send.atMs > nowMs - 86_400_000 { counted.day += 1 }
         }
-        return nil
+        let over: (ResponseCode, String, Int, Int)
+        if let limit = limits.minute, counted.minute >= limit {
+            over = (.businessLimitMinute, "minute", counted.minute, limit)
+        } else if let limit = limits.hour, counted.hour >= limit {
+            over = (.businessLimitHour, "hour", counted.hour, limit)
+        } else if let limit = limits.day, counted.day >= limit {
+            over = (.businessLimitDay, "day", counted.day, limit)
+        } else {
+            return nil
+        }
+        return over.0.with(
+            "\(to) already received \(over.2) \(what()) from this account in the last \(over.1); the limit is \(over.3)."
+        )
     }
 }
 

@@ -123,6 +123,13 @@ enum SendLimitCheck {
         return plan
     }
 
+    /// The sends already counted to a batch's numbers: by recipient, or by message (aligned with the batch, empty
+    /// for a message that is not counted), which SQLite's memory gives without hashing each recipient's text.
+    enum History {
+        case byRecipient([String: [LimitedSend]])
+        case byMessage([[LimitedSend]])
+    }
+
     static func decide(
         _ batch: WriteBatch,
         _ all: SendLimits,
@@ -130,15 +137,32 @@ enum SendLimitCheck {
         used: [CapKey: Int] = [:],
         plan given: Plan? = nil
     ) -> Outcome {
+        decide(batch, all, sent: .byRecipient(history), used: used, plan: given)
+    }
+
+    static func decide(
+        _ batch: WriteBatch,
+        _ all: SendLimits,
+        sent: History,
+        used: [CapKey: Int] = [:],
+        plan given: Plan? = nil
+    ) -> Outcome {
         let plan = given ?? Self.plan(batch, all)
         let limits = all.perNumber
-        var history = history
         var out = Outcome(refusals: [], kept: batch, counted: [])
         out.kept.regions = nil
         out.refusals.reserveCapacity(batch.messages.count)
         // Later messages to a number count the earlier ones of the batch: only needed when a number comes twice.
         let messages = batch.messages
         let repeats = !limits.isEmpty && messages.count > 1 && Self.repeats(messages)
+        var history: [String: [LimitedSend]] = [:]
+        var byMessage: [[LimitedSend]]? = nil
+        switch sent {
+        case .byRecipient(let h): history = h
+        case .byMessage(let m) where repeats:
+            for i in messages.indices where !m[i].isEmpty { history[messages[i].to] = m[i] }
+        case .byMessage(let m): byMessage = m
+        }
         // Cap counters by slot (an array, not a dictionary, on the way through the batch).
         var slotUsed = plan.slots.map { used[$0.key, default: 0] }
         let slotStart = slotUsed
@@ -150,9 +174,11 @@ enum SendLimitCheck {
             let at = messages[index].createdAtMs
             let counts = limits.counts(to: to, type: type)
             // (A number with no counted send is never refused: every limit is at least 1.)
-            if counts, !history.isEmpty, let recent = history[to],
-                let refusal = limits.refusal(to: to, type: type, recent: recent, nowMs: at)
-            {
+            let recent: [LimitedSend]? =
+                if let byMessage { byMessage[index].isEmpty ? nil : byMessage[index] } else {
+                    history.isEmpty ? nil : history[to]
+                }
+            if counts, let recent, let refusal = limits.refusal(to: to, type: type, recent: recent, nowMs: at) {
                 out.refusals.append(refusal)
                 anyRefused = true
                 continue

@@ -93,25 +93,20 @@ final class LimitMemory: Sendable, TransactionHooks {
         }
     }
 
-    /// The sends counted after `sinceMs` for each of `recipients` (digits) of `account`, by recipient.
+    /// The sends counted after `since` to each of `recipients` (digits; "" for none) of `account`, aligned with them.
     func history(
         account: String,
         recipients: [String],
         since: Int64,
         nowMs: Int64,
         _ db: Database
-    ) throws
-        -> [String: [LimitedSend]]
-    {
-        var history: [String: [LimitedSend]] = [:]
+    ) throws -> [[LimitedSend]] {
+        var history = [[LimitedSend]](repeating: [], count: recipients.count)
         let disk = state.withLock { s in
             if let slot = s.memory.slot(of: account) {
                 if recipients.count > 1 { s.prefetched ^= s.memory.prefetch(slot: slot, recipients) }
-                for to in recipients {
-                    let sends = s.memory.sends(slot: slot, recipient: to, after: since)
-                    guard !sends.isEmpty else { continue }
-                    if history.isEmpty { history.reserveCapacity(recipients.count) }
-                    history[to] = sends
+                for (i, to) in recipients.enumerated() where !to.isEmpty {
+                    history[i] = s.memory.sends(slot: slot, recipient: to, after: since)
                 }
             }
             return s.diskUntilMs > nowMs
@@ -120,7 +115,7 @@ final class LimitMemory: Sendable, TransactionHooks {
         let select = try db.cachedStatement(
             sql: "SELECT type, at FROM send_counts WHERE account = ? AND recipient = ? AND at > ?"
         )
-        for to in recipients {
+        for (i, to) in recipients.enumerated() where !to.isEmpty {
             try FastStatement.query(
                 select,
                 db,
@@ -132,7 +127,7 @@ final class LimitMemory: Sendable, TransactionHooks {
                 row: { row in
                     let type = String(cString: sqlite3_column_text(row, 0))
                     if let type = MessageType(rawValue: type) {
-                        history[to, default: []].append(LimitedSend(type: type, atMs: sqlite3_column_int64(row, 1)))
+                        history[i].append(LimitedSend(type: type, atMs: sqlite3_column_int64(row, 1)))
                     }
                 }
             )

@@ -100,16 +100,20 @@ extension SQLiteStore {
         }
     }
 
-    /// The numbers whose history the check needs (a number twice is read twice, cheaper than a set of them all).
+    /// The numbers whose history the check needs, by message ("" for a message not counted); empty when none is
+    /// (a number twice is read twice, cheaper than a set of them all).
     static func recipients(_ batch: WriteBatch, _ limits: NumberLimits) -> [String] {
         guard !limits.isEmpty else { return [] }
         // By index, reading fields in place: a closure over each Message copied it (ten strings retained, released).
         var out: [String] = []
         out.reserveCapacity(batch.messages.count)
-        for i in batch.messages.indices where limits.counts(to: batch.messages[i].to, type: batch.messages[i].type) {
-            out.append(batch.messages[i].to)
+        var any = false
+        for i in batch.messages.indices {
+            let counts = limits.counts(to: batch.messages[i].to, type: batch.messages[i].type)
+            out.append(counts ? batch.messages[i].to : "")
+            any = any || counts
         }
-        return out
+        return any ? out : []
     }
 
     public func loadSendCounts(nowMs: Int64) async throws {
@@ -164,7 +168,7 @@ extension SQLiteStore {
         let account = batch.messages.first?.account ?? ""
         let now = batch.messages.map(\.createdAtMs).max() ?? 0
         let memory = limitMemory
-        var history: [String: [LimitedSend]] = [:]
+        var history: [[LimitedSend]] = []
         if !recipients.isEmpty {
             try memory.load(db, nowMs: now)
             history = try memory.history(
@@ -176,7 +180,13 @@ extension SQLiteStore {
             )
         }
         let used = plan.capKeys.isEmpty ? [:] : try memory.capsUsed(account: account, keys: plan.capKeys, db)
-        let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
+        let outcome = SendLimitCheck.decide(
+            batch,
+            limits,
+            sent: history.isEmpty ? .byRecipient([:]) : .byMessage(history),
+            used: used,
+            plan: plan
+        )
         // Counted before the rows are written: the numbers' entries in memory, just read by `history`, are still in
         // the cache (writing a thousand rows first evicted them, and the second visit cost as much as the first).
         // A rollback takes the counts back (`afterRollback`).
