@@ -139,10 +139,14 @@ final class LimitMemory: Sendable, TransactionHooks {
     func capsUsed(account: String, keys: Set<CapKey>, _ db: Database) throws -> [CapKey: Int] {
         var used: [CapKey: Int] = [:]
         var missing: [CapKey] = []
+        used.reserveCapacity(keys.count)
         state.withLock { s in
+            // The account's counters looked up once, not once per key.
+            let committed = s.caps[account]
+            let pending = s.pending.caps[account]
             for k in keys {
-                if let n = s.caps[account]?[k] {
-                    used[k] = n + (s.pending.caps[account]?[k]?.parts ?? 0)
+                if let n = committed?[k] {
+                    used[k] = n + (pending?[k]?.parts ?? 0)
                 } else {
                     missing.append(k)
                 }
