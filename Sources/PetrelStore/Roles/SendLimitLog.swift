@@ -80,16 +80,24 @@ enum SendLimitCheck {
         var regions: [String?] = []
 
         /// The slots' keys.
-        var capKeys = Set<CapKey>()
+        var capKeys: Set<CapKey> { Set(slots.map(\.key)) }
     }
 
     static func plan(_ batch: WriteBatch, _ limits: SendLimits) -> Plan {
         var plan = Plan()
         let guarded = limits.pumpingGuard?.type
         guard !limits.caps.isEmpty || guarded != nil else { return plan }
+        let known = batch.regions.flatMap { $0.count == batch.messages.count ? $0 : nil }
+        if batch.messages.count == 1, let m = batch.messages.first {
+            // One message (the common single): its counters are the slots, with no dictionary to share them.
+            let region = known?[0] ?? (try? PhoneNumber.parse(m.to).get())?.region ?? ""
+            plan.slots = limits.caps.isEmpty ? [] : limits.caps.counters(region: region, atMs: m.createdAtMs)
+            plan.counters = [Array(plan.slots.indices)]
+            plan.regions = [m.type == guarded ? region : nil]
+            return plan
+        }
         plan.counters.reserveCapacity(batch.messages.count)
         plan.regions.reserveCapacity(batch.messages.count)
-        let known = batch.regions.flatMap { $0.count == batch.messages.count ? $0 : nil }
         // A batch's messages share their accept time: each country's counters are worked out once.
         var memo: (atMs: Int64, byRegion: [String: [Int]]) = (0, [:])
         var slotOf: [CapKey: Int] = [:]
@@ -111,7 +119,6 @@ enum SendLimitCheck {
                             slotOf[c.key] = plan.slots.count
                             slots.append(plan.slots.count)
                             plan.slots.append(c)
-                            plan.capKeys.insert(c.key)
                         }
                     }
                     memo.byRegion[region] = slots
@@ -140,11 +147,13 @@ enum SendLimitCheck {
         decide(batch, all, sent: .byRecipient(history), used: used, plan: given)
     }
 
+    /// `usedBySlot`: the parts counted per slot of the plan, when the store has them so (instead of `used`).
     static func decide(
         _ batch: WriteBatch,
         _ all: SendLimits,
         sent: History,
         used: [CapKey: Int] = [:],
+        usedBySlot: [Int]? = nil,
         plan given: Plan? = nil
     ) -> Outcome {
         let plan = given ?? Self.plan(batch, all)
@@ -164,7 +173,7 @@ enum SendLimitCheck {
         case .byMessage(let m): byMessage = m
         }
         // Cap counters by slot (an array, not a dictionary, on the way through the batch).
-        var slotUsed = plan.slots.map { used[$0.key, default: 0] }
+        var slotUsed = usedBySlot ?? plan.slots.map { used[$0.key, default: 0] }
         let slotStart = slotUsed
         var anyRefused = false
         // By index, reading fields in place: a copy of each Message retained and released its ten strings.

@@ -137,18 +137,23 @@ final class LimitMemory: Sendable, TransactionHooks {
 
     /// The parts counted so far (committed and earlier in this transaction) on each of `keys` of `account`.
     func capsUsed(account: String, keys: Set<CapKey>, _ db: Database) throws -> [CapKey: Int] {
-        var used: [CapKey: Int] = [:]
-        var missing: [CapKey] = []
-        used.reserveCapacity(keys.count)
+        let keys = Array(keys)
+        return Dictionary(uniqueKeysWithValues: zip(keys, try capsUsed(account: account, slots: keys, db)))
+    }
+
+    /// `capsUsed` for distinct `slots`, in their order (no dictionary made: a single's check asks this every time).
+    func capsUsed(account: String, slots: [CapKey], _ db: Database) throws -> [Int] {
+        var used = [Int](repeating: 0, count: slots.count)
+        var missing: [Int] = []
         state.withLock { s in
             // The account's counters looked up once, not once per key.
             let committed = s.caps[account]
             let pending = s.pending.caps[account]
-            for k in keys {
+            for (i, k) in slots.enumerated() {
                 if let n = committed?[k] {
-                    used[k] = n + (pending?[k]?.parts ?? 0)
+                    used[i] = n + (pending?[k]?.parts ?? 0)
                 } else {
-                    missing.append(k)
+                    missing.append(i)
                 }
             }
         }
@@ -157,14 +162,16 @@ final class LimitMemory: Sendable, TransactionHooks {
         let read = try db.cachedStatement(
             sql: "SELECT parts FROM cap_counts WHERE account = ? AND country = ? AND span = ? AND start = ?"
         )
-        var read_: [CapKey: Int] = [:]
-        for k in missing {
-            read_[k] = try Int.fetchOne(read, arguments: [account, k.country, k.window.rawValue, k.start]) ?? 0
+        var read_: [(Int, Int)] = []
+        for i in missing {
+            let k = slots[i]
+            read_.append((i, try Int.fetchOne(read, arguments: [account, k.country, k.window.rawValue, k.start]) ?? 0))
         }
         state.withLock { s in
-            for (k, n) in read_ {
+            for (i, n) in read_ {
+                let k = slots[i]
                 s.caps[account, default: [:]][k] = n
-                used[k] = n + (s.pending.caps[account]?[k]?.parts ?? 0)
+                used[i] = n + (s.pending.caps[account]?[k]?.parts ?? 0)
             }
         }
         return used

@@ -179,12 +179,12 @@ extension SQLiteStore {
                 db
             )
         }
-        let used = plan.capKeys.isEmpty ? [:] : try memory.capsUsed(account: account, keys: plan.capKeys, db)
+        let used = plan.slots.isEmpty ? [] : try memory.capsUsed(account: account, slots: plan.slots.map(\.key), db)
         let outcome = SendLimitCheck.decide(
             batch,
             limits,
             sent: history.isEmpty ? .byRecipient([:]) : .byMessage(history),
-            used: used,
+            usedBySlot: used,
             plan: plan
         )
         // Counted before the rows are written: the numbers' entries in memory, just read by `history`, are still in
