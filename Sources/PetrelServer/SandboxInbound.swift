@@ -72,6 +72,8 @@ enum SandboxInbound {
             )
         }
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        // The sandbox never resends: the same text from the same phone again is another message.
+        let unique = UInt64.random(in: .min ... .max)
         var stored = true
         for (n, p) in parts.enumerated() {
             let pdu = PDU(
@@ -89,6 +91,7 @@ enum SandboxInbound {
             )
             guard var part = InboundPDU.part(pdu, channel: "sandbox", nowMs: now) else { continue }
             part.account = account
+            part.unique = unique
             stored = await inbound.store(part) && stored
         }
         guard stored else {

@@ -185,6 +185,25 @@ def test_sandbox_inbound_takes_the_same_path(make_server, receiver):
     assert requests.post(s.url("/sandbox/inbound"), timeout=10, json={"From": PHONE, "To": DEST, "Text": "a"}).status_code == 401
 
 
+def test_the_same_text_twice_through_the_sandbox_is_two_messages(make_server, receiver):
+    """A carrier's resend (same fields within the duplicate window) is dropped; the sandbox never resends, so a phone
+    sending "STOP" twice is two messages, both pushed (and a long text twice is two whole messages)."""
+    r = receiver().start()
+    s = make_server({"sandbox": {"deliveryDelayMs": 100}, "dispatcher": {"pollMs": 50},
+                     "receipts": {"maxWaitMs": 100, "pollMs": 50},
+                     "accounts": [{"name": "default", "moUrl": r.url, "webhookSecret": SECRET}]})
+    long = "Please call me back about the delivery window tomorrow. " * 4
+    for text in ["STOP", "STOP", long, long]:
+        answer = requests.post(s.url("/sandbox/inbound"), auth=(s.ak, s.sk), timeout=10,
+                               json={"From": PHONE, "To": DEST, "Text": text})
+        assert answer.status_code == 200, answer.text
+    wait_for(lambda: len(smsups(r)) == 4, timeout=20)
+    assert sorted(u["content"] for u in smsups(r)) == sorted(["STOP", "STOP", long, long])
+    metrics = {line.split()[0]: float(line.split()[1]) for line in requests.get(s.url("/metrics"), timeout=5).text.splitlines()
+               if line.startswith("petrel_inbound_")}
+    assert metrics.get("petrel_inbound_duplicates_total", 0) == 0 and metrics["petrel_inbound_messages_total"] == 4
+
+
 def test_a_reply_goes_to_the_account_that_last_sent_to_the_phone(make_server, receiver):
     r = receiver().start()
     s = make_server({"sandbox": {"deliveryDelayMs": 100, "retrospection": "open"}, "dispatcher": {"pollMs": 50},

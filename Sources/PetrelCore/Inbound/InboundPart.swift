@@ -26,6 +26,9 @@ public struct InboundPart: Sendable, Equatable {
     /// The account `inbound:` gives its destination; nil: the store decides (the last account that sent to `from`
     /// within the reply window, else `default`).
     public var account: String?
+    /// Set by a carrier that never resends (the sandbox): a number of its own per message, in the fingerprint, so
+    /// that a phone sending the same text twice (a second "STOP") is two messages, not a duplicate.
+    public var unique: UInt64?
 
     public init(
         channel: String,
@@ -52,8 +55,11 @@ public struct InboundPart: Sendable, Equatable {
     /// number and reference were joined into one, the first key's, text and all.
     public var groupKey: String {
         guard let c = concat else { return "" }
-        let key = "\(from)|\(to)|\(c.reference)|\(c.total)"
-        return account.map { "\(key)|\($0)" } ?? key
+        var key = "\(from)|\(to)|\(c.reference)|\(c.total)"
+        if let account { key += "|\(account)" }
+        // A sandbox message's parts join only each other (two long texts from one phone may draw one reference).
+        if let unique { key += "|u\(unique)" }
+        return key
     }
 
     /// The same part delivered again (a carrier resending after a lost deliver_sm_resp) has the same fingerprint:
@@ -75,6 +81,7 @@ public struct InboundPart: Sendable, Equatable {
         mix(body)
         // One account's message does not make another's a duplicate.
         if let account { mix(account.utf8) }
+        if let unique { withUnsafeBytes(of: unique.littleEndian) { mix($0) } }
         return Int64(bitPattern: h)
     }
 }
