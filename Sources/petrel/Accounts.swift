@@ -28,27 +28,16 @@ struct AccountsCommand: AsyncParsableCommand {
         var createAccount = false
 
         func run() async throws {
-            guard isPlainIdentifier(account, maxLength: 64) else {
-                throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
-            }
-            guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
-                throw CLIError(description: "the receipt URL must look like http[s]://host[:port]/path, got \(url)")
-            }
-            if let secret, secret.count < 16 {
-                throw CLIError(description: "--secret must have at least 16 characters")
-            }
-            let record = try await withStore(data) { store in
-                try await checkAccount(account, in: store, createFlag: createAccount)
-                return try await Accounts.setReceiptURL(
-                    store: store,
-                    account: account,
-                    url: url,
-                    secret: secret,
-                    nowMs: nowMs()
-                )
-            }
-            print(
-                #"{"Account":\#(json(record.name)),"ReceiptUrl":\#(json(record.receiptURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#
+            try await AccountsCommand.setURL(
+                data,
+                account: account,
+                url: url,
+                secret: secret,
+                createAccount: createAccount,
+                what: "receipt",
+                field: "ReceiptUrl",
+                set: Accounts.setReceiptURL,
+                shown: \.receiptURL
             )
         }
     }
@@ -70,29 +59,48 @@ struct AccountsCommand: AsyncParsableCommand {
         var createAccount = false
 
         func run() async throws {
-            guard isPlainIdentifier(account, maxLength: 64) else {
-                throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
-            }
-            guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
-                throw CLIError(description: "the inbound URL must look like http[s]://host[:port]/path, got \(url)")
-            }
-            if let secret, secret.count < 16 {
-                throw CLIError(description: "--secret must have at least 16 characters")
-            }
-            let record = try await withStore(data) { store in
-                try await checkAccount(account, in: store, createFlag: createAccount)
-                return try await Accounts.setMoURL(
-                    store: store,
-                    account: account,
-                    url: url,
-                    secret: secret,
-                    nowMs: nowMs()
-                )
-            }
-            print(
-                #"{"Account":\#(json(record.name)),"MoUrl":\#(json(record.moURL)),"WebhookSecret":\#(json(record.webhookSecret))}"#
+            try await AccountsCommand.setURL(
+                data,
+                account: account,
+                url: url,
+                secret: secret,
+                createAccount: createAccount,
+                what: "inbound",
+                field: "MoUrl",
+                set: Accounts.setMoURL,
+                shown: \.moURL
             )
         }
+    }
+
+    /// What `set-receipt-url` and `set-mo-url` share: the checks, the change in the store, the answer printed.
+    static func setURL(
+        _ data: DataDirOption,
+        account: String,
+        url: String,
+        secret: String?,
+        createAccount: Bool,
+        what: String,
+        field: String,
+        set: (any ReceiptOutbox, String, String, String?, Int64) async throws -> AccountRecord,
+        shown: (AccountRecord) -> String
+    ) async throws {
+        guard isPlainIdentifier(account, maxLength: 64) else {
+            throw CLIError(description: "the account must be 1 to 64 printable ASCII characters without spaces")
+        }
+        guard url.isEmpty || WebhookClient.Endpoint(url: url) != nil else {
+            throw CLIError(description: "the \(what) URL must look like http[s]://host[:port]/path, got \(url)")
+        }
+        if let secret, secret.count < 16 {
+            throw CLIError(description: "--secret must have at least 16 characters")
+        }
+        let record = try await withStore(data) { store in
+            try await checkAccount(account, in: store, createFlag: createAccount)
+            return try await set(store, account, url, secret, nowMs())
+        }
+        print(
+            #"{"Account":\#(json(record.name)),"\#(field)":\#(json(shown(record))),"WebhookSecret":\#(json(record.webhookSecret))}"#
+        )
     }
 
     struct List: AsyncParsableCommand {
