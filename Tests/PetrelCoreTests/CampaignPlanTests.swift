@@ -121,4 +121,25 @@ import Testing
         )
         #expect(try CampaignPlan.build(csv: "85291234567\n", text: "x").invalidCSV == "")
     }
+
+    @Test func theInvalidRowsCSVRunsNoFormulaInASpreadsheetAndReadsBackAsUploaded() throws {
+        // A name that a spreadsheet would run, a number with a +, a number that is not one.
+        let upload = "number,name\n+85291234567,Ann\n+12,\"=HYPERLINK(\"\"http://x\"\")\"\n-5,@SUM(A1)\n"
+        let plan = try CampaignPlan.build(csv: upload, text: "Hi ${name}")
+        let csv = plan.invalidCSV
+        let lines = csv.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("'+12,\"'=HYPERLINK(\"\"http://x\"\")\","))
+        #expect(lines[2].hasPrefix("'-5,'@SUM(A1),"))
+        for line in lines.dropFirst() {
+            for field in CSV.parse(line)[0].fields {
+                #expect(!"=+-@".contains(field.first ?? " "), "a field a spreadsheet would run: \(field)")
+            }
+        }
+        // Uploaded again (fixed or not), the values are the ones first uploaded.
+        let again = try CampaignPlan.build(csv: csv, text: "Hi ${name}")
+        #expect(again.invalid.map(\.fields) == plan.invalid.map { $0.fields + [$0.reportLine] })
+        #expect(again.invalid.map(\.number) == ["+12", "-5"])
+        #expect(CSV.unguarded("'it's") == "'it's" && CSV.spreadsheetSafe("plain") == "plain")
+    }
 }

@@ -53,6 +53,25 @@ public enum CSV {
     }
 
     /// One record as a CSV line (quoted where needed).
+    /// A field for a CSV that people open in a spreadsheet: one that a spreadsheet would run as a formula (it starts
+    /// with =, +, -, @, a tab or a carriage return) gets a leading apostrophe, which shows it as text. `unguarded`
+    /// takes it off again when the file comes back.
+    public static func spreadsheetSafe(_ field: String) -> String {
+        guard let first = field.utf8.first, formulaStarts.contains(first) else { return field }
+        return "'" + field
+    }
+
+    /// `field` without the apostrophe `spreadsheetSafe` put before it.
+    public static func unguarded(_ field: String) -> String {
+        let u = field.utf8
+        guard u.first == UInt8(ascii: "'"), let second = u.dropFirst().first, formulaStarts.contains(second) else {
+            return field
+        }
+        return String(field.dropFirst())
+    }
+
+    static let formulaStarts: [UInt8] = Array("=+-@\t\r".utf8)
+
     public static func line(_ fields: [String]) -> String {
         fields.map { f in
             f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })

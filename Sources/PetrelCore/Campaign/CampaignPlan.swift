@@ -66,6 +66,11 @@ public struct CampaignPlan: Sendable {
     ) throws(Problem) -> CampaignPlan {
         guard !text.isEmpty else { throw .emptyText }
         var records = CSV.parse(csv)
+        // A file of invalid rows fixed and uploaded again: its values lose the apostrophe that kept a spreadsheet from
+        // running them (`invalidCSV`). Only rows that have one are touched.
+        for r in records.indices where records[r].fields.contains(where: { $0.utf8.first == UInt8(ascii: "'") }) {
+            records[r].fields = records[r].fields.map(CSV.unguarded)
+        }
         guard let first = records.first else { throw .empty }
         let columns: [String]
         var numberIndex = 0
@@ -140,12 +145,14 @@ public struct CampaignPlan: Sendable {
 
     /// The invalid rows as a CSV to fix and upload again: the upload's header, then each row's values as they came
     /// and, in a last column (`error`, or `petrel_error` when the upload has an `error` column), why it was
-    /// refused. Rows in file order. Empty when every row was valid.
+    /// refused. Rows in file order. Empty when every row was valid. Opened in a spreadsheet, no value runs as a
+    /// formula (`CSV.spreadsheetSafe`: "+85291234567" is written '+85291234567); the upload reads them back as they were.
     public var invalidCSV: String {
         guard !invalid.isEmpty else { return "" }
         let errorColumn = columns.contains("error") ? "petrel_error" : "error"
-        var lines = [CSV.line(columns + [errorColumn])]
-        for row in invalid.sorted(by: { $0.line < $1.line }) { lines.append(CSV.line(row.fields + [row.reportLine])) }
+        func line(_ fields: [String]) -> String { CSV.line(fields.map(CSV.spreadsheetSafe)) }
+        var lines = [line(columns + [errorColumn])]
+        for row in invalid.sorted(by: { $0.line < $1.line }) { lines.append(line(row.fields + [row.reportLine])) }
         return lines.joined(separator: "\n")
     }
 
