@@ -14,39 +14,20 @@ extension CampaignPlan {
     ) {
         guard !limits.caps.isEmpty || !limits.perNumber.isEmpty else { return }
         var used = used
-        var kept: [Row] = []
-        kept.reserveCapacity(valid.count)
-        for row in valid {
-            func reject(_ refusal: ResponseCode) {
-                invalid.append(
-                    Invalid(
-                        line: row.line,
-                        number: row.to,
-                        reason: "\(refusal.code): \(refusal.description)",
-                        fields: row.fields
-                    )
-                )
-                renderedBytes -= template.render(row.fields).utf8.count
-            }
+        refuseRows { row in
             if let refusal = limits.perNumber.refusal(
                 to: row.to,
                 type: type,
                 recent: recent[row.to, default: []],
                 nowMs: atMs
             ) {
-                reject(refusal)
-                continue
+                return refusal
             }
             let counters = limits.caps.counters(to: row.to, atMs: atMs)
-            if let refusal = SendCaps.refusal(counters, parts: row.segments, used: used) {
-                reject(refusal)
-                continue
-            }
+            if let refusal = SendCaps.refusal(counters, parts: row.segments, used: used) { return refusal }
+            // A kept row counts against the caps for the rows after it.
             for c in counters { used[c.key, default: 0] += row.segments }
-            kept.append(row)
+            return nil
         }
-        guard kept.count < valid.count else { return }
-        valid = kept
-        invalid.sort { $0.line < $1.line }
     }
 }
