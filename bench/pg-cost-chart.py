@@ -3,7 +3,7 @@
 server sustains by its cores, from the measured PostgreSQL CPU per message (end to end with batches, and singles),
 against the WAL bound at the WAL rate measured on this machine (--wal-mb-s).
 
-    python3 bench/pg-cost-chart.py bench/results/pg-cost-DATE.json --wal-mb-s 62 [--busy 0.7]
+    python3 bench/pg-cost-chart.py bench/results/pg-cost-DATE.json --wal-mb-s 70.7,173.1 [--busy 0.7]
 """
 import argparse
 import json
@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 p = argparse.ArgumentParser()
 p.add_argument("results")
-p.add_argument("--wal-mb-s", type=float, required=True, help="WAL MB/s the server wrote in the bulk measurement")
+p.add_argument("--wal-mb-s", required=True, help="WAL MB/s the server wrote in the bulk measurement (comma separated: "
+               "one line each)")
 p.add_argument("--busy", type=float, default=0.7, help="share of the server's cores a planner would use")
 p.add_argument("--out", default=str(ROOT / "docs/scaling.svg"))
 args = p.parse_args()
@@ -27,11 +28,12 @@ if "single" in cost and "batch" in cost:
     # A single's whole path: its accept plus the dispatch part of the batch path (e2e minus batch accept).
     per = cost["single"]["pg_cpu_us"] + e2e["pg_cpu_us"] - cost["batch"]["pg_cpu_us"]
     series.append(("end to end, singles (CPU)", "#bf8700", [c * args.busy * 1e6 / per for c in cores]))
-wal_bound = args.wal_mb_s * 1e6 / e2e["wal_bytes"]
+wal_rates = [float(x) for x in args.wal_mb_s.split(",")]
+wal_bounds = [r * 1e6 / e2e["wal_bytes"] for r in wal_rates]
 
 W, H, L, R, T, B = 760, 400, 80, 250, 40, 50
 xs = {c: L + i * (W - L - R) / (len(cores) - 1) for i, c in enumerate(cores)}
-top = max(max(v for _, _, vs in series for v in vs), wal_bound) * 1.1
+top = max(max(v for _, _, vs in series for v in vs), *wal_bounds) * 1.1
 
 
 def y(v):
@@ -63,10 +65,11 @@ for name, color, vs in series:
     out.append(f'<rect x="{W - R + 70}" y="{legend_y - 9}" width="12" height="12" fill="{color}"/>')
     out.append(f'<text x="{W - R + 88}" y="{legend_y + 1}">{name}</text>')
     legend_y += 20
-out.append(f'<line x1="{L}" x2="{W - R}" y1="{y(wal_bound):.1f}" y2="{y(wal_bound):.1f}" stroke="#cf222e" '
-           'stroke-width="2" stroke-dasharray="6 4"/>')
-out.append(f'<text x="{L + 6}" y="{y(wal_bound) - 6:.1f}" fill="#cf222e">WAL bound at {args.wal_mb_s:.0f} MB/s '
-           f'(this machine\'s disk): {wal_bound:,.0f}/s</text>')
+for rate, bound in zip(wal_rates, wal_bounds):
+    out.append(f'<line x1="{L}" x2="{W - R}" y1="{y(bound):.1f}" y2="{y(bound):.1f}" stroke="#cf222e" '
+               'stroke-width="2" stroke-dasharray="6 4"/>')
+    out.append(f'<text x="{L + 6}" y="{y(bound) - 6:.1f}" fill="#cf222e">WAL bound at {rate:.0f} MB/s '
+               f'(measured on this machine\'s disk): {bound:,.0f}/s</text>')
 out.append(f'<text x="{L}" y="{H - B + 34}" font-size="10" fill="#555">From bench/pg-cost.py {data["date"]}: '
            f'{e2e["pg_cpu_us"]:.0f} µs PostgreSQL CPU and {e2e["wal_bytes"]:,.0f} WAL bytes per message end to '
            f'end</text>')
