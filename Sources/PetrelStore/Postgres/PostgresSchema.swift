@@ -592,8 +592,9 @@ enum PostgresSchema {
             CREATE TRIGGER inbound_smpp_mo AFTER INSERT ON inbound FOR EACH ROW EXECUTE FUNCTION inbound_smpp_mo();
             """
         ),
+        ("v22-statistics", statistics),
         (
-            "v22-smpp-receipts-waiting",
+            "v23-smpp-receipts-waiting",
             """
             -- As in SQLite: the console counts an account's receipts whose message is not final yet over an index
             -- range instead of every row (ready ones have smpp_receipts_ready).
@@ -601,4 +602,93 @@ enum PostgresSchema {
             """
         ),
     ]
+
+    /// Statistics counters (issue 30), as SQLite's `v23-statistics` but append-only: the triggers only INSERT
+    /// rows of deltas (no row is updated, so transactions on several connections and nodes never wait on a counter
+    /// nor deadlock), one row per key and INSERT statement for accepts (a statement trigger over the inserted rows)
+    /// and per final message for outcomes; reads sum them, and `purgeStatistics` folds an account's rows into one per
+    /// key. Filled from the messages already stored.
+    static let statistics: String = {
+        let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
+        let d = StatsSQL.deliveryColumns
+        let delivered = MessageStatus.delivered.rawValue
+        let failed = MessageStatus.failed.rawValue
+        let expired = MessageStatus.expired.rawValue
+        let ms = "(COALESCE(m.done_at, m.created_at) - m.created_at)"
+        let edges = StatsCounts.edgesSeconds.enumerated().map { "WHEN \(ms) <= \($0.element * 1000) THEN \($0.offset)" }
+        let bucket = "CASE \(edges.joined(separator: " ")) ELSE \(StatsCounts.edgesSeconds.count) END"
+        let columns =
+            "account, hour, country, type, channel, submitted, parts, delivered, failed, expired, "
+            + d.joined(separator: ", ")
+        /// Sums over rows `m` (of messages' columns) for the counter columns after the key.
+        func sums(submittedWhen: String) -> String {
+            let buckets = d.indices.map { "COUNT(*) FILTER (WHERE m.status = \(delivered) AND \(bucket) = \($0))" }
+            return """
+                COUNT(*) FILTER (WHERE \(submittedWhen)), COALESCE(SUM(m.segments) FILTER (WHERE \(submittedWhen)), 0),
+                COUNT(*) FILTER (WHERE m.status = \(delivered)), COUNT(*) FILTER (WHERE m.status = \(failed)),
+                COUNT(*) FILTER (WHERE m.status = \(expired)), \(buckets.joined(separator: ", "))
+                """
+        }
+        let key = "m.account, (m.created_at / 3600000) * 3600000, stats_code(m.recipient), m.type"
+        return """
+            CREATE TABLE stats_codes (code TEXT PRIMARY KEY);
+            INSERT INTO stats_codes (code) VALUES \(codes);
+            CREATE FUNCTION stats_code(r TEXT) RETURNS TEXT LANGUAGE sql STABLE AS $$
+                SELECT COALESCE((SELECT code FROM stats_codes
+                    WHERE code IN (substr(r, 1, 1), substr(r, 1, 2), substr(r, 1, 3))), '')
+            $$;
+            CREATE TABLE stats_hours (account TEXT NOT NULL, hour BIGINT NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, submitted BIGINT NOT NULL DEFAULT 0,
+                parts BIGINT NOT NULL DEFAULT 0, delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0,
+                expired BIGINT NOT NULL DEFAULT 0,
+                \(d.map { "\($0) BIGINT NOT NULL DEFAULT 0" }.joined(separator: ", ")));
+            CREATE INDEX stats_hours_account ON stats_hours(account, hour);
+            CREATE INDEX stats_hours_hour ON stats_hours(hour);
+            CREATE TABLE stats_errors (account TEXT NOT NULL, hour BIGINT NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n BIGINT NOT NULL);
+            CREATE INDEX stats_errors_account ON stats_errors(account, hour);
+            CREATE INDEX stats_errors_hour ON stats_errors(hour);
+            CREATE FUNCTION messages_stats_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO stats_hours (\(columns))
+                SELECT \(key), '', \(sums(submittedWhen: "true")) FROM inserted m GROUP BY 1, 2, 3, 4;
+                INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+                SELECT \(key), '', m.error_code, COUNT(*) FROM inserted m
+                WHERE m.status > \(delivered) AND m.error_code <> '' GROUP BY 1, 2, 3, 4, 6;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER messages_stats_insert AFTER INSERT ON messages REFERENCING NEW TABLE AS inserted
+                FOR EACH STATEMENT EXECUTE FUNCTION messages_stats_insert();
+            CREATE FUNCTION messages_final_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                h BIGINT := (NEW.created_at / 3600000) * 3600000;
+                c TEXT := stats_code(NEW.recipient);
+            BEGIN
+                INSERT INTO stats_hours (\(columns))
+                SELECT \(key), m.channel, \(sums(submittedWhen: "m.channel <> ''"))
+                FROM (SELECT NEW.*) m GROUP BY 1, 2, 3, 4, 5;
+                IF NEW.channel <> '' THEN
+                    INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
+                    VALUES (NEW.account, h, c, NEW.type, '', -1, -NEW.segments);
+                END IF;
+                IF NEW.status > \(delivered) AND NEW.error_code <> '' THEN
+                    INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+                    VALUES (NEW.account, h, c, NEW.type, NEW.channel, NEW.error_code, 1);
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER messages_final_stats AFTER UPDATE OF status ON messages FOR EACH ROW
+                WHEN (NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor))
+                EXECUTE FUNCTION messages_final_stats();
+            INSERT INTO stats_hours (\(columns))
+            SELECT \(key), m.channel, \(sums(submittedWhen: "true"))
+            FROM messages m WHERE m.status >= \(finalFloor) GROUP BY 1, 2, 3, 4, 5;
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
+            SELECT \(key), '', COUNT(*), SUM(m.segments) FROM messages m WHERE m.status < \(finalFloor)
+            GROUP BY 1, 2, 3, 4;
+            INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+            SELECT \(key), m.channel, m.error_code, COUNT(*) FROM messages m
+            WHERE m.status > \(delivered) AND m.error_code <> '' GROUP BY 1, 2, 3, 4, 5, 6
+            """
+    }()
 }

@@ -427,12 +427,108 @@ enum SQLiteSchema {
                     """
             )
         }
-        migrator.registerMigration("v23-smpp-receipts-waiting") { db in
+        migrator.registerMigration("v23-statistics") { db in
+            // Statistics counters (issue 30, `StatisticsStore`): per account, hour of acceptance, calling code, Type
+            // and channel. Accepts count in the accept transaction (`SQLiteStore.countAccepted`, one upsert per key
+            // of the batch); the trigger counts a message's outcome in the transaction that makes it final and
+            // moves it from channel "" to the channel that finished it. Filled from the messages already stored.
+            try db.execute(sql: SQLiteSchema.statistics)
+        }
+        migrator.registerMigration("v24-smpp-receipts-waiting") { db in
             // The console counts an account's receipts whose message is not final yet; with this index that is a
             // bounded index range instead of a scan of every row (ready ones have smpp_receipts_ready).
             try db.execute(sql: "CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE ready = 0")
         }
         return migrator
+    }
+
+    /// `v23-statistics`' tables, trigger and fill.
+    static let statistics: String = {
+        let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
+        let d = StatsSQL.deliveryColumns
+        let delivered = MessageStatus.delivered.rawValue
+        return """
+            CREATE TABLE stats_codes (code TEXT PRIMARY KEY) WITHOUT ROWID;
+            INSERT INTO stats_codes (code) VALUES \(codes);
+            CREATE TABLE stats_hours (account TEXT NOT NULL, hour INTEGER NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, submitted INTEGER NOT NULL DEFAULT 0,
+                parts INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,
+                \(d.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
+                PRIMARY KEY (account, hour, country, type, channel)) WITHOUT ROWID;
+            CREATE INDEX stats_hours_hour ON stats_hours(hour);
+            CREATE TABLE stats_errors (account TEXT NOT NULL, hour INTEGER NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY (account, hour, country, type, channel, code)) WITHOUT ROWID;
+            CREATE INDEX stats_errors_hour ON stats_errors(hour);
+            CREATE TRIGGER messages_final_stats AFTER UPDATE OF status ON messages
+            WHEN NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor)
+            BEGIN
+                \(statsUpsert(
+                    from: "(SELECT NEW.account AS account, NEW.created_at AS created_at, NEW.recipient AS recipient, "
+                        + "NEW.type AS type, NEW.channel AS channel, NEW.status AS status, NEW.segments AS segments, "
+                        + "NEW.done_at AS done_at)",
+                    submittedWhen: "m.channel != ''",
+                    group: false
+                ));
+                UPDATE stats_hours SET submitted = submitted - 1, parts = parts - NEW.segments
+                WHERE NEW.channel != '' AND account = NEW.account AND hour = (NEW.created_at / 3600000) * 3600000
+                    AND country = \(codeOf("NEW.recipient")) AND type = NEW.type AND channel = '';
+                INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+                SELECT NEW.account, (NEW.created_at / 3600000) * 3600000, \(codeOf("NEW.recipient")), NEW.type,
+                    NEW.channel, NEW.error_code, 1
+                WHERE NEW.status != \(delivered) AND NEW.error_code != ''
+                ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = n + 1;
+            END;
+            \(statsUpsert(from: "messages", submittedWhen: "1", group: true));
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
+            SELECT account, (created_at / 3600000) * 3600000, \(codeOf("recipient")), type, '', COUNT(*), SUM(segments)
+            FROM messages WHERE status < \(finalFloor) GROUP BY 1, 2, 3, 4
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = submitted + excluded.submitted, parts = parts + excluded.parts;
+            INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+            SELECT account, (created_at / 3600000) * 3600000, \(codeOf("recipient")), type, channel, error_code,
+                COUNT(*)
+            FROM messages WHERE status > \(delivered) AND error_code != '' GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1;
+            """
+    }()
+
+    /// The calling code `recipient` starts with, "" for none (as `CallingCode.of`).
+    static func codeOf(_ recipient: String) -> String {
+        """
+        COALESCE((SELECT code FROM stats_codes WHERE code IN (substr(\(recipient), 1, 1), substr(\(recipient), 1, 2),
+            substr(\(recipient), 1, 3))), '')
+        """
+    }
+
+    /// Counts the final messages of `from` (rows `m`: account, created_at, recipient, type, channel, status,
+    /// segments, done_at) into `stats_hours`: their outcome and delivery bucket, and as submitted where
+    /// `submittedWhen` holds.
+    static func statsUpsert(from: String, submittedWhen: String, group: Bool) -> String {
+        let d = StatsSQL.deliveryColumns
+        let ms = "(COALESCE(m.done_at, m.created_at) - m.created_at)"
+        let edges = StatsCounts.edgesSeconds.enumerated().map { "WHEN \(ms) <= \($0.element * 1000) THEN \($0.offset)" }
+        let bucket = "CASE \(edges.joined(separator: " ")) ELSE \(StatsCounts.edgesSeconds.count) END"
+        let delivered = MessageStatus.delivered.rawValue
+        func sum(_ e: String) -> String { group ? "SUM(\(e))" : "(\(e))" }
+        let buckets = d.indices.map { sum("status = \(delivered) AND b = \($0)") }.joined(separator: ", ")
+        return """
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts, delivered, failed, expired,
+                \(d.joined(separator: ", ")))
+            SELECT account, hour, country, type, channel, \(sum("CASE WHEN \(submittedWhen) THEN 1 ELSE 0 END")),
+                \(sum("CASE WHEN \(submittedWhen) THEN segments ELSE 0 END")), \(sum("status = \(delivered)")),
+                \(sum("status = \(MessageStatus.failed.rawValue)")), \(sum("status = \(MessageStatus.expired.rawValue)")),
+                \(buckets)
+            FROM (SELECT m.account, (m.created_at / 3600000) * 3600000 AS hour, \(codeOf("m.recipient")) AS country,
+                    m.type, m.channel, m.status, m.segments, \(bucket) AS b
+                FROM \(from) m WHERE m.status >= \(finalFloor)) m
+            WHERE 1 \(group ? "GROUP BY account, hour, country, type, channel" : "")
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = submitted + excluded.submitted, parts = parts + excluded.parts,
+                delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+                expired = expired + excluded.expired,
+                \(d.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
     }
 
     /// Purging and redaction find rows by account (and type, for `redactOnFinal`) and finish time. Both message

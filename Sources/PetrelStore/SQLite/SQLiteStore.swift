@@ -12,6 +12,8 @@ public final class SQLiteStore: MessageStore {
     let committer: GroupCommitter
     let walSync: WALSync
     let limitMemory: LimitMemory
+    /// Accepts counted for the statistics, written once per transaction.
+    let statsPending: StatsPending
     private let checkpointer: Checkpointer
 
     /// `limits.trackedSends` when not set: about 70 MB at most.
@@ -63,7 +65,13 @@ public final class SQLiteStore: MessageStore {
         self.walSync = WALSync(walPath: path + "-wal")
         let limitMemory = LimitMemory(capacity: trackedSends)
         self.limitMemory = limitMemory
-        self.committer = GroupCommitter(writer: pool, durability: walSync, hooks: limitMemory)
+        let statsPending = StatsPending()
+        self.statsPending = statsPending
+        self.committer = GroupCommitter(
+            writer: pool,
+            durability: walSync,
+            hooks: TransactionHooksList(hooks: [limitMemory, statsPending])
+        )
         self.checkpointer = try Checkpointer(path: path)
     }
 
@@ -90,7 +98,8 @@ public final class SQLiteStore: MessageStore {
 
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db) }
+        let stats = statsPending
+        try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db, stats: stats) }
     }
 
     public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
@@ -100,13 +109,13 @@ public final class SQLiteStore: MessageStore {
         // a task per request costs the door more than the write.
         committer.submit(
             weight: batch.messages.count + 1,
-            { db in try Self.write(batch, db) },
+            { [statsPending] db in try Self.write(batch, db, stats: statsPending) },
             home: MultiThreadedEventLoopGroup.currentEventLoop,
             then: then
         )
     }
 
-    static func write(_ batch: WriteBatch, _ db: Database) throws {
+    static func write(_ batch: WriteBatch, _ db: Database, stats: StatsPending) throws {
         if let nonce = batch.nonce {
             try FastStatement.run(
                 try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"),
@@ -145,6 +154,7 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.extendCode)
             }
         )
+        if !batch.messages.isEmpty { try countAccepted(batch.messages, db, pending: stats) }
         for c in batch.conversions {
             // Before the report is stored: a message reported converted before counts once.
             try countConversion(c, db)
