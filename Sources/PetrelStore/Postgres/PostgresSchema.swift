@@ -592,22 +592,22 @@ enum PostgresSchema {
             CREATE TRIGGER inbound_smpp_mo AFTER INSERT ON inbound FOR EACH ROW EXECUTE FUNCTION inbound_smpp_mo();
             """
         ),
-        ("v22-statistics", statistics),
         (
-            "v23-smpp-receipts-waiting",
+            "v22-smpp-receipts-waiting",
             """
             -- As in SQLite: the console counts an account's receipts whose message is not final yet over an index
             -- range instead of every row (ready ones have smpp_receipts_ready).
             CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE NOT ready;
             """
         ),
+        ("v23-statistics", statistics),
     ]
 
-    /// Statistics counters (issue 30), as SQLite's `v23-statistics` but append-only: the triggers only INSERT
-    /// rows of deltas (no row is updated, so transactions on several connections and nodes never wait on a counter
-    /// nor deadlock), one row per key and INSERT statement for accepts (a statement trigger over the inserted rows)
-    /// and per final message for outcomes; reads sum them, and `purgeStatistics` folds an account's rows into one per
-    /// key. Filled from the messages already stored.
+    /// Statistics counters (issue 30), as SQLite's `v24-statistics`, folded off the hot path
+    /// (`PostgresStore.foldStatistics`): a message carries the id of the transaction that stored it (`sx`, a
+    /// column default) and of the one that made it final (`fx`, set by that UPDATE); the fold counts the
+    /// transactions from its cursor up to the oldest one still running. Filled from the messages already stored
+    /// (their `sx` and `fx` stay NULL).
     static let statistics: String = {
         let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
         let d = StatsSQL.deliveryColumns
@@ -641,51 +641,29 @@ enum PostgresSchema {
                 type TEXT NOT NULL, channel TEXT NOT NULL, submitted BIGINT NOT NULL DEFAULT 0,
                 parts BIGINT NOT NULL DEFAULT 0, delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0,
                 expired BIGINT NOT NULL DEFAULT 0,
-                \(d.map { "\($0) BIGINT NOT NULL DEFAULT 0" }.joined(separator: ", ")));
-            CREATE INDEX stats_hours_account ON stats_hours(account, hour);
+                \(d.map { "\($0) BIGINT NOT NULL DEFAULT 0" }.joined(separator: ", ")),
+                PRIMARY KEY (account, hour, country, type, channel));
             CREATE INDEX stats_hours_hour ON stats_hours(hour);
             CREATE TABLE stats_errors (account TEXT NOT NULL, hour BIGINT NOT NULL, country TEXT NOT NULL,
-                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n BIGINT NOT NULL);
-            CREATE INDEX stats_errors_account ON stats_errors(account, hour);
+                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n BIGINT NOT NULL,
+                PRIMARY KEY (account, hour, country, type, channel, code));
             CREATE INDEX stats_errors_hour ON stats_errors(hour);
-            CREATE FUNCTION messages_stats_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                INSERT INTO stats_hours (\(columns))
-                SELECT \(key), '', \(sums(submittedWhen: "true")) FROM inserted m GROUP BY 1, 2, 3, 4;
-                INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
-                SELECT \(key), '', m.error_code, COUNT(*) FROM inserted m
-                WHERE m.status > \(delivered) AND m.error_code <> '' GROUP BY 1, 2, 3, 4, 6;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER messages_stats_insert AFTER INSERT ON messages REFERENCING NEW TABLE AS inserted
-                FOR EACH STATEMENT EXECUTE FUNCTION messages_stats_insert();
-            CREATE FUNCTION messages_final_stats() RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE
-                h BIGINT := (NEW.created_at / 3600000) * 3600000;
-                c TEXT := stats_code(NEW.recipient);
-            BEGIN
-                INSERT INTO stats_hours (\(columns))
-                SELECT \(key), m.channel, \(sums(submittedWhen: "m.channel <> ''"))
-                FROM (SELECT NEW.*) m GROUP BY 1, 2, 3, 4, 5;
-                IF NEW.channel <> '' THEN
-                    INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
-                    VALUES (NEW.account, h, c, NEW.type, '', -1, -NEW.segments);
-                END IF;
-                IF NEW.status > \(delivered) AND NEW.error_code <> '' THEN
-                    INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
-                    VALUES (NEW.account, h, c, NEW.type, NEW.channel, NEW.error_code, 1);
-                END IF;
-                RETURN NULL;
-            END $$;
-            CREATE TRIGGER messages_final_stats AFTER UPDATE OF status ON messages FOR EACH ROW
-                WHEN (NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor))
-                EXECUTE FUNCTION messages_final_stats();
+            -- Every transaction below last is counted. The one row is locked by a fold: two nodes never fold at once.
+            CREATE TABLE stats_fold (id INT PRIMARY KEY CHECK (id = 0), last xid8 NOT NULL);
+            INSERT INTO stats_fold (id, last) VALUES (0, '0');
+            -- No rewrite of the table: the rows already stored keep NULL (counted below), new ones get the default.
+            ALTER TABLE messages ADD COLUMN sx xid8, ADD COLUMN fx xid8;
+            ALTER TABLE messages ALTER COLUMN sx SET DEFAULT pg_current_xact_id();
+            CREATE INDEX messages_sx ON messages(sx) WHERE sx IS NOT NULL;
+            CREATE INDEX messages_fx ON messages(fx) WHERE fx IS NOT NULL;
             INSERT INTO stats_hours (\(columns))
             SELECT \(key), m.channel, \(sums(submittedWhen: "true"))
             FROM messages m WHERE m.status >= \(finalFloor) GROUP BY 1, 2, 3, 4, 5;
             INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
             SELECT \(key), '', COUNT(*), SUM(m.segments) FROM messages m WHERE m.status < \(finalFloor)
-            GROUP BY 1, 2, 3, 4;
+            GROUP BY 1, 2, 3, 4
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = stats_hours.submitted + EXCLUDED.submitted, parts = stats_hours.parts + EXCLUDED.parts;
             INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
             SELECT \(key), m.channel, m.error_code, COUNT(*) FROM messages m
             WHERE m.status > \(delivered) AND m.error_code <> '' GROUP BY 1, 2, 3, 4, 5, 6

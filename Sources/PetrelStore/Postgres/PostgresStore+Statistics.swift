@@ -1,9 +1,93 @@
 import PetrelCore
 import PostgresNIO
 
-/// Statistics counters on PostgreSQL (`v22-statistics`): the triggers append rows of deltas, reads sum them, the
-/// purge folds them (`purgeStatistics`).
+/// Statistics counters on PostgreSQL (`v23-statistics`), folded off the hot path. A message carries the id of the
+/// transaction that stored it (`sx`, a column default) and of the one that made it final (`fx`). Transaction ids
+/// are handed out in start order, not commit order, so a fold counts the range from its cursor up to the xmin of a
+/// snapshot taken after it locked the cursor: every transaction below that xmin has ended, so nothing can appear in
+/// the range later, and nothing above it was counted. The counters and the cursor move in one transaction, and the
+/// cursor's row lock makes a second node's fold wait and then start from the new cursor.
 extension PostgresStore {
+    /// The counters as a read sees them: the folded rows, and the messages stamped since the cursor summed the way
+    /// a fold would, in the same statement (one snapshot). So a read is exact even while a transaction still open
+    /// somewhere in the cluster holds the folds back at its id, and never writes.
+    static let liveHoursSQL: String = {
+        let since = "(SELECT last FROM stats_fold WHERE id = 0)"
+        let tail = StatsSQL.foldSelect(
+            code: { "stats_code(\($0))" },
+            accepts: "m.sx >= \(since)",
+            finals: "m.fx >= \(since)"
+        )
+        return """
+            (SELECT account, hour, country, type, channel, \(StatsSQL.counterColumns.joined(separator: ", "))
+            FROM stats_hours UNION ALL \(tail)) AS live
+            """
+    }()
+
+    /// `stats_errors` as a read sees it (as `liveHoursSQL`).
+    static let liveErrorsSQL: String = {
+        let tail = StatsSQL.foldErrorsSelect(
+            code: { "stats_code(\($0))" },
+            finals: "m.fx >= (SELECT last FROM stats_fold WHERE id = 0)"
+        )
+        return "(SELECT account, hour, country, type, channel, code, n FROM stats_errors UNION ALL \(tail)) AS live"
+    }()
+
+    @discardableResult
+    public func foldStatistics() async throws -> Int {
+        try await foldStatistics(interruptBeforeCursor: false)
+    }
+
+    /// `interruptBeforeCursor` (tests): the fold fails after adding to the counters, before moving the cursor.
+    func foldStatistics(interruptBeforeCursor: Bool) async throws -> Int {
+        try await transaction { c in
+            guard
+                let last = try await self.first(
+                    "SELECT last::text FROM stats_fold WHERE id = 0 FOR UPDATE",
+                    on: c,
+                    { try $0.get(0, as: String.self) }
+                ).flatMap({ UInt64($0) }),
+                // A new statement, so a new snapshot: taken after the lock, above every fold before this one.
+                let xmin = try await self.first(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
+                    on: c,
+                    { try $0.get(0, as: String.self) }
+                ).flatMap({ UInt64($0) }),
+                xmin > last
+            else { return 0 }
+            // Numbers read from the server above, written as literals (the same SQL text shape every time).
+            let range = { (column: String) in "m.\(column) >= '\(last)'::xid8 AND m.\(column) < '\(xmin)'::xid8" }
+            let counters = StatsSQL.counterColumns
+            let select = StatsSQL.foldSelect(
+                code: { "stats_code(\($0))" },
+                accepts: range("sx"),
+                finals: range("fx")
+            )
+            let changed = try await self.run(
+                """
+                INSERT INTO stats_hours (account, hour, country, type, channel, \(unescaped: counters.joined(separator: ", ")))
+                \(unescaped: select)
+                ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                    \(unescaped: counters.map { "\($0) = stats_hours.\($0) + EXCLUDED.\($0)" }.joined(separator: ", "))
+                RETURNING 1
+                """,
+                on: c
+            )
+            let errors = StatsSQL.foldErrorsSelect(code: { "stats_code(\($0))" }, finals: range("fx"))
+            try await self.run(
+                """
+                INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+                \(unescaped: errors)
+                ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = stats_errors.n + EXCLUDED.n
+                """,
+                on: c
+            )
+            if interruptBeforeCursor { throw StatsFoldInterrupted() }
+            try await self.run("UPDATE stats_fold SET last = \(String(xmin))::xid8 WHERE id = 0", on: c)
+            return changed
+        }
+    }
+
     /// The key of `dimension` as SQL text: fixed column names, and for days an integer offset (configuration, not
     /// user input).
     static func statsKey(_ dimension: StatsDimension) -> String {
@@ -26,7 +110,7 @@ extension PostgresStore {
             .map { "SUM(\($0))::bigint" }.joined(separator: ", ")
         return try await rows(
             """
-            SELECT \(unescaped: key) AS k, \(unescaped: sums) FROM stats_hours
+            SELECT \(unescaped: key) AS k, \(unescaped: sums) FROM \(unescaped: Self.liveHoursSQL)
             WHERE hour >= \(filter.fromMs) AND hour < \(filter.toMs)
                 AND (\(filter.account)::text IS NULL OR account = \(filter.account))
                 AND (\(filter.country)::text IS NULL OR country = \(filter.country))
@@ -55,7 +139,7 @@ extension PostgresStore {
         return try await rows(
             """
             SELECT (\(unescaped: period))::bigint AS p, account, country, type, channel, \(unescaped: sums)
-            FROM stats_hours
+            FROM \(unescaped: Self.liveHoursSQL)
             WHERE hour >= \(filter.fromMs) AND hour < \(filter.toMs)
                 AND (\(filter.account)::text IS NULL OR account = \(filter.account))
                 AND (\(filter.country)::text IS NULL OR country = \(filter.country))
@@ -85,7 +169,7 @@ extension PostgresStore {
     public func statisticsErrors(_ filter: StatsFilter, limit: Int) async throws -> [StatsError] {
         try await rows(
             """
-            SELECT code, SUM(n)::bigint AS total FROM stats_errors
+            SELECT code, SUM(n)::bigint AS total FROM \(unescaped: Self.liveErrorsSQL)
             WHERE hour >= \(filter.fromMs) AND hour < \(filter.toMs)
                 AND (\(filter.account)::text IS NULL OR account = \(filter.account))
                 AND (\(filter.country)::text IS NULL OR country = \(filter.country))
@@ -104,26 +188,6 @@ extension PostgresStore {
     /// Folds `account`'s counter rows into one per key (a row deleted by two nodes at once is taken by one: the
     /// other's DELETE skips it once the first commits), then deletes its hours before `hourBeforeMs`.
     public func purgeStatistics(account: String, hourBeforeMs: Int64, limit: Int) async throws -> Int {
-        let d = StatsSQL.deliveryColumns
-        let counters = ["submitted", "parts", "delivered", "failed", "expired"] + d
-        let columns = "account, hour, country, type, channel, " + counters.joined(separator: ", ")
-        let sums = counters.map { "SUM(\($0))" }.joined(separator: ", ")
-        try await run(
-            """
-            WITH d AS (DELETE FROM stats_hours WHERE account = \(account) RETURNING *)
-            INSERT INTO stats_hours (\(unescaped: columns))
-            SELECT account, hour, country, type, channel, \(unescaped: sums) FROM d
-            GROUP BY account, hour, country, type, channel
-            """
-        )
-        try await run(
-            """
-            WITH d AS (DELETE FROM stats_errors WHERE account = \(account) RETURNING *)
-            INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
-            SELECT account, hour, country, type, channel, code, SUM(n) FROM d
-            GROUP BY account, hour, country, type, channel, code
-            """
-        )
         var deleted = 0
         for table in ["stats_hours", "stats_errors"] {
             deleted += try await run(

@@ -1,18 +1,29 @@
 public import PetrelCore
 
 /// Message statistics from counters, not from the messages: per hour of acceptance, account, country (calling
-/// code, `CallingCode`), Type and channel. A message is counted submitted (with its parts) in the transaction that
-/// stores it, under channel "" (not sent yet); the transaction that makes it final (the same UPDATE of its status as
-/// its receipt's outbox row) counts its outcome, its error code, its time to delivery in `StatsCounts.edgesSeconds`'
-/// buckets, and moves it to the channel that finished it. So the counters are exact after a crash, and a message
-/// accepted in an hour counts there for good, as QueryMessage would count it by its send date.
+/// code, `CallingCode`), Type and channel. The counters are kept off the hot path: the accept and final-status
+/// transactions only stamp the message row with where it stands in the store's commit order (a fold epoch on
+/// SQLite, the transaction id on PostgreSQL), and `foldStatistics` (a background task every few seconds) counts
+/// the rows stamped since its cursor and moves the cursor in the same transaction. A read adds what was stamped
+/// since the cursor (SQLite folds it first; PostgreSQL sums it in the read's own statement). A message
+/// counts as submitted (with its parts) under channel "" (not sent yet); once final, its outcome, error code and
+/// time to delivery (`StatsCounts.edgesSeconds`' buckets) count, and it moves to the channel that finished it. A
+/// message accepted in an hour counts there for good, as QueryMessage and QuerySendStatistics count it, by its
+/// send date (days are by acceptance time, not by the time of the outcome). So the numbers are exact after a
+/// crash, and a read equals what the messages say at that moment.
 public protocol StatisticsStore: Sendable {
-    /// The counters matching `filter`, summed by `dimension`, in the order of its keys.
+    /// Counts what was stored or became final since the last fold, in one transaction with the cursor; returns the
+    /// counter rows it changed (0: nothing new). Several callers, on one node or several, count each event once.
+    @discardableResult
+    func foldStatistics() async throws -> Int
+    /// The counters matching `filter` (with what is not folded yet), summed by `dimension`, in the order of its keys.
     func statistics(_ filter: StatsFilter, by dimension: StatsDimension) async throws -> [StatsRow]
-    /// The counters matching `filter` by period (hour, or day of the zone `dayOffsetSeconds` ahead of UTC when that
-    /// is not nil), account, country, Type and channel: what a page sums every way it shows, in one read.
+    /// The counters matching `filter` (with what is not folded yet) by period (hour, or day of the zone `dayOffsetSeconds` ahead of
+    /// UTC when that is not nil), account, country, Type and channel: what a page sums every way it shows, in one
+    /// read.
     func statisticsCells(_ filter: StatsFilter, dayOffsetSeconds: Int?) async throws -> [StatsCell]
-    /// The most frequent error codes of failed and expired messages matching `filter`, most frequent first.
+    /// The most frequent error codes of failed and expired messages matching `filter` (with what is not folded
+    /// yet), most frequent first.
     func statisticsErrors(_ filter: StatsFilter, limit: Int) async throws -> [StatsError]
 }
 
@@ -149,6 +160,65 @@ public enum StatsSQL {
         case .type: "type"
         case .total: "''"
         }
+    }
+}
+
+/// A fold stopped on purpose before moving its cursor (tests).
+struct StatsFoldInterrupted: Error {}
+
+extension StatsSQL {
+    /// The counter columns after the key, in order.
+    static let counterColumns = ["submitted", "parts", "delivered", "failed", "expired"] + deliveryColumns
+
+    /// The counter deltas of the messages `m` stored where `accepts` holds and made final where `finals` holds
+    /// (fixed SQL predicates on `m`), summed by key: account, hour, country, type, channel, then `counterColumns`.
+    /// An accept counts under channel ""; an outcome counts under the message's channel, and a message that went
+    /// out on a channel moves there from "" (both stores' old triggers did the same, in the hot transactions).
+    /// `code` is the SQL of the calling code of a recipient expression.
+    static func foldSelect(code: (String) -> String, accepts: String, finals: String) -> String {
+        let d = deliveryColumns
+        let delivered = MessageStatus.delivered.rawValue
+        let final = MessageStatus.finalFloor
+        let ms = "(COALESCE(m.done_at, m.created_at) - m.created_at)"
+        let edges = StatsCounts.edgesSeconds.enumerated().map { "WHEN \(ms) <= \($0.element * 1000) THEN \($0.offset)" }
+        let bucket = "CASE \(edges.joined(separator: " ")) ELSE \(StatsCounts.edgesSeconds.count) END"
+        func when(_ c: String) -> String { "CASE WHEN \(c) THEN 1 ELSE 0 END" }
+        let key = """
+            m.account AS account, (m.created_at / 3600000) * 3600000 AS hour, \(code("m.recipient")) AS country,
+                m.type AS type
+            """
+        let zeros = Array(repeating: "0", count: 3 + d.count)
+        let named = ["s", "p", "dl", "fl", "ex"] + d
+        let accept = ["1", "m.segments"] + zeros
+        let outcome =
+            [when("m.channel <> ''"), "CASE WHEN m.channel <> '' THEN m.segments ELSE 0 END"]
+            + [when("m.status = \(delivered)"), when("m.status = \(MessageStatus.failed.rawValue)")]
+            + [when("m.status = \(MessageStatus.expired.rawValue)")]
+            + d.indices.map { when("m.status = \(delivered) AND b = \($0)") }
+        let move = ["-1", "-m.segments"] + zeros
+        return """
+            SELECT account, hour, country, type, channel, \(named.map { "SUM(\($0))" }.joined(separator: ", ")) FROM (
+                SELECT \(key), '' AS channel, \(zip(accept, named).map { "\($0) AS \($1)" }.joined(separator: ", "))
+                FROM messages m WHERE \(accepts)
+                UNION ALL
+                SELECT account, hour, country, type, channel, \(outcome.joined(separator: ", ")) FROM (
+                    SELECT \(key), m.channel AS channel, m.status AS status, m.segments AS segments, \(bucket) AS b
+                    FROM messages m WHERE (\(finals)) AND m.status >= \(final)) m
+                UNION ALL
+                SELECT \(key), '', \(move.joined(separator: ", "))
+                FROM messages m WHERE (\(finals)) AND m.status >= \(final) AND m.channel <> ''
+            ) u WHERE 1 = 1 GROUP BY account, hour, country, type, channel
+            """
+    }
+
+    /// The error codes of the messages made final where `finals` holds, counted by key and code.
+    static func foldErrorsSelect(code: (String) -> String, finals: String) -> String {
+        """
+        SELECT m.account, (m.created_at / 3600000) * 3600000, \(code("m.recipient")), m.type, m.channel, m.error_code,
+            COUNT(*)
+        FROM messages m WHERE (\(finals)) AND m.status > \(MessageStatus.delivered.rawValue) AND m.error_code <> ''
+        GROUP BY 1, 2, 3, 4, 5, 6
+        """
     }
 }
 

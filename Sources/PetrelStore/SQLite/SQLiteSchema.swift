@@ -427,22 +427,22 @@ enum SQLiteSchema {
                     """
             )
         }
-        migrator.registerMigration("v23-statistics") { db in
-            // Statistics counters (issue 30, `StatisticsStore`): per account, hour of acceptance, calling code, Type
-            // and channel. Accepts count in the accept transaction (`SQLiteStore.countAccepted`, one upsert per key
-            // of the batch); the trigger counts a message's outcome in the transaction that makes it final and
-            // moves it from channel "" to the channel that finished it. Filled from the messages already stored.
-            try db.execute(sql: SQLiteSchema.statistics)
-        }
-        migrator.registerMigration("v24-smpp-receipts-waiting") { db in
+        migrator.registerMigration("v23-smpp-receipts-waiting") { db in
             // The console counts an account's receipts whose message is not final yet; with this index that is a
             // bounded index range instead of a scan of every row (ready ones have smpp_receipts_ready).
             try db.execute(sql: "CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE ready = 0")
         }
+        migrator.registerMigration("v24-statistics") { db in
+            // Statistics counters (issue 30, `StatisticsStore`): per account, hour of acceptance, calling code, Type
+            // and channel, folded off the hot path (`SQLiteStore.foldStatistics`): a message carries the fold
+            // epoch it was stored in (`sx`) and the one it became final in (`fx`); the fold counts the epochs since
+            // its cursor. Filled from the messages already stored (their `sx` and `fx` stay NULL).
+            try db.execute(sql: SQLiteSchema.statistics)
+        }
         return migrator
     }
 
-    /// `v23-statistics`' tables, trigger and fill.
+    /// `v24-statistics`' tables, fold cursor, message columns and fill.
     static let statistics: String = {
         let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
         let d = StatsSQL.deliveryColumns
@@ -461,25 +461,14 @@ enum SQLiteSchema {
                 type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
                 PRIMARY KEY (account, hour, country, type, channel, code)) WITHOUT ROWID;
             CREATE INDEX stats_errors_hour ON stats_errors(hour);
-            CREATE TRIGGER messages_final_stats AFTER UPDATE OF status ON messages
-            WHEN NEW.status >= \(finalFloor) AND OLD.status < \(finalFloor)
-            BEGIN
-                \(statsUpsert(
-                    from: "(SELECT NEW.account AS account, NEW.created_at AS created_at, NEW.recipient AS recipient, "
-                        + "NEW.type AS type, NEW.channel AS channel, NEW.status AS status, NEW.segments AS segments, "
-                        + "NEW.done_at AS done_at)",
-                    submittedWhen: "m.channel != ''",
-                    group: false
-                ));
-                UPDATE stats_hours SET submitted = submitted - 1, parts = parts - NEW.segments
-                WHERE NEW.channel != '' AND account = NEW.account AND hour = (NEW.created_at / 3600000) * 3600000
-                    AND country = \(codeOf("NEW.recipient")) AND type = NEW.type AND channel = '';
-                INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
-                SELECT NEW.account, (NEW.created_at / 3600000) * 3600000, \(codeOf("NEW.recipient")), NEW.type,
-                    NEW.channel, NEW.error_code, 1
-                WHERE NEW.status != \(delivered) AND NEW.error_code != ''
-                ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = n + 1;
-            END;
+            -- epoch: what the writer stamps now; folded: every epoch below it is counted.
+            CREATE TABLE stats_fold (id INTEGER PRIMARY KEY CHECK (id = 0), epoch INTEGER NOT NULL,
+                folded INTEGER NOT NULL);
+            INSERT INTO stats_fold (id, epoch, folded) VALUES (0, 1, 1);
+            ALTER TABLE messages ADD COLUMN sx INTEGER;
+            ALTER TABLE messages ADD COLUMN fx INTEGER;
+            CREATE INDEX messages_sx ON messages(sx) WHERE sx IS NOT NULL;
+            CREATE INDEX messages_fx ON messages(fx) WHERE fx IS NOT NULL;
             \(statsUpsert(from: "messages", submittedWhen: "1", group: true));
             INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
             SELECT account, (created_at / 3600000) * 3600000, \(codeOf("recipient")), type, '', COUNT(*), SUM(segments)

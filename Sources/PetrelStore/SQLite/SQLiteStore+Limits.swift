@@ -171,7 +171,7 @@ extension SQLiteStore {
         }
         let used = plan.capKeys.isEmpty ? [:] : try memory.capsUsed(account: account, keys: plan.capKeys, db)
         let outcome = SendLimitCheck.decide(batch, limits, history: history, used: used, plan: plan)
-        try Self.write(outcome.kept, db, stats: statsPending)
+        try Self.write(outcome.kept, db, stats: statsEpoch)
         if !outcome.counted.isEmpty { try memory.load(db, nowMs: now) }
         try memory.record(account: account, outcome, of: batch.messages, nowMs: now, db)
         return outcome.refusals

@@ -2,32 +2,92 @@ import GRDB
 import PetrelCore
 import Synchronization
 
-/// Statistics counters on SQLite (`v23-statistics`): accepts count here, in the accept transaction, one upsert per
-/// key of the batch; outcomes count in the trigger `messages_final_stats`.
+/// Statistics counters on SQLite (`v24-statistics`), folded off the hot path. The writer stamps each message it
+/// stores with the current fold epoch (`sx`, bound with the row) and each message it makes final with the epoch
+/// then (`fx`, read from `stats_fold` once per statement): nothing more happens in those transactions. A fold
+/// (`foldStatistics`) takes three steps:
+/// 1. the writer opens a new epoch (a one-row update): every message stamped before it is then committed, or
+///    rolled back with the update itself;
+/// 2. a reader sums the messages stamped since the cursor (`folded`) and before the new epoch, over the indexes on
+///    `sx` and `fx`, beside the writer;
+/// 3. the writer adds those sums to the counters and moves the cursor, in one transaction, if the cursor is still
+///    where step 2 started (else another fold counted that range first, and this one starts again).
+/// Exact after kill -9: the counters and the cursor move together, and a message's stamp is never below the
+/// cursor.
 extension SQLiteStore {
-    static let countAcceptedSQL = """
-        INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts, delivered, failed, expired)
-        VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?)
-        ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
-            submitted = submitted + excluded.submitted, parts = parts + excluded.parts,
-            delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
-            expired = expired + excluded.expired
+    static let statsUpsertSQL: String = {
+        let c = StatsSQL.counterColumns
+        return """
+            INSERT INTO stats_hours (account, hour, country, type, channel, \(c.joined(separator: ", ")))
+            VALUES (?, ?, ?, ?, ?, \(c.map { _ in "?" }.joined(separator: ", ")))
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                \(c.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
+    }()
+
+    static let statsErrorsUpsertSQL = """
+        INSERT INTO stats_errors (account, hour, country, type, channel, code, n) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = n + excluded.n
         """
 
-    /// Counts `messages`, just inserted, as submitted (and those already final as such: none today) under channel
-    /// "", the one the insert gives them: into `pending`, written once per transaction (`StatsPending`).
-    static func countAccepted(_ messages: [Message], _ db: Database, pending: StatsPending) throws {
-        pending.add(messages)
-        // Refused at accept (no such path today): counted with their codes, as the trigger would.
-        for m in messages where m.status.isFinal && m.status != .delivered && !m.errorCode.isEmpty {
-            let key = StatsKey(m)
-            try db.execute(
+    static let foldSQL = StatsSQL.foldSelect(
+        code: SQLiteSchema.codeOf,
+        accepts: "m.sx >= ?1 AND m.sx < ?2",
+        finals: "m.fx >= ?1 AND m.fx < ?2"
+    )
+    static let foldErrorsSQL = StatsSQL.foldErrorsSelect(code: SQLiteSchema.codeOf, finals: "m.fx >= ?1 AND m.fx < ?2")
+
+    @discardableResult
+    public func foldStatistics() async throws -> Int {
+        try await foldStatistics(interruptBeforeCursor: false)
+    }
+
+    /// `interruptBeforeCursor` (tests): the last step fails after adding to the counters, before moving the cursor.
+    func foldStatistics(interruptBeforeCursor: Bool) async throws -> Int {
+        for _ in 0..<5 {
+            if let counted = try await foldOnce(interruptBeforeCursor) { return counted }
+        }
+        return 0
+    }
+
+    /// One fold; nil when another one moved the cursor meanwhile.
+    func foldOnce(_ interruptBeforeCursor: Bool) async throws -> Int? {
+        // Nothing stamped since the cursor (the usual case between folds): no write at all.
+        let pending = try await readAside { db -> Bool in
+            guard let folded = try Int64.fetchOne(db, sql: "SELECT folded FROM stats_fold") else { return false }
+            return try Bool.fetchOne(
+                db,
                 sql: """
-                    INSERT INTO stats_errors (account, hour, country, type, channel, code, n) VALUES (?, ?, ?, ?, '', ?, 1)
-                    ON CONFLICT (account, hour, country, type, channel, code) DO UPDATE SET n = n + 1
+                    SELECT EXISTS (SELECT 1 FROM messages WHERE sx >= ?1)
+                        OR EXISTS (SELECT 1 FROM messages WHERE fx >= ?1)
                     """,
-                arguments: [key.account, key.hour, key.country, key.type, m.errorCode]
+                arguments: [folded]
+            ) ?? false
+        }
+        guard pending else { return 0 }
+        let epoch = statsEpoch
+        let (from, to) = try await committer.run(weight: 1) { db -> (Int64, Int64) in
+            let row = try Row.fetchOne(db, sql: "UPDATE stats_fold SET epoch = epoch + 1 RETURNING folded, epoch")
+            guard let row else { throw StoreError.database(code: "stats", message: "stats_fold has no row") }
+            let next: Int64 = row[1]
+            epoch.set(next)
+            return (row[0], next)
+        }
+        let (cells, errors) = try await readAside { db -> ([[DatabaseValue]], [[DatabaseValue]]) in
+            (
+                try Row.fetchAll(db, sql: Self.foldSQL, arguments: [from, to]).map { Array($0.databaseValues) },
+                try Row.fetchAll(db, sql: Self.foldErrorsSQL, arguments: [from, to]).map { Array($0.databaseValues) }
             )
+        }
+        return try await committer.run(weight: cells.count + errors.count + 1) { db -> Int? in
+            guard try Int64.fetchOne(db, sql: "SELECT folded FROM stats_fold") == from else { return nil }
+            let upsert = try db.cachedStatement(sql: Self.statsUpsertSQL)
+            for row in cells { try upsert.execute(arguments: StatementArguments(row)) }
+            let upsertError = try db.cachedStatement(sql: Self.statsErrorsUpsertSQL)
+            for row in errors { try upsertError.execute(arguments: StatementArguments(row)) }
+            if interruptBeforeCursor { throw StatsFoldInterrupted() }
+            try db.execute(sql: "UPDATE stats_fold SET folded = ?", arguments: [to])
+            return cells.count
         }
     }
 
@@ -67,7 +127,8 @@ extension SQLiteStore {
     static let statsAccountsNamed = 200
 
     public func statistics(_ filter: StatsFilter, by dimension: StatsDimension) async throws -> [StatsRow] {
-        try await readAside { db in
+        try await foldStatistics()
+        return try await readAside { db in
             let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_hours", db)
             var args: [DatabaseValue] = []
             if case .day(let offset) = dimension {
@@ -85,7 +146,8 @@ extension SQLiteStore {
     }
 
     public func statisticsCells(_ filter: StatsFilter, dayOffsetSeconds: Int?) async throws -> [StatsCell] {
-        try await readAside { db in
+        try await foldStatistics()
+        return try await readAside { db in
             let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_hours", db)
             var args: [DatabaseValue] = []
             var period = "hour"
@@ -144,7 +206,8 @@ extension SQLiteStore {
     }
 
     public func statisticsErrors(_ filter: StatsFilter, limit: Int) async throws -> [StatsError] {
-        try await readAside { db in
+        try await foldStatistics()
+        return try await readAside { db in
             let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_errors", db)
             return try Row.fetchAll(
                 db,
@@ -175,78 +238,18 @@ extension SQLiteStore {
     }
 }
 
-extension StatsCounts {
-    /// Adds a message as accepted: submitted, its parts, and its outcome if it is already final.
-    mutating func add(accepted m: Message) {
-        submitted += 1
-        parts += m.segments
-        switch m.status {
-        case .delivered: delivered += 1
-        case .failed: failed += 1
-        case .expired: expired += 1
-        default: break
-        }
-    }
-}
+/// The fold epoch the writer stamps on the messages it stores (`sx`): `stats_fold.epoch` as of the last fold
+/// (set on the writer thread, read there).
+final class StatsEpoch: Sendable {
+    private let value: Atomic<Int64>
 
-/// The accepts of one write transaction, summed by key on the writer thread and written just before COMMIT, one
-/// upsert per key (a group commit of 64 single sends of one account and Type is one upsert, not 64). Rolled back
-/// with the transaction.
-final class StatsPending: Sendable, TransactionHooks {
-    private let pending = Mutex<[StatsKey: StatsCounts]>([:])
-
-    func add(_ messages: [Message]) {
-        pending.withLock { p in
-            for m in messages {
-                var key = StatsKey(m)
-                key.channel = ""
-                p[key, default: StatsCounts()].add(accepted: m)
-            }
-        }
+    init(_ epoch: Int64) {
+        value = Atomic(epoch)
     }
 
-    func beforeCommit(_ db: Database) throws {
-        let counts = pending.withLock { p -> [StatsKey: StatsCounts] in
-            defer { p = [:] }
-            return p
-        }
-        guard !counts.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: SQLiteStore.countAcceptedSQL)
-        for (key, c) in counts {
-            try FastStatement.run(statement, db) {
-                $0.bind(key.account)
-                $0.bind(key.hour)
-                $0.bind(key.country)
-                $0.bind(key.type)
-                $0.bind(c.submitted)
-                $0.bind(c.parts)
-                $0.bind(c.delivered)
-                $0.bind(c.failed)
-                $0.bind(c.expired)
-            }
-        }
-    }
+    var current: Int64 { value.load(ordering: .relaxed) }
 
-    func afterCommit() {}
-
-    func afterRollback() {
-        pending.withLock { $0 = [:] }
-    }
-}
-
-/// Several hooks, called in order.
-struct TransactionHooksList: TransactionHooks {
-    let hooks: [any TransactionHooks]
-
-    func beforeCommit(_ db: Database) throws {
-        for h in hooks { try h.beforeCommit(db) }
-    }
-
-    func afterCommit() {
-        for h in hooks { h.afterCommit() }
-    }
-
-    func afterRollback() {
-        for h in hooks { h.afterRollback() }
+    func set(_ epoch: Int64) {
+        value.store(epoch, ordering: .relaxed)
     }
 }
