@@ -301,6 +301,7 @@ public enum PetrelServer {
                 clock: clock
             ),
             Purging(store: store, configuration: c.retention, logger: logger, clock: clock),
+            StatsFolding(store: store, everyMs: StatsFolding.defaultEveryMs, logger: logger),
             MetricsSampler(
                 store: store,
                 carriers: carriers,

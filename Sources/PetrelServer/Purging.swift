@@ -83,6 +83,14 @@ public struct Purge: Sendable {
             _ = try await drain {
                 try await store.purgeCampaigns(account: account, updatedBeforeMs: nowMs - r.campaignsMs, limit: $0)
             }
+            // Counters by hour of acceptance: an hour goes once its messages' retention has passed since its end.
+            _ = try await drain {
+                try await store.purgeStatistics(
+                    account: account,
+                    hourBeforeMs: nowMs - r.messagesMs - StatsSQL.hourMs,
+                    limit: $0
+                )
+            }
         }
         return total
     }

@@ -6,7 +6,7 @@ from alibabacloud_dysmsapi20180501 import models as m
 from conftest import wait_for
 from test_console import SHOTS, browser  # noqa: F401  (the Chromium fixture)
 
-PAGES = ["/console", "/console/messages", "/console/messages/1", "/console/inbox", "/console/inbox?to=85291234567",
+PAGES = ["/console", "/console/statistics", "/console/messages", "/console/messages/1", "/console/inbox", "/console/inbox?to=85291234567",
          "/console/inbound", "/console/optout", "/console/campaigns", "/console/channels", "/console/receipts",
          "/console/limits", "/console/keys", "/console/approvals"]
 

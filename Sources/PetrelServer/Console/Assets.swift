@@ -97,6 +97,7 @@ enum Assets {
         .bar > span { display:block; height:100%; background:var(--accent); }
         svg text { font-size:10px; fill:var(--muted); }
         .legend span { margin-right:1rem; font-size:.85rem; }
+        #stats-filter { margin:.75rem 0; }
         .legend i { display:inline-block; width:10px; height:10px; margin-right:.3rem; }
         kbd { border:1px solid var(--line); border-radius:4px; padding:0 .3rem; font-size:.85em; }
         @media (max-width:640px) { .inbox { grid-template-columns:1fr; } .phone { width:100%; } \

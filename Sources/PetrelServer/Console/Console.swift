@@ -30,7 +30,7 @@ typealias ConsoleStore =
     MessageLookup & MessageHistory & ConsoleQueries & KeyStore & TemplateStore & ReceiptOutbox & OutboxOperations
     & CampaignStore
     & SandboxInbox & SendLimitLog & PumpingGuardLog & InboundLog & SuppressionList & SignStore & SMPPReceiptOutbox
-    & SMPPMOOutbox
+    & StatisticsStore & SMPPMOOutbox
 
 /// The web console at /console: sign-in with an access key, then pages that show and act on the signed-in
 /// account's data only, each as far as the key's policy allows (`ConsoleAction`). Every page needs a session;
@@ -94,6 +94,7 @@ struct Console: Sendable {
             return Self.redirect("/console/login", cookie: cookie + (self.secure(request) ? "; Secure" : ""))
         }
         registerPages(router)
+        registerStatistics(router)
         registerKeys(router)
         registerInbox(router)
         registerInbound(router)

@@ -101,6 +101,12 @@ extension Console {
         if all == 0, try await store.searchMessages(Self.anyMessage(s.account)).isEmpty {
             out += Teach.firstMessage(host: host, keyId: s.keyId, inbox: s.may(ConsoleAction.query))
         }
+        if s.may(ConsoleAction.query) {
+            out += """
+                <p><a href="/console/statistics" id="overview-statistics">Statistics: by day, hour, country, channel \
+                and Type, with delivery rates, times to delivery and error codes</a></p>
+                """
+        }
         out += "<h2>Messages by status, last hour (by minute of acceptance)</h2>"
         out += Chart.statusBars(series, since: since, bucketMs: minute, buckets: 60)
         out += "<h2>Channels</h2>" + (await channelTable(s))

@@ -79,7 +79,8 @@ extension Sequence<HTML> {
 extension HTML {
     /// The navigation; a section shows only to keys whose policy allows one of its actions.
     static let sections: [(path: String, title: String, needs: [String])] = [
-        ("/console", "Overview", []), ("/console/messages", "Messages", [ConsoleAction.query]),
+        ("/console", "Overview", []), ("/console/statistics", "Statistics", [ConsoleAction.query]),
+        ("/console/messages", "Messages", [ConsoleAction.query]),
         ("/console/inbox", "Sandbox inbox", [ConsoleAction.query]),
         ("/console/inbound", "Inbound", [ConsoleAction.query]),
         ("/console/optout", "Opt-out", [ConsoleAction.optOut]),

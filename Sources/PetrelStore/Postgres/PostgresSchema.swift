@@ -600,5 +600,73 @@ enum PostgresSchema {
             CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE NOT ready;
             """
         ),
+        ("v23-statistics", statistics),
     ]
+
+    /// Statistics counters (issue 30), as SQLite's `v24-statistics`, folded off the hot path
+    /// (`PostgresStore.foldStatistics`): a message carries the id of the transaction that stored it (`sx`, a
+    /// column default) and of the one that made it final (`fx`, set by that UPDATE); the fold counts the
+    /// transactions from its cursor up to the oldest one still running. Filled from the messages already stored
+    /// (their `sx` and `fx` stay NULL).
+    static let statistics: String = {
+        let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
+        let d = StatsSQL.deliveryColumns
+        let delivered = MessageStatus.delivered.rawValue
+        let failed = MessageStatus.failed.rawValue
+        let expired = MessageStatus.expired.rawValue
+        let ms = "(COALESCE(m.done_at, m.created_at) - m.created_at)"
+        let edges = StatsCounts.edgesSeconds.enumerated().map { "WHEN \(ms) <= \($0.element * 1000) THEN \($0.offset)" }
+        let bucket = "CASE \(edges.joined(separator: " ")) ELSE \(StatsCounts.edgesSeconds.count) END"
+        let columns =
+            "account, hour, country, type, channel, submitted, parts, delivered, failed, expired, "
+            + d.joined(separator: ", ")
+        /// Sums over rows `m` (of messages' columns) for the counter columns after the key.
+        func sums(submittedWhen: String) -> String {
+            let buckets = d.indices.map { "COUNT(*) FILTER (WHERE m.status = \(delivered) AND \(bucket) = \($0))" }
+            return """
+                COUNT(*) FILTER (WHERE \(submittedWhen)), COALESCE(SUM(m.segments) FILTER (WHERE \(submittedWhen)), 0),
+                COUNT(*) FILTER (WHERE m.status = \(delivered)), COUNT(*) FILTER (WHERE m.status = \(failed)),
+                COUNT(*) FILTER (WHERE m.status = \(expired)), \(buckets.joined(separator: ", "))
+                """
+        }
+        let key = "m.account, (m.created_at / 3600000) * 3600000, stats_code(m.recipient), m.type"
+        return """
+            CREATE TABLE stats_codes (code TEXT PRIMARY KEY);
+            INSERT INTO stats_codes (code) VALUES \(codes);
+            CREATE FUNCTION stats_code(r TEXT) RETURNS TEXT LANGUAGE sql STABLE AS $$
+                SELECT COALESCE((SELECT code FROM stats_codes
+                    WHERE code IN (substr(r, 1, 1), substr(r, 1, 2), substr(r, 1, 3))), '')
+            $$;
+            CREATE TABLE stats_hours (account TEXT NOT NULL, hour BIGINT NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, submitted BIGINT NOT NULL DEFAULT 0,
+                parts BIGINT NOT NULL DEFAULT 0, delivered BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0,
+                expired BIGINT NOT NULL DEFAULT 0,
+                \(d.map { "\($0) BIGINT NOT NULL DEFAULT 0" }.joined(separator: ", ")),
+                PRIMARY KEY (account, hour, country, type, channel));
+            CREATE INDEX stats_hours_hour ON stats_hours(hour);
+            CREATE TABLE stats_errors (account TEXT NOT NULL, hour BIGINT NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n BIGINT NOT NULL,
+                PRIMARY KEY (account, hour, country, type, channel, code));
+            CREATE INDEX stats_errors_hour ON stats_errors(hour);
+            -- Every transaction below last is counted. The one row is locked by a fold: two nodes never fold at once.
+            CREATE TABLE stats_fold (id INT PRIMARY KEY CHECK (id = 0), last xid8 NOT NULL);
+            INSERT INTO stats_fold (id, last) VALUES (0, '0');
+            -- No rewrite of the table: the rows already stored keep NULL (counted below), new ones get the default.
+            ALTER TABLE messages ADD COLUMN sx xid8, ADD COLUMN fx xid8;
+            ALTER TABLE messages ALTER COLUMN sx SET DEFAULT pg_current_xact_id();
+            CREATE INDEX messages_sx ON messages(sx) WHERE sx IS NOT NULL;
+            CREATE INDEX messages_fx ON messages(fx) WHERE fx IS NOT NULL;
+            INSERT INTO stats_hours (\(columns))
+            SELECT \(key), m.channel, \(sums(submittedWhen: "true"))
+            FROM messages m WHERE m.status >= \(finalFloor) GROUP BY 1, 2, 3, 4, 5;
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
+            SELECT \(key), '', COUNT(*), SUM(m.segments) FROM messages m WHERE m.status < \(finalFloor)
+            GROUP BY 1, 2, 3, 4
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = stats_hours.submitted + EXCLUDED.submitted, parts = stats_hours.parts + EXCLUDED.parts;
+            INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+            SELECT \(key), m.channel, m.error_code, COUNT(*) FROM messages m
+            WHERE m.status > \(delivered) AND m.error_code <> '' GROUP BY 1, 2, 3, 4, 5, 6
+            """
+    }()
 }

@@ -90,12 +90,14 @@ enum FindByCarrierSQL: PreparedSQL {
         """
 }
 
-/// Status changes to one target status ($1), guarded by the states it may be reached from ($6).
+/// Status changes to one target status ($1), guarded by the states it may be reached from ($6). A final one ($7)
+/// stamps the message with this transaction's id (`fx`), for the statistics fold.
 enum ApplyStatusSQL: PreparedSQL {
     static let sql = """
         UPDATE messages m SET status = $1, error_code = u.code, error_desc = u.descr, lease_until = NULL,
             lease_owner = NULL, receipt_due = NULL,
             done_at = CASE WHEN $7 THEN u.at ELSE m.done_at END,
+            fx = CASE WHEN $7 THEN pg_current_xact_id() ELSE m.fx END,
             sent_at = CASE WHEN $1 = \(MessageStatus.sent.sql) THEN u.at ELSE m.sent_at END
         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u(id, code, descr, at)
         WHERE m.id = u.id AND m.status = ANY($6::int[])

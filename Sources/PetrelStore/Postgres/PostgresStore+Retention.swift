@@ -12,7 +12,7 @@ extension PostgresStore {
         // A skip scan: one index seek per account, however many rows each has.
         for (table, filter) in [
             ("messages", "status >= \(Self.final) AND"), ("sandbox_inbox", ""), ("campaigns", ""), ("conversions", ""),
-            ("conversion_data", ""),
+            ("conversion_data", ""), ("stats_hours", ""),
         ] {
             var last = ""
             while let next = try await first(

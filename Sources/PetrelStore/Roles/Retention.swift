@@ -32,6 +32,10 @@ public protocol Retention: Sendable {
     /// Deletes up to `limit` finished (done or cancelled) campaigns of `account` last changed before
     /// `updatedBeforeMs`, with their reports and rows.
     func purgeCampaigns(account: String, updatedBeforeMs: Int64, limit: Int) async throws -> Int
+    /// Deletes the statistics counters (`StatisticsStore`) of `account` for up to `limit` hours that began before
+    /// `hourBeforeMs`: the counters go with the messages they counted. Returns the rows deleted. (A shared store
+    /// first folds the account's counter rows that its triggers appended into one per key.)
+    func purgeStatistics(account: String, hourBeforeMs: Int64, limit: Int) async throws -> Int
     /// Nanoseconds the store's one writer has spent in transactions since the store opened, when all writes go
     /// through one writer (SQLite); nil when they run side by side (PostgreSQL). The purge rests longer while the
     /// writer is busy with other work.

@@ -432,7 +432,92 @@ enum SQLiteSchema {
             // bounded index range instead of a scan of every row (ready ones have smpp_receipts_ready).
             try db.execute(sql: "CREATE INDEX smpp_receipts_waiting ON smpp_receipts(account) WHERE ready = 0")
         }
+        migrator.registerMigration("v24-statistics") { db in
+            // Statistics counters (issue 30, `StatisticsStore`): per account, hour of acceptance, calling code, Type
+            // and channel, folded off the hot path (`SQLiteStore.foldStatistics`): a message carries the fold
+            // epoch it was stored in (`sx`) and the one it became final in (`fx`); the fold counts the epochs since
+            // its cursor. Filled from the messages already stored (their `sx` and `fx` stay NULL).
+            try db.execute(sql: SQLiteSchema.statistics)
+        }
         return migrator
+    }
+
+    /// `v24-statistics`' tables, fold cursor, message columns and fill.
+    static let statistics: String = {
+        let codes = CallingCode.all.map { "('\($0)')" }.joined(separator: ", ")
+        let d = StatsSQL.deliveryColumns
+        let delivered = MessageStatus.delivered.rawValue
+        return """
+            CREATE TABLE stats_codes (code TEXT PRIMARY KEY) WITHOUT ROWID;
+            INSERT INTO stats_codes (code) VALUES \(codes);
+            CREATE TABLE stats_hours (account TEXT NOT NULL, hour INTEGER NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, submitted INTEGER NOT NULL DEFAULT 0,
+                parts INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0, expired INTEGER NOT NULL DEFAULT 0,
+                \(d.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ", ")),
+                PRIMARY KEY (account, hour, country, type, channel)) WITHOUT ROWID;
+            CREATE INDEX stats_hours_hour ON stats_hours(hour);
+            CREATE TABLE stats_errors (account TEXT NOT NULL, hour INTEGER NOT NULL, country TEXT NOT NULL,
+                type TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY (account, hour, country, type, channel, code)) WITHOUT ROWID;
+            CREATE INDEX stats_errors_hour ON stats_errors(hour);
+            -- epoch: what the writer stamps now; folded: every epoch below it is counted.
+            CREATE TABLE stats_fold (id INTEGER PRIMARY KEY CHECK (id = 0), epoch INTEGER NOT NULL,
+                folded INTEGER NOT NULL);
+            INSERT INTO stats_fold (id, epoch, folded) VALUES (0, 1, 1);
+            ALTER TABLE messages ADD COLUMN sx INTEGER;
+            ALTER TABLE messages ADD COLUMN fx INTEGER;
+            CREATE INDEX messages_sx ON messages(sx) WHERE sx IS NOT NULL;
+            CREATE INDEX messages_fx ON messages(fx) WHERE fx IS NOT NULL;
+            \(statsUpsert(from: "messages", submittedWhen: "1", group: true));
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts)
+            SELECT account, (created_at / 3600000) * 3600000, \(codeOf("recipient")), type, '', COUNT(*), SUM(segments)
+            FROM messages WHERE status < \(finalFloor) GROUP BY 1, 2, 3, 4
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = submitted + excluded.submitted, parts = parts + excluded.parts;
+            INSERT INTO stats_errors (account, hour, country, type, channel, code, n)
+            SELECT account, (created_at / 3600000) * 3600000, \(codeOf("recipient")), type, channel, error_code,
+                COUNT(*)
+            FROM messages WHERE status > \(delivered) AND error_code != '' GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1;
+            """
+    }()
+
+    /// The calling code `recipient` starts with, "" for none (as `CallingCode.of`).
+    static func codeOf(_ recipient: String) -> String {
+        """
+        COALESCE((SELECT code FROM stats_codes WHERE code IN (substr(\(recipient), 1, 1), substr(\(recipient), 1, 2),
+            substr(\(recipient), 1, 3))), '')
+        """
+    }
+
+    /// Counts the final messages of `from` (rows `m`: account, created_at, recipient, type, channel, status,
+    /// segments, done_at) into `stats_hours`: their outcome and delivery bucket, and as submitted where
+    /// `submittedWhen` holds.
+    static func statsUpsert(from: String, submittedWhen: String, group: Bool) -> String {
+        let d = StatsSQL.deliveryColumns
+        let ms = "(COALESCE(m.done_at, m.created_at) - m.created_at)"
+        let edges = StatsCounts.edgesSeconds.enumerated().map { "WHEN \(ms) <= \($0.element * 1000) THEN \($0.offset)" }
+        let bucket = "CASE \(edges.joined(separator: " ")) ELSE \(StatsCounts.edgesSeconds.count) END"
+        let delivered = MessageStatus.delivered.rawValue
+        func sum(_ e: String) -> String { group ? "SUM(\(e))" : "(\(e))" }
+        let buckets = d.indices.map { sum("status = \(delivered) AND b = \($0)") }.joined(separator: ", ")
+        return """
+            INSERT INTO stats_hours (account, hour, country, type, channel, submitted, parts, delivered, failed, expired,
+                \(d.joined(separator: ", ")))
+            SELECT account, hour, country, type, channel, \(sum("CASE WHEN \(submittedWhen) THEN 1 ELSE 0 END")),
+                \(sum("CASE WHEN \(submittedWhen) THEN segments ELSE 0 END")), \(sum("status = \(delivered)")),
+                \(sum("status = \(MessageStatus.failed.rawValue)")), \(sum("status = \(MessageStatus.expired.rawValue)")),
+                \(buckets)
+            FROM (SELECT m.account, (m.created_at / 3600000) * 3600000 AS hour, \(codeOf("m.recipient")) AS country,
+                    m.type, m.channel, m.status, m.segments, \(bucket) AS b
+                FROM \(from) m WHERE m.status >= \(finalFloor)) m
+            WHERE 1 \(group ? "GROUP BY account, hour, country, type, channel" : "")
+            ON CONFLICT (account, hour, country, type, channel) DO UPDATE SET
+                submitted = submitted + excluded.submitted, parts = parts + excluded.parts,
+                delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+                expired = expired + excluded.expired,
+                \(d.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+            """
     }
 
     /// Purging and redaction find rows by account (and type, for `redactOnFinal`) and finish time. Both message

@@ -305,7 +305,7 @@ extension SQLiteStore {
         return """
             UPDATE messages SET status = COALESCE(receipt_status, \(MessageStatus.delivered.rawValue)),
                 error_code = COALESCE(receipt_code, ''), error_desc = COALESCE(receipt_desc, ''),
-                lease_until = NULL, receipt_due = NULL, done_at = receipt_due
+                lease_until = NULL, receipt_due = NULL, done_at = receipt_due, fx = (SELECT epoch FROM stats_fold)
             WHERE id IN (
                     SELECT id FROM messages WHERE receipt_due IS NOT NULL AND receipt_due <= ? ORDER BY receipt_due LIMIT ?)
                 AND ((1 << status) & (CASE COALESCE(receipt_status, \(MessageStatus.delivered.rawValue)) \(masks) ELSE 0 END)) != 0
@@ -396,6 +396,7 @@ extension SQLiteStore {
         UPDATE messages SET status = u.status, error_code = u.code, error_desc = u.description,
             lease_until = NULL, receipt_due = NULL,
             done_at = CASE WHEN u.status >= \(MessageStatus.finalFloor) THEN u.at ELSE done_at END,
+            fx = CASE WHEN u.status >= \(MessageStatus.finalFloor) THEN (SELECT epoch FROM stats_fold) ELSE fx END,
             sent_at = CASE WHEN u.status = \(MessageStatus.sent.sql) THEN u.at ELSE sent_at END
         FROM u WHERE messages.id = u.id AND ((1 << messages.status) & u.mask) != 0
         RETURNING messages.id

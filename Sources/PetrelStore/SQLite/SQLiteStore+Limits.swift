@@ -192,7 +192,7 @@ extension SQLiteStore {
         // A rollback takes the counts back (`afterRollback`).
         if !outcome.counted.isEmpty { try memory.load(db, nowMs: now) }
         try memory.record(account: account, outcome, of: batch.messages, nowMs: now, db)
-        try Self.write(outcome.kept, db)
+        try Self.write(outcome.kept, db, stats: statsEpoch)
         return outcome.refusals
     }
 }

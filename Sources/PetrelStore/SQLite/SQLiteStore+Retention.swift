@@ -16,6 +16,7 @@ extension SQLiteStore {
                 "SELECT account FROM campaigns WHERE account > ? ORDER BY account LIMIT 1",
                 "SELECT account FROM conversions WHERE account > ? ORDER BY account LIMIT 1",
                 "SELECT account FROM conversion_data WHERE account > ? ORDER BY account LIMIT 1",
+                "SELECT account FROM stats_hours WHERE account > ? ORDER BY account LIMIT 1",
             ] {
                 var last = ""
                 while let next = try String.fetchOne(db, sql: sql, arguments: [last]) {

@@ -12,6 +12,8 @@ public final class SQLiteStore: MessageStore {
     let committer: GroupCommitter
     let walSync: WALSync
     let limitMemory: LimitMemory
+    /// The statistics fold epoch stamped on stored messages (`foldStatistics`).
+    let statsEpoch: StatsEpoch
     private let checkpointer: Checkpointer
 
     /// `limits.trackedSends` when not set: about 70 MB at most.
@@ -63,6 +65,9 @@ public final class SQLiteStore: MessageStore {
         self.walSync = WALSync(walPath: path + "-wal")
         let limitMemory = LimitMemory(capacity: trackedSends)
         self.limitMemory = limitMemory
+        self.statsEpoch = StatsEpoch(
+            try pool.read { db in try Int64.fetchOne(db, sql: "SELECT epoch FROM stats_fold") ?? 1 }
+        )
         self.committer = GroupCommitter(writer: pool, durability: walSync, hooks: limitMemory)
         self.checkpointer = try Checkpointer(path: path)
     }
@@ -90,7 +95,8 @@ public final class SQLiteStore: MessageStore {
 
     public func commit(_ batch: WriteBatch) async throws {
         guard !batch.isEmpty else { return }
-        try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db) }
+        let stats = statsEpoch
+        try await committer.run(weight: batch.messages.count + 1) { db in try Self.write(batch, db, stats: stats) }
     }
 
     public func commit(_ batch: WriteBatch, then: @escaping @Sendable (Result<Void, any Error>) -> Void) {
@@ -100,13 +106,14 @@ public final class SQLiteStore: MessageStore {
         // a task per request costs the door more than the write.
         committer.submit(
             weight: batch.messages.count + 1,
-            { db in try Self.write(batch, db) },
+            { [statsEpoch] db in try Self.write(batch, db, stats: statsEpoch) },
             home: MultiThreadedEventLoopGroup.currentEventLoop,
             then: then
         )
     }
 
-    static func write(_ batch: WriteBatch, _ db: Database) throws {
+    /// Stores `batch`; its messages carry the statistics epoch `stats` (`sx`), for the fold to find.
+    static func write(_ batch: WriteBatch, _ db: Database, stats: StatsEpoch) throws {
         if let nonce = batch.nonce {
             try FastStatement.run(
                 try db.cachedStatement(sql: "INSERT INTO nonces (hash, expires_at) VALUES (?, ?)"),
@@ -117,6 +124,7 @@ public final class SQLiteStore: MessageStore {
             }
         }
         // Several rows per INSERT (a quarter cheaper per row than one statement each).
+        let epoch = stats.current
         try ValuesList.run(
             batch.messages,
             db,
@@ -143,6 +151,7 @@ public final class SQLiteStore: MessageStore {
                 s.bind(m.templateCode)
                 s.bind(m.bizId)
                 s.bind(m.extendCode)
+                s.bind(epoch)
             }
         )
         for c in batch.conversions {
@@ -316,8 +325,8 @@ extension SQLiteStore {
         """
         INSERT INTO messages (id, account, recipient, sender, body, type, task_id, requested_channel, priority,
             segments, encoding, status, error_code, error_desc, created_at, not_before, expires_at, api, template_code,
-            biz_id, ext_code)
-        VALUES \(ValuesList.placeholders(rows: k, columns: 21))
+            biz_id, ext_code, sx)
+        VALUES \(ValuesList.placeholders(rows: k, columns: 22))
         """
     }
 }
