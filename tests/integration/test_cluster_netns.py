@@ -1,6 +1,6 @@
 """Three `petrel serve` nodes on one PostgreSQL server, each in its own network namespace with its own address and
-the database in a fourth, all made by this test (`ip netns`, veth pairs on a bridge in the test's namespace, where
-`petrel smsc` is the carrier and the loaders run). The nodes must divide the work (each node's
+the database in a fourth, all made by this test (`ip netns`, veth pairs on a bridge in a switch namespace; the
+test's own namespace joins it too, and `petrel smsc`, the carrier, and the loaders run there). The nodes must divide the work (each node's
 petrel_smpp_submits_total holds a share), send no message twice without a crash, and, after one node's `kill -9`
 in the middle of the load, the other two take over its leases: every accepted MessageId ends delivered, the ones
 the dead node held among them, and the carrier's resubmissions stay within what the dead node held
@@ -41,14 +41,18 @@ def psql(url, sql):
 
 
 class Network:
-    """A bridge in the test's namespace (10.N.M.1) and one namespace per host on it (10.N.M.k), each joined by a
-    veth pair. `close` deletes them all; processes must be stopped before."""
+    """A bridge in a namespace of its own (the switch) and one namespace per host on it (10.N.M.k), each joined by a
+    veth pair; the test's own namespace joins it too, at 10.N.M.1. The bridge is not in the test's namespace so that
+    the host's firewall (a FORWARD policy of DROP with bridge-nf-call-iptables, as Docker hosts have) never sees the
+    traffic between hosts. `close` deletes them all; processes must be stopped before."""
 
     def __init__(self):
         tag = uuid.uuid4().hex[:6]
         self.tag = tag
         self.prefix = f"10.231.{int(tag[:2], 16) % 250 + 1}"
+        self.switch = f"petrel-{tag}-switch"
         self.bridge = f"ptb{tag}"
+        self.host_link = f"ptv{tag}0"
         self.namespaces = []
         self.links = []
 
@@ -58,10 +62,24 @@ class Network:
         if r.returncode != 0:
             pytest.skip(f"the kernel refuses network namespaces here (`ip netns add`: {r.stderr.strip()})")
         sh("ip", "netns", "del", probe)
-        sh("ip", "link", "add", self.bridge, "type", "bridge")
-        sh("ip", "addr", "add", f"{self.prefix}.1/24", "dev", self.bridge)
-        sh("ip", "link", "set", self.bridge, "up")
+        sh("ip", "netns", "add", self.switch)
+        self.namespaces.append(self.switch)
+        sw = ("ip", "netns", "exec", self.switch)
+        sh(*sw, "ip", "link", "add", self.bridge, "type", "bridge")
+        sh(*sw, "ip", "link", "set", self.bridge, "up")
+        # The test's namespace on the switch, at .1.
+        sh("ip", "link", "add", self.host_link, "type", "veth", "peer", "name", f"pts{self.tag}0")
+        self.links.append(self.host_link)
+        self._plug(f"pts{self.tag}0")
+        sh("ip", "addr", "add", f"{self.prefix}.1/24", "dev", self.host_link)
+        sh("ip", "link", "set", self.host_link, "up")
         return self
+
+    def _plug(self, link):
+        """Moves `link` into the switch and onto its bridge."""
+        sh("ip", "link", "set", link, "netns", self.switch)
+        sh("ip", "netns", "exec", self.switch, "ip", "link", "set", link, "master", self.bridge)
+        sh("ip", "netns", "exec", self.switch, "ip", "link", "set", link, "up")
 
     @property
     def host_address(self):
@@ -76,8 +94,7 @@ class Network:
         sh("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
         self.links.append(outer)
         sh("ip", "link", "set", inner, "netns", ns)
-        sh("ip", "link", "set", outer, "master", self.bridge)
-        sh("ip", "link", "set", outer, "up")
+        self._plug(outer)
         address = f"{self.prefix}.{k}"
         sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
         sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{address}/24", "dev", inner)
@@ -86,10 +103,9 @@ class Network:
 
     def close(self):
         for ns in self.namespaces:
-            sh("ip", "netns", "del", ns, check=False)       # its end of the veth pair goes with it, and the pair
+            sh("ip", "netns", "del", ns, check=False)       # the veth pairs and the bridge go with their namespaces
         for link in self.links:
-            sh("ip", "link", "del", link, check=False)      # already gone unless the namespace was never made
-        sh("ip", "link", "del", self.bridge, check=False)
+            sh("ip", "link", "del", link, check=False)      # already gone unless a namespace was never made
 
 
 class Database:
@@ -182,7 +198,7 @@ class NodeServer(Server):
 
 
 class Carrier(Process):
-    """`petrel smsc` in the test's namespace, on the bridge's address (where the nodes reach it)."""
+    """`petrel smsc` in the test's namespace, at .1 on the switch (where the nodes reach it)."""
 
     def __init__(self, tmp, host):
         self.port = free_port()
