@@ -44,6 +44,8 @@ public final class Dispatcher: Service {
     private let unrecorded = Atomic<Int>(0)
     /// How far reported outcomes are recorded (`waitForRecords`).
     private let progress = RecordProgress()
+    /// Whose turn it is to record (`recordReported`).
+    private let recording = Turn()
     /// Channels each in-flight message has tried, for rerouting.
     private let tried = Mutex<[Int64: [String]]>([:])
 
@@ -73,11 +75,18 @@ public final class Dispatcher: Service {
     public func notify() { wake.signal() }
 
     /// The receipts' barrier: when one of `receipts` names a carrier id a channel reported but this node has not
-    /// recorded yet (a receipt right after its `submit_sm_resp`), returns once every outcome reported before the
-    /// call is recorded, or after `timeoutMs`; at once otherwise.
+    /// recorded yet (a receipt right after its `submit_sm_resp`), records what is reported now and returns once
+    /// every outcome reported before the call is recorded, or after `timeoutMs`; at once otherwise. Recording here
+    /// rather than waiting for the next round keeps such receipts as cheap as late ones: a round may be claiming,
+    /// and lingers before it records.
     public func waitForRecords(of receipts: [CarrierReceipt], timeoutMs: Int64 = 500) async {
         guard progress.awaited(receipts) else { return }
-        wake.signal()
+        do {
+            try await recordReported()
+        } catch {
+            // The round will try again; the receipts wait for it as before, within `timeoutMs`.
+            wake.signal()
+        }
         await progress.waitForRecords(timeoutMs: timeoutMs)
     }
 
@@ -235,8 +244,14 @@ public final class Dispatcher: Service {
         )
     }
 
-    /// Turns the outcomes channels reported into one store transaction; reroutes permanent routing refusals.
+    /// Turns the outcomes channels reported into one store transaction; reroutes permanent routing refusals. One
+    /// at a time (rounds and the receipts' barrier both call it), so "recorded through" only moves past outcomes
+    /// whose transaction committed.
     func recordReported() async throws {
+        try await recording.run { try await recordReportedNow() }
+    }
+
+    private func recordReportedNow() async throws {
         // Read before the batch is taken: every outcome counted in `mark` is in this batch or an earlier one.
         let mark = progress.reported
         let batch = reported.withLock { r -> [(Message, String, SubmitOutcome)] in

@@ -127,7 +127,13 @@ final class GroupCommitter: @unchecked Sendable {
                 }
                 hooks?.afterCommit()
             }
-            durability.afterSync(jobs.map(\.finish))
+            let finish = jobs.map(\.finish)
+            // A light group is synced here when the sync thread is idle: at low concurrency (a lone single) that
+            // saves a thread wake-up per request. Heavier groups go to the sync thread, so the next commit can
+            // run while the disk syncs.
+            if Self.weighs(jobs, atLeast: Self.holdBelow) || !durability.syncHereIfIdle(finish) {
+                durability.afterSync(finish)
+            }
         } catch {
             guard jobs.count > 1 else {
                 jobs[0].finish.resume(.failure(error))

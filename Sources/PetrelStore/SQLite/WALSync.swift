@@ -20,8 +20,8 @@ import Glibc
 /// (its own rows, and everything committed before them) is on disk before it acts on it: a client's answer, a
 /// message handed to a carrier, a receipt acknowledged to an SMSC.
 ///
-/// `@unchecked Sendable`: `fd`, `inode` and `failure` are touched only by the sync thread (and by `stop` after that
-/// thread ended); `thread` and `afterEachSync` are set once before the first commit; the rest is atomic or locked.
+/// `@unchecked Sendable`: `fd`, `inode` and `failure` are touched only by the sync thread, by the writer while the
+/// sync thread is idle (`syncHereIfIdle`), and by `stop` after both ended; `thread` and `afterEachSync` are set once before the first commit; the rest is atomic or locked.
 final class WALSync: @unchecked Sendable {
     /// What to do once a commit is on disk, and where: a request served on an event loop without a task (the RPC
     /// door) is answered on its connection's loop. Each loop gets one closure per sync with all of its callers, so
@@ -69,6 +69,18 @@ final class WALSync: @unchecked Sendable {
             unsynced.subtract(finish.count, ordering: .releasing)
             for f in finish { f.resume(.failure(StoreError.closed)) }
         }
+    }
+
+    /// Syncs on the calling thread (the writer's) and resumes `finish`, when no sync is running or due; false, with
+    /// nothing done, otherwise. A light commit then costs one thread wake-up fewer: the sync thread would only have
+    /// been woken to do the same. Only the writer hands work to this class, so when nothing it handed over is
+    /// waiting the sync thread is idle and stays so until the writer's next `afterSync`: the two never sync at once.
+    func syncHereIfIdle(_ finish: [Finish]) -> Bool {
+        guard unsynced.load(ordering: .acquiring) == 0 else { return false }
+        let result = sync()
+        if case .success = result { syncs.withLock { $0 += 1 } }
+        Self.resume(finish, result)
+        return true
     }
 
     private static func resume(_ group: [Finish], _ result: Result<Void, any Error>) {
