@@ -136,6 +136,29 @@ import Testing
                 )
                 // Days in a zone 8 hours ahead: both hours fall on the same day.
                 #expect(try await rows(store, all, .day(offsetSeconds: 8 * 3600)).count == 1)
+                // The page's cube (cells of every account, summed as they are read) agrees with each dimension.
+                func summed(_ cells: [StatsCell], _ key: (StatsCell) -> String) -> [String: StatsCounts] {
+                    var out: [String: StatsCounts] = [:]
+                    for c in cells where c.account == "acme" {
+                        var counts = c.counts
+                        counts.delivery = StatsCounts().delivery
+                        out[key(c)] = (out[key(c)] ?? StatsCounts()) + counts
+                    }
+                    return out
+                }
+                let accounts = StatsFilter(fromMs: 0, toMs: 2 * Self.hour)
+                let hourly = try await store.statisticsCells(accounts, dayOffsetSeconds: nil)
+                #expect(Set(hourly.map(\.account)) == ["acme", "other"])
+                #expect(summed(hourly) { String($0.period) } == (try await rows(store, all, .hour)))
+                #expect(summed(hourly, \.country) == (try await rows(store, all, .country)))
+                #expect(summed(hourly, \.channel) == (try await rows(store, all, .channel)))
+                #expect(summed(hourly, \.type) == (try await rows(store, all, .type)))
+                let daily = try await store.statisticsCells(accounts, dayOffsetSeconds: 8 * 3600)
+                #expect(
+                    summed(daily) { String($0.period) }
+                        == (try await rows(store, all, .day(offsetSeconds: 8 * 3600)))
+                )
+                #expect(!daily.isEmpty && daily.allSatisfy { $0.period == -8 * 3600 * 1000 })
                 // The one delivery took 1.5 s: the bucket up to 2 s, so the median is at most 2 s.
                 let total = try await store.statistics(all, by: .total)[0].counts
                 #expect(total.delivery == [0, 1] + Array(repeating: 0, count: StatsCounts.buckets - 2))

@@ -149,41 +149,16 @@ extension SQLiteStore {
         try await foldStatistics()
         return try await readAside { db in
             let (whereSQL, whereArgs) = try Self.statsWhere(filter, table: "stats_hours", db)
-            var args: [DatabaseValue] = []
-            var period = "hour"
-            if let offset = dayOffsetSeconds {
-                period = StatsSQL.keyExpression(.day(offsetSeconds: offset))
-                args += [(Int64(offset) * 1000).databaseValue, (Int64(offset) * 1000).databaseValue]
-            }
-            args += whereArgs
-            let sums = (["submitted", "parts", "delivered", "failed", "expired"] + StatsSQL.deliveryColumns)
-                .map { "SUM(\($0))" }.joined(separator: ", ")
             let sql = """
-                SELECT \(period) AS p, account, country, type, channel, \(sums) FROM stats_hours
-                WHERE \(whereSQL) GROUP BY p, account, country, type, channel
+                SELECT hour, account, country, type, channel, \(StatsSQL.counterColumns.joined(separator: ", "))
+                FROM stats_hours WHERE \(whereSQL)
                 """
-            var cells: [StatsCell] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args))
-            while let row = try rows.next() {
-                var c = StatsCounts()
-                c.submitted = row[5]
-                c.parts = row[6]
-                c.delivered = row[7]
-                c.failed = row[8]
-                c.expired = row[9]
-                for i in c.delivery.indices { c.delivery[i] = row[10 + i] }
-                cells.append(
-                    StatsCell(
-                        period: row[0],
-                        account: row[1],
-                        country: row[2],
-                        type: row[3],
-                        channel: row[4],
-                        counts: c
-                    )
-                )
-            }
-            return cells
+            return try StatsCube.cells(
+                db.makeStatement(sql: sql),
+                StatementArguments(whereArgs),
+                db,
+                dayOffsetMs: dayOffsetSeconds.map { Int64($0) * 1000 }
+            )
         }
     }
 
