@@ -64,7 +64,7 @@ struct StatsCube {
     ) throws -> [StatsCell] {
         try statement.setArguments(arguments)
         var cube = StatsCube()
-        try FastStatement.query(statement, db, { _ in }) { s in cube.add(s, dayOffsetMs: dayOffsetMs) }
+        try FastStatement.query(statement, db, { _ in }, row: { s in cube.add(s, dayOffsetMs: dayOffsetMs) })
         return cube.order.map { key in
             StatsCell(
                 period: key.period,
