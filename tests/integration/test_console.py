@@ -393,7 +393,8 @@ def test_the_invalid_rows_csv_can_be_fixed_and_uploaded_again(make_server):
 
 def test_receipt_urls_set_from_the_console_a_test_receipt_and_the_push_log(make_server):
     """The Receipts page sets where pushes go (the account's webhook secret made and shown once), pushes a signed
-    test receipt at once and says how the receiver answered, and lists this node's recent pushes, real ones too."""
+    test receipt at once and says how the receiver answered, and lists the recent pushes (every node's), real ones
+    too."""
     from receiver import Receiver
     from html import unescape
 

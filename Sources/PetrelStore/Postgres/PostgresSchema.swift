@@ -612,6 +612,15 @@ enum PostgresSchema {
             CREATE INDEX campaign_outcomes_task ON campaign_outcomes(account, task, first_message);
             """
         ),
+        (
+            "v25-push-log",
+            """
+            -- As SQLite's v26-push-log: the console's log of recent pushes, every node's, trimmed per account on write.
+            CREATE TABLE push_log (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, at BIGINT NOT NULL, node TEXT NOT NULL,
+                kind TEXT NOT NULL, url TEXT NOT NULL, items INT NOT NULL, attempt INT NOT NULL, problem TEXT);
+            CREATE INDEX push_log_account ON push_log(account, id);
+            """
+        ),
     ]
 
     /// Statistics counters (issue 30), as SQLite's `v24-statistics`, folded off the hot path

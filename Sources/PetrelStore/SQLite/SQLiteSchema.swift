@@ -455,6 +455,18 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v26-push-log") { db in
+            // The console's log of recent pushes (`PushLogStore`), shared by the nodes of a store: the newest
+            // entries per account (trimmed on each write), newest = highest id.
+            try db.execute(
+                sql: """
+                    CREATE TABLE push_log (id INTEGER PRIMARY KEY, account TEXT NOT NULL, at INTEGER NOT NULL,
+                        node TEXT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, items INTEGER NOT NULL,
+                        attempt INTEGER NOT NULL, problem TEXT);
+                    CREATE INDEX push_log_account ON push_log(account, id);
+                    """
+            )
+        }
         return migrator
     }
 
