@@ -285,16 +285,14 @@ extension Console {
                 "Failed", "Expired", "Waiting", "Delivery rate", "Created",
             ],
             all.map { c in
-                let o = outcomes[c.id] ?? CampaignOutcome()
+                let o = Self.counted(c, outcomes[c.id])
                 return [
                     "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(statusText(c))",
                     """
                     <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
                     """,
-                    "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(c.accepted)", "\(o.delivered)",
-                    "\(o.failed)",
-                    "\(o.expired)", "\(Self.waiting(c, o))", "\(Self.rate(o))", "\(HTML.time(c.createdAtMs))",
-                ]
+                    "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(c.accepted)",
+                ] + Self.outcomeCells(c, o).map { "\($0)" as HTML } + ["\(HTML.time(c.createdAtMs))"]
             },
             empty: "No campaigns yet."
         )
@@ -348,9 +346,20 @@ extension Console {
         return c.status.rawValue
     }
 
-    /// What became of the campaign's accepted messages so far.
-    func outcome(_ c: CampaignRecord, _ s: ConsoleSessions.Session) async throws -> CampaignOutcome {
-        try await store.campaignOutcomes(ids: [c.id], account: s.account)[c.id] ?? CampaignOutcome()
+    /// What became of the campaign's accepted messages so far; nil: not counted (sent before the counters existed).
+    func outcome(_ c: CampaignRecord, _ s: ConsoleSessions.Session) async throws -> CampaignOutcome? {
+        Self.counted(c, try await store.campaignOutcomes(ids: [c.id], account: s.account)[c.id])
+    }
+
+    /// A campaign with accepted messages but no counters was sent before they existed: nil, shown as "–".
+    static func counted(_ c: CampaignRecord, _ o: CampaignOutcome?) -> CampaignOutcome? {
+        o ?? (c.accepted == 0 ? CampaignOutcome() : nil)
+    }
+
+    /// Delivered, failed, expired, waiting and the delivery rate, as the pages show them.
+    static func outcomeCells(_ c: CampaignRecord, _ o: CampaignOutcome?) -> [String] {
+        guard let o else { return Array(repeating: "–", count: 5) }
+        return ["\(o.delivered)", "\(o.failed)", "\(o.expired)", "\(waiting(c, o))", rate(o)]
     }
 
     /// Accepted and not final yet (queued, being submitted, or sent and waiting for a receipt).
@@ -361,7 +370,8 @@ extension Console {
         o.final == 0 ? "–" : String(format: "%.1f%%", Double(o.delivered) / Double(o.final) * 100)
     }
 
-    func campaignDetail(_ c: CampaignRecord, _ o: CampaignOutcome, _ s: ConsoleSessions.Session) -> HTML {
+    func campaignDetail(_ c: CampaignRecord, _ o: CampaignOutcome?, _ s: ConsoleSessions.Session) -> HTML {
+        let outcome = Self.outcomeCells(c, o)
         let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
             ("Status", statusText(c)), ("Type", c.type.rawValue),
@@ -373,9 +383,8 @@ extension Console {
             ("Parts (segments) to send", "\(c.parts)"),
             ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
             ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"),
-            ("Refused", "\(c.failed)"), ("Delivered", "\(o.delivered)"), ("Failed", "\(o.failed)"),
-            ("Expired", "\(o.expired)"), ("Waiting (queued or sent)", "\(Self.waiting(c, o))"),
-            ("Delivery rate", Self.rate(o)),
+            ("Refused", "\(c.failed)"), ("Delivered", outcome[0]), ("Failed", outcome[1]), ("Expired", outcome[2]),
+            ("Waiting (queued or sent)", outcome[3]), ("Delivery rate", outcome[4]),
         ]
         let figures = rows.map { "<tr><th>\($0.0)</th><td data-field=\"\($0.0)\">\($0.1)</td></tr>" as HTML }
         var out: HTML = "<div class=\"scroll\"><table id=\"campaign-figures\">\(figures.joined())</table></div>"
