@@ -180,7 +180,7 @@ public enum PetrelServer {
         SandboxRoutes(store: store, auth: keyAuth, mode: c.sandboxRetrospection, inbound: inbound).register(on: router)
         let campaignWake = WakeSignal()
         let smppWatch = c.smppServer.map(SMPPServerWatch.init)
-        let pushLog = PushLog()
+        let pushLog = PushLog(store: store, node: nodeName, capacity: c.pushLogEntries, logger: logger)
         if c.consoleEnabled {
             let channelStates: @Sendable () async -> [ChannelState] = {
                 await ChannelState.all(sandbox: sandbox, carriers: carriers, webCarriers: webCarriers)
@@ -284,6 +284,8 @@ public enum PetrelServer {
         app.addServices(
             // Stores what carriers and the sandbox deliver, on every node (an accept-only node's sandbox too).
             inbound,
+            // Writes the pushes this node made (and its test receipts) to the shared push log.
+            pushLog,
             CampaignRunner(
                 store: store,
                 gateway: gateway,

@@ -7,7 +7,7 @@ public protocol MessageStore:
     PumpingGuardLog,
     ClassicQueries,
     InboundLog, SuppressionList,
-    SignStore, SMPPUserStore, SMPPReceiptOutbox, SMPPMOOutbox, StatisticsStore
+    SignStore, SMPPUserStore, SMPPReceiptOutbox, SMPPMOOutbox, StatisticsStore, PushLogStore
 {
     /// Closes connections; the store is unusable afterwards.
     func close() async throws

@@ -170,8 +170,21 @@ import Testing
             #expect(
                 try await store.setCampaignStatus(id: young, account: "acme", to: .cancelled, from: [.draft], nowMs: 99)
             )
+            for id in [done, young] {
+                try await store.noteCampaignMessages(
+                    id: id,
+                    account: "acme",
+                    taskId: "campaign-\(id)",
+                    lowest: 100 * id,
+                    highest: 100 * id + 9
+                )
+            }
             #expect(try await store.purgeCampaigns(account: "acme", updatedBeforeMs: 50, limit: 10) == 1)
             #expect(try await store.campaign(id: done, account: "acme") == nil)
+            // Its outcome counters go with it.
+            #expect(
+                try await store.campaignOutcomes(ids: [done, young], account: "acme") == [young: CampaignOutcome()]
+            )
             #expect(try await store.campaignInvalidReport(id: done, account: "acme") == nil)
             #expect(try await store.campaignRows(id: done, from: 0, limit: 10).isEmpty)
             #expect(try await store.campaigns(account: "acme").map(\.id).sorted() == [draft, young])

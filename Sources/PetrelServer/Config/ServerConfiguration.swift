@@ -94,6 +94,8 @@ public struct ServerConfiguration: Sendable {
     public var consoleSecureCookies = false
     /// Recipients a campaign hands to the send path per transaction.
     public var campaignChunk = 1000
+    /// `receipts.pushLogEntries`: the console's push log keeps this many entries per account.
+    public var pushLogEntries = 500
 
     // channels and routes
     public var smppChannels: [SMPPChannelConfiguration] = []
@@ -223,6 +225,7 @@ public struct ServerConfiguration: Sendable {
         c.receipts.retryMaxMs = Int64(try receipts.int("retryMaxMs", default: 300_000, range: 10...86_400_000))
         c.receipts.maxAttempts = try receipts.int("maxAttempts", default: 25, range: 1...1000)
         c.receipts.maxAgeMs = Int64(try receipts.int("maxAgeSeconds", default: 86_400, range: 1...31_536_000)) * 1000
+        c.pushLogEntries = try receipts.int("pushLogEntries", default: 500, range: 1...100_000)
         c.receipts.dateOffsetSeconds = c.dateOffsetSeconds
         c.receipts.tls = try readTLS(receipts, serverName: false) ?? TLSSettings()
         var accountNodes: [(name: String, node: ConfigNode)] = []

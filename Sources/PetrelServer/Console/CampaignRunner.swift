@@ -67,6 +67,17 @@ struct CampaignRunner: Service {
             // A chunk the send path refuses as a whole is counted failed; the campaign goes on.
             logger.warning("campaign chunk refused", metadata: ["campaign": "\(c.id)", "error": "\(error)"])
         }
+        // The span of ids these messages take, noted before they are stored: the statistics fold counts a
+        // campaign's delivered / failed / expired messages by it (and its task id).
+        if let lowest = writes.messages.lazy.map(\.id).min(), let highest = writes.messages.lazy.map(\.id).max() {
+            try await store.noteCampaignMessages(
+                id: c.id,
+                account: c.account,
+                taskId: c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId,
+                lowest: lowest,
+                highest: highest
+            )
+        }
         writes.campaign = CampaignProgress(
             campaignId: c.id,
             from: c.cursor,

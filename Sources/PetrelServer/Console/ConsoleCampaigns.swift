@@ -24,7 +24,8 @@ extension Console {
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
             let body: HTML = """
                 \(await self.renderedRows(c))
-                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(self.campaignDetail(c, s))</div>
+                <div data-refresh="/console/fragment/campaigns/\(c.id)" id="campaign">\(
+                    self.campaignDetail(c, try await self.outcome(c, s), s))</div>
                 """
             return Self.html(
                 HTML.page(title: "Campaign \(c.id): \(c.name)", active: "/console/campaigns", session: s, body: body)
@@ -34,7 +35,7 @@ extension Console {
             guard let c = try await self.campaign(request, s) else {
                 return Self.text("not found\n", status: .notFound)
             }
-            return Self.html(self.campaignDetail(c, s))
+            return Self.html(self.campaignDetail(c, try await self.outcome(c, s), s))
         }
         get("/console/campaigns/{id}/invalid.csv", router, needs: ConsoleAction.campaigns) { request, s in
             guard let c = try await self.campaign(request, s) else { return self.missingCampaign(s) }
@@ -87,7 +88,7 @@ extension Console {
             guard let c = try await self.campaign(request, s) else {
                 return Self.jsonError("NotFound", "No such campaign in this account.", status: .notFound)
             }
-            return Self.json(Self.campaignJSON(c))
+            return Self.json(Self.campaignJSON(c, try await self.outcome(c, s)))
         }
     }
 
@@ -276,17 +277,22 @@ extension Console {
 
     func campaignList(_ s: ConsoleSessions.Session, error: String?) async throws -> Response {
         let all = try await store.campaigns(account: s.account)
+        let outcomes = try await store.campaignOutcomes(ids: all.map(\.id), account: s.account)
         var body = error.map { "<p class=\"error\" id=\"campaign-error\">\($0)</p>" as HTML } ?? ""
         body += HTML.table(
-            ["Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Created"],
+            [
+                "Id", "Name", "Status", "Progress", "Valid rows", "Invalid rows", "Parts", "Accepted", "Delivered",
+                "Failed", "Expired", "Waiting", "Delivery rate", "Created",
+            ],
             all.map { c in
-                [
+                let o = Self.counted(c, outcomes[c.id])
+                return [
                     "\(c.id)", "<a href=\"/console/campaigns/\(c.id)\">\(c.name)</a>", "\(statusText(c))",
                     """
                     <progress max="\(max(c.validRows, 1))" value="\(c.cursor)"></progress> \(c.cursor)/\(c.validRows)
                     """,
-                    "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(HTML.time(c.createdAtMs))",
-                ]
+                    "\(c.validRows)", "\(c.invalidRows)", "\(c.parts)", "\(c.accepted)",
+                ] + Self.outcomeCells(c, o).map { "\($0)" as HTML } + ["\(HTML.time(c.createdAtMs))"]
             },
             empty: "No campaigns yet."
         )
@@ -340,7 +346,32 @@ extension Console {
         return c.status.rawValue
     }
 
-    func campaignDetail(_ c: CampaignRecord, _ s: ConsoleSessions.Session) -> HTML {
+    /// What became of the campaign's accepted messages so far; nil: not counted (sent before the counters existed).
+    func outcome(_ c: CampaignRecord, _ s: ConsoleSessions.Session) async throws -> CampaignOutcome? {
+        Self.counted(c, try await store.campaignOutcomes(ids: [c.id], account: s.account)[c.id])
+    }
+
+    /// A campaign with accepted messages but no counters was sent before they existed: nil, shown as "–".
+    static func counted(_ c: CampaignRecord, _ o: CampaignOutcome?) -> CampaignOutcome? {
+        o ?? (c.accepted == 0 ? CampaignOutcome() : nil)
+    }
+
+    /// Delivered, failed, expired, waiting and the delivery rate, as the pages show them.
+    static func outcomeCells(_ c: CampaignRecord, _ o: CampaignOutcome?) -> [String] {
+        guard let o else { return Array(repeating: "–", count: 5) }
+        return ["\(o.delivered)", "\(o.failed)", "\(o.expired)", "\(waiting(c, o))", rate(o)]
+    }
+
+    /// Accepted and not final yet (queued, being submitted, or sent and waiting for a receipt).
+    static func waiting(_ c: CampaignRecord, _ o: CampaignOutcome) -> Int { max(0, c.accepted - o.final) }
+
+    /// Delivered of the final ones, as on the Statistics page.
+    static func rate(_ o: CampaignOutcome) -> String {
+        o.final == 0 ? "–" : String(format: "%.1f%%", Double(o.delivered) / Double(o.final) * 100)
+    }
+
+    func campaignDetail(_ c: CampaignRecord, _ o: CampaignOutcome?, _ s: ConsoleSessions.Session) -> HTML {
+        let outcome = Self.outcomeCells(c, o)
         let taskId = c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId
         let rows: [(String, String)] = [
             ("Status", statusText(c)), ("Type", c.type.rawValue),
@@ -352,7 +383,8 @@ extension Console {
             ("Parts (segments) to send", "\(c.parts)"),
             ("Parts per message", c.segmentsSummary.isEmpty ? "–" : c.segmentsSummary),
             ("Handed to the send path", "\(c.cursor) of \(c.validRows)"), ("Accepted", "\(c.accepted)"),
-            ("Refused", "\(c.failed)"),
+            ("Refused", "\(c.failed)"), ("Delivered", outcome[0]), ("Failed", outcome[1]), ("Expired", outcome[2]),
+            ("Waiting (queued or sent)", outcome[3]), ("Delivery rate", outcome[4]),
         ]
         let figures = rows.map { "<tr><th>\($0.0)</th><td data-field=\"\($0.0)\">\($0.1)</td></tr>" as HTML }
         var out: HTML = "<div class=\"scroll\"><table id=\"campaign-figures\">\(figures.joined())</table></div>"
@@ -394,8 +426,8 @@ extension Console {
         return out
     }
 
-    static func campaignJSON(_ c: CampaignRecord) -> String {
-        let fields: [(String, ResponseValue)] = [
+    static func campaignJSON(_ c: CampaignRecord, _ o: CampaignOutcome? = nil) -> String {
+        var fields: [(String, ResponseValue)] = [
             ("Id", .string("\(c.id)")), ("Name", .string(c.name)), ("Status", .string(c.status.rawValue)),
             ("TotalRows", .string("\(c.totalRows)")), ("ValidRows", .string("\(c.validRows)")),
             ("InvalidRows", .string("\(c.invalidRows)")), ("Parts", .string("\(c.parts)")),
@@ -404,6 +436,12 @@ extension Console {
             ("TaskId", .string(c.taskId.isEmpty ? "campaign-\(c.id)" : c.taskId)),
             ("InvalidReport", .string(c.invalidReport)),
         ]
+        if let o {
+            fields += [
+                ("Delivered", .string("\(o.delivered)")), ("Failed", .string("\(o.failed)")),
+                ("Expired", .string("\(o.expired)")), ("Waiting", .string("\(waiting(c, o))")),
+            ]
+        }
         return String(decoding: ResponseEncoder.encode(fields, root: "", format: .json), as: UTF8.self)
     }
 }

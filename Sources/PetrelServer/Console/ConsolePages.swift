@@ -173,7 +173,7 @@ extension Console {
             <div class="l">parked (given up on for now)</div></div></div>\
             <p>Receipt URL: <code>\(url)</code></p>
             """
-        body += webhookSections(s, account)
+        body += await webhookSections(s, account)
         body +=
             "<h2>Parked receipts</h2>"
             + HTML.table(

@@ -5,7 +5,7 @@ import PetrelDelivery
 import PetrelStore
 
 /// The Receipts page's webhook parts: the account's receipt and inbound URLs set from the console, a test receipt
-/// pushed at once with the answer shown, and this node's recent pushes (`PushLog`).
+/// pushed at once with the answer shown, and every node's recent pushes (`PushLog`).
 extension Console {
     func registerWebhooks(_ router: Router<PetrelRequestContext>) {
         post("/console/receipts/test", router, needs: ConsoleAction.receipts) { request, s, _ in
@@ -110,11 +110,11 @@ extension Console {
     }
 
     /// The URL form, the test button and the recent pushes, for the Receipts page.
-    func webhookSections(_ s: ConsoleSessions.Session, _ account: AccountRecord?) -> HTML {
-        let pushes = pushLog?.recent(account: s.account) ?? []
+    func webhookSections(_ s: ConsoleSessions.Session, _ account: AccountRecord?) async -> HTML {
+        let pushes = await pushLog?.recent(account: s.account) ?? []
         let rows = pushes.map { e -> [HTML] in
             [
-                "\(HTML.time(e.atMs))", "\(e.kind)", "<code>\(e.url)</code>", "\(e.items)", "\(e.attempt)",
+                "\(HTML.time(e.atMs))", "\(e.node)", "\(e.kind)", "<code>\(e.url)</code>", "\(e.items)", "\(e.attempt)",
                 e.problem.map { "not taken: \($0)" as HTML } ?? "taken",
             ]
         }
@@ -130,8 +130,8 @@ extension Console {
             file's <code>accounts:</code> is applied again when the server starts.</p>
             <form method="post" action="/console/receipts/test" class="inline">\(HTML.csrfField(s))\
             <button type="submit" id="test-receipt" class="secondary">Send a test receipt</button></form>
-            <h2>Recent pushes (this node)</h2>
-            \(HTML.table(["Time", "What", "URL", "Items", "Attempt", "Answer"], rows, empty: "No pushes yet on this node."))
+            <h2>Recent pushes (every node)</h2>
+            \(HTML.table(["Time", "Node", "What", "URL", "Items", "Attempt", "Answer"], rows, empty: "No pushes yet."))
             """
     }
 }

@@ -601,6 +601,26 @@ enum PostgresSchema {
             """
         ),
         ("v23-statistics", statistics),
+        (
+            "v24-campaign-outcomes",
+            """
+            -- As SQLite's v25-campaign-outcomes: a campaign's span of message ids and its delivered / failed / expired
+            -- counts, added by the statistics fold (nothing on the accept or dispatch path, no index on messages).
+            CREATE TABLE campaign_outcomes (campaign_id BIGINT PRIMARY KEY, account TEXT NOT NULL, task TEXT NOT NULL,
+                first_message BIGINT NOT NULL, last_message BIGINT NOT NULL, delivered BIGINT NOT NULL DEFAULT 0,
+                failed BIGINT NOT NULL DEFAULT 0, expired BIGINT NOT NULL DEFAULT 0);
+            CREATE INDEX campaign_outcomes_task ON campaign_outcomes(account, task, first_message);
+            """
+        ),
+        (
+            "v25-push-log",
+            """
+            -- As SQLite's v26-push-log: the console's log of recent pushes, every node's, trimmed per account on write.
+            CREATE TABLE push_log (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, at BIGINT NOT NULL, node TEXT NOT NULL,
+                kind TEXT NOT NULL, url TEXT NOT NULL, items INT NOT NULL, attempt INT NOT NULL, problem TEXT);
+            CREATE INDEX push_log_account ON push_log(account, id);
+            """
+        ),
     ]
 
     /// Statistics counters (issue 30), as SQLite's `v24-statistics`, folded off the hot path

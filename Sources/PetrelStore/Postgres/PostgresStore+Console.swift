@@ -200,6 +200,49 @@ extension PostgresStore {
         ) > 0
     }
 
+    public func noteCampaignMessages(
+        id: Int64,
+        account: String,
+        taskId: String,
+        lowest: Int64,
+        highest: Int64
+    ) async throws {
+        try await run(
+            """
+            INSERT INTO campaign_outcomes (campaign_id, account, task, first_message, last_message)
+            SELECT id, account, \(taskId), \(lowest), \(highest) FROM campaigns WHERE id = \(id) AND account = \(account)
+            ON CONFLICT (campaign_id) DO UPDATE SET
+                first_message = LEAST(campaign_outcomes.first_message, EXCLUDED.first_message),
+                last_message = GREATEST(campaign_outcomes.last_message, EXCLUDED.last_message)
+            """
+        )
+    }
+
+    /// The folded counts plus the messages made final since the fold's cursor, in one statement (one snapshot),
+    /// as the Statistics page reads its counters.
+    public func campaignOutcomes(ids: [Int64], account: String) async throws -> [Int64: CampaignOutcome] {
+        guard !ids.isEmpty else { return [:] }
+        let tail = StatsSQL.foldCampaignsSelect(finals: "m.fx >= (SELECT last FROM stats_fold WHERE id = 0)")
+        let found = try await rows(
+            """
+            SELECT id, SUM(d)::bigint, SUM(f)::bigint, SUM(e)::bigint FROM (
+                SELECT campaign_id, delivered, failed, expired FROM campaign_outcomes
+                WHERE account = \(account) AND campaign_id = ANY(\(ids))
+                UNION ALL \(unescaped: tail)) AS live(id, d, f, e)
+            WHERE id IN (SELECT campaign_id FROM campaign_outcomes WHERE account = \(account) AND campaign_id = ANY(\(ids)))
+            GROUP BY id
+            """
+        ) {
+            (
+                try $0.get(0, as: Int64.self), Int(try $0.get(1, as: Int64.self)), Int(try $0.get(2, as: Int64.self)),
+                Int(try $0.get(3, as: Int64.self))
+            )
+        }
+        var out: [Int64: CampaignOutcome] = [:]
+        for (id, d, f, e) in found { out[id] = CampaignOutcome(delivered: d, failed: f, expired: e) }
+        return out
+    }
+
     public func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord] {
         try await rows(
             """

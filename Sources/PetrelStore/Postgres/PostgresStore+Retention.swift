@@ -145,6 +145,7 @@ extension PostgresStore {
                     AND updated_at < \(updatedBeforeMs) ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED),
             r AS (DELETE FROM campaign_rows WHERE campaign_id IN (SELECT id FROM chosen)),
             p AS (DELETE FROM campaign_reports WHERE campaign_id IN (SELECT id FROM chosen)),
+            o AS (DELETE FROM campaign_outcomes WHERE campaign_id IN (SELECT id FROM chosen)),
             c AS (DELETE FROM campaigns WHERE id IN (SELECT id FROM chosen) RETURNING 1)
             SELECT COUNT(*) FROM c
             """,

@@ -82,6 +82,15 @@ extension PostgresStore {
                 """,
                 on: c
             )
+            try await self.run(
+                """
+                UPDATE campaign_outcomes o SET delivered = o.delivered + s.d, failed = o.failed + s.f,
+                    expired = o.expired + s.e
+                FROM (\(unescaped: StatsSQL.foldCampaignsSelect(finals: range("fx")))) AS s(id, d, f, e)
+                WHERE o.campaign_id = s.id
+                """,
+                on: c
+            )
             if interruptBeforeCursor { throw StatsFoldInterrupted() }
             try await self.run("UPDATE stats_fold SET last = \(String(xmin))::xid8 WHERE id = 0", on: c)
             return changed

@@ -20,4 +20,27 @@ public protocol CampaignStore: Sendable {
     func runnableCampaigns(nowMs: Int64) async throws -> [CampaignRecord]
     /// Up to `limit` rows of a campaign from row index `from` (0-based) on.
     func campaignRows(id: Int64, from: Int, limit: Int) async throws -> [CampaignRow]
+    /// Says that campaign `id` of `account` is about to store messages with task id `taskId` and ids from
+    /// `lowest` to `highest`: its span grows to cover them (before they are stored, so a fold never meets a message
+    /// of a campaign without its span). The statistics fold then counts the campaign's messages as they become
+    /// final: those of `account` with that task id inside the span.
+    func noteCampaignMessages(id: Int64, account: String, taskId: String, lowest: Int64, highest: Int64) async throws
+    /// What became of the accepted messages of the campaigns `ids` of `account`, as counted at this moment
+    /// (folded counters and what is not folded yet). A campaign that never sent anything has no entry.
+    func campaignOutcomes(ids: [Int64], account: String) async throws -> [Int64: CampaignOutcome]
+}
+
+/// How many of a campaign's messages were delivered, failed and expired.
+public struct CampaignOutcome: Sendable, Equatable {
+    public var delivered: Int
+    public var failed: Int
+    public var expired: Int
+
+    public init(delivered: Int = 0, failed: Int = 0, expired: Int = 0) {
+        self.delivered = delivered
+        self.failed = failed
+        self.expired = expired
+    }
+
+    public var final: Int { delivered + failed + expired }
 }

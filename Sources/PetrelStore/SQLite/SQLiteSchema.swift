@@ -439,6 +439,34 @@ enum SQLiteSchema {
             // its cursor. Filled from the messages already stored (their `sx` and `fx` stay NULL).
             try db.execute(sql: SQLiteSchema.statistics)
         }
+        migrator.registerMigration("v25-campaign-outcomes") { db in
+            // Per campaign: the span of message ids it sends with (noted by the campaign runner before each chunk
+            // is stored) and its delivered / failed / expired counts, added by the statistics fold from the messages
+            // made final since its cursor (found over messages_fx, then this table's index). Nothing on the
+            // accept or dispatch path changes, and no index is added to messages. Campaigns sent before it have
+            // no row (their outcomes are not counted).
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaign_outcomes (campaign_id INTEGER PRIMARY KEY, account TEXT NOT NULL,
+                        task TEXT NOT NULL, first_message INTEGER NOT NULL, last_message INTEGER NOT NULL,
+                        delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+                        expired INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX campaign_outcomes_task ON campaign_outcomes(account, task, first_message);
+                    """
+            )
+        }
+        migrator.registerMigration("v26-push-log") { db in
+            // The console's log of recent pushes (`PushLogStore`), shared by the nodes of a store: the newest
+            // entries per account (trimmed on each write), newest = highest id.
+            try db.execute(
+                sql: """
+                    CREATE TABLE push_log (id INTEGER PRIMARY KEY, account TEXT NOT NULL, at INTEGER NOT NULL,
+                        node TEXT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL, items INTEGER NOT NULL,
+                        attempt INTEGER NOT NULL, problem TEXT);
+                    CREATE INDEX push_log_account ON push_log(account, id);
+                    """
+            )
+        }
         return migrator
     }
 

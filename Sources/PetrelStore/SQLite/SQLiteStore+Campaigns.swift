@@ -111,6 +111,49 @@ extension SQLiteStore {
         }
     }
 
+    public func noteCampaignMessages(
+        id: Int64,
+        account: String,
+        taskId: String,
+        lowest: Int64,
+        highest: Int64
+    ) async throws {
+        try await committer.run { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO campaign_outcomes (campaign_id, account, task, first_message, last_message)
+                    SELECT id, account, ?, ?, ? FROM campaigns WHERE id = ? AND account = ?
+                    ON CONFLICT (campaign_id) DO UPDATE SET
+                        first_message = MIN(first_message, excluded.first_message),
+                        last_message = MAX(last_message, excluded.last_message)
+                    """,
+                arguments: [taskId, lowest, highest, id, account]
+            )
+        }
+    }
+
+    public func campaignOutcomes(ids: [Int64], account: String) async throws -> [Int64: CampaignOutcome] {
+        guard !ids.isEmpty else { return [:] }
+        // Folded first (as the Statistics page is), so the counts are those of this moment.
+        try await foldStatistics()
+        let wanted = Set(ids)
+        return try readNow { db in
+            // One row per campaign of the account that sent anything: the list of its campaigns is read whole too.
+            var out: [Int64: CampaignOutcome] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT campaign_id, delivered, failed, expired FROM campaign_outcomes WHERE account = ?",
+                arguments: [account]
+            )
+            while let row = try rows.next() {
+                let id: Int64 = row[0]
+                guard wanted.contains(id) else { continue }
+                out[id] = CampaignOutcome(delivered: row[1], failed: row[2], expired: row[3])
+            }
+            return out
+        }
+    }
+
     /// A chunk's progress, written in the transaction of its messages; the campaign is done once every row is.
     static func write(_ p: CampaignProgress, _ db: Database) throws {
         try db.execute(

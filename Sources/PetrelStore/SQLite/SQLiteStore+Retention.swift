@@ -165,6 +165,7 @@ extension SQLiteStore {
             let list = ids.map(String.init).joined(separator: ",")
             try db.execute(sql: "DELETE FROM campaign_rows WHERE campaign_id IN (\(list))")
             try db.execute(sql: "DELETE FROM campaign_reports WHERE campaign_id IN (\(list))")
+            try db.execute(sql: "DELETE FROM campaign_outcomes WHERE campaign_id IN (\(list))")
             try db.execute(sql: "DELETE FROM campaigns WHERE id IN (\(list))")
             return db.changesCount
         }

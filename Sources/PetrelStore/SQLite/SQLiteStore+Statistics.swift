@@ -36,6 +36,7 @@ extension SQLiteStore {
         finals: "m.fx >= ?1 AND m.fx < ?2"
     )
     static let foldErrorsSQL = StatsSQL.foldErrorsSelect(code: SQLiteSchema.codeOf, finals: "m.fx >= ?1 AND m.fx < ?2")
+    static let foldCampaignsSQL = StatsSQL.foldCampaignsSelect(finals: "m.fx >= ?1 AND m.fx < ?2")
 
     @discardableResult
     public func foldStatistics() async throws -> Int {
@@ -73,18 +74,29 @@ extension SQLiteStore {
             epoch.set(next)
             return (row[0], next)
         }
-        let (cells, errors) = try await readAside { db -> ([[DatabaseValue]], [[DatabaseValue]]) in
+        let (cells, errors, campaigns) = try await readAside {
+            db -> ([[DatabaseValue]], [[DatabaseValue]], [[DatabaseValue]]) in
             (
                 try Row.fetchAll(db, sql: Self.foldSQL, arguments: [from, to]).map { Array($0.databaseValues) },
-                try Row.fetchAll(db, sql: Self.foldErrorsSQL, arguments: [from, to]).map { Array($0.databaseValues) }
+                try Row.fetchAll(db, sql: Self.foldErrorsSQL, arguments: [from, to]).map { Array($0.databaseValues) },
+                try Row.fetchAll(db, sql: Self.foldCampaignsSQL, arguments: [from, to]).map {
+                    Array($0.databaseValues)
+                }
             )
         }
-        return try await committer.run(weight: cells.count + errors.count + 1) { db -> Int? in
+        return try await committer.run(weight: cells.count + errors.count + campaigns.count + 1) { db -> Int? in
             guard try Int64.fetchOne(db, sql: "SELECT folded FROM stats_fold") == from else { return nil }
             let upsert = try db.cachedStatement(sql: Self.statsUpsertSQL)
             for row in cells { try upsert.execute(arguments: StatementArguments(row)) }
             let upsertError = try db.cachedStatement(sql: Self.statsErrorsUpsertSQL)
             for row in errors { try upsertError.execute(arguments: StatementArguments(row)) }
+            let addCampaign = try db.cachedStatement(
+                sql: """
+                    UPDATE campaign_outcomes SET delivered = delivered + ?2, failed = failed + ?3,
+                        expired = expired + ?4 WHERE campaign_id = ?1
+                    """
+            )
+            for row in campaigns { try addCampaign.execute(arguments: StatementArguments(row)) }
             if interruptBeforeCursor { throw StatsFoldInterrupted() }
             try db.execute(sql: "UPDATE stats_fold SET folded = ?", arguments: [to])
             return cells.count
