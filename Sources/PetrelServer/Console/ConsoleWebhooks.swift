@@ -112,12 +112,15 @@ extension Console {
     /// The URL form, the test button and the recent pushes, for the Receipts page.
     func webhookSections(_ s: ConsoleSessions.Session, _ account: AccountRecord?) async -> HTML {
         let pushes = await pushLog?.recent(account: s.account) ?? []
+        // Which node pushed is for operators: a node's default name holds its host name and data directory.
+        let operates = s.may(ConsoleAction.operate)
         let rows = pushes.map { e -> [HTML] in
-            [
-                "\(HTML.time(e.atMs))", "\(e.node)", "\(e.kind)", "<code>\(e.url)</code>", "\(e.items)", "\(e.attempt)",
+            ["\(HTML.time(e.atMs))"] + (operates ? ["\(e.node)"] : []) + [
+                "\(e.kind)", "<code>\(e.url)</code>", "\(e.items)", "\(e.attempt)",
                 e.problem.map { "not taken: \($0)" as HTML } ?? "taken",
             ]
         }
+        let columns = ["Time"] + (operates ? ["Node"] : []) + ["What", "URL", "Items", "Attempt", "Answer"]
         return """
             <h2>Where pushes go</h2>
             <form method="post" action="/console/receipts/urls" class="grid" id="webhook-urls">\(HTML.csrfField(s))
@@ -131,7 +134,7 @@ extension Console {
             <form method="post" action="/console/receipts/test" class="inline">\(HTML.csrfField(s))\
             <button type="submit" id="test-receipt" class="secondary">Send a test receipt</button></form>
             <h2>Recent pushes (every node)</h2>
-            \(HTML.table(["Time", "Node", "What", "URL", "Items", "Attempt", "Answer"], rows, empty: "No pushes yet."))
+            \(HTML.table(columns, rows, empty: "No pushes yet."))
             """
     }
 }
