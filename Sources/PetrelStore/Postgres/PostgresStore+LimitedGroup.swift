@@ -26,7 +26,8 @@ extension PostgresStore {
             plans = items.map { SendLimitCheck.plan($0.0, $0.1) }
             for ((batch, limits), plan) in zip(items, plans) {
                 let account = batch.messages.first?.account ?? ""
-                if !plan.capKeys.isEmpty { capKeys[account, default: []].formUnion(plan.capKeys) }
+                let keys = plan.capKeys  // computed: made once
+                if !keys.isEmpty { capKeys[account, default: []].formUnion(keys) }
                 let counted = SendLimitCheck.recipients(batch, limits.perNumber)
                 if !counted.isEmpty { numbers[account, default: []].formUnion(counted) }
                 let latest = batch.messages.map(\.createdAtMs).max() ?? 0
