@@ -4,7 +4,9 @@
 # failed with 4 codes, 2% expired, 5% still queued). The counters are then rebuilt the way an upgrade builds them:
 # the `v24-statistics` migration is undone and `serve` runs it again over the N messages (its time is printed).
 # Then GET /console/statistics (an operator's view of every account: the default 7 days, and 30 days; one account;
-# one account with a country) is timed RUNS times each with curl; prints the median and the slowest.
+# one account with a country) is timed RUNS times each with curl, then every other console page (overview, messages
+# with each search and a page further back, a message's page, inbox, campaigns, receipts, channels, limits, keys,
+# opt-out); prints the median and the slowest.
 # Usage: bench/stats-page.sh [N=1000000] [RUNS=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +71,18 @@ for query in "" "from=$FROM30&to=$TODAY" "account=tenant1" "from=$FROM30&to=$TOD
         curl -s -b "$JAR" -o /dev/null -w '%{time_total}\n' "$URL/console/statistics?$query"; done | sort -n)
     median=$(echo "$times" | sed -n "$(( (RUNS + 1) / 2 ))p"); slowest=$(echo "$times" | tail -1)
     printf 'GET /console/statistics?%-60s median %4.0f ms, slowest %4.0f ms (%s bytes)\n' "$query" \
+        "$(echo "$median * 1000" | bc)" "$(echo "$slowest * 1000" | bc)" "$(wc -c < "$WORK/page")"
+done
+# Every other page over the same million messages (the key's account, default, holds a fifth of them).
+ID=$(sqlite3 "$DB" "SELECT id FROM messages WHERE account = 'default' ORDER BY id LIMIT 1 OFFSET 100000")
+for path in "" "/messages" "/messages?to=9100012" "/messages?text=004242" "/messages?status=failed" \
+    "/messages?before=$ID" "/messages/$ID" "/inbox" "/campaigns" "/receipts" "/channels" "/limits" "/keys" "/optout"; do
+    code=$(curl -s -b "$JAR" -o "$WORK/page" -w '%{http_code}' "$URL/console$path")
+    [ "$code" = 200 ] || { echo "GET /console$path answered $code" >&2; exit 1; }
+    times=$(for _ in $(seq "$RUNS"); do
+        curl -s -b "$JAR" -o /dev/null -w '%{time_total}\n' "$URL/console$path"; done | sort -n)
+    median=$(echo "$times" | sed -n "$(( (RUNS + 1) / 2 ))p"); slowest=$(echo "$times" | tail -1)
+    printf 'GET /console%-68s median %4.0f ms, slowest %4.0f ms (%s bytes)\n' "$path" \
         "$(echo "$median * 1000" | bc)" "$(echo "$slowest * 1000" | bc)" "$(wc -c < "$WORK/page")"
 done
 stop_server

@@ -4,76 +4,46 @@ public import PetrelCore
 extension SQLiteStore {
     public func searchMessages(_ q: MessageQuery) async throws -> [Message] {
         // Times become id ranges (ids begin with their acceptance time), so the primary key serves them.
-        var sql = "SELECT \(Self.messageColumns) FROM messages WHERE account = ?"
-        var args: StatementArguments = [q.account]
-        if !q.to.isEmpty {
-            sql += " AND recipient = ?"
-            _ = args.append(contentsOf: [q.to])
+        var filters = ""
+        var args: [DatabaseValue] = []
+        func filter(_ sql: String, _ value: some DatabaseValueConvertible) {
+            filters += " AND \(sql)"
+            args.append(value.databaseValue)
         }
-        if !q.taskId.isEmpty {
-            sql += " AND task_id = ?"
-            _ = args.append(contentsOf: [q.taskId])
-        }
-        if let id = q.messageId {
-            sql += " AND id = ?"
-            _ = args.append(contentsOf: [id])
-        }
-        if let status = q.status {
-            sql += " AND status = ?"
-            _ = args.append(contentsOf: [status.rawValue])
-        }
-        if let since = q.sinceMs {
-            sql += " AND id >= ?"
-            _ = args.append(contentsOf: [MessageIDGenerator.firstId(atMs: since)])
-        }
-        if let until = q.untilMs {
-            sql += " AND id < ?"
-            _ = args.append(contentsOf: [MessageIDGenerator.firstId(atMs: until)])
-        }
+        if !q.to.isEmpty { filter("recipient = ?", q.to) }
+        if !q.taskId.isEmpty { filter("task_id = ?", q.taskId) }
+        if let id = q.messageId { filter("id = ?", id) }
+        if let status = q.status { filter("status = ?", status.rawValue) }
         // A page newer than `afterId` reads upwards from it, then shows newest first like every page.
         let order = q.afterId != nil && q.beforeId == nil ? "ASC" : "DESC"
+        // The page's key and the time range, as id bounds.
         var key = ""
-        var keyArgs: [Int64] = []
-        if let before = q.beforeId {
-            key += " AND id < ?"
-            keyArgs.append(before)
+        var keyArgs: [DatabaseValue] = []
+        func bound(_ sql: String, _ id: Int64) {
+            key += " AND \(sql)"
+            keyArgs.append(id.databaseValue)
         }
-        if let after = q.afterId {
-            key += " AND id > ?"
-            keyArgs.append(after)
-        }
-        sql += key
-        _ = args.append(contentsOf: StatementArguments(keyArgs))
-        // The time range bounds the scan below too, so From/Until reach past the newest `scanLimit`.
-        if let since = q.sinceMs {
-            key += " AND id >= ?"
-            keyArgs.append(MessageIDGenerator.firstId(atMs: since))
-        }
-        if let until = q.untilMs {
-            key += " AND id < ?"
-            keyArgs.append(MessageIDGenerator.firstId(atMs: until))
-        }
+        if let before = q.beforeId { bound("id < ?", before) }
+        if let after = q.afterId { bound("id > ?", after) }
+        if let since = q.sinceMs { bound("id >= ?", MessageIDGenerator.firstId(atMs: since)) }
+        if let until = q.untilMs { bound("id < ?", MessageIDGenerator.firstId(atMs: until)) }
+        var source = "messages WHERE account = ?\(key)"
+        var sourceArgs: [DatabaseValue] = [q.account.databaseValue] + keyArgs
         if q.isPatternSearch {
-            // LIKE reads rows one by one: only among the newest `scanLimit` of the account past the page's key.
-            if !q.toContains.isEmpty {
-                sql += " AND recipient LIKE ? ESCAPE '\\'"
-                _ = args.append(contentsOf: [MessageQuery.likePattern(q.toContains)])
-            }
+            if !q.toContains.isEmpty { filter("recipient LIKE ? ESCAPE '\\'", MessageQuery.likePattern(q.toContains)) }
             if !q.textContains.isEmpty {
-                sql += " AND lower(body) LIKE ? ESCAPE '\\'"
-                _ = args.append(contentsOf: [MessageQuery.likePattern(q.textContains)])
+                filter("lower(body) LIKE ? ESCAPE '\\'", MessageQuery.likePattern(q.textContains))
             }
-            sql += " AND id IN (SELECT id FROM messages WHERE account = ?\(key) ORDER BY id \(order) LIMIT ?)"
-            _ = args.append(contentsOf: [q.account])
-            _ = args.append(contentsOf: StatementArguments(keyArgs))
-            _ = args.append(contentsOf: [max(1, min(q.scanLimit, 1_000_000))])
+            // LIKE reads rows one by one: only among the newest `scanLimit` of the account past the page's key (and
+            // within the time range, so From/Until reach further back). Read as a subquery in id order that the
+            // filters then run over, not as `id IN (…)`, which first made a table of those ids and then looked each
+            // row up again (half the time of a search over 1,000,000 messages).
+            source = "(SELECT * FROM \(source) ORDER BY id \(order) LIMIT ?) WHERE 1"
+            sourceArgs.append(max(1, min(q.scanLimit, 1_000_000)).databaseValue)
         }
-        sql += " ORDER BY id \(order) LIMIT ?"
-        _ = args.append(contentsOf: [max(1, min(q.limit, 10_000))])
-        let query = sql
-        let arguments = args
-        let found = try readNow { db in try Row.fetchAll(db, sql: query, arguments: arguments).map { Self.message($0) }
-        }
+        let sql = "SELECT \(Self.messageColumns) FROM \(source)\(filters) ORDER BY id \(order) LIMIT ?"
+        let arguments = StatementArguments(sourceArgs + args + [max(1, min(q.limit, 10_000)).databaseValue])
+        let found = try readNow { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map { Self.message($0) } }
         return order == "ASC" ? found.reversed() : found
     }
 
