@@ -17,7 +17,8 @@
 # sink received (its --summary, written as it stops).
 # Latency: wrk --latency's p50/p99 of the answers (Petrel answers after the durable commit).
 # The request files are sized PRESIGN_RATE x (DURATION + 1) so that no wrk thread runs out (checked: a run where one
-# did fails); PRESIGN_RATE defaults to 30000 requests/s (60000 for accept-only).
+# did fails); PRESIGN_RATE defaults to 30000 requests/s (60000 for accept-only). They are written to /dev/shm (if
+# writable), and `sync` runs before each measurement: no writeback competes with the durable commits during one.
 # Output: a table on stdout (medians) and bench/results/singles-vs-kannel-<date>.json (every run).
 # Environment: STORE=postgres (a throwaway PostgreSQL server, scripts/postgres.sh, a fresh database per run),
 # PETREL_BIN, PETREL_BENCH_BIN (else both are built, release), THREADS (wrk threads, 2), DRAIN (2), PRESIGN_RATE,
@@ -39,6 +40,9 @@ for port in 2775 13000 13001 13013; do
 done
 
 WORK=$(mktemp -d /tmp/petrel-singles.XXXXXX)
+# The request files (hundreds of MB) in memory where possible: written to the disk just before a run, their writeback
+# would compete with the durable commits' fdatasync during it.
+REQUESTS=$(mktemp -p "$([ -w /dev/shm ] && echo /dev/shm || echo "$WORK")" petrel-singles-requests.XXXXXX)
 export KANNEL_DIR=$WORK/kannel
 SINK=; SERVER=; PG=; PGPORT=${PETREL_BENCH_PG_PORT:-55491}
 stop_sink() { [ -z "$SINK" ] || { kill -TERM "$SINK" 2>/dev/null || true; wait "$SINK" 2>/dev/null || true; }; SINK=; }
@@ -47,7 +51,7 @@ cleanup() {
     stop_server; stop_sink
     bash bench/kannel.sh stop >/dev/null 2>&1 || true
     [ -z "$PG" ] || bash scripts/postgres.sh stop "$WORK/pg" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$REQUESTS"
 }
 trap cleanup EXIT
 export PETREL_ACCESS_KEY_ID=benchSinglesKey PETREL_ACCESS_KEY_SECRET=benchSinglesSecret
@@ -143,16 +147,17 @@ measure() { # RUN GATEWAY CONNECTIONS
         start_sink "$([ "$gw" = petrel-r0 ] && echo 0 || echo 100)"
         start_server "$WORK/e2e.yaml"
         n=$(python3 -c "print(int($RATE * ($DURATION + 1)))")
-        presign "$n" "$WORK/requests"
-        sleep 1  # the bind is up
-        wrk_ "$c" "$out" bench/wrk/presigned.lua "$URL" "$WORK/requests" "$THREADS"
+        presign "$n" "$REQUESTS"
+        sync; sleep 1  # nothing left to write back; the bind is up
+        wrk_ "$c" "$out" bench/wrk/presigned.lua "$URL" "$REQUESTS" "$THREADS"
         sleep "$DRAIN"; stop_sink
         record "$run" "$gw" "$c" "$out" "$(delivered)" "$(accepted_total)"
-        stop_server; rm -rf "$DATA" "$DATA.log" "$WORK/requests"
+        stop_server; rm -rf "$DATA" "$DATA.log"; : > "$REQUESTS"
         ;;
     kannel)
         start_sink 100
         bash bench/kannel.sh start >/dev/null
+        sync; sleep 1
         wrk_ "$c" "$out" bench/wrk/kannel-sendsms.lua http://127.0.0.1:13013
         sleep "$DRAIN"; stop_sink
         record "$run" "$gw" "$c" "$out" "$(python3 -c "import json; print(json.load(open('$WORK/sink.json'))['submit_sm'])")"
@@ -162,10 +167,11 @@ measure() { # RUN GATEWAY CONNECTIONS
 }
 accept_only() { # RUN
     start_server "$WORK/accept.yaml"
-    presign "$(python3 -c "print(int($RATE_ACCEPT * ($DURATION + 1)))")" "$WORK/requests"
-    wrk_ 256 "$WORK/wrk-single-256-$1.txt" bench/wrk/presigned.lua "$URL" "$WORK/requests" "$THREADS"
+    presign "$(python3 -c "print(int($RATE_ACCEPT * ($DURATION + 1)))")" "$REQUESTS"
+    sync
+    wrk_ 256 "$WORK/wrk-single-256-$1.txt" bench/wrk/presigned.lua "$URL" "$REQUESTS" "$THREADS"
     record "$1" accept-single 256 "$WORK/wrk-single-256-$1.txt" "" "$(accepted_total)"
-    rm -f "$WORK/requests"
+    : > "$REQUESTS"
     wrk -t "$THREADS" -c 256 -d "${DURATION}s" --latency "$URL/healthz" > "$WORK/wrk-bare-256-$1.txt" 2>&1
     record "$1" bare-healthz 256 "$WORK/wrk-bare-256-$1.txt"
     stop_server; rm -rf "$DATA" "$DATA.log"
