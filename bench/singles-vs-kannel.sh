@@ -33,6 +33,8 @@ GATEWAYS=(${GATEWAYS:-petrel kannel petrel-r0}); CONNECTIONS=(${CONNECTIONS:-10 
 BIN=${PETREL_BIN:-.build/release/petrel}; BENCH=${PETREL_BENCH_BIN:-.build/release/petrel-bench}
 [ -n "${PETREL_BIN:-}" ] || nice swift build -c release --product petrel >/dev/null
 [ -n "${PETREL_BENCH_BIN:-}" ] || nice swift build -c release --product petrel-bench >/dev/null
+case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
+case $BENCH in /*) ;; *) BENCH=$REPO/$BENCH ;; esac
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in 2775 13000 13001 13013; do
@@ -64,7 +66,7 @@ psql_() { runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | 
 
 start_sink() { # RECEIPT_DELAY_MS
     rm -f "$WORK/sink.json"
-    "$REPO/$BIN" smsc --listen 127.0.0.1:2775 --no-faults --receipt-delay-ms "$1" --summary "$WORK/sink.json" \
+    "$BIN" smsc --listen 127.0.0.1:2775 --no-faults --receipt-delay-ms "$1" --summary "$WORK/sink.json" \
         > "$WORK/sink.log" 2>&1 &
     SINK=$!
     for _ in $(seq 100); do listening 2775 && return; sleep 0.05; done
@@ -79,7 +81,7 @@ start_server() {
         psql_ -c "CREATE DATABASE $DB OWNER petrel" >/dev/null
         store=(--store "${PG%/*}/$DB")
     fi
-    "$REPO/$BIN" serve --data-dir "$DATA" --config "$1" "${store[@]}" --listen 127.0.0.1:0 > "$DATA.log" 2>&1 &
+    "$BIN" serve --data-dir "$DATA" --config "$1" "${store[@]}" --listen 127.0.0.1:0 > "$DATA.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 600); do grep -q "listening on http://" "$DATA.log" && break; sleep 0.1; done
     URL=$(grep -o "http://[0-9.:]*" "$DATA.log" | head -1) || { echo "petrel serve did not start:" >&2; cat "$DATA.log" >&2; exit 1; }
@@ -88,11 +90,11 @@ delivered() {
     if [ -n "$PG" ]; then
         psql_ -d "$DB" -c "SELECT count(*) FROM messages WHERE status = 3"
     else
-        "$REPO/$BENCH" --scenarios counts --data-dir "$DATA" | grep -o 'delivered [0-9]*' | cut -d' ' -f2
+        "$BENCH" --scenarios counts --data-dir "$DATA" | grep -o 'delivered [0-9]*' | cut -d' ' -f2
     fi
 }
 presign() { # N FILE
-    "$REPO/$BENCH" --scenarios presign --messages "$1" --out "$2" --url "$URL" \
+    "$BENCH" --scenarios presign --messages "$1" --out "$2" --url "$URL" \
         --access-key-id "$PETREL_ACCESS_KEY_ID" --access-key-secret "$PETREL_ACCESS_KEY_SECRET" >/dev/null
 }
 # Appends one measurement to rows.jsonl: RUN GATEWAY CONNECTIONS WRK-OUTPUT [DELIVERED [ACCEPTED]]
