@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import PetrelAPI
 import PetrelCore
+import PetrelStore
 
 /// `petrel-bench`: drives signed API load at a server and reports throughput and latency.
 struct Bench: AsyncParsableCommand {
@@ -12,10 +13,11 @@ struct Bench: AsyncParsableCommand {
         abstract: "Benchmark the accept path with real signed requests (starts its own server unless --url is given).",
         discussion: """
             Scenarios: batch (BatchSendMessageToGlobe, 1,000 recipients per request), single (SendMessageToGlobe),
-            baseline (GET /healthz: the bare HTTP ceiling of the same server, for ratios). The server started by
-            the bench (`petrel serve` of the petrel binary beside petrel-bench, or --petrel; a fresh one per
-            scenario) uses a new data directory, durable commits (answered after the log is synced) and
-            the sandbox carrier, which delivers everything it is given while the load runs (--no-delivery turns
+            baseline (GET /healthz: the bare HTTP ceiling of the same server, for ratios); presign writes --messages
+            signed SendMessageToGlobe requests for the --url server to --out, for wrk (bench/wrk/presigned.lua).
+            The server started by the bench (`petrel serve` of the petrel binary beside petrel-bench, or --petrel;
+            a fresh one per scenario) uses a new data directory, durable commits (answered after the log is synced)
+            and the sandbox carrier, which delivers everything it is given while the load runs (--no-delivery turns
             that off). Requests are signed before the timed window, each with its own nonce and a current date,
             so the window measures the gateway, not the client's signing; the client's and the server's CPU use
             during the window are printed beside the rates.
@@ -24,7 +26,7 @@ struct Bench: AsyncParsableCommand {
 
     @Option(
         help:
-            "Scenarios, comma separated: batch, single, baseline; or e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), http-channel (API → type: http channel → a local fake provider → its receipt callback), store, micro, gw-batch, gw-single (in process)."
+            "Scenarios, comma separated: batch, single, baseline; or presign (--messages requests to --out), counts (messages by status in --data-dir's store), e2e (API → SMPP → petrel smsc → receipt), receipts (pushes to a local receiver), http-channel (API → type: http channel → a local fake provider → its receipt callback), store, micro, gw-batch, gw-single (in process)."
     )
     var scenarios = "batch,single,baseline"
     @Option(help: "Seconds per scenario (after a 2 s warm-up).") var duration = 10.0
@@ -36,7 +38,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Access key secret for --url.") var accessKeySecret: String?
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Process id of the --url server, to report its CPU use.") var serverPid: Int32?
-    @Option(help: "Messages for the e2e scenario.") var messages = 100_000
+    @Option(help: "Messages for the e2e scenario (and requests for presign).") var messages = 100_000
+    @Option(help: "The file presign writes the signed requests to.") var out: String?
+    @Option(help: "The data directory (SQLite store) the counts scenario reads.") var dataDir: String?
     @Option(help: "SMPP window for the e2e scenario.") var window = 100
     @Option(help: "How long petrel smsc waits before a receipt in the e2e scenario (0: at once, as many SMSCs do).")
     var receiptDelayMs = 100
@@ -69,6 +73,19 @@ struct Bench: AsyncParsableCommand {
         }
         if names == ["receipts"] {
             print(try await ReceiptBench.run(messages: messages, batchSize: receiptBatch, rate: receiptRate))
+            return
+        }
+        if names == ["counts"] {
+            guard let dataDir else { throw CLIError(description: "counts needs --data-dir") }
+            let counts = try SQLiteStore.statusCounts(directory: dataDir)
+            print(MessageStatus.allCases.map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: " "))
+            return
+        }
+        if names == ["presign"] {
+            guard let url, let ak = accessKeyId, let sk = accessKeySecret, let out else {
+                throw CLIError(description: "presign needs --url, --access-key-id, --access-key-secret and --out")
+            }
+            try await Presign.run(target: try BenchTarget(url: url, ak: ak, sk: sk), messages: messages, out: out)
             return
         }
         guard nodes == 1 || store != nil else { throw CLIError(description: "--nodes needs --store") }
