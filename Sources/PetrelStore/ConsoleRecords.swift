@@ -18,7 +18,7 @@ public struct MessageQuery: Sendable, Equatable {
     public var afterId: Int64?
     /// The part and text searches look at no more than this many of the account's messages (the newest past the
     /// page's key): a LIKE cannot use an index, so the bound keeps one search from reading the whole table.
-    public var scanLimit: Int = 50_000
+    public var scanLimit: Int = 25_000
 
     public init(account: String) { self.account = account }
 

@@ -78,7 +78,7 @@ extension Console {
 
     /// Rows a messages page shows; the pattern searches' scan bound (`MessageQuery.scanLimit`).
     static let messagesPage = 50
-    static let messagesScan = 50_000
+    static let messagesScan = 25_000
 
     /// "Newer" and "Older" links: keyset pages by id, the search's other fields kept.
     static func pageLinks(_ found: [Message], query: MessageQuery, keep value: (String) -> String) -> HTML {
