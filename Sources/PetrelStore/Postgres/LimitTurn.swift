@@ -4,37 +4,11 @@ import Synchronization
 /// sends of the one before it, which it can only once that one committed and was counted. What does not need
 /// memory (storing a group's messages) runs before the turn is taken, so two groups still overlap.
 final class LimitTurn: Sendable {
-    private struct State {
-        var held = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
+    private let turn = Turn()
 
-    private let state = Mutex(State())
+    func take() async { await turn.take() }
 
-    func take() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                guard s.held else {
-                    s.held = true
-                    return true
-                }
-                s.waiting.append(c)
-                return false
-            }
-            if now { c.resume() }
-        }
-    }
-
-    func give() {
-        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard !s.waiting.isEmpty else {
-                s.held = false
-                return nil
-            }
-            return s.waiting.removeFirst()
-        }
-        next?.resume()
-    }
+    func give() { turn.give() }
 
     /// A turn held through a transaction whose body may run more than once (a deadlock retried): taken once.
     final class Hold: Sendable {

@@ -1,26 +1,22 @@
 import Synchronization
 
-/// Lets async work take turns: `run` waits until no other `run` is inside, in arrival order. The work must end in
-/// bounded time (a waiting caller is not cancelled); here it is one store write.
-final class Turn: Sendable {
+/// Lets async work take turns, first come, first served: `take` waits until no one holds the turn, `give` hands it to
+/// the first waiting (or frees it). A waiting caller is not cancelled, so the holder must give it back in bounded time.
+public final class Turn: Sendable {
     private struct State {
-        var busy = false
+        var held = false
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    func run<T: Sendable>(_ work: () async throws -> T) async rethrows -> T {
-        await enter()
-        defer { leave() }
-        return try await work()
-    }
+    public init() {}
 
-    private func enter() async {
+    public func take() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
-                guard s.busy else {
-                    s.busy = true
+                guard s.held else {
+                    s.held = true
                     return true
                 }
                 s.waiting.append(c)
@@ -30,15 +26,21 @@ final class Turn: Sendable {
         }
     }
 
-    /// Hands the turn to the first waiting caller (it stays busy), or frees it.
-    private func leave() {
+    public func give() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
             guard !s.waiting.isEmpty else {
-                s.busy = false
+                s.held = false
                 return nil
             }
             return s.waiting.removeFirst()
         }
         next?.resume()
+    }
+
+    /// `work` in a turn of its own.
+    public func run<T: Sendable>(_ work: () async throws -> T) async rethrows -> T {
+        await take()
+        defer { give() }
+        return try await work()
     }
 }
