@@ -50,6 +50,10 @@ class Server:
             path = Path(self.data_dir + ".yaml")
             path.write_text(self.config if isinstance(self.config, str) else json.dumps(self.config))
             args += ["--config", str(path)]
+        return self.launch(args, timeout)
+
+    def launch(self, args, timeout):
+        """Runs `args` (a `petrel serve`), waits for its listening line, keeps its output drained, checks /healthz."""
         self.output = []
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env(), text=True)
         deadline = time.time() + timeout

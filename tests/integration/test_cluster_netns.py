@@ -167,21 +167,7 @@ class NodeServer(Server):
         args = ["ip", "netns", "exec", self.ns, PETREL, "serve", "--listen", f"{self.address}:8080", "--data-dir",
                 self.data_dir, "--config", path]
         # `ip netns exec` execs the command: the child's pid is petrel's, so kill9 kills the node itself.
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env(), text=True)
-        self.port = 8080
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("petrel serve exited:\n" + "".join(self.output))
-            self.output.append(line)
-            if line.startswith("Petrel listening on http://"):
-                break
-        else:
-            raise RuntimeError("petrel serve did not start:\n" + "".join(self.output))
-        threading.Thread(target=self._drain, daemon=True).start()
-        assert requests.get(self.url("/healthz"), timeout=5).status_code == 200
-        return self
+        return self.launch(args, timeout)
 
     def url(self, path="/"):
         return f"http://{self.address}:{self.port}{path}"
